@@ -1,0 +1,72 @@
+# probesim: build, test, demo and benchmark.
+#
+#   make demo    run the built-in example (installs what is missing first)
+#   make test    everything CI runs
+#   make bench   long benchmarks (never part of test)
+#
+# `deps` installs missing Debian packages with apt-get (run as root on a
+# fresh Debian 12). Go 1.26 must be on PATH (/usr/local/go/bin is added).
+
+SHELL := /bin/bash
+export PATH := $(PATH):/usr/local/go/bin
+GO ?= go
+BIN := bin/probesim
+VERSION := $(shell git describe --always --dirty 2>/dev/null || echo dev)
+
+# Debian packages the build, the fixtures and the tests need.
+DEB_PACKAGES := libunicorn-dev gcc gcc-multilib musl-tools make binutils git
+
+# Packages whose tests run under the race detector: those without cgo hot paths.
+RACE_PKGS := ./mmu/... ./emu/loader/... ./emu/linux/... ./timing/... ./report/... ./fixtures/...
+
+include fixtures/fixtures.mk
+
+.PHONY: all deps build test demo bench check-go fmt-check vet race fuzz clean
+
+all: build
+
+check-go:
+	@command -v $(GO) >/dev/null || { echo "make: Go 1.26 is required: put it on PATH (see README.md)" >&2; exit 1; }
+	@$(GO) version | grep -Eq 'go1\.(2[6-9]|[3-9][0-9])' || { echo "make: Go 1.26 or newer is required, found: $$($(GO) version)" >&2; exit 1; }
+
+deps:
+	@missing=""; for p in $(DEB_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "deps: installing$$missing"; \
+	  if [ "$$(id -u)" != 0 ]; then echo "deps: run as root (apt-get) or install:$$missing" >&2; exit 1; fi; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+build: deps check-go
+	$(GO) build -ldflags "-X main.version=$(VERSION)" -o $(BIN) ./cmd/probesim
+
+fmt-check: check-go
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$out" ]; then echo "gofmt needed on:"; echo "$$out"; exit 1; fi
+
+vet: deps check-go
+	$(GO) vet ./...
+
+race: deps check-go fixtures
+	$(GO) test -race -count=1 $(RACE_PKGS)
+
+test: deps check-go fixtures build fmt-check vet
+	$(GO) test -count=1 -timeout 20m ./...
+	$(GO) test -race -count=1 -timeout 20m $(RACE_PKGS)
+
+demo: build fixtures
+	@bash scripts/demo.sh
+
+bench: build fixtures
+	$(GO) run ./cmd/probesim-bench
+	$(GO) test -run '^$$' -bench . -benchtime 3x ./emu/uc/ ./timing/ ./mmu/
+
+# A bounded fuzzing session of the ELF loader and the address space.
+fuzz: deps check-go fixtures
+	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime 60s ./emu/loader/
+	$(GO) test -run '^$$' -fuzz FuzzOps -fuzztime 60s ./mmu/
+
+clean: fixtures-clean
+	rm -rf bin

@@ -1,0 +1,183 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"strconv"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/probesim/probesim/report"
+	"github.com/probesim/probesim/smp"
+)
+
+func reportSchema() string { return report.Schema }
+
+type runFlags struct {
+	jsonPath      string
+	seed          uint64
+	maxCycles     uint64
+	stackLimit    string
+	memoryLimit   string
+	traceSyscalls bool
+	env           []string
+	inheritEnv    bool
+}
+
+func newRunCmd() *cobra.Command {
+	var f runFlags
+	c := &cobra.Command{
+		Use:   "run [flags] PROGRAM [ARGS...]",
+		Short: "Run a static x86 Linux program on the emulated machine",
+		Long: `Run PROGRAM (a static i386 or x86-64 ELF executable) with ARGS. Its standard
+output and error pass through; probesim exits with the program's status, or
+128+N if signal N ended it (a guest fault prints a kernel-log-like line).
+
+The guest's environment is empty unless given with --env or --inherit-env, so
+that a run depends only on its command line.
+
+Exit statuses of probesim itself: 125 for its own errors (bad flags, an
+unwritable report), 126 when PROGRAM cannot be run (not ELF, dynamically
+linked, corrupt), 127 when PROGRAM does not exist.`,
+		Example: `  probesim run fixtures/bin/x86_64/stdio
+  probesim run --json report.json --seed 7 fixtures/bin/i386/qsort
+  probesim run --stack-limit 1M --env LANG=C ./prog arg1 arg2
+  probesim run --max-cycles 1000000000 --trace-syscalls ./prog`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(c *cobra.Command, args []string) error {
+			return runProgram(c, &f, args[0], args[1:])
+		},
+	}
+	// Everything after PROGRAM belongs to the guest.
+	c.Flags().SetInterspersed(false)
+	fl := c.Flags()
+	fl.StringVar(&f.jsonPath, "json", "", "write the run report (JSON, docs/report-schema.md) to `FILE`")
+	fl.Uint64Var(&f.seed, "seed", 0, "seed for every random choice of the run (AT_RANDOM, getrandom, ...)")
+	fl.Uint64Var(&f.maxCycles, "max-cycles", 0, "end the guest with SIGXCPU after `N` simulated cycles (0 = no budget)")
+	fl.StringVar(&f.stackLimit, "stack-limit", "8M", "RLIMIT_STACK of the guest, in `BYTES` (suffixes K, M, G)")
+	fl.StringVar(&f.memoryLimit, "memory-limit", "0", "bound on all guest memory, in `BYTES` (suffixes K, M, G; 0 = none)")
+	fl.BoolVar(&f.traceSyscalls, "trace-syscalls", false, "print every syscall to standard error, strace style")
+	fl.StringArrayVar(&f.env, "env", nil, "add `NAME=VALUE` to the guest's environment (repeatable)")
+	fl.BoolVar(&f.inheritEnv, "inherit-env", false, "start the guest's environment from probesim's own")
+	return c
+}
+
+// parseBytes reads a size such as 8388608, 8M or 512K.
+func parseBytes(flag, s string) (uint64, error) {
+	mult := uint64(1)
+	t := strings.TrimSpace(s)
+	if n := len(t); n > 0 {
+		switch t[n-1] {
+		case 'k', 'K':
+			mult, t = 1<<10, t[:n-1]
+		case 'm', 'M':
+			mult, t = 1<<20, t[:n-1]
+		case 'g', 'G':
+			mult, t = 1<<30, t[:n-1]
+		}
+	}
+	v, err := strconv.ParseUint(t, 10, 64)
+	if err != nil || (mult > 1 && v > ^uint64(0)/mult) {
+		return 0, &exitError{status: exitUsage, err: fmt.Errorf("invalid argument %q for --%s: want a byte count such as 8388608, 512K or 8M", s, flag)}
+	}
+	return v * mult, nil
+}
+
+func runProgram(c *cobra.Command, f *runFlags, program string, args []string) error {
+	stackLimit, err := parseBytes("stack-limit", f.stackLimit)
+	if err != nil {
+		return err
+	}
+	if stackLimit < 64<<10 {
+		return &exitError{status: exitUsage, err: fmt.Errorf("invalid argument %q for --stack-limit: at least 64K is needed for the initial stack", f.stackLimit)}
+	}
+	memLimit, err := parseBytes("memory-limit", f.memoryLimit)
+	if err != nil {
+		return err
+	}
+	var env []string
+	if f.inheritEnv {
+		env = os.Environ()
+	}
+	for _, e := range f.env {
+		if !strings.Contains(e, "=") {
+			return &exitError{status: exitUsage, err: fmt.Errorf("invalid argument %q for --env: want NAME=VALUE", e)}
+		}
+		env = append(env, e)
+	}
+	cfg := smp.Config{
+		Program: program, Args: args, Env: env, Seed: f.seed,
+		MaxCycles: f.maxCycles, StackLimit: stackLimit, MemoryLimit: memLimit,
+		Stdin: os.Stdin, Stdout: c.OutOrStdout(), Stderr: c.ErrOrStderr(),
+	}
+	if f.traceSyscalls {
+		cfg.TraceSyscalls = c.ErrOrStderr()
+	}
+	// Check the report can be written before spending time on the run.
+	var out io.WriteCloser
+	if f.jsonPath != "" {
+		if out, err = os.Create(f.jsonPath); err != nil {
+			return &exitError{status: exitUsage, err: fmt.Errorf("--json: %w", err)}
+		}
+		defer out.Close()
+	}
+	m, err := smp.New(cfg)
+	if err != nil {
+		return cannotRun(err)
+	}
+	defer m.Close()
+	rep, err := m.Run()
+	if err != nil {
+		return &exitError{status: exitUsage, err: fmt.Errorf("%s: %w", program, err)}
+	}
+	if rep.Fault != nil {
+		fmt.Fprintf(c.ErrOrStderr(), "probesim: %s\n", rep.Fault.Message)
+	}
+	if rep.Signal != nil {
+		why := ""
+		switch rep.StopReason {
+		case "cycle_budget":
+			why = fmt.Sprintf(" (cycle budget of %d exhausted)", f.maxCycles)
+		case "deadlock":
+			why = " (every thread sleeps forever)"
+		}
+		fmt.Fprintf(c.ErrOrStderr(), "probesim: %s killed by %s%s\n", program, *rep.Signal, why)
+	}
+	if out != nil {
+		if err := rep.Encode(out); err != nil {
+			return &exitError{status: exitUsage, err: fmt.Errorf("--json: %w", err)}
+		}
+		if err := out.Close(); err != nil {
+			return &exitError{status: exitUsage, err: fmt.Errorf("--json: %w", err)}
+		}
+	}
+	if rep.ExitStatus != 0 {
+		return &guestStatus{status: rep.ExitStatus}
+	}
+	return nil
+}
+
+// cannotRun maps a machine set-up error to env(1)'s statuses.
+func cannotRun(err error) error {
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return &exitError{status: exitNotFound, err: oneLine(err)}
+	case errors.Is(err, smp.ErrCannotRun):
+		return &exitError{status: exitCannotRun, err: oneLine(err)}
+	}
+	return &exitError{status: exitUsage, err: oneLine(err)}
+}
+
+// oneLine keeps the last line of a joined error: the one that says what
+// is wrong (errors.Join puts the ErrCannotRun marker first).
+func oneLine(err error) error {
+	s := err.Error()
+	if i := strings.LastIndexByte(s, '\n'); i >= 0 {
+		s = s[i+1:]
+	}
+	return errors.New(s)
+}

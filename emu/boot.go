@@ -1,0 +1,128 @@
+package emu
+
+import (
+	"encoding/binary"
+
+	"github.com/probesim/probesim/emu/linux"
+	"github.com/probesim/probesim/emu/uc"
+)
+
+// Entering user mode.
+//
+// Unicorn starts an x86 engine at CPL 0 with segment caches that do not
+// match any descriptor. Two things go wrong if a guest runs like that:
+// privileged instructions (cli, hlt, in, out) execute instead of raising
+// #GP, and on i386 the first segment load the guest does itself (glibc's
+// "mov %eax,%gs" after set_thread_area) recomputes the stack-size flag
+// from the empty SS cache, turning every later push into a 16-bit one.
+//
+// So a Core enters user mode the way the kernel does after execve: it
+// builds a GDT with Linux's user descriptors and returns to the program
+// with iret, which loads CS and SS from those descriptors and drops to
+// CPL 3. The iret runs from a boot page below mmap_min_addr, which is
+// unmapped again as soon as the first slice ends, and its block is
+// neither counted nor costed.
+
+// GDT selectors as on an x86-64 Linux kernel (arch/x86/include/asm/segment.h):
+// ia32 tasks run with __USER32_CS and __USER_DS, 64-bit tasks with __USER_CS.
+const (
+	gdtUser32CS = 4 // __USER32_CS = 0x23
+	gdtUserDS   = 5 // __USER_DS   = 0x2b
+	gdtUserCS   = 6 // __USER_CS   = 0x33
+
+	user32CS = gdtUser32CS<<3 | 3
+	userDS   = gdtUserDS<<3 | 3
+	userCS   = gdtUserCS<<3 | 3
+)
+
+// Flat 4 GiB descriptors, DPL 3: 32-bit code, data, and 64-bit code (L=1).
+const (
+	descUser32Code = 0x00cffb000000ffff
+	descUserData   = 0x00cff3000000ffff
+	descUser64Code = 0x00affb000000ffff
+)
+
+// The boot page holds the iret and its frame. It must lie below 64 KiB: on
+// i386 iret addresses its frame with the old SS's size, which is 16 bits.
+const (
+	bootPage  = 0xf000
+	bootFrame = 0xfe00
+)
+
+// gdtAddr returns where the GDT lives: above the user address space.
+func gdtAddr(a linux.Arch) uint64 {
+	if a == linux.I386 {
+		return 0xfffff000
+	}
+	return 0xffffffffffffe000
+}
+
+// installGDT maps the GDT page and fills in the user descriptors.
+func (c *Core) installGDT() error {
+	base := gdtAddr(c.arch)
+	if err := c.eng.Map(base, 0x1000, uc.ProtRead|uc.ProtWrite); err != nil {
+		return err
+	}
+	gdt := make([]byte, 8*8)
+	binary.LittleEndian.PutUint64(gdt[gdtUser32CS*8:], descUser32Code)
+	binary.LittleEndian.PutUint64(gdt[gdtUserDS*8:], descUserData)
+	binary.LittleEndian.PutUint64(gdt[gdtUserCS*8:], descUser64Code)
+	if err := c.eng.MemWrite(base, gdt); err != nil {
+		return err
+	}
+	return c.eng.SetGDT(base, 0x1000-1)
+}
+
+// enterUserMode prepares the engine so that the next Run starts with an
+// iret to st.PC at CPL 3 with st.SP, EFLAGS.IF set and every general
+// register zero (rdx/edx = 0 is what the ELF ABI's _start expects: no
+// finalizer to register).
+func (c *Core) enterUserMode(st Start) error {
+	if err := c.eng.Map(bootPage, 0x1000, uc.ProtRead|uc.ProtWrite|uc.ProtExec); err != nil {
+		return err
+	}
+	cs, iret, word := uint64(userCS), []byte{0x48, 0xcf}, 8 // iretq
+	if c.arch == linux.I386 {
+		cs, iret, word = user32CS, []byte{0xcf}, 4
+	}
+	frame := make([]byte, 5*word)
+	for i, v := range []uint64{st.PC, cs, 0x202, st.SP, userDS} {
+		if word == 4 {
+			binary.LittleEndian.PutUint32(frame[i*4:], uint32(v))
+		} else {
+			binary.LittleEndian.PutUint64(frame[i*8:], v)
+		}
+	}
+	if err := c.eng.MemWrite(bootPage, iret); err != nil {
+		return err
+	}
+	if err := c.eng.MemWrite(bootFrame, frame); err != nil {
+		return err
+	}
+	regs := []uc.Reg{uc.DS, uc.ES, uc.RAX, uc.RBX, uc.RCX, uc.RDX, uc.RSI, uc.RDI, uc.RBP, uc.RSP}
+	vals := []uint64{userDS, userDS, 0, 0, 0, 0, 0, 0, 0, bootFrame}
+	if c.arch == linux.I386 {
+		regs = []uc.Reg{uc.DS, uc.ES, uc.EAX, uc.EBX, uc.ECX, uc.EDX, uc.ESI, uc.EDI, uc.EBP, uc.ESP}
+	}
+	if err := c.eng.RegWriteBatch(regs, vals); err != nil {
+		return err
+	}
+	c.booting = true
+	c.bootPC = bootPage
+	return nil
+}
+
+// finishBoot unmaps the boot page once the guest has left it.
+func (c *Core) finishBoot() {
+	if !c.booting {
+		return
+	}
+	c.booting = false
+	c.eng.RemoveCache(bootPage, bootPage+0x1000)
+	c.eng.InvalidateCosts(bootPage, bootPage+0x1000)
+	c.eng.Unmap(bootPage, 0x1000)
+}
+
+// inBootPage tells whether a block belongs to the boot stub, which is
+// kernel work and charged nothing.
+func inBootPage(addr uint64) bool { return addr >= bootPage && addr < bootPage+0x1000 }

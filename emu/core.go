@@ -1,0 +1,269 @@
+package emu
+
+import (
+	"errors"
+	"fmt"
+	"unsafe"
+
+	"github.com/probesim/probesim/emu/linux"
+	"github.com/probesim/probesim/emu/uc"
+	"github.com/probesim/probesim/mmu"
+	"github.com/probesim/probesim/timing"
+)
+
+// EventKind says why Core.Run returned.
+type EventKind int
+
+const (
+	EventNone       EventKind = iota
+	EventExit                 // the running thread called exit
+	EventExitGroup            // the process called exit_group
+	EventKilled               // the process sent itself a fatal signal
+	EventFault                // a guest fault (Event.Fault)
+	EventBudget               // the running vCPU reached its stop cycle
+	EventBlock                // the running thread sleeps in a syscall
+)
+
+// Event is what ended one Core.Run.
+type Event struct {
+	Kind   EventKind
+	Status int   // exit status for EventExit and EventExitGroup
+	Signal int   // for EventKilled and EventFault
+	Caught bool  // EventKilled: the guest had a handler probesim cannot run
+	Fault  Fault // for EventFault
+}
+
+// Core is one emulated x86 core shared by the vCPUs of a machine.
+type Core struct {
+	eng    *uc.Engine
+	arch   linux.Arch
+	as     *mmu.AddressSpace
+	prof   *timing.Profile
+	kernel *linux.Kernel
+
+	thread   *linux.Thread // the thread now running
+	counters *uc.Counters  // its vCPU's counters
+
+	event    Event
+	untilPC  uint64 // an address no guest ever executes
+	abi      syscallABI
+	argVals  []uint64
+	costBuf  []byte
+	costCalls uint64
+
+	syscallCostFP uint64
+
+	booting bool   // the boot page is mapped (see boot.go)
+	bootPC  uint64 // where the first Run must start while booting
+}
+
+// NewCore opens an engine for arch, attaches it to as, and installs the
+// hooks and the C cycle accounting. The kernel is set later (SetKernel),
+// since it needs the loaded program's details.
+func NewCore(arch linux.Arch, as *mmu.AddressSpace, prof *timing.Profile) (*Core, error) {
+	// until is an address no guest ever executes: inside the GDT page.
+	mode, until := uc.Mode64, gdtAddr(arch)+0xff0
+	if arch == linux.I386 {
+		mode = uc.Mode32
+	}
+	eng, err := uc.Open(mode)
+	if err != nil {
+		return nil, err
+	}
+	c := &Core{eng: eng, arch: arch, as: as, prof: prof, untilPC: until, abi: abiFor(arch)}
+	c.argVals = make([]uint64, len(c.abi.args))
+	c.syscallCostFP = prof.Kernel.SyscallEntryExit << 8
+	if err := c.install(); err != nil {
+		eng.Close()
+		return nil, err
+	}
+	if err := as.Attach(c); err != nil {
+		eng.Close()
+		return nil, err
+	}
+	return c, nil
+}
+
+func (c *Core) install() error {
+	if err := c.installGDT(); err != nil {
+		return err
+	}
+	if _, err := c.eng.HookInterrupt(c.onInterrupt); err != nil {
+		return err
+	}
+	if c.arch == linux.X8664 {
+		if _, err := c.eng.HookSyscall(c.onSyscall); err != nil {
+			return err
+		}
+	}
+	if _, err := c.eng.HookMemFault(c.onMemFault); err != nil {
+		return err
+	}
+	if _, err := c.eng.HookInvalidInsn(c.onInvalidInsn); err != nil {
+		return err
+	}
+	return c.eng.EnableAccounting(c.blockCost)
+}
+
+// Close releases the engine.
+func (c *Core) Close() error { return c.eng.Close() }
+
+// Engine exposes the binding for the machine and the probe engine.
+func (c *Core) Engine() *uc.Engine { return c.eng }
+
+// Arch returns the guest ABI.
+func (c *Core) Arch() linux.Arch { return c.arch }
+
+// SetKernel sets the modelled kernel that serves syscalls.
+func (c *Core) SetKernel(k *linux.Kernel) { c.kernel = k }
+
+// SetRunning names the thread about to run and the counters its vCPU's
+// cycles are charged to.
+func (c *Core) SetRunning(t *linux.Thread, cnt *uc.Counters) {
+	c.thread = t
+	c.counters = cnt
+	c.eng.SetCounters(cnt)
+}
+
+// BlocksCosted is how many times a block was costed (distinct blocks plus
+// re-costs after code changes): a measure of the event rate.
+func (c *Core) BlocksCosted() uint64 { return c.costCalls }
+
+// Run executes the running thread from pc until an event ends the slice.
+// The returned error is a host-side failure, never a guest fault.
+func (c *Core) Run(pc uint64) (Event, error) {
+	c.event = Event{}
+	c.counters.ResetBudgetHit()
+	if c.booting {
+		pc = c.bootPC
+	}
+	err := c.eng.Start(pc, c.untilPC, 0, 0)
+	c.finishBoot()
+	if c.event.Kind != EventNone {
+		return c.event, nil
+	}
+	if c.counters.BudgetHit() {
+		return Event{Kind: EventBudget}, nil
+	}
+	if err != nil {
+		// Unicorn refused to go on without a hook having said why (an
+		// exception with no handler, for instance): report it as the
+		// kernel would report an unexpected trap.
+		var ue *uc.Error
+		if errors.As(err, &ue) {
+			return c.faultEvent(linux.SIGSEGV, "general protection", c.pc(), 0, 0), nil
+		}
+		return Event{}, err
+	}
+	// The engine stopped by itself: a hlt, which user mode may not execute
+	// (#GP in Linux, hence SIGSEGV).
+	return c.faultEvent(linux.SIGSEGV, "general protection", c.pc(), 0, 0), nil
+}
+
+// stop ends the current slice with ev.
+func (c *Core) stop(ev Event) {
+	c.event = ev
+	c.eng.Stop()
+}
+
+func (c *Core) pc() uint64 {
+	r := uc.RIP
+	if c.arch == linux.I386 {
+		r = uc.EIP
+	}
+	v, _ := c.eng.RegRead(r)
+	return v
+}
+
+func (c *Core) sp() uint64 {
+	r := uc.RSP
+	if c.arch == linux.I386 {
+		r = uc.ESP
+	}
+	v, _ := c.eng.RegRead(r)
+	return v
+}
+
+// PC returns the instruction pointer of the running context.
+func (c *Core) PC() uint64 { return c.pc() }
+
+// faultEvent builds a fault event at rip with the VMA that holds rip.
+func (c *Core) faultEvent(sig int, kind string, addr, rip, code uint64) Event {
+	if rip == 0 {
+		rip = c.pc()
+	}
+	f := Fault{Signal: sig, Kind: kind, Addr: addr, RIP: rip, SP: c.sp(), ErrorCode: code}
+	f.VMA, f.InVMA = c.as.FindVMA(rip)
+	return Event{Kind: EventFault, Signal: sig, Fault: f}
+}
+
+// blockCost is called from the C block hook, once per distinct block.
+func (c *Core) blockCost(addr uint64, size uint32) (uint32, uint64) {
+	c.costCalls++
+	if inBootPage(addr) {
+		return 0, 0
+	}
+	if cap(c.costBuf) < int(size) {
+		c.costBuf = make([]byte, size)
+	}
+	buf := c.costBuf[:size]
+	if err := c.as.ReadForce(addr, buf); err != nil {
+		// A block Unicorn translated must be readable; if not, charge one
+		// instruction so the run still counts something.
+		return 1, 1 << 8
+	}
+	bc := c.prof.CostBlock(buf, addr, c.modeBits())
+	return bc.Insns, bc.CostFP
+}
+
+func (c *Core) modeBits() int {
+	if c.arch == linux.I386 {
+		return 32
+	}
+	return 64
+}
+
+// mmu.Backend implementation: keep the engine's mappings in step with the
+// address space.
+
+func (c *Core) MapHost(addr, size uint64, p mmu.Prot, host unsafe.Pointer) error {
+	return c.eng.MapPtr(addr, size, uc.Prot(p), host)
+}
+
+func (c *Core) Unmap(addr, size uint64) error { return c.eng.Unmap(addr, size) }
+
+func (c *Core) Protect(addr, size uint64, p mmu.Prot) error {
+	return c.eng.Protect(addr, size, uc.Prot(p))
+}
+
+// InvalidateCode drops translated blocks and cached block costs that overlap
+// [addr, addr+size). A block can start up to one maximal block length
+// before addr and still cover it, so the cost cache is cleared from there.
+func (c *Core) InvalidateCode(addr, size uint64) {
+	c.eng.RemoveCache(addr, addr+size)
+	const maxBlockBytes = 4096
+	lo := uint64(0)
+	if addr > maxBlockBytes {
+		lo = addr - maxBlockBytes
+	}
+	c.eng.InvalidateCosts(lo, addr+size)
+}
+
+// linux.CPU implementation for the running thread.
+
+func (c *Core) SetFSBase(base uint64) error { return c.eng.RegWrite(uc.FS_BASE, base) }
+func (c *Core) SetGSBase(base uint64) error { return c.eng.RegWrite(uc.GS_BASE, base) }
+
+func (c *Core) WriteGDTEntry(idx int, desc uint64) error {
+	if c.arch != linux.I386 {
+		return fmt.Errorf("emu: no GDT in 64-bit mode")
+	}
+	if idx <= 0 || idx >= 512 {
+		return fmt.Errorf("emu: GDT index %d out of range", idx)
+	}
+	var b [8]byte
+	for i := range b {
+		b[i] = byte(desc >> (8 * i))
+	}
+	return c.eng.MemWrite(gdtAddr(c.arch)+uint64(idx)*8, b[:])
+}

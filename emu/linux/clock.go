@@ -1,0 +1,125 @@
+package linux
+
+import "syscall"
+
+// Clock ids (include/uapi/linux/time.h).
+const (
+	clockRealtime         = 0
+	clockMonotonic        = 1
+	clockProcessCPUTimeID = 2
+	clockThreadCPUTimeID  = 3
+	clockMonotonicRaw     = 4
+	clockRealtimeCoarse   = 5
+	clockMonotonicCoarse  = 6
+	clockBoottime         = 7
+)
+
+// nanos converts cycles of the simulated clock to nanoseconds.
+func (k *Kernel) nanos(cycles uint64) uint64 {
+	// Split to avoid overflow of cycles*1e9 on long runs.
+	f := k.cfg.FreqHz
+	return cycles/f*1_000_000_000 + cycles%f*1_000_000_000/f
+}
+
+// clockNanos reads clock id for thread t. Every clock derives from the
+// simulated cycle count, so guest time is deterministic.
+func (k *Kernel) clockNanos(t *Thread, id uint64) (uint64, syscall.Errno) {
+	switch id {
+	case clockRealtime, clockRealtimeCoarse:
+		return Epoch*1_000_000_000 + k.nanos(k.cfg.Clock()), 0
+	case clockMonotonic, clockMonotonicRaw, clockMonotonicCoarse, clockBoottime:
+		return k.nanos(k.cfg.Clock()), 0
+	case clockProcessCPUTimeID:
+		return k.nanos(k.cfg.Clock()), 0
+	case clockThreadCPUTimeID:
+		if t.CPUCycles != nil {
+			return k.nanos(t.CPUCycles()), 0
+		}
+		return k.nanos(k.cfg.Clock()), 0
+	}
+	return 0, syscall.EINVAL
+}
+
+// putTimespec writes a timespec of 2 longs (wide=false on i386) or of two
+// 64-bit fields (the *_time64 calls and x86-64).
+func (k *Kernel) putTime(addr uint64, sec, frac uint64, wide bool) syscall.Errno {
+	if wide {
+		b := newStruct(16)
+		b.u64(0, sec)
+		b.u64(8, frac)
+		return k.writeBytes(addr, b.b)
+	}
+	b := newStruct(8)
+	b.u32(0, uint32(sec))
+	b.u32(4, uint32(frac))
+	return k.writeBytes(addr, b.b)
+}
+
+func (k *Kernel) clockGettime(t *Thread, id, addr uint64, wide bool) (uint64, Result) {
+	ns, e := k.clockNanos(t, id)
+	if e != 0 {
+		return fail(e)
+	}
+	if e := k.putTime(addr, ns/1_000_000_000, ns%1_000_000_000, wide); e != 0 {
+		return fail(e)
+	}
+	return ok0()
+}
+
+func sysClockGettime(k *Kernel, t *Thread, a Args) (uint64, Result) {
+	return k.clockGettime(t, a[0], a[1], k.cfg.Arch == X8664)
+}
+
+func sysClockGettime64(k *Kernel, t *Thread, a Args) (uint64, Result) {
+	return k.clockGettime(t, a[0], a[1], true)
+}
+
+// clockGetres reports 1 ns for every clock, as hrtimer-based clocks do.
+func (k *Kernel) clockGetres(t *Thread, id, addr uint64, wide bool) (uint64, Result) {
+	if _, e := k.clockNanos(t, id); e != 0 {
+		return fail(e)
+	}
+	if addr != 0 {
+		if e := k.putTime(addr, 0, 1, wide); e != 0 {
+			return fail(e)
+		}
+	}
+	return ok0()
+}
+
+func sysClockGetres(k *Kernel, t *Thread, a Args) (uint64, Result) {
+	return k.clockGetres(t, a[0], a[1], k.cfg.Arch == X8664)
+}
+
+func sysClockGetresTime64(k *Kernel, t *Thread, a Args) (uint64, Result) {
+	return k.clockGetres(t, a[0], a[1], true)
+}
+
+func sysGettimeofday(k *Kernel, t *Thread, a Args) (uint64, Result) {
+	if a[0] != 0 {
+		ns, _ := k.clockNanos(t, clockRealtime)
+		if e := k.putTime(a[0], ns/1_000_000_000, ns%1_000_000_000/1000, k.cfg.Arch == X8664); e != 0 {
+			return fail(e)
+		}
+	}
+	if a[1] != 0 {
+		// struct timezone: UTC, no DST.
+		if e := k.writeBytes(a[1], make([]byte, 8)); e != 0 {
+			return fail(e)
+		}
+	}
+	return ok0()
+}
+
+func sysTime(k *Kernel, t *Thread, a Args) (uint64, Result) {
+	ns, _ := k.clockNanos(t, clockRealtime)
+	sec := ns / 1_000_000_000
+	if a[0] != 0 {
+		b := newStruct(k.cfg.Arch.wordSize())
+		b.word(k.cfg.Arch, 0, sec)
+		if e := k.writeBytes(a[0], b.b); e != 0 {
+			return fail(e)
+		}
+	}
+	return okv(sec)
+}

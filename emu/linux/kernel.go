@@ -1,0 +1,231 @@
+package linux
+
+import (
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"syscall"
+
+	"github.com/probesim/probesim/mmu"
+)
+
+// Arch is the syscall ABI a guest uses.
+type Arch int
+
+const (
+	I386  Arch = iota // int $0x80, 32-bit structures
+	X8664             // syscall instruction, LP64 structures
+)
+
+func (a Arch) String() string {
+	if a == I386 {
+		return "i386"
+	}
+	return "x86_64"
+}
+
+// wordSize is the size of a C long and of a pointer.
+func (a Arch) wordSize() int {
+	if a == I386 {
+		return 4
+	}
+	return 8
+}
+
+// Epoch is the guest's wall-clock time at cycle 0, in seconds since 1970:
+// 2005-09-15 00:00:00 UTC, the day of the RFC probesim is built around.
+// A fixed epoch keeps time() and gettimeofday() deterministic.
+const Epoch = 1126742400
+
+// Config describes the process a Kernel serves. Every field that affects the
+// guest is an input of the run; nothing is read from the host.
+type Config struct {
+	Arch    Arch
+	Mem     *mmu.AddressSpace
+	ExePath string // absolute path reported by readlink(/proc/self/exe)
+	Stdin   io.Reader
+	Stdout  io.Writer
+	Stderr  io.Writer
+	Seed    uint64
+	// Clock returns the machine's global simulated cycle count; FreqHz
+	// converts it to guest time.
+	Clock  func() uint64
+	FreqHz uint64
+	PID    int
+	UID    int
+	// Trace, if set, receives one strace-like line per syscall.
+	Trace io.Writer
+}
+
+// Handler implements one syscall. It returns the raw register value (a
+// negative errno encoded as Linux does) and what the caller must do next.
+type Handler func(k *Kernel, t *Thread, a Args) (uint64, Result)
+
+// Args are the six syscall arguments, already truncated to the ABI's width.
+type Args [6]uint64
+
+// Outcome says how the guest goes on after a syscall.
+type Outcome int
+
+const (
+	Continue   Outcome = iota // return to the thread
+	ExitThread                // the calling thread ended (exit)
+	ExitGroup                 // the process ended (exit_group)
+	Killed                    // the process was killed by Result.Signal
+	Block                     // the thread sleeps (set by smp's handlers)
+)
+
+// Result is the effect of a syscall beyond its return value.
+type Result struct {
+	Outcome Outcome
+	Status  int // exit status for ExitThread and ExitGroup
+	Signal  int // for Killed
+	// Caught is set when the guest had installed a handler for Signal, which
+	// probesim cannot deliver yet; the process is killed instead.
+	Caught bool
+}
+
+// Kernel is the modelled kernel state of one guest process.
+type Kernel struct {
+	cfg         Config
+	names       []string // syscall number to name for cfg.Arch
+	handlers    map[string]Handler
+	counts      map[string]uint64
+	unsupported map[string]uint64
+	rng         *rand.Rand
+	files       fdTable
+	sigactions  [numSignals + 1]sigAction
+}
+
+// New returns a kernel for one process. It panics only on a programming
+// error (a nil address space).
+func New(cfg Config) *Kernel {
+	if cfg.Mem == nil {
+		panic("linux.New: nil address space")
+	}
+	if cfg.Clock == nil {
+		cfg.Clock = func() uint64 { return 0 }
+	}
+	if cfg.FreqHz == 0 {
+		cfg.FreqHz = 3_000_000_000
+	}
+	if cfg.Stdout == nil {
+		cfg.Stdout = io.Discard
+	}
+	if cfg.Stderr == nil {
+		cfg.Stderr = io.Discard
+	}
+	k := &Kernel{
+		cfg:         cfg,
+		handlers:    map[string]Handler{},
+		counts:      map[string]uint64{},
+		unsupported: map[string]uint64{},
+		// A stream of its own, so getrandom never shares draws with other
+		// seeded choices (AT_RANDOM, scheduling skews).
+		rng: rand.New(rand.NewPCG(cfg.Seed, 0x67657472616e646f)), // "getrando"
+	}
+	if cfg.Arch == I386 {
+		k.names = sysnamesI386[:]
+	} else {
+		k.names = sysnamesX8664[:]
+	}
+	k.files.init()
+	registerBase(k)
+	return k
+}
+
+// Arch returns the ABI this kernel serves.
+func (k *Kernel) Arch() Arch { return k.cfg.Arch }
+
+// Mem returns the process address space.
+func (k *Kernel) Mem() *mmu.AddressSpace { return k.cfg.Mem }
+
+// Config returns the configuration the kernel was built with.
+func (k *Kernel) Config() Config { return k.cfg }
+
+// Register installs or replaces the handler for the named syscall (the name
+// as in the kernel's unistd headers, e.g. "futex"). The machine uses it to
+// add the thread syscalls it implements.
+func (k *Kernel) Register(name string, h Handler) { k.handlers[name] = h }
+
+// SyscallName returns the name of syscall nr for this ABI, or "syscall_N".
+func (k *Kernel) SyscallName(nr uint64) string {
+	if nr < uint64(len(k.names)) && k.names[nr] != "" {
+		return k.names[nr]
+	}
+	return fmt.Sprintf("syscall_%d", nr)
+}
+
+// Syscall runs syscall nr for thread t and returns the value for the
+// return register and what to do next.
+func (k *Kernel) Syscall(t *Thread, nr uint64, a Args) (uint64, Result) {
+	if k.cfg.Arch == I386 {
+		for i := range a {
+			a[i] = uint64(uint32(a[i]))
+		}
+	}
+	name := k.SyscallName(nr)
+	k.counts[name]++
+	h, ok := k.handlers[name]
+	var ret uint64
+	var res Result
+	if ok {
+		ret, res = h(k, t, a)
+	} else {
+		k.unsupported[name]++
+		ret = errno(syscall.ENOSYS)
+	}
+	if k.cfg.Arch == I386 {
+		ret = uint64(uint32(ret))
+	}
+	if k.cfg.Trace != nil {
+		k.trace(t, name, a, ret, res)
+	}
+	return ret, res
+}
+
+// Counts returns how often each syscall was made, by name.
+func (k *Kernel) Counts() map[string]uint64 { return copyCounts(k.counts) }
+
+// Unsupported returns the syscalls that got ENOSYS for want of a handler.
+func (k *Kernel) Unsupported() map[string]uint64 { return copyCounts(k.unsupported) }
+
+func copyCounts(m map[string]uint64) map[string]uint64 {
+	out := make(map[string]uint64, len(m))
+	for k, v := range m {
+		out[k] = v
+	}
+	return out
+}
+
+// errno encodes a Linux error as a syscall return value.
+func errno(e syscall.Errno) uint64 { return uint64(-int64(e)) }
+
+// ok0 is the common "success, return 0" result.
+func ok0() (uint64, Result) { return 0, Result{} }
+
+// fail returns -e.
+func fail(e syscall.Errno) (uint64, Result) { return errno(e), Result{} }
+
+// okv returns v.
+func okv(v uint64) (uint64, Result) { return v, Result{} }
+
+func (k *Kernel) trace(t *Thread, name string, a Args, ret uint64, res Result) {
+	r := fmt.Sprintf("%d", int64(ret))
+	if k.cfg.Arch == I386 {
+		r = fmt.Sprintf("%d", int32(ret))
+	}
+	if e := int64(ret); k.cfg.Arch == X8664 && e < 0 && e > -4096 {
+		r = fmt.Sprintf("-1 %s", syscall.Errno(-e).Error())
+	} else if e := int32(ret); k.cfg.Arch == I386 && e < 0 && e > -4096 {
+		r = fmt.Sprintf("-1 %s", syscall.Errno(-e).Error())
+	}
+	switch res.Outcome {
+	case ExitThread, ExitGroup:
+		r = "?"
+	}
+	fmt.Fprintf(k.cfg.Trace, "[%d] %d %s(%#x, %#x, %#x, %#x, %#x, %#x) = %s\n",
+		k.cfg.Clock(), t.TID, name, a[0], a[1], a[2], a[3], a[4], a[5], r)
+}
+
+//go:generate go run mksysnum.go

@@ -1,0 +1,96 @@
+package linux
+
+import (
+	"syscall"
+
+	"github.com/probesim/probesim/mmu"
+)
+
+const (
+	mapAnonymous = 0x20
+	protMask     = 0x7        // PROT_READ|PROT_WRITE|PROT_EXEC
+	protSem      = 0x8        // accepted and ignored, as on x86
+	protGrowsDn  = 0x01000000 // PROT_GROWSDOWN
+	protGrowsUp  = 0x02000000 // PROT_GROWSUP
+)
+
+func sysBrk(k *Kernel, t *Thread, a Args) (uint64, Result) {
+	return okv(k.cfg.Mem.Brk(a[0]))
+}
+
+// mmap is the common body of mmap (x86-64), mmap2 and old_mmap (i386).
+// File mappings are refused: probesim's guests can open only synthetic
+// procfs files, which cannot be mapped on Linux either (ENODEV).
+func (k *Kernel) mmap(addr, length, prot, flags, fd, off uint64) (uint64, Result) {
+	if prot&^uint64(protMask|protSem) != 0 {
+		return fail(syscall.EINVAL)
+	}
+	if flags&mapAnonymous == 0 {
+		if k.files.get(fd) == nil {
+			return fail(syscall.EBADF)
+		}
+		return fail(syscall.ENODEV)
+	}
+	if off&0xfff != 0 {
+		return fail(syscall.EINVAL)
+	}
+	v, e := k.cfg.Mem.Mmap(addr, length, mmu.Prot(prot&protMask), uint32(flags), "")
+	if e != 0 {
+		return fail(e)
+	}
+	return okv(v)
+}
+
+func sysMmap(k *Kernel, t *Thread, a Args) (uint64, Result) {
+	return k.mmap(a[0], a[1], a[2], a[3], a[4], a[5])
+}
+
+// sysMmap2 is i386 mmap2, whose offset is in 4096-byte units.
+func sysMmap2(k *Kernel, t *Thread, a Args) (uint64, Result) {
+	return k.mmap(a[0], a[1], a[2], a[3], a[4], a[5]<<12)
+}
+
+// sysOldMmap is i386 old_mmap, which takes its six arguments in memory.
+func sysOldMmap(k *Kernel, t *Thread, a Args) (uint64, Result) {
+	var v [6]uint64
+	for i := range v {
+		w, e := k.readU32(a[0] + uint64(4*i))
+		if e != 0 {
+			return fail(e)
+		}
+		v[i] = uint64(w)
+	}
+	return k.mmap(v[0], v[1], v[2], v[3], v[4], v[5])
+}
+
+func sysMunmap(k *Kernel, t *Thread, a Args) (uint64, Result) {
+	if e := k.cfg.Mem.Munmap(a[0], a[1]); e != 0 {
+		return fail(e)
+	}
+	return ok0()
+}
+
+// sysMprotect accepts PROT_GROWSDOWN by ignoring it: probesim applies the
+// change to the named range only (a documented simplification of
+// mm/mprotect.c, which would extend it to the start of the stack VMA).
+func sysMprotect(k *Kernel, t *Thread, a Args) (uint64, Result) {
+	prot := a[2]
+	if prot&protGrowsDn != 0 && prot&protGrowsUp != 0 {
+		return fail(syscall.EINVAL)
+	}
+	prot &^= protGrowsDn | protSem
+	if prot&^uint64(protMask) != 0 {
+		return fail(syscall.EINVAL)
+	}
+	if e := k.cfg.Mem.Mprotect(a[0], a[1], mmu.Prot(prot)); e != 0 {
+		return fail(e)
+	}
+	return ok0()
+}
+
+func sysMadvise(k *Kernel, t *Thread, a Args) (uint64, Result) {
+	if e := k.cfg.Mem.Madvise(a[0], a[1], int(a[2])); e != 0 {
+		return fail(e)
+	}
+	return ok0()
+}

@@ -1,0 +1,168 @@
+package linux
+
+import (
+	"syscall"
+)
+
+func sysExit(k *Kernel, t *Thread, a Args) (uint64, Result) {
+	return 0, Result{Outcome: ExitThread, Status: int(a[0] & 0xff)}
+}
+
+func sysExitGroup(k *Kernel, t *Thread, a Args) (uint64, Result) {
+	return 0, Result{Outcome: ExitGroup, Status: int(a[0] & 0xff)}
+}
+
+func sysGetpid(k *Kernel, t *Thread, a Args) (uint64, Result) { return okv(uint64(k.cfg.PID)) }
+func sysGettid(k *Kernel, t *Thread, a Args) (uint64, Result) { return okv(uint64(t.TID)) }
+
+// sysGetppid: the guest's parent is probesim itself, which it cannot see;
+// Linux reports 0 for a parent outside the pid namespace.
+func sysGetppid(k *Kernel, t *Thread, a Args) (uint64, Result) { return ok0() }
+func sysGetuid(k *Kernel, t *Thread, a Args) (uint64, Result)  { return okv(uint64(k.cfg.UID)) }
+
+func sysSetTidAddress(k *Kernel, t *Thread, a Args) (uint64, Result) {
+	t.ClearChildTID = a[0]
+	return okv(uint64(t.TID))
+}
+
+func sysSetRobustList(k *Kernel, t *Thread, a Args) (uint64, Result) {
+	// struct robust_list_head is 3 words.
+	if a[1] != uint64(3*k.cfg.Arch.wordSize()) {
+		return fail(syscall.EINVAL)
+	}
+	t.RobustList = a[0]
+	return ok0()
+}
+
+func sysENOSYS(k *Kernel, t *Thread, a Args) (uint64, Result) { return fail(syscall.ENOSYS) }
+
+func sysSchedYield(k *Kernel, t *Thread, a Args) (uint64, Result) { return ok0() }
+
+// utsname fields, each 65 bytes (__NEW_UTS_LEN + 1).
+// The machine field is filled in per ABI.
+var utsname = [6]string{"Linux", "probesim", "6.1.0-probesim", "#1 SMP PREEMPT_DYNAMIC probesim", "", "(none)"}
+
+func sysUname(k *Kernel, t *Thread, a Args) (uint64, Result) {
+	f := utsname
+	f[4] = "x86_64"
+	if k.cfg.Arch == I386 {
+		// What an ia32 process sees on an x86-64 kernel under linux32 is
+		// i686; without personality(PER_LINUX32) it would be x86_64. Guests
+		// built for i386 expect i686, so that is what probesim reports.
+		f[4] = "i686"
+	}
+	b := make([]byte, 6*65)
+	for i, s := range f {
+		copy(b[i*65:i*65+64], s)
+	}
+	if e := k.writeBytes(a[0], b); e != 0 {
+		return fail(e)
+	}
+	return ok0()
+}
+
+// Resource limits. Only RLIMIT_STACK is modelled (it bounds stack growth);
+// the others report the defaults of a Debian 12 login shell.
+const (
+	rlimitStack  = 3
+	rlimitNofile = 7
+	rlimNlimits  = 16
+	rlimInfinity = ^uint64(0)
+)
+
+func (k *Kernel) getRlimit(res uint64) (cur, max uint64) {
+	switch res {
+	case rlimitStack:
+		return k.cfg.Mem.StackLimit(), rlimInfinity
+	case rlimitNofile:
+		return 1024, 1048576
+	case 8: // RLIMIT_MEMLOCK
+		return 8 << 20, 8 << 20
+	case 4: // RLIMIT_CORE
+		return 0, rlimInfinity
+	case 6, 11: // RLIMIT_NPROC, RLIMIT_SIGPENDING
+		return 95000, 95000
+	case 12: // RLIMIT_MSGQUEUE
+		return 819200, 819200
+	case 14, 13: // RLIMIT_RTPRIO, RLIMIT_NICE
+		return 0, 0
+	}
+	return rlimInfinity, rlimInfinity
+}
+
+// sysPrlimit64 is prlimit64(pid, resource, new, old) with 64-bit rlimits.
+func sysPrlimit64(k *Kernel, t *Thread, a Args) (uint64, Result) {
+	if a[0] != 0 && a[0] != uint64(k.cfg.PID) {
+		return fail(syscall.ESRCH)
+	}
+	if a[1] >= rlimNlimits {
+		return fail(syscall.EINVAL)
+	}
+	cur, max := k.getRlimit(a[1])
+	if a[2] != 0 {
+		nc, e := k.readU64(a[2])
+		if e != 0 {
+			return fail(e)
+		}
+		nm, e := k.readU64(a[2] + 8)
+		if e != 0 {
+			return fail(e)
+		}
+		if nc > nm {
+			return fail(syscall.EINVAL)
+		}
+		if nm > max {
+			return fail(syscall.EPERM)
+		}
+		if a[1] == rlimitStack {
+			k.cfg.Mem.SetStackLimit(nc)
+		}
+	}
+	if a[3] != 0 {
+		b := newStruct(16)
+		b.u64(0, cur)
+		b.u64(8, max)
+		if e := k.writeBytes(a[3], b.b); e != 0 {
+			return fail(e)
+		}
+	}
+	return ok0()
+}
+
+// sysGetrlimit is getrlimit with the ABI's struct rlimit of two longs
+// (ugetrlimit on i386), with infinity clamped as kernel/sys.c does.
+func sysGetrlimit(k *Kernel, t *Thread, a Args) (uint64, Result) {
+	if a[0] >= rlimNlimits {
+		return fail(syscall.EINVAL)
+	}
+	cur, max := k.getRlimit(a[0])
+	ws := k.cfg.Arch.wordSize()
+	b := newStruct(2 * ws)
+	if ws == 4 {
+		cur, max = min(cur, 0xffffffff), min(max, 0xffffffff)
+	}
+	b.word(k.cfg.Arch, 0, cur)
+	b.word(k.cfg.Arch, ws, max)
+	if e := k.writeBytes(a[1], b.b); e != 0 {
+		return fail(e)
+	}
+	return ok0()
+}
+
+// sysGetrandom fills the buffer from the seeded generator: a run's random
+// bytes are an input of the run, never the host's entropy.
+func sysGetrandom(k *Kernel, t *Thread, a Args) (uint64, Result) {
+	const grndNonblock, grndRandom, grndInsecure = 1, 2, 4
+	if a[2]&^uint64(grndNonblock|grndRandom|grndInsecure) != 0 {
+		return fail(syscall.EINVAL)
+	}
+	n := min(a[1], 1<<25) // getrandom returns at most 32 MiB per call
+	buf := make([]byte, n)
+	for i := range buf {
+		buf[i] = byte(k.rng.Uint32())
+	}
+	if e := k.writeBytes(a[0], buf); e != 0 {
+		return fail(e)
+	}
+	return okv(n)
+}

@@ -1,0 +1,132 @@
+package emu
+
+import (
+	"github.com/probesim/probesim/emu/linux"
+	"github.com/probesim/probesim/emu/uc"
+)
+
+// syscallABI names the registers of a syscall ABI.
+type syscallABI struct {
+	nr   uc.Reg
+	args []uc.Reg // number register first, then the six arguments
+	ret  uc.Reg
+}
+
+func abiFor(a linux.Arch) syscallABI {
+	if a == linux.I386 {
+		// int $0x80: eax = nr; ebx, ecx, edx, esi, edi, ebp.
+		return syscallABI{nr: uc.EAX, ret: uc.EAX,
+			args: []uc.Reg{uc.EAX, uc.EBX, uc.ECX, uc.EDX, uc.ESI, uc.EDI, uc.EBP}}
+	}
+	// syscall: rax = nr; rdi, rsi, rdx, r10, r8, r9.
+	return syscallABI{nr: uc.RAX, ret: uc.RAX,
+		args: []uc.Reg{uc.RAX, uc.RDI, uc.RSI, uc.RDX, uc.R10, uc.R8, uc.R9}}
+}
+
+// onSyscall is the x86-64 syscall instruction hook.
+func (c *Core) onSyscall() { c.doSyscall() }
+
+// doSyscall reads the call out of the registers, runs it in the modelled
+// kernel, charges the entry/exit cost and writes the result back.
+func (c *Core) doSyscall() {
+	if err := c.eng.RegReadBatch(c.abi.args, c.argVals); err != nil {
+		c.stop(c.faultEvent(linux.SIGSEGV, "general protection", 0, 0, 0))
+		return
+	}
+	var a linux.Args
+	copy(a[:], c.argVals[1:])
+	c.counters.Add(0, c.syscallCostFP)
+	ret, res := c.kernel.Syscall(c.thread, c.argVals[0], a)
+	switch res.Outcome {
+	case linux.ExitThread:
+		c.stop(Event{Kind: EventExit, Status: res.Status})
+		return
+	case linux.ExitGroup:
+		c.stop(Event{Kind: EventExitGroup, Status: res.Status})
+		return
+	case linux.Killed:
+		c.stop(Event{Kind: EventKilled, Signal: res.Signal, Caught: res.Caught})
+		return
+	}
+	c.eng.RegWrite(c.abi.ret, ret)
+	if res.Outcome == linux.Block {
+		c.stop(Event{Kind: EventBlock})
+	}
+}
+
+// trapKinds maps CPU exception vectors to the signal Linux sends and the
+// name do_trap prints (arch/x86/kernel/traps.c).
+var trapKinds = map[uint32]struct {
+	sig  int
+	name string
+}{
+	0:  {linux.SIGFPE, "divide error"},
+	1:  {linux.SIGTRAP, "debug"},
+	3:  {linux.SIGTRAP, "int3"},
+	4:  {linux.SIGSEGV, "overflow"},
+	5:  {linux.SIGSEGV, "bounds"},
+	6:  {linux.SIGILL, "invalid opcode"},
+	7:  {linux.SIGFPE, "device not available"},
+	11: {linux.SIGBUS, "segment not present"},
+	12: {linux.SIGBUS, "stack segment"},
+	13: {linux.SIGSEGV, "general protection"},
+	16: {linux.SIGFPE, "coprocessor error"},
+	17: {linux.SIGBUS, "alignment check"},
+	19: {linux.SIGFPE, "simd exception"},
+}
+
+// onInterrupt handles int $0x80 on i386 and every CPU exception.
+func (c *Core) onInterrupt(intno uint32) {
+	if intno == 0x80 && c.arch == linux.I386 {
+		c.doSyscall()
+		return
+	}
+	k, ok := trapKinds[intno]
+	if !ok {
+		// int $N with no user-callable gate raises #GP: SIGSEGV.
+		k.sig, k.name = linux.SIGSEGV, "general protection"
+	}
+	pc := c.pc()
+	if intno == 3 {
+		// Unicorn reports int3 with the ip already past it, as the CPU does;
+		// the kernel reports the trap at the int3 itself.
+		pc--
+	}
+	c.stop(c.faultEvent(k.sig, k.name, pc, pc, 0))
+}
+
+func (c *Core) onInvalidInsn() bool {
+	pc := c.pc()
+	c.stop(c.faultEvent(linux.SIGILL, "invalid opcode", pc, pc, 0))
+	return false
+}
+
+// onMemFault grows the stack on an unmapped access below it (the page-fault
+// path of expand_stack), and turns every other fault into SIGSEGV.
+func (c *Core) onMemFault(access uc.MemAccess, addr uint64, size int, value int64) bool {
+	code := uint64(pfUser)
+	switch access {
+	case uc.MemReadUnmapped, uc.MemWriteUnmapped:
+		if c.as.GrowStack(addr) {
+			return true
+		}
+	}
+	switch access {
+	case uc.MemWriteUnmapped:
+		code |= pfWrite
+	case uc.MemFetchUnmapped:
+		code |= pfInstr
+	case uc.MemReadProt:
+		code |= pfProt
+	case uc.MemWriteProt:
+		code |= pfProt | pfWrite
+	case uc.MemFetchProt:
+		code |= pfProt | pfInstr
+	}
+	rip := c.pc()
+	if access == uc.MemFetchProt || access == uc.MemFetchUnmapped {
+		rip = addr
+	}
+	c.event = c.faultEvent(linux.SIGSEGV, "segfault", addr, rip, code)
+	return false
+}

@@ -1,0 +1,200 @@
+package uc
+
+/*
+#cgo LDFLAGS: -lunicorn
+#include "shim.h"
+*/
+import "C"
+
+import (
+	"fmt"
+)
+
+// Mode selects the guest CPU mode of an engine.
+type Mode int
+
+const (
+	Mode32 Mode = Mode(C.UC_MODE_32) // i386 protected mode
+	Mode64 Mode = Mode(C.UC_MODE_64) // x86-64 long mode
+)
+
+func (m Mode) String() string {
+	switch m {
+	case Mode32:
+		return "i386"
+	case Mode64:
+		return "x86-64"
+	}
+	return fmt.Sprintf("Mode(%d)", int(m))
+}
+
+// Prot is a page protection, with the same bits as UC_PROT_*.
+type Prot uint32
+
+const (
+	ProtNone  Prot = 0
+	ProtRead  Prot = Prot(C.UC_PROT_READ)
+	ProtWrite Prot = Prot(C.UC_PROT_WRITE)
+	ProtExec  Prot = Prot(C.UC_PROT_EXEC)
+	ProtAll   Prot = ProtRead | ProtWrite | ProtExec
+)
+
+func (p Prot) String() string {
+	b := []byte("---")
+	if p&ProtRead != 0 {
+		b[0] = 'r'
+	}
+	if p&ProtWrite != 0 {
+		b[1] = 'w'
+	}
+	if p&ProtExec != 0 {
+		b[2] = 'x'
+	}
+	if p&^ProtAll != 0 {
+		return fmt.Sprintf("%s+%#x", b, uint32(p&^ProtAll))
+	}
+	return string(b)
+}
+
+// Engine is one Unicorn x86 CPU with its own memory map and translation
+// cache. See the package documentation for the threading rules.
+type Engine struct {
+	uc   *C.uc_engine
+	mode Mode
+
+	// hooks maps each live Go-callback hook's table handle to its Unicorn
+	// hook id, so Close can release the table entries.
+	hooks map[uintptr]C.uc_hook
+
+	// acct is the C accounting state (nil until EnableAccounting);
+	// costHandle is the table handle of its cost function.
+	acct       *C.probesim_acct
+	costHandle uintptr
+	counters   *Counters
+
+	// started is set by the first Start: from then on translations exist
+	// and adding a translation-time hook must drop them.
+	started bool
+
+	// syncPCHook is the hook installed by EnablePreciseFaultPC (0: none).
+	syncPCHook C.uc_hook
+
+	// cbFailure is the first failure (panic or invalid result) of a Go
+	// callback during the current Start; Start returns it.
+	cbFailure error
+}
+
+// Open creates an x86 engine in mode m.
+func Open(m Mode) (*Engine, error) {
+	if m != Mode32 && m != Mode64 {
+		return nil, fmt.Errorf("unicorn: open: unsupported mode %d (want Mode32 or Mode64)", int(m))
+	}
+	var h *C.uc_engine
+	if err := check("open", C.uc_open(C.UC_ARCH_X86, C.uc_mode(m), &h)); err != nil {
+		return nil, err
+	}
+	return &Engine{uc: h, mode: m, hooks: map[uintptr]C.uc_hook{}}, nil
+}
+
+// Mode reports the mode the engine was opened in.
+func (e *Engine) Mode() Mode { return e.mode }
+
+// Close releases the Unicorn engine, its hooks, the callback table entries
+// and the accounting memory. It is idempotent. It must not be called from a
+// callback of the same engine.
+func (e *Engine) Close() error {
+	if e == nil || e.uc == nil {
+		return nil
+	}
+	rc := C.uc_close(e.uc)
+	e.uc = nil
+	for handle := range e.hooks {
+		unregister(handle)
+	}
+	e.hooks = nil
+	if e.acct != nil {
+		C.probesim_acct_free(e.acct)
+		e.acct = nil
+		unregister(e.costHandle)
+		e.costHandle = 0
+	}
+	e.attachCounters(nil)
+	return check("close", rc)
+}
+
+// alive returns ErrClosed once the engine has been closed.
+func (e *Engine) alive() error {
+	if e == nil || e.uc == nil {
+		return ErrClosed
+	}
+	return nil
+}
+
+// Start runs the guest from begin until the PC reaches until, timeout
+// microseconds pass (0: none) or count instructions ran (0: no limit), or a
+// hook stops it. count > 0 makes Unicorn count every instruction (slow) and
+// switching between count > 0 and count == 0 flushes all translations: pick
+// one per engine. until should be an address that is never executed.
+func (e *Engine) Start(begin, until, timeout, count uint64) error {
+	if err := e.alive(); err != nil {
+		return err
+	}
+	e.cbFailure = nil
+	e.started = true
+	rc := C.uc_emu_start(e.uc, C.uint64_t(begin), C.uint64_t(until),
+		C.uint64_t(timeout), C.size_t(count))
+	if f := e.cbFailure; f != nil {
+		e.cbFailure = nil
+		return f
+	}
+	return check("emu_start", rc)
+}
+
+// Stop asks a running Start to return. Called from a hook, it takes effect at
+// the next translated-block boundary (see the package documentation for the
+// exact semantics per hook type).
+func (e *Engine) Stop() error {
+	if err := e.alive(); err != nil {
+		return err
+	}
+	return check("emu_stop", C.uc_emu_stop(e.uc))
+}
+
+// RemoveCache drops this engine's translated blocks that overlap
+// [begin, end). Needed after code bytes change from outside the guest
+// (host writes, MemWrite, another engine) and after Protect removes EXEC.
+// Unmapped parts of the range are skipped (Unicorn alone would silently do
+// nothing when begin is unmapped).
+func (e *Engine) RemoveCache(begin, end uint64) error {
+	if err := e.alive(); err != nil {
+		return err
+	}
+	if end <= begin {
+		return fmt.Errorf("unicorn: ctl_remove_cache: empty range [%#x, %#x)", begin, end)
+	}
+	return e.removeTranslations(begin, end-1)
+}
+
+// removeTranslations drops translations overlapping the inclusive range
+// [first, last]. Hooks that Unicorn compiles into translated code (code,
+// block, memory-access hooks) only apply to code translated after they are
+// added, so adding one calls this for its range. Nothing was translated
+// before the first Start, which skips the work.
+func (e *Engine) removeTranslations(first, last uint64) error {
+	if err := e.alive(); err != nil {
+		return err
+	}
+	if !e.started {
+		return nil
+	}
+	return check("ctl_remove_cache", C.probesim_remove_cache(e.uc, C.uint64_t(first), C.uint64_t(last)))
+}
+
+// FlushTranslations drops every translated block of this engine
+// (uc_ctl_flush_tlb, which in 2.0.1 flushes translated blocks).
+func (e *Engine) FlushTranslations() error {
+	if err := e.alive(); err != nil {
+		return err
+	}
+	return check("ctl_flush_tlb", C.probesim_flush_tb(e.uc))
+}

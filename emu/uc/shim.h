@@ -1,0 +1,83 @@
+// shim.h declares the C side of package uc: hook installers whose user_data
+// is an integer handle into the Go callback table, helpers for calls cgo
+// cannot make directly (variadic uc_hook_add/uc_ctl, pointer arrays for the
+// batch register calls, uc_x86_mmr), and the per-block accounting hook.
+//
+// Only declarations live here: a Go file with //export may not define C
+// functions in its preamble, so definitions are in trampolines.c and
+// accounting.c.
+#ifndef PROBESIM_UC_SHIM_H
+#define PROBESIM_UC_SHIM_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <unicorn/unicorn.h>
+
+// ---- Go-callback hooks (trampolines.c) ----
+uc_err probesim_hook_intr(uc_engine *uc, uc_hook *hh, uintptr_t handle);
+uc_err probesim_hook_syscall(uc_engine *uc, uc_hook *hh, uintptr_t handle);
+uc_err probesim_hook_cpuid(uc_engine *uc, uc_hook *hh, uintptr_t handle);
+uc_err probesim_hook_code(uc_engine *uc, uc_hook *hh, uintptr_t handle,
+                          uint64_t begin, uint64_t end);
+uc_err probesim_hook_block(uc_engine *uc, uc_hook *hh, uintptr_t handle,
+                           uint64_t begin, uint64_t end);
+uc_err probesim_hook_mem_fault(uc_engine *uc, uc_hook *hh, uintptr_t handle);
+uc_err probesim_hook_insn_invalid(uc_engine *uc, uc_hook *hh,
+                                  uintptr_t handle);
+
+// ---- helpers (trampolines.c) ----
+// regs holds Go ints (intptr_t-sized); vals receives zero-extended values.
+uc_err probesim_reg_read_batch(uc_engine *uc, const intptr_t *regs,
+                               uint64_t *vals, int count);
+uc_err probesim_reg_write_batch(uc_engine *uc, const intptr_t *regs,
+                                const uint64_t *vals, int count);
+uc_err probesim_set_gdt(uc_engine *uc, uint64_t base, uint32_t limit);
+// Removes translations of the mapped parts of [first, last] (inclusive).
+uc_err probesim_remove_cache(uc_engine *uc, uint64_t first, uint64_t last);
+uc_err probesim_flush_tb(uc_engine *uc);
+uc_err probesim_hook_sync_pc(uc_engine *uc, uc_hook *hh);
+
+// ---- per-block accounting (accounting.c) ----
+
+// probesim_counters is what the block hook charges. It lives in C memory so
+// the hook can update it without crossing into Go, and Go reads it with plain
+// loads.
+typedef struct probesim_counters {
+    uint64_t insns;      // guest instructions executed (block granularity)
+    uint64_t cycles_fp;  // cycles in 24.8 fixed point (cycles * 256)
+    uint64_t stop_at_fp; // a block starting with cycles_fp >= stop_at_fp
+                         // stops the engine instead of running
+    uint32_t budget_hit; // set by the hook when it requested the stop
+    uint32_t pad_;
+} probesim_counters;
+
+// One direct-mapped cost cache slot. A slot matches a block only if both the
+// start address and the byte size are equal: the same address can start
+// blocks of different lengths (e.g. after a probe splits a block).
+typedef struct probesim_cost_slot {
+    uint64_t addr;
+    uint32_t size;
+    uint32_t insns_valid; // bit 31: slot valid; bits 0..30: instruction count
+    uint64_t cost_fp;
+} probesim_cost_slot;
+
+#define PROBESIM_COST_SLOTS 65536u
+#define PROBESIM_SLOT_VALID 0x80000000u
+
+typedef struct probesim_acct {
+    probesim_counters *cur; // may be NULL: blocks are then not charged
+    uintptr_t cost_handle;  // Go callback table handle of the cost function
+    uint64_t misses;        // cost function calls (cache misses)
+    uint32_t max_size;      // largest block size ever cached (for invalidation)
+    uint32_t pad_;
+    uc_hook hook;
+    probesim_cost_slot *slots; // PROBESIM_COST_SLOTS entries
+} probesim_acct;
+
+probesim_acct *probesim_acct_new(uintptr_t cost_handle);
+void probesim_acct_free(probesim_acct *a);
+uc_err probesim_acct_install(uc_engine *uc, probesim_acct *a);
+void probesim_acct_invalidate(probesim_acct *a, uint64_t begin, uint64_t end);
+void probesim_acct_clear(probesim_acct *a);
+
+#endif

@@ -1,0 +1,176 @@
+// C trampolines for Go callbacks and helpers for Unicorn calls that cgo
+// cannot make directly. Every trampoline receives the Go callback-table
+// handle as user_data (an integer, never a Go pointer) and forwards to an
+// //export'ed Go function declared in _cgo_export.h.
+#include "shim.h"
+#include "_cgo_export.h"
+
+// Passing 1, 0 as begin, end makes a Unicorn hook cover every address.
+#define ALL_BEGIN 1
+#define ALL_END 0
+
+static void tramp_intr(uc_engine *uc, uint32_t intno, void *ud) {
+    (void)uc;
+    probesimGoIntr((uintptr_t)ud, intno);
+}
+
+static void tramp_syscall(uc_engine *uc, void *ud) {
+    (void)uc;
+    probesimGoSyscall((uintptr_t)ud);
+}
+
+static int tramp_cpuid(uc_engine *uc, void *ud) {
+    (void)uc;
+    return probesimGoCPUID((uintptr_t)ud);
+}
+
+static void tramp_code(uc_engine *uc, uint64_t addr, uint32_t size, void *ud) {
+    (void)uc;
+    probesimGoCode((uintptr_t)ud, addr, size);
+}
+
+static bool tramp_mem_fault(uc_engine *uc, uc_mem_type type, uint64_t addr,
+                            int size, int64_t value, void *ud) {
+    (void)uc;
+    return probesimGoMemFault((uintptr_t)ud, (int)type, addr, size, value);
+}
+
+static bool tramp_insn_invalid(uc_engine *uc, void *ud) {
+    (void)uc;
+    return probesimGoInvalidInsn((uintptr_t)ud);
+}
+
+uc_err probesim_hook_intr(uc_engine *uc, uc_hook *hh, uintptr_t handle) {
+    return uc_hook_add(uc, hh, UC_HOOK_INTR, (void *)tramp_intr, (void *)handle,
+                       ALL_BEGIN, ALL_END);
+}
+
+uc_err probesim_hook_syscall(uc_engine *uc, uc_hook *hh, uintptr_t handle) {
+    return uc_hook_add(uc, hh, UC_HOOK_INSN, (void *)tramp_syscall,
+                       (void *)handle, ALL_BEGIN, ALL_END, UC_X86_INS_SYSCALL);
+}
+
+uc_err probesim_hook_cpuid(uc_engine *uc, uc_hook *hh, uintptr_t handle) {
+    return uc_hook_add(uc, hh, UC_HOOK_INSN, (void *)tramp_cpuid,
+                       (void *)handle, ALL_BEGIN, ALL_END, UC_X86_INS_CPUID);
+}
+
+uc_err probesim_hook_code(uc_engine *uc, uc_hook *hh, uintptr_t handle,
+                          uint64_t begin, uint64_t end) {
+    return uc_hook_add(uc, hh, UC_HOOK_CODE, (void *)tramp_code, (void *)handle,
+                       begin, end);
+}
+
+uc_err probesim_hook_block(uc_engine *uc, uc_hook *hh, uintptr_t handle,
+                           uint64_t begin, uint64_t end) {
+    return uc_hook_add(uc, hh, UC_HOOK_BLOCK, (void *)tramp_code,
+                       (void *)handle, begin, end);
+}
+
+uc_err probesim_hook_mem_fault(uc_engine *uc, uc_hook *hh, uintptr_t handle) {
+    return uc_hook_add(uc, hh, UC_HOOK_MEM_INVALID, (void *)tramp_mem_fault,
+                       (void *)handle, ALL_BEGIN, ALL_END);
+}
+
+uc_err probesim_hook_insn_invalid(uc_engine *uc, uc_hook *hh,
+                                  uintptr_t handle) {
+    return uc_hook_add(uc, hh, UC_HOOK_INSN_INVALID, (void *)tramp_insn_invalid,
+                       (void *)handle, ALL_BEGIN, ALL_END);
+}
+
+// The batch calls take an array of pointers; building it in C keeps Go from
+// passing memory that holds Go pointers (forbidden by the cgo rules). The
+// values are zeroed first because Unicorn stores only the register's width
+// (2 bytes for a selector, 4 for EAX), so the rest must read as zero.
+#define BATCH_CHUNK 32
+
+uc_err probesim_reg_read_batch(uc_engine *uc, const intptr_t *regs,
+                               uint64_t *vals, int count) {
+    int ids[BATCH_CHUNK];
+    void *ptrs[BATCH_CHUNK];
+    for (int done = 0; done < count; done += BATCH_CHUNK) {
+        int n = count - done < BATCH_CHUNK ? count - done : BATCH_CHUNK;
+        for (int i = 0; i < n; i++) {
+            ids[i] = (int)regs[done + i];
+            vals[done + i] = 0;
+            ptrs[i] = &vals[done + i];
+        }
+        uc_err err = uc_reg_read_batch(uc, ids, ptrs, n);
+        if (err != UC_ERR_OK) {
+            return err;
+        }
+    }
+    return UC_ERR_OK;
+}
+
+uc_err probesim_reg_write_batch(uc_engine *uc, const intptr_t *regs,
+                                const uint64_t *vals, int count) {
+    int ids[BATCH_CHUNK];
+    void *ptrs[BATCH_CHUNK];
+    for (int done = 0; done < count; done += BATCH_CHUNK) {
+        int n = count - done < BATCH_CHUNK ? count - done : BATCH_CHUNK;
+        for (int i = 0; i < n; i++) {
+            ids[i] = (int)regs[done + i];
+            ptrs[i] = (void *)&vals[done + i];
+        }
+        uc_err err = uc_reg_write_batch(uc, ids, (void *const *)ptrs, n);
+        if (err != UC_ERR_OK) {
+            return err;
+        }
+    }
+    return UC_ERR_OK;
+}
+
+uc_err probesim_set_gdt(uc_engine *uc, uint64_t base, uint32_t limit) {
+    uc_x86_mmr gdtr = {0};
+    gdtr.base = base;
+    gdtr.limit = limit;
+    return uc_reg_write(uc, UC_X86_REG_GDTR, &gdtr);
+}
+
+// uc_ctl_remove_cache in 2.0.1 translates only the START address of the
+// range and silently does nothing if that page is unmapped (measured). So
+// the range [first, last] is clipped to each mapped region and each piece is
+// removed separately; every piece then starts on a mapped page.
+uc_err probesim_remove_cache(uc_engine *uc, uint64_t first, uint64_t last) {
+    uc_mem_region *regions = NULL;
+    uint32_t count = 0;
+    uc_err err = uc_mem_regions(uc, &regions, &count);
+    if (err != UC_ERR_OK) {
+        return err;
+    }
+    for (uint32_t i = 0; i < count && err == UC_ERR_OK; i++) {
+        uint64_t lo = regions[i].begin > first ? regions[i].begin : first;
+        uint64_t hi = regions[i].end < last ? regions[i].end : last;
+        if (lo > hi) {
+            continue;
+        }
+        // remove_cache takes an exclusive end; drop the very last byte of
+        // the address space rather than overflow.
+        uint64_t end = hi == UINT64_MAX ? hi : hi + 1;
+        if (end > lo) {
+            err = uc_ctl_remove_cache(uc, lo, end);
+        }
+    }
+    uc_free(regions);
+    return err;
+}
+
+uc_err probesim_flush_tb(uc_engine *uc) { return uc_ctl_flush_tlb(uc); }
+
+// Unicorn 2.0.1 stores the guest PC before every load (store) only while a
+// UC_HOOK_MEM_READ (UC_HOOK_MEM_WRITE) hook exists; without one, the PC seen
+// in a memory-fault hook is the start of the translated block. This hook's
+// range is the last page of the 64-bit address space, which no user program
+// touches, and its callback does nothing: it exists only for that side
+// effect. Its cost is that every load and store takes the softmmu slow path.
+static void sync_pc_noop(uc_engine *uc, uc_mem_type type, uint64_t addr,
+                         int size, int64_t value, void *ud) {
+    (void)uc, (void)type, (void)addr, (void)size, (void)value, (void)ud;
+}
+
+uc_err probesim_hook_sync_pc(uc_engine *uc, uc_hook *hh) {
+    return uc_hook_add(uc, hh, UC_HOOK_MEM_READ | UC_HOOK_MEM_WRITE,
+                       (void *)sync_pc_noop, NULL, 0xfffffffffffff000ull,
+                       0xffffffffffffffffull);
+}

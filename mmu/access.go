@@ -1,0 +1,173 @@
+package mmu
+
+// Guest memory access by the modelled kernel and the host.
+//
+// Read and Write have copy_from_user/copy_to_user semantics: every byte must
+// lie in a VMA that allows the access, judged by the VMA's permissions (the
+// page fault handler's view, access_error in arch/x86/mm/fault.c: any
+// accessible VMA can be read, writing needs VM_WRITE), not by page-table
+// overrides. An unmapped address just below a growsdown VMA grows it, as a
+// kernel-mode fault on a user address does. Deviation: the access is
+// all-or-nothing (nothing is copied when any byte faults), where Linux may
+// copy a prefix; FaultError.Addr tells how far the access would have got.
+//
+// ReadForce and WriteForce are access_process_vm with FOLL_FORCE: only
+// mappedness matters (GUP does not grow stacks since Linux 6.5).
+
+type accessKind uint8
+
+const (
+	accessRead accessKind = iota
+	accessWrite
+	accessForceRead  // any mapped byte
+	accessForceWrite // any mapped byte
+)
+
+func (k accessKind) forced() bool { return k >= accessForceRead }
+
+// checkLocked validates an access of n bytes at addr, growing stacks where
+// allowed, and reports whether any page touched is executable in the page
+// table.
+func (as *AddressSpace) checkLocked(addr uint64, n int, kind accessKind) (exec bool, err error) {
+	write := kind == accessWrite || kind == accessForceWrite
+	if n == 0 {
+		return false, nil
+	}
+	end := addr + uint64(n)
+	if end < addr {
+		return false, &FaultError{Addr: addr, Write: write, Reason: "address overflow"}
+	}
+	for a := addr; a < end; {
+		i, ok := as.findVMA(a)
+		if !ok {
+			if kind.forced() || as.growStackLocked(a) != nil {
+				return false, &FaultError{Addr: a, Write: write, Reason: "unmapped"}
+			}
+			i, _ = as.findVMA(a)
+		}
+		v := as.vmas[i]
+		switch {
+		case kind == accessRead && v.Prot&ProtAll == 0:
+			return false, &FaultError{Addr: a, Write: write, Reason: "not readable"}
+		case kind == accessWrite && v.Prot&ProtWrite == 0:
+			return false, &FaultError{Addr: a, Write: write, Reason: "not writable"}
+		}
+		exec = exec || v.Prot&ProtExec != 0
+		a = v.End
+	}
+	if !exec && len(as.pageProt) != 0 {
+		exec = as.anyExec(addr, end)
+	}
+	return exec, nil
+}
+
+// copyLocked copies between buf and guest memory at addr, which checkLocked
+// accepted.
+func (as *AddressSpace) copyLocked(addr uint64, buf []byte, toGuest bool) {
+	for len(buf) > 0 {
+		s := as.segs[as.segIndex(addr)]
+		host := s.chunk.bytes(addr, min(s.end, addr+uint64(len(buf))))
+		if toGuest {
+			copy(host, buf)
+		} else {
+			copy(buf, host)
+		}
+		buf = buf[len(host):]
+		addr += uint64(len(host))
+	}
+}
+
+// Read copies guest memory at addr into buf (copy_from_user).
+func (as *AddressSpace) Read(addr uint64, buf []byte) error {
+	as.mu.Lock()
+	defer as.mu.Unlock()
+	if as.dead != nil {
+		return as.dead
+	}
+	if _, err := as.checkLocked(addr, len(buf), accessRead); err != nil {
+		return err
+	}
+	as.copyLocked(addr, buf, false)
+	return nil
+}
+
+// Write copies data into guest memory at addr (copy_to_user). If any byte
+// written is in an executable page, translations of the written range are
+// dropped on every backend afterwards.
+func (as *AddressSpace) Write(addr uint64, data []byte) error {
+	return as.write(addr, data, accessWrite)
+}
+
+// WriteForce writes data at addr whatever the permissions, as uprobes write
+// int3 into read-only text (FOLL_FORCE). The bytes must be mapped.
+// Translations of the range are always dropped afterwards.
+func (as *AddressSpace) WriteForce(addr uint64, data []byte) error {
+	return as.write(addr, data, accessForceWrite)
+}
+
+func (as *AddressSpace) write(addr uint64, data []byte, kind accessKind) error {
+	as.mu.Lock()
+	defer as.mu.Unlock()
+	if as.dead != nil {
+		return as.dead
+	}
+	exec, err := as.checkLocked(addr, len(data), kind)
+	if err != nil {
+		return err
+	}
+	if len(data) == 0 {
+		return nil
+	}
+	as.copyLocked(addr, data, true)
+	if exec || kind.forced() {
+		as.invalidate(addr, addr+uint64(len(data)))
+	}
+	return nil
+}
+
+// ReadForce reads guest memory whatever the permissions (FOLL_FORCE); the
+// bytes must be mapped. It does not grow stacks.
+func (as *AddressSpace) ReadForce(addr uint64, buf []byte) error {
+	as.mu.Lock()
+	defer as.mu.Unlock()
+	if as.dead != nil {
+		return as.dead
+	}
+	if _, err := as.checkLocked(addr, len(buf), accessForceRead); err != nil {
+		return err
+	}
+	as.copyLocked(addr, buf, false)
+	return nil
+}
+
+// ReadString reads a NUL-terminated string at addr, looking at no more than
+// limit bytes (strncpy_from_user). The NUL is not part of the result. No NUL
+// within limit bytes is ErrStringTooLong; a fault before the NUL is a
+// FaultError, even if the limit is reached later.
+func (as *AddressSpace) ReadString(addr uint64, limit int) (string, error) {
+	as.mu.Lock()
+	defer as.mu.Unlock()
+	if as.dead != nil {
+		return "", as.dead
+	}
+	var out []byte
+	for limit > 0 {
+		// Read up to the end of the page, so a string ending just before
+		// an unmapped page is fine.
+		n := int(min(uint64(limit), PageSize-addr&pageMask))
+		if _, err := as.checkLocked(addr, n, accessRead); err != nil {
+			return "", err
+		}
+		start := len(out)
+		out = append(out, make([]byte, n)...)
+		as.copyLocked(addr, out[start:], false)
+		for i, c := range out[start:] {
+			if c == 0 {
+				return string(out[:start+i]), nil
+			}
+		}
+		limit -= n
+		addr += uint64(n)
+	}
+	return "", ErrStringTooLong
+}

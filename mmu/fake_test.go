@@ -1,0 +1,157 @@
+package mmu
+
+import (
+	"fmt"
+	"unsafe"
+)
+
+// fakeBackend stands in for an emulator engine: it keeps its own page map
+// (permissions and the host memory each page points at), records every
+// call, and refuses calls Unicorn would refuse (mapping over a mapping,
+// unmapping or protecting unmapped pages, unaligned ranges).
+type fakeBackend struct {
+	pages map[uint64]fakePage
+	calls []call
+	// failMapAt makes the n-th MapHost call (1-based) fail.
+	failMapAt int
+	mapCalls  int
+}
+
+type fakePage struct {
+	prot Prot
+	host unsafe.Pointer
+}
+
+type call struct {
+	Op         string // "map", "unmap", "protect", "invalidate"
+	Addr, Size uint64
+	Prot       Prot
+}
+
+func newFake() *fakeBackend { return &fakeBackend{pages: map[uint64]fakePage{}} }
+
+func checkRange(addr, size uint64) error {
+	if addr&pageMask != 0 || size&pageMask != 0 || size == 0 {
+		return fmt.Errorf("fake: bad range %#x+%#x", addr, size)
+	}
+	return nil
+}
+
+func (f *fakeBackend) MapHost(addr, size uint64, p Prot, host unsafe.Pointer) error {
+	f.mapCalls++
+	if f.failMapAt != 0 && f.mapCalls == f.failMapAt {
+		return fmt.Errorf("fake: injected MapHost failure")
+	}
+	if err := checkRange(addr, size); err != nil {
+		return err
+	}
+	if HardwareProt(p) != p {
+		return fmt.Errorf("fake: prot %v is not a hardware protection", p)
+	}
+	for a := addr; a < addr+size; a += PageSize {
+		if _, ok := f.pages[a]; ok {
+			return fmt.Errorf("fake: page %#x already mapped", a)
+		}
+	}
+	for a := addr; a < addr+size; a += PageSize {
+		f.pages[a] = fakePage{prot: p, host: unsafe.Add(host, a-addr)}
+	}
+	f.calls = append(f.calls, call{"map", addr, size, p})
+	return nil
+}
+
+func (f *fakeBackend) mustBeMapped(addr, size uint64) error {
+	if err := checkRange(addr, size); err != nil {
+		return err
+	}
+	for a := addr; a < addr+size; a += PageSize {
+		if _, ok := f.pages[a]; !ok {
+			return fmt.Errorf("fake: page %#x not mapped", a)
+		}
+	}
+	return nil
+}
+
+func (f *fakeBackend) Unmap(addr, size uint64) error {
+	if err := f.mustBeMapped(addr, size); err != nil {
+		return err
+	}
+	for a := addr; a < addr+size; a += PageSize {
+		delete(f.pages, a)
+	}
+	f.calls = append(f.calls, call{"unmap", addr, size, 0})
+	return nil
+}
+
+func (f *fakeBackend) Protect(addr, size uint64, p Prot) error {
+	if err := f.mustBeMapped(addr, size); err != nil {
+		return err
+	}
+	if HardwareProt(p) != p {
+		return fmt.Errorf("fake: prot %v is not a hardware protection", p)
+	}
+	for a := addr; a < addr+size; a += PageSize {
+		pg := f.pages[a]
+		pg.prot = p
+		f.pages[a] = pg
+	}
+	f.calls = append(f.calls, call{"protect", addr, size, p})
+	return nil
+}
+
+func (f *fakeBackend) InvalidateCode(addr, size uint64) {
+	// Record whether the range was still mapped: invalidation must come
+	// before the unmap (see the Backend contract).
+	op := "invalidate"
+	if f.mustBeMapped(pageAlignDown(addr), pageAlignUp(addr+size)-pageAlignDown(addr)) != nil {
+		op = "invalidate-unmapped"
+	}
+	f.calls = append(f.calls, call{op, addr, size, 0})
+}
+
+// peek reads guest memory through the backend's own mapping, as an engine
+// would.
+func (f *fakeBackend) peek(addr uint64, n int) ([]byte, error) {
+	out := make([]byte, n)
+	for i := range out {
+		a := addr + uint64(i)
+		pg, ok := f.pages[pageAlignDown(a)]
+		if !ok {
+			return nil, fmt.Errorf("fake: %#x not mapped", a)
+		}
+		out[i] = *(*byte)(unsafe.Add(pg.host, a&pageMask))
+	}
+	return out, nil
+}
+
+// poke writes guest memory through the backend's mapping, as guest code
+// running in an engine would.
+func (f *fakeBackend) poke(addr uint64, data []byte) error {
+	for i, b := range data {
+		a := addr + uint64(i)
+		pg, ok := f.pages[pageAlignDown(a)]
+		if !ok {
+			return fmt.Errorf("fake: %#x not mapped", a)
+		}
+		*(*byte)(unsafe.Add(pg.host, a&pageMask)) = b
+	}
+	return nil
+}
+
+// takeCalls returns the recorded calls and forgets them.
+func (f *fakeBackend) takeCalls() []call {
+	c := f.calls
+	f.calls = nil
+	return c
+}
+
+// invalidations returns the recorded invalidation calls.
+func invalidations(calls []call) []call {
+	var out []call
+	for _, c := range calls {
+		if c.Op == "invalidate" || c.Op == "invalidate-unmapped" {
+			out = append(out, c)
+		}
+	}
+	return out
+}

@@ -1,0 +1,76 @@
+package mmu
+
+import (
+	"errors"
+	"fmt"
+)
+
+// MapFixed maps [addr, addr+size) with MAP_FIXED semantics for the ELF
+// loader and the kernel: whatever overlaps is unmapped, the new memory is
+// zeroed, and it merges with identical neighbours. size is rounded up to
+// pages. f must hold exactly one of Private and Shared and exactly one of
+// Anonymous and FileBacked; offset is the file offset of addr (it must be 0
+// for anonymous memory). Contents are then written with WriteForce, or use
+// MapFixedData.
+func (as *AddressSpace) MapFixed(addr, size uint64, p Prot, f Flags, name string, offset uint64) error {
+	return as.MapFixedData(addr, size, p, f, name, offset, nil)
+}
+
+// MapFixedData is MapFixed with data copied to the start of the new memory
+// before any backend can see it (no translation can exist yet, so nothing
+// needs invalidating). len(data) must not exceed size.
+func (as *AddressSpace) MapFixedData(addr, size uint64, p Prot, f Flags, name string, offset uint64, data []byte) error {
+	as.mu.Lock()
+	defer as.mu.Unlock()
+	if as.dead != nil {
+		return as.dead
+	}
+	v, err := as.checkFixed(addr, size, p, f, name, offset)
+	if err != nil {
+		return err
+	}
+	if uint64(len(data)) > v.Size() {
+		return fmt.Errorf("mmu: %d bytes of contents do not fit a %#x-byte mapping at %#x", len(data), v.Size(), addr)
+	}
+	return as.mapFixedLocked(v, data)
+}
+
+// checkFixed validates a kernel-internal fixed mapping request.
+func (as *AddressSpace) checkFixed(addr, size uint64, p Prot, f Flags, name string, offset uint64) (VMA, error) {
+	if addr&pageMask != 0 {
+		return VMA{}, fmt.Errorf("mmu: mapping address %#x is not page aligned", addr)
+	}
+	if size == 0 {
+		return VMA{}, fmt.Errorf("mmu: mapping at %#x has zero size", addr)
+	}
+	size, ok := pageAlignLen(size)
+	if !ok || size > as.cfg.TaskSize || addr > as.cfg.TaskSize-size {
+		return VMA{}, fmt.Errorf("mmu: mapping [%#x,+%#x) does not fit below the task size %#x", addr, size, as.cfg.TaskSize)
+	}
+	if p&^ProtAll != 0 {
+		return VMA{}, fmt.Errorf("mmu: invalid protection %#x", uint8(p))
+	}
+	if err := checkFlags(f); err != nil {
+		return VMA{}, err
+	}
+	if f&Anonymous != 0 && offset != 0 {
+		return VMA{}, fmt.Errorf("mmu: anonymous mapping at %#x has a file offset %#x", addr, offset)
+	}
+	if offset&pageMask != 0 {
+		return VMA{}, fmt.Errorf("mmu: file offset %#x is not page aligned", offset)
+	}
+	return VMA{Start: addr, End: addr + size, Prot: p, Flags: f, Name: name, Offset: offset}, nil
+}
+
+func checkFlags(f Flags) error {
+	const known = GrowsDown | Stack | Anonymous | FileBacked | Heap | Private | Shared
+	switch {
+	case f&^known != 0:
+		return fmt.Errorf("mmu: unknown VMA flags %v", f&^known)
+	case (f&Private != 0) == (f&Shared != 0):
+		return errors.New("mmu: a mapping must be exactly one of Private and Shared")
+	case (f&Anonymous != 0) == (f&FileBacked != 0):
+		return errors.New("mmu: a mapping must be exactly one of Anonymous and FileBacked")
+	}
+	return nil
+}

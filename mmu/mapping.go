@@ -1,0 +1,157 @@
+package mmu
+
+import (
+	"fmt"
+	"slices"
+	"syscall"
+)
+
+// The primitives below keep the three views (VMAs, host segments, backends)
+// in step; every public operation is built from them. All run with as.mu
+// held.
+
+// unmapLocked removes every mapping in [start,end) (do_vmi_munmap in
+// mm/mmap.c): translations are dropped and the range is unmapped from every
+// backend, VMAs are split at the ends, host pages are released and
+// page-table overrides forgotten. The bookkeeping is updated even when a
+// backend fails; the failure is returned and kept (Err).
+func (as *AddressSpace) unmapLocked(start, end uint64) error {
+	runs := as.mappedRuns(start, end)
+	if len(runs) == 0 {
+		return nil
+	}
+	var first error
+	for _, r := range runs {
+		if err := as.unmapOnBackends(r.start, r.end); err != nil && first == nil {
+			first = err
+		}
+	}
+	as.splitVMAAt(start)
+	as.splitVMAAt(end)
+	i := as.vmaIndex(start)
+	j := i
+	for ; j < len(as.vmas) && as.vmas[j].Start < end; j++ {
+		as.mapped -= as.vmas[j].Size()
+	}
+	as.vmas = slices.Delete(as.vmas, i, j)
+	as.releaseSegments(start, end)
+	as.dropPageProt(start, end)
+	return first
+}
+
+// installLocked maps v onto the free range it names, backed by chunk c (which
+// covers it): backends first, so a backend refusal leaves nothing behind.
+// The chunk is freed on failure if nothing else uses it.
+func (as *AddressSpace) installLocked(v VMA, c *hostChunk) error {
+	if err := as.mapOnBackends(v.Start, v.End, v.Prot, c.pointer(v.Start)); err != nil {
+		if c.live == 0 {
+			c.free()
+		}
+		return err
+	}
+	as.extendSegment(v.Start, v.End, c)
+	as.insertVMA(v)
+	as.addMapped(v.Size())
+	return nil
+}
+
+// mapFixedLocked is mmap_region with MAP_FIXED semantics: whatever overlaps v
+// is unmapped and v is mapped with fresh zeroed memory, data copied to its
+// start. The budget is checked first, counting the bytes being replaced, and
+// the host memory is allocated before anything is unmapped, so a refusal
+// leaves the old mapping intact.
+func (as *AddressSpace) mapFixedLocked(v VMA, data []byte) error {
+	size := v.Size()
+	if !as.budgetAllows(size - as.mappedBytesIn(v.Start, v.End)) {
+		return fmt.Errorf("mmu: mapping %#x bytes at %#x exceeds the memory budget of %#x bytes: %w",
+			size, v.Start, as.cfg.MaxMemory, syscall.ENOMEM)
+	}
+	c, err := newHostChunk(v.Start, size)
+	if err != nil {
+		return err
+	}
+	copy(c.mem, data)
+	if err := as.unmapLocked(v.Start, v.End); err != nil {
+		c.free()
+		return err
+	}
+	return as.installLocked(v, c)
+}
+
+// protectLocked gives the mapped range [start,end) (no holes) permissions p
+// (mprotect_fixup in mm/mprotect.c). VMAs whose permissions already equal p
+// are left alone, page-table overrides included, as mprotect_fixup returns
+// early when the flags do not change; elsewhere overrides are dropped, the
+// backends get the new permissions, and translations are dropped first
+// wherever execute permission goes away. Neighbours that became identical
+// merge.
+func (as *AddressSpace) protectLocked(start, end uint64, p Prot) error {
+	as.splitVMAAt(start)
+	as.splitVMAAt(end)
+	var first error
+	for i := as.vmaIndex(start); i < len(as.vmas) && as.vmas[i].Start < end; i++ {
+		v := as.vmas[i]
+		if v.Prot == p {
+			continue
+		}
+		overrides := as.overridePages(v.Start, v.End)
+		wasExec := v.Prot&ProtExec != 0
+		for _, page := range overrides {
+			wasExec = wasExec || as.pageProt[page]&ProtExec != 0
+		}
+		if err := as.protectOnBackends(v.Start, v.End, p, wasExec && p&ProtExec == 0); err != nil && first == nil {
+			first = err
+		}
+		as.dropPageProt(v.Start, v.End)
+		as.vmas[i].Prot = p
+	}
+	as.mergeWindow(start, end)
+	return first
+}
+
+// overridePages lists, sorted, the pages in [start,end) with a page-table
+// override.
+func (as *AddressSpace) overridePages(start, end uint64) []uint64 {
+	if len(as.pageProt) == 0 {
+		return nil
+	}
+	var pages []uint64
+	for page := range as.pageProt {
+		if page >= start && page < end {
+			pages = append(pages, page)
+		}
+	}
+	slices.Sort(pages)
+	return pages
+}
+
+func (as *AddressSpace) dropPageProt(start, end uint64) {
+	for _, page := range as.overridePages(start, end) {
+		delete(as.pageProt, page)
+	}
+}
+
+// effectiveProt is what the page table grants for the page at addr inside
+// VMA v: its override if any, else the VMA's permissions.
+func (as *AddressSpace) effectiveProt(v VMA, addr uint64) Prot {
+	if p, ok := as.pageProt[pageAlignDown(addr)]; ok {
+		return p
+	}
+	return v.Prot
+}
+
+// anyExec reports whether any page of [start,end), which must be mapped,
+// is executable in the page table.
+func (as *AddressSpace) anyExec(start, end uint64) bool {
+	for i := as.vmaIndex(start); i < len(as.vmas) && as.vmas[i].Start < end; i++ {
+		if as.vmas[i].Prot&ProtExec != 0 {
+			return true
+		}
+	}
+	for _, page := range as.overridePages(pageAlignDown(start), end) {
+		if as.pageProt[page]&ProtExec != 0 {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,82 @@
+package mmu
+
+import (
+	"strconv"
+	"strings"
+)
+
+// FindVMA returns the VMA containing addr.
+func (as *AddressSpace) FindVMA(addr uint64) (VMA, bool) {
+	as.mu.Lock()
+	defer as.mu.Unlock()
+	i, ok := as.findVMA(addr)
+	if !ok {
+		return VMA{}, false
+	}
+	return as.vmas[i], true
+}
+
+// VMAs returns a copy of all VMAs in address order.
+func (as *AddressSpace) VMAs() []VMA {
+	as.mu.Lock()
+	defer as.mu.Unlock()
+	out := make([]VMA, len(as.vmas))
+	copy(out, as.vmas)
+	return out
+}
+
+// mapsNameColumn is where show_map_vma (fs/proc/task_mmu.c) starts a name:
+// seq_setwidth(m, 25 + sizeof(void *) * 6 - 1) pads the header to 72
+// columns (a 64-bit kernel, also for ia32 tasks) and seq_pad adds one more
+// space.
+const mapsNameColumn = 25 + 8*6 - 1
+
+// MapsText renders /proc/self/maps as Linux prints it
+// (show_vma_header_prefix and show_map_vma in fs/proc/task_mmu.c): per VMA
+// "start-end perms offset dev inode", each number in lower-case hex padded to
+// at least 8 (offset) or 2 (device) digits, the inode in decimal, then a
+// space; a named VMA pads the line to column 72 and adds a space and the
+// name. Deviation: file-backed VMAs show device 00:00 and inode 0 (the
+// emulator has no host file identity to show); anonymous ones show them as
+// Linux does.
+func (as *AddressSpace) MapsText() string {
+	as.mu.Lock()
+	defer as.mu.Unlock()
+	var b strings.Builder
+	line := make([]byte, 0, 128)
+	for _, v := range as.vmas {
+		line = line[:0]
+		line = appendHex(line, v.Start, 8)
+		line = append(line, '-')
+		line = appendHex(line, v.End, 8)
+		line = append(line, ' ')
+		line = append(line, v.Perms()...)
+		line = append(line, ' ')
+		var off uint64
+		if v.Flags&FileBacked != 0 {
+			off = v.Offset
+		}
+		line = appendHex(line, off, 8)
+		line = append(line, " 00:00 0 "...)
+		if v.Name != "" {
+			for len(line) < mapsNameColumn {
+				line = append(line, ' ')
+			}
+			line = append(line, ' ')
+			line = append(line, v.Name...)
+		}
+		line = append(line, '\n')
+		b.Write(line)
+	}
+	return b.String()
+}
+
+// appendHex appends v in lower-case hex with at least width digits
+// (seq_put_hex_ll).
+func appendHex(dst []byte, v uint64, width int) []byte {
+	s := strconv.FormatUint(v, 16)
+	for i := len(s); i < width; i++ {
+		dst = append(dst, '0')
+	}
+	return append(dst, s...)
+}

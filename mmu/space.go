@@ -1,0 +1,201 @@
+package mmu
+
+import (
+	"errors"
+	"fmt"
+	"reflect"
+	"sync"
+)
+
+// AddressSpace is one guest process's memory: its VMAs, the host memory
+// behind every mapped page, and the attached backends kept in step with
+// them. All methods are safe for concurrent use (one mutex guards
+// everything); see the package documentation for the locking rules.
+type AddressSpace struct {
+	mu  sync.Mutex
+	cfg Config
+
+	vmas     []VMA           // sorted, non-overlapping, adjacent mergeable ones merged
+	segs     []segment       // host backing; union equals the union of vmas
+	pageProt map[uint64]Prot // page-table overrides set by SetPageProt, keyed by page address
+	backends []Backend
+
+	startBrk, brk uint64 // mm->start_brk and mm->brk
+	brkSet        bool
+
+	mapped  uint64 // sum of VMA sizes
+	stats   Stats
+	failure error // first backend or host failure (see Err)
+	dead    error // why every operation fails: ErrClosed, or an invalid Config
+}
+
+// Stats are counters describing an address space.
+type Stats struct {
+	MappedBytes         uint64 // bytes in all VMAs
+	PeakMappedBytes     uint64 // highest MappedBytes so far
+	VMAs                int    // number of VMAs
+	StackGrowths        uint64 // successful growths of a growsdown VMA
+	StackGrowthRefusals uint64 // growths refused (stack limit, guard gap, budget)
+	Invalidations       uint64 // ranges whose translations were dropped (each sent to every backend)
+	PageProtOverrides   int    // pages whose page-table permissions differ from their VMA
+	HostChunks          int    // host mappings currently held
+	HostReservedBytes   uint64 // host address space held, including growth reservations
+	Backends            int    // attached backends
+}
+
+// NewChecked creates an empty address space. Zero Config fields take
+// defaults; an inconsistent Config is an error.
+func NewChecked(cfg Config) (*AddressSpace, error) {
+	c, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	return &AddressSpace{cfg: c, pageProt: map[uint64]Prot{}}, nil
+}
+
+// New is NewChecked for callers whose Config is known to be good. An
+// inconsistent Config does not panic: it yields an address space on which
+// every operation fails (errors carry the reason, syscalls return ENOMEM)
+// and whose Err reports the configuration error.
+func New(cfg Config) *AddressSpace {
+	as, err := NewChecked(cfg)
+	if err != nil {
+		return &AddressSpace{pageProt: map[uint64]Prot{}, dead: err, failure: err}
+	}
+	return as
+}
+
+// Config returns the configuration in use, defaults filled in.
+func (as *AddressSpace) Config() Config {
+	as.mu.Lock()
+	defer as.mu.Unlock()
+	return as.cfg
+}
+
+// StackLimit returns the current RLIMIT_STACK.
+func (as *AddressSpace) StackLimit() uint64 {
+	as.mu.Lock()
+	defer as.mu.Unlock()
+	return as.cfg.StackLimit
+}
+
+// SetStackLimit changes RLIMIT_STACK (setrlimit). It bounds later stack
+// growth only: mmap_base was fixed when the address space was created, as
+// Linux fixes it at exec. 0 is taken as "no growth beyond the current size".
+func (as *AddressSpace) SetStackLimit(limit uint64) {
+	as.mu.Lock()
+	defer as.mu.Unlock()
+	as.cfg.StackLimit = limit
+}
+
+// Attach adds a backend and replays every current mapping onto it: one
+// MapHost per piece of a VMA backed by one host chunk, then a Protect for
+// each page-table override. On error the backend is not attached and may
+// hold a partial copy of the mappings; discard it.
+func (as *AddressSpace) Attach(b Backend) error {
+	if b == nil {
+		return errors.New("mmu: attaching a nil backend")
+	}
+	if !reflect.TypeOf(b).Comparable() {
+		return fmt.Errorf("mmu: backend type %T is not comparable (attach a pointer)", b)
+	}
+	as.mu.Lock()
+	defer as.mu.Unlock()
+	if as.dead != nil {
+		return as.dead
+	}
+	for _, x := range as.backends {
+		if x == b {
+			return errors.New("mmu: backend is already attached")
+		}
+	}
+	for _, v := range as.vmas {
+		for a := v.Start; a < v.End; {
+			s := as.segs[as.segIndex(a)]
+			end := min(s.end, v.End)
+			if err := b.MapHost(a, end-a, HardwareProt(v.Prot), s.chunk.pointer(a)); err != nil {
+				return fmt.Errorf("mmu: replaying [%#x,%#x) onto a new backend: %w", a, end, err)
+			}
+			a = end
+		}
+	}
+	for _, page := range as.overridePages(0, as.cfg.TaskSize) {
+		if err := b.Protect(page, PageSize, HardwareProt(as.pageProt[page])); err != nil {
+			return fmt.Errorf("mmu: replaying the permissions of page %#x onto a new backend: %w", page, err)
+		}
+	}
+	as.backends = append(as.backends, b)
+	return nil
+}
+
+// Detach removes a backend without touching its mappings (its engine is
+// about to be closed). It is an error if b is not attached.
+func (as *AddressSpace) Detach(b Backend) error {
+	as.mu.Lock()
+	defer as.mu.Unlock()
+	for i, x := range as.backends {
+		if x == b {
+			as.backends = append(as.backends[:i], as.backends[i+1:]...)
+			return nil
+		}
+	}
+	return errors.New("mmu: backend is not attached")
+}
+
+// Close unmaps everything from the attached backends, detaches them and
+// returns all host memory. Engines must not use the memory afterwards, so
+// close or Detach engines that can no longer be called before closing the
+// address space. Further calls fail (ErrClosed, ENOMEM, EFAULT). Close is
+// idempotent.
+func (as *AddressSpace) Close() error {
+	as.mu.Lock()
+	defer as.mu.Unlock()
+	if as.dead != nil {
+		return nil
+	}
+	var first error
+	if len(as.vmas) > 0 {
+		first = as.unmapLocked(0, as.vmas[len(as.vmas)-1].End)
+	}
+	as.backends = nil
+	as.dead = ErrClosed
+	if first == nil && as.failure != nil {
+		first = as.failure
+	}
+	return first
+}
+
+// Err reports the first failure of a backend or of host memory management,
+// or the invalid Config New was given. After a backend failure the
+// engines' view of memory may differ from the bookkeeping; the machine
+// should stop.
+func (as *AddressSpace) Err() error {
+	as.mu.Lock()
+	defer as.mu.Unlock()
+	return as.failure
+}
+
+// Stats returns the current counters.
+func (as *AddressSpace) Stats() Stats {
+	as.mu.Lock()
+	defer as.mu.Unlock()
+	s := as.stats
+	s.MappedBytes = as.mapped
+	s.VMAs = len(as.vmas)
+	s.PageProtOverrides = len(as.pageProt)
+	s.Backends = len(as.backends)
+	return s
+}
+
+// addMapped accounts newly mapped bytes.
+func (as *AddressSpace) addMapped(n uint64) {
+	as.mapped += n
+	as.stats.PeakMappedBytes = max(as.stats.PeakMappedBytes, as.mapped)
+}
+
+// budgetAllows reports whether extra more mapped bytes fit MaxMemory
+// (may_expand_vm in mm/mmap.c, with RLIMIT_AS as the limit).
+func (as *AddressSpace) budgetAllows(extra uint64) bool {
+	m := as.cfg.MaxMemory
+	return m == 0 || (extra <= m && as.mapped <= m-extra)
+}

@@ -1,0 +1,143 @@
+// Package report defines probesim's JSON run report, documented in
+// docs/report-schema.md. Every field outside Host is a pure function of the
+// run's inputs (program, arguments, environment, flags and seed): encoding
+// is deterministic (struct field order, sorted map keys, no floats outside
+// Host), so two runs with the same inputs give byte-identical reports once
+// Host is removed.
+package report
+
+import (
+	"encoding/json"
+	"io"
+	"os"
+	"unicode/utf8"
+)
+
+// Schema is the current report schema identifier. It changes whenever a
+// field changes meaning or is removed; adding a field keeps it.
+const Schema = "probesim.run/v1"
+
+// Run is the report of one probesim run.
+type Run struct {
+	Schema  string   `json:"schema"`
+	Program string   `json:"program"`
+	Args    []string `json:"args"`
+	Env     []string `json:"env"`
+	Arch    string   `json:"arch"`
+	Seed    uint64   `json:"seed"`
+	Profile string   `json:"profile"`
+	Limits  Limits   `json:"limits"`
+
+	// StopReason is "exit", "signal", "fault" or "cycle_budget".
+	StopReason string `json:"stop_reason"`
+	// ExitStatus is the status a shell would see: the exit code, or
+	// 128+signal when a signal ended the process.
+	ExitStatus int `json:"exit_status"`
+	// Signal names the signal that ended the process, or null.
+	Signal *string `json:"signal"`
+	// Fault describes a guest fault, as the kernel would log it.
+	Fault *Fault `json:"fault,omitempty"`
+
+	Stdout       string `json:"stdout"`
+	Stderr       string `json:"stderr"`
+	StdoutBase64 []byte `json:"stdout_base64,omitempty"`
+	StderrBase64 []byte `json:"stderr_base64,omitempty"`
+
+	Cycles       uint64 `json:"cycles"`
+	Instructions uint64 `json:"instructions"`
+	VCPUs        []VCPU `json:"vcpus"`
+
+	Syscalls            map[string]uint64 `json:"syscalls"`
+	UnsupportedSyscalls map[string]uint64 `json:"unsupported_syscalls"`
+
+	Memory Memory `json:"memory"`
+	Maps   []VMA  `json:"maps"`
+
+	Host *Host `json:"host,omitempty"`
+}
+
+// Limits are the budgets the run had.
+type Limits struct {
+	MaxCycles   uint64 `json:"max_cycles"`   // 0 = none
+	StackLimit  uint64 `json:"stack_limit"`  // RLIMIT_STACK in bytes
+	MemoryLimit uint64 `json:"memory_limit"` // 0 = none
+}
+
+// Fault is a guest fault.
+type Fault struct {
+	Signal    string `json:"signal"`
+	Kind      string `json:"kind"`
+	Address   uint64 `json:"address"`
+	RIP       uint64 `json:"rip"`
+	SP        uint64 `json:"sp"`
+	ErrorCode uint64 `json:"error_code"`
+	VMA       string `json:"vma"`
+	// Message is the kernel-log-like line probesim prints.
+	Message string `json:"message"`
+}
+
+// VCPU is one virtual CPU's account.
+type VCPU struct {
+	ID           int    `json:"id"`
+	Cycles       uint64 `json:"cycles"`
+	Instructions uint64 `json:"instructions"`
+}
+
+// Memory summarises the address space.
+type Memory struct {
+	MappedBytes     uint64 `json:"mapped_bytes"`
+	PeakMappedBytes uint64 `json:"peak_mapped_bytes"`
+	StackBytes      uint64 `json:"stack_bytes"`
+	StackGrowths    uint64 `json:"stack_growths"`
+}
+
+// VMA is one line of the final /proc/self/maps.
+type VMA struct {
+	Start  uint64 `json:"start"`
+	End    uint64 `json:"end"`
+	Perms  string `json:"perms"`
+	Offset uint64 `json:"offset"`
+	Name   string `json:"name"`
+}
+
+// Host holds everything that depends on the machine probesim ran on.
+type Host struct {
+	WallSeconds  float64 `json:"wall_seconds"`
+	GuestMIPS    float64 `json:"guest_mips"`
+	BlocksCosted uint64  `json:"blocks_costed"`
+	GoVersion    string  `json:"go_version"`
+}
+
+// SetOutput stores captured guest output: as text when it is valid UTF-8,
+// else base64 (JSON strings cannot carry arbitrary bytes).
+func (r *Run) SetOutput(stdout, stderr []byte) {
+	r.Stdout, r.StdoutBase64 = textOrBytes(stdout)
+	r.Stderr, r.StderrBase64 = textOrBytes(stderr)
+}
+
+func textOrBytes(b []byte) (string, []byte) {
+	if utf8.Valid(b) {
+		return string(b), nil
+	}
+	return "", b
+}
+
+// Encode writes r as indented JSON with a final newline.
+func (r *Run) Encode(w io.Writer) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(r)
+}
+
+// WriteFile writes r to path.
+func (r *Run) WriteFile(path string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := r.Encode(f); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
