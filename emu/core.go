@@ -15,13 +15,13 @@ import (
 type EventKind int
 
 const (
-	EventNone       EventKind = iota
-	EventExit                 // the running thread called exit
-	EventExitGroup            // the process called exit_group
-	EventKilled               // the process sent itself a fatal signal
-	EventFault                // a guest fault (Event.Fault)
-	EventBudget               // the running vCPU reached its stop cycle
-	EventBlock                // the running thread sleeps in a syscall
+	EventNone      EventKind = iota
+	EventExit                // the running thread called exit
+	EventExitGroup           // the process called exit_group
+	EventKilled              // the process sent itself a fatal signal
+	EventFault               // a guest fault (Event.Fault)
+	EventBudget              // the running vCPU reached its stop cycle
+	EventBlock               // the running thread sleeps in a syscall
 )
 
 // Event is what ended one Core.Run.
@@ -44,14 +44,18 @@ type Core struct {
 	thread   *linux.Thread // the thread now running
 	counters *uc.Counters  // its vCPU's counters
 
-	event    Event
-	untilPC  uint64 // an address no guest ever executes
-	abi      syscallABI
-	argVals  []uint64
-	costBuf  []byte
+	event     Event
+	untilPC   uint64 // an address no guest ever executes
+	abi       syscallABI
+	argVals   []uint64
+	costBuf   []byte
 	costCalls uint64
 
 	syscallCostFP uint64
+	flagRegs      [2]uc.Reg
+	flagVals      [2]uint64
+	retRegs       [3]uc.Reg
+	retVals       [3]uint64
 
 	booting bool   // the boot page is mapped (see boot.go)
 	bootPC  uint64 // where the first Run must start while booting
@@ -72,6 +76,7 @@ func NewCore(arch linux.Arch, as *mmu.AddressSpace, prof *timing.Profile) (*Core
 	}
 	c := &Core{eng: eng, arch: arch, as: as, prof: prof, untilPC: until, abi: abiFor(arch)}
 	c.argVals = make([]uint64, len(c.abi.args))
+	c.flagRegs, c.retRegs = x8664FlagRegs, x8664RetRegs
 	c.syscallCostFP = prof.Kernel.SyscallEntryExit << 8
 	if err := c.install(); err != nil {
 		eng.Close()

@@ -48,7 +48,7 @@ func (c *Core) doSyscall() {
 		c.stop(Event{Kind: EventKilled, Signal: res.Signal, Caught: res.Caught})
 		return
 	}
-	c.eng.RegWrite(c.abi.ret, ret)
+	c.writeResult(ret)
 	if res.Outcome == linux.Block {
 		c.stop(Event{Kind: EventBlock})
 	}
@@ -130,3 +130,23 @@ func (c *Core) onMemFault(access uc.MemAccess, addr uint64, size int, value int6
 	c.event = c.faultEvent(linux.SIGSEGV, "segfault", addr, rip, code)
 	return false
 }
+
+// writeResult sets the return register. On x86-64 the syscall instruction
+// also leaves the return address in rcx and the flags in r11, which some
+// hand-written guest code reads; Unicorn does not, so the kernel side does.
+// In the syscall hook Unicorn's rip is still the syscall instruction (2
+// bytes long), measured on 2.0.1.
+func (c *Core) writeResult(ret uint64) {
+	if c.arch == linux.I386 {
+		c.eng.RegWrite(c.abi.ret, ret)
+		return
+	}
+	c.eng.RegReadBatch(c.flagRegs[:], c.flagVals[:])
+	c.retVals = [3]uint64{ret, c.flagVals[0] + 2, c.flagVals[1]}
+	c.eng.RegWriteBatch(c.retRegs[:], c.retVals[:])
+}
+
+var (
+	x8664FlagRegs = [2]uc.Reg{uc.RIP, uc.EFLAGS}
+	x8664RetRegs  = [3]uc.Reg{uc.RAX, uc.RCX, uc.R11}
+)
