@@ -52,7 +52,29 @@ func (t *fdTable) install(f *openFile) uint64 {
 // maxRW bounds one read or write, as MAX_RW_COUNT does in fs/read_write.c.
 const maxRW = 0x7ffff000
 
+// writer returns where the bytes written to fd go, or nil when fd is not
+// open for writing. ksys_write and do_writev (fs/read_write.c) look the
+// descriptor up before touching the buffer, so a bad descriptor is EBADF
+// even when the buffer is bad too.
+func (k *Kernel) writer(fd uint64) io.Writer {
+	f := k.files.get(fd)
+	if f == nil {
+		return nil
+	}
+	switch f.kind {
+	case fileStdout:
+		return k.cfg.Stdout
+	case fileStderr:
+		return k.cfg.Stderr
+	}
+	return nil
+}
+
 func sysWrite(k *Kernel, t *Thread, a Args) (uint64, Result) {
+	w := k.writer(a[0])
+	if w == nil {
+		return fail(syscall.EBADF)
+	}
 	n := a[2]
 	if n > maxRW {
 		n = maxRW
@@ -61,23 +83,10 @@ func sysWrite(k *Kernel, t *Thread, a Args) (uint64, Result) {
 	if e != 0 {
 		return fail(e)
 	}
-	return k.writeFD(a[0], buf)
+	return writeTo(w, buf)
 }
 
-func (k *Kernel) writeFD(fd uint64, buf []byte) (uint64, Result) {
-	f := k.files.get(fd)
-	if f == nil {
-		return fail(syscall.EBADF)
-	}
-	var w io.Writer
-	switch f.kind {
-	case fileStdout:
-		w = k.cfg.Stdout
-	case fileStderr:
-		w = k.cfg.Stderr
-	default:
-		return fail(syscall.EBADF)
-	}
+func writeTo(w io.Writer, buf []byte) (uint64, Result) {
 	if _, err := w.Write(buf); err != nil {
 		// The reader went away: Linux raises SIGPIPE for a pipe.
 		return fail(syscall.EPIPE)
@@ -89,6 +98,10 @@ func (k *Kernel) writeFD(fd uint64, buf []byte) (uint64, Result) {
 // is what a pipe reader sees from the kernel's single writev too.
 func sysWritev(k *Kernel, t *Thread, a Args) (uint64, Result) {
 	iov, cnt := a[1], a[2]
+	w := k.writer(a[0])
+	if w == nil {
+		return fail(syscall.EBADF)
+	}
 	if cnt > 1024 { // UIO_MAXIOV
 		return fail(syscall.EINVAL)
 	}
@@ -112,7 +125,7 @@ func sysWritev(k *Kernel, t *Thread, a Args) (uint64, Result) {
 		}
 		buf = append(buf, b...)
 	}
-	return k.writeFD(a[0], buf)
+	return writeTo(w, buf)
 }
 
 func sysRead(k *Kernel, t *Thread, a Args) (uint64, Result) {

@@ -211,9 +211,11 @@ func fail(e syscall.Errno) (uint64, Result) { return errno(e), Result{} }
 func okv(v uint64) (uint64, Result) { return v, Result{} }
 
 func (k *Kernel) trace(t *Thread, name string, a Args, ret uint64, res Result) {
+	// Values outside [-4095, -1] are results, not errors: print them
+	// unsigned so that an i386 mmap2 address above 2 GiB is not negative.
 	r := fmt.Sprintf("%d", int64(ret))
 	if k.cfg.Arch == I386 {
-		r = fmt.Sprintf("%d", int32(ret))
+		r = fmt.Sprintf("%d", uint32(ret))
 	}
 	if e := int64(ret); k.cfg.Arch == X8664 && e < 0 && e > -4096 {
 		r = fmt.Sprintf("-1 %s", syscall.Errno(-e).Error())

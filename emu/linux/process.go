@@ -130,8 +130,22 @@ func sysPrlimit64(k *Kernel, t *Thread, a Args) (uint64, Result) {
 }
 
 // sysGetrlimit is getrlimit with the ABI's struct rlimit of two longs
-// (ugetrlimit on i386), with infinity clamped as kernel/sys.c does.
+// (ugetrlimit on i386), with infinity clamped to COMPAT_RLIM_INFINITY as
+// compat_sys_getrlimit (kernel/sys.c) does.
 func sysGetrlimit(k *Kernel, t *Thread, a Args) (uint64, Result) {
+	return k.getrlimit32(a, 0xffffffff)
+}
+
+// sysOldGetrlimit is i386 getrlimit (number 76), which is old_getrlimit:
+// kernel/sys.c clamps both values to 0x7fffffff there, the RLIM_INFINITY
+// of the old ABI.
+func sysOldGetrlimit(k *Kernel, t *Thread, a Args) (uint64, Result) {
+	return k.getrlimit32(a, 0x7fffffff)
+}
+
+// getrlimit32 writes struct rlimit, clamping each value to clamp when the
+// ABI's long is 32 bits wide.
+func (k *Kernel) getrlimit32(a Args, clamp uint64) (uint64, Result) {
 	if a[0] >= rlimNlimits {
 		return fail(syscall.EINVAL)
 	}
@@ -139,7 +153,7 @@ func sysGetrlimit(k *Kernel, t *Thread, a Args) (uint64, Result) {
 	ws := k.cfg.Arch.wordSize()
 	b := newStruct(2 * ws)
 	if ws == 4 {
-		cur, max = min(cur, 0xffffffff), min(max, 0xffffffff)
+		cur, max = min(cur, clamp), min(max, clamp)
 	}
 	b.word(k.cfg.Arch, 0, cur)
 	b.word(k.cfg.Arch, ws, max)
@@ -154,6 +168,11 @@ func sysGetrlimit(k *Kernel, t *Thread, a Args) (uint64, Result) {
 func sysGetrandom(k *Kernel, t *Thread, a Args) (uint64, Result) {
 	const grndNonblock, grndRandom, grndInsecure = 1, 2, 4
 	if a[2]&^uint64(grndNonblock|grndRandom|grndInsecure) != 0 {
+		return fail(syscall.EINVAL)
+	}
+	// drivers/char/random.c: insecure and blocking randomness at once
+	// makes no sense.
+	if a[2]&(grndRandom|grndInsecure) == grndRandom|grndInsecure {
 		return fail(syscall.EINVAL)
 	}
 	n := min(a[1], 1<<25) // getrandom returns at most 32 MiB per call

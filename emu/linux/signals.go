@@ -41,7 +41,7 @@ func SignalName(sig int) string {
 		return n
 	}
 	if sig >= 32 && sig <= numSignals {
-		return "SIGRT_" + itoa(sig)
+		return "SIGRTMIN+" + itoa(sig-32) // the kernel's SIGRTMIN is 32
 	}
 	return "SIG" + itoa(sig)
 }
@@ -114,7 +114,9 @@ func sysRtSigaction(k *Kernel, t *Thread, a Args) (uint64, Result) {
 		if e != 0 {
 			return fail(e)
 		}
-		k.sigactions[sig] = sigAction{Handler: w[0], Flags: w[1], Restorer: w[2], Mask: m}
+		// do_sigaction (kernel/signal.c) drops the unblockable signals
+		// from sa_mask, so a later query does not report them.
+		k.sigactions[sig] = sigAction{Handler: w[0], Flags: w[1], Restorer: w[2], Mask: m &^ unblockable}
 	}
 	if a[2] != 0 {
 		b := newStruct(k.sigactionSize())
@@ -196,9 +198,12 @@ func (k *Kernel) sendSelf(t *Thread, sig int) (uint64, Result) {
 	return 0, Result{Outcome: Killed, Signal: sig, Caught: act.Handler != sigDFL}
 }
 
+// sysKill: kill(-1, sig) signals every process except init and the
+// caller's own thread group (kernel/signal.c kill_something_info); the
+// guest is the only process probesim models, so that finds nobody (ESRCH).
 func sysKill(k *Kernel, t *Thread, a Args) (uint64, Result) {
 	pid := int32(a[0])
-	if pid != int32(k.cfg.PID) && pid != 0 && pid != -1 {
+	if pid != int32(k.cfg.PID) && pid != 0 {
 		return fail(syscall.ESRCH)
 	}
 	return k.sendSelf(t, int(a[1]))

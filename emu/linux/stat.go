@@ -5,6 +5,8 @@ import "syscall"
 // fileStat is the subset of struct kstat probesim reports.
 type fileStat struct {
 	mode    uint32
+	uid     uint32 // owner: the guest itself (pipe inodes get current_fsuid(),
+	gid     uint32 // /proc/self files the task's euid and egid)
 	size    uint64
 	blksize uint64
 	ino     uint64
@@ -26,12 +28,13 @@ func (k *Kernel) statFD(fd uint64) (fileStat, syscall.Errno) {
 	if f == nil {
 		return fileStat{}, syscall.EBADF
 	}
+	id := uint32(k.cfg.UID) // getgid reports the uid too
 	switch f.kind {
 	case fileSnapshot:
 		// procfs files report size 0, as fs/proc does.
-		return fileStat{mode: sIFREG | 0o444, blksize: 1024, ino: 4026531840 + fd, dev: 0x16}, 0
+		return fileStat{mode: sIFREG | 0o444, uid: id, gid: id, blksize: 1024, ino: 4026531840 + fd, dev: 0x16}, 0
 	default:
-		return fileStat{mode: sIFIFO | 0o600, blksize: 4096, ino: 1000 + fd, dev: pipefsDev}, 0
+		return fileStat{mode: sIFIFO | 0o600, uid: id, gid: id, blksize: 4096, ino: 1000 + fd, dev: pipefsDev}, 0
 	}
 }
 
@@ -58,6 +61,8 @@ func encodeStat(st fileStat) []byte {
 	b.u64(8, st.ino)
 	b.u64(16, 1) // st_nlink
 	b.u32(24, st.mode)
+	b.u32(28, st.uid)
+	b.u32(32, st.gid)
 	b.u64(40, st.rdev)
 	b.u64(48, st.size)
 	b.u64(56, st.blksize)
@@ -71,6 +76,8 @@ func encodeStat64(st fileStat) []byte {
 	b.u32(12, uint32(st.ino))
 	b.u32(16, st.mode)
 	b.u32(20, 1) // st_nlink
+	b.u32(24, st.uid)
+	b.u32(28, st.gid)
 	b.u64(32, st.rdev)
 	b.u64(44, st.size)
 	b.u32(52, uint32(st.blksize))
@@ -87,6 +94,8 @@ func encodeStatx(st fileStat) []byte {
 	b.u32(0, statxBasicStats)
 	b.u32(4, uint32(st.blksize))
 	b.u32(16, 1) // stx_nlink
+	b.u32(20, st.uid)
+	b.u32(24, st.gid)
 	b.u16(28, uint16(st.mode))
 	b.u64(32, st.ino)
 	b.u64(40, st.size)

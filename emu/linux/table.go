@@ -21,6 +21,10 @@ func registerBase(k *Kernel) {
 		"gettimeofday": sysGettimeofday, "time": sysTime,
 		"uname": sysUname, "getpid": sysGetpid, "gettid": sysGettid, "getppid": sysGetppid,
 		"sched_yield": sysSchedYield,
+		// Registered for i386 too, where every code probesim sees is EINVAL
+		// (the compat arch_prctl knows only CPUID and feature codes), not
+		// an unsupported syscall.
+		"arch_prctl": sysArchPrctl,
 	}
 	for _, n := range []string{"getuid", "geteuid", "getgid", "getegid"} {
 		common[n] = sysGetuid
@@ -30,7 +34,7 @@ func registerBase(k *Kernel) {
 		arch = map[string]Handler{
 			"mmap": sysOldMmap, "mmap2": sysMmap2, "_llseek": sysLlseek,
 			"fstat64": sysFstat64, "fstatat64": sysFstatat64,
-			"ugetrlimit": sysGetrlimit, "getrlimit": sysGetrlimit,
+			"ugetrlimit": sysGetrlimit, "getrlimit": sysOldGetrlimit,
 			"set_thread_area": sysSetThreadArea, "get_thread_area": sysGetThreadArea,
 			"clock_gettime64": sysClockGettime64, "clock_getres_time64": sysClockGetresTime64,
 		}
@@ -40,7 +44,7 @@ func registerBase(k *Kernel) {
 	} else {
 		arch = map[string]Handler{
 			"mmap": sysMmap, "fstat": sysFstat, "newfstatat": sysNewfstatat,
-			"getrlimit": sysGetrlimit, "arch_prctl": sysArchPrctl,
+			"getrlimit": sysGetrlimit,
 		}
 	}
 	for n, h := range common {

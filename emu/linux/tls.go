@@ -48,15 +48,33 @@ func (u userDesc) empty() bool {
 		u.seg32 == 0 && u.limitInPages == 0 && u.segNotPresent == 1 && u.useable == 0
 }
 
+// zero is LDT_zero(): every field 0, which tls.c also takes as "clear".
+func (u userDesc) zero() bool {
+	return u == userDesc{entry: u.entry}
+}
+
+// clears reports whether u asks for an empty slot (set_tls_desc).
+func (u userDesc) clears() bool { return u.empty() || u.zero() }
+
+// okay is tls_desc_okay() (arch/x86/kernel/tls.c): besides a clear
+// request, only present 32-bit data segments may go into the TLS slots.
+func (u userDesc) okay() bool {
+	return u.clears() || (u.seg32 == 1 && u.contents <= 1 && u.segNotPresent == 0)
+}
+
 // encode builds the descriptor as fill_ldt() (arch/x86/include/asm/desc.h)
-// does: a present, DPL 3, code/data segment.
+// does: a present, DPL 3, code/data segment with the accessed bit set.
 func (u userDesc) encode() uint64 {
 	lo := (u.base&0xffff)<<16 | u.limit&0xffff
 	hi := u.base&0xff000000 | (u.base&0x00ff0000)>>16 | u.limit&0xf0000 |
-		(u.readExecOnly^1)<<9 | u.contents<<10 | (u.segNotPresent^1)<<15 |
+		1<<8 | (u.readExecOnly^1)<<9 | u.contents<<10 | (u.segNotPresent^1)<<15 |
 		u.seg32<<22 | u.limitInPages<<23 | u.useable<<20 | 0x7000
 	return uint64(lo) | uint64(hi)<<32
 }
+
+// emptyUserDesc is what fill_user_desc() reports for an empty slot: the
+// all-zero descriptor decodes as read_exec_only and seg_not_present.
+var emptyUserDesc = [16]byte{12: 1<<3 | 1<<5}
 
 // sysSetThreadArea is i386 set_thread_area (arch/x86/kernel/tls.c).
 func sysSetThreadArea(k *Kernel, t *Thread, a Args) (uint64, Result) {
@@ -65,6 +83,11 @@ func sysSetThreadArea(k *Kernel, t *Thread, a Args) (uint64, Result) {
 		return fail(e)
 	}
 	u := parseUserDesc(raw)
+	// do_set_thread_area validates before it allocates a slot, so an
+	// invalid descriptor leaves entry_number untouched.
+	if !u.okay() {
+		return fail(syscall.EINVAL)
+	}
 	idx := int(int32(u.entry))
 	if idx == -1 {
 		idx = -1
@@ -86,14 +109,9 @@ func sysSetThreadArea(k *Kernel, t *Thread, a Args) (uint64, Result) {
 	if idx < TLSEntryMin || idx >= TLSEntryMin+TLSEntries {
 		return fail(syscall.EINVAL)
 	}
-	// tls.c tls_desc_okay: no 16-bit segments, no code segments marked
-	// non-present-but-readable oddities beyond what fill_ldt encodes.
-	if !u.empty() && u.seg32 == 0 {
-		return fail(syscall.EINVAL)
-	}
 	slot := &t.TLS[idx-TLSEntryMin]
 	copy(slot.Info[:], raw)
-	slot.Used = !u.empty()
+	slot.Used = !u.clears()
 	slot.Desc = 0
 	if slot.Used {
 		slot.Desc = u.encode()
@@ -115,7 +133,11 @@ func sysGetThreadArea(k *Kernel, t *Thread, a Args) (uint64, Result) {
 	if int(idx) < TLSEntryMin || int(idx) >= TLSEntryMin+TLSEntries {
 		return fail(syscall.EINVAL)
 	}
-	info := t.TLS[int(idx)-TLSEntryMin].Info
+	slot := t.TLS[int(idx)-TLSEntryMin]
+	info := slot.Info
+	if !slot.Used {
+		info = emptyUserDesc
+	}
 	binary.LittleEndian.PutUint32(info[0:], idx)
 	if e := k.writeBytes(a[0], info[:]); e != 0 {
 		return fail(e)

@@ -1,0 +1,218 @@
+// Command probesim-bench measures probesim's emulation overhead: it runs the
+// loop fixture (200M iterations of a register-only loop, no system call
+// until exit_group) on a bare Unicorn engine and under probesim, and prints
+// both speeds and their ratio (the target is probesim/raw <= 2.0).
+//
+//	go run ./cmd/probesim-bench [-arch x86_64|i386|both] [-reps N] [-json FILE]
+//
+// The raw run (raw.go) maps the same ELF segments directly into Unicorn with
+// a single hook that stops at the exit system call; the probesim run is
+// smp.New + Run with the default configuration (C cycle accounting on). Only
+// execution is timed (Start, Run); loading is not. Runs are interleaved
+// (raw, probesim, raw, ...) so load changes on the host hit both alike, and
+// the best (minimum) time of each is kept. Both runs execute the same
+// instructions; the count is the one probesim reports.
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/probesim/probesim/emu/loader"
+	"github.com/probesim/probesim/fixtures"
+	"github.com/probesim/probesim/smp"
+)
+
+// targetRatio is the overhead probesim aims to stay within.
+const targetRatio = 2.0
+
+// result is one architecture's measurement (best of the repetitions).
+type result struct {
+	Arch         string  `json:"arch"`
+	Instructions uint64  `json:"instructions"`
+	Cycles       uint64  `json:"cycles"`
+	IPC          float64 `json:"ipc"`
+	RawSeconds   float64 `json:"raw_seconds"`
+	RawMIPS      float64 `json:"raw_mips"`
+	ProbesimSecs float64 `json:"probesim_seconds"`
+	ProbesimMIPS float64 `json:"probesim_mips"`
+	Ratio        float64 `json:"ratio"` // probesim seconds / raw seconds
+	ExitStatus   int     `json:"exit_status"`
+	Repetitions  int     `json:"repetitions"`
+	Statistic    string  `json:"statistic"` // how the repetitions' times were combined
+}
+
+type output struct {
+	Host        hostInfo `json:"host"`
+	Fixture     string   `json:"fixture"`
+	TargetRatio float64  `json:"target_ratio"`
+	Results     []result `json:"results"`
+}
+
+func main() {
+	err := run(os.Args[1:], os.Stdout)
+	if errors.Is(err, flag.ErrHelp) {
+		return
+	}
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "probesim-bench: %v\n", err)
+		os.Exit(1)
+	}
+}
+
+func run(args []string, w io.Writer) error {
+	fs := flag.NewFlagSet("probesim-bench", flag.ContinueOnError)
+	archFlag := fs.String("arch", "both", "guest architecture: x86_64, i386 or both")
+	reps := fs.Int("reps", 3, "repetitions of each run; the minimum time is kept")
+	jsonPath := fs.String("json", "", "also write the results as JSON to this file")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	if *reps < 1 {
+		return fmt.Errorf("-reps must be at least 1, got %d", *reps)
+	}
+	var arches []string
+	switch *archFlag {
+	case "both":
+		arches = []string{fixtures.ArchAMD64, fixtures.ArchI386}
+	case fixtures.ArchAMD64, fixtures.ArchI386:
+		arches = []string{*archFlag}
+	default:
+		return fmt.Errorf("-arch must be x86_64, i386 or both, got %q", *archFlag)
+	}
+
+	// Open the JSON file first: a bad path should not cost a whole run.
+	var jsonFile *os.File
+	if *jsonPath != "" {
+		f, err := os.Create(*jsonPath)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		jsonFile = f
+	}
+
+	out := output{Host: newHostInfo(), Fixture: "loop", TargetRatio: targetRatio}
+	fmt.Fprintf(w, "host: %s (%d CPUs), %s, load average at start %s\n",
+		out.Host.CPU, out.Host.CPUs, out.Host.GoVersion, out.Host.LoadAtStart)
+	fmt.Fprintf(w, "fixture: loop (no argument), best of %d interleaved runs each; execution only\n\n", *reps)
+	for _, arch := range arches {
+		r, err := measure(arch, *reps)
+		if err != nil {
+			return fmt.Errorf("%s: %w", arch, err)
+		}
+		out.Results = append(out.Results, r)
+	}
+	out.Host.LoadAtEnd = loadAverage()
+	printTable(w, out.Results)
+	fmt.Fprintf(w, "\nload average at end %s\n", out.Host.LoadAtEnd)
+
+	if jsonFile == nil {
+		return nil
+	}
+	enc := json.NewEncoder(jsonFile)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(out); err != nil {
+		return err
+	}
+	return jsonFile.Close()
+}
+
+// measure runs the loop fixture reps times raw and under probesim,
+// interleaved, and keeps the fastest of each.
+func measure(arch string, reps int) (result, error) {
+	path, err := fixtures.Path(arch, "loop")
+	if err != nil {
+		return result{}, err
+	}
+	im, err := loader.Load(path)
+	if err != nil {
+		return result{}, err
+	}
+	r := result{Arch: arch, Repetitions: reps, Statistic: "min"}
+	var bestRaw, bestSim time.Duration
+	for i := 0; i < reps; i++ {
+		raw, err := runRaw(im)
+		if err != nil {
+			return result{}, err
+		}
+		sim, err := runProbesim(path)
+		if err != nil {
+			return result{}, err
+		}
+		if raw.status != sim.ExitStatus {
+			return result{}, fmt.Errorf("raw run exited %d, probesim %d: not the same program run", raw.status, sim.ExitStatus)
+		}
+		if i == 0 || raw.wall < bestRaw {
+			bestRaw = raw.wall
+		}
+		if i == 0 || sim.wall < bestSim {
+			bestSim = sim.wall
+		}
+		// Deterministic: every probesim run reports the same counts.
+		r.Instructions, r.Cycles, r.ExitStatus = sim.Instructions, sim.Cycles, sim.ExitStatus
+	}
+	r.RawSeconds, r.ProbesimSecs = bestRaw.Seconds(), bestSim.Seconds()
+	r.RawMIPS = mips(r.Instructions, r.RawSeconds)
+	r.ProbesimMIPS = mips(r.Instructions, r.ProbesimSecs)
+	r.Ratio = r.ProbesimSecs / r.RawSeconds
+	if r.Cycles > 0 {
+		r.IPC = float64(r.Instructions) / float64(r.Cycles)
+	}
+	return r, nil
+}
+
+// simResult is one probesim run.
+type simResult struct {
+	wall         time.Duration // Run only: smp.New (loading) excluded
+	Instructions uint64
+	Cycles       uint64
+	ExitStatus   int
+}
+
+func runProbesim(path string) (simResult, error) {
+	m, err := smp.New(smp.Config{Program: path})
+	if err != nil {
+		return simResult{}, err
+	}
+	defer m.Close()
+	began := time.Now()
+	rep, err := m.Run()
+	wall := time.Since(began)
+	if err != nil {
+		return simResult{}, fmt.Errorf("probesim run: %w", err)
+	}
+	if rep.StopReason != "exit" {
+		return simResult{}, fmt.Errorf("probesim run ended by %s (status %d), want exit", rep.StopReason, rep.ExitStatus)
+	}
+	return simResult{wall: wall, Instructions: rep.Instructions, Cycles: rep.Cycles, ExitStatus: rep.ExitStatus}, nil
+}
+
+func mips(insns uint64, secs float64) float64 {
+	if secs <= 0 {
+		return 0
+	}
+	return float64(insns) / secs / 1e6
+}
+
+func printTable(w io.Writer, rs []result) {
+	fmt.Fprintf(w, "%-7s %14s %9s %9s %9s %9s %7s %14s %6s\n",
+		"arch", "guest insns", "raw s", "raw MIPS", "sim s", "sim MIPS", "ratio", "sim cycles", "IPC")
+	for _, r := range rs {
+		verdict := ""
+		if r.Ratio > targetRatio {
+			verdict = fmt.Sprintf("  (over the %.1fx target)", targetRatio)
+		}
+		fmt.Fprintf(w, "%-7s %14d %9.3f %9.0f %9.3f %9.0f %6.2fx %14d %6.2f%s\n",
+			r.Arch, r.Instructions, r.RawSeconds, r.RawMIPS, r.ProbesimSecs, r.ProbesimMIPS,
+			r.Ratio, r.Cycles, r.IPC, verdict)
+	}
+}

@@ -1,0 +1,171 @@
+package main
+
+import (
+	"encoding/binary"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/probesim/probesim/fixtures"
+)
+
+// ELF e_machine values (include/uapi/linux/elf-em.h) and the field's offset,
+// the same in ELFCLASS32 and ELFCLASS64 headers.
+const (
+	emARM          = 40
+	emAARCH64      = 183
+	eMachineOffset = 18
+)
+
+// writeFile writes data to a new file in dir with mode perm.
+func writeFile(t *testing.T, dir, name string, data []byte, perm os.FileMode) string {
+	t.Helper()
+	p := filepath.Join(dir, name)
+	require.NoError(t, os.WriteFile(p, data, perm))
+	return p
+}
+
+// withMachine returns a copy of the fixture with e_machine replaced.
+func withMachine(t *testing.T, arch, fixture string, machine uint16) []byte {
+	t.Helper()
+	data, err := os.ReadFile(fixturePath(t, arch, fixture))
+	require.NoError(t, err)
+	binary.LittleEndian.PutUint16(data[eMachineOffset:], machine)
+	return data
+}
+
+// TestBadInputs checks that every way a command line can be wrong ends with
+// one clear line on stderr and the status env(1) would give.
+func TestBadInputs(t *testing.T) {
+	dir := t.TempDir()
+	stdio, err := os.ReadFile(fixturePath(t, fixtures.ArchAMD64, "stdio"))
+	require.NoError(t, err)
+	require.Greater(t, len(stdio), 2000)
+	exit42 := fixturePath(t, fixtures.ArchAMD64, "exit42")
+	exit42Data, err := os.ReadFile(exit42)
+	require.NoError(t, err)
+
+	text := writeFile(t, dir, "text", []byte("#!/bin/sh\necho not an ELF\n"), 0o755)
+	empty := writeFile(t, dir, "empty", nil, 0o755)
+	trunc100 := writeFile(t, dir, "trunc100", stdio[:100], 0o755)
+	trunc2000 := writeFile(t, dir, "trunc2000", stdio[:2000], 0o755)
+	aarch64 := writeFile(t, dir, "aarch64", withMachine(t, fixtures.ArchAMD64, "exit42", emAARCH64), 0o755)
+	arm := writeFile(t, dir, "arm", withMachine(t, fixtures.ArchI386, "exit42", emARM), 0o755)
+	noExec := writeFile(t, dir, "noexec", exit42Data, 0o644)
+	subdir := filepath.Join(dir, "subdir")
+	require.NoError(t, os.Mkdir(subdir, 0o755))
+	dynamic := compileC(t, "dynamic.c", fixtures.ArchAMD64, true)
+
+	const dynamicMsg = "dynamically linked programs are not supported yet; build with -static"
+	cases := []struct {
+		name   string
+		args   []string
+		status int
+		msg    []string // substrings of the message
+	}{
+		{"missing file", []string{"run", filepath.Join(dir, "missing")}, exitNotFound, []string{"missing", "no such file"}},
+		{"empty path", []string{"run", ""}, exitNotFound, nil},
+		{"text file", []string{"run", text}, exitCannotRun, []string{text, "not an ELF"}},
+		{"empty file", []string{"run", empty}, exitCannotRun, []string{"not an ELF"}},
+		{"dynamic ELF", []string{"run", dynamic}, exitCannotRun, []string{dynamic, dynamicMsg}},
+		{"/bin/true", []string{"run", "/bin/true"}, exitCannotRun, []string{dynamicMsg}},
+		{"truncated to 100 bytes", []string{"run", trunc100}, exitCannotRun, []string{trunc100, "corrupt ELF"}},
+		{"truncated to 2000 bytes", []string{"run", trunc2000}, exitCannotRun, []string{trunc2000, "corrupt ELF"}},
+		{"aarch64 ELF", []string{"run", aarch64}, exitCannotRun, []string{"EM_AARCH64"}},
+		{"arm ELF", []string{"run", arm}, exitCannotRun, []string{"EM_ARM"}},
+		{"directory", []string{"run", subdir}, exitCannotRun, []string{subdir}},
+		// execve(2) refuses a file without execute permission (EACCES), and
+		// env(1) then exits 126.
+		{"not executable", []string{"run", noExec}, exitCannotRun, []string{noExec}},
+		{"bad --seed", []string{"run", "--seed", "notanumber", exit42}, exitUsage, []string{"--seed", "notanumber"}},
+		{"bad --max-cycles", []string{"run", "--max-cycles", "-5", exit42}, exitUsage, []string{"--max-cycles"}},
+		{"bad --stack-limit", []string{"run", "--stack-limit", "12Q", exit42}, exitUsage, []string{"--stack-limit", "12Q"}},
+		{"tiny --stack-limit", []string{"run", "--stack-limit", "1K", exit42}, exitUsage, []string{"--stack-limit"}},
+		{"bad --memory-limit", []string{"run", "--memory-limit", "lots", exit42}, exitUsage, []string{"--memory-limit"}},
+		{"bad --env", []string{"run", "--env", "NOEQUALS", exit42}, exitUsage, []string{"--env", "NOEQUALS"}},
+		{"unknown flag", []string{"run", "--frobnicate", exit42}, exitUsage, []string{"--frobnicate"}},
+		{"no program", []string{"run"}, exitUsage, nil},
+		{"unknown subcommand", []string{"frobnicate"}, exitUsage, []string{"frobnicate"}},
+		{"unwritable report", []string{"run", "--json", "/nonexistent/dir/r.json", exit42}, exitUsage, []string{"--json", "/nonexistent/dir/r.json"}},
+		{"report is a directory", []string{"run", "--json", dir, exit42}, exitUsage, []string{"--json"}},
+		{"version with arguments", []string{"version", "extra"}, exitUsage, nil},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			res := probesim(t, c.args...)
+			assert.Equal(t, c.status, res.status, "status of %q (stderr %q)", c.args, res.stderr)
+			assert.Empty(t, res.stdout)
+			stderr := string(res.stderr)
+			assert.NotContains(t, stderr, "goroutine")
+			assert.NotContains(t, stderr, "panic:")
+			lines := stderrLines(res.stderr)
+			require.Len(t, lines, 1, "stderr %q", stderr)
+			assert.True(t, strings.HasPrefix(lines[0], "probesim: "), "stderr %q", stderr)
+			assert.True(t, strings.HasSuffix(stderr, "\n"), "stderr %q", stderr)
+			for _, m := range c.msg {
+				assert.Contains(t, lines[0], m)
+			}
+		})
+	}
+}
+
+func TestVersion(t *testing.T) {
+	res := probesim(t, "version")
+	require.Equal(t, 0, res.status, "stderr %q", res.stderr)
+	assert.Empty(t, res.stderr)
+	out := string(res.stdout)
+	assert.True(t, strings.HasPrefix(out, "probesim "), "stdout %q", out)
+	assert.Contains(t, out, "probesim.run/v1")
+	assert.Len(t, stderrLines(res.stdout), 1)
+}
+
+func TestHelp(t *testing.T) {
+	res := probesim(t, "run", "--help")
+	require.Equal(t, 0, res.status, "stderr %q", res.stderr)
+	out := string(res.stdout)
+	assert.Contains(t, out, "Examples:")
+	assert.Contains(t, out, "probesim run --json report.json --seed 7 fixtures/bin/i386/qsort")
+	for _, flag := range []string{"--json", "--seed", "--max-cycles", "--stack-limit", "--memory-limit", "--trace-syscalls", "--env", "--inherit-env"} {
+		assert.Contains(t, out, flag)
+	}
+	// The exit statuses are documented where users look for them.
+	assert.Contains(t, out, "125")
+	assert.Contains(t, out, "126")
+	assert.Contains(t, out, "127")
+
+	res = probesim(t, "--help")
+	require.Equal(t, 0, res.status)
+	assert.Contains(t, string(res.stdout), "run")
+	assert.Contains(t, string(res.stdout), "version")
+}
+
+// TestTraceSyscalls checks the strace-like trace goes to stderr and leaves
+// the guest's stdout alone.
+func TestTraceSyscalls(t *testing.T) {
+	for _, arch := range arches {
+		t.Run(arch, func(t *testing.T) {
+			t.Parallel()
+			path := fixturePath(t, arch, "hello_asm")
+			nat := native(t, path, nil, nil)
+			res := probesim(t, "run", "--trace-syscalls", path)
+			require.Equal(t, 0, res.status, "stderr %q", res.stderr)
+			assert.Equal(t, "hello from asm\n", string(res.stdout))
+			assert.Equal(t, string(nat.stdout), string(res.stdout))
+
+			lines := stderrLines(res.stderr)
+			require.Len(t, lines, 2, "stderr %q", res.stderr)
+			assert.Contains(t, lines[0], "write(")
+			assert.True(t, strings.HasSuffix(lines[0], " = 15"), "write returns its length: %q", lines[0])
+			assert.Contains(t, lines[1], "exit_group(")
+
+			// Without the flag there is no trace.
+			res = probesim(t, "run", path)
+			assert.Empty(t, res.stderr)
+		})
+	}
+}

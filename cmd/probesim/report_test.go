@@ -1,0 +1,241 @@
+package main
+
+import (
+	"encoding/json"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/probesim/probesim/fixtures"
+	"github.com/probesim/probesim/report"
+)
+
+// withoutKeys re-encodes a report without the given top-level keys.
+func withoutKeys(t *testing.T, obj map[string]any, keys ...string) string {
+	t.Helper()
+	c := make(map[string]any, len(obj))
+	for k, v := range obj {
+		c[k] = v
+	}
+	for _, k := range keys {
+		delete(c, k)
+	}
+	b, err := json.Marshal(c)
+	require.NoError(t, err)
+	return string(b)
+}
+
+// TestReportDeterministic checks the schema's promise: the same inputs give
+// byte-identical reports once "host" is gone.
+func TestReportDeterministic(t *testing.T) {
+	for _, arch := range arches {
+		for _, name := range []string{"stdio", "qsort"} {
+			t.Run(arch+"/"+name, func(t *testing.T) {
+				t.Parallel()
+				path := fixturePath(t, arch, name)
+				_, rep1, obj1, _ := runReport(t, []string{"--seed", "7"}, path)
+				_, _, obj2, _ := runReport(t, []string{"--seed", "7"}, path)
+				require.Contains(t, obj1, "host")
+				assert.Equal(t, withoutKeys(t, obj1, "host"), withoutKeys(t, obj2, "host"))
+				assert.Equal(t, uint64(7), rep1.Seed)
+
+				// These programs' behaviour does not depend on AT_RANDOM or
+				// getrandom: another seed changes nothing but the seed.
+				_, rep3, obj3, _ := runReport(t, []string{"--seed", "8"}, path)
+				assert.Equal(t, uint64(8), rep3.Seed)
+				assert.NotEqual(t, withoutKeys(t, obj1, "host"), withoutKeys(t, obj3, "host"))
+				assert.Equal(t, withoutKeys(t, obj1, "host", "seed"), withoutKeys(t, obj3, "host", "seed"))
+			})
+		}
+	}
+}
+
+// TestSeedDrivesRandomness runs testdata/seeded.c, which prints its
+// AT_RANDOM bytes and 16 bytes of getrandom: a function of --seed alone.
+func TestSeedDrivesRandomness(t *testing.T) {
+	for _, arch := range arches {
+		t.Run(arch, func(t *testing.T) {
+			t.Parallel()
+			prog := compileC(t, "seeded.c", arch, false)
+			run := func(seed string) []string {
+				res := probesim(t, "run", "--seed", seed, prog)
+				require.Equal(t, 0, res.status, "stderr %q", res.stderr)
+				lines := stderrLines(res.stdout)
+				require.Len(t, lines, 2, "stdout %q", res.stdout)
+				require.True(t, strings.HasPrefix(lines[0], "at_random="), lines[0])
+				require.True(t, strings.HasPrefix(lines[1], "getrandom="), lines[1])
+				return lines
+			}
+			a, b, c := run("1"), run("1"), run("2")
+			assert.Equal(t, a, b, "same seed")
+			assert.NotEqual(t, a[0], c[0], "AT_RANDOM with another seed")
+			assert.NotEqual(t, a[1], c[1], "getrandom with another seed")
+			// The two uses draw from separate streams.
+			assert.NotEqual(t, strings.TrimPrefix(a[0], "at_random="), strings.TrimPrefix(a[1], "getrandom="))
+		})
+	}
+}
+
+// schemaFields lists every field docs/report-schema.md documents, except
+// the optional fault, stdout_base64 and stderr_base64.
+var schemaFields = []string{
+	"schema", "program", "args", "env", "arch", "seed", "profile", "limits",
+	"stop_reason", "exit_status", "signal", "stdout", "stderr", "cycles",
+	"instructions", "vcpus", "syscalls", "unsupported_syscalls", "memory",
+	"maps", "host",
+}
+
+var schemaSubfields = map[string][]string{
+	"limits": {"max_cycles", "stack_limit", "memory_limit"},
+	"memory": {"mapped_bytes", "peak_mapped_bytes", "stack_bytes", "stack_growths"},
+	"host":   {"wall_seconds", "guest_mips", "blocks_costed", "go_version"},
+}
+
+// TestReportFields checks every documented field of a stdio run's report.
+func TestReportFields(t *testing.T) {
+	for _, arch := range arches {
+		t.Run(arch, func(t *testing.T) {
+			t.Parallel()
+			path := fixturePath(t, arch, "stdio")
+			nat := native(t, path, nil, nil)
+			res, rep, obj, _ := runReport(t, []string{"--seed", "5"}, path)
+			require.Equal(t, 3, res.status, "stderr %q", res.stderr)
+
+			for _, k := range schemaFields {
+				assert.Contains(t, obj, k)
+			}
+			for k, subs := range schemaSubfields {
+				sub, ok := obj[k].(map[string]any)
+				require.True(t, ok, "%s is an object", k)
+				for _, s := range subs {
+					assert.Contains(t, sub, s, k)
+				}
+			}
+			assert.NotContains(t, obj, "fault", "no fault in an exit")
+			assert.NotContains(t, obj, "stdout_base64")
+			assert.NotContains(t, obj, "stderr_base64")
+			assert.Nil(t, obj["signal"], "signal is null")
+			assert.Equal(t, []any{}, obj["args"], "args is a list, even empty")
+			assert.Equal(t, []any{}, obj["env"], "env is a list, even empty")
+
+			assert.Equal(t, report.Schema, rep.Schema)
+			assert.Equal(t, "probesim.run/v1", rep.Schema)
+			assert.Equal(t, path, rep.Program)
+			assert.Equal(t, arch, rep.Arch)
+			assert.Equal(t, uint64(5), rep.Seed)
+			assert.Equal(t, "skylake", rep.Profile)
+			assert.Equal(t, report.Limits{MaxCycles: 0, StackLimit: 8 << 20, MemoryLimit: 0}, rep.Limits)
+			assert.Equal(t, "exit", rep.StopReason)
+			assert.Equal(t, 3, rep.ExitStatus)
+			assert.Nil(t, rep.Signal)
+			assert.Equal(t, string(nat.stdout), rep.Stdout)
+			assert.Equal(t, string(nat.stderr), rep.Stderr)
+			assert.Equal(t, string(res.stdout), rep.Stdout, "the report holds what was printed")
+
+			assert.Greater(t, rep.Cycles, uint64(0))
+			assert.Greater(t, rep.Instructions, uint64(0))
+			require.Len(t, rep.VCPUs, 1)
+			assert.Equal(t, report.VCPU{ID: 0, Cycles: rep.Cycles, Instructions: rep.Instructions}, rep.VCPUs[0])
+
+			assert.GreaterOrEqual(t, rep.Syscalls["write"], uint64(1))
+			assert.Equal(t, uint64(1), rep.Syscalls["exit_group"])
+			assert.NotContains(t, rep.Syscalls, "exit", "exit_group ends the process")
+			for name, n := range rep.Syscalls {
+				assert.Greater(t, n, uint64(0), name)
+			}
+			require.Contains(t, obj, "unsupported_syscalls")
+			_, isMap := obj["unsupported_syscalls"].(map[string]any)
+			assert.True(t, isMap, "unsupported_syscalls is an object")
+
+			checkMapsWellFormed(t, rep.Maps)
+			var stacks, text, files int
+			var mapped uint64
+			for _, m := range rep.Maps {
+				mapped += m.End - m.Start
+				switch {
+				case m.Name == "[stack]":
+					stacks++
+					assert.Equal(t, "rw-p", m.Perms)
+					assert.Equal(t, rep.Memory.StackBytes, m.End-m.Start)
+				case m.Name == path:
+					files++
+					if m.Perms == "r-xp" {
+						text++
+					}
+				}
+			}
+			assert.Equal(t, 1, stacks, "one [stack]")
+			assert.Equal(t, 1, text, "one r-xp mapping of the program")
+			assert.GreaterOrEqual(t, files, 3, "the program's segments")
+			assert.Equal(t, "[stack]", rep.Maps[len(rep.Maps)-1].Name, "the stack is the highest mapping")
+			assert.Equal(t, rep.Memory.MappedBytes, mapped, "mapped_bytes is the size of the maps")
+			assert.GreaterOrEqual(t, rep.Memory.PeakMappedBytes, rep.Memory.MappedBytes)
+		})
+	}
+}
+
+// checkMapsWellFormed checks what /proc/self/maps guarantees of its lines:
+// sorted, disjoint, page-aligned, non-empty, and permissions of the form
+// [r-][w-][x-][ps].
+func checkMapsWellFormed(t *testing.T, maps []report.VMA) {
+	t.Helper()
+	require.NotEmpty(t, maps)
+	assert.True(t, sort.SliceIsSorted(maps, func(i, j int) bool { return maps[i].Start < maps[j].Start }))
+	for i, m := range maps {
+		assert.Less(t, m.Start, m.End, "%+v", m)
+		assert.Zero(t, m.Start%4096, "%+v", m)
+		assert.Zero(t, m.End%4096, "%+v", m)
+		assert.Zero(t, m.Offset%4096, "%+v", m)
+		if i > 0 {
+			assert.LessOrEqual(t, maps[i-1].End, m.Start, "%+v overlaps %+v", maps[i-1], m)
+		}
+		require.Len(t, m.Perms, 4, "%+v", m)
+		assert.Contains(t, "r-", m.Perms[0:1], "%+v", m)
+		assert.Contains(t, "w-", m.Perms[1:2], "%+v", m)
+		assert.Contains(t, "x-", m.Perms[2:3], "%+v", m)
+		assert.Contains(t, "ps", m.Perms[3:4], "%+v", m)
+		if !strings.HasPrefix(m.Name, "/") {
+			assert.Zero(t, m.Offset, "anonymous mappings have offset 0: %+v", m)
+		}
+	}
+}
+
+// TestCycleBudget checks --max-cycles ends the guest as RLIMIT_CPU would.
+func TestCycleBudget(t *testing.T) {
+	const budget = 100000
+	for _, arch := range arches {
+		t.Run(arch, func(t *testing.T) {
+			t.Parallel()
+			// Without arguments loop runs 200,000,000 iterations: far more.
+			path := fixturePath(t, arch, "loop")
+			res, rep, _, _ := runReport(t, []string{"--max-cycles", "100000"}, path)
+			assert.Equal(t, 128+24, res.status, "128+SIGXCPU (stderr %q)", res.stderr)
+			assert.Empty(t, res.stdout)
+			lines := stderrLines(res.stderr)
+			require.Len(t, lines, 1, "stderr %q", res.stderr)
+			assert.Equal(t, "probesim: "+path+" killed by SIGXCPU (cycle budget of 100000 exhausted)", lines[0])
+
+			assert.Equal(t, "cycle_budget", rep.StopReason)
+			assert.Equal(t, 152, rep.ExitStatus)
+			require.NotNil(t, rep.Signal)
+			assert.Equal(t, "SIGXCPU", *rep.Signal)
+			assert.Nil(t, rep.Fault)
+			assert.Equal(t, uint64(budget), rep.Limits.MaxCycles)
+			assert.GreaterOrEqual(t, rep.Cycles, uint64(budget))
+			assert.Less(t, rep.Cycles, uint64(budget+1000))
+			require.Len(t, rep.VCPUs, 1)
+			assert.Equal(t, rep.Cycles, rep.VCPUs[0].Cycles)
+			assert.Greater(t, rep.Instructions, uint64(budget/10), "the loop ran")
+			assert.NotContains(t, rep.Syscalls, "exit_group")
+
+			// The catalogue's million iterations fit in a larger budget.
+			f, err := fixtures.Lookup("loop")
+			require.NoError(t, err)
+			res = probesim(t, append([]string{"run", "--max-cycles", "1000000000", path}, f.Args...)...)
+			assert.Equal(t, f.ExitStatus, res.status, "stderr %q", res.stderr)
+		})
+	}
+}
