@@ -130,6 +130,8 @@ func TestUnmappedAccessFaults(t *testing.T) {
 	require.Equal(t, "segfault", ev.Fault.Kind)
 	require.Equal(t, uint64(0x10), ev.Fault.Addr)
 	require.Equal(t, uint64(pfUser), ev.Fault.ErrorCode)
+	// Unicorn reports the block start; the fault line must name the load.
+	require.Equal(t, uint64(codeAddr+3), ev.Fault.RIP)
 }
 
 // TestPrivilegedInstructionFaults: the guest runs at CPL 3, so cli raises

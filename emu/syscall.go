@@ -123,9 +123,9 @@ func (c *Core) onMemFault(access uc.MemAccess, addr uint64, size int, value int6
 	case uc.MemFetchProt:
 		code |= pfProt | pfInstr
 	}
-	rip := c.pc()
-	if access == uc.MemFetchProt || access == uc.MemFetchUnmapped {
-		rip = addr
+	rip := addr
+	if access != uc.MemFetchProt && access != uc.MemFetchUnmapped {
+		rip = c.faultingPC(c.pc(), addr)
 	}
 	c.event = c.faultEvent(linux.SIGSEGV, "segfault", addr, rip, code)
 	return false

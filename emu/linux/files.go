@@ -70,32 +70,35 @@ func (k *Kernel) writer(fd uint64) io.Writer {
 	return nil
 }
 
+// writeChunk bounds the host buffer of one write: a guest may ask to write
+// gigabytes, which are copied and passed on a megabyte at a time.
+const writeChunk = 1 << 20
+
 func sysWrite(k *Kernel, t *Thread, a Args) (uint64, Result) {
 	w := k.writer(a[0])
 	if w == nil {
 		return fail(syscall.EBADF)
 	}
-	n := a[2]
-	if n > maxRW {
-		n = maxRW
+	n := min(a[2], maxRW)
+	var done uint64
+	for done < n {
+		m := min(n-done, writeChunk)
+		buf, e := k.readBytes(a[1]+done, int(m))
+		if e == 0 {
+			e = writeAll(w, buf)
+		}
+		if e != 0 {
+			// Like a partial write on Linux: what was written counts.
+			if done > 0 {
+				break
+			}
+			return fail(e)
+		}
+		done += m
 	}
-	buf, e := k.readBytes(a[1], int(n))
-	if e != 0 {
-		return fail(e)
-	}
-	return writeTo(w, buf)
+	return okv(done)
 }
 
-func writeTo(w io.Writer, buf []byte) (uint64, Result) {
-	if _, err := w.Write(buf); err != nil {
-		// The reader went away: Linux raises SIGPIPE for a pipe.
-		return fail(syscall.EPIPE)
-	}
-	return okv(uint64(len(buf)))
-}
-
-// sysWritev gathers the iovecs first and writes them with one Write, which
-// is what a pipe reader sees from the kernel's single writev too.
 func sysWritev(k *Kernel, t *Thread, a Args) (uint64, Result) {
 	iov, cnt := a[1], a[2]
 	w := k.writer(a[0])
@@ -125,7 +128,19 @@ func sysWritev(k *Kernel, t *Thread, a Args) (uint64, Result) {
 		}
 		buf = append(buf, b...)
 	}
-	return writeTo(w, buf)
+	if e := writeAll(w, buf); e != 0 {
+		return fail(e)
+	}
+	return okv(uint64(len(buf)))
+}
+
+// writeAll passes buf to the host writer. A failing writer is a reader that
+// went away: EPIPE, as for a pipe (SIGPIPE is not modelled).
+func writeAll(w io.Writer, buf []byte) syscall.Errno {
+	if _, err := w.Write(buf); err != nil {
+		return syscall.EPIPE
+	}
+	return 0
 }
 
 func sysRead(k *Kernel, t *Thread, a Args) (uint64, Result) {
