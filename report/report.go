@@ -26,6 +26,8 @@ type Run struct {
 	Arch    string   `json:"arch"`
 	Seed    uint64   `json:"seed"`
 	Profile string   `json:"profile"`
+	CPUs    int      `json:"cpus"`
+	Quantum uint64   `json:"quantum"`
 	Limits  Limits   `json:"limits"`
 
 	// StopReason is "exit", "signal", "fault" or "cycle_budget".
@@ -43,9 +45,10 @@ type Run struct {
 	StdoutBase64 []byte `json:"stdout_base64,omitempty"`
 	StderrBase64 []byte `json:"stderr_base64,omitempty"`
 
-	Cycles       uint64 `json:"cycles"`
-	Instructions uint64 `json:"instructions"`
-	VCPUs        []VCPU `json:"vcpus"`
+	Cycles       uint64   `json:"cycles"`
+	Instructions uint64   `json:"instructions"`
+	VCPUs        []VCPU   `json:"vcpus"`
+	Threads      []Thread `json:"threads"`
 
 	Syscalls            map[string]uint64 `json:"syscalls"`
 	UnsupportedSyscalls map[string]uint64 `json:"unsupported_syscalls"`
@@ -76,11 +79,22 @@ type Fault struct {
 	Message string `json:"message"`
 }
 
-// VCPU is one virtual CPU's account.
+// VCPU is one virtual CPU's account. Cycles is its clock at the end, idle
+// time included.
 type VCPU struct {
-	ID           int    `json:"id"`
-	Cycles       uint64 `json:"cycles"`
-	Instructions uint64 `json:"instructions"`
+	ID              int    `json:"id"`
+	Cycles          uint64 `json:"cycles"`
+	Instructions    uint64 `json:"instructions"`
+	IdleCycles      uint64 `json:"idle_cycles"`
+	ContextSwitches uint64 `json:"context_switches"`
+}
+
+// Thread is one guest thread: the cycles it ran and the vCPUs it ran on.
+type Thread struct {
+	TID        int    `json:"tid"`
+	VCPUs      []int  `json:"vcpus"`
+	Cycles     uint64 `json:"cycles"`
+	ExitStatus int    `json:"exit_status"`
 }
 
 // Memory summarises the address space.

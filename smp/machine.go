@@ -26,6 +26,22 @@ const PID = 1000
 // DefaultStackLimit is the default RLIMIT_STACK (8 MiB, as on Debian).
 const DefaultStackLimit = 8 << 20
 
+// Scheduling defaults.
+const (
+	MaxCPUs = 64
+	// DefaultQuantum: 10,000 cycles (about 3 us of guest time at 3 GHz)
+	// keeps the host overhead of a scheduling decision (a few us) small
+	// against the work of a slice.
+	DefaultQuantum = 10_000
+	// DefaultTimeslice: 3,000,000 cycles, 1 ms at 3 GHz, the order of
+	// CFS's sched_min_granularity.
+	DefaultTimeslice = 3_000_000
+	// maxStartSkew bounds the seed-drawn start offset of each vCPU's clock.
+	maxStartSkew = 1000
+	// maxThreads bounds the guest's threads (RLIMIT_NPROC-like).
+	maxThreads = 4096
+)
+
 // Config is everything a run depends on.
 type Config struct {
 	Program string   // path of the static ELF executable
@@ -41,6 +57,15 @@ type Config struct {
 	// mmap and brk fail with ENOMEM past it, and stack growth faults.
 	MemoryLimit uint64
 	Profile     *timing.Profile // nil = timing.Default()
+	// CPUs is the number of vCPUs (1..MaxCPUs; 0 = 1).
+	CPUs int
+	// Quantum bounds, in cycles, how far a vCPU may run ahead of the
+	// slowest running one between two scheduling decisions (0 =
+	// DefaultQuantum).
+	Quantum uint64
+	// Timeslice is how long a thread keeps a vCPU while others wait in the
+	// run queue, in cycles (0 = DefaultTimeslice).
+	Timeslice uint64
 
 	Stdin  io.Reader
 	Stdout io.Writer // guest output is captured for the report and copied here
@@ -57,15 +82,21 @@ type Machine struct {
 	core   *emu.Core
 	kernel *linux.Kernel
 	start  emu.Start
-	vcpus  []*vcpu
+	arch   linux.Arch
 	stdout bytes.Buffer
 	stderr bytes.Buffer
-}
 
-type vcpu struct {
-	id       int
-	counters *uc.Counters
-	thread   *linux.Thread
+	vcpus []*vcpu
+	curV  *vcpu // the vCPU running now
+	// sliceRunStartFP is curV's clock when the current Core.Run began.
+	sliceRunStartFP uint64
+	threads         []*thread
+	byTID           map[int]*thread
+	runq            []*thread
+	waiters         map[uint64][]*thread // futex address -> FIFO of waiters
+	loaded          *thread              // the thread whose registers the engine holds
+	nextTID         int
+	live            int // threads not exited
 }
 
 // ErrCannotRun wraps every error that means "this program cannot be run
@@ -81,6 +112,18 @@ func New(cfg Config) (*Machine, error) {
 	if cfg.StackLimit == 0 {
 		cfg.StackLimit = DefaultStackLimit
 	}
+	if cfg.CPUs == 0 {
+		cfg.CPUs = 1
+	}
+	if cfg.CPUs < 1 || cfg.CPUs > MaxCPUs {
+		return nil, fmt.Errorf("--cpus %d: want 1 to %d vCPUs", cfg.CPUs, MaxCPUs)
+	}
+	if cfg.Quantum == 0 {
+		cfg.Quantum = DefaultQuantum
+	}
+	if cfg.Timeslice == 0 {
+		cfg.Timeslice = DefaultTimeslice
+	}
 	im, err := loader.Load(cfg.Program)
 	if err != nil {
 		return nil, errors.Join(ErrCannotRun, err)
@@ -89,7 +132,8 @@ func New(cfg Config) (*Machine, error) {
 	if im.Arch == loader.ArchI386 {
 		arch = linux.I386
 	}
-	m := &Machine{cfg: cfg, image: im}
+	m := &Machine{cfg: cfg, image: im, arch: arch, byTID: map[int]*thread{},
+		waiters: map[uint64][]*thread{}, nextTID: PID + 1}
 	m.as = mmu.New(mmu.Config{
 		TaskSize:   im.Arch.TaskSize(),
 		MmapBase:   mmapBase(im.Arch),
@@ -100,7 +144,7 @@ func New(cfg Config) (*Machine, error) {
 		m.as.Close()
 		return nil, err
 	}
-	if err := m.load(arch); err != nil {
+	if err := m.loadProgram(arch); err != nil {
 		m.Close()
 		return nil, err
 	}
@@ -118,7 +162,7 @@ func seedStream(seed, purpose uint64) *rand.Rand {
 	return rand.New(rand.NewPCG(seed, purpose))
 }
 
-func (m *Machine) load(arch linux.Arch) error {
+func (m *Machine) loadProgram(arch linux.Arch) error {
 	argv := append([]string{m.cfg.Program}, m.cfg.Args...)
 	spec := loader.NewStackSpec(m.image, argv, m.cfg.Env)
 	r := seedStream(m.cfg.Seed, 0x6174726e64) // "atrnd"
@@ -145,15 +189,63 @@ func (m *Machine) load(arch linux.Arch) error {
 		Trace: m.cfg.TraceSyscalls,
 	})
 	m.core.SetKernel(m.kernel)
-	v := &vcpu{id: 0, counters: uc.NewCounters()}
-	v.thread = linux.NewThread(PID, m.core)
-	v.thread.CPUCycles = v.counters.Cycles
-	m.vcpus = []*vcpu{v}
-	return m.core.InitRegisters(st)
+	m.registerThreadSyscalls()
+	if err := m.core.InitRegisters(st); err != nil {
+		return err
+	}
+	// vCPUs: each starts at a small seed-drawn clock skew and has a
+	// seed-drawn rank that breaks clock ties, so seeds explore
+	// interleavings while every run stays reproducible.
+	sr := seedStream(m.cfg.Seed, 0x736368656475) // "schedu"
+	ranks := sr.Perm(m.cfg.CPUs)
+	for i := 0; i < m.cfg.CPUs; i++ {
+		v := &vcpu{id: i, counters: uc.NewCounters(), prio: ranks[i]}
+		v.advanceTo(uint64(sr.IntN(maxStartSkew)) << 8)
+		m.vcpus = append(m.vcpus, v)
+	}
+	main := m.addThread(linux.NewThread(PID, m.core), nil)
+	m.loaded = main
+	m.makeRunnable(main, 0)
+	return nil
+}
+
+// registerThreadSyscalls adds the syscalls that need the scheduler.
+func (m *Machine) registerThreadSyscalls() {
+	k := m.kernel
+	k.Register("clone", m.sysClone)
+	k.Register("clone3", m.sysClone3)
+	k.Register("futex", m.sysFutex(m.arch == linux.X8664))
+	k.Register("futex_time64", m.sysFutex(true))
+	k.Register("sched_yield", m.sysSchedYield)
+	k.Register("sched_getaffinity", m.sysSchedGetaffinity)
+}
+
+// addThread registers a new thread.
+func (m *Machine) addThread(lt *linux.Thread, ctx *uc.Context) *thread {
+	t := &thread{lt: lt, ctx: ctx}
+	lt.CPUCycles = func() uint64 { return m.threadCycles(t) }
+	m.threads = append(m.threads, t)
+	m.byTID[lt.TID] = t
+	m.live++
+	return t
+}
+
+// threadCycles is the cycles t has run, including the current slice.
+func (m *Machine) threadCycles(t *thread) uint64 {
+	fp := t.cyclesFP
+	if m.curV != nil && m.curV.cur == t {
+		fp += m.curV.clockFP() - m.sliceRunStartFP
+	}
+	return fp >> 8
 }
 
 // clock is the simulated time of the running vCPU, in cycles.
-func (m *Machine) clock() uint64 { return m.vcpus[0].counters.Cycles() }
+func (m *Machine) clock() uint64 {
+	if m.curV == nil {
+		return 0
+	}
+	return m.curV.counters.Cycles()
+}
 
 func teeWriter(capture *bytes.Buffer, out io.Writer) io.Writer {
 	if out == nil {
@@ -179,6 +271,12 @@ func (m *Machine) Close() error {
 		v.counters.Free()
 	}
 	m.vcpus = nil
+	for _, t := range m.threads {
+		if t.ctx != nil {
+			t.ctx.Free()
+			t.ctx = nil
+		}
+	}
 	if m.as != nil {
 		errs = append(errs, m.as.Close())
 		m.as = nil
@@ -189,28 +287,89 @@ func (m *Machine) Close() error {
 // Run runs the guest to its end and returns the report.
 func (m *Machine) Run() (*report.Run, error) {
 	began := time.Now()
-	v := m.vcpus[0]
-	stopAt := ^uint64(0)
-	if m.cfg.MaxCycles > 0 {
-		stopAt = m.cfg.MaxCycles << 8
-	}
-	v.counters.SetStopAt(stopAt)
-	m.core.SetRunning(v.thread, v.counters)
-	pc := m.start.PC
-	var end ending
-	for {
-		ev, err := m.core.Run(pc)
-		if err != nil {
-			return nil, err
-		}
-		var done bool
-		end, done = m.handle(ev)
-		if done {
-			break
-		}
-		pc = m.core.PC()
+	end, err := m.loop()
+	if err != nil {
+		return nil, err
 	}
 	return m.report(end, time.Since(began)), nil
+}
+
+// loop is the scheduler's main loop: run the lowest-clock vCPU for at most
+// a quantum, then act on why it stopped.
+func (m *Machine) loop() (ending, error) {
+	quantumFP := m.cfg.Quantum << 8
+	budgetFP := ^uint64(0)
+	if m.cfg.MaxCycles > 0 {
+		budgetFP = m.cfg.MaxCycles << 8
+	}
+	for {
+		m.fireTimers()
+		v := m.pick()
+		if v == nil {
+			// Every thread sleeps and no timeout can wake one: Linux would
+			// hang forever; probesim ends the run as if killed by SIGKILL.
+			return ending{reason: "deadlock", status: 128 + linux.SIGKILL, signal: linux.SIGKILL}, nil
+		}
+		t := v.cur
+		if err := m.load(t); err != nil {
+			return ending{}, err
+		}
+		m.curV = v
+		m.core.SetRunning(t.lt, v.counters)
+		m.sliceRunStartFP = v.clockFP()
+		v.counters.SetStopAt(min(v.clockFP()+quantumFP, budgetFP))
+		ev, err := m.core.Run(m.core.PC())
+		if err != nil {
+			return ending{}, err
+		}
+		t.cyclesFP += v.clockFP() - m.sliceRunStartFP
+		switch ev.Kind {
+		case emu.EventBudget:
+			if v.clockFP() >= budgetFP {
+				return ending{reason: "cycle_budget", status: 128 + linux.SIGXCPU, signal: linux.SIGXCPU}, nil
+			}
+			if len(m.runq) > 0 && v.clockFP()-v.sliceStartFP >= m.cfg.Timeslice<<8 {
+				m.preempt(v)
+			}
+		case emu.EventBlock:
+			if t.state == runnable { // sched_yield with others waiting
+				m.preempt(v)
+			} else {
+				m.release(v)
+			}
+		case emu.EventExit:
+			if m.threadExit(v, t, ev.Status) {
+				return ending{reason: "exit", status: ev.Status}, nil
+			}
+		default:
+			if end, done := m.handle(ev); done {
+				return end, nil
+			}
+		}
+	}
+}
+
+// threadExit ends thread t (exit(2)): CLONE_CHILD_CLEARTID's word is
+// cleared and woken, as mm_release does. It reports whether that was the
+// last thread, which ends the process with this thread's status.
+func (m *Machine) threadExit(v *vcpu, t *thread, status int) bool {
+	t.state = exited
+	t.exitStatus = status
+	m.live--
+	if a := t.lt.ClearChildTID; a != 0 {
+		if m.as.Write(a, []byte{0, 0, 0, 0}) == nil {
+			m.futexWake(a, 1, futexBitsetAll)
+		}
+	}
+	if m.loaded == t {
+		m.loaded = nil
+	}
+	if t.ctx != nil {
+		t.ctx.Free()
+		t.ctx = nil
+	}
+	m.release(v)
+	return m.live == 0
 }
 
 // ending is how the process ended.
@@ -224,22 +383,13 @@ type ending struct {
 // handle decides what an event means for the process.
 func (m *Machine) handle(ev emu.Event) (ending, bool) {
 	switch ev.Kind {
-	case emu.EventExit, emu.EventExitGroup:
-		// With one thread, exit ends the process like exit_group
-		// (kernel/exit.c: the last thread's exit code becomes the
-		// process's).
+	case emu.EventExitGroup:
 		return ending{reason: "exit", status: ev.Status}, true
 	case emu.EventKilled:
 		return ending{reason: "signal", status: 128 + ev.Signal, signal: ev.Signal}, true
 	case emu.EventFault:
 		f := ev.Fault
 		return ending{reason: "fault", status: 128 + ev.Signal, signal: ev.Signal, fault: &f}, true
-	case emu.EventBudget:
-		return ending{reason: "cycle_budget", status: 128 + linux.SIGXCPU, signal: linux.SIGXCPU}, true
-	case emu.EventBlock:
-		// The only thread sleeps and nothing can wake it: Linux would hang
-		// forever; probesim ends the run as if killed by SIGKILL.
-		return ending{reason: "deadlock", status: 128 + linux.SIGKILL, signal: linux.SIGKILL}, true
 	}
 	return ending{}, false
 }
@@ -268,6 +418,8 @@ func (m *Machine) report(end ending, wall time.Duration) *report.Run {
 		Arch:    m.image.Arch.String(),
 		Seed:    m.cfg.Seed,
 		Profile: m.cfg.Profile.Name,
+		CPUs:    m.cfg.CPUs,
+		Quantum: m.cfg.Quantum,
 		Limits: report.Limits{MaxCycles: m.cfg.MaxCycles, StackLimit: m.as.StackLimit(),
 			MemoryLimit: m.cfg.MemoryLimit},
 		StopReason:          end.reason,
@@ -289,9 +441,19 @@ func (m *Machine) report(end ending, wall time.Duration) *report.Run {
 	}
 	r.SetOutput(m.stdout.Bytes(), m.stderr.Bytes())
 	for _, v := range m.vcpus {
-		r.VCPUs = append(r.VCPUs, report.VCPU{ID: v.id, Cycles: v.counters.Cycles(), Instructions: v.counters.Insns()})
+		r.VCPUs = append(r.VCPUs, report.VCPU{ID: v.id, Cycles: v.counters.Cycles(), Instructions: v.counters.Insns(),
+			IdleCycles: v.idleFP >> 8, ContextSwitches: v.contextSwitches})
 		r.Cycles = max(r.Cycles, v.counters.Cycles())
 		r.Instructions += v.counters.Insns()
+	}
+	for _, t := range m.threads {
+		rt := report.Thread{TID: t.lt.TID, Cycles: t.cyclesFP >> 8, ExitStatus: t.exitStatus}
+		for i := range m.vcpus {
+			if i < 64 && t.vcpus&(1<<i) != 0 {
+				rt.VCPUs = append(rt.VCPUs, i)
+			}
+		}
+		r.Threads = append(r.Threads, rt)
 	}
 	st := m.as.Stats()
 	r.Memory = report.Memory{MappedBytes: st.MappedBytes, PeakMappedBytes: st.PeakMappedBytes,

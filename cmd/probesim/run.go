@@ -26,6 +26,8 @@ type runFlags struct {
 	traceSyscalls bool
 	env           []string
 	inheritEnv    bool
+	cpus          int
+	quantum       uint64
 }
 
 func newRunCmd() *cobra.Command {
@@ -46,7 +48,8 @@ linked, corrupt), 127 when PROGRAM does not exist.`,
 		Example: `  probesim run fixtures/bin/x86_64/stdio
   probesim run --json report.json --seed 7 fixtures/bin/i386/qsort
   probesim run --stack-limit 1M --env LANG=C ./prog arg1 arg2
-  probesim run --max-cycles 1000000000 --trace-syscalls ./prog`,
+  probesim run --max-cycles 1000000000 --trace-syscalls ./prog
+  probesim run --cpus 4 --seed 3 --json r.json fixtures/bin/x86_64/threads 4 1000`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
 			return runProgram(c, &f, args[0], args[1:])
@@ -61,6 +64,8 @@ linked, corrupt), 127 when PROGRAM does not exist.`,
 	fl.StringVar(&f.stackLimit, "stack-limit", "8M", "RLIMIT_STACK of the guest, in `BYTES` (suffixes K, M, G)")
 	fl.StringVar(&f.memoryLimit, "memory-limit", "0", "bound on all guest memory, in `BYTES` (suffixes K, M, G; 0 = none)")
 	fl.BoolVar(&f.traceSyscalls, "trace-syscalls", false, "print every syscall to standard error, strace style")
+	fl.IntVar(&f.cpus, "cpus", 1, "number of vCPUs sharing the address space (1 to 64)")
+	fl.Uint64Var(&f.quantum, "quantum", 0, "how many `CYCLES` a vCPU may run ahead of the slowest one (0 = 10000)")
 	fl.StringArrayVar(&f.env, "env", nil, "add `NAME=VALUE` to the guest's environment (repeatable)")
 	fl.BoolVar(&f.inheritEnv, "inherit-env", false, "start the guest's environment from probesim's own")
 	return c
@@ -99,6 +104,9 @@ func runProgram(c *cobra.Command, f *runFlags, program string, args []string) er
 	if err != nil {
 		return err
 	}
+	if f.cpus < 1 || f.cpus > smp.MaxCPUs {
+		return &exitError{status: exitUsage, err: fmt.Errorf("invalid argument %d for --cpus: want 1 to %d", f.cpus, smp.MaxCPUs)}
+	}
 	var env []string
 	if f.inheritEnv {
 		env = os.Environ()
@@ -112,6 +120,7 @@ func runProgram(c *cobra.Command, f *runFlags, program string, args []string) er
 	cfg := smp.Config{
 		Program: program, Args: args, Env: env, Seed: f.seed,
 		MaxCycles: f.maxCycles, StackLimit: stackLimit, MemoryLimit: memLimit,
+		CPUs: f.cpus, Quantum: f.quantum,
 		Stdin: os.Stdin, Stdout: c.OutOrStdout(), Stderr: c.ErrOrStderr(),
 	}
 	if f.traceSyscalls {

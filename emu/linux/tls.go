@@ -78,15 +78,25 @@ var emptyUserDesc = [16]byte{12: 1<<3 | 1<<5}
 
 // sysSetThreadArea is i386 set_thread_area (arch/x86/kernel/tls.c).
 func sysSetThreadArea(k *Kernel, t *Thread, a Args) (uint64, Result) {
-	raw, e := k.readBytes(a[0], 16)
-	if e != 0 {
+	if e := k.SetThreadArea(t, a[0]); e != 0 {
 		return fail(e)
+	}
+	return ok0()
+}
+
+// SetThreadArea applies set_thread_area(uinfo) to thread t: the calling
+// thread, or a new thread of clone(CLONE_SETTLS) on i386, whose CPU is nil
+// until it first runs (the scheduler loads its TLS slots then).
+func (k *Kernel) SetThreadArea(t *Thread, uinfo uint64) syscall.Errno {
+	raw, e := k.readBytes(uinfo, 16)
+	if e != 0 {
+		return e
 	}
 	u := parseUserDesc(raw)
 	// do_set_thread_area validates before it allocates a slot, so an
 	// invalid descriptor leaves entry_number untouched.
 	if !u.okay() {
-		return fail(syscall.EINVAL)
+		return syscall.EINVAL
 	}
 	idx := int(int32(u.entry))
 	if idx == -1 {
@@ -98,16 +108,16 @@ func sysSetThreadArea(k *Kernel, t *Thread, a Args) (uint64, Result) {
 			}
 		}
 		if idx == -1 {
-			return fail(syscall.ESRCH)
+			return syscall.ESRCH
 		}
 		binary.LittleEndian.PutUint32(raw[0:], uint32(idx))
-		if e := k.writeBytes(a[0], raw[:4]); e != 0 {
-			return fail(e)
+		if e := k.writeBytes(uinfo, raw[:4]); e != 0 {
+			return e
 		}
 		u.entry = uint32(idx)
 	}
 	if idx < TLSEntryMin || idx >= TLSEntryMin+TLSEntries {
-		return fail(syscall.EINVAL)
+		return syscall.EINVAL
 	}
 	slot := &t.TLS[idx-TLSEntryMin]
 	copy(slot.Info[:], raw)
@@ -118,10 +128,10 @@ func sysSetThreadArea(k *Kernel, t *Thread, a Args) (uint64, Result) {
 	}
 	if t.CPU != nil {
 		if err := t.CPU.WriteGDTEntry(idx, slot.Desc); err != nil {
-			return fail(syscall.EFAULT)
+			return syscall.EFAULT
 		}
 	}
-	return ok0()
+	return 0
 }
 
 // sysGetThreadArea returns the user_desc of a TLS slot.

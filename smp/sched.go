@@ -1,0 +1,151 @@
+package smp
+
+import (
+	"sort"
+
+	"github.com/probesim/probesim/emu/uc"
+)
+
+// The scheduler.
+//
+// Every vCPU has its own clock. The machine always runs the vCPU whose clock
+// is lowest (ties broken by a rank drawn from the seed) for at most one
+// quantum, so no vCPU gets more than a quantum ahead of the slowest running
+// one. A vCPU with no thread idles: its clock jumps to the time the next
+// thread becomes ready for it. Threads map 1:1 to vCPUs while there are
+// enough; beyond that a FIFO run queue time-slices them, and a vCPU that
+// switches between different threads pays the profile's context-switch cost.
+
+// pick returns the running vCPU with the lowest clock, or nil.
+func (m *Machine) pick() *vcpu {
+	var best *vcpu
+	for _, v := range m.vcpus {
+		if v.cur == nil {
+			continue
+		}
+		if best == nil || v.clockFP() < best.clockFP() ||
+			(v.clockFP() == best.clockFP() && v.prio < best.prio) {
+			best = v
+		}
+	}
+	return best
+}
+
+// makeRunnable puts t, ready at fixed-point cycle at, on an idle vCPU (the
+// one with the lowest clock, so it starts as early as possible) or at the
+// tail of the run queue.
+func (m *Machine) makeRunnable(t *thread, at uint64) {
+	t.state = runnable
+	t.readyAt = at
+	var idle *vcpu
+	for _, v := range m.vcpus {
+		if v.cur != nil {
+			continue
+		}
+		if idle == nil || v.clockFP() < idle.clockFP() ||
+			(v.clockFP() == idle.clockFP() && v.prio < idle.prio) {
+			idle = v
+		}
+	}
+	if idle != nil {
+		m.give(idle, t)
+		return
+	}
+	m.runq = append(m.runq, t)
+}
+
+// give starts t on the idle vCPU v.
+func (m *Machine) give(v *vcpu, t *thread) {
+	v.advanceTo(t.readyAt)
+	if v.last != nil && v.last != t {
+		v.counters.Add(0, m.cfg.Profile.Kernel.ContextSwitch<<8)
+		v.contextSwitches++
+	}
+	v.cur = t
+	v.sliceStartFP = v.clockFP()
+	if v.id < 64 {
+		t.vcpus |= 1 << v.id
+	}
+}
+
+// release takes v's thread off it (blocked, exited or preempted) and gives v
+// the next queued thread, if any.
+func (m *Machine) release(v *vcpu) {
+	v.last = v.cur
+	v.cur = nil
+	if len(m.runq) > 0 {
+		t := m.runq[0]
+		m.runq = m.runq[1:]
+		m.give(v, t)
+	}
+}
+
+// preempt moves v's thread to the tail of the run queue when its time slice
+// is over and another thread waits.
+func (m *Machine) preempt(v *vcpu) {
+	t := v.cur
+	t.readyAt = v.clockFP()
+	m.runq = append(m.runq, t)
+	m.release(v)
+}
+
+// load makes t's registers the engine's.
+func (m *Machine) load(t *thread) error {
+	if m.loaded != t {
+		if o := m.loaded; o != nil && o.state != exited {
+			if o.ctx == nil {
+				ctx, err := m.core.NewContext()
+				if err != nil {
+					return err
+				}
+				o.ctx = ctx
+			} else if err := m.core.SaveContext(o.ctx); err != nil {
+				return err
+			}
+		}
+		if err := m.core.RestoreContext(t.ctx, t.lt); err != nil {
+			return err
+		}
+		m.loaded = t
+	}
+	if len(t.pending) > 0 {
+		regs := make([]uc.Reg, len(t.pending))
+		vals := make([]uint64, len(t.pending))
+		for i, p := range t.pending {
+			regs[i], vals[i] = p.reg, p.val
+		}
+		t.pending = t.pending[:0]
+		return m.core.WriteRegs(regs, vals)
+	}
+	return nil
+}
+
+// fireTimers wakes, with ETIMEDOUT, every futex waiter whose timeout falls
+// before the clock of every running vCPU (or, when none runs, the earliest
+// one), in (time, tid) order.
+func (m *Machine) fireTimers() {
+	for {
+		var due []*thread
+		for _, t := range m.threads {
+			if t.state == blocked && t.wakeAt != 0 {
+				due = append(due, t)
+			}
+		}
+		if len(due) == 0 {
+			return
+		}
+		sort.Slice(due, func(i, j int) bool {
+			if due[i].wakeAt != due[j].wakeAt {
+				return due[i].wakeAt < due[j].wakeAt
+			}
+			return due[i].lt.TID < due[j].lt.TID
+		})
+		t := due[0]
+		if v := m.pick(); v != nil && t.wakeAt > v.clockFP() {
+			return
+		}
+		m.futexDequeue(t)
+		t.setPending(m.core.RetReg(), errnoRet(m.arch, etimedout))
+		m.makeRunnable(t, t.wakeAt)
+	}
+}

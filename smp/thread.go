@@ -1,0 +1,76 @@
+package smp
+
+import (
+	"github.com/probesim/probesim/emu/linux"
+	"github.com/probesim/probesim/emu/uc"
+)
+
+// threadState is where a guest thread is in its life.
+type threadState int
+
+const (
+	runnable threadState = iota // on a vCPU or in the run queue
+	blocked                     // asleep in futex
+	exited
+)
+
+// thread is a guest thread as the machine schedules it.
+type thread struct {
+	lt    *linux.Thread
+	ctx   *uc.Context // its registers while it is not loaded in the engine
+	state threadState
+	// pending are register writes to apply when the thread next runs: a new
+	// clone's return value and stack, a futex wait's result.
+	pending []regWrite
+	// readyAt is the cycle (fixed point) at which it last became runnable;
+	// a vCPU that picks it up cannot run it earlier.
+	readyAt uint64
+	// Futex wait state.
+	futexAddr uint64
+	futexBits uint32
+	wakeAt    uint64 // fixed-point cycle of the timeout; 0 = none
+	// Accounting.
+	cyclesFP   uint64 // cycles it ran, for CLOCK_THREAD_CPUTIME_ID
+	vcpus      uint64 // bit i set: it ran on vCPU i (ids < 64)
+	exitStatus int
+}
+
+type regWrite struct {
+	reg uc.Reg
+	val uint64
+}
+
+func (t *thread) setPending(reg uc.Reg, v uint64) {
+	for i := range t.pending {
+		if t.pending[i].reg == reg {
+			t.pending[i].val = v
+			return
+		}
+	}
+	t.pending = append(t.pending, regWrite{reg, v})
+}
+
+// vcpu is one virtual CPU: its clock lives in C counters charged by the
+// block hook while it runs.
+type vcpu struct {
+	id       int
+	counters *uc.Counters
+	cur      *thread // nil: idle
+	last     *thread // the thread it ran last (a different one costs a context switch)
+	// sliceStartFP is when cur got the vCPU (for time slicing).
+	sliceStartFP    uint64
+	idleFP          uint64
+	contextSwitches uint64
+	prio            int // tie-break rank, a permutation drawn from the seed
+}
+
+func (v *vcpu) clockFP() uint64 { return v.counters.CyclesFP() }
+
+// advanceTo moves an idle vCPU's clock forward to fp: the time it spent
+// with nothing to run.
+func (v *vcpu) advanceTo(fp uint64) {
+	if now := v.clockFP(); fp > now {
+		v.counters.Add(0, fp-now)
+		v.idleFP += fp - now
+	}
+}
