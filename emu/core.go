@@ -22,15 +22,18 @@ const (
 	EventFault               // a guest fault (Event.Fault)
 	EventBudget              // the running vCPU reached its stop cycle
 	EventBlock               // the running thread sleeps in a syscall
+	EventSyscall             // a syscall waits for the other vCPUs (RunPendingSyscall)
+	EventWatch               // a watched address waits for the other vCPUs
 )
 
 // Event is what ended one Core.Run.
 type Event struct {
 	Kind   EventKind
-	Status int   // exit status for EventExit and EventExitGroup
-	Signal int   // for EventKilled and EventFault
-	Caught bool  // EventKilled: the guest had a handler probesim cannot run
-	Fault  Fault // for EventFault
+	Status int    // exit status for EventExit and EventExitGroup
+	Signal int    // for EventKilled and EventFault
+	Caught bool   // EventKilled: the guest had a handler probesim cannot run
+	Fault  Fault  // for EventFault
+	Addr   uint64 // for EventWatch
 }
 
 // Core is one emulated x86 core shared by the vCPUs of a machine.
@@ -56,6 +59,11 @@ type Core struct {
 	flagVals      [2]uint64
 	retRegs       [3]uc.Reg
 	retVals       [3]uint64
+
+	syscallInHook bool
+	syscallGate   func() bool
+	watchGate     func(addr uint64) bool
+	watches       map[uint64]uc.Hook
 
 	booting bool   // the boot page is mapped (see boot.go)
 	bootPC  uint64 // where the first Run must start while booting

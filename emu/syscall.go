@@ -24,34 +24,62 @@ func abiFor(a linux.Arch) syscallABI {
 }
 
 // onSyscall is the x86-64 syscall instruction hook.
-func (c *Core) onSyscall() { c.doSyscall() }
+func (c *Core) onSyscall() { c.syscallHook() }
+
+// syscallHook runs a syscall from inside Unicorn, or, when the machine's
+// gate says other vCPUs must first catch up to this one's clock, stops with
+// EventSyscall and leaves the call in the registers for RunPendingSyscall.
+// Either way Unicorn moves the ip past the instruction.
+func (c *Core) syscallHook() {
+	if c.syscallGate != nil && !c.syscallGate() {
+		c.stop(Event{Kind: EventSyscall})
+		return
+	}
+	if ev, stop := c.doSyscall(true); stop {
+		c.stop(ev)
+	}
+}
+
+// RunPendingSyscall runs the syscall a gated hook deferred, now that the
+// machine lets it happen. If the returned bool is true, the event ends the
+// slice as it would have inside the hook.
+func (c *Core) RunPendingSyscall() (Event, bool) { return c.doSyscall(false) }
 
 // doSyscall reads the call out of the registers, runs it in the modelled
-// kernel, charges the entry/exit cost and writes the result back.
-func (c *Core) doSyscall() {
+// kernel, charges the entry/exit cost and writes the result back. inHook
+// tells whether Unicorn still has the ip on the syscall instruction.
+func (c *Core) doSyscall(inHook bool) (Event, bool) {
 	if err := c.eng.RegReadBatch(c.abi.args, c.argVals); err != nil {
-		c.stop(c.faultEvent(linux.SIGSEGV, "general protection", 0, 0, 0))
-		return
+		return c.faultEvent(linux.SIGSEGV, "general protection", 0, 0, 0), true
 	}
 	var a linux.Args
 	copy(a[:], c.argVals[1:])
 	c.counters.Add(0, c.syscallCostFP)
+	c.syscallInHook = inHook
 	ret, res := c.kernel.Syscall(c.thread, c.argVals[0], a)
 	switch res.Outcome {
 	case linux.ExitThread:
-		c.stop(Event{Kind: EventExit, Status: res.Status})
-		return
+		return Event{Kind: EventExit, Status: res.Status}, true
 	case linux.ExitGroup:
-		c.stop(Event{Kind: EventExitGroup, Status: res.Status})
-		return
+		return Event{Kind: EventExitGroup, Status: res.Status}, true
 	case linux.Killed:
-		c.stop(Event{Kind: EventKilled, Signal: res.Signal, Caught: res.Caught})
-		return
+		return Event{Kind: EventKilled, Signal: res.Signal, Caught: res.Caught}, true
 	}
-	c.writeResult(ret)
+	c.writeResult(ret, inHook)
 	if res.Outcome == linux.Block {
-		c.stop(Event{Kind: EventBlock})
+		return Event{Kind: EventBlock}, true
 	}
+	return Event{}, false
+}
+
+// SyscallNextPC is the address after the syscall being served: what a new
+// thread of clone resumes at.
+func (c *Core) SyscallNextPC() uint64 {
+	pc := c.pc()
+	if c.syscallInHook && c.arch == linux.X8664 {
+		pc += 2
+	}
+	return pc
 }
 
 // trapKinds maps CPU exception vectors to the signal Linux sends and the
@@ -78,7 +106,7 @@ var trapKinds = map[uint32]struct {
 // onInterrupt handles int $0x80 on i386 and every CPU exception.
 func (c *Core) onInterrupt(intno uint32) {
 	if intno == 0x80 && c.arch == linux.I386 {
-		c.doSyscall()
+		c.syscallHook()
 		return
 	}
 	k, ok := trapKinds[intno]
@@ -135,14 +163,18 @@ func (c *Core) onMemFault(access uc.MemAccess, addr uint64, size int, value int6
 // also leaves the return address in rcx and the flags in r11, which some
 // hand-written guest code reads; Unicorn does not, so the kernel side does.
 // In the syscall hook Unicorn's rip is still the syscall instruction (2
-// bytes long), measured on 2.0.1.
-func (c *Core) writeResult(ret uint64) {
+// bytes long), measured on 2.0.1; outside it, rip is already past.
+func (c *Core) writeResult(ret uint64, inHook bool) {
 	if c.arch == linux.I386 {
 		c.eng.RegWrite(c.abi.ret, ret)
 		return
 	}
 	c.eng.RegReadBatch(c.flagRegs[:], c.flagVals[:])
-	c.retVals = [3]uint64{ret, c.flagVals[0] + 2, c.flagVals[1]}
+	next := c.flagVals[0]
+	if inHook {
+		next += 2
+	}
+	c.retVals = [3]uint64{ret, next, c.flagVals[1]}
 	c.eng.RegWriteBatch(c.retRegs[:], c.retVals[:])
 }
 

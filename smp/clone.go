@@ -120,13 +120,12 @@ func (m *Machine) clone(plt *linux.Thread, ca cloneArgs) (uint64, linux.Result) 
 			t.setPending(uc.ESP, ca.stack)
 		}
 	} else {
-		// In the syscall hook rip is still the syscall instruction (2
-		// bytes); the child resumes after it, with rcx/r11 as sysret
+		// The child resumes after the syscall, with rcx/r11 as sysret
 		// leaves them.
-		rip, _ := m.core.ReadReg(uc.RIP)
+		next := m.core.SyscallNextPC()
 		flags, _ := m.core.ReadReg(uc.EFLAGS)
-		t.setPending(uc.RIP, rip+2)
-		t.setPending(uc.RCX, rip+2)
+		t.setPending(uc.RIP, next)
+		t.setPending(uc.RCX, next)
 		t.setPending(uc.R11, flags)
 		t.setPending(uc.FS_BASE, child.FSBase)
 		if ca.stack != 0 {

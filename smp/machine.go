@@ -66,6 +66,11 @@ type Config struct {
 	// Timeslice is how long a thread keeps a vCPU while others wait in the
 	// run queue, in cycles (0 = DefaultTimeslice).
 	Timeslice uint64
+	// Lockstep is the slow reference mode: instead of a quantum, a vCPU
+	// runs only while no other running vCPU is behind it, so every block
+	// (and so every instruction, since a block's cost is charged at its
+	// first instruction) executes in global cycle order.
+	Lockstep bool
 
 	Stdin  io.Reader
 	Stdout io.Writer // guest output is captured for the report and copied here
@@ -97,6 +102,9 @@ type Machine struct {
 	loaded          *thread              // the thread whose registers the engine holds
 	nextTID         int
 	live            int // threads not exited
+
+	watchFns    map[uint64]func(WatchEvent)
+	watchEvents []WatchEvent
 }
 
 // ErrCannotRun wraps every error that means "this program cannot be run
@@ -189,6 +197,8 @@ func (m *Machine) loadProgram(arch linux.Arch) error {
 		Trace: m.cfg.TraceSyscalls,
 	})
 	m.core.SetKernel(m.kernel)
+	m.core.SetSyscallGate(m.mayProceed)
+	m.core.SetWatchGate(m.onWatch)
 	m.registerThreadSyscalls()
 	if err := m.core.InitRegisters(st); err != nil {
 		return err
@@ -311,19 +321,35 @@ func (m *Machine) loop() (ending, error) {
 			return ending{reason: "deadlock", status: 128 + linux.SIGKILL, signal: linux.SIGKILL}, nil
 		}
 		t := v.cur
-		if err := m.load(t); err != nil {
+		err := m.load(t)
+		if err != nil {
 			return ending{}, err
 		}
 		m.curV = v
 		m.core.SetRunning(t.lt, v.counters)
 		m.sliceRunStartFP = v.clockFP()
-		v.counters.SetStopAt(min(v.clockFP()+quantumFP, budgetFP))
-		ev, err := m.core.Run(m.core.PC())
-		if err != nil {
-			return ending{}, err
+		var ev emu.Event
+		if t.syscallPending {
+			// v is the lowest clock now: the deferred syscall happens.
+			t.syscallPending = false
+			ev, _ = m.core.RunPendingSyscall()
+		}
+		if ev.Kind == emu.EventNone {
+			stop := v.clockFP() + quantumFP
+			if m.cfg.Lockstep {
+				stop = m.horizon(v)
+			}
+			v.counters.SetStopAt(min(stop, budgetFP))
+			if ev, err = m.core.Run(m.core.PC()); err != nil {
+				return ending{}, err
+			}
 		}
 		t.cyclesFP += v.clockFP() - m.sliceRunStartFP
 		switch ev.Kind {
+		case emu.EventWatch:
+			// Resumed when every other vCPU has caught up.
+		case emu.EventSyscall:
+			t.syscallPending = true
 		case emu.EventBudget:
 			if v.clockFP() >= budgetFP {
 				return ending{reason: "cycle_budget", status: 128 + linux.SIGXCPU, signal: linux.SIGXCPU}, nil

@@ -33,6 +33,8 @@ type thread struct {
 	cyclesFP   uint64 // cycles it ran, for CLOCK_THREAD_CPUTIME_ID
 	vcpus      uint64 // bit i set: it ran on vCPU i (ids < 64)
 	exitStatus int
+	// syscallPending: a syscall stopped at the gate waits in the registers.
+	syscallPending bool
 }
 
 type regWrite struct {

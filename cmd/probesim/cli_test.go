@@ -86,6 +86,9 @@ func TestBadInputs(t *testing.T) {
 		{"bad --stack-limit", []string{"run", "--stack-limit", "12Q", exit42}, exitUsage, []string{"--stack-limit", "12Q"}},
 		{"tiny --stack-limit", []string{"run", "--stack-limit", "1K", exit42}, exitUsage, []string{"--stack-limit"}},
 		{"bad --memory-limit", []string{"run", "--memory-limit", "lots", exit42}, exitUsage, []string{"--memory-limit"}},
+		{"zero --cpus", []string{"run", "--cpus", "0", exit42}, exitUsage, []string{"--cpus"}},
+		{"too many --cpus", []string{"run", "--cpus", "65", exit42}, exitUsage, []string{"--cpus"}},
+		{"bad --quantum", []string{"run", "--quantum", "soon", exit42}, exitUsage, []string{"--quantum"}},
 		{"bad --env", []string{"run", "--env", "NOEQUALS", exit42}, exitUsage, []string{"--env", "NOEQUALS"}},
 		{"unknown flag", []string{"run", "--frobnicate", exit42}, exitUsage, []string{"--frobnicate"}},
 		{"no program", []string{"run"}, exitUsage, nil},
@@ -103,7 +106,7 @@ func TestBadInputs(t *testing.T) {
 			stderr := string(res.stderr)
 			assert.NotContains(t, stderr, "goroutine")
 			assert.NotContains(t, stderr, "panic:")
-			lines := stderrLines(res.stderr)
+			lines := outputLines(res.stderr)
 			require.Len(t, lines, 1, "stderr %q", stderr)
 			assert.True(t, strings.HasPrefix(lines[0], "probesim: "), "stderr %q", stderr)
 			assert.True(t, strings.HasSuffix(stderr, "\n"), "stderr %q", stderr)
@@ -121,7 +124,7 @@ func TestVersion(t *testing.T) {
 	out := string(res.stdout)
 	assert.True(t, strings.HasPrefix(out, "probesim "), "stdout %q", out)
 	assert.Contains(t, out, "probesim.run/v1")
-	assert.Len(t, stderrLines(res.stdout), 1)
+	assert.Len(t, outputLines(res.stdout), 1)
 }
 
 func TestHelp(t *testing.T) {
@@ -157,7 +160,7 @@ func TestTraceSyscalls(t *testing.T) {
 			assert.Equal(t, "hello from asm\n", string(res.stdout))
 			assert.Equal(t, string(nat.stdout), string(res.stdout))
 
-			lines := stderrLines(res.stderr)
+			lines := outputLines(res.stderr)
 			require.Len(t, lines, 2, "stderr %q", res.stderr)
 			assert.Contains(t, lines[0], "write(")
 			assert.True(t, strings.HasSuffix(lines[0], " = 15"), "write returns its length: %q", lines[0])

@@ -25,7 +25,7 @@ type mapsLine struct {
 func parseMaps(t *testing.T, text []byte) []mapsLine {
 	t.Helper()
 	var out []mapsLine
-	for _, l := range stderrLines(text) {
+	for _, l := range outputLines(text) {
 		f := strings.Fields(l)
 		require.GreaterOrEqual(t, len(f), 5, "maps line %q", l)
 		se := strings.SplitN(f[0], "-", 2)
@@ -97,7 +97,7 @@ func TestGuestMapsNameAbsolutePath(t *testing.T) {
 			t.Parallel()
 			prog := compileC(t, "catmaps.c", arch, false)
 			dir, base := filepath.Split(prog)
-			res := execute(t, dir, probesimBin, "run", "./"+base)
+			res := execute(t, dir, runTimeout, probesimBin, "run", "./"+base)
 			require.Equal(t, 0, res.status, "stderr %q", res.stderr)
 			var files int
 			for _, m := range parseMaps(t, res.stdout) {

@@ -71,12 +71,14 @@ type result struct {
 	status         int // exit code, or 128+N for signal N
 }
 
-// execute runs name with args and an empty environment, stdin /dev/null.
-func execute(t *testing.T, dir, name string, args ...string) result {
+// execute runs name with args in dir ("" = the current directory), with an
+// empty environment and stdin /dev/null; it fails the test if the process
+// has not finished within timeout.
+func execute(t *testing.T, dir string, timeout time.Duration, name string, args ...string) result {
 	t.Helper()
 	slots <- struct{}{}
 	defer func() { <-slots }()
-	ctx, cancel := context.WithTimeout(context.Background(), runTimeout)
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, name, args...)
 	cmd.Env = []string{}
@@ -84,7 +86,7 @@ func execute(t *testing.T, dir, name string, args ...string) result {
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	err := cmd.Run()
-	require.NoError(t, ctx.Err(), "%s %q did not finish within %s", name, args, runTimeout)
+	require.NoError(t, ctx.Err(), "%s %q did not finish within %s", name, args, timeout)
 	var ee *exec.ExitError
 	if err != nil && !errors.As(err, &ee) {
 		require.NoError(t, err, "run %s %q", name, args)
@@ -100,7 +102,7 @@ func execute(t *testing.T, dir, name string, args ...string) result {
 // probesim runs the binary under test with args.
 func probesim(t *testing.T, args ...string) result {
 	t.Helper()
-	return execute(t, "", probesimBin, args...)
+	return execute(t, "", runTimeout, probesimBin, args...)
 }
 
 // native runs a guest program on the host through the fixtures package.
@@ -118,10 +120,22 @@ func native(t *testing.T, path string, args, env []string) result {
 // generic JSON object (numbers as json.Number, so nothing is rounded).
 func runReport(t *testing.T, flags []string, program string, args ...string) (result, report.Run, map[string]any, []byte) {
 	t.Helper()
+	return runReportTimeout(t, runTimeout, flags, program, args...)
+}
+
+// runReportWithin is runReport with a deadline of its own.
+func runReportWithin(t *testing.T, timeout time.Duration, flags []string, program string, args ...string) (result, report.Run) {
+	t.Helper()
+	res, rep, _, _ := runReportTimeout(t, timeout, flags, program, args...)
+	return res, rep
+}
+
+func runReportTimeout(t *testing.T, timeout time.Duration, flags []string, program string, args ...string) (result, report.Run, map[string]any, []byte) {
+	t.Helper()
 	path := filepath.Join(t.TempDir(), "report.json")
 	cmd := append([]string{"run", "--json", path}, flags...)
 	cmd = append(append(cmd, program), args...)
-	res := probesim(t, cmd...)
+	res := execute(t, "", timeout, probesimBin, cmd...)
 	raw, err := os.ReadFile(path)
 	require.NoError(t, err, "report of %q (stderr %q)", cmd, res.stderr)
 	var rep report.Run
@@ -214,8 +228,9 @@ func envFlags(env []string) []string {
 	return flags
 }
 
-// stderrLines splits output into lines without the final empty one.
-func stderrLines(b []byte) []string {
+// outputLines splits program output into lines, without the empty string
+// after the final newline.
+func outputLines(b []byte) []string {
 	s := strings.TrimSuffix(string(b), "\n")
 	if s == "" {
 		return nil

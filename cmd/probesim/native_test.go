@@ -5,45 +5,55 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/probesim/probesim/fixtures"
+	"github.com/probesim/probesim/report"
 )
 
-// TestFixturesMatchNative runs every single-threaded fixture natively and
-// under probesim with the catalogue's arguments and environment: the guest
-// must write the same bytes and exit with the same status.
+// TestFixturesMatchNative runs every fixture natively and under probesim
+// with the catalogue's arguments and environment: the guest must write the
+// same bytes and exit with the same status. Multi-threaded fixtures run on
+// one and on four vCPUs.
 func TestFixturesMatchNative(t *testing.T) {
 	ran := 0
 	for _, f := range fixtures.All() {
+		cpuCounts := []string{"1"}
 		if !f.SingleThreaded {
-			continue
+			cpuCounts = []string{"1", "4"}
 		}
 		for _, arch := range f.Arches {
-			ran++
-			t.Run(arch+"/"+f.Name, func(t *testing.T) {
-				t.Parallel()
-				path := fixturePath(t, arch, f.Name)
-				want := native(t, path, f.Args, f.Env)
-				require.Equal(t, f.ExitStatus, want.status, "native status (stderr %q)", want.stderr)
-
-				flags := append([]string{"run"}, envFlags(f.Env)...)
-				got := probesim(t, append(append(flags, path), f.Args...)...)
-				assert.Equal(t, want.status, got.status, "status (stderr %q)", got.stderr)
-				if !f.Deterministic {
-					// nx prints a stack address, which differs between the
-					// native (ASLR) and emulated stacks: TestNXFault checks it.
-					return
+			for _, cpus := range cpuCounts {
+				ran++
+				name := arch + "/" + f.Name
+				if !f.SingleThreaded {
+					name += "/cpus" + cpus
 				}
-				assert.Equal(t, string(want.stdout), string(got.stdout), "stdout")
-				assert.Equal(t, string(want.stderr), string(got.stderr), "stderr")
-			})
+				t.Run(name, func(t *testing.T) {
+					t.Parallel()
+					path := fixturePath(t, arch, f.Name)
+					want := native(t, path, f.Args, f.Env)
+					require.Equal(t, f.ExitStatus, want.status, "native status (stderr %q)", want.stderr)
+
+					flags := append([]string{"run", "--cpus", cpus}, envFlags(f.Env)...)
+					got := probesim(t, append(append(flags, path), f.Args...)...)
+					assert.Equal(t, want.status, got.status, "status (stderr %q)", got.stderr)
+					if !f.Deterministic {
+						// nx prints a stack address, which differs between the
+						// native (ASLR) and emulated stacks: TestNXFault checks it.
+						return
+					}
+					assert.Equal(t, string(want.stdout), string(got.stdout), "stdout")
+					assert.Equal(t, string(want.stderr), string(got.stderr), "stderr")
+				})
+			}
 		}
 	}
-	// The catalogue has 13 single-threaded fixtures, 11 of them on both arches.
-	require.Equal(t, 24, ran)
+	// 14 fixtures, 12 of them on both arches; threads on 1 and 4 vCPUs.
+	require.Equal(t, 28, ran)
 }
 
 // nxFaultLine is the line probesim prints for nx's fault, after the
@@ -75,7 +85,7 @@ func TestNXFault(t *testing.T) {
 
 			// stderr: the fault line, then the line saying how probesim's
 			// guest ended.
-			lines := stderrLines(res.stderr)
+			lines := outputLines(res.stderr)
 			require.Len(t, lines, 2, "stderr %q", res.stderr)
 			line := nxFaultLine.FindStringSubmatch(lines[0])
 			require.NotNil(t, line, "fault line %q", lines[0])
@@ -125,33 +135,67 @@ func TestStackGrowth(t *testing.T) {
 			assert.Greater(t, rep.Memory.StackBytes, uint64(1<<20))
 			assert.Equal(t, uint64(8<<20), rep.Limits.StackLimit)
 
-			// 16 MiB does not fit under the default 8 MiB limit.
-			res, rep, _, _ = runReport(t, nil, path, "16384")
+			// The initial stack plus 2 MiB does not fit under 2 MiB (nor
+			// 1 MiB), and fits under 3 MiB.
+			for _, limit := range []string{"1M", "2M"} {
+				res, rep, _, _ = runReport(t, []string{"--stack-limit", limit}, path)
+				assert.Equal(t, 139, res.status, "--stack-limit %s: stderr %q", limit, res.stderr)
+				assert.Empty(t, res.stdout)
+				checkStackOverflow(t, res, rep, path)
+			}
+			res, rep, _, _ = runReport(t, []string{"--stack-limit", "3M"}, path)
+			assert.Equal(t, 0, res.status, "stderr %q", res.stderr)
+			assert.Equal(t, "stack grew 2048 KiB\n", string(res.stdout))
+			assert.Equal(t, uint64(3<<20), rep.Limits.StackLimit)
+			assert.LessOrEqual(t, rep.Memory.StackBytes, uint64(3<<20))
+		})
+	}
+}
+
+// checkStackOverflow checks how a run ended that outgrew RLIMIT_STACK.
+func checkStackOverflow(t *testing.T, res result, rep report.Run, path string) {
+	t.Helper()
+	assert.Equal(t, "fault", rep.StopReason)
+	require.NotNil(t, rep.Signal)
+	assert.Equal(t, "SIGSEGV", *rep.Signal)
+	require.NotNil(t, rep.Fault)
+	assert.Equal(t, "SIGSEGV", rep.Fault.Signal)
+	assert.Equal(t, "segfault", rep.Fault.Kind)
+	// A user-mode write (4|2) to a page that is not mapped.
+	assert.Equal(t, uint64(6), rep.Fault.ErrorCode)
+	assert.Equal(t, rep.Fault.SP, rep.Fault.Address, "stackgrow stores at its stack pointer")
+	assert.LessOrEqual(t, rep.Memory.StackBytes, rep.Limits.StackLimit)
+	assert.Contains(t, string(res.stderr), "probesim: "+rep.Fault.Message+"\n")
+	assert.Contains(t, string(res.stderr), "probesim: "+path+" killed by SIGSEGV\n")
+}
+
+// largeGrowthDeadline bounds each run of TestStackGrowthLarge. Natively a
+// 16 MiB growth takes milliseconds; the deadline is there so that a
+// super-linear cost per growth fails here in bounded time instead of
+// stalling the package (it is not a speed measurement).
+const largeGrowthDeadline = 20 * time.Second
+
+// TestStackGrowthLarge grows the stack by 16 MiB, 4 KiB at a time: past the
+// default 8 MiB RLIMIT_STACK it faults, under 32 MiB it succeeds.
+func TestStackGrowthLarge(t *testing.T) {
+	for _, arch := range arches {
+		t.Run(arch, func(t *testing.T) {
+			t.Parallel()
+			path := fixturePath(t, arch, "stackgrow")
+
+			res, rep := runReportWithin(t, largeGrowthDeadline, nil, path, "16384")
 			assert.Equal(t, 139, res.status, "stderr %q", res.stderr)
 			assert.Empty(t, res.stdout)
-			assert.Equal(t, "fault", rep.StopReason)
-			require.NotNil(t, rep.Signal)
-			assert.Equal(t, "SIGSEGV", *rep.Signal)
-			require.NotNil(t, rep.Fault)
-			assert.Equal(t, "SIGSEGV", rep.Fault.Signal)
-			// A user-mode write (4|2) to a page that is not mapped.
-			assert.Equal(t, uint64(6), rep.Fault.ErrorCode)
-			assert.LessOrEqual(t, rep.Memory.StackBytes, uint64(8<<20))
-			assert.Contains(t, string(res.stderr), "killed by SIGSEGV")
+			assert.Equal(t, uint64(8<<20), rep.Limits.StackLimit)
+			checkStackOverflow(t, res, rep, path)
 
-			// ... but does under 32 MiB.
-			res, rep, _, _ = runReport(t, []string{"--stack-limit", "32M"}, path, "16384")
+			res, rep = runReportWithin(t, largeGrowthDeadline, []string{"--stack-limit", "32M"}, path, "16384")
 			assert.Equal(t, 0, res.status, "stderr %q", res.stderr)
 			assert.Equal(t, "stack grew 16384 KiB\n", string(res.stdout))
 			assert.Equal(t, uint64(32<<20), rep.Limits.StackLimit)
 			assert.Greater(t, rep.Memory.StackBytes, uint64(16<<20))
 			assert.LessOrEqual(t, rep.Memory.StackBytes, uint64(32<<20))
-
-			// And the default 2 MiB does not fit under 1 MiB.
-			res = probesim(t, "run", "--stack-limit", "1M", path)
-			assert.Equal(t, 139, res.status, "stderr %q", res.stderr)
-			assert.Empty(t, res.stdout)
-			assert.Contains(t, string(res.stderr), "killed by SIGSEGV")
+			assert.GreaterOrEqual(t, rep.Memory.StackGrowths, uint64(1))
 		})
 	}
 }

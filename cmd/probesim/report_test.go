@@ -2,6 +2,9 @@ package main
 
 import (
 	"encoding/json"
+	"os"
+	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 	"testing"
@@ -31,26 +34,134 @@ func withoutKeys(t *testing.T, obj map[string]any, keys ...string) string {
 // TestReportDeterministic checks the schema's promise: the same inputs give
 // byte-identical reports once "host" is gone.
 func TestReportDeterministic(t *testing.T) {
+	type program struct {
+		name  string
+		flags []string
+		args  []string
+	}
+	programs := []program{
+		{name: "stdio"},
+		{name: "qsort"},
+		{name: "threads", flags: []string{"--cpus", "4"}, args: []string{"4", "1000"}},
+	}
 	for _, arch := range arches {
-		for _, name := range []string{"stdio", "qsort"} {
-			t.Run(arch+"/"+name, func(t *testing.T) {
+		for _, p := range programs {
+			t.Run(arch+"/"+p.name, func(t *testing.T) {
 				t.Parallel()
-				path := fixturePath(t, arch, name)
-				_, rep1, obj1, _ := runReport(t, []string{"--seed", "7"}, path)
-				_, _, obj2, _ := runReport(t, []string{"--seed", "7"}, path)
+				path := fixturePath(t, arch, p.name)
+				flags := append([]string{"--seed", "7"}, p.flags...)
+				_, rep1, obj1, _ := runReport(t, flags, path, p.args...)
+				_, _, obj2, _ := runReport(t, flags, path, p.args...)
 				require.Contains(t, obj1, "host")
 				assert.Equal(t, withoutKeys(t, obj1, "host"), withoutKeys(t, obj2, "host"))
 				assert.Equal(t, uint64(7), rep1.Seed)
 
-				// These programs' behaviour does not depend on AT_RANDOM or
-				// getrandom: another seed changes nothing but the seed.
-				_, rep3, obj3, _ := runReport(t, []string{"--seed", "8"}, path)
+				// Another seed may change the schedule and the clocks' start
+				// skew, but not what these programs compute.
+				flags[1] = "8"
+				_, rep3, _, _ := runReport(t, flags, path, p.args...)
 				assert.Equal(t, uint64(8), rep3.Seed)
-				assert.NotEqual(t, withoutKeys(t, obj1, "host"), withoutKeys(t, obj3, "host"))
-				assert.Equal(t, withoutKeys(t, obj1, "host", "seed"), withoutKeys(t, obj3, "host", "seed"))
+				assert.Equal(t, rep1.Stdout, rep3.Stdout)
+				assert.Equal(t, rep1.Stderr, rep3.Stderr)
+				assert.Equal(t, rep1.ExitStatus, rep3.ExitStatus)
+				assert.Equal(t, rep1.StopReason, rep3.StopReason)
+				if p.name != "threads" {
+					// One thread: the same instructions, syscalls and memory.
+					assert.Equal(t, rep1.Instructions, rep3.Instructions)
+					assert.Equal(t, rep1.Syscalls, rep3.Syscalls)
+					assert.Equal(t, rep1.Memory, rep3.Memory)
+					assert.Equal(t, rep1.Maps, rep3.Maps)
+				}
 			})
 		}
 	}
+}
+
+// TestReportSchemaDocumented checks that docs/report-schema.md documents
+// every field a report has, and that every documented field is there.
+func TestReportSchemaDocumented(t *testing.T) {
+	doc, err := os.ReadFile(filepath.Join("..", "..", "docs", "report-schema.md"))
+	require.NoError(t, err)
+	// Table rows: | `name`[, `name`] | type | meaning |
+	documented := map[string]string{} // field -> its row's meaning
+	for _, line := range strings.Split(string(doc), "\n") {
+		cols := strings.Split(line, "|")
+		if len(cols) < 5 || !strings.Contains(cols[1], "`") {
+			continue
+		}
+		for _, m := range backticked.FindAllStringSubmatch(cols[1], -1) {
+			documented[m[1]] = cols[3]
+		}
+	}
+	require.Contains(t, documented, "schema", "the schema table was found")
+
+	// A normal exit and a fault: together they have every field.
+	_, _, stdio, _ := runReport(t, nil, fixturePath(t, fixtures.ArchAMD64, "stdio"))
+	_, _, nx, _ := runReport(t, nil, fixturePath(t, fixtures.ArchAMD64, "nx"))
+	reported := map[string]map[string]bool{} // field -> its subfields, if an object
+	for _, obj := range []map[string]any{stdio, nx} {
+		for field, v := range obj {
+			if reported[field] == nil {
+				reported[field] = map[string]bool{}
+			}
+			for _, sub := range subfields(v) {
+				reported[field][sub] = true
+			}
+		}
+	}
+
+	optional := map[string]bool{"fault": true, "stdout_base64": true, "stderr_base64": true}
+	for _, field := range sortedKeys(documented) {
+		if !optional[field] {
+			assert.Contains(t, stdio, field, "documented field missing from the report")
+		}
+	}
+	// Objects keyed by data (syscall names), not by field names.
+	keyedByData := map[string]bool{"syscalls": true, "unsupported_syscalls": true}
+	for _, field := range sortedKeys(reported) {
+		meaning, ok := documented[field]
+		if !assert.True(t, ok, "report field %q is not in docs/report-schema.md", field) || keyedByData[field] {
+			continue
+		}
+		for _, sub := range sortedKeys(reported[field]) {
+			assert.True(t, strings.Contains(meaning, "`"+sub+"`"), "%s.%s is not documented (row: %q)", field, sub, meaning)
+		}
+	}
+}
+
+// sortedKeys returns m's keys in order, so failures are reported in order.
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+var backticked = regexp.MustCompile("`([a-z_0-9]+)`")
+
+// subfields lists the keys of an object, or of the objects in a list.
+func subfields(v any) []string {
+	var keys []string
+	switch v := v.(type) {
+	case map[string]any:
+		for k := range v {
+			keys = append(keys, k)
+		}
+	case []any:
+		seen := map[string]bool{}
+		for _, e := range v {
+			for _, k := range subfields(e) {
+				if !seen[k] {
+					seen[k] = true
+					keys = append(keys, k)
+				}
+			}
+		}
+	}
+	sort.Strings(keys)
+	return keys
 }
 
 // TestSeedDrivesRandomness runs testdata/seeded.c, which prints its
@@ -63,7 +174,7 @@ func TestSeedDrivesRandomness(t *testing.T) {
 			run := func(seed string) []string {
 				res := probesim(t, "run", "--seed", seed, prog)
 				require.Equal(t, 0, res.status, "stderr %q", res.stderr)
-				lines := stderrLines(res.stdout)
+				lines := outputLines(res.stdout)
 				require.Len(t, lines, 2, "stdout %q", res.stdout)
 				require.True(t, strings.HasPrefix(lines[0], "at_random="), lines[0])
 				require.True(t, strings.HasPrefix(lines[1], "getrandom="), lines[1])
@@ -137,8 +248,14 @@ func TestReportFields(t *testing.T) {
 
 			assert.Greater(t, rep.Cycles, uint64(0))
 			assert.Greater(t, rep.Instructions, uint64(0))
+			assert.Equal(t, 1, rep.CPUs)
 			require.Len(t, rep.VCPUs, 1)
-			assert.Equal(t, report.VCPU{ID: 0, Cycles: rep.Cycles, Instructions: rep.Instructions}, rep.VCPUs[0])
+			assert.Equal(t, 0, rep.VCPUs[0].ID)
+			assert.Equal(t, rep.Cycles, rep.VCPUs[0].Cycles)
+			assert.Equal(t, rep.Instructions, rep.VCPUs[0].Instructions)
+			require.Len(t, rep.Threads, 1)
+			assert.Equal(t, 1000, rep.Threads[0].TID)
+			assert.Equal(t, []int{0}, rep.Threads[0].VCPUs)
 
 			assert.GreaterOrEqual(t, rep.Syscalls["write"], uint64(1))
 			assert.Equal(t, uint64(1), rep.Syscalls["exit_group"])
@@ -214,7 +331,7 @@ func TestCycleBudget(t *testing.T) {
 			res, rep, _, _ := runReport(t, []string{"--max-cycles", "100000"}, path)
 			assert.Equal(t, 128+24, res.status, "128+SIGXCPU (stderr %q)", res.stderr)
 			assert.Empty(t, res.stdout)
-			lines := stderrLines(res.stderr)
+			lines := outputLines(res.stderr)
 			require.Len(t, lines, 1, "stderr %q", res.stderr)
 			assert.Equal(t, "probesim: "+path+" killed by SIGXCPU (cycle budget of 100000 exhausted)", lines[0])
 

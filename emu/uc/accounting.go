@@ -104,6 +104,16 @@ func (c *Counters) ResetBudgetHit() {
 	}
 }
 
+// SkipNextBlockAt makes the hook skip charging the next block that starts
+// at addr: call it after stopping before an instruction of a block that was
+// already charged, so that resuming there does not charge it twice.
+func (c *Counters) SkipNextBlockAt(addr uint64) {
+	if c.live() {
+		c.p.skip_at = C.uint64_t(addr)
+		c.p.skip_valid = 1
+	}
+}
+
 // Add charges work done outside translated code (e.g. kernel events). It
 // does not stop anything: if it crosses the budget, the next executed block
 // stops the engine (after running, see the package doc).

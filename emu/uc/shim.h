@@ -48,7 +48,12 @@ typedef struct probesim_counters {
     uint64_t stop_at_fp; // a block starting with cycles_fp >= stop_at_fp
                          // stops the engine instead of running
     uint32_t budget_hit; // set by the hook when it requested the stop
-    uint32_t pad_;
+    uint32_t skip_valid; // skip_at holds an address
+    // skip_at: the next block that starts here is not charged. Set when a
+    // run was stopped before an instruction of a block already charged (a
+    // watched address): resuming there translates a new block whose
+    // instructions were counted with the interrupted one.
+    uint64_t skip_at;
 } probesim_counters;
 
 // One direct-mapped cost cache slot. A slot matches a block only if both the

@@ -32,8 +32,8 @@ func (b Block) Code() ([]byte, error) {
 
 // insn is one decoded instruction of a block or function.
 type insn struct {
-	off    int    // offset from the start of the decoded code
-	len    int    // length in bytes
+	off    int // offset from the start of the decoded code
+	len    int // length in bytes
 	op     x86asm.Op
 	target int    // offset of a direct branch or call target, when hasRel
 	hasRel bool   // a direct (relative) branch or call

@@ -38,7 +38,15 @@ type MCAResult struct {
 	Instructions uint64
 	TotalCycles  uint64
 	RThroughput  float64 // "Block RThroughput"
+	// Placeholders counts the instructions llvm-mca has no model for: its Instruction Info
+	// gives them latency 100 (the scheduling model's placeholder, e.g. movs, lods, cmps
+	// without REP), so its cycles for the block measure the placeholder, not the machine.
+	Placeholders int
 }
+
+// placeholderLatency is llvm-mca's latency for instructions its Skylake model does not
+// describe (the same constant cmd/mkinsntable overrides).
+const placeholderLatency = 100
 
 // CyclesPerIter is Total Cycles / Iterations.
 func (r MCAResult) CyclesPerIter() float64 {
@@ -126,7 +134,49 @@ func ParseMCASummary(out string) (MCAResult, error) {
 	if r.Iterations == 0 {
 		return MCAResult{}, fmt.Errorf("llvm-mca summary: 0 iterations")
 	}
+	rows, placeholders, err := parseInstructionInfo(out)
+	if err != nil {
+		return MCAResult{}, err
+	}
+	if rows != 0 && uint64(rows)*r.Iterations != r.Instructions {
+		return MCAResult{}, fmt.Errorf("llvm-mca: %d Instruction Info rows for %d instructions over %d iterations",
+			rows, r.Instructions, r.Iterations)
+	}
+	r.Placeholders = placeholders
 	return r, nil
+}
+
+// parseInstructionInfo counts the rows of llvm-mca's Instruction Info view and those with the
+// placeholder latency:
+//
+//	[1]    [2]    [3]    [4]    [5]    [6]    Instructions:
+//	 1      100   0.25                  U     movsq	%ds:(%rsi), %es:(%rdi)
+//
+// A missing view (llvm-mca run with it disabled) gives 0 rows.
+func parseInstructionInfo(out string) (rows, placeholders int, err error) {
+	in := false
+	for _, l := range strings.Split(out, "\n") {
+		if !in {
+			in = strings.HasPrefix(l, "[1]") && strings.HasSuffix(strings.TrimSpace(l), "Instructions:")
+			continue
+		}
+		f := strings.Fields(l)
+		if len(f) == 0 {
+			break
+		}
+		if len(f) < 3 {
+			return 0, 0, fmt.Errorf("llvm-mca Instruction Info: bad row %q", l)
+		}
+		lat, err := strconv.Atoi(f[1])
+		if err != nil {
+			return 0, 0, fmt.Errorf("llvm-mca Instruction Info: bad latency in %q", l)
+		}
+		rows++
+		if lat == placeholderLatency {
+			placeholders++
+		}
+	}
+	return rows, placeholders, nil
 }
 
 // ToolVersion returns the first line of `name --version` containing want.
