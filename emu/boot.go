@@ -99,10 +99,14 @@ func (c *Core) enterUserMode(st Start) error {
 	if err := c.eng.MemWrite(bootFrame, frame); err != nil {
 		return err
 	}
-	regs := []uc.Reg{uc.DS, uc.ES, uc.RAX, uc.RBX, uc.RCX, uc.RDX, uc.RSI, uc.RDI, uc.RBP, uc.RSP}
-	vals := []uint64{userDS, userDS, 0, 0, 0, 0, 0, 0, 0, bootFrame}
+	// The FPU starts as fpu__init / fninit leave it: x87 control word 0x37f
+	// (all exceptions masked, 64-bit precision, round to nearest) and MXCSR
+	// 0x1f80. Unicorn's reset leaves both 0, which unmasks every exception
+	// and computes long doubles at single precision.
+	regs := []uc.Reg{uc.DS, uc.ES, uc.RAX, uc.RBX, uc.RCX, uc.RDX, uc.RSI, uc.RDI, uc.RBP, uc.RSP, uc.FPCW, uc.MXCSR}
+	vals := []uint64{userDS, userDS, 0, 0, 0, 0, 0, 0, 0, bootFrame, 0x37f, 0x1f80}
 	if c.arch == linux.I386 {
-		regs = []uc.Reg{uc.DS, uc.ES, uc.EAX, uc.EBX, uc.ECX, uc.EDX, uc.ESI, uc.EDI, uc.EBP, uc.ESP}
+		regs = []uc.Reg{uc.DS, uc.ES, uc.EAX, uc.EBX, uc.ECX, uc.EDX, uc.ESI, uc.EDI, uc.EBP, uc.ESP, uc.FPCW, uc.MXCSR}
 	}
 	if err := c.eng.RegWriteBatch(regs, vals); err != nil {
 		return err

@@ -20,10 +20,11 @@ type Start struct {
 
 // LoadProgram maps im into as the way load_elf_binary does (segments with
 // their ELF permissions, bss, the brk base, the main-thread stack with the
-// SysV initial frame) and returns where to start.
-func LoadProgram(as *mmu.AddressSpace, im *loader.Image, spec loader.StackSpec) (Start, error) {
+// SysV initial frame) and returns where to start. exe names the file-backed
+// mappings, as the absolute path does in /proc/self/maps.
+func LoadProgram(as *mmu.AddressSpace, im *loader.Image, spec loader.StackSpec, exe string) (Start, error) {
 	for _, s := range im.Segments {
-		if err := mapSegment(as, im, s); err != nil {
+		if err := mapSegment(as, im, s, exe); err != nil {
 			return Start{}, fmt.Errorf("%s: loading segment at %#x: %w", im.Path, s.Vaddr, err)
 		}
 	}
@@ -54,7 +55,7 @@ func LoadProgram(as *mmu.AddressSpace, im *loader.Image, spec loader.StackSpec) 
 // mapSegment maps one PT_LOAD: the pages backed by the file are named after
 // it, the pages past the file's end are anonymous bss, as elf_map and
 // set_brk/vm_brk_flags produce them.
-func mapSegment(as *mmu.AddressSpace, im *loader.Image, s loader.Segment) error {
+func mapSegment(as *mmu.AddressSpace, im *loader.Image, s loader.Segment, exe string) error {
 	prot := mmu.Prot(0)
 	if s.Read {
 		prot |= mmu.ProtRead
@@ -70,7 +71,7 @@ func mapSegment(as *mmu.AddressSpace, im *loader.Image, s loader.Segment) error 
 	end := s.PageEnd()
 	if s.Filesz > 0 {
 		off := s.FileOff - (s.Vaddr - start)
-		if err := as.MapFixed(start, fileEnd-start, prot, mmu.FileBacked|mmu.Private, im.Path, off); err != nil {
+		if err := as.MapFixed(start, fileEnd-start, prot, mmu.FileBacked|mmu.Private, exe, off); err != nil {
 			return err
 		}
 	} else {

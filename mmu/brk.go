@@ -29,8 +29,9 @@ func (as *AddressSpace) BrkRange() (start, cur uint64) {
 //     (whatever is mapped there), failing if nothing is mapped there;
 //   - growing: the new pages plus one guard page must end below the start
 //     gap of the next VMA, fit below TaskSize and the memory budget; the
-//     pages join the heap VMA ([heap], anonymous, private, read-write, plus
-//     exec under ReadImpliesExec).
+//     pages join the heap VMA ([heap], anonymous, private, accounted as
+//     do_brk_flags always does, read-write, plus exec under
+//     ReadImpliesExec).
 func (as *AddressSpace) Brk(newBrk uint64) uint64 {
 	as.mu.Lock()
 	defer as.mu.Unlock()
@@ -76,7 +77,7 @@ func (as *AddressSpace) Brk(newBrk uint64) uint64 {
 	if err != nil {
 		return orig
 	}
-	v := VMA{Start: oldEnd, End: newEnd, Prot: prot, Flags: Anonymous | Private | Heap, Name: "[heap]"}
+	v := VMA{Start: oldEnd, End: newEnd, Prot: prot, Flags: Anonymous | Private | Heap | Accounted, Name: "[heap]"}
 	if err := as.installLocked(v, c); err != nil {
 		return orig
 	}

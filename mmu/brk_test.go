@@ -7,8 +7,10 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
+// heapVMA is the brk area: do_brk_flags always sets VM_ACCOUNT (smaps
+// shows "ac" on [heap]).
 func heapVMA(start, end uint64) VMA {
-	return VMA{Start: start, End: end, Prot: rw, Flags: Anonymous | Private | Heap, Name: "[heap]"}
+	return VMA{Start: start, End: end, Prot: rw, Flags: Anonymous | Private | Heap | Accounted, Name: "[heap]"}
 }
 
 func TestBrk(t *testing.T) {

@@ -42,6 +42,9 @@
 //     execute permission, every host-side write into an executable page
 //     (Write, MADV_DONTNEED zeroing) and every forced write (WriteForce),
 //     while the range is still mapped in the backend.
+//  7. Accounted (VM_ACCOUNT) is on every private writable VMA without
+//     NoReserve, on the heap and on the stack, and never on a Shared or
+//     NoReserve VMA.
 //
 // # Locking
 //

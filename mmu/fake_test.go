@@ -2,16 +2,22 @@ package mmu
 
 import (
 	"fmt"
+	"slices"
+	"sort"
 	"unsafe"
 )
 
 // fakeBackend stands in for an emulator engine: it keeps its own page map
 // (permissions and the host memory each page points at), records every
 // call, and refuses calls Unicorn would refuse (mapping over a mapping,
-// unmapping or protecting unmapped pages, unaligned ranges).
+// unmapping or protecting unmapped pages, unaligned ranges). It also keeps
+// the engine's regions the way Unicorn 2.0.1 does: one per MapHost, cut by
+// Unmap, split at the ends of every Protect range (uc_mem_protect calls
+// split_region), never joined again.
 type fakeBackend struct {
-	pages map[uint64]fakePage
-	calls []call
+	pages   map[uint64]fakePage
+	regions []addrRange // sorted
+	calls   []call
 	// failMapAt makes the n-th MapHost call (1-based) fail.
 	failMapAt int
 	mapCalls  int
@@ -56,6 +62,8 @@ func (f *fakeBackend) MapHost(addr, size uint64, p Prot, host unsafe.Pointer) er
 	for a := addr; a < addr+size; a += PageSize {
 		f.pages[a] = fakePage{prot: p, host: unsafe.Add(host, a-addr)}
 	}
+	i := sort.Search(len(f.regions), func(i int) bool { return f.regions[i].start > addr })
+	f.regions = slices.Insert(f.regions, i, addrRange{addr, addr + size})
 	f.calls = append(f.calls, call{"map", addr, size, p})
 	return nil
 }
@@ -79,6 +87,7 @@ func (f *fakeBackend) Unmap(addr, size uint64) error {
 	for a := addr; a < addr+size; a += PageSize {
 		delete(f.pages, a)
 	}
+	f.regions = cutRegions(f.regions, addr, addr+size, false)
 	f.calls = append(f.calls, call{"unmap", addr, size, 0})
 	return nil
 }
@@ -95,6 +104,7 @@ func (f *fakeBackend) Protect(addr, size uint64, p Prot) error {
 		pg.prot = p
 		f.pages[a] = pg
 	}
+	f.regions = cutRegions(f.regions, addr, addr+size, true)
 	f.calls = append(f.calls, call{"protect", addr, size, p})
 	return nil
 }
@@ -134,6 +144,59 @@ func (f *fakeBackend) poke(addr uint64, data []byte) error {
 			return fmt.Errorf("fake: %#x not mapped", a)
 		}
 		*(*byte)(unsafe.Add(pg.host, a&pageMask)) = b
+	}
+	return nil
+}
+
+// cutRegions splits the regions overlapping [lo,hi) at lo and hi, keeping
+// the part inside when keep is set and dropping it otherwise.
+func cutRegions(rs []addrRange, lo, hi uint64, keep bool) []addrRange {
+	var out []addrRange
+	for _, r := range rs {
+		if r.end <= lo || r.start >= hi {
+			out = append(out, r)
+			continue
+		}
+		if r.start < lo {
+			out = append(out, addrRange{r.start, lo})
+		}
+		if keep {
+			out = append(out, addrRange{max(r.start, lo), min(r.end, hi)})
+		}
+		if hi < r.end {
+			out = append(out, addrRange{hi, r.end})
+		}
+	}
+	return out
+}
+
+// regionsIn returns the engine regions overlapping [lo,hi).
+func (f *fakeBackend) regionsIn(lo, hi uint64) []addrRange {
+	var out []addrRange
+	for _, r := range f.regions {
+		if r.end > lo && r.start < hi {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// checkRegions verifies that the regions cover exactly the mapped pages.
+func (f *fakeBackend) checkRegions() error {
+	var n int
+	for i, r := range f.regions {
+		if r.start >= r.end || (i > 0 && f.regions[i-1].end > r.start) {
+			return fmt.Errorf("fake: region %d [%#x,%#x) empty, overlapping or unsorted", i, r.start, r.end)
+		}
+		for a := r.start; a < r.end; a += PageSize {
+			if _, ok := f.pages[a]; !ok {
+				return fmt.Errorf("fake: region [%#x,%#x) holds unmapped page %#x", r.start, r.end, a)
+			}
+			n++
+		}
+	}
+	if n != len(f.pages) {
+		return fmt.Errorf("fake: regions hold %d pages, %d are mapped", n, len(f.pages))
 	}
 	return nil
 }

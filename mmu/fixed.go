@@ -10,7 +10,10 @@ import (
 // zeroed, and it merges with identical neighbours. size is rounded up to
 // pages. f must hold exactly one of Private and Shared and exactly one of
 // Anonymous and FileBacked; offset is the file offset of addr (it must be 0
-// for anonymous memory). Contents are then written with WriteForce, or use
+// for anonymous memory). A private writable mapping without NoReserve is
+// made Accounted, as mmap_region does; Accounted may also be passed for
+// memory the kernel charges regardless (vm_brk_flags), but never with
+// Shared or NoReserve. Contents are then written with WriteForce, or use
 // MapFixedData.
 func (as *AddressSpace) MapFixed(addr, size uint64, p Prot, f Flags, name string, offset uint64) error {
 	return as.MapFixedData(addr, size, p, f, name, offset, nil)
@@ -59,14 +62,16 @@ func (as *AddressSpace) checkFixed(addr, size uint64, p Prot, f Flags, name stri
 	if offset&pageMask != 0 {
 		return VMA{}, fmt.Errorf("mmu: file offset %#x is not page aligned", offset)
 	}
-	return VMA{Start: addr, End: addr + size, Prot: p, Flags: f, Name: name, Offset: offset}, nil
+	return VMA{Start: addr, End: addr + size, Prot: p, Flags: withAccount(f, p), Name: name, Offset: offset}, nil
 }
 
 func checkFlags(f Flags) error {
-	const known = GrowsDown | Stack | Anonymous | FileBacked | Heap | Private | Shared
+	const known = GrowsDown | Stack | Anonymous | FileBacked | Heap | Private | Shared | Accounted | NoReserve
 	switch {
 	case f&^known != 0:
 		return fmt.Errorf("mmu: unknown VMA flags %v", f&^known)
+	case f&Accounted != 0 && f&(Shared|NoReserve) != 0:
+		return fmt.Errorf("mmu: flags %v: only private reserved memory is Accounted", f)
 	case (f&Private != 0) == (f&Shared != 0):
 		return errors.New("mmu: a mapping must be exactly one of Private and Shared")
 	case (f&Anonymous != 0) == (f&FileBacked != 0):

@@ -164,6 +164,9 @@ func runOps(t testing.TB, data []byte) {
 			if sel&0x20 != 0 {
 				name = "[anon:x]"
 			}
+			if sel&0x40 != 0 {
+				flags |= MapNoReserve
+			}
 			addr := uint64(0)
 			if op == 1 || flags&(MapFixed|MapFixedNoReplace) != 0 {
 				addr = r.page()

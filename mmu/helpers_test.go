@@ -49,7 +49,17 @@ func mustMmap(t testing.TB, as *AddressSpace, addr, length uint64, p Prot, flags
 	return got
 }
 
-// anonVMA builds the VMA an anonymous private mapping produces.
+// anonVMA builds the VMA an anonymous private mapping made with permissions
+// p produces: Accounted when p is writable (mm/mmap.c accountable_mapping).
 func anonVMA(start, end uint64, p Prot) VMA {
-	return VMA{Start: start, End: end, Prot: p, Flags: Anonymous | Private}
+	return VMA{Start: start, End: end, Prot: p, Flags: withAccount(Anonymous|Private, p)}
+}
+
+// acctVMA builds an anonymous private VMA that was writable at some point:
+// it keeps VM_ACCOUNT whatever its permissions are now. On Linux that holds
+// once the memory has been written (mprotect_fixup drops VM_ACCOUNT from a
+// never-written anonymous VMA made read-only), so the tests using it write
+// the memory first.
+func acctVMA(start, end uint64, p Prot) VMA {
+	return VMA{Start: start, End: end, Prot: p, Flags: Anonymous | Private | Accounted}
 }

@@ -21,6 +21,9 @@ func checkInvariants(as *AddressSpace, backends ...*fakeBackend) error {
 		case v.End > as.cfg.TaskSize:
 			return fmt.Errorf("VMA %d [%#x,%#x) beyond the task size", i, v.Start, v.End)
 		}
+		if err := checkAccounting(v); err != nil {
+			return fmt.Errorf("VMA %d [%#x,%#x): %v", i, v.Start, v.End, err)
+		}
 		if i > 0 {
 			p := as.vmas[i-1]
 			if p.End > v.Start {
@@ -75,6 +78,9 @@ func checkInvariants(as *AddressSpace, backends ...*fakeBackend) error {
 	// Every backend sees exactly the mapped pages with the right
 	// permissions and host memory.
 	for bi, b := range backends {
+		if err := b.checkRegions(); err != nil {
+			return fmt.Errorf("backend %d: %v", bi, err)
+		}
 		var pages int
 		for _, v := range as.vmas {
 			for a := v.Start; a < v.End; a += PageSize {
@@ -95,6 +101,21 @@ func checkInvariants(as *AddressSpace, backends ...*fakeBackend) error {
 		if pages != len(b.pages) {
 			return fmt.Errorf("backend %d maps %d pages, VMAs hold %d", bi, len(b.pages), pages)
 		}
+	}
+	return nil
+}
+
+// checkAccounting is invariant 7: VM_ACCOUNT is where mm/mmap.c and
+// mm/mprotect.c put it and nowhere else.
+func checkAccounting(v VMA) error {
+	acct := v.Flags&Accounted != 0
+	switch {
+	case acct && v.Flags&(Shared|NoReserve) != 0:
+		return fmt.Errorf("flags %v: a shared or unreserved mapping is never accounted", v.Flags)
+	case !acct && v.Flags&(Private|NoReserve) == Private && v.Prot&ProtWrite != 0:
+		return fmt.Errorf("flags %v: private writable memory must be accounted", v.Flags)
+	case !acct && v.Flags&(Heap|Stack) != 0:
+		return fmt.Errorf("flags %v: the heap and the stack are always accounted", v.Flags)
 	}
 	return nil
 }

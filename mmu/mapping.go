@@ -83,8 +83,8 @@ func (as *AddressSpace) mapFixedLocked(v VMA, data []byte) error {
 // are left alone, page-table overrides included, as mprotect_fixup returns
 // early when the flags do not change; elsewhere overrides are dropped, the
 // backends get the new permissions, and translations are dropped first
-// wherever execute permission goes away. Neighbours that became identical
-// merge.
+// wherever execute permission goes away. A private VMA made writable
+// becomes Accounted. Neighbours that became identical merge.
 func (as *AddressSpace) protectLocked(start, end uint64, p Prot) error {
 	as.splitVMAAt(start)
 	as.splitVMAAt(end)
@@ -104,6 +104,11 @@ func (as *AddressSpace) protectLocked(start, end uint64, p Prot) error {
 		}
 		as.dropPageProt(v.Start, v.End)
 		as.vmas[i].Prot = p
+		// A private mapping that becomes writable is charged from now
+		// on, and stays charged (see Accounted).
+		if p&ProtWrite != 0 && v.Prot&ProtWrite == 0 && v.Flags&(Shared|Accounted|NoReserve) == 0 {
+			as.vmas[i].Flags |= Accounted
+		}
 	}
 	as.mergeWindow(start, end)
 	return first

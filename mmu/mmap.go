@@ -54,8 +54,10 @@ const (
 // A MAP_FIXED mapping replaces what it overlaps. The new VMA merges with
 // identical neighbours. name labels the VMA in MapsText ("" for plain
 // anonymous memory). Bits of prot beyond ProtAll are ignored, as do_mmap
-// ignores them. MAP_POPULATE, MAP_NORESERVE, MAP_LOCKED, MAP_STACK and the
-// other hints are accepted and have no further effect.
+// ignores them. A private writable mapping is Accounted; MAP_NORESERVE
+// gives NoReserve instead (the default heuristic overcommit honours it).
+// MAP_POPULATE, MAP_LOCKED, MAP_STACK and the other hints are accepted and
+// have no further effect.
 func (as *AddressSpace) Mmap(addr, length uint64, prot Prot, flags uint32, name string) (uint64, syscall.Errno) {
 	as.mu.Lock()
 	defer as.mu.Unlock()
@@ -111,7 +113,10 @@ func (as *AddressSpace) Mmap(addr, length uint64, prot Prot, flags uint32, name 
 	if flags&MapGrowsDown != 0 {
 		f |= GrowsDown
 	}
-	v := VMA{Start: addr, End: addr + size, Prot: prot, Flags: f, Name: name}
+	if flags&MapNoReserve != 0 {
+		f |= NoReserve
+	}
+	v := VMA{Start: addr, End: addr + size, Prot: prot, Flags: withAccount(f, prot), Name: name}
 	if err := as.mapFixedLocked(v, nil); err != nil {
 		return 0, syscall.ENOMEM
 	}

@@ -134,10 +134,14 @@ func TestMmapFlagsBecomeVMAFlags(t *testing.T) {
 	b := mustMmap(t, as, 0x500000, pg, rw, anonPriv|MapFixed|MapGrowsDown)
 	c, e := as.Mmap(0x600000, pg, rw|0xf0, anonPriv|MapFixed, "[anon:buf]")
 	require.Zero(t, e)
+	d := mustMmap(t, as, 0x700000, pg, ro, anonPriv|MapFixed)
+	// smaps VmFlags on Linux: shared "sh" without "ac", private writable
+	// memory "ac" (growsdown too: "gd ac"), read-only memory neither.
 	assert.Equal(t, []VMA{
 		{Start: a, End: a + pg, Prot: rw, Flags: Anonymous | Shared},
-		{Start: b, End: b + pg, Prot: rw, Flags: Anonymous | Private | GrowsDown},
-		{Start: c, End: c + pg, Prot: rw, Flags: Anonymous | Private, Name: "[anon:buf]"},
+		{Start: b, End: b + pg, Prot: rw, Flags: Anonymous | Private | GrowsDown | Accounted},
+		{Start: c, End: c + pg, Prot: rw, Flags: Anonymous | Private | Accounted, Name: "[anon:buf]"},
+		{Start: d, End: d + pg, Prot: ro, Flags: Anonymous | Private},
 	}, as.VMAs())
 }
 
@@ -195,10 +199,12 @@ func TestMapFixedForLoader(t *testing.T) {
 	require.NoError(t, as.MapFixed(0x8048000, 0x1800, rx, FileBacked|Private, "/bin/prog", 0))
 	require.NoError(t, as.MapFixedData(0x804a000, pg, rw, FileBacked|Private, "/bin/prog", 0x2000, []byte("data")))
 	require.NoError(t, as.MapFixed(0x804b000, 2*pg, rw, Anonymous|Private, "", 0))
+	// A private writable file mapping is accounted like anonymous memory
+	// (smaps "ac"), and so is the bss (vm_brk_flags).
 	assert.Equal(t, []VMA{
 		{Start: 0x8048000, End: 0x804a000, Prot: rx, Flags: FileBacked | Private, Name: "/bin/prog"},
-		{Start: 0x804a000, End: 0x804b000, Prot: rw, Flags: FileBacked | Private, Name: "/bin/prog", Offset: 0x2000},
-		{Start: 0x804b000, End: 0x804d000, Prot: rw, Flags: Anonymous | Private},
+		{Start: 0x804a000, End: 0x804b000, Prot: rw, Flags: FileBacked | Private | Accounted, Name: "/bin/prog", Offset: 0x2000},
+		{Start: 0x804b000, End: 0x804d000, Prot: rw, Flags: Anonymous | Private | Accounted},
 	}, as.VMAs())
 	got, err := fb.peek(0x804a000, 5)
 	require.NoError(t, err)

@@ -12,10 +12,12 @@ func TestMprotectSplitAndMerge(t *testing.T) {
 	const a = 0x400000
 	as, fb := newSpace(t, Config{})
 	mustMmap(t, as, a, 4*pg, rw, anonPriv|MapFixed)
+	require.NoError(t, as.Write(a, []byte{1})) // see acctVMA
 	fb.takeCalls()
 
+	// The read-only middle stays accounted.
 	require.Zero(t, as.Mprotect(a+pg, 2*pg, ro))
-	assert.Equal(t, []VMA{anonVMA(a, a+pg, rw), anonVMA(a+pg, a+3*pg, ro), anonVMA(a+3*pg, a+4*pg, rw)}, as.VMAs())
+	assert.Equal(t, []VMA{acctVMA(a, a+pg, rw), acctVMA(a+pg, a+3*pg, ro), acctVMA(a+3*pg, a+4*pg, rw)}, as.VMAs())
 	assert.Equal(t, []call{{"protect", a + pg, 2 * pg, ro}}, fb.takeCalls())
 	assert.Equal(t, ""+
 		"00400000-00401000 rw-p 00000000 00:00 0 \n"+
@@ -32,10 +34,20 @@ func TestMprotectSplitAndMerge(t *testing.T) {
 	require.Zero(t, as.Mprotect(a, 4*pg, rw))
 	assert.Empty(t, fb.takeCalls())
 
-	// Changing the head merges it into the lower neighbour.
-	mustMmap(t, as, a-pg, pg, ro, anonPriv|MapFixed)
+	// Changing the head page by page merges each page into the lower
+	// neighbour: both are accounted.
 	require.Zero(t, as.Mprotect(a, pg, ro))
-	assert.Equal(t, []VMA{anonVMA(a-pg, a+pg, ro), anonVMA(a+pg, a+4*pg, rw)}, as.VMAs())
+	require.Zero(t, as.Mprotect(a+pg, pg, ro))
+	assert.Equal(t, []VMA{acctVMA(a, a+2*pg, ro), acctVMA(a+2*pg, a+4*pg, rw)}, as.VMAs())
+
+	// A never-writable mapping below has the same permissions but no
+	// VM_ACCOUNT: it stays apart (as on Linux 6.18).
+	mustMmap(t, as, a-pg, pg, ro, anonPriv|MapFixed)
+	assert.Equal(t, []VMA{anonVMA(a-pg, a, ro), acctVMA(a, a+2*pg, ro), acctVMA(a+2*pg, a+4*pg, rw)}, as.VMAs())
+	assert.Equal(t, ""+
+		"003ff000-00400000 r--p 00000000 00:00 0 \n"+
+		"00400000-00402000 r--p 00000000 00:00 0 \n"+
+		"00402000-00404000 rw-p 00000000 00:00 0 \n", as.MapsText())
 }
 
 func TestMprotectFileOffsets(t *testing.T) {
@@ -75,15 +87,17 @@ func TestMprotectErrors(t *testing.T) {
 		{"growsup on x86", a, pg, uint32(ro) | ProtGrowsUp, syscall.EINVAL, nil},
 		{"growsdown on a plain VMA", a + pg, pg, uint32(ro) | ProtGrowsDown, syscall.EINVAL, nil},
 		{"PROT_SEM is ignored", a, pg, uint32(ro) | ProtSem, 0,
-			[]VMA{anonVMA(a, a+pg, ro), anonVMA(a+pg, a+2*pg, rw), anonVMA(a+4*pg, a+6*pg, rw)}},
+			[]VMA{acctVMA(a, a+pg, ro), acctVMA(a+pg, a+2*pg, rw), acctVMA(a+4*pg, a+6*pg, rw)}},
 		{"hole in the middle: the part before it changes", a + pg, 4 * pg, uint32(ro), syscall.ENOMEM,
-			[]VMA{anonVMA(a, a+pg, rw), anonVMA(a+pg, a+2*pg, ro), anonVMA(a+4*pg, a+6*pg, rw)}},
+			[]VMA{acctVMA(a, a+pg, rw), acctVMA(a+pg, a+2*pg, ro), acctVMA(a+4*pg, a+6*pg, rw)}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			as, _ := newSpace(t, Config{})
 			mustMmap(t, as, a, 2*pg, rw, anonPriv|MapFixed)
 			mustMmap(t, as, a+4*pg, 2*pg, rw, anonPriv|MapFixed)
+			require.NoError(t, as.Write(a, []byte{1})) // see acctVMA
+			require.NoError(t, as.Write(a+4*pg, []byte{1}))
 			before := as.VMAs()
 			assert.Equal(t, tc.errno, as.MprotectRaw(tc.addr, tc.len, tc.prot))
 			want := tc.want
@@ -100,9 +114,10 @@ func TestMprotectGrowsDown(t *testing.T) {
 	require.NoError(t, as.SetupStack(0x7ffffffff000, 4*pg))
 	// PROT_GROWSDOWN applies from the start of the stack VMA.
 	require.Zero(t, as.MprotectRaw(0x7fffffffd000, pg, uint32(rwx)|ProtGrowsDown))
+	f := GrowsDown | Stack | Anonymous | Private | Accounted
 	assert.Equal(t, []VMA{
-		{Start: 0x7fffffffb000, End: 0x7fffffffe000, Prot: rwx, Flags: GrowsDown | Stack | Anonymous | Private, Name: "[stack]"},
-		{Start: 0x7fffffffe000, End: 0x7ffffffff000, Prot: rw, Flags: GrowsDown | Stack | Anonymous | Private, Name: "[stack]"},
+		{Start: 0x7fffffffb000, End: 0x7fffffffe000, Prot: rwx, Flags: f, Name: "[stack]"},
+		{Start: 0x7fffffffe000, End: 0x7ffffffff000, Prot: rw, Flags: f, Name: "[stack]"},
 	}, as.VMAs())
 }
 
@@ -110,6 +125,7 @@ func TestMprotectInvalidation(t *testing.T) {
 	const a = 0x400000
 	as, fb := newSpace(t, Config{})
 	mustMmap(t, as, a, 4*pg, rw, anonPriv|MapFixed)
+	require.NoError(t, as.Write(a, []byte{1})) // see acctVMA
 	fb.takeCalls()
 	// Adding exec: no translation can exist, nothing to drop.
 	require.Zero(t, as.Mprotect(a, 2*pg, rx))
@@ -125,7 +141,7 @@ func TestMprotectInvalidation(t *testing.T) {
 		{"invalidate", a + pg, pg, 0}, {"protect", a + pg, pg, ro},
 		{"protect", a + 2*pg, pg, ro},
 	}, fb.takeCalls())
-	assert.Equal(t, []VMA{anonVMA(a, a+3*pg, ro), anonVMA(a+3*pg, a+4*pg, rw)}, as.VMAs())
+	assert.Equal(t, []VMA{acctVMA(a, a+3*pg, ro), acctVMA(a+3*pg, a+4*pg, rw)}, as.VMAs())
 }
 
 func TestReadImpliesExec(t *testing.T) {

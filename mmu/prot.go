@@ -73,7 +73,36 @@ const (
 	Private
 	// Shared is MAP_SHARED, shown as 's'.
 	Shared
+	// Accounted is VM_ACCOUNT: private memory charged against the commit
+	// limit. Linux sets it on a private writable mapping when it is
+	// created without MAP_NORESERVE (mm/mmap.c accountable_mapping), on
+	// every brk extension (do_brk_flags) and on the main stack
+	// (VM_STACK_FLAGS, fs/exec.c), and mprotect adds it when it makes a
+	// private mapping without VM_WRITE, VM_ACCOUNT or VM_NORESERVE writable
+	// (mm/mprotect.c mprotect_fixup). It stays when the mapping becomes
+	// read-only again, so a RELRO area that glibc makes read-only does not
+	// merge with the read-only file mapping before it. Deviation:
+	// mprotect_fixup drops it again when an anonymous VMA that has no
+	// anon_vma yet (none of its pages was ever written) becomes
+	// non-writable; the emulator cannot see guest writes, so it assumes
+	// the memory was written and keeps the flag.
+	Accounted
+	// NoReserve is VM_NORESERVE: a mapping made with MAP_NORESERVE (do_mmap
+	// honours it under the default heuristic overcommit). It is never
+	// accounted, not even when mprotect makes it writable, and it keeps
+	// the VMA from merging with ordinary neighbours.
+	NoReserve
 )
+
+// withAccount adds Accounted to the flags of a new mapping that Linux
+// charges (mm/mmap.c accountable_mapping: VM_WRITE without VM_SHARED or
+// VM_NORESERVE).
+func withAccount(f Flags, p Prot) Flags {
+	if f&(Private|NoReserve) == Private && p&ProtWrite != 0 {
+		return f | Accounted
+	}
+	return f
+}
 
 var flagNames = []struct {
 	f    Flags
@@ -81,6 +110,7 @@ var flagNames = []struct {
 }{
 	{GrowsDown, "GrowsDown"}, {Stack, "Stack"}, {Anonymous, "Anonymous"},
 	{FileBacked, "FileBacked"}, {Heap, "Heap"}, {Private, "Private"}, {Shared, "Shared"},
+	{Accounted, "Accounted"}, {NoReserve, "NoReserve"},
 }
 
 // String lists the set flags, e.g. "Anonymous|Private".

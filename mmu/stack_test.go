@@ -11,8 +11,10 @@ import (
 
 const stackTop = 0x7ffffffff000
 
+// stackVMA is the main stack as setup_arg_pages leaves it: VM_STACK_FLAGS
+// include VM_ACCOUNT (smaps shows "gd ac" on [stack]).
 func stackVMA(start, end uint64) VMA {
-	return VMA{Start: start, End: end, Prot: rw, Flags: GrowsDown | Stack | Anonymous | Private, Name: "[stack]"}
+	return VMA{Start: start, End: end, Prot: rw, Flags: GrowsDown | Stack | Anonymous | Private | Accounted, Name: "[stack]"}
 }
 
 func TestSetupStack(t *testing.T) {
@@ -47,7 +49,10 @@ func TestGrowStack(t *testing.T) {
 	// An access a few pages below grows the VMA down to that page.
 	assert.True(t, as.GrowStack(stackTop-40*pg+123))
 	assert.Equal(t, []VMA{stackVMA(stackTop-40*pg, stackTop)}, as.VMAs())
-	assert.Equal(t, []call{{"map", stackTop - 40*pg, 8 * pg, rw}}, fb.takeCalls())
+	// The engines get the grown stack as one region: the old one is
+	// dropped (translations first) and the whole VMA mapped again.
+	assert.Equal(t, []call{{"invalidate", stackTop - 32*pg, 32 * pg, 0}, {"unmap", stackTop - 32*pg, 32 * pg, 0},
+		{"map", stackTop - 40*pg, 40 * pg, rw}}, fb.takeCalls())
 	st := as.Stats()
 	assert.Equal(t, uint64(1), st.StackGrowths)
 	assert.Equal(t, 1, st.HostChunks, "growth uses the reserved host memory")
@@ -124,11 +129,14 @@ func TestGrowStackBelowMinAddr(t *testing.T) {
 }
 
 func TestGrowStackMergesWithIdenticalGrowsDownBelow(t *testing.T) {
+	// Deviation (documented on expandDownLocked): Linux's expand_downwards
+	// does not merge, so two VMAs with equal flags ("gd ac") remain there;
+	// the emulator merges to keep invariant 2.
 	as, _ := newSpace(t, Config{})
 	mustMmap(t, as, 0x500000, pg, rw, anonPriv|MapFixed|MapGrowsDown)
 	mustMmap(t, as, 0x502000, pg, rw, anonPriv|MapFixed|MapGrowsDown)
 	assert.True(t, as.GrowStack(0x501000))
-	assert.Equal(t, []VMA{{Start: 0x500000, End: 0x503000, Prot: rw, Flags: GrowsDown | Anonymous | Private}}, as.VMAs())
+	assert.Equal(t, []VMA{{Start: 0x500000, End: 0x503000, Prot: rw, Flags: GrowsDown | Anonymous | Private | Accounted}}, as.VMAs())
 }
 
 func TestStackGrowthBeyondTheReservation(t *testing.T) {
@@ -163,7 +171,8 @@ func TestExpandDown(t *testing.T) {
 	fb.takeCalls()
 	require.NoError(t, as.ExpandDown(v, 3))
 	assert.Equal(t, []VMA{stackVMA(stackTop-7*pg, stackTop)}, as.VMAs())
-	assert.Equal(t, []call{{"map", stackTop - 7*pg, 3 * pg, rw}}, fb.takeCalls())
+	assert.Equal(t, []call{{"invalidate", stackTop - 4*pg, 4 * pg, 0}, {"unmap", stackTop - 4*pg, 4 * pg, 0},
+		{"map", stackTop - 7*pg, 7 * pg, rw}}, fb.takeCalls())
 
 	err := as.ExpandDown(v, 1)
 	require.Error(t, err, "v is stale: no VMA starts there any more")
@@ -194,4 +203,122 @@ func TestKernelAccessGrowsStack(t *testing.T) {
 	// Forced access does not (GUP no longer expands stacks).
 	err := as.ReadForce(stackTop-8*pg, make([]byte, 1))
 	assert.True(t, errors.Is(err, syscall.EFAULT))
+}
+
+func TestStackGrowthKeepsPageProtOverrides(t *testing.T) {
+	as, fb := newSpace(t, Config{})
+	fb2 := newFake()
+	require.NoError(t, as.SetupStack(stackTop, 4*pg))
+	require.NoError(t, as.Attach(fb2))
+	// Overrides set out of address order: exec added on one page (an
+	// out-of-line probe copy), read-only and inaccessible on two others.
+	require.NoError(t, as.SetPageProt(stackTop-pg, rwx))
+	require.NoError(t, as.SetPageProt(stackTop-3*pg, ro))
+	require.NoError(t, as.SetPageProt(stackTop-2*pg, ProtNone))
+	fb.takeCalls()
+
+	require.True(t, as.GrowStack(stackTop-6*pg))
+	assert.Equal(t, []VMA{stackVMA(stackTop-6*pg, stackTop)}, as.VMAs())
+	// The old range goes (translations first: one page was executable),
+	// the grown stack comes back as one region, then the overrides, in
+	// address order.
+	assert.Equal(t, []call{
+		{"invalidate", stackTop - 4*pg, 4 * pg, 0},
+		{"unmap", stackTop - 4*pg, 4 * pg, 0},
+		{"map", stackTop - 6*pg, 6 * pg, rw},
+		{"protect", stackTop - 3*pg, pg, ro},
+		{"protect", stackTop - 2*pg, pg, ProtNone},
+		{"protect", stackTop - pg, pg, rwx},
+	}, fb.takeCalls())
+	for _, b := range []*fakeBackend{fb, fb2} {
+		assert.Equal(t, rwx, b.pages[stackTop-pg].prot)
+		assert.Equal(t, ro, b.pages[stackTop-3*pg].prot)
+		assert.Equal(t, ProtNone, b.pages[stackTop-2*pg].prot)
+		assert.Equal(t, rw, b.pages[stackTop-4*pg].prot)
+	}
+	p, ok := as.PageProt(stackTop - pg)
+	require.True(t, ok)
+	assert.Equal(t, rwx, p)
+	assert.Equal(t, 3, as.Stats().PageProtOverrides)
+	requireInvariants(t, as, fb, fb2)
+
+	// Data written through the engine before a growth is still there after
+	// it: the same host memory is mapped again.
+	require.NoError(t, fb.poke(stackTop-4*pg, []byte("keep")))
+	require.True(t, as.GrowStack(stackTop-7*pg))
+	got, err := fb2.peek(stackTop-4*pg, 4)
+	require.NoError(t, err)
+	assert.Equal(t, []byte("keep"), got)
+	requireInvariants(t, as, fb, fb2)
+}
+
+func TestManyStackGrowthsKeepOneRegion(t *testing.T) {
+	as, fb := newSpace(t, Config{})
+	require.NoError(t, as.SetupStack(stackTop, 4*pg))
+	for i := uint64(5); i <= 200; i++ {
+		require.True(t, as.GrowStack(stackTop-i*pg+8), "page %d", i)
+	}
+	assert.Equal(t, []VMA{stackVMA(stackTop-200*pg, stackTop)}, as.VMAs())
+	assert.Equal(t, uint64(196), as.Stats().StackGrowths)
+	requireInvariants(t, as, fb)
+	assert.Equal(t, []addrRange{{stackTop - 200*pg, stackTop}}, fb.regions)
+
+	// An override splits the region, as uc_mem_protect does; later
+	// growths keep the split around the page and one region below it,
+	// and the override itself.
+	require.NoError(t, as.SetPageProt(stackTop-100*pg, rwx))
+	for i := uint64(201); i <= 300; i++ {
+		require.True(t, as.GrowStack(stackTop-i*pg), "page %d", i)
+	}
+	assert.Equal(t, []VMA{stackVMA(stackTop-300*pg, stackTop)}, as.VMAs())
+	requireInvariants(t, as, fb)
+	assert.Equal(t, rwx, fb.pages[stackTop-100*pg].prot)
+	assert.Equal(t, []addrRange{
+		{stackTop - 300*pg, stackTop - 100*pg},
+		{stackTop - 100*pg, stackTop - 99*pg},
+		{stackTop - 99*pg, stackTop},
+	}, fb.regions)
+}
+
+func TestStackGrowthRemapFailure(t *testing.T) {
+	as, fb := newSpace(t, Config{})
+	require.NoError(t, as.SetupStack(stackTop, 4*pg))
+	require.NoError(t, as.SetPageProt(stackTop-2*pg, rwx))
+	fb.takeCalls()
+
+	// The map of the grown range fails: the growth is refused, and the
+	// engine gets the old stack back, override included.
+	fb.failMapAt = fb.mapCalls + 1
+	assert.False(t, as.GrowStack(stackTop-6*pg))
+	assert.Equal(t, []call{
+		{"invalidate", stackTop - 4*pg, 4 * pg, 0},
+		{"unmap", stackTop - 4*pg, 4 * pg, 0},
+		{"map", stackTop - 4*pg, 4 * pg, rw},
+		{"protect", stackTop - 2*pg, pg, rwx},
+	}, fb.takeCalls())
+	assert.Equal(t, []VMA{stackVMA(stackTop-4*pg, stackTop)}, as.VMAs())
+	assert.Equal(t, uint64(1), as.Stats().StackGrowthRefusals)
+	require.NoError(t, as.Err(), "a refused growth is not a backend failure")
+	requireInvariants(t, as, fb)
+
+	// The next attempt succeeds.
+	assert.True(t, as.GrowStack(stackTop-6*pg))
+	requireInvariants(t, as, fb)
+}
+
+func TestStackGrowthIntoANewChunkMapsOnlyTheNewPages(t *testing.T) {
+	// Beyond the host reservation the grown pages live in another chunk:
+	// the engine cannot see the stack as one region, so only the new pages
+	// are mapped.
+	as, fb := newSpace(t, Config{StackLimit: 128 << 20})
+	require.NoError(t, as.SetupStack(stackTop, pg))
+	require.True(t, as.GrowStack(stackTop-(64<<20)))
+	fb.takeCalls()
+	require.True(t, as.GrowStack(stackTop-(64<<20)-pg))
+	assert.Equal(t, []call{{"map", stackTop - (64 << 20) - pg, pg, rw}}, fb.takeCalls())
+	// So does further growth: the VMA now spans two chunks.
+	require.True(t, as.GrowStack(stackTop-(64<<20)-3*pg))
+	assert.Equal(t, []call{{"map", stackTop - (64 << 20) - 3*pg, 2 * pg, rw}}, fb.takeCalls())
+	assert.Equal(t, []VMA{stackVMA(stackTop-(64<<20)-3*pg, stackTop)}, as.VMAs())
+	requireInvariants(t, as, fb)
 }

@@ -88,6 +88,7 @@ type Machine struct {
 	kernel *linux.Kernel
 	start  emu.Start
 	arch   linux.Arch
+	exe    string // absolute path of the program, as the guest sees it
 	stdout bytes.Buffer
 	stderr bytes.Buffer
 
@@ -178,15 +179,16 @@ func (m *Machine) loadProgram(arch linux.Arch) error {
 		spec.Random[i] = byte(r.Uint32())
 	}
 	spec.HWCap = emu.HWCap
-	st, err := emu.LoadProgram(m.as, m.image, spec)
-	if err != nil {
-		return err
-	}
-	m.start = st
 	exe, err := filepath.Abs(m.cfg.Program)
 	if err != nil {
 		exe = m.cfg.Program
 	}
+	m.exe = exe
+	st, err := emu.LoadProgram(m.as, m.image, spec, exe)
+	if err != nil {
+		return err
+	}
+	m.start = st
 	m.kernel = linux.New(linux.Config{
 		Arch: arch, Mem: m.as, ExePath: exe,
 		Stdin:  m.cfg.Stdin,
@@ -437,15 +439,16 @@ func (m *Machine) FaultMessage(f *emu.Fault) string {
 
 func (m *Machine) report(end ending, wall time.Duration) *report.Run {
 	r := &report.Run{
-		Schema:  report.Schema,
-		Program: m.cfg.Program,
-		Args:    append([]string{}, m.cfg.Args...),
-		Env:     append([]string{}, m.cfg.Env...),
-		Arch:    m.image.Arch.String(),
-		Seed:    m.cfg.Seed,
-		Profile: m.cfg.Profile.Name,
-		CPUs:    m.cfg.CPUs,
-		Quantum: m.cfg.Quantum,
+		Schema:   report.Schema,
+		Program:  m.cfg.Program,
+		Args:     append([]string{}, m.cfg.Args...),
+		Env:      append([]string{}, m.cfg.Env...),
+		Arch:     m.image.Arch.String(),
+		Seed:     m.cfg.Seed,
+		Profile:  m.cfg.Profile.Name,
+		CPUs:     m.cfg.CPUs,
+		Quantum:  m.cfg.Quantum,
+		Lockstep: m.cfg.Lockstep,
 		Limits: report.Limits{MaxCycles: m.cfg.MaxCycles, StackLimit: m.as.StackLimit(),
 			MemoryLimit: m.cfg.MemoryLimit},
 		StopReason:          end.reason,
@@ -461,6 +464,9 @@ func (m *Machine) report(end ending, wall time.Duration) *report.Run {
 		vma := ""
 		if f.InVMA {
 			vma = f.VMA.Name
+			if vma == m.exe {
+				vma = m.cfg.Program
+			}
 		}
 		r.Fault = &report.Fault{Signal: linux.SignalName(f.Signal), Kind: f.Kind, Address: f.Addr,
 			RIP: f.RIP, SP: f.SP, ErrorCode: f.ErrorCode, VMA: vma, Message: m.FaultMessage(f)}
@@ -474,6 +480,11 @@ func (m *Machine) report(end ending, wall time.Duration) *report.Run {
 	}
 	for _, t := range m.threads {
 		rt := report.Thread{TID: t.lt.TID, Cycles: t.cyclesFP >> 8, ExitStatus: t.exitStatus}
+		if t.state != exited {
+			// exit_group, a fatal signal or the budget ended it with the
+			// process (do_group_exit gives every thread the group's code).
+			rt.ExitStatus = end.status
+		}
 		for i := range m.vcpus {
 			if i < 64 && t.vcpus&(1<<i) != 0 {
 				rt.VCPUs = append(rt.VCPUs, i)
@@ -488,8 +499,14 @@ func (m *Machine) report(end ending, wall time.Duration) *report.Run {
 		if vma.Flags&mmu.Stack != 0 {
 			r.Memory.StackBytes += vma.Size()
 		}
+		name := vma.Name
+		if name == m.exe {
+			// The report names the program as given, so that it does not
+			// depend on where the checkout lives.
+			name = m.cfg.Program
+		}
 		r.Maps = append(r.Maps, report.VMA{Start: vma.Start, End: vma.End, Perms: vma.Perms(),
-			Offset: vma.Offset, Name: vma.Name})
+			Offset: vma.Offset, Name: name})
 	}
 	secs := wall.Seconds()
 	r.Host = &report.Host{WallSeconds: secs, BlocksCosted: m.core.BlocksCosted(), GoVersion: runtime.Version()}

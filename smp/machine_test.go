@@ -126,3 +126,65 @@ func TestBadCPUCount(t *testing.T) {
 		require.ErrorContains(t, err, "vCPUs")
 	}
 }
+
+// TestLockstepOracle: on race-free fixtures, the fast mode gives exactly the
+// per-vCPU instruction counts and cycles of the lockstep reference mode.
+//
+// Known gaps, left for the SMP issue: watched addresses are not yet
+// reliable in lockstep mode (Unicorn 2.0.1 ends some runs at instructions
+// nobody stopped at once code hooks are in the translation), so this test
+// does not compare watched-event order; and the multi-threaded "parallel"
+// fixture still differs by a few instructions between the modes (a race
+// inside glibc's thread start/exit path that a quantum exposes).
+func TestLockstepOracle(t *testing.T) {
+	guests := []struct {
+		name string
+		args []string
+	}{{"stdio", nil}, {"qsort", nil}, {"malloc", nil}, {"loop", []string{"1000"}}}
+	for _, arch := range arches {
+		for _, g := range guests {
+			t.Run(arch+"/"+g.name, func(t *testing.T) {
+				prog := fixture(t, arch, g.name)
+				run := func(lockstep bool) *report.Run {
+					return runGuest(t, smp.Config{Program: prog, Args: g.args, CPUs: 2, Seed: 5, Lockstep: lockstep})
+				}
+				fast, slow := run(false), run(true)
+				require.Equal(t, "exit", slow.StopReason)
+				require.Equal(t, slow.Stdout, fast.Stdout)
+				require.True(t, slow.Lockstep)
+				for i := range slow.VCPUs {
+					require.Equal(t, slow.VCPUs[i].Instructions, fast.VCPUs[i].Instructions, "vCPU %d instructions", i)
+					require.Equal(t, slow.VCPUs[i].Cycles, fast.VCPUs[i].Cycles, "vCPU %d cycles", i)
+				}
+			})
+		}
+	}
+}
+
+// TestWatchCountsCalls: a watched function entry is executed exactly as
+// many times as the program says it called it, on any number of vCPUs.
+func TestWatchCountsCalls(t *testing.T) {
+	for _, arch := range arches {
+		for _, cpus := range []int{1, 4} {
+			prog := fixture(t, arch, "threads")
+			m, err := smp.New(smp.Config{Program: prog, Args: []string{"4", "250"}, CPUs: cpus, Seed: 2})
+			require.NoError(t, err)
+			sym, ok := m.Image().Lookup("probed")
+			require.True(t, ok)
+			require.NoError(t, m.Watch(sym.Value, nil))
+			r, err := m.Run()
+			require.NoError(t, err)
+			require.Contains(t, r.Stdout, "calls=1000")
+			require.Len(t, m.WatchEvents(), 1000, "%s on %d vCPUs", arch, cpus)
+			perThread := map[int]int{}
+			for _, e := range m.WatchEvents() {
+				perThread[e.TID]++
+			}
+			require.Len(t, perThread, 4)
+			for tid, n := range perThread {
+				require.Equal(t, 250, n, "thread %d", tid)
+			}
+			m.Close()
+		}
+	}
+}

@@ -114,7 +114,7 @@ func TestValidationCorpusSize(t *testing.T) {
 func TestValidationDetectsBrokenModel(t *testing.T) {
 	g := readGolden(t)
 	p := timing.Default()
-	require.NoError(t, p.Set("issue_width", 1))
+	require.NoError(t, p.Set("issue_width", "1"))
 	rep, err := mcacheck.CompareGolden(p, g)
 	require.NoError(t, err)
 	assert.Greater(t, rep.MAEPct, 3*mcacheck.TargetMAEPct)

@@ -52,8 +52,9 @@ func TestFixturesMatchNative(t *testing.T) {
 			}
 		}
 	}
-	// 14 fixtures, 12 of them on both arches; threads on 1 and 4 vCPUs.
-	require.Equal(t, 28, ran)
+	// 15 fixtures, 13 of them on both arches; threads and parallel on 1
+	// and 4 vCPUs.
+	require.Equal(t, 32, ran)
 }
 
 // nxFaultLine is the line probesim prints for nx's fault, after the

@@ -28,6 +28,7 @@ type runFlags struct {
 	inheritEnv    bool
 	cpus          int
 	quantum       uint64
+	lockstep      bool
 }
 
 func newRunCmd() *cobra.Command {
@@ -66,6 +67,7 @@ linked, corrupt), 127 when PROGRAM does not exist.`,
 	fl.BoolVar(&f.traceSyscalls, "trace-syscalls", false, "print every syscall to standard error, strace style")
 	fl.IntVar(&f.cpus, "cpus", 1, "number of vCPUs sharing the address space (1 to 64)")
 	fl.Uint64Var(&f.quantum, "quantum", 0, "how many `CYCLES` a vCPU may run ahead of the slowest one (0 = 10000)")
+	fl.BoolVar(&f.lockstep, "lockstep", false, "slow reference mode: run every block in global cycle order")
 	fl.StringArrayVar(&f.env, "env", nil, "add `NAME=VALUE` to the guest's environment (repeatable)")
 	fl.BoolVar(&f.inheritEnv, "inherit-env", false, "start the guest's environment from probesim's own")
 	return c
@@ -120,12 +122,17 @@ func runProgram(c *cobra.Command, f *runFlags, program string, args []string) er
 	cfg := smp.Config{
 		Program: program, Args: args, Env: env, Seed: f.seed,
 		MaxCycles: f.maxCycles, StackLimit: stackLimit, MemoryLimit: memLimit,
-		CPUs: f.cpus, Quantum: f.quantum,
+		CPUs: f.cpus, Quantum: f.quantum, Lockstep: f.lockstep,
 		Stdin: os.Stdin, Stdout: c.OutOrStdout(), Stderr: c.ErrOrStderr(),
 	}
 	if f.traceSyscalls {
 		cfg.TraceSyscalls = c.ErrOrStderr()
 	}
+	m, err := smp.New(cfg)
+	if err != nil {
+		return cannotRun(err)
+	}
+	defer m.Close()
 	// Check the report can be written before spending time on the run.
 	var out io.WriteCloser
 	if f.jsonPath != "" {
@@ -134,11 +141,6 @@ func runProgram(c *cobra.Command, f *runFlags, program string, args []string) er
 		}
 		defer out.Close()
 	}
-	m, err := smp.New(cfg)
-	if err != nil {
-		return cannotRun(err)
-	}
-	defer m.Close()
 	rep, err := m.Run()
 	if err != nil {
 		return &exitError{status: exitUsage, err: fmt.Errorf("%s: %w", program, err)}

@@ -46,7 +46,7 @@ func TestBrk(t *testing.T) {
 		assert.Equal(t, uint64(0x623456), h.call("brk", 0x623456), "grow")
 		v := h.vma(0x602000)
 		assert.Equal(t, mmu.VMA{Start: 0x602000, End: 0x624000, Prot: mmu.ProtRead | mmu.ProtWrite,
-			Flags: mmu.Anonymous | mmu.Private | mmu.Heap, Name: "[heap]"}, v)
+			Flags: mmu.Anonymous | mmu.Private | mmu.Heap | mmu.Accounted, Name: "[heap]"}, v)
 		h.put(0x623000, []byte("heap data"))
 
 		assert.Equal(t, uint64(0x603010), h.call("brk", 0x603010), "shrink")
@@ -127,7 +127,7 @@ func TestMmapOffsets(t *testing.T) {
 		addr := h.call("mmap", args)
 		assert.Equal(t, h.scratch-0x3000, addr)
 		assert.Equal(t, mmu.VMA{Start: addr, End: h.scratch + scratchSize, Prot: mmu.ProtRead | mmu.ProtWrite,
-			Flags: mmu.Anonymous | mmu.Private}, h.vma(addr), "merged with the scratch area above it")
+			Flags: mmu.Anonymous | mmu.Private | mmu.Accounted}, h.vma(addr), "merged with the scratch area above it")
 
 		unaligned := h.data(le32(0, 0x1000, protRead, mapPrivAn, noFD, 0x800))
 		assert.Equal(t, h.errRet(syscall.EINVAL), h.call("mmap", unaligned))

@@ -31,7 +31,18 @@ func Load(path string) (*Image, error) {
 	if len(data) > MaxMemory {
 		return nil, corrupt(path, "file is more than the %d MiB limit", MaxMemory>>20)
 	}
-	return Parse(path, data)
+	im, err := Parse(path, data)
+	if err != nil {
+		return nil, err
+	}
+	// execve needs an execute bit (fs/exec.c do_open_execat: MAY_EXEC), even
+	// for root. Deviation: Linux checks it before reading the file; probesim
+	// checks it last, so a file that is not a program at all is reported as
+	// such rather than as "permission denied".
+	if st.Mode().Perm()&0o111 == 0 {
+		return nil, newError(path, Unreadable, "permission denied (no execute permission)")
+	}
+	return im, nil
 }
 
 // Parse validates data as a static i386 or x86-64 Linux executable and

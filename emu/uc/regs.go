@@ -51,6 +51,8 @@ const (
 	SS      = Reg(C.UC_X86_REG_SS)
 	FS_BASE = Reg(C.UC_X86_REG_FS_BASE) // x86-64 only; ignored in Mode32
 	GS_BASE = Reg(C.UC_X86_REG_GS_BASE) // x86-64 only; ignored in Mode32
+	FPCW    = Reg(C.UC_X86_REG_FPCW)    // x87 control word
+	MXCSR   = Reg(C.UC_X86_REG_MXCSR)   // SSE control and status
 )
 
 // regNames doubles as the whitelist of registers accepted by RegRead and
@@ -62,7 +64,7 @@ var regNames = map[Reg]string{
 	EFLAGS: "eflags", EAX: "eax", EBX: "ebx", ECX: "ecx", EDX: "edx",
 	ESI: "esi", EDI: "edi", EBP: "ebp", ESP: "esp", EIP: "eip",
 	CS: "cs", DS: "ds", ES: "es", FS: "fs", GS: "gs", SS: "ss",
-	FS_BASE: "fs_base", GS_BASE: "gs_base",
+	FS_BASE: "fs_base", GS_BASE: "gs_base", FPCW: "fpcw", MXCSR: "mxcsr",
 }
 
 func (r Reg) String() string {
