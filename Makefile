@@ -17,11 +17,11 @@ VERSION := $(shell git describe --always --dirty 2>/dev/null || echo dev)
 DEB_PACKAGES := libunicorn-dev gcc gcc-multilib musl-tools make binutils git
 
 # Packages whose tests run under the race detector: those without cgo hot paths.
-RACE_PKGS := ./mmu/... ./emu/loader/... ./emu/linux/... ./timing/... ./report/... ./fixtures/...
+RACE_PKGS := ./mmu/... ./emu/loader/... ./emu/linux/... ./emu/insn/... ./timing/... ./report/... ./fixtures/...
 
 include fixtures/fixtures.mk
 
-.PHONY: all deps build test demo bench check-go fmt-check vet race fuzz clean
+.PHONY: all deps build test demo bench check-go fmt-check vet race fuzz clean validate-timing
 
 all: build
 
@@ -61,12 +61,22 @@ demo: build fixtures
 
 bench: build fixtures
 	$(GO) run ./cmd/probesim-bench
-	$(GO) test -run '^$$' -bench . -benchtime 3x ./emu/uc/ ./timing/ ./mmu/
+	$(GO) test -run '^$$' -bench . -benchtime 3x ./smp/ ./emu/uc/ ./timing/ ./mmu/
+
+# Compare the block model with llvm-mca-14 (docs/timing.md); installs llvm-14 if missing.
+validate-timing: deps check-go fixtures
+	@if [ ! -x /usr/bin/llvm-mca-14 ]; then \
+	  echo "validate-timing: installing llvm-14"; \
+	  if [ "$$(id -u)" != 0 ]; then echo "validate-timing: run as root (apt-get) or install llvm-14" >&2; exit 1; fi; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq llvm-14 >/dev/null; \
+	fi
+	$(GO) run ./timing/cmd/validatetiming
 
 # A bounded fuzzing session of the ELF loader and the address space.
 fuzz: deps check-go fixtures
 	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime 60s ./emu/loader/
-	$(GO) test -run '^$$' -fuzz FuzzOps -fuzztime 60s ./mmu/
+	$(GO) test -run '^$$' -fuzz FuzzOps -fuzztime 60s -fuzzminimizetime 3s ./mmu/
+	$(GO) test -run '^$$' -fuzz FuzzFindFaulting -fuzztime 60s ./emu/insn/
 
 clean: fixtures-clean
 	rm -rf bin

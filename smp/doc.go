@@ -1,20 +1,43 @@
 // Package smp is the machine: the vCPUs, the guest threads that run on
-// them, the run loop that orders them in simulated time, and the budgets
+// them, the scheduler that orders them in simulated time, and the budgets
 // that end a runaway guest.
 //
-// This version runs one vCPU (the threads, the scheduler across several
-// vCPUs and the global cycle order come with the SMP issue). The structure
-// is already the final one: all vCPUs share one emu.Core and one
-// mmu.AddressSpace; each vCPU has its own C counters that the block hook
-// charges while that vCPU runs.
+// All vCPUs share one emu.Core (one Unicorn engine, so one translation
+// cache) and one mmu.AddressSpace. Each vCPU has its own C counters, which
+// the block hook charges while that vCPU runs; a vCPU's clock is its
+// counters' cycle count. Threads are switched on the engine by saving and
+// restoring register contexts.
+//
+// # Scheduling (sched.go, order.go)
+//
+// The loop always runs the running vCPU with the lowest clock; ties go to a
+// rank drawn from the seed, and each vCPU's clock starts at a small
+// seed-drawn skew, so that seeds explore interleavings. A vCPU runs at most
+// Config.Quantum cycles before the next decision, so ordinary memory
+// accesses of different vCPUs are ordered to within a quantum. Syscalls and
+// executions of watched addresses are ordered exactly: they happen only
+// when no other running vCPU is behind (emu stops before them otherwise).
+// In lockstep mode a vCPU runs only while no other running vCPU is behind
+// it, so every block executes in global cycle order.
+//
+// Threads map 1:1 to vCPUs while there are enough; extra runnable threads
+// wait in a FIFO run queue and are time-sliced (Config.Timeslice), and a
+// vCPU that switches between different threads pays the profile's
+// context-switch cost. A vCPU with nothing to run idles: its clock jumps to
+// the time the next thread becomes ready for it. Futex timeouts are timers
+// in simulated time.
 //
 // # Invariants
 //
-//   - The machine runs on one goroutine; nothing in a run depends on host
-//     timing, goroutine order or map order, so Run is a pure function of
-//     Config (Host fields of the report aside).
-//   - Every cycle a vCPU spends is charged to its counters: guest blocks by
-//     the C hook, kernel events (syscalls, faults) by emu at the event.
+//   - Run is a pure function of Config (the report's Host aside): nothing
+//     depends on host timing, goroutine order or map order.
+//   - Every cycle is charged to exactly one vCPU, and clocks only grow.
+//   - The engine holds the registers of Machine.loaded; every other live
+//     thread's are in its saved context plus its pending register writes.
+//
+// Known gaps (the SMP issue): TLB-shootdown and IPI costs for page-table
+// changes are not charged yet; watched addresses are not reliable in
+// lockstep mode or with very small quanta (see TestLockstepOracle).
 //
 // # Locking
 //
