@@ -136,6 +136,9 @@ func (c *Core) onMemFault(access uc.MemAccess, addr uint64, size int, value int6
 	switch access {
 	case uc.MemReadUnmapped, uc.MemWriteUnmapped:
 		if c.as.GrowStack(addr) {
+			// A page fault that the kernel handles: entry, the fault
+			// handler, exit.
+			c.counters.Add(0, c.prof.Kernel.PageFaultEntryExit<<8)
 			return true
 		}
 	}

@@ -88,6 +88,8 @@ type VCPU struct {
 	Instructions    uint64 `json:"instructions"`
 	IdleCycles      uint64 `json:"idle_cycles"`
 	ContextSwitches uint64 `json:"context_switches"`
+	IPIsReceived    uint64 `json:"ipis_received"`
+	TLBShootdowns   uint64 `json:"tlb_shootdowns"`
 }
 
 // Thread is one guest thread: the cycles it ran and the vCPUs it ran on.

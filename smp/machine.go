@@ -104,6 +104,7 @@ type Machine struct {
 	nextTID         int
 	live            int // threads not exited
 
+	running     bool // inside Core.Run: a wake-up must shorten the slice
 	watchFns    map[uint64]func(WatchEvent)
 	watchEvents []WatchEvent
 }
@@ -202,6 +203,7 @@ func (m *Machine) loadProgram(arch linux.Arch) error {
 	m.core.SetSyscallGate(m.mayProceed)
 	m.core.SetWatchGate(m.onWatch)
 	m.registerThreadSyscalls()
+	m.registerShootdowns()
 	if err := m.core.InitRegisters(st); err != nil {
 		return err
 	}
@@ -309,7 +311,6 @@ func (m *Machine) Run() (*report.Run, error) {
 // loop is the scheduler's main loop: run the lowest-clock vCPU for at most
 // a quantum, then act on why it stopped.
 func (m *Machine) loop() (ending, error) {
-	quantumFP := m.cfg.Quantum << 8
 	budgetFP := ^uint64(0)
 	if m.cfg.MaxCycles > 0 {
 		budgetFP = m.cfg.MaxCycles << 8
@@ -337,12 +338,11 @@ func (m *Machine) loop() (ending, error) {
 			ev, _ = m.core.RunPendingSyscall()
 		}
 		if ev.Kind == emu.EventNone {
-			stop := v.clockFP() + quantumFP
-			if m.cfg.Lockstep {
-				stop = m.horizon(v)
-			}
-			v.counters.SetStopAt(min(stop, budgetFP))
-			if ev, err = m.core.Run(m.core.PC()); err != nil {
+			v.counters.SetStopAt(min(m.sliceEnd(v), budgetFP))
+			m.running = true
+			ev, err = m.core.Run(m.core.PC())
+			m.running = false
+			if err != nil {
 				return ending{}, err
 			}
 		}
@@ -474,7 +474,8 @@ func (m *Machine) report(end ending, wall time.Duration) *report.Run {
 	r.SetOutput(m.stdout.Bytes(), m.stderr.Bytes())
 	for _, v := range m.vcpus {
 		r.VCPUs = append(r.VCPUs, report.VCPU{ID: v.id, Cycles: v.counters.Cycles(), Instructions: v.counters.Insns(),
-			IdleCycles: v.idleFP >> 8, ContextSwitches: v.contextSwitches})
+			IdleCycles: v.idleFP >> 8, ContextSwitches: v.contextSwitches,
+			IPIsReceived: v.ipisReceived, TLBShootdowns: v.shootdowns})
 		r.Cycles = max(r.Cycles, v.counters.Cycles())
 		r.Instructions += v.counters.Insns()
 	}

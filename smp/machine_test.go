@@ -188,3 +188,23 @@ func TestWatchCountsCalls(t *testing.T) {
 		}
 	}
 }
+
+// TestTLBShootdowns: page-table changes charge a shootdown to the vCPU that
+// makes them and an IPI to every other vCPU running the process; alone, a
+// vCPU only flushes locally.
+func TestTLBShootdowns(t *testing.T) {
+	prog := fixture(t, fixtures.ArchAMD64, "threads")
+	one := runGuest(t, smp.Config{Program: prog, Args: []string{"4", "100"}, CPUs: 1, Seed: 1})
+	require.NotZero(t, one.VCPUs[0].TLBShootdowns)
+	require.Zero(t, one.VCPUs[0].IPIsReceived)
+
+	four := runGuest(t, smp.Config{Program: prog, Args: []string{"4", "100"}, CPUs: 4, Seed: 1})
+	var sent, received uint64
+	for _, v := range four.VCPUs {
+		sent += v.TLBShootdowns
+		received += v.IPIsReceived
+	}
+	require.Equal(t, one.VCPUs[0].TLBShootdowns, sent, "the same syscalls change page tables")
+	require.NotZero(t, received)
+	require.LessOrEqual(t, received, 3*sent, "at most one IPI per other vCPU")
+}

@@ -31,12 +31,44 @@ func (m *Machine) pick() *vcpu {
 	return best
 }
 
+// sliceEnd is the fixed-point cycle at which v's next slice must stop. A
+// quantum bounds it while another vCPU runs; a vCPU running alone goes on
+// until something else could need the machine: the end of its time slice
+// when threads wait for it, the next futex timeout, or (through
+// makeRunnable) a thread it wakes or creates. Slices are the host's main
+// per-event cost, so a lone vCPU should not pay one per quantum.
+func (m *Machine) sliceEnd(v *vcpu) uint64 {
+	if m.cfg.Lockstep {
+		return m.horizon(v)
+	}
+	for _, o := range m.vcpus {
+		if o != v && o.cur != nil {
+			return v.clockFP() + m.cfg.Quantum<<8
+		}
+	}
+	end := ^uint64(0)
+	if len(m.runq) > 0 {
+		end = max(v.sliceStartFP+m.cfg.Timeslice<<8, v.clockFP()+m.cfg.Quantum<<8)
+	}
+	for _, t := range m.threads {
+		if t.state == blocked && t.wakeAt != 0 {
+			end = min(end, max(t.wakeAt, v.clockFP()+1))
+		}
+	}
+	return end
+}
+
 // makeRunnable puts t, ready at fixed-point cycle at, on an idle vCPU (the
 // one with the lowest clock, so it starts as early as possible) or at the
-// tail of the run queue.
+// tail of the run queue. Called during a slice (clone, futex wake), it cuts
+// the running vCPU's slice to a quantum, since another thread now competes.
 func (m *Machine) makeRunnable(t *thread, at uint64) {
 	t.state = runnable
 	t.readyAt = at
+	if m.running {
+		c := m.curV.counters
+		c.SetStopAt(min(c.StopAt(), m.curV.clockFP()+m.cfg.Quantum<<8))
+	}
 	var idle *vcpu
 	for _, v := range m.vcpus {
 		if v.cur != nil {

@@ -63,7 +63,9 @@ type vcpu struct {
 	sliceStartFP    uint64
 	idleFP          uint64
 	contextSwitches uint64
-	prio            int // tie-break rank, a permutation drawn from the seed
+	ipisReceived    uint64
+	shootdowns      uint64 // TLB shootdowns it initiated
+	prio            int    // tie-break rank, a permutation drawn from the seed
 }
 
 func (v *vcpu) clockFP() uint64 { return v.counters.CyclesFP() }

@@ -231,3 +231,8 @@ func (k *Kernel) trace(t *Thread, name string, a Args, ret uint64, res Result) {
 }
 
 //go:generate go run mksysnum.go
+
+// Handler returns the handler registered for the named syscall, or nil, so
+// that the machine can wrap one (to charge the TLB shootdown a mapping
+// change causes, for instance).
+func (k *Kernel) Handler(name string) Handler { return k.handlers[name] }

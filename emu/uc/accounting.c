@@ -55,6 +55,9 @@ static void acct_block(uc_engine *uc, uint64_t addr, uint32_t size, void *ud) {
     }
     if (c->cycles_fp >= c->stop_at_fp) {
         c->budget_hit = 1;
+        // Remembered because Unicorn may leave a stale PC (Engine.Start).
+        a->stopped = 1;
+        a->stop_pc = addr;
         uc_emu_stop(uc);
         return;
     }

@@ -78,8 +78,18 @@ func probesimGoCode(handle C.uintptr_t, addr C.uint64_t, size C.uint32_t) {
 		return
 	}
 	defer cb.eng.recoverCallback()
-	if fn, ok := cb.fn.(func(uint64, uint32)); ok {
+	switch fn := cb.fn.(type) {
+	case func(uint64, uint32):
 		fn(uint64(addr), uint32(size))
+	case blockFunc:
+		// A stop from a block hook ends Start before this block; Start
+		// makes sure the PC says so (Engine.repairBlockStopPC).
+		e := cb.eng
+		e.stopCalled = false
+		fn(uint64(addr), uint32(size))
+		if e.stopCalled {
+			e.blockStopped, e.blockStopPC = true, uint64(addr)
+		}
 	}
 }
 

@@ -82,6 +82,13 @@ type Engine struct {
 	// cbFailure is the first failure (panic or invalid result) of a Go
 	// callback during the current Start; Start returns it.
 	cbFailure error
+
+	// stopCalled is set by Stop; a Go block hook that stopped the engine
+	// records its block in blockStopPC (valid: blockStopped) so that Start
+	// can repair the PC (see Start).
+	stopCalled   bool
+	blockStopped bool
+	blockStopPC  uint64
 }
 
 // Open creates an x86 engine in mode m.
@@ -141,13 +148,48 @@ func (e *Engine) Start(begin, until, timeout, count uint64) error {
 	}
 	e.cbFailure = nil
 	e.started = true
+	e.blockStopped = false
+	if e.acct != nil {
+		e.acct.stopped = 0
+	}
 	rc := C.uc_emu_start(e.uc, C.uint64_t(begin), C.uint64_t(until),
 		C.uint64_t(timeout), C.size_t(count))
+	e.repairBlockStopPC()
 	if f := e.cbFailure; f != nil {
 		e.cbFailure = nil
 		return f
 	}
 	return check("emu_start", rc)
+}
+
+// repairBlockStopPC sets the PC to the block a block hook stopped before.
+//
+// Unicorn 2.0.1 leaves the PC stale after such a stop whenever ANY
+// UC_HOOK_CODE exists, whatever its range: a stop from a block hook exits
+// the translated block at its entry check (TB_EXIT_REQUESTED), and
+// cpu_tb_exec (qemu/accel/tcg/cpu-exec.c) restores the PC to the block's
+// start only if !HOOK_EXISTS(uc, UC_HOOK_CODE), assuming a code hook
+// already synced it; but only instructions inside a code hook's range sync
+// the PC, and the block hook does not. The PC is then whatever the guest
+// last stored: the target of an unchained jump, or the address of the last
+// instruction whose helper needed it (cpuid, syscall, ...), possibly in
+// another block (TestBlockStopPCWithUnrelatedCodeHook). Resuming there
+// re-executes or skips instructions.
+func (e *Engine) repairBlockStopPC() {
+	pc, ok := e.blockStopPC, e.blockStopped
+	if e.acct != nil && e.acct.stopped != 0 {
+		pc, ok = uint64(e.acct.stop_pc), true
+	}
+	e.blockStopped = false
+	if !ok || e.uc == nil {
+		return
+	}
+	r := RIP
+	if e.mode == Mode32 {
+		r = EIP
+	}
+	// Outside emulation a PC write cannot fail or lose anything.
+	_ = e.RegWrite(r, pc)
 }
 
 // Stop asks a running Start to return. Called from a hook, it takes effect at
@@ -157,6 +199,7 @@ func (e *Engine) Stop() error {
 	if err := e.alive(); err != nil {
 		return err
 	}
+	e.stopCalled = true
 	return check("emu_stop", C.uc_emu_stop(e.uc))
 }
 

@@ -155,7 +155,7 @@ func (e *Engine) HookBlock(begin, end uint64, fn func(addr uint64, size uint32))
 	if err := e.removeTranslations(hookRange(begin, end)); err != nil {
 		return Hook{}, err
 	}
-	return e.addHook(fn, func(id *C.uc_hook, h C.uintptr_t) C.uc_err {
+	return e.addHook(blockFunc(fn), func(id *C.uc_hook, h C.uintptr_t) C.uc_err {
 		return C.probesim_hook_block(e.uc, id, h, C.uint64_t(begin), C.uint64_t(end))
 	})
 }
@@ -194,6 +194,10 @@ type (
 	cpuidFunc       func() bool
 	invalidInsnFunc func() bool
 )
+
+// blockFunc marks a block hook's callback, whose stops need the PC repair
+// done by Start.
+type blockFunc func(addr uint64, size uint32)
 
 // EnablePreciseFaultPC makes RIP exact inside memory-fault hooks and after
 // Start fails on a data access. Without it, Unicorn 2.0.1 leaves RIP at the

@@ -74,7 +74,12 @@ typedef struct probesim_acct {
     uintptr_t cost_handle;  // Go callback table handle of the cost function
     uint64_t misses;        // cost function calls (cache misses)
     uint32_t max_size;      // largest block size ever cached (for invalidation)
-    uint32_t pad_;
+    // stopped/stop_pc: the hook stopped the engine before the block at
+    // stop_pc during the current Start. Start writes stop_pc back to the PC
+    // afterwards, because 2.0.1 does not when any code hook exists (see
+    // Engine.Start).
+    uint32_t stopped;
+    uint64_t stop_pc;
     uc_hook hook;
     probesim_cost_slot *slots; // PROBESIM_COST_SLOTS entries
 } probesim_acct;

@@ -1,0 +1,71 @@
+package smp
+
+import (
+	"github.com/probesim/probesim/emu/linux"
+)
+
+// TLB shootdowns.
+//
+// When a syscall changes page tables that other CPUs may have cached
+// (munmap, mprotect, madvise(MADV_DONTNEED/MADV_FREE), a shrinking brk),
+// Linux flushes the local TLB and sends an IPI to every other CPU that runs
+// the address space, then waits for them (flush_tlb_mm_range,
+// native_flush_tlb_multi). probesim charges the initiator the local flush
+// plus, when there are targets, the IPI round trip, and steals the
+// interrupt's cost from every other vCPU running a thread of the process
+// (each counts one IPI received). The syscall happens in global cycle order,
+// so the targets are at or after the initiator's clock: the stolen cycles
+// land in their current quantum, an approximation within the quantum.
+// Costs: timing.KernelCosts TLBShootdownInitiator, IPIDelivery,
+// TLBShootdownTarget (sources in timing/doc.go).
+
+// registerShootdowns wraps the syscalls that change page tables.
+func (m *Machine) registerShootdowns() {
+	const madvDontneed, madvFree = 4, 8
+	for _, name := range []string{"munmap", "mprotect", "madvise", "brk"} {
+		base := m.kernel.Handler(name)
+		if base == nil {
+			continue
+		}
+		name := name
+		m.kernel.Register(name, func(k *linux.Kernel, lt *linux.Thread, a linux.Args) (uint64, linux.Result) {
+			_, brkBefore := m.as.BrkRange()
+			ret, res := base(k, lt, a)
+			var changed bool
+			switch name {
+			case "munmap", "mprotect":
+				changed = ret == 0
+			case "madvise":
+				changed = ret == 0 && (a[2] == madvDontneed || a[2] == madvFree)
+			case "brk":
+				_, brkAfter := m.as.BrkRange()
+				changed = brkAfter < brkBefore
+			}
+			if changed {
+				m.shootdown()
+			}
+			return ret, res
+		})
+	}
+}
+
+// shootdown charges one TLB shootdown initiated by the running vCPU.
+func (m *Machine) shootdown() {
+	v := m.curV
+	kc := m.cfg.Profile.Kernel
+	cost := kc.TLBShootdownInitiator
+	targets := 0
+	for _, o := range m.vcpus {
+		if o == v || o.cur == nil {
+			continue
+		}
+		o.counters.Add(0, kc.TLBShootdownTarget<<8)
+		o.ipisReceived++
+		targets++
+	}
+	if targets > 0 {
+		cost += kc.IPIDelivery
+	}
+	v.counters.Add(0, cost<<8)
+	v.shootdowns++
+}
