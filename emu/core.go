@@ -150,39 +150,29 @@ func (c *Core) Run(pc uint64) (Event, error) {
 	if c.booting {
 		pc = c.bootPC
 	}
-	for {
-		err := c.eng.Start(pc, c.untilPC, 0, 0)
-		c.finishBoot()
-		if c.event.Kind != EventNone {
-			return c.event, nil
+	err := c.eng.Start(pc, c.untilPC, 0, 0)
+	c.finishBoot()
+	if c.event.Kind != EventNone {
+		return c.event, nil
+	}
+	if c.counters.BudgetHit() {
+		return Event{Kind: EventBudget}, nil
+	}
+	if err != nil {
+		// Unicorn refused to go on without a hook having said why (an
+		// exception with no handler, for instance): report it as the
+		// kernel would report an unexpected trap.
+		var ue *uc.Error
+		if errors.As(err, &ue) {
+			return c.faultEvent(linux.SIGSEGV, "general protection", c.pc(), 0, 0), nil
 		}
-		if c.counters.BudgetHit() {
-			return Event{Kind: EventBudget}, nil
-		}
-		if err != nil {
-			// Unicorn refused to go on without a hook having said why (an
-			// exception with no handler, for instance): report it as the
-			// kernel would report an unexpected trap.
-			var ue *uc.Error
-			if errors.As(err, &ue) {
-				return c.faultEvent(linux.SIGSEGV, "general protection", c.pc(), 0, 0), nil
-			}
-			return Event{}, err
-		}
-		pc = c.pc()
-		if !c.spuriousStop(pc) {
-			break
-		}
-		// Unicorn 2.0.1, with code hooks in the translation (watched
-		// addresses), sometimes ends a run at an instruction nobody asked
-		// to stop at (measured at cpuid, the first check point after a run
-		// that the block hook stopped). The block holding it was charged
-		// already: resume there without charging the tail again.
-		c.counters.SkipNextBlockAt(pc)
+		return Event{}, err
 	}
 	// The engine stopped by itself at a hlt, which user mode may not
-	// execute (#GP in Linux, hence SIGSEGV).
-	return c.faultEvent(linux.SIGSEGV, "general protection", pc, 0, 0), nil
+	// execute (#GP in Linux, hence SIGSEGV). (Runs that seemed to stop at
+	// an ordinary instruction were budget stops reported with a stale PC;
+	// uc.Engine.Start now repairs the PC.)
+	return c.faultEvent(linux.SIGSEGV, "general protection", c.pc(), 0, 0), nil
 }
 
 // stop ends the current slice with ev.
@@ -291,15 +281,4 @@ func (c *Core) WriteGDTEntry(idx int, desc uint64) error {
 		b[i] = byte(desc >> (8 * i))
 	}
 	return c.eng.MemWrite(gdtAddr(c.arch)+uint64(idx)*8, b[:])
-}
-
-// spuriousStop reports whether a run that ended without an event ended at
-// an ordinary instruction (anything but hlt, which is how the engine stops
-// by itself).
-func (c *Core) spuriousStop(pc uint64) bool {
-	var b [1]byte
-	if err := c.as.ReadForce(pc, b[:]); err != nil {
-		return false
-	}
-	return b[0] != 0xf4
 }

@@ -35,9 +35,8 @@
 //   - The engine holds the registers of Machine.loaded; every other live
 //     thread's are in its saved context plus its pending register writes.
 //
-// Known gaps (the SMP issue): TLB-shootdown and IPI costs for page-table
-// changes are not charged yet; watched addresses are not reliable in
-// lockstep mode or with very small quanta (see TestLockstepOracle).
+// TLB shootdowns (tlb.go) charge the initiator and steal cycles from the
+// other running vCPUs; the IPI lands in the target's current quantum.
 //
 // # Locking
 //

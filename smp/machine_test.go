@@ -128,36 +128,82 @@ func TestBadCPUCount(t *testing.T) {
 }
 
 // TestLockstepOracle: on race-free fixtures, the fast mode gives exactly the
-// per-vCPU instruction counts and cycles of the lockstep reference mode.
+// per-vCPU instruction counts and cycles of the lockstep reference mode,
+// and the same executions of a watched address in the same global order.
+// "parallel" is race-free only while its main thread cannot run further
+// ahead of its workers than its own work lasts, hence the default quantum.
 //
-// Known gaps, left for the SMP issue: watched addresses are not yet
-// reliable in lockstep mode (Unicorn 2.0.1 ends some runs at instructions
-// nobody stopped at once code hooks are in the translation), so this test
-// does not compare watched-event order; and the multi-threaded "parallel"
-// fixture still differs by a few instructions between the modes (a race
-// inside glibc's thread start/exit path that a quantum exposes).
+// Known gap: with a watched address in the threaded "parallel" guest, the
+// fast mode ends one 8-instruction block short of lockstep on the main
+// thread's vCPU (145,499 against 145,507 instructions); without the watch
+// they agree exactly, so the threaded cases run unwatched until the cause
+// is found.
 func TestLockstepOracle(t *testing.T) {
 	guests := []struct {
-		name string
-		args []string
-	}{{"stdio", nil}, {"qsort", nil}, {"malloc", nil}, {"loop", []string{"1000"}}}
+		name, watch string
+		args        []string
+		cpus        int
+	}{
+		{"parallel", "", []string{"3", "300"}, 4},
+		{"parallel", "", []string{"4", "200"}, 2},
+		{"qsort", "compare_ints", nil, 2},
+		{"stdio", "main", nil, 2},
+		{"malloc", "main", nil, 2},
+		{"loop", "_start", []string{"1000"}, 1},
+	}
 	for _, arch := range arches {
 		for _, g := range guests {
-			t.Run(arch+"/"+g.name, func(t *testing.T) {
+			t.Run(fmt.Sprintf("%s/%s/%dcpus", arch, g.name, g.cpus), func(t *testing.T) {
 				prog := fixture(t, arch, g.name)
-				run := func(lockstep bool) *report.Run {
-					return runGuest(t, smp.Config{Program: prog, Args: g.args, CPUs: 2, Seed: 5, Lockstep: lockstep})
+				run := func(lockstep bool) (*report.Run, []smp.WatchEvent) {
+					m, err := smp.New(smp.Config{Program: prog, Args: g.args, CPUs: g.cpus, Seed: 5, Lockstep: lockstep})
+					require.NoError(t, err)
+					defer m.Close()
+					calls := 0
+					if g.watch != "" {
+						sym, ok := m.Image().Lookup(g.watch)
+						require.True(t, ok, "no symbol %s", g.watch)
+						require.NoError(t, m.Watch(sym.Value, func(smp.WatchEvent) { calls++ }))
+					}
+					r, err := m.Run()
+					require.NoError(t, err)
+					require.Equal(t, len(m.WatchEvents()), calls)
+					return r, m.WatchEvents()
 				}
-				fast, slow := run(false), run(true)
+				fast, fastEv := run(false)
+				slow, slowEv := run(true)
 				require.Equal(t, "exit", slow.StopReason)
-				require.Equal(t, slow.Stdout, fast.Stdout)
 				require.True(t, slow.Lockstep)
+				require.Equal(t, slow.Stdout, fast.Stdout)
+				require.Equal(t, g.watch != "", len(fastEv) > 0)
 				for i := range slow.VCPUs {
 					require.Equal(t, slow.VCPUs[i].Instructions, fast.VCPUs[i].Instructions, "vCPU %d instructions", i)
 					require.Equal(t, slow.VCPUs[i].Cycles, fast.VCPUs[i].Cycles, "vCPU %d cycles", i)
 				}
+				require.Equal(t, slowEv, fastEv)
+				for i := 1; i < len(fastEv); i++ {
+					require.LessOrEqual(t, fastEv[i-1].Cycle, fastEv[i].Cycle, "watch events out of cycle order")
+				}
 			})
 		}
+	}
+}
+
+// TestWatchWithSmallQuantum: short slices (the C hook stopping the engine
+// every few blocks) with a watched address still give the program's own
+// call count and the same result as the default quantum.
+func TestWatchWithSmallQuantum(t *testing.T) {
+	prog := fixture(t, fixtures.ArchAMD64, "parallel")
+	for _, q := range []uint64{100, 10_000} {
+		m, err := smp.New(smp.Config{Program: prog, Args: []string{"3", "300"}, CPUs: 2, Seed: 5, Quantum: q})
+		require.NoError(t, err)
+		sym, _ := m.Image().Lookup("work")
+		require.NoError(t, m.Watch(sym.Value, nil))
+		r, err := m.Run()
+		require.NoError(t, err)
+		require.Equal(t, "exit", r.StopReason)
+		require.Len(t, m.WatchEvents(), 3*300+300*40, "quantum %d", q) // workers + main's own loop
+		m.Close()
 	}
 }
 

@@ -49,9 +49,12 @@ static void acct_block(uc_engine *uc, uint64_t addr, uint32_t size, void *ud) {
     // will run, the block that crosses the budget runs to its end, and the
     // run stops at the start of the next block, which is charged when it is
     // resumed. Charging first and stopping would count that block twice.
-    if (__builtin_expect(c->skip_valid, 0) && c->skip_at == addr) {
+    if (__builtin_expect(c->skip_valid, 0)) {
+        // Only the first block after the stop can be the re-entered one.
         c->skip_valid = 0;
-        return;
+        if (c->skip_at == addr) {
+            return;
+        }
     }
     if (c->cycles_fp >= c->stop_at_fp) {
         c->budget_hit = 1;

@@ -100,6 +100,15 @@
 //     interrupt hook, after that instruction. Writing RIP and calling Stop in the same hook LOSES the
 //     stop (fixed in 2.1.0): stop only, and pass the new PC to the next
 //     Start (TestStopLostWhenHookAlsoWritesRIP).
+//   - While ANY code hook exists (whatever its range), a stop from a block
+//     hook leaves RIP stale: cpu_tb_exec (qemu/accel/tcg/cpu-exec.c) skips
+//     restoring the PC of a block exited at its entry check when
+//     HOOK_EXISTS(UC_HOOK_CODE), and only hooked instructions sync it. RIP
+//     is then e.g. the last cpuid or syscall executed, in any block. Start
+//     repairs it: the accounting hook and Go block hooks record the block
+//     they stopped before, and Start writes it to RIP/EIP after
+//     uc_emu_start returns (TestBlockStopPCWithUnrelatedCodeHook). Code
+//     hook stops are exact already (the hooked instruction syncs the PC).
 //   - Code and block hooks, the accounting hook and the precise-PC hook are
 //     compiled into translated code: added after code ran, they would not
 //     apply to it. HookCode, HookBlock, EnableAccounting and
