@@ -104,9 +104,11 @@ type Machine struct {
 	nextTID         int
 	live            int // threads not exited
 
-	running     bool // inside Core.Run: a wake-up must shorten the slice
-	watchFns    map[uint64]func(WatchEvent)
-	watchEvents []WatchEvent
+	running      bool            // inside Core.Run: a wake-up must shorten the slice
+	cowBroken    map[uint64]bool // text pages the kernel already copied (kernel.go)
+	kernelEvents []KernelEvent
+	watchFns     map[uint64]func(WatchEvent)
+	watchEvents  []WatchEvent
 }
 
 // ErrCannotRun wraps every error that means "this program cannot be run
@@ -143,7 +145,7 @@ func New(cfg Config) (*Machine, error) {
 		arch = linux.I386
 	}
 	m := &Machine{cfg: cfg, image: im, arch: arch, byTID: map[int]*thread{},
-		waiters: map[uint64][]*thread{}, nextTID: PID + 1}
+		waiters: map[uint64][]*thread{}, nextTID: PID + 1, cowBroken: map[uint64]bool{}}
 	m.as = mmu.New(mmu.Config{
 		TaskSize:   im.Arch.TaskSize(),
 		MmapBase:   mmapBase(im.Arch),

@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/probesim/probesim/fixtures"
+	"github.com/probesim/probesim/mmu"
 	"github.com/probesim/probesim/report"
 	"github.com/probesim/probesim/smp"
 )
@@ -253,4 +254,65 @@ func TestTLBShootdowns(t *testing.T) {
 	require.Equal(t, one.VCPUs[0].TLBShootdowns, sent, "the same syscalls change page tables")
 	require.NotZero(t, received)
 	require.LessOrEqual(t, received, 3*sent, "at most one IPI per other vCPU")
+}
+
+// TestKernelWriteVisibleToAllVCPUs: a breakpoint the kernel writes at an
+// ordered event is what every vCPU executes from then on: the next call of
+// the function, on whichever vCPU, traps at its first byte.
+func TestKernelWriteVisibleToAllVCPUs(t *testing.T) {
+	for _, arch := range arches {
+		prog := fixture(t, arch, "threads")
+		m, err := smp.New(smp.Config{Program: prog, Args: []string{"4", "50"}, CPUs: 4, Seed: 9})
+		require.NoError(t, err)
+		sym, ok := m.Image().Lookup("probed")
+		require.True(t, ok)
+		var writeAt smp.WatchEvent
+		require.NoError(t, m.Watch(sym.Value, func(ev smp.WatchEvent) {
+			if writeAt.Addr == 0 {
+				writeAt = ev
+				require.NoError(t, m.KernelWrite(sym.Value, []byte{0xcc}))
+			}
+		}))
+		r, err := m.Run()
+		require.NoError(t, err)
+		require.Equal(t, "fault", r.StopReason, arch)
+		require.Equal(t, "SIGTRAP", r.Fault.Signal)
+		require.Equal(t, "int3", r.Fault.Kind)
+		require.Equal(t, sym.Value, r.Fault.RIP)
+		kev := m.KernelEvents()
+		require.Len(t, kev, 1)
+		require.Equal(t, smp.KernelEvent{Cycle: writeAt.Cycle, VCPU: writeAt.VCPU, Kind: "write", Addr: sym.Value, Len: 1}, kev[0])
+		var shootdowns uint64
+		for _, v := range r.VCPUs {
+			shootdowns += v.TLBShootdowns
+		}
+		require.NotZero(t, shootdowns)
+		m.Close()
+	}
+}
+
+// TestKernelProtectPage: taking exec away from a text page at an ordered
+// event makes the next instruction fetch from it fault, on any vCPU.
+func TestKernelProtectPage(t *testing.T) {
+	prog := fixture(t, fixtures.ArchAMD64, "threads")
+	m, err := smp.New(smp.Config{Program: prog, Args: []string{"4", "50"}, CPUs: 4, Seed: 9})
+	require.NoError(t, err)
+	defer m.Close()
+	sym, _ := m.Image().Lookup("probed")
+	page := sym.Value &^ 0xfff
+	done := false
+	require.NoError(t, m.Watch(sym.Value, func(smp.WatchEvent) {
+		if !done {
+			done = true
+			require.NoError(t, m.KernelProtectPage(sym.Value, mmu.ProtRead))
+		}
+	}))
+	r, err := m.Run()
+	require.NoError(t, err)
+	require.Equal(t, "fault", r.StopReason)
+	require.Equal(t, "SIGSEGV", r.Fault.Signal)
+	require.Equal(t, uint64(0x15), r.Fault.ErrorCode, "user instruction fetch from a present page")
+	require.Equal(t, page, r.Fault.RIP&^0xfff)
+	require.Equal(t, "protect", m.KernelEvents()[0].Kind)
+	require.Equal(t, page, m.KernelEvents()[0].Addr)
 }
