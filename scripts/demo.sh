@@ -35,3 +35,13 @@ echo "== x86_64: stackgrow 2 MiB within the default 8 MiB RLIMIT_STACK, then 16 
 $P run "$F/x86_64/stackgrow"
 set +e
 $P run "$F/x86_64/stackgrow" 16384; echo "   exit status $?"
+echo "== x86_64: threads (8 threads calling probed() 2000 times each) on 1 and 4 vCPUs =="
+for cpus in 1 4; do
+  $P run --cpus $cpus --seed 1 --json "$tmp/t.json" "$F/x86_64/threads" 8 2000 | grep calls=
+  python3 - "$tmp/t.json" <<'PY' 2>/dev/null || true
+import json, sys
+r = json.load(open(sys.argv[1]))
+print(f"   {r['cpus']} vCPU(s): {r['cycles']:,} cycles of simulated time; per vCPU (instructions, idle cycles, context switches):")
+print("   " + "  ".join(f"cpu{v['id']}={v['instructions']:,}/{v['idle_cycles']:,}/{v['context_switches']}" for v in r['vcpus']))
+PY
+done
