@@ -334,12 +334,20 @@ func (m *Machine) loop() (ending, error) {
 		m.core.SetRunning(t.lt, v.counters)
 		m.sliceRunStartFP = v.clockFP()
 		var ev emu.Event
-		if t.syscallPending {
+		ranSyscall := t.syscallPending
+		if ranSyscall {
 			// v is the lowest clock now: the deferred syscall happens.
 			t.syscallPending = false
 			ev, _ = m.core.RunPendingSyscall()
 		}
-		if ev.Kind == emu.EventNone {
+		// A deferred syscall advances v's clock by its cost (and a TLB
+		// shootdown charges the others), so v may no longer be the lowest:
+		// its slice must then wait for the loop to pick it again, or it
+		// would run a whole quantum beyond its post-syscall clock, ahead of
+		// a vCPU it has already overtaken, and read memory that vCPU has
+		// not written yet in cycle order (the bound "at most a quantum
+		// ahead of the slowest running vCPU" counts from the lowest clock).
+		if ev.Kind == emu.EventNone && (!ranSyscall || m.mayProceed()) {
 			v.counters.SetStopAt(min(m.sliceEnd(v), budgetFP))
 			m.running = true
 			ev, err = m.core.Run(m.core.PC())
