@@ -19,17 +19,19 @@ const Schema = "probesim.run/v1"
 
 // Run is the report of one probesim run.
 type Run struct {
-	Schema   string   `json:"schema"`
-	Program  string   `json:"program"`
-	Args     []string `json:"args"`
-	Env      []string `json:"env"`
-	Arch     string   `json:"arch"`
-	Seed     uint64   `json:"seed"`
-	Profile  string   `json:"profile"`
-	CPUs     int      `json:"cpus"`
-	Quantum  uint64   `json:"quantum"`
-	Lockstep bool     `json:"lockstep"`
-	Limits   Limits   `json:"limits"`
+	Schema  string   `json:"schema"`
+	Program string   `json:"program"`
+	Args    []string `json:"args"`
+	Env     []string `json:"env"`
+	Arch    string   `json:"arch"`
+	Seed    uint64   `json:"seed"`
+	Profile string   `json:"profile"`
+	// ProfileOverrides are the --param assignments applied to the profile.
+	ProfileOverrides []string `json:"profile_overrides"`
+	CPUs             int      `json:"cpus"`
+	Quantum          uint64   `json:"quantum"`
+	Lockstep         bool     `json:"lockstep"`
+	Limits           Limits   `json:"limits"`
 
 	// StopReason is "exit", "signal", "fault" or "cycle_budget".
 	StopReason string `json:"stop_reason"`

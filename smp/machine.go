@@ -57,6 +57,9 @@ type Config struct {
 	// mmap and brk fail with ENOMEM past it, and stack growth faults.
 	MemoryLimit uint64
 	Profile     *timing.Profile // nil = timing.Default()
+	// ProfileOverrides are the NAME=VALUE assignments applied to Profile,
+	// recorded in the report so that it says which machine it measured.
+	ProfileOverrides []string
 	// CPUs is the number of vCPUs (1..MaxCPUs; 0 = 1).
 	CPUs int
 	// Quantum bounds, in cycles, how far a vCPU may run ahead of the
@@ -234,6 +237,9 @@ func (m *Machine) registerThreadSyscalls() {
 	k.Register("futex_time64", m.sysFutex(true))
 	k.Register("sched_yield", m.sysSchedYield)
 	k.Register("sched_getaffinity", m.sysSchedGetaffinity)
+	k.Register("nanosleep", m.sysNanosleep(m.arch == linux.X8664))
+	k.Register("clock_nanosleep", m.sysClockNanosleep(m.arch == linux.X8664))
+	k.Register("clock_nanosleep_time64", m.sysClockNanosleep(true))
 }
 
 // addThread registers a new thread.
@@ -449,16 +455,17 @@ func (m *Machine) FaultMessage(f *emu.Fault) string {
 
 func (m *Machine) report(end ending, wall time.Duration) *report.Run {
 	r := &report.Run{
-		Schema:   report.Schema,
-		Program:  m.cfg.Program,
-		Args:     append([]string{}, m.cfg.Args...),
-		Env:      append([]string{}, m.cfg.Env...),
-		Arch:     m.image.Arch.String(),
-		Seed:     m.cfg.Seed,
-		Profile:  m.cfg.Profile.Name,
-		CPUs:     m.cfg.CPUs,
-		Quantum:  m.cfg.Quantum,
-		Lockstep: m.cfg.Lockstep,
+		Schema:           report.Schema,
+		Program:          m.cfg.Program,
+		Args:             append([]string{}, m.cfg.Args...),
+		Env:              append([]string{}, m.cfg.Env...),
+		Arch:             m.image.Arch.String(),
+		Seed:             m.cfg.Seed,
+		Profile:          m.cfg.Profile.Name,
+		ProfileOverrides: append([]string{}, m.cfg.ProfileOverrides...),
+		CPUs:             m.cfg.CPUs,
+		Quantum:          m.cfg.Quantum,
+		Lockstep:         m.cfg.Lockstep,
 		Limits: report.Limits{MaxCycles: m.cfg.MaxCycles, StackLimit: m.as.StackLimit(),
 			MemoryLimit: m.cfg.MemoryLimit},
 		StopReason:          end.reason,

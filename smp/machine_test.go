@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -309,4 +311,28 @@ func TestKernelProtectPage(t *testing.T) {
 	require.Equal(t, page, r.Fault.RIP&^0xfff)
 	require.Equal(t, "protect", m.KernelEvents()[0].Kind)
 	require.Equal(t, page, m.KernelEvents()[0].Addr)
+}
+
+// TestSleepsAndTimeouts: nanosleep, clock_nanosleep and futex timeouts run
+// in simulated time; the program behaves as natively and the machine's
+// clock covers the sleeps.
+func TestSleepsAndTimeouts(t *testing.T) {
+	for _, arch := range arches {
+		bin := filepath.Join(t.TempDir(), "timed")
+		flags := []string{"-static", "-O2", "-pthread", "-o", bin, "testdata/timed.c"}
+		if arch == fixtures.ArchI386 {
+			flags = append([]string{"-m32"}, flags...)
+		}
+		out, err := exec.Command("gcc", flags...).CombinedOutput()
+		require.NoError(t, err, "%s", out)
+		want, _, status, err := fixtures.RunNative(bin, nil, nil, nil)
+		require.NoError(t, err)
+		require.Equal(t, 0, status)
+		for _, cpus := range []int{1, 2} {
+			r := runGuest(t, smp.Config{Program: bin, CPUs: cpus, Seed: 4})
+			require.Equal(t, string(want), r.Stdout, "%s on %d vCPUs", arch, cpus)
+			// 2 + 2 + 1 + 3 ms of sleeps at 3 GHz.
+			require.GreaterOrEqual(t, r.Cycles, uint64(8_000_000*3), "%s", arch)
+		}
+	}
 }

@@ -176,8 +176,14 @@ func (m *Machine) fireTimers() {
 		if v := m.pick(); v != nil && t.wakeAt > v.clockFP() {
 			return
 		}
-		m.futexDequeue(t)
-		t.setPending(m.core.RetReg(), errnoRet(m.arch, etimedout))
-		m.makeRunnable(t, t.wakeAt)
+		wake := t.wakeAt
+		if t.futexAddr != 0 {
+			m.futexDequeue(t)
+			t.setPending(m.core.RetReg(), errnoRet(m.arch, etimedout))
+		} else {
+			t.wakeAt = 0 // a sleep ran its course: it returns 0
+			t.setPending(m.core.RetReg(), 0)
+		}
+		m.makeRunnable(t, wake)
 	}
 }

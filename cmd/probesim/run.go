@@ -13,6 +13,7 @@ import (
 
 	"github.com/probesim/probesim/report"
 	"github.com/probesim/probesim/smp"
+	"github.com/probesim/probesim/timing"
 )
 
 func reportSchema() string { return report.Schema }
@@ -29,6 +30,8 @@ type runFlags struct {
 	cpus          int
 	quantum       uint64
 	lockstep      bool
+	profile       string
+	params        []string
 }
 
 func newRunCmd() *cobra.Command {
@@ -68,6 +71,8 @@ linked, corrupt), 127 when PROGRAM does not exist.`,
 	fl.IntVar(&f.cpus, "cpus", 1, "number of vCPUs sharing the address space (1 to 64)")
 	fl.Uint64Var(&f.quantum, "quantum", 0, "how many `CYCLES` a vCPU may run ahead of the slowest one (0 = 10000)")
 	fl.BoolVar(&f.lockstep, "lockstep", false, "slow reference mode: run every block in global cycle order")
+	fl.StringVar(&f.profile, "profile", "", "machine profile JSON `FILE` (default: the built-in skylake; see docs/timing.md)")
+	fl.StringArrayVar(&f.params, "param", nil, "override a profile parameter, `NAME=VALUE` (repeatable), e.g. kernel.exception_entry_exit=1500")
 	fl.StringArrayVar(&f.env, "env", nil, "add `NAME=VALUE` to the guest's environment (repeatable)")
 	fl.BoolVar(&f.inheritEnv, "inherit-env", false, "start the guest's environment from probesim's own")
 	return c
@@ -119,7 +124,19 @@ func runProgram(c *cobra.Command, f *runFlags, program string, args []string) er
 		}
 		env = append(env, e)
 	}
+	prof := timing.Default()
+	if f.profile != "" {
+		if prof, err = timing.LoadProfile(f.profile); err != nil {
+			return &exitError{status: exitUsage, err: fmt.Errorf("--profile: %w", err)}
+		}
+	}
+	for _, p := range f.params {
+		if err := prof.Override(p); err != nil {
+			return &exitError{status: exitUsage, err: fmt.Errorf("--param %q: %w", p, err)}
+		}
+	}
 	cfg := smp.Config{
+		Profile: prof, ProfileOverrides: f.params,
 		Program: program, Args: args, Env: env, Seed: f.seed,
 		MaxCycles: f.maxCycles, StackLimit: stackLimit, MemoryLimit: memLimit,
 		CPUs: f.cpus, Quantum: f.quantum, Lockstep: f.lockstep,

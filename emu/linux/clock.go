@@ -2,6 +2,13 @@ package linux
 
 import "syscall"
 
+// Clock ids the machine's sleep calls need.
+const (
+	ClockRealtime  = clockRealtime
+	ClockMonotonic = clockMonotonic
+	ClockBoottime  = clockBoottime
+)
+
 // Clock ids (include/uapi/linux/time.h).
 const (
 	clockRealtime         = 0
