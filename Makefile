@@ -17,7 +17,7 @@ VERSION := $(shell git describe --always --dirty 2>/dev/null || echo dev)
 DEB_PACKAGES := libunicorn-dev gcc gcc-multilib musl-tools make binutils git
 
 # Packages whose tests run under the race detector: those without cgo hot paths.
-RACE_PKGS := ./mmu/... ./emu/loader/... ./emu/linux/... ./emu/insn/... ./timing/... ./report/... ./fixtures/...
+RACE_PKGS := ./mmu/... ./emu/loader/... ./emu/linux/... ./emu/insn/... ./probes/... ./timing/... ./report/... ./fixtures/...
 
 include fixtures/fixtures.mk
 

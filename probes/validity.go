@@ -63,7 +63,7 @@ func Disassemble(inst x86asm.Inst, pc uint64) string {
 func undecodable(code []byte, mode int, err error) error {
 	n := min(len(code), 15)
 	text := fmt.Sprintf("% x", code[:n])
-	if errors.Is(err, x86asm.ErrTruncated) {
+	if errors.Is(err, x86asm.ErrTruncated) || truncated(code, mode) {
 		return &UnprobeableError{Text: text, Reason: "truncated instruction (the code ends inside it)"}
 	}
 	p := scanPrefixes(code, mode)
@@ -72,13 +72,40 @@ func undecodable(code []byte, mode int, err error) error {
 			return &UnprobeableError{Text: text, Reason: r}
 		}
 	}
-	if mode == 64 {
+	if mode == 64 && p.op1 == 0x62 && !p.escape {
+		return &UnprobeableError{Text: text, Reason: reasonEVEX}
+	}
+	if mode == 64 && removedInLongMode[p.op1] && !p.escape {
 		if inst32, err32 := insn.Decode(code, 32); err32 == nil {
 			return &UnprobeableError{Text: fmt.Sprintf("% x", code[:inst32.Len]), Reason: fmt.Sprintf(
 				"opcode invalid in 64-bit mode (%s in 32-bit mode)", Disassemble(inst32, 0))}
 		}
 	}
 	return &UnprobeableError{Text: text, Reason: "invalid opcode: the CPU raises #UD"}
+}
+
+// truncated reports whether code is the start of a longer instruction:
+// x86asm v0.33 reports a short read as an unknown op rather than
+// ErrTruncated, so the bytes are completed with zeros and decoded again.
+func truncated(code []byte, mode int) bool {
+	if len(code) >= 15 {
+		return false
+	}
+	padded := make([]byte, 15)
+	copy(padded, code)
+	inst, err := insn.Decode(padded, mode)
+	return err == nil && inst.Len > len(code)
+}
+
+// removedInLongMode are the one-byte opcodes valid in 32-bit mode and
+// invalid in 64-bit mode (Intel SDM vol. 2, appendix A; the same list as the
+// zeros of Linux's good_insns_64 that are set in good_insns_32, plus 17, 1f,
+// ce and d6, which both tables refuse). 40-4f (inc/dec) became REX and
+// c4/c5 (les/lds) became VEX: they still decode, as something else.
+var removedInLongMode = map[byte]bool{
+	0x06: true, 0x07: true, 0x0E: true, 0x16: true, 0x17: true, 0x1E: true, 0x1F: true,
+	0x27: true, 0x2F: true, 0x37: true, 0x3F: true, 0x60: true, 0x61: true, 0x62: true,
+	0x82: true, 0x9A: true, 0xCE: true, 0xD4: true, 0xD5: true, 0xD6: true, 0xEA: true,
 }
 
 // undecodedTwoByte gives the reasons for refused 0f xx opcodes x86asm v0.33
@@ -103,6 +130,7 @@ const (
 	reasonGroup0F00  = "system group 0f 00 (sldt/str/lldt/ltr/verr/verw) is refused as a whole, as in Linux"
 	reasonGroup0F01  = "system group 0f 01 (sgdt/sidt/lgdt/lidt/smsw/lmsw/invlpg and, with mod=11, swapgs, monitor/mwait, xgetbv, rdtscp, xend, ...) is refused as a whole, as in Linux"
 	reasonGroup0FAE  = "group 0f ae (fxsave/fxrstor, ldmxcsr/stmxcsr, xsave/xrstor, clflush, lfence/mfence/sfence, rd/wr fs/gs base) is refused as a whole, as in Linux, although most of it runs in user mode"
+	reasonEVEX       = "62 starts an EVEX (AVX-512) instruction in 64-bit mode, and these bytes are not one x86asm v0.33 knows"
 	reasonBadLock    = "lock prefix without a lockable memory destination: raises #UD"
 )
 
@@ -210,7 +238,7 @@ func usesControlOrDebugReg(inst x86asm.Inst) bool {
 // op with a memory operand (the destination, or either operand of xchg).
 func lockableForm(inst x86asm.Inst) bool {
 	for _, pf := range inst.Prefix {
-		if pf&0xFF == x86asm.PrefixLock && pf&x86asm.PrefixInvalid != 0 {
+		if pf&0xFF == x86asm.PrefixLOCK && pf&x86asm.PrefixInvalid != 0 {
 			return false
 		}
 	}

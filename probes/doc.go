@@ -1,0 +1,122 @@
+// Package probes is the probe engine's static half: turning --probe specs
+// into checked probe points (Resolve, ParseList), deciding which
+// instructions may carry a probe (Check) and classifying them for the
+// fixups after an out-of-line single-step (Classify, RIPRelative,
+// StackWriteBytes).
+//
+// # What it owns, invariants, locking
+//
+// Pure functions over a *loader.Image and instruction bytes; it never touches
+// guest memory or an engine. A Spec it returns always names the first byte of
+// an instruction that decodes, lies in a PF_X segment's file-backed bytes and
+// passes Check; its Bytes are a private copy of the original instruction (the
+// bytes the int3 will replace). There is no state and no locking: everything
+// is safe for concurrent use.
+//
+// # Spec syntax
+//
+//	SYMBOL           the symbol's first instruction
+//	SYMBOL+OFFSET    OFFSET decimal, or hexadecimal with 0x ("010" is ten)
+//	0xADDRESS        an absolute (relocated) address
+//
+// A symbol is found with loader.Image.Lookup (a global wins over locals of
+// the same name). An offset must lie inside the symbol when its size is
+// known. The instruction boundary is checked by decoding linearly from the
+// containing symbol's start (endbr64/endbr32 count as 4-byte instructions,
+// see emu/insn); an address that no symbol contains cannot be checked that
+// way and is trusted, as perf probe trusts a raw address. Addresses outside
+// the segments the file marks PF_X are refused even for an i386 program that
+// Linux runs READ_IMPLIES_EXEC; Linux's own valid_vma
+// (kernel/events/uprobes.c) additionally refuses writable mappings, which a
+// static executable's PF_X segment never is.
+//
+// # The validity table (Check), modes 32 and 64
+//
+// Refused, each with its reason in the error:
+//
+//   - int3 (cc), int N (cd), int1/icebp (f1), into (ce, 32-bit): they trap
+//     into the kernel; int3 is the probe's own instruction and int1 is the
+//     single-step trap itself;
+//   - iret/iretd/iretq: they reload flags (and TF) from memory;
+//   - hlt, cli, sti, in/out/ins/outs, clts, invd, wbinvd, rdmsr, wrmsr,
+//     invpcid, mov to or from CRn/DRn: privileged at CPL 3 (IOPL 0 for
+//     cli/sti and port I/O); rsm outside system-management mode;
+//   - syscall, sysenter (kernel entry), sysret, sysexit (kernel return),
+//     getsec, vmread, vmwrite;
+//   - ud0, ud1, ud2;
+//   - the groups 0f 00 and 0f 01 as a whole, and 0f ae as a whole. Like
+//     Linux, this refuses user-mode instructions too: rdtscp, xgetbv, xend
+//     and xtest (0f 01 with mod=11) and, in 0f ae, fxsave/fxrstor,
+//     ldmxcsr/stmxcsr, xsave/xrstor/xsaveopt, clflush/clflushopt/clwb,
+//     lfence/mfence/sfence and rd/wr fs/gs base. Linux's comment on 0f ae
+//     says "Why? They are all user-executable." probesim follows the table,
+//     not the question, so the two agree on what a user can probe;
+//   - mov ss, r/m and pop ss: they hold debug traps until the next
+//     instruction ends, so the single-step would run two instructions;
+//   - bytes that do not decode (x86asm v0.33), and in 64-bit mode the
+//     opcodes removed from long mode (push/pop es/cs/ss/ds, daa/das/aaa/aas,
+//     pusha/popa, bound, 82, far call/jmp ptr, into, aam/aad, salc), named
+//     with their 32-bit meaning;
+//   - a LOCK prefix on an instruction that cannot take one (not a lockable
+//     op, or no memory destination): the CPU raises #UD.
+//
+// Accepted but flagged (Spec.LinuxRefusal, LinuxRefusal): LOCK-prefixed
+// read-modify-write instructions, as kprobes and the seed accepted them;
+// ES/CS/SS/DS segment-override prefixes (meaningless with Linux's flat user
+// segments, and also the 2e/3e branch hints and the 3e "notrack" that CET
+// code puts on indirect jumps); pop es / pop ds in 32-bit mode.
+//
+// # Comparison with Linux (arch/x86/kernel/uprobes.c, uprobe_init_insn)
+//
+// Linux checks, in order: the instruction decodes (else -ENOEXEC); no prefix
+// is ES, CS, DS, SS or LOCK (is_prefix_bad, -ENOTSUPP); it is not mov ss or
+// pop ss (insn_masking_exception); its first opcode byte is set in
+// good_insns_32 or good_insns_64, or, for 0f xx, the second byte is set in
+// good_2byte_insns. Those bitmaps refuse:
+//
+//   - one-byte, both modes: 6c-6f (ins/outs), e4-e7 and ec-ef (in/out),
+//     cc (int3), cd (int N), cf (iret), f1 (int1), f4 (hlt), fa (cli),
+//     fb (sti);
+//   - one-byte, 32-bit only: 07, 17, 1f (pop es/ss/ds), ce (into);
+//   - one-byte, 64-bit only: every opcode invalid in long mode (06, 07, 0e,
+//     16, 17, 1e, 1f, 27, 2f, 37, 3f, 60, 61, 62, 82, 9a, ce, d4, d5, d6,
+//     ea);
+//   - two-byte: 0f 00, 0f 01, 0f 05 (syscall), 0f 06 (clts), 0f 07
+//     (sysret), 0f 08 (invd), 0f 09 (wbinvd), 0f 0b (ud2), 0f 30 (wrmsr),
+//     0f 34 (sysenter), 0f 35 (sysexit), 0f 37 (getsec), 0f 78/0f 79
+//     (vmread/vmwrite, which with prefixes are also SSE4a/AVX-512 forms),
+//     0f ae (group 15).
+//
+// Where probesim differs:
+//
+//   - stricter in Linux, accepted here and flagged: LOCK and ES/CS/DS/SS
+//     prefixes (the seed's kprobes-era policy: a locked instruction steps
+//     like any other; the flag lets a report show what mainline would
+//     refuse), pop es / pop ds in 32-bit mode;
+//   - stricter here: rdmsr (0f 32), mov to/from CRn/DRn (0f 20-23), invpcid,
+//     rsm (0f aa), ud0 (0f ff) and ud1 (0f b9), and LOCK on a non-lockable
+//     form. Linux's bitmaps allow these opcode bytes (its comment on wrmsr
+//     asks "then why rdmsr is allowed"), though none of them can complete
+//     at CPL 3; stepping them only delivers the fault the program would have
+//     taken anyway;
+//   - Linux decides on bytes with its own decoder, including VEX/EVEX forms
+//     whose first opcode byte happens to be allowed; probesim decodes with
+//     x86asm v0.33 and refuses what it cannot decode (XOP, and EVEX forms
+//     it does not know).
+//
+// # Classes (Classify)
+//
+// The class decides the fixup after an out-of-line step, following Linux's
+// default_post_xol_op and the seed's formula (new ip = original + (ip -
+// copy)): relative jumps and calls need the ip fix, a rel32 call also its
+// pushed return address; ret and indirect or far jumps need none; indirect
+// and far calls need the return address replaced with original + length;
+// pushf/popf need TF kept right. RIP-relative operands (64-bit) need the
+// copy rewritten to address through a scratch register; RIPRelative reports
+// it independently because call/jmp [rip+d] are both a branch and
+// RIP-relative. StackWriteBytes tells how much the instruction writes below
+// the stack pointer, which the slot on the stack must leave free.
+// xbegin is classed as a relative jump (its fallthrough needs the ip fix);
+// its abort target would be computed from the copy, a known limitation that
+// RTM-less emulation never exercises.
+package probes

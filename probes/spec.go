@@ -1,0 +1,191 @@
+package probes
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"golang.org/x/arch/x86/x86asm"
+
+	"github.com/probesim/probesim/emu/insn"
+	"github.com/probesim/probesim/emu/loader"
+)
+
+// Spec is a resolved, checked probe point.
+type Spec struct {
+	Text   string // the spec as given: "probed", "probed+6", "0x401a16"
+	Addr   uint64 // the probed instruction's address
+	Symbol string // the containing symbol; "" when none contains Addr
+	Offset uint64 // Addr - the symbol's start
+	Insn   x86asm.Inst
+	Len    int    // instruction length, = Insn.Len
+	Bytes  []byte // the original instruction bytes (Len of them), a private copy
+	Class  Class
+	// LinuxRefusal is non-empty when Linux's stricter table would refuse
+	// this instruction (LOCK, a segment override, pop es/ds) although the
+	// seed's policy, which probesim follows, accepts it: the report flags it.
+	LinuxRefusal string
+}
+
+// maxInsnLen is the architectural limit on an x86 instruction's length.
+const maxInsnLen = 15
+
+// Resolve parses text (a symbol, symbol+offset with a decimal or 0x-hex
+// offset, or an absolute 0x address) against im, and checks that it names
+// the first byte of a probeable instruction in an executable segment.
+// Every error is one line starting with `probe "TEXT": `.
+func Resolve(im *loader.Image, text string) (Spec, error) {
+	s, err := resolve(im, text)
+	if err != nil {
+		return Spec{}, fmt.Errorf("probe %q: %w", text, err)
+	}
+	return s, nil
+}
+
+func resolve(im *loader.Image, text string) (Spec, error) {
+	if im == nil {
+		return Spec{}, errors.New("no program image")
+	}
+	mode := 64
+	if im.Arch == loader.ArchI386 {
+		mode = 32
+	}
+	spec := Spec{Text: text}
+	t := strings.TrimSpace(text)
+	switch {
+	case t == "":
+		return Spec{}, errors.New("empty probe spec (want SYMBOL, SYMBOL+OFFSET or 0xADDRESS)")
+	case strings.HasPrefix(t, "0x") || strings.HasPrefix(t, "0X"):
+		addr, err := strconv.ParseUint(t[2:], 16, 64)
+		if err != nil {
+			return Spec{}, fmt.Errorf("bad address %q", t)
+		}
+		spec.Addr = addr
+		if sym, off, ok := im.SymbolAt(addr); ok {
+			spec.Symbol, spec.Offset = sym.Name, off
+		}
+	default:
+		name, offText, hasOff := strings.Cut(t, "+")
+		sym, ok := im.Lookup(name)
+		if !ok {
+			return Spec{}, fmt.Errorf("no symbol %q in %s", name, im.Path)
+		}
+		var off uint64
+		if hasOff {
+			var err error
+			if off, err = parseOffset(offText); err != nil {
+				return Spec{}, err
+			}
+		}
+		if sym.Size > 0 && off >= sym.Size {
+			return Spec{}, fmt.Errorf("offset %d is past the end of %s (%d bytes)", off, name, sym.Size)
+		}
+		spec.Symbol, spec.Offset = sym.Name, off
+		spec.Addr = sym.Value + off
+		if spec.Addr < sym.Value || (mode == 32 && spec.Addr > 0xFFFF_FFFF) {
+			return Spec{}, fmt.Errorf("offset %d overflows the address space", off)
+		}
+	}
+
+	seg, ok := execSegment(im, spec.Addr)
+	if !ok {
+		return Spec{}, errors.New("address is not in an executable segment")
+	}
+	if spec.Addr-seg.Vaddr >= uint64(len(seg.Data)) {
+		return Spec{}, errors.New("address is in the zero-filled (bss) part of its segment: there is no code there")
+	}
+	if spec.Symbol != "" {
+		if err := checkBoundary(seg, spec, mode); err != nil {
+			return Spec{}, err
+		}
+	}
+	code := seg.Data[spec.Addr-seg.Vaddr:]
+	code = code[:min(len(code), maxInsnLen)]
+	inst, err := Check(code, mode)
+	if err != nil {
+		return Spec{}, err
+	}
+	spec.Insn, spec.Len = inst, inst.Len
+	spec.Bytes = append([]byte(nil), code[:inst.Len]...)
+	spec.Class = Classify(inst, mode)
+	spec.LinuxRefusal = LinuxRefusal(spec.Bytes, mode)
+	return spec, nil
+}
+
+// parseOffset reads a decimal or 0x-prefixed hexadecimal offset. A leading
+// zero does not mean octal: "010" is ten.
+func parseOffset(s string) (uint64, error) {
+	var v uint64
+	var err error
+	if strings.HasPrefix(s, "0x") || strings.HasPrefix(s, "0X") {
+		v, err = strconv.ParseUint(s[2:], 16, 64)
+	} else {
+		v, err = strconv.ParseUint(s, 10, 64)
+	}
+	if err != nil || strings.HasPrefix(s, "+") || strings.HasPrefix(s, "-") {
+		return 0, fmt.Errorf("bad offset %q", s)
+	}
+	return v, nil
+}
+
+// execSegment is the PF_X segment containing addr. READ_IMPLIES_EXEC (an
+// i386 program without PT_GNU_STACK) makes every mapping executable in
+// Linux, but code is only looked for where the file says it is.
+func execSegment(im *loader.Image, addr uint64) (loader.Segment, bool) {
+	seg, ok := im.SegmentAt(addr)
+	if !ok || !seg.Exec {
+		return loader.Segment{}, false
+	}
+	return seg, true
+}
+
+// checkBoundary decodes linearly from the containing symbol's start to the
+// probe and refuses an address inside an instruction, naming the boundaries
+// on either side. The symbol must start in the same segment.
+func checkBoundary(seg loader.Segment, spec Spec, mode int) error {
+	start := spec.Addr - spec.Offset
+	if !seg.Contains(start) {
+		return fmt.Errorf("symbol %s starts outside the probe's segment", spec.Symbol)
+	}
+	data := seg.Data[start-seg.Vaddr:]
+	var pos uint64
+	for pos < spec.Offset {
+		n, err := insn.Len(data[pos:], mode)
+		if err != nil {
+			return fmt.Errorf("cannot check the instruction boundary: %s+%d does not decode (%v)", spec.Symbol, pos, err)
+		}
+		if pos+uint64(n) > spec.Offset {
+			return fmt.Errorf("not on an instruction boundary (instructions start at %s+%d and %s+%d)",
+				spec.Symbol, pos, spec.Symbol, pos+uint64(n))
+		}
+		pos += uint64(n)
+	}
+	return nil
+}
+
+// ParseList resolves every spec in texts, in order. Two specs naming the same
+// address are refused (one probe per address, as in Linux). All errors are
+// returned, one line each, joined by errors.Join.
+func ParseList(im *loader.Image, texts []string) ([]Spec, error) {
+	var specs []Spec
+	var errs []error
+	seen := make(map[uint64]string, len(texts))
+	for _, t := range texts {
+		s, err := Resolve(im, t)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		if prev, dup := seen[s.Addr]; dup {
+			errs = append(errs, fmt.Errorf("probe %q: same address 0x%x as probe %q", t, s.Addr, prev))
+			continue
+		}
+		seen[s.Addr] = t
+		specs = append(specs, s)
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	return specs, nil
+}
