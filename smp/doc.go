@@ -12,9 +12,12 @@
 //
 // The loop always runs the running vCPU with the lowest clock; ties go to a
 // rank drawn from the seed, and each vCPU's clock starts at a small
-// seed-drawn skew, so that seeds explore interleavings. A vCPU runs at most
-// Config.Quantum cycles before the next decision, so ordinary memory
-// accesses of different vCPUs are ordered to within a quantum. Syscalls and
+// seed-drawn skew, so that seeds explore interleavings. While another vCPU
+// runs, a vCPU runs at most Config.Quantum cycles before the next decision,
+// so ordinary memory accesses of different vCPUs are ordered to within a
+// quantum; a vCPU running alone goes on until a thread wakes, a timer is
+// due or its time slice ends (sliceEnd), which keeps single-threaded runs
+// at one engine start. Syscalls and
 // executions of watched addresses are ordered exactly: they happen only
 // when no other running vCPU is behind (emu stops before them otherwise).
 // In lockstep mode a vCPU runs only while no other running vCPU is behind
