@@ -46,6 +46,13 @@ func (p *Profile) CostBlock(code []byte, addr uint64, mode int) BlockCost {
 	chain.reset()
 	var ports portLoad
 	var uops, divider, fpDivider uint64
+	// fused counts uops in the fused domain, which is what the front end
+	// issues per cycle: a load micro-fuses with its operation, and a
+	// flag-setting ALU instruction macro-fuses with a following jcc
+	// (Intel optimization manual, "Micro-fusion" and "Macro-fusion"). The
+	// issue bound uses it; ports see the unfused uops.
+	var fused uint64
+	prevFusible := false
 	table := p.table
 	if table == nil {
 		table, _ = lookupInsnTable(p.InsnTable) // a Profile built without Validate
@@ -66,6 +73,7 @@ func (p *Profile) CostBlock(code []byte, addr uint64, mode int) BlockCost {
 			bc.Undecoded = len(code) - off
 			bc.Insns++
 			charge(&defaultCost)
+			fused += uint64(defaultCost.Uops)
 			break
 		}
 		_, rep := x86form.RepPrefix(&inst)
@@ -74,6 +82,15 @@ func (p *Profile) CostBlock(code []byte, addr uint64, mode int) BlockCost {
 			bc.Untabled++
 		}
 		acc := analyze(&inst, rep)
+		f := uint64(cost.Uops)
+		if cost.Load && f >= 2 {
+			f-- // the load micro-fuses
+		}
+		if prevFusible && isJcc(inst.Op) && f > 0 {
+			f-- // macro-fused with the flag-setting instruction before it
+		}
+		fused += f
+		prevFusible = macroFusible(&inst)
 		lat := int32(cost.Latency)
 		if cost.Load {
 			lat = max(1, lat+loadLat-tableLoadLatency)
@@ -94,7 +111,7 @@ func (p *Profile) CostBlock(code []byte, addr uint64, mode int) BlockCost {
 		off += inst.Len
 	}
 	width := uint64(max(p.IssueWidth, 1))
-	bc.IssueFP = uops * fpOne / width
+	bc.IssueFP = fused * fpOne / width
 	bc.PortsFP = ports.boundFP()
 	bc.DividerFP = max(divider, fpDivider)
 	bc.LoopFP = chain.loopCarriedFP()
@@ -172,4 +189,35 @@ func replaceMem(dst, form []byte, kind string) ([]byte, bool) {
 		start = i + 1
 	}
 	return dst, false
+}
+
+// macroFusible reports whether inst can macro-fuse with a following jcc on
+// Skylake: cmp, test, add, sub, and, inc, dec without a memory operand
+// combined with an immediate.
+func macroFusible(inst *x86asm.Inst) bool {
+	switch inst.Op {
+	case x86asm.CMP, x86asm.TEST, x86asm.ADD, x86asm.SUB, x86asm.AND, x86asm.INC, x86asm.DEC:
+	default:
+		return false
+	}
+	hasMem, hasImm := false, false
+	for _, a := range inst.Args {
+		switch a.(type) {
+		case x86asm.Mem:
+			hasMem = true
+		case x86asm.Imm:
+			hasImm = true
+		}
+	}
+	return !(hasMem && hasImm)
+}
+
+// isJcc reports whether op is a conditional jump.
+func isJcc(op x86asm.Op) bool {
+	switch op {
+	case x86asm.JA, x86asm.JAE, x86asm.JB, x86asm.JBE, x86asm.JE, x86asm.JG, x86asm.JGE, x86asm.JL,
+		x86asm.JLE, x86asm.JNE, x86asm.JNO, x86asm.JNP, x86asm.JNS, x86asm.JO, x86asm.JP, x86asm.JS:
+		return true
+	}
+	return false
 }

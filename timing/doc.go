@@ -28,9 +28,10 @@
 //
 // where
 //
-//   - issue: total uops / IssueWidth. Uop counts are llvm-mca's (unfused: a load-op
-//     instruction counts 2), and IssueWidth defaults to 4 where llvm-mca's Skylake model
-//     says 6, as timing-sources.md suggests.
+//   - issue: fused-domain uops / IssueWidth. Uop counts are llvm-mca's (unfused), less one
+//     for a load that micro-fuses with its operation and one for a jcc that macro-fuses
+//     with the cmp/test/add/sub/and/inc/dec before it; IssueWidth defaults to 4 where
+//     llvm-mca's Skylake model says 6, as timing-sources.md suggests.
 //   - ports: for every set S of ports, the uops that can only execute on ports of S divided
 //     by |S|; the largest ratio. Each table row lists its uops as port groups (p0156, p23,
 //     ...), recovered from llvm-mca's per-port pressure.
@@ -68,8 +69,7 @@
 // 1.0 cycles here and 1.04 in llvm-mca.
 //
 // On 75 real basic blocks (the fixtures' hot loops, glibc and textbook loops, both modes)
-// the mean absolute error against llvm-mca-14 is 11.8%, mostly from the issue width (4
-// here, 6 in llvm-mca, without micro- or macro-fusion): see docs/timing.md and
+// the mean absolute error against llvm-mca-14 is 7.4% (11.8% before fusion was counted): see docs/timing.md and
 // cmd/validatetiming. validate_test.go re-checks it without llvm against the recorded
 // llvm-mca results in testdata/mca_skylake.json.
 //
