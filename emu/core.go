@@ -24,6 +24,7 @@ const (
 	EventBlock               // the running thread sleeps in a syscall
 	EventSyscall             // a syscall waits for the other vCPUs (RunPendingSyscall)
 	EventWatch               // a watched address waits for the other vCPUs
+	EventTrap                // an int3 or #DB trap waits for the other vCPUs (Event.Intno)
 )
 
 // Event is what ended one Core.Run.
@@ -34,6 +35,7 @@ type Event struct {
 	Caught bool   // EventKilled: the guest had a handler probesim cannot run
 	Fault  Fault  // for EventFault
 	Addr   uint64 // for EventWatch
+	Intno  uint32 // for EventTrap
 }
 
 // Core is one emulated x86 core shared by the vCPUs of a machine.
@@ -63,6 +65,7 @@ type Core struct {
 	syscallInHook bool
 	syscallGate   func() bool
 	watchGate     func(addr uint64) bool
+	trapGate      func(intno uint32) TrapAction
 	watches       map[uint64]uc.Hook
 
 	booting bool   // the boot page is mapped (see boot.go)

@@ -109,6 +109,23 @@ func (c *Core) onInterrupt(intno uint32) {
 		c.syscallHook()
 		return
 	}
+	if (intno == 1 || intno == 3) && c.trapGate != nil {
+		switch c.trapGate(intno) {
+		case TrapHandled:
+			return
+		case TrapDefer:
+			// The machine runs the trap later, in cycle order: the ip stays
+			// past the int3 (or after the stepped instruction) until then.
+			c.stop(Event{Kind: EventTrap, Intno: intno})
+			return
+		}
+	}
+	c.stop(c.TrapFaultEvent(intno))
+}
+
+// TrapFaultEvent is the fault an unhandled CPU exception (or int $N) with
+// vector intno raises for the running thread.
+func (c *Core) TrapFaultEvent(intno uint32) Event {
 	k, ok := trapKinds[intno]
 	if !ok {
 		// int $N with no user-callable gate raises #GP: SIGSEGV.
@@ -120,7 +137,7 @@ func (c *Core) onInterrupt(intno uint32) {
 		// the kernel reports the trap at the int3 itself.
 		pc--
 	}
-	c.stop(c.faultEvent(k.sig, k.name, pc, pc, 0))
+	return c.faultEvent(k.sig, k.name, pc, pc, 0)
 }
 
 func (c *Core) onInvalidInsn() bool {

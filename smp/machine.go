@@ -110,6 +110,7 @@ type Machine struct {
 	running      bool            // inside Core.Run: a wake-up must shorten the slice
 	cowBroken    map[uint64]bool // text pages the kernel already copied (kernel.go)
 	kernelEvents []KernelEvent
+	trapFn       func(TrapEvent) bool
 	watchFns     map[uint64]func(WatchEvent)
 	watchEvents  []WatchEvent
 }
@@ -340,11 +341,16 @@ func (m *Machine) loop() (ending, error) {
 		m.core.SetRunning(t.lt, v.counters)
 		m.sliceRunStartFP = v.clockFP()
 		var ev emu.Event
-		ranSyscall := t.syscallPending
-		if ranSyscall {
+		ranSyscall := t.syscallPending || t.trapPending != 0
+		if t.syscallPending {
 			// v is the lowest clock now: the deferred syscall happens.
 			t.syscallPending = false
 			ev, _ = m.core.RunPendingSyscall()
+		} else if intno := t.trapPending; intno != 0 {
+			t.trapPending = 0
+			if m.runTrap(intno) == emu.TrapFault {
+				ev = m.core.TrapFaultEvent(intno)
+			}
 		}
 		// A deferred syscall advances v's clock by its cost (and a TLB
 		// shootdown charges the others), so v may no longer be the lowest:
@@ -368,6 +374,8 @@ func (m *Machine) loop() (ending, error) {
 			// Resumed when every other vCPU has caught up.
 		case emu.EventSyscall:
 			t.syscallPending = true
+		case emu.EventTrap:
+			t.trapPending = ev.Intno
 		case emu.EventBudget:
 			if v.clockFP() >= budgetFP {
 				return ending{reason: "cycle_budget", status: 128 + linux.SIGXCPU, signal: linux.SIGXCPU}, nil
@@ -538,3 +546,6 @@ func (m *Machine) report(end ending, wall time.Duration) *report.Run {
 func (m *Machine) String() string {
 	return fmt.Sprintf("%s (%s)", m.cfg.Program, m.image.Arch)
 }
+
+// CPUs is the number of vCPUs.
+func (m *Machine) CPUs() int { return len(m.vcpus) }

@@ -35,6 +35,8 @@ type thread struct {
 	exitStatus int
 	// syscallPending: a syscall stopped at the gate waits in the registers.
 	syscallPending bool
+	// trapPending: an int3 (3) or #DB (1) waits for its ordered turn.
+	trapPending uint32
 }
 
 type regWrite struct {

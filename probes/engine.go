@@ -1,0 +1,208 @@
+package probes
+
+import (
+	"fmt"
+	"sort"
+
+	"github.com/probesim/probesim/smp"
+)
+
+// Strategy names how the original instruction runs after a hit.
+type Strategy string
+
+const (
+	// Inline is the seed's first patch: put the original byte back, step
+	// the instruction in place with TF, then write int3 again. While the
+	// byte is back, other vCPUs run through the probe without trapping.
+	Inline Strategy = "inline"
+)
+
+// Hit is what a probe handler sees.
+type Hit struct {
+	Probe *Spec
+	Cycle uint64
+	VCPU  int
+	TID   int
+}
+
+// CPUCounts are one vCPU's counts for one probe.
+type CPUCounts struct {
+	VCPU       int    `json:"vcpu"`
+	Executions uint64 `json:"executions"`
+	Hits       uint64 `json:"hits"`
+	Misses     uint64 `json:"misses"`
+}
+
+// Miss is one execution of a probed instruction without the handler.
+type Miss struct {
+	Cycle uint64 `json:"cycle"`
+	VCPU  int    `json:"vcpu"`
+	TID   int    `json:"tid"`
+	// Spurious: the vCPU trapped on int3, but the byte was no longer int3
+	// when the kernel looked (it restarts the original instruction).
+	Spurious bool `json:"spurious,omitempty"`
+}
+
+// Window is a time during which the original byte was back in the text.
+type Window struct {
+	Start, End uint64 // cycles on the vCPU that opened and closed it
+	VCPU       int
+	TID        int
+}
+
+// probe is a registered probe's state.
+type probe struct {
+	spec    Spec
+	orig    byte
+	perCPU  []CPUCounts
+	misses  []Miss
+	windows []Window
+	open    *Window // the window now open, if any
+}
+
+// Engine places probes on a machine and runs the strategy on every hit.
+//
+// Accounting is exact by construction: every execution of a probed
+// instruction as program flow is an ordered watched-address event, and it
+// is either a hit (the int3 trapped and the handler ran) or a miss (the
+// original byte was back, or the trap found it gone). The kernel's own
+// in-place step does not count again.
+type Engine struct {
+	m        *smp.Machine
+	strategy Strategy
+	probes   map[uint64]*probe
+	order    []uint64
+	stepping map[int]*probe // tid -> probe it is single-stepping in place
+	handler  func(Hit)
+}
+
+// Attach registers specs on m with strategy s. handler, if not nil, runs on
+// every hit. Call it before m.Run: the breakpoints are written then.
+func Attach(m *smp.Machine, specs []Spec, s Strategy, handler func(Hit)) (*Engine, error) {
+	if s != Inline {
+		return nil, fmt.Errorf("strategy %q is not implemented yet (have: inline)", s)
+	}
+	e := &Engine{m: m, strategy: s, probes: map[uint64]*probe{}, stepping: map[int]*probe{}, handler: handler}
+	for _, sp := range specs {
+		if _, dup := e.probes[sp.Addr]; dup {
+			return nil, fmt.Errorf("probe %q: address %#x is probed twice", sp.Text, sp.Addr)
+		}
+		p := &probe{spec: sp, orig: sp.Bytes[0], perCPU: make([]CPUCounts, m.CPUs())}
+		for i := range p.perCPU {
+			p.perCPU[i].VCPU = i
+		}
+		e.probes[sp.Addr] = p
+		e.order = append(e.order, sp.Addr)
+		if err := m.Watch(sp.Addr, func(ev smp.WatchEvent) { e.onExecute(p, ev) }); err != nil {
+			return nil, err
+		}
+		if err := m.KernelWrite(sp.Addr, []byte{int3}); err != nil {
+			return nil, err
+		}
+	}
+	m.SetTrapHandler(e.onTrap)
+	return e, nil
+}
+
+const int3 = 0xcc
+
+// byteAt reads the current text byte at addr.
+func (e *Engine) byteAt(addr uint64) byte {
+	var b [1]byte
+	if e.m.AddressSpace().ReadForce(addr, b[:]) != nil {
+		return 0
+	}
+	return b[0]
+}
+
+// onExecute runs, in cycle order, before every execution of a probed
+// instruction.
+func (e *Engine) onExecute(p *probe, ev smp.WatchEvent) {
+	if e.stepping[ev.TID] == p {
+		return // the kernel's own step of the original instruction
+	}
+	c := &p.perCPU[ev.VCPU]
+	c.Executions++
+	if e.byteAt(p.spec.Addr) != int3 {
+		// The original byte is back: the instruction runs without a trap.
+		c.Misses++
+		p.misses = append(p.misses, Miss{Cycle: ev.Cycle, VCPU: ev.VCPU, TID: ev.TID})
+	}
+}
+
+// onTrap handles int3 at a probe and the #DB that ends an in-place step.
+func (e *Engine) onTrap(ev smp.TrapEvent) bool {
+	switch ev.Intno {
+	case 3:
+		p := e.probes[ev.PC-1]
+		if p == nil {
+			return false
+		}
+		if e.byteAt(p.spec.Addr) != int3 {
+			// handle_swbp finds no breakpoint: restart the original
+			// instruction; this execution was not seen by the handler.
+			c := &p.perCPU[ev.VCPU]
+			c.Misses++
+			p.misses = append(p.misses, Miss{Cycle: ev.Cycle, VCPU: ev.VCPU, TID: ev.TID, Spurious: true})
+			return e.m.SetPC(p.spec.Addr) == nil
+		}
+		p.perCPU[ev.VCPU].Hits++
+		if e.handler != nil {
+			e.handler(Hit{Probe: &p.spec, Cycle: ev.Cycle, VCPU: ev.VCPU, TID: ev.TID})
+		}
+		// Inline: the original byte goes back, the instruction is stepped
+		// in place with TF set; the window is open until the #DB.
+		if err := e.m.KernelWrite(p.spec.Addr, []byte{p.orig}); err != nil {
+			return false
+		}
+		p.open = &Window{Start: ev.Cycle, VCPU: ev.VCPU, TID: ev.TID}
+		e.stepping[ev.TID] = p
+		return e.m.SetPC(p.spec.Addr) == nil && e.m.SetTrapFlag(true) == nil
+	case 1:
+		p := e.stepping[ev.TID]
+		if p == nil {
+			return false
+		}
+		delete(e.stepping, ev.TID)
+		if err := e.m.KernelWrite(p.spec.Addr, []byte{int3}); err != nil {
+			return false
+		}
+		if w := p.open; w != nil {
+			w.End = ev.Cycle
+			p.windows = append(p.windows, *w)
+			p.open = nil
+		}
+		return e.m.SetTrapFlag(false) == nil
+	}
+	return false
+}
+
+// Result is one probe's account.
+type Result struct {
+	Spec       string      `json:"spec"`
+	Address    uint64      `json:"address"`
+	Executions uint64      `json:"executions"`
+	Hits       uint64      `json:"hits"`
+	Misses     uint64      `json:"misses"`
+	PerCPU     []CPUCounts `json:"per_cpu"`
+	MissList   []Miss      `json:"miss_list"`
+	Windows    []Window    `json:"-"`
+}
+
+// Results returns every probe's account, in registration order.
+func (e *Engine) Results() []Result {
+	var out []Result
+	for _, a := range e.order {
+		p := e.probes[a]
+		r := Result{Spec: p.spec.Text, Address: a, PerCPU: append([]CPUCounts(nil), p.perCPU...),
+			MissList: append([]Miss(nil), p.misses...), Windows: append([]Window(nil), p.windows...)}
+		for _, c := range p.perCPU {
+			r.Executions += c.Executions
+			r.Hits += c.Hits
+			r.Misses += c.Misses
+		}
+		sort.SliceStable(r.MissList, func(i, j int) bool { return r.MissList[i].Cycle < r.MissList[j].Cycle })
+		out = append(out, r)
+	}
+	return out
+}

@@ -1,0 +1,60 @@
+package smp
+
+import "github.com/probesim/probesim/emu"
+
+// Traps for the probe engine.
+//
+// An int3 or single-step #DB is an ordered event like a syscall: it is
+// handled only when no other running vCPU is behind the trapping one;
+// otherwise the vCPU stops and the trap is handled when the loop resumes
+// it. Every handled trap costs the profile's exception entry and exit.
+
+// TrapEvent is one int3 (Intno 3) or single-step (Intno 1) trap.
+type TrapEvent struct {
+	Intno uint32
+	// PC is the ip the kernel sees: after the int3 for a breakpoint, after
+	// the stepped instruction for #DB.
+	PC    uint64
+	Cycle uint64
+	VCPU  int
+	TID   int
+}
+
+// SetTrapHandler installs the handler of int3 and #DB traps. It returns
+// true when it handled the trap (it may move the ip with SetPC and set or
+// clear TF with SetTrapFlag); false makes the trap a SIGTRAP, as without a
+// handler.
+func (m *Machine) SetTrapHandler(fn func(TrapEvent) bool) {
+	m.trapFn = fn
+	m.core.SetTrapGate(func(intno uint32) emu.TrapAction {
+		if !m.mayProceed() {
+			return emu.TrapDefer
+		}
+		return m.runTrap(intno)
+	})
+}
+
+// runTrap calls the handler for a trap of the running thread.
+func (m *Machine) runTrap(intno uint32) emu.TrapAction {
+	v := m.curV
+	ev := TrapEvent{Intno: intno, PC: m.core.PC(), Cycle: v.clockFP() >> 8, VCPU: v.id, TID: v.cur.lt.TID}
+	if !m.trapFn(ev) {
+		return emu.TrapFault
+	}
+	v.counters.Add(0, m.cfg.Profile.Kernel.ExceptionEntryExit<<8)
+	return emu.TrapHandled
+}
+
+// SetPC moves the ip of the thread being handled.
+func (m *Machine) SetPC(pc uint64) error { return m.core.SetPC(pc) }
+
+// SetTrapFlag sets or clears TF of the thread being handled.
+func (m *Machine) SetTrapFlag(on bool) error { return m.core.SetTrapFlag(on) }
+
+// Charge adds kernel work of the given cycles to the running vCPU (a probe
+// handler's own cost, for instance).
+func (m *Machine) Charge(cycles uint64) {
+	if m.curV != nil {
+		m.curV.counters.Add(0, cycles<<8)
+	}
+}
