@@ -55,6 +55,7 @@ type Core struct {
 	argVals   []uint64
 	costBuf   []byte
 	costCalls uint64
+	costMemo  map[string]memoCost
 
 	syscallCostFP uint64
 	flagRegs      [2]uc.Reg
@@ -215,6 +216,12 @@ func (c *Core) faultEvent(sig int, kind string, addr, rip, code uint64) Event {
 	return Event{Kind: EventFault, Signal: sig, Fault: f}
 }
 
+// memoCost is a block cost remembered by the block's bytes.
+type memoCost struct {
+	insns  uint32
+	costFP uint64
+}
+
 // blockCost is called from the C block hook, once per distinct block.
 func (c *Core) blockCost(addr uint64, size uint32) (uint32, uint64) {
 	c.costCalls++
@@ -230,7 +237,18 @@ func (c *Core) blockCost(addr uint64, size uint32) (uint32, uint64) {
 		// instruction so the run still counts something.
 		return 1, 1 << 8
 	}
+	// Costs are memoised by the block's bytes: a probe flips a block
+	// between two contents on every hit, and decoding a block costs ~10 us
+	// while a lookup costs ~100 ns. A block's cost depends only on its
+	// bytes (and the profile and mode, fixed per Core).
+	if bc, ok := c.costMemo[string(buf)]; ok {
+		return bc.insns, bc.costFP
+	}
 	bc := c.prof.CostBlock(buf, addr, c.modeBits())
+	if c.costMemo == nil {
+		c.costMemo = map[string]memoCost{}
+	}
+	c.costMemo[string(buf)] = memoCost{bc.Insns, bc.CostFP}
 	return bc.Insns, bc.CostFP
 }
 
@@ -255,16 +273,11 @@ func (c *Core) Protect(addr, size uint64, p mmu.Prot) error {
 }
 
 // InvalidateCode drops translated blocks and cached block costs that overlap
-// [addr, addr+size). A block can start up to one maximal block length
-// before addr and still cover it, so the cost cache is cleared from there.
+// [addr, addr+size); the cost cache itself also drops blocks that start
+// before addr and run into the range.
 func (c *Core) InvalidateCode(addr, size uint64) {
 	c.eng.RemoveCache(addr, addr+size)
-	const maxBlockBytes = 4096
-	lo := uint64(0)
-	if addr > maxBlockBytes {
-		lo = addr - maxBlockBytes
-	}
-	c.eng.InvalidateCosts(lo, addr+size)
+	c.eng.InvalidateCosts(addr, addr+size)
 }
 
 // linux.CPU implementation for the running thread.
