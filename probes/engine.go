@@ -15,6 +15,9 @@ const (
 	// the instruction in place with TF, then write int3 again. While the
 	// byte is back, other vCPUs run through the probe without trapping.
 	Inline Strategy = "inline"
+	// SSOLStack leaves int3 in place and steps a copy of the instruction
+	// out of line, in free stack space below the stack pointer (ssol.go).
+	SSOLStack Strategy = "ssol-stack"
 )
 
 // Hit is what a probe handler sees.
@@ -72,17 +75,23 @@ type Engine struct {
 	strategy Strategy
 	probes   map[uint64]*probe
 	order    []uint64
-	stepping map[int]*probe // tid -> probe it is single-stepping in place
+	stepping map[int]*probe    // tid -> probe it is single-stepping in place
+	ssol     map[int]*ssolStep // tid -> its out-of-line step
+	stats    Stats
 	handler  func(Hit)
 }
+
+// Stats returns what the strategy had to do (out-of-line slots).
+func (e *Engine) Stats() Stats { return e.stats }
 
 // Attach registers specs on m with strategy s. handler, if not nil, runs on
 // every hit. Call it before m.Run: the breakpoints are written then.
 func Attach(m *smp.Machine, specs []Spec, s Strategy, handler func(Hit)) (*Engine, error) {
-	if s != Inline {
-		return nil, fmt.Errorf("strategy %q is not implemented yet (have: inline)", s)
+	if s != Inline && s != SSOLStack {
+		return nil, fmt.Errorf("unknown strategy %q (have: inline, ssol-stack)", s)
 	}
-	e := &Engine{m: m, strategy: s, probes: map[uint64]*probe{}, stepping: map[int]*probe{}, handler: handler}
+	e := &Engine{m: m, strategy: s, probes: map[uint64]*probe{}, stepping: map[int]*probe{},
+		ssol: map[int]*ssolStep{}, handler: handler}
 	for _, sp := range specs {
 		if _, dup := e.probes[sp.Addr]; dup {
 			return nil, fmt.Errorf("probe %q: address %#x is probed twice", sp.Text, sp.Addr)
@@ -150,6 +159,16 @@ func (e *Engine) onTrap(ev smp.TrapEvent) bool {
 		if e.handler != nil {
 			e.handler(Hit{Probe: &p.spec, Cycle: ev.Cycle, VCPU: ev.VCPU, TID: ev.TID})
 		}
+		if e.strategy == SSOLStack {
+			started, err := e.ssolHit(p, ev)
+			if err != nil {
+				return false
+			}
+			if started {
+				return true
+			}
+			e.stats.InlineFallback++
+		}
 		// Inline: the original byte goes back, the instruction is stepped
 		// in place with TF set; the window is open until the #DB.
 		if err := e.m.KernelWrite(p.spec.Addr, []byte{p.orig}); err != nil {
@@ -159,6 +178,10 @@ func (e *Engine) onTrap(ev smp.TrapEvent) bool {
 		e.stepping[ev.TID] = p
 		return e.m.SetPC(p.spec.Addr) == nil && e.m.SetTrapFlag(true) == nil
 	case 1:
+		if st := e.ssol[ev.TID]; st != nil {
+			delete(e.ssol, ev.TID)
+			return e.ssolDone(st) == nil
+		}
 		p := e.stepping[ev.TID]
 		if p == nil {
 			return false

@@ -12,6 +12,12 @@ import (
 
 // runProbed runs the threads fixture with an inline probe on probed().
 func runProbed(t *testing.T, arch string, cpus int, seed uint64, args []string) (string, Result) {
+	out, res, _ := runStrategy(t, arch, cpus, seed, args, Inline)
+	return out, res
+}
+
+// runStrategy runs the threads fixture with a probe on probed().
+func runStrategy(t *testing.T, arch string, cpus int, seed uint64, args []string, s Strategy) (string, Result, Stats) {
 	t.Helper()
 	prog, err := fixtures.Path(arch, "threads")
 	require.NoError(t, err)
@@ -21,14 +27,14 @@ func runProbed(t *testing.T, arch string, cpus int, seed uint64, args []string) 
 	spec, err := Resolve(m.Image(), "probed")
 	require.NoError(t, err)
 	handled := uint64(0)
-	e, err := Attach(m, []Spec{spec}, Inline, func(Hit) { handled++ })
+	e, err := Attach(m, []Spec{spec}, s, func(Hit) { handled++ })
 	require.NoError(t, err)
 	r, err := m.Run()
 	require.NoError(t, err)
 	require.Equal(t, "exit", r.StopReason, "stderr %q fault %+v", r.Stderr, r.Fault)
 	res := e.Results()[0]
 	require.Equal(t, handled, res.Hits, "the handler ran once per hit")
-	return r.Stdout, res
+	return r.Stdout, res, e.Stats()
 }
 
 // TestInlineOneCPU: on one vCPU inline single-stepping sees every call.
@@ -66,6 +72,29 @@ func TestInlineSMPMisses(t *testing.T) {
 				}
 				require.NotZero(t, misses, "no misses on seeds 1-3")
 			})
+		}
+	}
+}
+
+// TestSSOLStackNoMisses: stepping a copy out of line on the stack, with the
+// int3 never removed, sees every call on any number of vCPUs; the stack
+// page is made executable for each step and restored.
+func TestSSOLStackNoMisses(t *testing.T) {
+	for _, arch := range []string{fixtures.ArchAMD64, fixtures.ArchI386} {
+		args := []string{"4", "200"}
+		prog, _ := fixtures.Path(arch, "threads")
+		want, _, _, err := fixtures.RunNative(prog, args, nil, nil)
+		require.NoError(t, err)
+		for _, cpus := range []int{1, 2, 4, 8} {
+			for seed := uint64(1); seed <= 2; seed++ {
+				out, res, st := runStrategy(t, arch, cpus, seed, args, SSOLStack)
+				require.Equal(t, string(want), out, "%s %d vCPUs: output differs from native", arch, cpus)
+				require.Equal(t, uint64(800), res.Executions, "%s %d vCPUs", arch, cpus)
+				require.Equal(t, uint64(800), res.Hits, "%s %d vCPUs", arch, cpus)
+				require.Zero(t, res.Misses, "%s %d vCPUs", arch, cpus)
+				require.Zero(t, st.InlineFallback)
+				require.Equal(t, res.Hits, st.NXFlips, "every step flips NX on a stack page")
+			}
 		}
 	}
 }

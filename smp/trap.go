@@ -58,3 +58,9 @@ func (m *Machine) Charge(cycles uint64) {
 		m.curV.counters.Add(0, cycles<<8)
 	}
 }
+
+// SP returns the stack pointer of the thread being handled.
+func (m *Machine) SP() uint64 { return m.core.SP() }
+
+// PC returns the ip of the thread being handled.
+func (m *Machine) PC() uint64 { return m.core.PC() }
