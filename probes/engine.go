@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"sort"
 
+	"github.com/probesim/probesim/report"
 	"github.com/probesim/probesim/smp"
 )
 
@@ -226,6 +227,31 @@ func (e *Engine) Results() []Result {
 		}
 		sort.SliceStable(r.MissList, func(i, j int) bool { return r.MissList[i].Cycle < r.MissList[j].Cycle })
 		out = append(out, r)
+	}
+	return out
+}
+
+// Report converts the engine's results to the run report's probes list.
+func (e *Engine) Report() []report.Probe {
+	var out []report.Probe
+	for _, r := range e.Results() {
+		p := e.probes[r.Address]
+		rp := report.Probe{Spec: r.Spec, Address: r.Address, Instruction: Disassemble(p.spec.Insn, p.spec.Addr),
+			Executions: r.Executions, Hits: r.Hits, Misses: r.Misses}
+		for _, c := range r.PerCPU {
+			rp.PerCPU = append(rp.PerCPU, report.ProbeCPU{VCPU: c.VCPU, Executions: c.Executions, Hits: c.Hits, Misses: c.Misses})
+		}
+		for _, w := range r.Windows {
+			d := w.End - w.Start
+			rp.Windows.Count++
+			rp.Windows.TotalCycles += d
+			rp.Windows.MaxCycles = max(rp.Windows.MaxCycles, d)
+		}
+		rp.MissList = []report.ProbeMiss{}
+		for _, m := range r.MissList {
+			rp.MissList = append(rp.MissList, report.ProbeMiss{Cycle: m.Cycle, VCPU: m.VCPU, TID: m.TID, Spurious: m.Spurious})
+		}
+		out = append(out, rp)
 	}
 	return out
 }

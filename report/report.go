@@ -56,6 +56,11 @@ type Run struct {
 	Syscalls            map[string]uint64 `json:"syscalls"`
 	UnsupportedSyscalls map[string]uint64 `json:"unsupported_syscalls"`
 
+	// Probes is present when probes were placed (--probe).
+	Probes []Probe `json:"probes,omitempty"`
+	// Strategy is the probe strategy ("inline", "ssol-stack").
+	Strategy string `json:"strategy,omitempty"`
+
 	Memory Memory `json:"memory"`
 	Maps   []VMA  `json:"maps"`
 
@@ -100,6 +105,45 @@ type Thread struct {
 	VCPUs      []int  `json:"vcpus"`
 	Cycles     uint64 `json:"cycles"`
 	ExitStatus int    `json:"exit_status"`
+}
+
+// Probe is one probe's account: every execution of the probed instruction
+// as program flow is a hit (the handler ran) or a miss, so hits + misses =
+// executions.
+type Probe struct {
+	Spec        string      `json:"spec"`
+	Address     uint64      `json:"address"`
+	Instruction string      `json:"instruction"`
+	Executions  uint64      `json:"executions"`
+	Hits        uint64      `json:"hits"`
+	Misses      uint64      `json:"misses"`
+	PerCPU      []ProbeCPU  `json:"per_cpu"`
+	Windows     WindowStats `json:"windows"`
+	// Misses in cycle order: when and where each happened.
+	MissList []ProbeMiss `json:"miss_list"`
+}
+
+// ProbeCPU is one vCPU's counts for a probe.
+type ProbeCPU struct {
+	VCPU       int    `json:"vcpu"`
+	Executions uint64 `json:"executions"`
+	Hits       uint64 `json:"hits"`
+	Misses     uint64 `json:"misses"`
+}
+
+// WindowStats summarise the times the original byte was back in the text.
+type WindowStats struct {
+	Count       uint64 `json:"count"`
+	TotalCycles uint64 `json:"total_cycles"`
+	MaxCycles   uint64 `json:"max_cycles"`
+}
+
+// ProbeMiss is one miss.
+type ProbeMiss struct {
+	Cycle    uint64 `json:"cycle"`
+	VCPU     int    `json:"vcpu"`
+	TID      int    `json:"tid"`
+	Spurious bool   `json:"spurious,omitempty"`
 }
 
 // Memory summarises the address space.

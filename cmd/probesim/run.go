@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/probesim/probesim/probes"
 	"github.com/probesim/probesim/report"
 	"github.com/probesim/probesim/smp"
 	"github.com/probesim/probesim/timing"
@@ -32,6 +33,8 @@ type runFlags struct {
 	lockstep      bool
 	profile       string
 	params        []string
+	probeSpecs    []string
+	strategy      string
 }
 
 func newRunCmd() *cobra.Command {
@@ -53,7 +56,8 @@ linked, corrupt), 127 when PROGRAM does not exist.`,
   probesim run --json report.json --seed 7 fixtures/bin/i386/qsort
   probesim run --stack-limit 1M --env LANG=C ./prog arg1 arg2
   probesim run --max-cycles 1000000000 --trace-syscalls ./prog
-  probesim run --cpus 4 --seed 3 --json r.json fixtures/bin/x86_64/threads 4 1000`,
+  probesim run --cpus 4 --seed 3 --json r.json fixtures/bin/x86_64/threads 4 1000
+  probesim run --cpus 4 --probe probed --strategy inline fixtures/bin/x86_64/threads 4 1000`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
 			return runProgram(c, &f, args[0], args[1:])
@@ -73,6 +77,8 @@ linked, corrupt), 127 when PROGRAM does not exist.`,
 	fl.BoolVar(&f.lockstep, "lockstep", false, "slow reference mode: run every block in global cycle order")
 	fl.StringVar(&f.profile, "profile", "", "machine profile JSON `FILE` (default: the built-in skylake; see docs/timing.md)")
 	fl.StringArrayVar(&f.params, "param", nil, "override a profile parameter, `NAME=VALUE` (repeatable), e.g. kernel.exception_entry_exit=1500")
+	fl.StringArrayVar(&f.probeSpecs, "probe", nil, "place a probe at `SPEC`: symbol, symbol+offset or 0xADDR (repeatable)")
+	fl.StringVar(&f.strategy, "strategy", "ssol-stack", "how a probed instruction runs after a hit: inline or ssol-stack")
 	fl.StringArrayVar(&f.env, "env", nil, "add `NAME=VALUE` to the guest's environment (repeatable)")
 	fl.BoolVar(&f.inheritEnv, "inherit-env", false, "start the guest's environment from probesim's own")
 	return c
@@ -158,9 +164,26 @@ func runProgram(c *cobra.Command, f *runFlags, program string, args []string) er
 		}
 		defer out.Close()
 	}
+	var engine *probes.Engine
+	if len(f.probeSpecs) > 0 {
+		specs, err := probes.ParseList(m.Image(), f.probeSpecs)
+		if err != nil {
+			return &exitError{status: exitUsage, err: fmt.Errorf("--probe: %w", oneLine(err))}
+		}
+		if engine, err = probes.Attach(m, specs, probes.Strategy(f.strategy), nil); err != nil {
+			return &exitError{status: exitUsage, err: fmt.Errorf("--strategy: %w", err)}
+		}
+	}
 	rep, err := m.Run()
 	if err != nil {
 		return &exitError{status: exitUsage, err: fmt.Errorf("%s: %w", program, err)}
+	}
+	if engine != nil {
+		rep.Probes, rep.Strategy = engine.Report(), f.strategy
+		for _, p := range rep.Probes {
+			fmt.Fprintf(c.ErrOrStderr(), "probesim: probe %s (%s): %d executions, %d hits, %d misses (%s)\n",
+				p.Spec, p.Instruction, p.Executions, p.Hits, p.Misses, f.strategy)
+		}
 	}
 	if rep.Fault != nil {
 		fmt.Fprintf(c.ErrOrStderr(), "probesim: %s\n", rep.Fault.Message)
