@@ -98,3 +98,26 @@ func TestSSOLStackNoMisses(t *testing.T) {
 		}
 	}
 }
+
+// TestProbesAgreeWithLockstep: hits, misses and executions per vCPU are the
+// same in the fast mode and in lockstep.
+func TestProbesAgreeWithLockstep(t *testing.T) {
+	prog, err := fixtures.Path(fixtures.ArchAMD64, "threads")
+	require.NoError(t, err)
+	for _, s := range []Strategy{Inline, SSOLStack} {
+		var got [2][]CPUCounts
+		for i, lockstep := range []bool{false, true} {
+			m, err := smp.New(smp.Config{Program: prog, Args: []string{"4", "100"}, CPUs: 4, Seed: 3, Lockstep: lockstep})
+			require.NoError(t, err)
+			spec, err := Resolve(m.Image(), "probed")
+			require.NoError(t, err)
+			e, err := Attach(m, []Spec{spec}, s, nil)
+			require.NoError(t, err)
+			_, err = m.Run()
+			require.NoError(t, err)
+			got[i] = e.Results()[0].PerCPU
+			m.Close()
+		}
+		require.Equal(t, got[1], got[0], "%s: fast mode and lockstep disagree", s)
+	}
+}

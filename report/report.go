@@ -60,6 +60,8 @@ type Run struct {
 	Probes []Probe `json:"probes,omitempty"`
 	// Strategy is the probe strategy ("inline", "ssol-stack").
 	Strategy string `json:"strategy,omitempty"`
+	// OutOfLine counts what ssol-stack had to do.
+	OutOfLine *OutOfLine `json:"out_of_line,omitempty"`
 
 	Memory Memory `json:"memory"`
 	Maps   []VMA  `json:"maps"`
@@ -121,6 +123,15 @@ type Probe struct {
 	Windows     WindowStats `json:"windows"`
 	// Misses in cycle order: when and where each happened.
 	MissList []ProbeMiss `json:"miss_list"`
+}
+
+// OutOfLine counts the out-of-line strategy's work: stack pages made
+// executable for a step (each restored afterwards), stack expansions to make
+// room for a slot, and hits that fell back to inline stepping.
+type OutOfLine struct {
+	NXFlips         uint64 `json:"nx_flips"`
+	StackExpansions uint64 `json:"stack_expansions"`
+	InlineFallbacks uint64 `json:"inline_fallbacks"`
 }
 
 // ProbeCPU is one vCPU's counts for a probe.

@@ -38,9 +38,13 @@ func TestProbeStrategies(t *testing.T) {
 				require.NotZero(t, p.Misses, "%s: inline on 4 vCPUs missed nothing", arch)
 				require.Equal(t, p.Hits, p.Windows.Count)
 				require.NotZero(t, p.Windows.MaxCycles)
+				require.Nil(t, rep.OutOfLine)
 			} else {
 				require.Zero(t, p.Misses, arch)
 				require.Zero(t, p.Windows.Count)
+				require.NotNil(t, rep.OutOfLine)
+				require.Equal(t, p.Hits, rep.OutOfLine.NXFlips, "the stack is NX: every step flips it")
+				require.Zero(t, rep.OutOfLine.InlineFallbacks)
 			}
 		}
 	}

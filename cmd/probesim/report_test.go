@@ -110,7 +110,7 @@ func TestReportSchemaDocumented(t *testing.T) {
 		}
 	}
 
-	optional := map[string]bool{"fault": true, "stdout_base64": true, "stderr_base64": true, "probes": true, "strategy": true}
+	optional := map[string]bool{"fault": true, "stdout_base64": true, "stderr_base64": true, "probes": true, "strategy": true, "out_of_line": true}
 	for _, field := range sortedKeys(documented) {
 		if !optional[field] {
 			assert.Contains(t, stdio, field, "documented field missing from the report")

@@ -180,6 +180,10 @@ func runProgram(c *cobra.Command, f *runFlags, program string, args []string) er
 	}
 	if engine != nil {
 		rep.Probes, rep.Strategy = engine.Report(), f.strategy
+		if f.strategy == string(probes.SSOLStack) {
+			st := engine.Stats()
+			rep.OutOfLine = &report.OutOfLine{NXFlips: st.NXFlips, StackExpansions: st.StackGrowths, InlineFallbacks: st.InlineFallback}
+		}
 		for _, p := range rep.Probes {
 			fmt.Fprintf(c.ErrOrStderr(), "probesim: probe %s (%s): %d executions, %d hits, %d misses (%s)\n",
 				p.Spec, p.Instruction, p.Executions, p.Hits, p.Misses, f.strategy)
