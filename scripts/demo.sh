@@ -45,3 +45,11 @@ print(f"   {r['cpus']} vCPU(s): {r['cycles']:,} cycles of simulated time; per vC
 print("   " + "  ".join(f"cpu{v['id']}={v['instructions']:,}/{v['idle_cycles']:,}/{v['context_switches']}" for v in r['vcpus']))
 PY
 done
+echo "== the seed's question: a probe on probed(), 4 threads x 1000 calls =="
+for cpus in 1 4; do
+  for s in inline ssol-stack; do
+    printf '   %d vCPU(s), %-10s ' "$cpus" "$s:"
+    $P run --cpus $cpus --probe probed --strategy $s "$F/x86_64/threads" 4 1000 2>&1 >/dev/null | sed -n 's/^probesim: probe [^:]*: //p'
+  done
+done
+echo "   inline puts the original byte back while it single-steps: on SMP other vCPUs run through the probe."
