@@ -111,8 +111,10 @@
 // copy)): relative jumps and calls need the ip fix, a rel32 call also its
 // pushed return address; ret and indirect or far jumps need none; indirect
 // and far calls need the return address replaced with original + length;
-// pushf/popf need TF kept right. RIP-relative operands (64-bit) need the
-// copy rewritten to address through a scratch register; RIPRelative reports
+// pushf/popf need TF kept right (pushf on an in-place step too: the engine
+// clears the TF it set from the pushed image, as 2.6-era kprobes did in
+// arch/i386/kernel/kprobes.c: resume_execution). RIP-relative operands
+// (64-bit) need the copy rewritten to address through a scratch register; RIPRelative reports
 // it independently because call/jmp [rip+d] are both a branch and
 // RIP-relative. StackWriteBytes tells how much the instruction writes below
 // the stack pointer, which the slot on the stack must leave free.

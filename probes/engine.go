@@ -188,6 +188,14 @@ func (e *Engine) onTrap(ev smp.TrapEvent) bool {
 			return false
 		}
 		delete(e.stepping, ev.TID)
+		if p.spec.Class == ClassPushf {
+			// The in-place step pushed the TF set for it, as the out-of-line
+			// one does: clear it, as 2.6-era kprobes did for pushfl
+			// (arch/i386/kernel/kprobes.c: resume_execution).
+			if err := e.clearPushedTF(); err != nil {
+				return false
+			}
+		}
 		if err := e.m.KernelWrite(p.spec.Addr, []byte{int3}); err != nil {
 			return false
 		}
