@@ -80,6 +80,33 @@ type Engine struct {
 	ssol     map[int]*ssolStep // tid -> its out-of-line step
 	stats    Stats
 	handler  func(Hit)
+	events   []Event
+}
+
+// Event kinds of the probe event log.
+const (
+	EventHit          = "hit"
+	EventMiss         = "miss"
+	EventSpuriousMiss = "spurious_miss"
+	EventWindowOpen   = "window_open"  // the original byte is back in the text
+	EventWindowClose  = "window_close" // int3 is written again
+)
+
+// Event is one entry of the probe event log, for timelines.
+type Event struct {
+	Cycle uint64 `json:"cycle"`
+	VCPU  int    `json:"vcpu"`
+	TID   int    `json:"tid"`
+	Probe string `json:"probe"`
+	Kind  string `json:"event"`
+}
+
+// Events returns the probe event log in the order the events happened,
+// which is cycle order (every probe event is an ordered event).
+func (e *Engine) Events() []Event { return e.events }
+
+func (e *Engine) log(kind string, p *probe, cycle uint64, vcpu, tid int) {
+	e.events = append(e.events, Event{Cycle: cycle, VCPU: vcpu, TID: tid, Probe: p.spec.Text, Kind: kind})
 }
 
 // Stats returns what the strategy had to do (out-of-line slots).
@@ -137,6 +164,7 @@ func (e *Engine) onExecute(p *probe, ev smp.WatchEvent) {
 		// The original byte is back: the instruction runs without a trap.
 		c.Misses++
 		p.misses = append(p.misses, Miss{Cycle: ev.Cycle, VCPU: ev.VCPU, TID: ev.TID})
+		e.log(EventMiss, p, ev.Cycle, ev.VCPU, ev.TID)
 	}
 }
 
@@ -154,9 +182,11 @@ func (e *Engine) onTrap(ev smp.TrapEvent) bool {
 			c := &p.perCPU[ev.VCPU]
 			c.Misses++
 			p.misses = append(p.misses, Miss{Cycle: ev.Cycle, VCPU: ev.VCPU, TID: ev.TID, Spurious: true})
+			e.log(EventSpuriousMiss, p, ev.Cycle, ev.VCPU, ev.TID)
 			return e.m.SetPC(p.spec.Addr) == nil
 		}
 		p.perCPU[ev.VCPU].Hits++
+		e.log(EventHit, p, ev.Cycle, ev.VCPU, ev.TID)
 		if e.handler != nil {
 			e.handler(Hit{Probe: &p.spec, Cycle: ev.Cycle, VCPU: ev.VCPU, TID: ev.TID})
 		}
@@ -176,6 +206,7 @@ func (e *Engine) onTrap(ev smp.TrapEvent) bool {
 			return false
 		}
 		p.open = &Window{Start: ev.Cycle, VCPU: ev.VCPU, TID: ev.TID}
+		e.log(EventWindowOpen, p, ev.Cycle, ev.VCPU, ev.TID)
 		e.stepping[ev.TID] = p
 		return e.m.SetPC(p.spec.Addr) == nil && e.m.SetTrapFlag(true) == nil
 	case 1:
@@ -202,6 +233,7 @@ func (e *Engine) onTrap(ev smp.TrapEvent) bool {
 		if w := p.open; w != nil {
 			w.End = ev.Cycle
 			p.windows = append(p.windows, *w)
+			e.log(EventWindowClose, p, ev.Cycle, ev.VCPU, ev.TID)
 			p.open = nil
 		}
 		return e.m.SetTrapFlag(false) == nil

@@ -1,6 +1,9 @@
 package main
 
 import (
+	"encoding/json"
+	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -62,4 +65,36 @@ func TestBadProbeSpecs(t *testing.T) {
 		require.Contains(t, string(res.stderr), tc.want)
 		require.Equal(t, 1, len(outputLines(res.stderr)), "one line: %q", res.stderr)
 	}
+}
+
+// TestProbeEvents: --events writes one JSON line per hit, miss and window
+// edge, in cycle order.
+func TestProbeEvents(t *testing.T) {
+	path := fixturePath(t, fixtures.ArchAMD64, "threads")
+	events := filepath.Join(t.TempDir(), "events.jsonl")
+	res, rep, _, _ := runReport(t, []string{"--cpus", "4", "--probe", "probed", "--strategy", "inline", "--events", events}, path, "4", "100")
+	require.Equal(t, 0, res.status, "%s", res.stderr)
+	data, err := os.ReadFile(events)
+	require.NoError(t, err)
+	lines := outputLines(data)
+	p := rep.Probes[0]
+	require.Len(t, lines, int(p.Hits+p.Misses+2*p.Windows.Count))
+	counts := map[string]uint64{}
+	last := uint64(0)
+	for _, l := range lines {
+		var ev struct {
+			Cycle uint64 `json:"cycle"`
+			Probe string `json:"probe"`
+			Event string `json:"event"`
+		}
+		require.NoError(t, json.Unmarshal([]byte(l), &ev), l)
+		require.Equal(t, "probed", ev.Probe)
+		require.GreaterOrEqual(t, ev.Cycle, last, "events out of cycle order")
+		last = ev.Cycle
+		counts[ev.Event]++
+	}
+	require.Equal(t, p.Hits, counts["hit"])
+	require.Equal(t, p.Misses, counts["miss"]+counts["spurious_miss"])
+	require.Equal(t, p.Windows.Count, counts["window_open"])
+	require.Equal(t, p.Windows.Count, counts["window_close"])
 }

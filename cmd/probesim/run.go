@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bufio"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -35,6 +37,7 @@ type runFlags struct {
 	params        []string
 	probeSpecs    []string
 	strategy      string
+	eventsPath    string
 }
 
 func newRunCmd() *cobra.Command {
@@ -79,6 +82,7 @@ linked, corrupt), 127 when PROGRAM does not exist.`,
 	fl.StringArrayVar(&f.params, "param", nil, "override a profile parameter, `NAME=VALUE` (repeatable), e.g. kernel.exception_entry_exit=1500")
 	fl.StringArrayVar(&f.probeSpecs, "probe", nil, "place a probe at `SPEC`: symbol, symbol+offset or 0xADDR (repeatable)")
 	fl.StringVar(&f.strategy, "strategy", "ssol-stack", "how a probed instruction runs after a hit: inline or ssol-stack")
+	fl.StringVar(&f.eventsPath, "events", "", "write every probe event (hits, misses, open windows) as cycle-stamped JSON lines to `FILE`")
 	fl.StringArrayVar(&f.env, "env", nil, "add `NAME=VALUE` to the guest's environment (repeatable)")
 	fl.BoolVar(&f.inheritEnv, "inherit-env", false, "start the guest's environment from probesim's own")
 	return c
@@ -189,6 +193,11 @@ func runProgram(c *cobra.Command, f *runFlags, program string, args []string) er
 				p.Spec, p.Instruction, p.Executions, p.Hits, p.Misses, f.strategy)
 		}
 	}
+	if f.eventsPath != "" {
+		if err := writeEvents(f.eventsPath, engine); err != nil {
+			return &exitError{status: exitUsage, err: fmt.Errorf("--events: %w", err)}
+		}
+	}
 	if rep.Fault != nil {
 		fmt.Fprintf(c.ErrOrStderr(), "probesim: %s\n", rep.Fault.Message)
 	}
@@ -235,4 +244,28 @@ func oneLine(err error) error {
 		s = s[i+1:]
 	}
 	return errors.New(s)
+}
+
+// writeEvents writes the probe event log as JSON lines (empty without
+// probes).
+func writeEvents(path string, e *probes.Engine) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	w := bufio.NewWriter(f)
+	if e != nil {
+		enc := json.NewEncoder(w)
+		for _, ev := range e.Events() {
+			if err := enc.Encode(ev); err != nil {
+				f.Close()
+				return err
+			}
+		}
+	}
+	if err := w.Flush(); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }
