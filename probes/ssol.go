@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/probesim/probesim/emu/loader"
+	"github.com/probesim/probesim/emu/uc"
 	"github.com/probesim/probesim/mmu"
 	"github.com/probesim/probesim/smp"
 )
@@ -29,8 +30,9 @@ import (
 // After the #DB the ip is fixed as Linux's default fixup does (ip = original
 // + (ip - copy)), except after ret and indirect jumps (the ip is absolute);
 // call and indirect call get their pushed return address fixed, pushf gets TF
-// cleared in the pushed flags. RIP-relative operands are not rewritten yet:
-// those probes fall back to inline stepping (counted).
+// cleared in the pushed flags. A RIP-relative operand is rewritten to use a
+// scratch register (riprel.go); when no rewrite is found the hit falls back
+// to inline stepping (counted).
 
 const (
 	maxInsnSize = 16
@@ -45,6 +47,8 @@ type ssolStep struct {
 	restore  mmu.Prot // the page's protection before the step
 	flipped  bool     // NX was cleared for the step
 	expanded bool
+	scratch  uc.Reg // RIP-relative rewrite: the register borrowed, else 0
+	saved    uint64 // its value before the step
 }
 
 // Stats counts what the out-of-line strategy had to do.
@@ -97,8 +101,13 @@ func (e *Engine) mode() int {
 
 // ssolHit starts an out-of-line step of p for the trapping thread.
 func (e *Engine) ssolHit(p *probe, ev smp.TrapEvent) (bool, error) {
-	if p.spec.Class == ClassRIPRelative {
-		return false, nil
+	copyBytes := p.spec.Bytes
+	var scratch uc.Reg
+	if p.spec.Class == ClassRIPRelative || RIPRelative(p.spec.Insn, e.mode()) {
+		var ok bool
+		if copyBytes, scratch, ok = ripRewrite(p.spec); !ok {
+			return false, nil
+		}
 	}
 	slot, page, expanded, ok := e.ssolSlot(p)
 	if !ok {
@@ -106,12 +115,22 @@ func (e *Engine) ssolHit(p *probe, ev smp.TrapEvent) (bool, error) {
 	}
 	as := e.m.AddressSpace()
 	prot, _ := as.PageProt(page)
-	st := &ssolStep{p: p, slot: slot, page: page, restore: prot, expanded: expanded}
+	st := &ssolStep{p: p, slot: slot, page: page, restore: prot, expanded: expanded, scratch: scratch}
 	if expanded {
 		e.stats.StackGrowths++
 	}
-	if err := e.m.KernelWrite(slot, p.spec.Bytes); err != nil {
+	if err := e.m.KernelWrite(slot, copyBytes); err != nil {
 		return false, err
+	}
+	if scratch != 0 {
+		saved, err := e.m.Reg(scratch)
+		if err != nil {
+			return false, err
+		}
+		st.saved = saved
+		if err := e.m.SetReg(scratch, p.spec.Addr+uint64(p.spec.Len)); err != nil {
+			return false, err
+		}
 	}
 	if prot&mmu.ProtExec == 0 {
 		if err := e.m.KernelProtectPage(page, prot|mmu.ProtExec); err != nil {
@@ -151,6 +170,11 @@ func (e *Engine) ssolDone(st *ssolStep) error {
 	}
 	if err := e.m.SetPC(ip); err != nil {
 		return err
+	}
+	if st.scratch != 0 {
+		if err := e.m.SetReg(st.scratch, st.saved); err != nil {
+			return err
+		}
 	}
 	if st.flipped {
 		if err := e.m.KernelProtectPage(st.page, st.restore); err != nil {

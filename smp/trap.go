@@ -1,6 +1,9 @@
 package smp
 
-import "github.com/probesim/probesim/emu"
+import (
+	"github.com/probesim/probesim/emu"
+	"github.com/probesim/probesim/emu/uc"
+)
 
 // Traps for the probe engine.
 //
@@ -64,3 +67,11 @@ func (m *Machine) SP() uint64 { return m.core.SP() }
 
 // PC returns the ip of the thread being handled.
 func (m *Machine) PC() uint64 { return m.core.PC() }
+
+// Reg reads a register of the thread being handled.
+func (m *Machine) Reg(r uc.Reg) (uint64, error) { return m.core.ReadReg(r) }
+
+// SetReg writes a register of the thread being handled.
+func (m *Machine) SetReg(r uc.Reg, v uint64) error {
+	return m.core.WriteRegs([]uc.Reg{r}, []uint64{v})
+}

@@ -1,0 +1,36 @@
+package probes
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/probesim/probesim/emu/uc"
+)
+
+func TestRIPRewrite(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		in, out []byte
+		scratch uc.Reg
+	}{
+		// mov rax, [rip+0x2010] -> mov rax, [rsi+0x2010]
+		{"load", []byte{0x48, 0x8b, 0x05, 0x10, 0x20, 0, 0}, []byte{0x48, 0x8b, 0x86, 0x10, 0x20, 0, 0}, uc.RSI},
+		// mov [rip+0x2010], rsi -> mov [rdi+0x2010], rsi (rsi is in use)
+		{"store of rsi", []byte{0x48, 0x89, 0x35, 0x10, 0x20, 0, 0}, []byte{0x48, 0x89, 0xb7, 0x10, 0x20, 0, 0}, uc.RDI},
+		// mov r8, [rip+0x2010]: REX.R stays, rm becomes rsi
+		{"rex.r", []byte{0x4c, 0x8b, 0x05, 0x10, 0x20, 0, 0}, []byte{0x4c, 0x8b, 0x86, 0x10, 0x20, 0, 0}, uc.RSI},
+		// cmp dword [rip+0x10], 7: an immediate after the displacement
+		{"imm after disp", []byte{0x83, 0x3d, 0x10, 0, 0, 0, 0x07}, []byte{0x83, 0xbe, 0x10, 0, 0, 0, 0x07}, uc.RSI},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			inst, err := Check(tc.in, 64)
+			require.NoError(t, err)
+			require.True(t, RIPRelative(inst, 64))
+			code, reg, ok := ripRewrite(Spec{Insn: inst, Bytes: tc.in, Len: inst.Len})
+			require.True(t, ok)
+			require.Equal(t, tc.out, code)
+			require.Equal(t, tc.scratch, reg)
+		})
+	}
+}
