@@ -4,6 +4,8 @@ import (
 	"fmt"
 
 	"golang.org/x/arch/x86/x86asm"
+
+	"github.com/probesim/probesim/emu/insn"
 )
 
 // Class is what an out-of-line step of an instruction needs fixed up
@@ -135,17 +137,14 @@ func RIPRelative(inst x86asm.Inst, mode int) bool {
 // implicitly: push, call (near and far), pushf, pusha, enter. An explicit
 // store through rsp-relative addressing is not counted.
 func StackWriteBytes(inst x86asm.Inst, mode int) int {
-	word := stackWord(inst, mode)
+	word := insn.StackWord(&inst, mode)
 	switch inst.Op {
 	case x86asm.PUSH, x86asm.PUSHF, x86asm.PUSHFD, x86asm.PUSHFQ:
 		return word
 	case x86asm.CALL:
-		if mode == 64 {
-			return 8 // near call always pushes 8 bytes in long mode
-		}
-		return word
+		return word // 8 in long mode whatever the operand size (insn.StackWord)
 	case x86asm.LCALL:
-		return 2 * farWord(inst) // selector slot and offset, each an operand-size word
+		return 2 * insn.FarWord(&inst) // selector slot and offset, each an operand-size word
 	case x86asm.PUSHA, x86asm.PUSHAD:
 		return 8 * word
 	case x86asm.ENTER:
@@ -160,28 +159,4 @@ func StackWriteBytes(inst x86asm.Inst, mode int) int {
 		return word * (level + 1)
 	}
 	return 0
-}
-
-// stackWord is one push's size: the operand size, 8 by default in 64-bit
-// mode (2 with an operand-size prefix), 4 or 2 in 32-bit mode.
-func stackWord(inst x86asm.Inst, mode int) int {
-	if inst.DataSize == 16 {
-		return 2
-	}
-	if mode == 64 {
-		return 8
-	}
-	return 4
-}
-
-// farWord is the offset size of a far call: the operand size, 32 bits by
-// default even in 64-bit mode.
-func farWord(inst x86asm.Inst) int {
-	switch inst.DataSize {
-	case 16:
-		return 2
-	case 64:
-		return 8
-	}
-	return 4
 }

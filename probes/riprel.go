@@ -3,6 +3,7 @@ package probes
 import (
 	"golang.org/x/arch/x86/x86asm"
 
+	"github.com/probesim/probesim/emu/insn"
 	"github.com/probesim/probesim/emu/uc"
 )
 
@@ -25,7 +26,7 @@ var scratchCandidates = []struct {
 
 // usesReg reports whether inst names any width of the 64-bit register r.
 func usesReg(inst x86asm.Inst, r x86asm.Reg) bool {
-	same := func(a x86asm.Reg) bool { return a != 0 && family(a) == r }
+	same := func(a x86asm.Reg) bool { return a != 0 && insn.RegFamily(a) == r }
 	for _, a := range inst.Args {
 		switch a := a.(type) {
 		case x86asm.Reg:
@@ -39,25 +40,6 @@ func usesReg(inst x86asm.Inst, r x86asm.Reg) bool {
 		}
 	}
 	return false
-}
-
-// family maps a register of any width to its 64-bit register.
-func family(r x86asm.Reg) x86asm.Reg {
-	switch {
-	case r >= x86asm.RAX && r <= x86asm.R15:
-		return r
-	case r >= x86asm.EAX && r <= x86asm.R15L:
-		return x86asm.RAX + (r - x86asm.EAX)
-	case r >= x86asm.AX && r <= x86asm.R15W:
-		return x86asm.RAX + (r - x86asm.AX)
-	case r >= x86asm.SPB && r <= x86asm.R15B:
-		return x86asm.RSP + (r - x86asm.SPB)
-	case r >= x86asm.AL && r <= x86asm.BL:
-		return x86asm.RAX + (r - x86asm.AL)
-	case r >= x86asm.AH && r <= x86asm.BH:
-		return x86asm.RAX + (r - x86asm.AH)
-	}
-	return 0
 }
 
 // ripRewrite returns the copy of a RIP-relative instruction that addresses

@@ -62,7 +62,7 @@ func explicitAccesses(inst *x86asm.Inst, nextIP uint64, mode int, regs *Regs, ou
 			// POP computes a destination based on the stack pointer after
 			// incrementing it (Intel SDM vol. 2B, POP).
 			popped := *regs
-			popped.GPR[gprSP] += uint64(stackWord(inst, mode))
+			popped.GPR[gprSP] += uint64(StackWord(inst, mode))
 			r = &popped
 		}
 		addr, ok := effectiveAddr(mem, inst, nextIP, mode, r)
@@ -171,14 +171,14 @@ func memSize(inst *x86asm.Inst, mode int) int {
 		}
 		return 6
 	case x86asm.LCALL, x86asm.LJMP, x86asm.LDS, x86asm.LES, x86asm.LFS, x86asm.LGS, x86asm.LSS:
-		return farWord(inst) + 2 // offset then 16-bit selector
+		return FarWord(inst) + 2 // offset then 16-bit selector
 	}
 	return 1
 }
 
-// farWord is the offset size of a far pointer or far transfer: the operand
+// FarWord is the offset size of a far pointer or far transfer: the operand
 // size, 32 bits by default even in 64-bit mode.
-func farWord(inst *x86asm.Inst) int {
+func FarWord(inst *x86asm.Inst) int {
 	switch inst.DataSize {
 	case 16:
 		return 2
@@ -188,11 +188,11 @@ func farWord(inst *x86asm.Inst) int {
 	return 4
 }
 
-// stackWord is the size of one stack slot pushed or popped by inst. Near
+// StackWord is the size of one stack slot pushed or popped by inst. Near
 // call and ret always move 8 bytes in 64-bit mode; push, pop, pushf, popf,
 // enter and leave move 8 unless an operand-size prefix makes them 2. In
 // 32-bit mode it is the operand size.
-func stackWord(inst *x86asm.Inst, mode int) int {
+func StackWord(inst *x86asm.Inst, mode int) int {
 	if mode == 64 && (inst.Op == x86asm.CALL || inst.Op == x86asm.RET) {
 		return 8
 	}
@@ -210,7 +210,7 @@ func stackWord(inst *x86asm.Inst, mode int) int {
 func implicitAccesses(inst *x86asm.Inst, mode int, regs *Regs, out []access) []access {
 	mask := modeMask(mode)
 	sp := regs.gpr(gprSP, mode)
-	word := uint64(stackWord(inst, mode))
+	word := uint64(StackWord(inst, mode))
 	below := func(n uint64) access { return access{(sp - n) & mask, n} }
 	switch inst.Op {
 	case x86asm.PUSH, x86asm.CALL, x86asm.PUSHF, x86asm.PUSHFD, x86asm.PUSHFQ:
@@ -227,9 +227,9 @@ func implicitAccesses(inst *x86asm.Inst, mode int, regs *Regs, out []access) []a
 	case x86asm.ENTER:
 		out = enterAccesses(inst, mode, regs, word, out)
 	case x86asm.LCALL:
-		out = append(out, below(2*uint64(farWord(inst))))
+		out = append(out, below(2*uint64(FarWord(inst))))
 	case x86asm.LRET:
-		out = append(out, access{sp, 2 * uint64(farWord(inst))})
+		out = append(out, access{sp, 2 * uint64(FarWord(inst))})
 	case x86asm.IRET, x86asm.IRETD, x86asm.IRETQ:
 		out = append(out, iretAccess(inst, mode, sp))
 	case x86asm.MASKMOVQ:

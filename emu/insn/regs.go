@@ -77,3 +77,23 @@ func widthMask(bits int) uint64 {
 	}
 	return 1<<uint(bits) - 1
 }
+
+// RegFamily maps a general-purpose register of any width (al, ah, ax, eax,
+// r8b, ...) to its 64-bit register, or 0 for any other register.
+func RegFamily(r x86asm.Reg) x86asm.Reg {
+	switch {
+	case r >= x86asm.RAX && r <= x86asm.R15:
+		return r
+	case r >= x86asm.EAX && r <= x86asm.R15L:
+		return x86asm.RAX + (r - x86asm.EAX)
+	case r >= x86asm.AX && r <= x86asm.R15W:
+		return x86asm.RAX + (r - x86asm.AX)
+	case r >= x86asm.SPB && r <= x86asm.R15B:
+		return x86asm.RSP + (r - x86asm.SPB)
+	case r >= x86asm.AL && r <= x86asm.BL:
+		return x86asm.RAX + (r - x86asm.AL)
+	case r >= x86asm.AH && r <= x86asm.BH:
+		return x86asm.RAX + (r - x86asm.AH)
+	}
+	return 0
+}
