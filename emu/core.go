@@ -168,7 +168,7 @@ func (c *Core) Run(pc uint64) (Event, error) {
 		// kernel would report an unexpected trap.
 		var ue *uc.Error
 		if errors.As(err, &ue) {
-			return c.faultEvent(linux.SIGSEGV, "general protection", c.pc(), 0, 0), nil
+			return c.faultEvent(linux.SIGSEGV, "general protection", c.PC(), 0, 0), nil
 		}
 		return Event{}, err
 	}
@@ -176,7 +176,7 @@ func (c *Core) Run(pc uint64) (Event, error) {
 	// execute (#GP in Linux, hence SIGSEGV). (Runs that seemed to stop at
 	// an ordinary instruction were budget stops reported with a stale PC;
 	// uc.Engine.Start now repairs the PC.)
-	return c.faultEvent(linux.SIGSEGV, "general protection", c.pc(), 0, 0), nil
+	return c.faultEvent(linux.SIGSEGV, "general protection", c.PC(), 0, 0), nil
 }
 
 // stop ends the current slice with ev.
@@ -185,7 +185,8 @@ func (c *Core) stop(ev Event) {
 	c.eng.Stop()
 }
 
-func (c *Core) pc() uint64 {
+// PC returns the instruction pointer of the loaded context.
+func (c *Core) PC() uint64 {
 	r := uc.RIP
 	if c.arch == linux.I386 {
 		r = uc.EIP
@@ -194,7 +195,8 @@ func (c *Core) pc() uint64 {
 	return v
 }
 
-func (c *Core) sp() uint64 {
+// SP returns the stack pointer of the loaded context.
+func (c *Core) SP() uint64 {
 	r := uc.RSP
 	if c.arch == linux.I386 {
 		r = uc.ESP
@@ -203,15 +205,12 @@ func (c *Core) sp() uint64 {
 	return v
 }
 
-// PC returns the instruction pointer of the running context.
-func (c *Core) PC() uint64 { return c.pc() }
-
 // faultEvent builds a fault event at rip with the VMA that holds rip.
 func (c *Core) faultEvent(sig int, kind string, addr, rip, code uint64) Event {
 	if rip == 0 {
-		rip = c.pc()
+		rip = c.PC()
 	}
-	f := Fault{Signal: sig, Kind: kind, Addr: addr, RIP: rip, SP: c.sp(), ErrorCode: code}
+	f := Fault{Signal: sig, Kind: kind, Addr: addr, RIP: rip, SP: c.SP(), ErrorCode: code}
 	f.VMA, f.InVMA = c.as.FindVMA(rip)
 	return Event{Kind: EventFault, Signal: sig, Fault: f}
 }

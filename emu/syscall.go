@@ -75,7 +75,7 @@ func (c *Core) doSyscall(inHook bool) (Event, bool) {
 // SyscallNextPC is the address after the syscall being served: what a new
 // thread of clone resumes at.
 func (c *Core) SyscallNextPC() uint64 {
-	pc := c.pc()
+	pc := c.PC()
 	if c.syscallInHook && c.arch == linux.X8664 {
 		pc += 2
 	}
@@ -131,7 +131,7 @@ func (c *Core) TrapFaultEvent(intno uint32) Event {
 		// int $N with no user-callable gate raises #GP: SIGSEGV.
 		k.sig, k.name = linux.SIGSEGV, "general protection"
 	}
-	pc := c.pc()
+	pc := c.PC()
 	if intno == 3 {
 		// Unicorn reports int3 with the ip already past it, as the CPU does;
 		// the kernel reports the trap at the int3 itself.
@@ -141,7 +141,7 @@ func (c *Core) TrapFaultEvent(intno uint32) Event {
 }
 
 func (c *Core) onInvalidInsn() bool {
-	pc := c.pc()
+	pc := c.PC()
 	c.stop(c.faultEvent(linux.SIGILL, "invalid opcode", pc, pc, 0))
 	return false
 }
@@ -173,7 +173,7 @@ func (c *Core) onMemFault(access uc.MemAccess, addr uint64, size int, value int6
 	}
 	rip := addr
 	if access != uc.MemFetchProt && access != uc.MemFetchUnmapped {
-		rip = c.faultingPC(c.pc(), addr)
+		rip = c.faultingPC(c.PC(), addr)
 	}
 	c.event = c.faultEvent(linux.SIGSEGV, "segfault", addr, rip, code)
 	return false

@@ -54,6 +54,3 @@ func (c *Core) SetTrapFlag(on bool) error {
 	}
 	return c.eng.RegWrite(uc.EFLAGS, f)
 }
-
-// SP returns the running thread's stack pointer.
-func (c *Core) SP() uint64 { return c.sp() }

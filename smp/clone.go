@@ -43,11 +43,11 @@ func (m *Machine) sysClone(k *linux.Kernel, lt *linux.Thread, a linux.Args) (uin
 func (m *Machine) sysClone3(k *linux.Kernel, lt *linux.Thread, a linux.Args) (uint64, linux.Result) {
 	const sizeVer0 = 64
 	if a[1] < sizeVer0 || a[1] > 4096 {
-		return errnoRet(m.arch, syscall.EINVAL), linux.Result{}
+		return linux.Errno(syscall.EINVAL), linux.Result{}
 	}
 	var b [sizeVer0]byte
 	if err := m.as.Read(a[0], b[:]); err != nil {
-		return errnoRet(m.arch, syscall.EFAULT), linux.Result{}
+		return linux.Errno(syscall.EFAULT), linux.Result{}
 	}
 	f := func(i int) uint64 { return binary.LittleEndian.Uint64(b[8*i:]) }
 	ca := cloneArgs{flags: f(0), childTID: f(2), parentTID: f(3), tls: f(7)}
@@ -55,7 +55,7 @@ func (m *Machine) sysClone3(k *linux.Kernel, lt *linux.Thread, a linux.Args) (ui
 		ca.stack = stack + size
 	}
 	if f(4) != 0 { // exit_signal: a thread has none
-		return errnoRet(m.arch, syscall.EINVAL), linux.Result{}
+		return linux.Errno(syscall.EINVAL), linux.Result{}
 	}
 	return m.clone(lt, ca)
 }
@@ -63,7 +63,7 @@ func (m *Machine) sysClone3(k *linux.Kernel, lt *linux.Thread, a linux.Args) (ui
 // clone creates a thread: a new task sharing everything with its parent.
 // Creating a process (no CLONE_VM) is not modelled and fails with ENOSYS.
 func (m *Machine) clone(plt *linux.Thread, ca cloneArgs) (uint64, linux.Result) {
-	fail := func(e syscall.Errno) (uint64, linux.Result) { return errnoRet(m.arch, e), linux.Result{} }
+	fail := func(e syscall.Errno) (uint64, linux.Result) { return linux.Errno(e), linux.Result{} }
 	const threadFlags = cloneVM | cloneThread | cloneSighand
 	if ca.flags&threadFlags != threadFlags {
 		if ca.flags&cloneVM == 0 {
@@ -154,17 +154,17 @@ func (m *Machine) sysSchedGetaffinity(k *linux.Kernel, lt *linux.Thread, a linux
 	}
 	size := (uint64(len(m.vcpus)) + 8*word - 1) / (8 * word) * word
 	if a[1] < size || a[1]%word != 0 {
-		return errnoRet(m.arch, syscall.EINVAL), linux.Result{}
+		return linux.Errno(syscall.EINVAL), linux.Result{}
 	}
 	if a[0] != 0 && m.byTID[int(a[0])] == nil {
-		return errnoRet(m.arch, syscall.ESRCH), linux.Result{}
+		return linux.Errno(syscall.ESRCH), linux.Result{}
 	}
 	mask := make([]byte, size)
 	for i := range m.vcpus {
 		mask[i/8] |= 1 << (i % 8)
 	}
 	if err := m.as.Write(a[2], mask); err != nil {
-		return errnoRet(m.arch, syscall.EFAULT), linux.Result{}
+		return linux.Errno(syscall.EFAULT), linux.Result{}
 	}
 	return size, linux.Result{}
 }

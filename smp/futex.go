@@ -22,16 +22,6 @@ const (
 	futexBitsetAll     = 0xffffffff
 )
 
-const etimedout = syscall.ETIMEDOUT
-
-func errnoRet(a linux.Arch, e syscall.Errno) uint64 {
-	v := uint64(-int64(e))
-	if a == linux.I386 {
-		v = uint64(uint32(v))
-	}
-	return v
-}
-
 // sysFutex serves "futex" (both ABIs, 32-bit timespec on i386) and
 // "futex_time64" (i386, 64-bit timespec).
 func (m *Machine) sysFutex(wideTime bool) linux.Handler {
@@ -48,16 +38,16 @@ func (m *Machine) sysFutex(wideTime bool) linux.Handler {
 			return uint64(m.futexWake(addr, int(int32(val)), futexBitsetAll)), linux.Result{}
 		case futexWakeBitset:
 			if uint32(a[5]) == 0 {
-				return errnoRet(m.arch, syscall.EINVAL), linux.Result{}
+				return linux.Errno(syscall.EINVAL), linux.Result{}
 			}
 			return uint64(m.futexWake(addr, int(int32(val)), uint32(a[5]))), linux.Result{}
 		}
-		return errnoRet(m.arch, syscall.ENOSYS), linux.Result{}
+		return linux.Errno(syscall.ENOSYS), linux.Result{}
 	}
 }
 
 func (m *Machine) futexWait(t *thread, addr uint64, val, bits uint32, timeout uint64, wide, absolute, realtime bool) (uint64, linux.Result) {
-	fail := func(e syscall.Errno) (uint64, linux.Result) { return errnoRet(m.arch, e), linux.Result{} }
+	fail := func(e syscall.Errno) (uint64, linux.Result) { return linux.Errno(e), linux.Result{} }
 	if addr&3 != 0 {
 		return fail(syscall.EINVAL)
 	}
@@ -91,7 +81,7 @@ func (m *Machine) futexWait(t *thread, addr uint64, val, bits uint32, timeout ui
 			wakeAt = now + m.nsToFP(ns)
 		}
 		if wakeAt <= now {
-			return fail(etimedout)
+			return fail(syscall.ETIMEDOUT)
 		}
 	}
 	t.state = blocked

@@ -1,8 +1,9 @@
 package smp
 
 import (
-	"sort"
+	"syscall"
 
+	"github.com/probesim/probesim/emu/linux"
 	"github.com/probesim/probesim/emu/uc"
 )
 
@@ -50,12 +51,22 @@ func (m *Machine) sliceEnd(v *vcpu) uint64 {
 	if len(m.runq) > 0 {
 		end = max(v.sliceStartFP+m.cfg.Timeslice<<8, v.clockFP()+m.cfg.Quantum<<8)
 	}
-	for _, t := range m.threads {
-		if t.state == blocked && t.wakeAt != 0 {
-			end = min(end, max(t.wakeAt, v.clockFP()+1))
-		}
+	if t := m.nextTimer(); t != nil {
+		end = min(end, max(t.wakeAt, v.clockFP()+1))
 	}
 	return end
+}
+
+// nextTimer is the sleeping thread whose timeout comes first (ties to the
+// lower tid, which m.threads' creation order gives), or nil.
+func (m *Machine) nextTimer() *thread {
+	var next *thread
+	for _, t := range m.threads {
+		if t.state == blocked && t.wakeAt != 0 && (next == nil || t.wakeAt < next.wakeAt) {
+			next = t
+		}
+	}
+	return next
 }
 
 // makeRunnable puts t, ready at fixed-point cycle at, on an idle vCPU (the
@@ -157,29 +168,17 @@ func (m *Machine) load(t *thread) error {
 // one), in (time, tid) order.
 func (m *Machine) fireTimers() {
 	for {
-		var due []*thread
-		for _, t := range m.threads {
-			if t.state == blocked && t.wakeAt != 0 {
-				due = append(due, t)
-			}
-		}
-		if len(due) == 0 {
+		t := m.nextTimer()
+		if t == nil {
 			return
 		}
-		sort.Slice(due, func(i, j int) bool {
-			if due[i].wakeAt != due[j].wakeAt {
-				return due[i].wakeAt < due[j].wakeAt
-			}
-			return due[i].lt.TID < due[j].lt.TID
-		})
-		t := due[0]
 		if v := m.pick(); v != nil && t.wakeAt > v.clockFP() {
 			return
 		}
 		wake := t.wakeAt
 		if t.futexAddr != 0 {
 			m.futexDequeue(t)
-			t.setPending(m.core.RetReg(), errnoRet(m.arch, etimedout))
+			t.setPending(m.core.RetReg(), linux.Errno(syscall.ETIMEDOUT))
 		} else {
 			t.wakeAt = 0 // a sleep ran its course: it returns 0
 			t.setPending(m.core.RetReg(), 0)

@@ -24,7 +24,7 @@ func (m *Machine) sysClockNanosleep(wide bool) linux.Handler {
 		switch a[0] {
 		case linux.ClockRealtime, linux.ClockMonotonic, linux.ClockBoottime:
 		default:
-			return errnoRet(m.arch, syscall.EINVAL), linux.Result{}
+			return linux.Errno(syscall.EINVAL), linux.Result{}
 		}
 		return m.sleep(lt, int(a[0]), a[2], a[1]&timerAbstime != 0, wide)
 	}
@@ -33,10 +33,10 @@ func (m *Machine) sysClockNanosleep(wide bool) linux.Handler {
 func (m *Machine) sleep(lt *linux.Thread, clock int, req uint64, absolute, wide bool) (uint64, linux.Result) {
 	sec, nsec, e := m.readTimespec(req, wide)
 	if e != 0 {
-		return errnoRet(m.arch, e), linux.Result{}
+		return linux.Errno(e), linux.Result{}
 	}
 	if sec < 0 || nsec < 0 || nsec >= 1_000_000_000 {
-		return errnoRet(m.arch, syscall.EINVAL), linux.Result{}
+		return linux.Errno(syscall.EINVAL), linux.Result{}
 	}
 	now := m.curV.clockFP()
 	ns := uint64(sec)*1_000_000_000 + uint64(nsec)

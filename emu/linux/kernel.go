@@ -201,6 +201,12 @@ func copyCounts(m map[string]uint64) map[string]uint64 {
 // errno encodes a Linux error as a syscall return value.
 func errno(e syscall.Errno) uint64 { return uint64(-int64(e)) }
 
+// Errno encodes a Linux error as a syscall return value, for handlers
+// registered from outside the package. Syscall truncates it to 32 bits on
+// i386, as it does every return value; written straight into eax, the
+// engine keeps the low 32 bits too.
+func Errno(e syscall.Errno) uint64 { return errno(e) }
+
 // ok0 is the common "success, return 0" result.
 func ok0() (uint64, Result) { return 0, Result{} }
 
