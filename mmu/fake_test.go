@@ -170,17 +170,6 @@ func cutRegions(rs []addrRange, lo, hi uint64, keep bool) []addrRange {
 	return out
 }
 
-// regionsIn returns the engine regions overlapping [lo,hi).
-func (f *fakeBackend) regionsIn(lo, hi uint64) []addrRange {
-	var out []addrRange
-	for _, r := range f.regions {
-		if r.end > lo && r.start < hi {
-			out = append(out, r)
-		}
-	}
-	return out
-}
-
 // checkRegions verifies that the regions cover exactly the mapped pages.
 func (f *fakeBackend) checkRegions() error {
 	var n int

@@ -101,13 +101,6 @@ func (as *AddressSpace) segIndex(addr uint64) int {
 	return sort.Search(len(as.segs), func(i int) bool { return as.segs[i].end > addr })
 }
 
-// hostBytes is the host memory of guest [start,end); the range must be
-// mapped and inside one segment.
-func (as *AddressSpace) hostBytes(start, end uint64) []byte {
-	s := as.segs[as.segIndex(start)]
-	return s.chunk.bytes(start, end)
-}
-
 // addSegment records that chunk backs the free guest range [start,end).
 func (as *AddressSpace) addSegment(start, end uint64, c *hostChunk) {
 	i := as.segIndex(start)

@@ -282,8 +282,6 @@ func patch(data []byte, off int, b ...byte) []byte {
 }
 
 func u16(v uint16) []byte { return binary.LittleEndian.AppendUint16(nil, v) }
-func u32(v uint32) []byte { return binary.LittleEndian.AppendUint32(nil, v) }
-func u64(v uint64) []byte { return binary.LittleEndian.AppendUint64(nil, v) }
 
 func TestRejectsUnsupported(t *testing.T) {
 	x64 := readProg(t, "tiny64")
