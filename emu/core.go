@@ -49,13 +49,12 @@ type Core struct {
 	thread   *linux.Thread // the thread now running
 	counters *uc.Counters  // its vCPU's counters
 
-	event     Event
-	untilPC   uint64 // an address no guest ever executes
-	abi       syscallABI
-	argVals   []uint64
-	costBuf   []byte
-	costCalls uint64
-	costMemo  map[string]memoCost
+	event    Event
+	untilPC  uint64 // an address no guest ever executes
+	abi      syscallABI
+	argVals  []uint64
+	costBuf  []byte
+	costMemo map[string]memoCost
 
 	syscallCostFP uint64
 	flagRegs      [2]uc.Reg
@@ -144,7 +143,7 @@ func (c *Core) SetRunning(t *linux.Thread, cnt *uc.Counters) {
 
 // BlocksCosted is how many times a block was costed (distinct blocks plus
 // re-costs after code changes): a measure of the event rate.
-func (c *Core) BlocksCosted() uint64 { return c.costCalls }
+func (c *Core) BlocksCosted() uint64 { return c.eng.CostCacheMisses() }
 
 // Run executes the running thread from pc until an event ends the slice.
 // The returned error is a host-side failure, never a guest fault.
@@ -223,7 +222,6 @@ type memoCost struct {
 
 // blockCost is called from the C block hook, once per distinct block.
 func (c *Core) blockCost(addr uint64, size uint32) (uint32, uint64) {
-	c.costCalls++
 	if inBootPage(addr) {
 		return 0, 0
 	}
