@@ -121,8 +121,32 @@ type Probe struct {
 	Misses      uint64      `json:"misses"`
 	PerCPU      []ProbeCPU  `json:"per_cpu"`
 	Windows     WindowStats `json:"windows"`
+	// OverheadCycles is what the hits cost the trapping vCPUs, by phase.
+	OverheadCycles ProbeOverhead `json:"overhead_cycles"`
 	// Misses in cycle order: when and where each happened.
 	MissList []ProbeMiss `json:"miss_list"`
+}
+
+// ProbeOverhead is the cycles a probe's hits cost, summed over the hits
+// and split by phase. Total is the sum of the phases; PerHit is Total /
+// hits, rounded down (0 without hits).
+type ProbeOverhead struct {
+	// Trap: the int3 exception's entry and exit, and the probe lookup.
+	Trap uint64 `json:"trap"`
+	// Handler: the probe handler (the CLI's counting handler, or the
+	// cycles a library handler charged).
+	Handler uint64 `json:"handler"`
+	// Step: preparing and taking the single-step: the text or slot
+	// writes, the #DB exception, the stepped instruction itself.
+	Step uint64 `json:"step"`
+	// Fixups: the ip, return-address, flags and scratch-register fixups
+	// after an out-of-line step, and restoring the page's protection.
+	Fixups uint64 `json:"fixups"`
+	// Shootdowns: TLB shootdowns and IPIs the hits caused (text writes,
+	// NX flips, stack expansion), as charged to the trapping vCPU.
+	Shootdowns uint64 `json:"shootdowns"`
+	Total      uint64 `json:"total"`
+	PerHit     uint64 `json:"per_hit"`
 }
 
 // OutOfLine counts the out-of-line strategy's work: stack pages made

@@ -100,7 +100,7 @@ func TestBadInputs(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
-			res := probesim(t, c.args...)
+			res := cli(t, c.args...)
 			assert.Equal(t, c.status, res.status, "status of %q (stderr %q)", c.args, res.stderr)
 			assert.Empty(t, res.stdout)
 			stderr := string(res.stderr)
@@ -118,7 +118,7 @@ func TestBadInputs(t *testing.T) {
 }
 
 func TestVersion(t *testing.T) {
-	res := probesim(t, "version")
+	res := cli(t, "version")
 	require.Equal(t, 0, res.status, "stderr %q", res.stderr)
 	assert.Empty(t, res.stderr)
 	out := string(res.stdout)
@@ -128,7 +128,7 @@ func TestVersion(t *testing.T) {
 }
 
 func TestHelp(t *testing.T) {
-	res := probesim(t, "run", "--help")
+	res := cli(t, "run", "--help")
 	require.Equal(t, 0, res.status, "stderr %q", res.stderr)
 	out := string(res.stdout)
 	assert.Contains(t, out, "Examples:")
@@ -141,7 +141,7 @@ func TestHelp(t *testing.T) {
 	assert.Contains(t, out, "126")
 	assert.Contains(t, out, "127")
 
-	res = probesim(t, "--help")
+	res = cli(t, "--help")
 	require.Equal(t, 0, res.status)
 	assert.Contains(t, string(res.stdout), "run")
 	assert.Contains(t, string(res.stdout), "version")
@@ -155,7 +155,7 @@ func TestTraceSyscalls(t *testing.T) {
 			t.Parallel()
 			path := fixturePath(t, arch, "hello_asm")
 			nat := native(t, path, nil, nil)
-			res := probesim(t, "run", "--trace-syscalls", path)
+			res := cli(t, "run", "--trace-syscalls", path)
 			require.Equal(t, 0, res.status, "stderr %q", res.stderr)
 			assert.Equal(t, "hello from asm\n", string(res.stdout))
 			assert.Equal(t, string(nat.stdout), string(res.stdout))
@@ -167,7 +167,7 @@ func TestTraceSyscalls(t *testing.T) {
 			assert.Contains(t, lines[1], "exit_group(")
 
 			// Without the flag there is no trace.
-			res = probesim(t, "run", path)
+			res = cli(t, "run", path)
 			assert.Empty(t, res.stderr)
 		})
 	}

@@ -124,7 +124,7 @@ func TestFPUInitialState(t *testing.T) {
 			nat := native(t, prog, nil, nil)
 			require.Equal(t, 0, nat.status)
 			require.True(t, strings.HasPrefix(string(nat.stdout), "fcw=0x37f mxcsr=0x1f80\n"), "native %q", nat.stdout)
-			res := probesim(t, "run", prog)
+			res := cli(t, "run", prog)
 			assert.Equal(t, nat.status, res.status, "stderr %q", res.stderr)
 			assert.Equal(t, string(nat.stdout), string(res.stdout))
 			assert.Equal(t, string(nat.stderr), string(res.stderr))

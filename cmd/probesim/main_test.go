@@ -99,8 +99,8 @@ func execute(t *testing.T, dir string, timeout time.Duration, name string, args 
 	return result{stdout: out.Bytes(), stderr: errb.Bytes(), status: status}
 }
 
-// probesim runs the binary under test with args.
-func probesim(t *testing.T, args ...string) result {
+// cli runs the binary under test with args.
+func cli(t *testing.T, args ...string) result {
 	t.Helper()
 	return execute(t, "", runTimeout, probesimBin, args...)
 }

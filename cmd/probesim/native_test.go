@@ -39,7 +39,7 @@ func TestFixturesMatchNative(t *testing.T) {
 					require.Equal(t, f.ExitStatus, want.status, "native status (stderr %q)", want.stderr)
 
 					flags := append([]string{"run", "--cpus", cpus}, envFlags(f.Env)...)
-					got := probesim(t, append(append(flags, path), f.Args...)...)
+					got := cli(t, append(append(flags, path), f.Args...)...)
 					assert.Equal(t, want.status, got.status, "status (stderr %q)", got.stderr)
 					if !f.Deterministic {
 						// nx prints a stack address, which differs between the

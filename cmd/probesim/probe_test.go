@@ -60,7 +60,7 @@ func TestBadProbeSpecs(t *testing.T) {
 		{"probed+1", "not on an instruction boundary"},
 		{"0x10", "not in an executable segment"},
 	} {
-		res := probesim(t, "run", "--probe", tc.spec, path)
+		res := cli(t, "run", "--probe", tc.spec, path)
 		require.Equal(t, 125, res.status, tc.spec)
 		require.Contains(t, string(res.stderr), tc.want)
 		require.Equal(t, 1, len(outputLines(res.stderr)), "one line: %q", res.stderr)

@@ -172,7 +172,7 @@ func TestSeedDrivesRandomness(t *testing.T) {
 			t.Parallel()
 			prog := compileC(t, "seeded.c", arch, false)
 			run := func(seed string) []string {
-				res := probesim(t, "run", "--seed", seed, prog)
+				res := cli(t, "run", "--seed", seed, prog)
 				require.Equal(t, 0, res.status, "stderr %q", res.stderr)
 				lines := outputLines(res.stdout)
 				require.Len(t, lines, 2, "stdout %q", res.stdout)
@@ -351,7 +351,7 @@ func TestCycleBudget(t *testing.T) {
 			// The catalogue's million iterations fit in a larger budget.
 			f, err := fixtures.Lookup("loop")
 			require.NoError(t, err)
-			res = probesim(t, append([]string{"run", "--max-cycles", "1000000000", path}, f.Args...)...)
+			res = cli(t, append([]string{"run", "--max-cycles", "1000000000", path}, f.Args...)...)
 			assert.Equal(t, f.ExitStatus, res.status, "stderr %q", res.stderr)
 		})
 	}

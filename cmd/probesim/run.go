@@ -13,7 +13,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/probesim/probesim/probes"
+	"github.com/probesim/probesim"
 	"github.com/probesim/probesim/report"
 	"github.com/probesim/probesim/smp"
 	"github.com/probesim/probesim/timing"
@@ -140,26 +140,22 @@ func runProgram(c *cobra.Command, f *runFlags, program string, args []string) er
 			return &exitError{status: exitUsage, err: fmt.Errorf("--profile: %w", err)}
 		}
 	}
-	for _, p := range f.params {
-		if err := prof.Override(p); err != nil {
-			return &exitError{status: exitUsage, err: fmt.Errorf("--param %q: %w", p, err)}
-		}
-	}
-	cfg := smp.Config{
-		Profile: prof, ProfileOverrides: f.params,
+	cfg := probesim.Config{
 		Program: program, Args: args, Env: env, Seed: f.seed,
-		MaxCycles: f.maxCycles, StackLimit: stackLimit, MemoryLimit: memLimit,
 		CPUs: f.cpus, Quantum: f.quantum, Lockstep: f.lockstep,
+		Profile: prof, Params: f.params,
+		MaxCycles: f.maxCycles, StackLimit: stackLimit, MemoryLimit: memLimit,
+		Probes: f.probeSpecs, Strategy: probesim.Strategy(f.strategy),
 		Stdin: os.Stdin, Stdout: c.OutOrStdout(), Stderr: c.ErrOrStderr(),
 	}
 	if f.traceSyscalls {
 		cfg.TraceSyscalls = c.ErrOrStderr()
 	}
-	m, err := smp.New(cfg)
+	sim, err := probesim.New(cfg)
 	if err != nil {
 		return cannotRun(err)
 	}
-	defer m.Close()
+	defer sim.Close()
 	// Check the report can be written before spending time on the run.
 	var out io.WriteCloser
 	if f.jsonPath != "" {
@@ -168,33 +164,17 @@ func runProgram(c *cobra.Command, f *runFlags, program string, args []string) er
 		}
 		defer out.Close()
 	}
-	var engine *probes.Engine
-	if len(f.probeSpecs) > 0 {
-		specs, err := probes.ParseList(m.Image(), f.probeSpecs)
-		if err != nil {
-			return &exitError{status: exitUsage, err: fmt.Errorf("--probe: %w", oneLine(err))}
-		}
-		if engine, err = probes.Attach(m, specs, probes.Strategy(f.strategy), nil); err != nil {
-			return &exitError{status: exitUsage, err: fmt.Errorf("--strategy: %w", err)}
-		}
-	}
-	rep, err := m.Run()
+	res, err := sim.Run()
 	if err != nil {
 		return &exitError{status: exitUsage, err: fmt.Errorf("%s: %w", program, err)}
 	}
-	if engine != nil {
-		rep.Probes, rep.Strategy = engine.Report(), f.strategy
-		if f.strategy == string(probes.SSOLStack) {
-			st := engine.Stats()
-			rep.OutOfLine = &report.OutOfLine{NXFlips: st.NXFlips, StackExpansions: st.StackGrowths, InlineFallbacks: st.InlineFallback}
-		}
-		for _, p := range rep.Probes {
-			fmt.Fprintf(c.ErrOrStderr(), "probesim: probe %s (%s): %d executions, %d hits, %d misses (%s)\n",
-				p.Spec, p.Instruction, p.Executions, p.Hits, p.Misses, f.strategy)
-		}
+	rep := res.Report
+	for _, p := range rep.Probes {
+		fmt.Fprintf(c.ErrOrStderr(), "probesim: probe %s (%s): %d executions, %d hits, %d misses (%s)\n",
+			p.Spec, p.Instruction, p.Executions, p.Hits, p.Misses, f.strategy)
 	}
 	if f.eventsPath != "" {
-		if err := writeEvents(f.eventsPath, engine); err != nil {
+		if err := writeEvents(f.eventsPath, res.Events); err != nil {
 			return &exitError{status: exitUsage, err: fmt.Errorf("--events: %w", err)}
 		}
 	}
@@ -225,9 +205,13 @@ func runProgram(c *cobra.Command, f *runFlags, program string, args []string) er
 	return nil
 }
 
-// cannotRun maps a machine set-up error to env(1)'s statuses.
+// cannotRun maps a set-up error to env(1)'s statuses: a bad Config field
+// is a usage error naming its flag.
 func cannotRun(err error) error {
+	var ce *probesim.ConfigError
 	switch {
+	case errors.As(err, &ce):
+		return &exitError{status: exitUsage, err: fmt.Errorf("--%s: %w", ce.Field, ce.Err)}
 	case errors.Is(err, fs.ErrNotExist):
 		return &exitError{status: exitNotFound, err: oneLine(err)}
 	case errors.Is(err, smp.ErrCannotRun):
@@ -248,19 +232,17 @@ func oneLine(err error) error {
 
 // writeEvents writes the probe event log as JSON lines (empty without
 // probes).
-func writeEvents(path string, e *probes.Engine) error {
+func writeEvents(path string, events []probesim.Event) error {
 	f, err := os.Create(path)
 	if err != nil {
 		return err
 	}
 	w := bufio.NewWriter(f)
-	if e != nil {
-		enc := json.NewEncoder(w)
-		for _, ev := range e.Events() {
-			if err := enc.Encode(ev); err != nil {
-				f.Close()
-				return err
-			}
+	enc := json.NewEncoder(w)
+	for _, ev := range events {
+		if err := enc.Encode(ev); err != nil {
+			f.Close()
+			return err
 		}
 	}
 	if err := w.Flush(); err != nil {

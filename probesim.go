@@ -1,0 +1,233 @@
+// Package probesim is the library API of probesim: build a machine of N
+// vCPUs, load a static x86 Linux program into it, place uprobes with Go
+// handlers, run it, and read the report. The command line (cmd/probesim)
+// is a client of this package and nothing more.
+//
+//	res, err := probesim.Run(probesim.Config{
+//		Program:  "fixtures/bin/x86_64/threads",
+//		Args:     []string{"4", "1000"},
+//		CPUs:     4,
+//		Seed:     1,
+//		Probes:   []string{"probed"},
+//		Strategy: probesim.Inline,
+//	})
+//	p := res.Report.Probes[0] // p.Hits + p.Misses == p.Executions
+//
+// The lower layers stay available for finer control: Simulation.Machine
+// gives the smp.Machine (ordered watches, kernel writes) before Run.
+//
+// # Invariants
+//
+// A run is a pure function of its Config (program bytes, arguments,
+// environment, seed, machine shape, profile and probes): the Report outside
+// its Host field and the Events are identical every time. Handlers run on
+// the goroutine that called Run, in global cycle order; they must not call
+// back into the Simulation.
+//
+// # Locking
+//
+// None. A Simulation is used by one goroutine; separate Simulations are
+// independent (each owns its Unicorn engine) and may run in parallel.
+package probesim
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/probesim/probesim/probes"
+	"github.com/probesim/probesim/report"
+	"github.com/probesim/probesim/smp"
+	"github.com/probesim/probesim/timing"
+)
+
+// Strategy names how a probed instruction runs after a hit.
+type Strategy = probes.Strategy
+
+// The strategies.
+const (
+	// Inline restores the original byte and single-steps it in place:
+	// other vCPUs run through the probe meanwhile (they miss it).
+	Inline = probes.Inline
+	// SSOLStack leaves int3 in place and single-steps a copy of the
+	// instruction out of line, in free stack space below the stack pointer.
+	SSOLStack = probes.SSOLStack
+)
+
+// Strategies lists every strategy, in the order reports and tables use.
+var Strategies = []Strategy{Inline, SSOLStack}
+
+// Hit is what a probe handler sees (probes.Hit).
+type Hit = probes.Hit
+
+// Event is one entry of the probe event log (probes.Event).
+type Event = probes.Event
+
+// Config describes one run. The zero value of every field but Program is
+// a sensible default.
+type Config struct {
+	Program string   // path of the static i386 or x86-64 ELF executable
+	Args    []string // argv[1:]; argv[0] is Program as given
+	Env     []string // the guest's whole environment (empty by default)
+	Seed    uint64   // the seed of every random choice of the run
+
+	CPUs     int    // vCPUs sharing the address space, 1..smp.MaxCPUs (0 = 1)
+	Quantum  uint64 // cycles a vCPU may run ahead of the slowest (0 = smp.DefaultQuantum)
+	Lockstep bool   // reference mode: every block in global cycle order
+
+	// Profile is the machine's timing model (nil = timing.Default()).
+	// Params are NAME=VALUE overrides applied to a copy of it, such as
+	// "kernel.exception_entry_exit=1500"; the report records them.
+	Profile *timing.Profile
+	Params  []string
+
+	MaxCycles   uint64 // end the guest with SIGXCPU past this many cycles (0 = none)
+	StackLimit  uint64 // RLIMIT_STACK in bytes (0 = smp.DefaultStackLimit)
+	MemoryLimit uint64 // bound on all guest memory in bytes (0 = none)
+
+	// Probes are probe specs: "symbol", "symbol+offset" or "0xADDRESS".
+	Probes []string
+	// Strategy runs the probed instructions after a hit ("" = SSOLStack).
+	Strategy Strategy
+	// OnHit, if not nil, is the probe handler: it runs on every hit, with
+	// the trapping thread's registers.
+	OnHit func(Hit)
+
+	Stdin         io.Reader // the guest's standard input (nil = empty)
+	Stdout        io.Writer // guest output is captured in the report and copied here (nil = discard)
+	Stderr        io.Writer
+	TraceSyscalls io.Writer // receives an strace-like line per syscall (nil = none)
+}
+
+// Result is what a run produced.
+type Result struct {
+	// Report is the run report (docs/report-schema.md).
+	Report *report.Run
+	// Events is the probe event log in cycle order (empty without probes).
+	Events []Event
+}
+
+// A ConfigError is a Config field with a value probesim cannot use. Field
+// is the Config field's name in lower case as the command line spells its
+// flag ("probe", "strategy", "param", "cpus").
+type ConfigError struct {
+	Field string
+	Err   error
+}
+
+func (e *ConfigError) Error() string { return e.Field + ": " + e.Err.Error() }
+func (e *ConfigError) Unwrap() error { return e.Err }
+
+// ErrCannotRun marks a program probesim cannot load (not ELF, dynamically
+// linked, corrupt, wrong machine); a missing file is fs.ErrNotExist.
+var ErrCannotRun = smp.ErrCannotRun
+
+// Simulation is one loaded program on its machine, with its probes placed.
+type Simulation struct {
+	cfg    Config
+	m      *smp.Machine
+	engine *probes.Engine
+	ran    bool
+}
+
+// New checks cfg, loads the program and places the probes.
+func New(cfg Config) (*Simulation, error) {
+	if cfg.CPUs < 0 || cfg.CPUs > smp.MaxCPUs {
+		return nil, &ConfigError{"cpus", fmt.Errorf("%d: want 1 to %d", cfg.CPUs, smp.MaxCPUs)}
+	}
+	if cfg.Strategy == "" {
+		cfg.Strategy = SSOLStack
+	}
+	if cfg.Strategy != Inline && cfg.Strategy != SSOLStack {
+		return nil, &ConfigError{"strategy", fmt.Errorf("unknown strategy %q (have: inline, ssol-stack)", cfg.Strategy)}
+	}
+	prof := timing.Default()
+	if cfg.Profile != nil {
+		cp := *cfg.Profile
+		prof = &cp
+	}
+	for _, p := range cfg.Params {
+		if err := prof.Override(p); err != nil {
+			return nil, &ConfigError{"param", fmt.Errorf("%q: %w", p, err)}
+		}
+	}
+	stdout, stderr := cfg.Stdout, cfg.Stderr
+	if stdout == nil {
+		stdout = io.Discard
+	}
+	if stderr == nil {
+		stderr = io.Discard
+	}
+	m, err := smp.New(smp.Config{
+		Program: cfg.Program, Args: cfg.Args, Env: cfg.Env, Seed: cfg.Seed,
+		MaxCycles: cfg.MaxCycles, StackLimit: cfg.StackLimit, MemoryLimit: cfg.MemoryLimit,
+		Profile: prof, ProfileOverrides: cfg.Params,
+		CPUs: cfg.CPUs, Quantum: cfg.Quantum, Lockstep: cfg.Lockstep,
+		Stdin: cfg.Stdin, Stdout: stdout, Stderr: stderr, TraceSyscalls: cfg.TraceSyscalls,
+	})
+	if err != nil {
+		return nil, err
+	}
+	s := &Simulation{cfg: cfg, m: m}
+	if len(cfg.Probes) > 0 {
+		specs, err := probes.ParseList(m.Image(), cfg.Probes)
+		if err != nil {
+			m.Close()
+			return nil, &ConfigError{"probe", joinLines(err)}
+		}
+		if s.engine, err = probes.Attach(m, specs, cfg.Strategy, cfg.OnHit); err != nil {
+			m.Close()
+			return nil, &ConfigError{"probe", err}
+		}
+	}
+	return s, nil
+}
+
+// Machine returns the machine, for the lower-level API (smp.Machine.Watch,
+// KernelWrite, ...). Use it before Run.
+func (s *Simulation) Machine() *smp.Machine { return s.m }
+
+// Engine returns the probe engine, or nil when no probes were placed.
+func (s *Simulation) Engine() *probes.Engine { return s.engine }
+
+// Run runs the program to its end (exit, fatal signal, fault or cycle
+// budget) and returns the report. A Simulation runs once.
+func (s *Simulation) Run() (*Result, error) {
+	if s.ran {
+		return nil, errors.New("probesim: a Simulation runs once")
+	}
+	s.ran = true
+	rep, err := s.m.Run()
+	if err != nil {
+		return nil, err
+	}
+	res := &Result{Report: rep}
+	if e := s.engine; e != nil {
+		rep.Probes, rep.Strategy = e.Report(), string(s.cfg.Strategy)
+		if s.cfg.Strategy == SSOLStack {
+			st := e.Stats()
+			rep.OutOfLine = &report.OutOfLine{NXFlips: st.NXFlips, StackExpansions: st.StackGrowths, InlineFallbacks: st.InlineFallback}
+		}
+		res.Events = e.Events()
+	}
+	return res, nil
+}
+
+// Close releases the machine (its Unicorn engine and guest memory).
+func (s *Simulation) Close() error { return s.m.Close() }
+
+// Run is New, Run and Close in one call.
+func Run(cfg Config) (*Result, error) {
+	s, err := New(cfg)
+	if err != nil {
+		return nil, err
+	}
+	defer s.Close()
+	return s.Run()
+}
+
+// joinLines puts a joined error (one line per bad spec) on one line.
+func joinLines(err error) error {
+	return errors.New(strings.ReplaceAll(err.Error(), "\n", "; "))
+}
