@@ -1,0 +1,103 @@
+package probesim_test
+
+import (
+	"bytes"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/probesim/probesim"
+)
+
+const threads = "fixtures/bin/x86_64/threads"
+
+func TestConfigErrorsNameTheField(t *testing.T) {
+	cases := []struct {
+		cfg   probesim.Config
+		field string
+		msg   string
+	}{
+		{probesim.Config{Program: threads, CPUs: 65}, "cpus", "cpus: 65: want 1 to 64"},
+		{probesim.Config{Program: threads, CPUs: -1}, "cpus", "cpus: -1: want 1 to 64"},
+		{probesim.Config{Program: threads, Strategy: "emulate"}, "strategy", `strategy: unknown strategy "emulate" (have: inline, ssol-stack)`},
+		{probesim.Config{Program: threads, Params: []string{"kernel.nope=1"}}, "param", `param: "kernel.nope=1": `},
+		{probesim.Config{Program: threads, Probes: []string{"probed", "main+1"}}, "probe", `probe: probe "main+1": `},
+	}
+	for _, c := range cases {
+		_, err := probesim.Run(c.cfg)
+		var ce *probesim.ConfigError
+		require.ErrorAs(t, err, &ce, "%+v", c.cfg)
+		assert.Equal(t, c.field, ce.Field)
+		assert.Contains(t, err.Error(), c.msg)
+		assert.NotContains(t, err.Error(), "\n", "one line")
+	}
+}
+
+func TestProgramErrors(t *testing.T) {
+	_, err := probesim.Run(probesim.Config{Program: "fixtures/bin/x86_64/no-such-program"})
+	assert.ErrorIs(t, err, fs.ErrNotExist)
+
+	notELF := filepath.Join(t.TempDir(), "script")
+	require.NoError(t, os.WriteFile(notELF, []byte("#!/bin/sh\necho hi\n"), 0o755))
+	_, err = probesim.Run(probesim.Config{Program: notELF})
+	assert.ErrorIs(t, err, probesim.ErrCannotRun)
+}
+
+func TestSimulationRunsOnce(t *testing.T) {
+	s, err := probesim.New(probesim.Config{Program: "fixtures/bin/x86_64/exit42"})
+	require.NoError(t, err)
+	defer s.Close()
+	assert.Nil(t, s.Engine(), "no probes, no engine")
+	assert.Equal(t, 1, s.Machine().CPUs())
+	res, err := s.Run()
+	require.NoError(t, err)
+	assert.Equal(t, 42, res.Report.ExitStatus)
+	assert.Empty(t, res.Events)
+	_, err = s.Run()
+	assert.EqualError(t, err, "probesim: a Simulation runs once")
+}
+
+// The library's result is a pure function of the Config: two runs give the
+// same report (outside host) and the same event log, and guest output both
+// reaches Stdout and is captured in the report.
+func TestRunIsDeterministic(t *testing.T) {
+	run := func() (*probesim.Result, string) {
+		var out bytes.Buffer
+		res, err := probesim.Run(probesim.Config{
+			Program: threads, Args: []string{"4", "60"}, CPUs: 4, Seed: 3,
+			Probes: []string{"probed"}, Strategy: probesim.Inline, Stdout: &out,
+		})
+		require.NoError(t, err)
+		res.Report.Host = nil
+		return res, out.String()
+	}
+	a, outA := run()
+	b, outB := run()
+	assert.Equal(t, a.Report, b.Report)
+	assert.Equal(t, a.Events, b.Events)
+	assert.Equal(t, outA, outB)
+	assert.Equal(t, outA, a.Report.Stdout)
+	assert.Contains(t, outA, "calls=240\n")
+	p := a.Report.Probes[0]
+	assert.Equal(t, uint64(240), p.Executions)
+	assert.Equal(t, p.Executions, p.Hits+p.Misses)
+	assert.Equal(t, "inline", a.Report.Strategy)
+	assert.Nil(t, a.Report.OutOfLine, "inline has no out-of-line counts")
+}
+
+// Params override a copy of the profile: the caller's profile is unchanged
+// and the report records the override.
+func TestParamsOverrideACopy(t *testing.T) {
+	res, err := probesim.Run(probesim.Config{Program: "fixtures/bin/x86_64/exit42",
+		Params: []string{"kernel.syscall_entry_exit=1000"}})
+	require.NoError(t, err)
+	base, err := probesim.Run(probesim.Config{Program: "fixtures/bin/x86_64/exit42"})
+	require.NoError(t, err)
+	assert.Equal(t, []string{"kernel.syscall_entry_exit=1000"}, res.Report.ProfileOverrides)
+	// exit42 makes one syscall: 1000 - 275 cycles more.
+	assert.Equal(t, base.Report.Cycles+725, res.Report.Cycles)
+}
