@@ -58,8 +58,13 @@ const (
 // Strategies lists every strategy, in the order reports and tables use.
 var Strategies = []Strategy{Inline, SSOLStack}
 
-// Hit is what a probe handler sees (probes.Hit).
+// Hit is what a probe handler sees (probes.Hit): the probe, the cycle,
+// vCPU and thread, and the thread's registers; Hit.Charge adds simulated
+// cycles of the handler's own work.
 type Hit = probes.Hit
+
+// Regs are the trapping thread's registers at a hit (probes.Regs).
+type Regs = probes.Regs
 
 // Event is one entry of the probe event log (probes.Event).
 type Event = probes.Event
@@ -205,10 +210,7 @@ func (s *Simulation) Run() (*Result, error) {
 	res := &Result{Report: rep}
 	if e := s.engine; e != nil {
 		rep.Probes, rep.Strategy = e.Report(), string(s.cfg.Strategy)
-		if s.cfg.Strategy == SSOLStack {
-			st := e.Stats()
-			rep.OutOfLine = &report.OutOfLine{NXFlips: st.NXFlips, StackExpansions: st.StackGrowths, InlineFallbacks: st.InlineFallback}
-		}
+		rep.OutOfLine = e.OutOfLineReport()
 		res.Events = e.Events()
 	}
 	return res, nil

@@ -11,11 +11,18 @@ import (
 // BenchmarkInlineHit and BenchmarkSSOLStackHit measure host time per probe
 // hit: one thread calling probed() 20,000 times on one vCPU, with and
 // without the probe; the difference divided by the hits.
-func BenchmarkInlineHit(b *testing.B) { benchHit(b, Inline) }
+// BenchmarkSSOLStackHitRegs adds a Go handler, which makes every hit read
+// the thread's registers.
+func BenchmarkInlineHit(b *testing.B) { benchHit(b, Inline, nil) }
 
-func BenchmarkSSOLStackHit(b *testing.B) { benchHit(b, SSOLStack) }
+func BenchmarkSSOLStackHit(b *testing.B) { benchHit(b, SSOLStack, nil) }
 
-func benchHit(b *testing.B, s Strategy) {
+func BenchmarkSSOLStackHitRegs(b *testing.B) {
+	var sum uint64
+	benchHit(b, SSOLStack, func(h Hit) { sum += h.Regs.DI })
+}
+
+func benchHit(b *testing.B, s Strategy, handler func(Hit)) {
 	prog, err := fixtures.Path(fixtures.ArchAMD64, "threads")
 	if err != nil {
 		b.Fatal(err)
@@ -32,7 +39,7 @@ func benchHit(b *testing.B, s Strategy) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			if e, err = Attach(m, []Spec{spec}, s, nil); err != nil {
+			if e, err = Attach(m, []Spec{spec}, s, handler); err != nil {
 				b.Fatal(err)
 			}
 		}

@@ -1,17 +1,41 @@
-// Package probes is the probe engine's static half: turning --probe specs
-// into checked probe points (Resolve, ParseList), deciding which
-// instructions may carry a probe (Check) and classifying them for the
+// Package probes is the probe engine. Its static half turns --probe specs
+// into checked probe points (Resolve, ParseList), decides which
+// instructions may carry a probe (Check) and classifies them for the
 // fixups after an out-of-line single-step (Classify, RIPRelative,
-// StackWriteBytes).
+// StackWriteBytes). Its dynamic half (Attach, Engine) places the probes on
+// an smp.Machine and runs a strategy on every hit: inline single-stepping
+// (engine.go) or out of line on the stack (ssol.go, riprel.go), accounts
+// every execution as a hit or a miss, books each hit's cost by phase
+// (overhead.go) and hands handlers the trapping thread's registers
+// (regs.go).
 //
 // # What it owns, invariants, locking
 //
-// Pure functions over a *loader.Image and instruction bytes; it never touches
-// guest memory or an engine. A Spec it returns always names the first byte of
-// an instruction that decodes, lies in a PF_X segment's file-backed bytes and
-// passes Check; its Bytes are a private copy of the original instruction (the
-// bytes the int3 will replace). There is no state and no locking: everything
-// is safe for concurrent use.
+// The static half is pure functions over a *loader.Image and instruction
+// bytes. A Spec it returns always names the first byte of an instruction
+// that decodes, lies in a PF_X segment's file-backed bytes and passes
+// Check; its Bytes are a private copy of the original instruction (the
+// bytes the int3 will replace).
+//
+// An Engine owns its probes' state and the per-thread step state (a thread
+// steps at most one probe at a time, in place or in its own slot). Its
+// invariants:
+//
+//   - hits + misses = executions, per probe and per vCPU: every execution
+//     of a probed instruction as program flow is an ordered watched-address
+//     event, and is a hit (the int3 trapped and the handler ran) or a miss
+//     (the original byte was back, or the trap found it gone); the kernel's
+//     own step is not an execution;
+//   - every cycle a hit charges the trapping vCPU is in exactly one phase of
+//     its probe's overhead, booked from the figure that charged it, so the
+//     phases add up to what the probe cost that vCPU (overhead.go;
+//     TestOverheadAddsUpToVCPUCycles checks it against the vCPU's clock);
+//   - an out-of-line step leaves registers and memory as the in-place step
+//     does (TestOutOfLineMatchesInPlace checks every class).
+//
+// The static half has no state and is safe for concurrent use. An Engine
+// is not: its callbacks run on the goroutine that runs its machine, in
+// global cycle order, and its results are read after Run.
 //
 // # Spec syntax
 //

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"sort"
 
+	"github.com/probesim/probesim/emu/uc"
 	"github.com/probesim/probesim/report"
 	"github.com/probesim/probesim/smp"
 )
@@ -24,9 +25,31 @@ const (
 // Hit is what a probe handler sees.
 type Hit struct {
 	Probe *Spec
-	Cycle uint64
+	Cycle uint64 // the trapping vCPU's clock at the int3
 	VCPU  int
 	TID   int
+	// Regs are the trapping thread's registers, with IP at the probe
+	// address (regs.go).
+	Regs Regs
+	m    *smp.Machine
+}
+
+// Charge adds cycles of the handler's own simulated work to the trapping
+// vCPU; they count in the probe's handler phase (overhead.go).
+func (h Hit) Charge(cycles uint64) {
+	if h.m != nil {
+		h.m.Charge(cycles)
+	}
+}
+
+// ReadMemory reads guest memory at addr as the handler's copy_from_user
+// would (an i386 function's arguments are on the stack, at Regs.SP+4 on
+// entry). It fails on memory the thread could not read.
+func (h Hit) ReadMemory(addr uint64, buf []byte) error {
+	if h.m == nil {
+		return fmt.Errorf("read at %#x: no machine", addr)
+	}
+	return h.m.AddressSpace().Read(addr, buf)
 }
 
 // CPUCounts are one vCPU's counts for one probe.
@@ -62,6 +85,16 @@ type probe struct {
 	misses  []Miss
 	windows []Window
 	open    *Window // the window now open, if any
+	cost    overhead
+	// inPlaceFP and copyFP are what the block hook charges for the
+	// instruction stepped in place and for its out-of-line copy, 24.8
+	// fixed point.
+	inPlaceFP, copyFP uint64
+	// copyBytes is the out-of-line copy (RIP-relative operands rewritten
+	// to address off scratch); copyOK is false when no rewrite exists.
+	copyBytes []byte
+	scratch   uc.Reg
+	copyOK    bool
 }
 
 // Engine places probes on a machine and runs the strategy on every hit.
@@ -81,6 +114,7 @@ type Engine struct {
 	stats    Stats
 	handler  func(Hit)
 	events   []Event
+	regBuf   [18]uint64
 }
 
 // Event kinds of the probe event log.
@@ -128,6 +162,7 @@ func Attach(m *smp.Machine, specs []Spec, s Strategy, handler func(Hit)) (*Engin
 		for i := range p.perCPU {
 			p.perCPU[i].VCPU = i
 		}
+		e.prepareCopy(p)
 		e.probes[sp.Addr] = p
 		e.order = append(e.order, sp.Addr)
 		if err := m.Watch(sp.Addr, func(ev smp.WatchEvent) { e.onExecute(p, ev) }); err != nil {
@@ -142,6 +177,37 @@ func Attach(m *smp.Machine, specs []Spec, s Strategy, handler func(Hit)) (*Engin
 }
 
 const int3 = 0xcc
+
+// runHandler runs the modelled handler and the Go one for a hit of p, and
+// books what they charged the vCPU as the handler phase.
+func (e *Engine) runHandler(p *probe, ev smp.TrapEvent) error {
+	start := e.m.ClockFP()
+	e.m.Charge(HandlerCycles)
+	if e.handler != nil {
+		regs, err := readRegs(e.m, e.mode(), p.spec.Addr, e.regBuf[:])
+		if err != nil {
+			return err
+		}
+		e.handler(Hit{Probe: &p.spec, Cycle: ev.Cycle, VCPU: ev.VCPU, TID: ev.TID, Regs: regs, m: e.m})
+	}
+	p.cost.handler += e.m.ClockFP() - start
+	return nil
+}
+
+// prepareCopy decides p's out-of-line copy and prices both ways of
+// stepping it, as the block hook will (timing.Profile.CostBlock of the one
+// instruction: a block stepped with TF set holds exactly one).
+func (e *Engine) prepareCopy(p *probe) {
+	prof, mode := e.m.Profile(), e.mode()
+	p.inPlaceFP = prof.CostBlock(p.spec.Bytes, p.spec.Addr, mode).CostFP
+	p.copyBytes, p.copyOK = p.spec.Bytes, true
+	if p.spec.Class == ClassRIPRelative || RIPRelative(p.spec.Insn, mode) {
+		p.copyBytes, p.scratch, p.copyOK = ripRewrite(p.spec)
+	}
+	if e.strategy == SSOLStack && p.copyOK {
+		p.copyFP = prof.CostBlock(p.copyBytes, p.spec.Addr, mode).CostFP
+	}
+}
 
 // byteAt reads the current text byte at addr.
 func (e *Engine) byteAt(addr uint64) byte {
@@ -168,77 +234,105 @@ func (e *Engine) onExecute(p *probe, ev smp.WatchEvent) {
 	}
 }
 
-// onTrap handles int3 at a probe and the #DB that ends an in-place step.
+// onTrap handles int3 at a probe and the #DB that ends a step. The
+// exception's own cost, which the machine charges when this returns true,
+// is booked then: to the trap phase for an int3, to the step for a #DB,
+// with the stepped instruction.
 func (e *Engine) onTrap(ev smp.TrapEvent) bool {
+	trapFP := e.m.TrapCycles() << 8
 	switch ev.Intno {
 	case 3:
 		p := e.probes[ev.PC-1]
-		if p == nil {
+		if p == nil || !e.onBreakpoint(p, ev) {
 			return false
 		}
-		if e.byteAt(p.spec.Addr) != int3 {
-			// handle_swbp finds no breakpoint: restart the original
-			// instruction; this execution was not seen by the handler.
-			c := &p.perCPU[ev.VCPU]
-			c.Misses++
-			p.misses = append(p.misses, Miss{Cycle: ev.Cycle, VCPU: ev.VCPU, TID: ev.TID, Spurious: true})
-			e.log(EventSpuriousMiss, p, ev.Cycle, ev.VCPU, ev.TID)
-			return e.m.SetPC(p.spec.Addr) == nil
-		}
-		p.perCPU[ev.VCPU].Hits++
-		e.log(EventHit, p, ev.Cycle, ev.VCPU, ev.TID)
-		if e.handler != nil {
-			e.handler(Hit{Probe: &p.spec, Cycle: ev.Cycle, VCPU: ev.VCPU, TID: ev.TID})
-		}
-		if e.strategy == SSOLStack {
-			started, err := e.ssolHit(p, ev)
-			if err != nil {
-				return false
-			}
-			if started {
-				return true
-			}
-			e.stats.InlineFallback++
-		}
-		// Inline: the original byte goes back, the instruction is stepped
-		// in place with TF set; the window is open until the #DB.
-		if err := e.m.KernelWrite(p.spec.Addr, []byte{p.orig}); err != nil {
-			return false
-		}
-		p.open = &Window{Start: ev.Cycle, VCPU: ev.VCPU, TID: ev.TID}
-		e.log(EventWindowOpen, p, ev.Cycle, ev.VCPU, ev.TID)
-		e.stepping[ev.TID] = p
-		return e.m.SetPC(p.spec.Addr) == nil && e.m.SetTrapFlag(true) == nil
+		p.cost.trap += trapFP
+		return true
 	case 1:
 		if st := e.ssol[ev.TID]; st != nil {
 			delete(e.ssol, ev.TID)
-			return e.ssolDone(st) == nil
+			if e.ssolDone(st) != nil {
+				return false
+			}
+			st.p.cost.step += trapFP + st.p.copyFP
+			return true
 		}
 		p := e.stepping[ev.TID]
 		if p == nil {
 			return false
 		}
 		delete(e.stepping, ev.TID)
-		if p.spec.Class == ClassPushf {
-			// The in-place step pushed the TF set for it, as the out-of-line
-			// one does: clear it, as 2.6-era kprobes did for pushfl
-			// (arch/i386/kernel/kprobes.c: resume_execution).
-			if err := e.clearPushedTF(); err != nil {
-				return false
-			}
-		}
-		if err := e.m.KernelWrite(p.spec.Addr, []byte{int3}); err != nil {
+		if !e.inlineDone(p, ev) {
 			return false
 		}
-		if w := p.open; w != nil {
-			w.End = ev.Cycle
-			p.windows = append(p.windows, *w)
-			e.log(EventWindowClose, p, ev.Cycle, ev.VCPU, ev.TID)
-			p.open = nil
-		}
-		return e.m.SetTrapFlag(false) == nil
+		p.cost.step += trapFP + p.inPlaceFP
+		return true
 	}
 	return false
+}
+
+// onBreakpoint handles a trap on p's int3: a spurious miss, or a hit whose
+// step it starts.
+func (e *Engine) onBreakpoint(p *probe, ev smp.TrapEvent) bool {
+	if e.byteAt(p.spec.Addr) != int3 {
+		// handle_swbp finds no breakpoint: restart the original
+		// instruction; this execution was not seen by the handler.
+		c := &p.perCPU[ev.VCPU]
+		c.Misses++
+		p.misses = append(p.misses, Miss{Cycle: ev.Cycle, VCPU: ev.VCPU, TID: ev.TID, Spurious: true})
+		e.log(EventSpuriousMiss, p, ev.Cycle, ev.VCPU, ev.TID)
+		return e.m.SetPC(p.spec.Addr) == nil
+	}
+	p.perCPU[ev.VCPU].Hits++
+	e.log(EventHit, p, ev.Cycle, ev.VCPU, ev.TID)
+	if err := e.runHandler(p, ev); err != nil {
+		return false
+	}
+	if e.strategy == SSOLStack {
+		started, err := e.ssolHit(p, ev)
+		if err != nil {
+			return false
+		}
+		if started {
+			return true
+		}
+		e.stats.InlineFallback++
+	}
+	// Inline: the original byte goes back, the instruction is stepped in
+	// place with TF set; the window is open until the #DB.
+	c, err := e.m.KernelWriteCost(p.spec.Addr, []byte{p.orig})
+	if err != nil {
+		return false
+	}
+	p.cost.kernel(&p.cost.step, c)
+	p.open = &Window{Start: ev.Cycle, VCPU: ev.VCPU, TID: ev.TID}
+	e.log(EventWindowOpen, p, ev.Cycle, ev.VCPU, ev.TID)
+	e.stepping[ev.TID] = p
+	return e.m.SetPC(p.spec.Addr) == nil && e.m.SetTrapFlag(true) == nil
+}
+
+// inlineDone ends an in-place step of p after its #DB: int3 goes back.
+func (e *Engine) inlineDone(p *probe, ev smp.TrapEvent) bool {
+	if p.spec.Class == ClassPushf {
+		// The in-place step pushed the TF set for it, as the out-of-line
+		// one does: clear it, as 2.6-era kprobes did for pushfl
+		// (arch/i386/kernel/kprobes.c: resume_execution).
+		if err := e.clearPushedTF(p); err != nil {
+			return false
+		}
+	}
+	c, err := e.m.KernelWriteCost(p.spec.Addr, []byte{int3})
+	if err != nil {
+		return false
+	}
+	p.cost.kernel(&p.cost.step, c)
+	if w := p.open; w != nil {
+		w.End = ev.Cycle
+		p.windows = append(p.windows, *w)
+		e.log(EventWindowClose, p, ev.Cycle, ev.VCPU, ev.TID)
+		p.open = nil
+	}
+	return e.m.SetTrapFlag(false) == nil
 }
 
 // Result is one probe's account.
@@ -251,6 +345,9 @@ type Result struct {
 	PerCPU     []CPUCounts `json:"per_cpu"`
 	MissList   []Miss      `json:"miss_list"`
 	Windows    []Window    `json:"-"`
+	// Overhead is what the hits cost the trapping vCPUs, by phase
+	// (overhead.go).
+	Overhead report.ProbeOverhead `json:"overhead_cycles"`
 }
 
 // Results returns every probe's account, in registration order.
@@ -265,10 +362,22 @@ func (e *Engine) Results() []Result {
 			r.Hits += c.Hits
 			r.Misses += c.Misses
 		}
+		r.Overhead = p.cost.report(r.Hits)
 		sort.SliceStable(r.MissList, func(i, j int) bool { return r.MissList[i].Cycle < r.MissList[j].Cycle })
 		out = append(out, r)
 	}
 	return out
+}
+
+// OutOfLineReport is the run report's out_of_line object: what the
+// ssol-stack strategy had to do; nil for inline.
+func (e *Engine) OutOfLineReport() *report.OutOfLine {
+	if e.strategy != SSOLStack {
+		return nil
+	}
+	st := e.stats
+	return &report.OutOfLine{NXFlips: st.NXFlips, StackExpansions: st.StackGrowths, InlineFallbacks: st.InlineFallback,
+		NXFlipCycles: st.NXFlipCycles, StackExpansionCycles: st.StackExpansionCycles}
 }
 
 // Report converts the engine's results to the run report's probes list.
@@ -277,7 +386,7 @@ func (e *Engine) Report() []report.Probe {
 	for _, r := range e.Results() {
 		p := e.probes[r.Address]
 		rp := report.Probe{Spec: r.Spec, Address: r.Address, Instruction: Disassemble(p.spec.Insn, p.spec.Addr),
-			Executions: r.Executions, Hits: r.Hits, Misses: r.Misses}
+			Executions: r.Executions, Hits: r.Hits, Misses: r.Misses, OverheadCycles: r.Overhead}
 		for _, c := range r.PerCPU {
 			rp.PerCPU = append(rp.PerCPU, report.ProbeCPU{VCPU: c.VCPU, Executions: c.Executions, Hits: c.Hits, Misses: c.Misses})
 		}

@@ -121,3 +121,68 @@ func TestProbesAgreeWithLockstep(t *testing.T) {
 		require.Equal(t, got[1], got[0], "%s: fast mode and lockstep disagree", s)
 	}
 }
+
+// TestHandlerRegisters: a handler sees the trapping thread's registers at
+// the probe. The threaded fixture calls probed(index*1000003 + i) for
+// i < ITERS in each worker: the argument (edi on x86-64, the stack word
+// above the return address on i386) over all hits is exactly that set when
+// no call is missed, and the ip is the probe address.
+func TestHandlerRegisters(t *testing.T) {
+	const threads, iters = 4, 100
+	for _, arch := range []string{fixtures.ArchAMD64, fixtures.ArchI386} {
+		for _, s := range []Strategy{SSOLStack, Inline} {
+			t.Run(fmt.Sprintf("%s/%s", arch, s), func(t *testing.T) {
+				prog, err := fixtures.Path(arch, "threads")
+				require.NoError(t, err)
+				m, err := smp.New(smp.Config{Program: prog, Args: []string{fmt.Sprint(threads), fmt.Sprint(iters)}, CPUs: 4, Seed: 2})
+				require.NoError(t, err)
+				defer m.Close()
+				spec, err := Resolve(m.Image(), "probed")
+				require.NoError(t, err)
+				args := map[uint32]int{}
+				var handlerErr error
+				e, err := Attach(m, []Spec{spec}, s, func(h Hit) {
+					r := h.Regs
+					switch {
+					case r.IP != spec.Addr:
+						handlerErr = fmt.Errorf("ip %#x, want the probe address %#x", r.IP, spec.Addr)
+					case r.Flags&0x2 == 0 || r.Flags&0x100 != 0:
+						handlerErr = fmt.Errorf("flags %#x: reserved bit 1 clear or TF set", r.Flags)
+					}
+					arg := uint32(r.DI)
+					if arch == fixtures.ArchI386 {
+						require.Equal(t, 32, r.Mode)
+						require.Zero(t, r.R8|r.R15)
+						var b [4]byte
+						if err := h.ReadMemory(r.SP+4, b[:]); err != nil {
+							handlerErr = err
+						}
+						arg = uint32(b[0]) | uint32(b[1])<<8 | uint32(b[2])<<16 | uint32(b[3])<<24
+					} else {
+						require.Equal(t, 64, r.Mode)
+						require.Equal(t, uint64(8), r.SP%16, "rsp at a function's entry is 8 mod 16")
+					}
+					args[arg]++
+				})
+				require.NoError(t, err)
+				_, err = m.Run()
+				require.NoError(t, err)
+				require.NoError(t, handlerErr)
+				res := e.Results()[0]
+				require.Equal(t, res.Executions, res.Hits+res.Misses)
+				seen := uint64(0)
+				for a, n := range args {
+					require.Equal(t, 1, n, "argument %d seen twice", a)
+					index, i := a/1000003, a%1000003
+					require.Less(t, index, uint32(threads), "argument %d", a)
+					require.Less(t, i, uint32(iters), "argument %d", a)
+					seen++
+				}
+				require.Equal(t, res.Hits, seen, "one argument per hit")
+				if s == SSOLStack {
+					require.Equal(t, uint64(threads*iters), seen, "every call seen")
+				}
+			})
+		}
+	}
+}

@@ -5,7 +5,6 @@ import (
 	"fmt"
 
 	"github.com/probesim/probesim/emu/loader"
-	"github.com/probesim/probesim/emu/uc"
 	"github.com/probesim/probesim/mmu"
 	"github.com/probesim/probesim/smp"
 )
@@ -18,19 +17,28 @@ import (
 // everything live: the copy must leave room for the instruction's own stack
 // writes (8 bytes, as the repost requires, or more for push-like
 // instructions) and, on x86-64, for the 128-byte red zone below sp, and it
-// never crosses the page. If that page has no room and it is the lowest page
-// of a growsdown stack, the stack grows by one page (find_extend_vma) and
-// the copy goes to the new page. If the page is not executable (NX), the
-// kernel makes it executable for the step and restores it afterwards, each a
-// page-table update with a TLB shootdown. When no slot can be had, the hit
-// falls back to inline stepping, and the fallback is counted. The slot
-// state is per thread, so concurrent hits on several vCPUs never share a
-// slot.
+// never crosses the page. The copy is a copy_to_user, as in the seed
+// (smp.Machine.KernelCopyToUser: the bytes' cost, no shootdown). If that
+// page has no room and it is the lowest page of a growsdown stack, the stack
+// grows by one page within RLIMIT_STACK (find_extend_vma;
+// smp.Machine.KernelExpandStack, costed as the page fault that populates
+// the new page) and the copy goes to the new page. If the page is not
+// executable (NX), the kernel makes it executable for the step and restores
+// it afterwards, each a page-table update with a TLB shootdown. When no slot
+// can be had, the hit falls back to inline stepping, and the fallback is
+// counted. The slot state is per thread, so concurrent hits on several
+// vCPUs never share a slot.
+//
+// Deviation from the 2006 repost: its fallbacks were, in order, the start
+// of the stack VMA, a page grown below it, then inline stepping. probesim
+// skips the first (a slot at the VMA's start when sp's page has no room
+// and is not the lowest) and falls back to inline stepping there.
 //
 // After the #DB the ip is fixed as Linux's default fixup does (ip = original
 // + (ip - copy)), except after ret and indirect jumps (the ip is absolute);
 // call and indirect call get their pushed return address fixed, pushf gets TF
-// cleared in the pushed flags. A RIP-relative operand is rewritten to use a
+// cleared in the pushed flags (both stack writes are costed copies to
+// user). A RIP-relative operand is rewritten to use a
 // scratch register (riprel.go); when no rewrite is found the hit falls back
 // to inline stepping (counted).
 
@@ -41,21 +49,25 @@ const (
 
 // ssolStep is a thread's out-of-line step in progress.
 type ssolStep struct {
-	p        *probe
-	slot     uint64
-	page     uint64
-	restore  mmu.Prot // the page's protection before the step
-	flipped  bool     // NX was cleared for the step
-	expanded bool
-	scratch  uc.Reg // RIP-relative rewrite: the register borrowed, else 0
-	saved    uint64 // its value before the step
+	p       *probe
+	slot    uint64
+	page    uint64
+	restore mmu.Prot // the page's protection before the step
+	flipped bool     // NX was cleared for the step
+	saved   uint64   // the scratch register's value before the step
 }
 
-// Stats counts what the out-of-line strategy had to do.
+// Stats counts what the out-of-line strategy had to do, and what the NX
+// flips and stack expansions cost the trapping vCPUs (those cycles are also
+// in the probes' overhead phases: step, fixups and shootdowns).
 type Stats struct {
 	NXFlips        uint64 `json:"nx_flips"`
 	StackGrowths   uint64 `json:"stack_expansions"`
 	InlineFallback uint64 `json:"inline_fallbacks"`
+	// NXFlipCycles: clearing NX and restoring it, shootdowns included.
+	NXFlipCycles uint64 `json:"nx_flip_cycles"`
+	// StackExpansionCycles: growing the stack by a page for a slot.
+	StackExpansionCycles uint64 `json:"stack_expansion_cycles"`
 }
 
 func (e *Engine) wordSize() uint64 {
@@ -65,9 +77,11 @@ func (e *Engine) wordSize() uint64 {
 	return 8
 }
 
-// ssolSlot finds where thread's copy of p goes, growing the stack if the
-// page holding sp has no room. ok is false when there is no slot.
-func (e *Engine) ssolSlot(p *probe) (slot, page uint64, expanded, ok bool) {
+// ssolSlot finds where the trapping thread's copy of p goes. When the page
+// holding sp has no room and is the lowest page of a growsdown stack, the
+// slot is on the page below and grow is that stack, which must first grow
+// by a page. ok is false when there is no slot.
+func (e *Engine) ssolSlot(p *probe) (slot, page uint64, grow *mmu.VMA, ok bool) {
 	sp := e.m.SP()
 	below := uint64(8)
 	if w := uint64(StackWriteBytes(p.spec.Insn, e.mode())); w > below {
@@ -78,18 +92,14 @@ func (e *Engine) ssolSlot(p *probe) (slot, page uint64, expanded, ok bool) {
 	}
 	page = sp &^ (mmu.PageSize - 1)
 	if sp >= below && sp-below >= page+maxInsnSize {
-		return page, page, false, true
+		return page, page, nil, true
 	}
-	as := e.m.AddressSpace()
-	v, found := as.FindVMA(sp)
-	if !found || v.Flags&mmu.GrowsDown == 0 || v.Start != page {
-		return 0, 0, false, false
-	}
-	if err := as.ExpandDown(v, 1); err != nil {
-		return 0, 0, false, false
+	v, found := e.m.AddressSpace().FindVMA(sp)
+	if !found || v.Flags&mmu.GrowsDown == 0 || v.Start != page || page < mmu.PageSize {
+		return 0, 0, nil, false
 	}
 	page -= mmu.PageSize
-	return page, page, true, true
+	return page, page, &v, true
 }
 
 func (e *Engine) mode() int {
@@ -99,45 +109,52 @@ func (e *Engine) mode() int {
 	return 64
 }
 
-// ssolHit starts an out-of-line step of p for the trapping thread.
-func (e *Engine) ssolHit(p *probe, ev smp.TrapEvent) (bool, error) {
-	copyBytes := p.spec.Bytes
-	var scratch uc.Reg
-	if p.spec.Class == ClassRIPRelative || RIPRelative(p.spec.Insn, e.mode()) {
-		var ok bool
-		if copyBytes, scratch, ok = ripRewrite(p.spec); !ok {
-			return false, nil
-		}
+// ssolHit starts an out-of-line step of p for the trapping thread. started
+// is false when the hit must fall back to inline stepping.
+func (e *Engine) ssolHit(p *probe, ev smp.TrapEvent) (started bool, err error) {
+	if !p.copyOK {
+		return false, nil
 	}
-	slot, page, expanded, ok := e.ssolSlot(p)
+	slot, page, grow, ok := e.ssolSlot(p)
 	if !ok {
 		return false, nil
 	}
-	as := e.m.AddressSpace()
-	prot, _ := as.PageProt(page)
-	st := &ssolStep{p: p, slot: slot, page: page, restore: prot, expanded: expanded, scratch: scratch}
-	if expanded {
+	if grow != nil {
+		c, err := e.m.KernelExpandStack(*grow, 1)
+		if err != nil {
+			// RLIMIT_STACK, the guard gap or the memory budget: no slot.
+			return false, nil
+		}
+		p.cost.kernel(&p.cost.step, c)
 		e.stats.StackGrowths++
+		e.stats.StackExpansionCycles += c.Total()
 	}
-	if err := e.m.KernelWrite(slot, copyBytes); err != nil {
+	prot, _ := e.m.AddressSpace().PageProt(page)
+	st := &ssolStep{p: p, slot: slot, page: page, restore: prot}
+	c, err := e.m.KernelCopyToUser(slot, p.copyBytes)
+	if err != nil {
 		return false, err
 	}
-	if scratch != 0 {
-		saved, err := e.m.Reg(scratch)
+	p.cost.kernel(&p.cost.step, c)
+	if p.scratch != 0 {
+		saved, err := e.m.Reg(p.scratch)
 		if err != nil {
 			return false, err
 		}
 		st.saved = saved
-		if err := e.m.SetReg(scratch, p.spec.Addr+uint64(p.spec.Len)); err != nil {
+		if err := e.m.SetReg(p.scratch, p.spec.Addr+uint64(p.spec.Len)); err != nil {
 			return false, err
 		}
 	}
 	if prot&mmu.ProtExec == 0 {
-		if err := e.m.KernelProtectPage(page, prot|mmu.ProtExec); err != nil {
+		c, err := e.m.KernelProtectPageCost(page, prot|mmu.ProtExec)
+		if err != nil {
 			return false, err
 		}
+		p.cost.kernel(&p.cost.step, c)
 		st.flipped = true
 		e.stats.NXFlips++
+		e.stats.NXFlipCycles += c.Total()
 	}
 	e.ssol[ev.TID] = st
 	return e.m.SetPC(slot) == nil && e.m.SetTrapFlag(true) == nil, nil
@@ -152,16 +169,16 @@ func (e *Engine) ssolDone(st *ssolStep) error {
 	case ClassRet, ClassIndirectJump:
 		// The ip is where the instruction sent it.
 	case ClassIndirectCall:
-		if err := e.fixReturnAddress(st.slot+length, orig+length); err != nil {
+		if err := e.fixReturnAddress(p, st.slot+length, orig+length); err != nil {
 			return err
 		}
 	case ClassRelCall:
-		if err := e.fixReturnAddress(st.slot+length, orig+length); err != nil {
+		if err := e.fixReturnAddress(p, st.slot+length, orig+length); err != nil {
 			return err
 		}
 		ip = orig + (ip - st.slot)
 	case ClassPushf:
-		if err := e.clearPushedTF(); err != nil {
+		if err := e.clearPushedTF(p); err != nil {
 			return err
 		}
 		ip = orig + (ip - st.slot)
@@ -171,26 +188,29 @@ func (e *Engine) ssolDone(st *ssolStep) error {
 	if err := e.m.SetPC(ip); err != nil {
 		return err
 	}
-	if st.scratch != 0 {
-		if err := e.m.SetReg(st.scratch, st.saved); err != nil {
+	if p.scratch != 0 {
+		if err := e.m.SetReg(p.scratch, st.saved); err != nil {
 			return err
 		}
 	}
 	if st.flipped {
-		if err := e.m.KernelProtectPage(st.page, st.restore); err != nil {
+		c, err := e.m.KernelProtectPageCost(st.page, st.restore)
+		if err != nil {
 			return err
 		}
+		p.cost.kernel(&p.cost.fixups, c)
+		e.stats.NXFlipCycles += c.Total()
 	}
 	return e.m.SetTrapFlag(false)
 }
 
-// fixReturnAddress replaces the return address a stepped call pushed.
-func (e *Engine) fixReturnAddress(pushed, want uint64) error {
+// fixReturnAddress replaces the return address a stepped call pushed, with
+// a costed copy to the user stack.
+func (e *Engine) fixReturnAddress(p *probe, pushed, want uint64) error {
 	sp := e.m.SP()
 	n := e.wordSize()
 	b := make([]byte, n)
-	as := e.m.AddressSpace()
-	if err := as.Read(sp, b); err != nil {
+	if err := e.m.AddressSpace().Read(sp, b); err != nil {
 		return err
 	}
 	got := uint64(binary.LittleEndian.Uint32(b))
@@ -205,17 +225,21 @@ func (e *Engine) fixReturnAddress(pushed, want uint64) error {
 	} else {
 		binary.LittleEndian.PutUint32(b, uint32(want))
 	}
-	return as.Write(sp, b)
+	c, err := e.m.KernelCopyToUser(sp, b)
+	p.cost.kernel(&p.cost.fixups, c)
+	return err
 }
 
-// clearPushedTF clears TF in the flags a stepped pushf stored.
-func (e *Engine) clearPushedTF() error {
+// clearPushedTF clears TF in the flags a stepped pushf stored, with a
+// costed copy to the user stack.
+func (e *Engine) clearPushedTF(p *probe) error {
 	sp := e.m.SP()
-	as := e.m.AddressSpace()
 	var b [2]byte
-	if err := as.Read(sp, b[:]); err != nil {
+	if err := e.m.AddressSpace().Read(sp, b[:]); err != nil {
 		return err
 	}
 	b[1] &^= 1 // TF is bit 8
-	return as.Write(sp, b[:])
+	c, err := e.m.KernelCopyToUser(sp, b[:])
+	p.cost.kernel(&p.cost.fixups, c)
+	return err
 }

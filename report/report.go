@@ -127,23 +127,32 @@ type Probe struct {
 	MissList []ProbeMiss `json:"miss_list"`
 }
 
-// ProbeOverhead is the cycles a probe's hits cost, summed over the hits
-// and split by phase. Total is the sum of the phases; PerHit is Total /
-// hits, rounded down (0 without hits).
+// ProbeOverhead is the cycles a probe's hits cost the trapping vCPUs,
+// summed over the hits and split by phase. Each phase is exact (every
+// cycle is booked from the figure that charged it) and rounded down to
+// whole cycles; Total is the sum of the phases; PerHit is Total / hits,
+// rounded down (0 without hits). Cycles the hits steal from other vCPUs
+// (shootdown IPIs, cross-modifying-code serialisation) are not in it.
 type ProbeOverhead struct {
-	// Trap: the int3 exception's entry and exit, and the probe lookup.
+	// Trap: the int3 exception's entry and exit, which covers the probe
+	// lookup; spurious traps (a miss whose int3 was gone when the kernel
+	// looked) are counted here too.
 	Trap uint64 `json:"trap"`
-	// Handler: the probe handler (the CLI's counting handler, or the
+	// Handler: the probe handler (the modelled counting handler, plus the
 	// cycles a library handler charged).
 	Handler uint64 `json:"handler"`
-	// Step: preparing and taking the single-step: the text or slot
-	// writes, the #DB exception, the stepped instruction itself.
+	// Step: preparing and taking the single-step: the text writes (the
+	// original byte and int3 again, inline) or the slot copy, a stack
+	// expansion and clearing NX (out of line), the #DB exception, the
+	// stepped instruction itself.
 	Step uint64 `json:"step"`
 	// Fixups: the ip, return-address, flags and scratch-register fixups
-	// after an out-of-line step, and restoring the page's protection.
+	// after the step (only the stack writes cost cycles), and restoring
+	// the page's protection.
 	Fixups uint64 `json:"fixups"`
-	// Shootdowns: TLB shootdowns and IPIs the hits caused (text writes,
-	// NX flips, stack expansion), as charged to the trapping vCPU.
+	// Shootdowns: TLB shootdowns the hits initiated (text writes, NX flips
+	// and their restores; a stack expansion needs none), as charged to the
+	// trapping vCPU.
 	Shootdowns uint64 `json:"shootdowns"`
 	Total      uint64 `json:"total"`
 	PerHit     uint64 `json:"per_hit"`
@@ -151,11 +160,18 @@ type ProbeOverhead struct {
 
 // OutOfLine counts the out-of-line strategy's work: stack pages made
 // executable for a step (each restored afterwards), stack expansions to make
-// room for a slot, and hits that fell back to inline stepping.
+// room for a slot, and hits that fell back to inline stepping; and what the
+// flips and expansions cost the trapping vCPUs (cycles that are also in the
+// probes' overhead_cycles phases).
 type OutOfLine struct {
 	NXFlips         uint64 `json:"nx_flips"`
 	StackExpansions uint64 `json:"stack_expansions"`
 	InlineFallbacks uint64 `json:"inline_fallbacks"`
+	// NXFlipCycles: clearing NX and restoring it, each a page-table update
+	// with its TLB shootdown.
+	NXFlipCycles uint64 `json:"nx_flip_cycles"`
+	// StackExpansionCycles: a page-fault entry and exit per page grown.
+	StackExpansionCycles uint64 `json:"stack_expansion_cycles"`
 }
 
 // ProbeCPU is one vCPU's counts for a probe.

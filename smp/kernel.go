@@ -8,21 +8,39 @@ import (
 
 // Writes by the modelled kernel.
 //
-// The probe engine changes the guest's code and page tables the way the
-// kernel does: it writes breakpoint bytes and copied instructions, and it
-// changes a page's permissions for a single-step. Each such change is made
+// The probe engine changes the guest's code, stack and page tables the way
+// the kernel does: it writes breakpoint bytes into the text, copies
+// instructions and fixed-up words to the user stack, changes a page's
+// permissions for a single-step, and grows a stack. Each such change is made
 // at the cycle of the ordered event that causes it (a watched address or a
 // trap, whose callbacks run on the vCPU that is the lowest clock), becomes
 // visible to every vCPU at once (one engine, translations dropped by mmu),
 // and is charged:
 //
-//   - a text write: the copy-on-write break of the page the first time it
-//     is written (uprobe_write_opcode replaces the page), the bytes, a TLB
-//     shootdown (ptep_clear_flush), and the cross-modifying-code
+//   - a text write (KernelWrite): the copy-on-write break of the page the
+//     first time it is written (uprobe_write_opcode replaces the page), the
+//     bytes, a TLB shootdown (ptep_clear_flush), and the cross-modifying-code
 //     serialisation every other running vCPU needs before it may run the
 //     new bytes (Intel SDM Vol. 3A, "Handling Self- and Cross-Modifying
 //     Code");
-//   - a page-permission change: the page-table update and a TLB shootdown.
+//   - a copy to the user stack (KernelCopyToUser): the bytes only. The seed
+//     copies the instruction with copy_to_user, and the fixups write the
+//     return address or the pushed flags the same way: the thread's own
+//     writable, present page needs no copy-on-write, and no other CPU
+//     caches a translation that changes, so there is no shootdown; only the
+//     trapping thread runs the copy, after the exception return serialises
+//     its own core;
+//   - a page-permission change (KernelProtectPage): the page-table update
+//     and a TLB shootdown;
+//   - a stack expansion (KernelExpandStack): one page-fault entry and exit
+//     per page, the cost of populating the new page on its first touch
+//     (expand_downwards itself only moves vm_start: mm/mmap.c does no TLB
+//     flush for it, as nothing was mapped there to be cached).
+//
+// The variants that return a KernelCost say exactly what the change charged
+// the vCPU that made it, split into its own work and the shootdown it
+// initiated; the cycles the shootdown and the serialisation steal from the
+// other vCPUs are theirs, not in the cost.
 //
 // Called before Run (probe registration), a change costs no vCPU anything
 // and is recorded at cycle 0.
@@ -31,51 +49,129 @@ import (
 type KernelEvent struct {
 	Cycle uint64 // clock of the vCPU that made it, before the kernel's own cost (0 before Run)
 	VCPU  int    // -1 before Run
-	Kind  string // "write" or "protect"
+	Kind  string // "write", "copy_to_user", "protect" or "expand_stack"
 	Addr  uint64
 	Len   int
 }
 
+// KernelCost is what one change of the modelled kernel charged the vCPU
+// that made it, in cycles (zero before Run).
+type KernelCost struct {
+	// Work is the change itself: copy-on-write break, bytes, page-table
+	// update, page-fault entry and exit.
+	Work uint64
+	// Shootdown is the TLB shootdown it initiated: the local flush, plus
+	// the IPI round trip when other vCPUs run threads of the process.
+	Shootdown uint64
+}
+
+// Total is Work + Shootdown.
+func (c KernelCost) Total() uint64 { return c.Work + c.Shootdown }
+
 // KernelWrite writes data at addr, ignoring page protections, as the kernel
 // writes text for a probe.
 func (m *Machine) KernelWrite(addr uint64, data []byte) error {
+	_, err := m.KernelWriteCost(addr, data)
+	return err
+}
+
+// KernelWriteCost is KernelWrite, returning what the write cost the running
+// vCPU.
+func (m *Machine) KernelWriteCost(addr uint64, data []byte) (KernelCost, error) {
 	if err := m.as.WriteForce(addr, data); err != nil {
-		return fmt.Errorf("kernel write at %#x: %w", addr, err)
+		return KernelCost{}, fmt.Errorf("kernel write at %#x: %w", addr, err)
 	}
 	m.recordKernel("write", addr, len(data))
+	v := m.curV
+	if v == nil {
+		return KernelCost{}, nil
+	}
 	kc := m.cfg.Profile.Kernel
-	if v := m.curV; v != nil {
-		cost := kc.KernelWriteByte * uint64(len(data))
-		for page := addr &^ (mmu.PageSize - 1); page < addr+uint64(len(data)); page += mmu.PageSize {
-			if !m.cowBroken[page] {
-				m.cowBroken[page] = true
-				cost += kc.CowBreakPage
-			}
-		}
-		v.counters.Add(0, cost<<8)
-		m.shootdown()
-		for _, o := range m.vcpus {
-			if o != v && o.cur != nil {
-				o.counters.Add(0, kc.CrossModifyingCodeSerialize<<8)
-			}
+	var c KernelCost
+	c.Work = kc.KernelWriteByte * uint64(len(data))
+	for page := addr &^ (mmu.PageSize - 1); page < addr+uint64(len(data)); page += mmu.PageSize {
+		if !m.cowBroken[page] {
+			m.cowBroken[page] = true
+			c.Work += kc.CowBreakPage
 		}
 	}
-	return nil
+	v.counters.Add(0, c.Work<<8)
+	c.Shootdown = m.chargedShootdown()
+	for _, o := range m.vcpus {
+		if o != v && o.cur != nil {
+			o.counters.Add(0, kc.CrossModifyingCodeSerialize<<8)
+		}
+	}
+	return c, nil
+}
+
+// KernelCopyToUser writes data at addr through the user's page permissions,
+// as copy_to_user does (the page must be mapped and writable), and returns
+// what it cost the running vCPU: the bytes, no shootdown.
+func (m *Machine) KernelCopyToUser(addr uint64, data []byte) (KernelCost, error) {
+	if err := m.as.Write(addr, data); err != nil {
+		return KernelCost{}, fmt.Errorf("kernel copy to user at %#x: %w", addr, err)
+	}
+	m.recordKernel("copy_to_user", addr, len(data))
+	v := m.curV
+	if v == nil {
+		return KernelCost{}, nil
+	}
+	c := KernelCost{Work: m.cfg.Profile.Kernel.KernelWriteByte * uint64(len(data))}
+	v.counters.Add(0, c.Work<<8)
+	return c, nil
 }
 
 // KernelProtectPage sets the page-table permissions of the page holding
 // addr without changing its VMA, as the kernel does when it clears NX on a
 // stack page for an out-of-line step.
 func (m *Machine) KernelProtectPage(addr uint64, p mmu.Prot) error {
+	_, err := m.KernelProtectPageCost(addr, p)
+	return err
+}
+
+// KernelProtectPageCost is KernelProtectPage, returning what the change
+// cost the running vCPU.
+func (m *Machine) KernelProtectPageCost(addr uint64, p mmu.Prot) (KernelCost, error) {
 	if err := m.as.SetPageProt(addr&^(mmu.PageSize-1), p); err != nil {
-		return fmt.Errorf("kernel page protection at %#x: %w", addr, err)
+		return KernelCost{}, fmt.Errorf("kernel page protection at %#x: %w", addr, err)
 	}
 	m.recordKernel("protect", addr&^(mmu.PageSize-1), mmu.PageSize)
-	if v := m.curV; v != nil {
-		v.counters.Add(0, m.cfg.Profile.Kernel.MprotectOnePage<<8)
-		m.shootdown()
+	v := m.curV
+	if v == nil {
+		return KernelCost{}, nil
 	}
-	return nil
+	c := KernelCost{Work: m.cfg.Profile.Kernel.MprotectOnePage}
+	v.counters.Add(0, c.Work<<8)
+	c.Shootdown = m.chargedShootdown()
+	return c, nil
+}
+
+// KernelExpandStack grows the growsdown VMA v down by pages pages within
+// RLIMIT_STACK (mmu.AddressSpace.ExpandDown), as find_extend_vma does for a
+// kernel that needs room below a stack, and returns what it cost the running
+// vCPU: a page-fault entry and exit per page.
+func (m *Machine) KernelExpandStack(v mmu.VMA, pages int) (KernelCost, error) {
+	if err := m.as.ExpandDown(v, pages); err != nil {
+		return KernelCost{}, fmt.Errorf("kernel stack expansion at %#x: %w", v.Start, err)
+	}
+	grown := uint64(pages) * mmu.PageSize
+	m.recordKernel("expand_stack", v.Start-grown, int(grown))
+	cur := m.curV
+	if cur == nil {
+		return KernelCost{}, nil
+	}
+	c := KernelCost{Work: m.cfg.Profile.Kernel.PageFaultEntryExit * uint64(pages)}
+	cur.counters.Add(0, c.Work<<8)
+	return c, nil
+}
+
+// chargedShootdown initiates a TLB shootdown from the running vCPU and
+// returns what it charged that vCPU.
+func (m *Machine) chargedShootdown() uint64 {
+	before := m.curV.clockFP()
+	m.shootdown()
+	return (m.curV.clockFP() - before) >> 8
 }
 
 // KernelEvents returns the kernel's changes, in order.

@@ -3,6 +3,7 @@ package smp
 import (
 	"github.com/probesim/probesim/emu"
 	"github.com/probesim/probesim/emu/uc"
+	"github.com/probesim/probesim/timing"
 )
 
 // Traps for the probe engine.
@@ -44,8 +45,34 @@ func (m *Machine) runTrap(intno uint32) emu.TrapAction {
 	if !m.trapFn(ev) {
 		return emu.TrapFault
 	}
-	v.counters.Add(0, m.cfg.Profile.Kernel.ExceptionEntryExit<<8)
+	v.counters.Add(0, m.TrapCycles()<<8)
 	return emu.TrapHandled
+}
+
+// TrapCycles is what every handled int3 or #DB costs the trapping vCPU on
+// top of its handler's own charges: the profile's exception entry and exit,
+// charged when the handler returns (so a handler that measures ClockFP does
+// not see it).
+func (m *Machine) TrapCycles() uint64 { return m.cfg.Profile.Kernel.ExceptionEntryExit }
+
+// ClockFP is the running vCPU's clock in 24.8 fixed-point cycles (the unit
+// the counters charge), or 0 before Run. No other vCPU runs while a
+// trap or watch callback does, so the difference of two readings inside one
+// callback is exactly what the callback's work charged this vCPU.
+func (m *Machine) ClockFP() uint64 {
+	if m.curV == nil {
+		return 0
+	}
+	return m.curV.clockFP()
+}
+
+// Profile is the machine's timing profile (read-only: the run uses it).
+func (m *Machine) Profile() *timing.Profile { return m.cfg.Profile }
+
+// ReadRegs reads regs[i] of the thread being handled into vals[i] with one
+// call into the engine.
+func (m *Machine) ReadRegs(regs []uc.Reg, vals []uint64) error {
+	return m.core.Engine().RegReadBatch(regs, vals)
 }
 
 // SetPC moves the ip of the thread being handled.

@@ -2,8 +2,10 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -97,4 +99,92 @@ func TestProbeEvents(t *testing.T) {
 	require.Equal(t, p.Misses, counts["miss"]+counts["spurious_miss"])
 	require.Equal(t, p.Windows.Count, counts["window_open"])
 	require.Equal(t, p.Windows.Count, counts["window_close"])
+}
+
+// TestProbeLog: --probe-log writes one JSON line per hit with the thread's
+// registers, in cycle order, named for the arch; on x86-64 the logged rdi is
+// probed()'s argument, index*1000003+i, and with ssol-stack every call's
+// argument appears once. Logging does not change the run.
+func TestProbeLog(t *testing.T) {
+	names := map[string][]string{
+		fixtures.ArchAMD64: {"rax", "rbx", "rcx", "rdx", "rsi", "rdi", "rbp", "rsp",
+			"r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15", "rip", "rflags"},
+		fixtures.ArchI386: {"eax", "ebx", "ecx", "edx", "esi", "edi", "ebp", "esp", "eip", "eflags"},
+	}
+	const threads, iters = 4, 200
+	for _, arch := range []string{fixtures.ArchAMD64, fixtures.ArchI386} {
+		path := fixturePath(t, arch, "threads")
+		args := []string{fmt.Sprint(threads), fmt.Sprint(iters)}
+		logPath := filepath.Join(t.TempDir(), "hits.jsonl")
+		flags := []string{"--cpus", "4", "--seed", "2", "--probe", "probed", "--strategy", "ssol-stack"}
+		res, rep, _, _ := runReport(t, append(flags, "--probe-log", logPath), path, args...)
+		require.Equal(t, 0, res.status, "%s: %s", arch, res.stderr)
+		_, plain, _, _ := runReport(t, flags, path, args...)
+		rep.Host, plain.Host = nil, nil
+		require.Equal(t, plain, rep, "%s: --probe-log changed the run", arch)
+
+		p := rep.Probes[0]
+		require.Equal(t, uint64(threads*iters), p.Hits)
+		data, err := os.ReadFile(logPath)
+		require.NoError(t, err)
+		lines := outputLines(data)
+		require.Len(t, lines, int(p.Hits), "one line per hit")
+		ip := names[arch][len(names[arch])-2]
+		last := uint64(0)
+		args0 := map[uint32]bool{}
+		for _, l := range lines {
+			var hit struct {
+				Cycle     uint64            `json:"cycle"`
+				VCPU      int               `json:"vcpu"`
+				TID       int               `json:"tid"`
+				Probe     string            `json:"probe"`
+				Address   uint64            `json:"address"`
+				Registers map[string]uint64 `json:"registers"`
+			}
+			require.NoError(t, json.Unmarshal([]byte(l), &hit), l)
+			require.Equal(t, "probed", hit.Probe)
+			require.Equal(t, p.Address, hit.Address)
+			require.Equal(t, hit.Address, hit.Registers[ip], "%s is the probe address", ip)
+			require.Len(t, hit.Registers, len(names[arch]))
+			require.GreaterOrEqual(t, hit.Cycle, last, "hits out of cycle order")
+			last = hit.Cycle
+			require.Less(t, hit.VCPU, 4)
+			require.Greater(t, hit.TID, 1000, "a worker thread")
+			if arch == fixtures.ArchAMD64 {
+				a := uint32(hit.Registers["rdi"])
+				require.Less(t, a/1000003, uint32(threads), "rdi %d", a)
+				require.Less(t, a%1000003, uint32(iters), "rdi %d", a)
+				require.False(t, args0[a], "argument %d twice", a)
+				args0[a] = true
+			}
+		}
+		if arch == fixtures.ArchAMD64 {
+			require.Len(t, args0, threads*iters, "every call's argument")
+		}
+		// The registers keep their order on the line.
+		dec := json.NewDecoder(strings.NewReader(lines[0]))
+		var order []string
+		depth := 0
+		for {
+			tok, err := dec.Token()
+			if err != nil {
+				break
+			}
+			switch v := tok.(type) {
+			case json.Delim:
+				if v == '{' {
+					depth++
+				} else if v == '}' {
+					depth--
+				}
+			case string:
+				if depth == 2 {
+					order = append(order, v)
+					_, err = dec.Token() // the value
+					require.NoError(t, err)
+				}
+			}
+		}
+		require.Equal(t, names[arch], order)
+	}
 }

@@ -38,6 +38,7 @@ type runFlags struct {
 	probeSpecs    []string
 	strategy      string
 	eventsPath    string
+	probeLogPath  string
 }
 
 func newRunCmd() *cobra.Command {
@@ -83,6 +84,7 @@ linked, corrupt), 127 when PROGRAM does not exist.`,
 	fl.StringArrayVar(&f.probeSpecs, "probe", nil, "place a probe at `SPEC`: symbol, symbol+offset or 0xADDR (repeatable)")
 	fl.StringVar(&f.strategy, "strategy", "ssol-stack", "how a probed instruction runs after a hit: inline or ssol-stack")
 	fl.StringVar(&f.eventsPath, "events", "", "write every probe event (hits, misses, open windows) as cycle-stamped JSON lines to `FILE`")
+	fl.StringVar(&f.probeLogPath, "probe-log", "", "write one JSON line per probe hit, with the thread's registers, to `FILE`")
 	fl.StringArrayVar(&f.env, "env", nil, "add `NAME=VALUE` to the guest's environment (repeatable)")
 	fl.BoolVar(&f.inheritEnv, "inherit-env", false, "start the guest's environment from probesim's own")
 	return c
@@ -151,11 +153,22 @@ func runProgram(c *cobra.Command, f *runFlags, program string, args []string) er
 	if f.traceSyscalls {
 		cfg.TraceSyscalls = c.ErrOrStderr()
 	}
+	var hitLog *probeLog
+	if f.probeLogPath != "" {
+		hitLog = &probeLog{}
+		cfg.OnHit = hitLog.write
+	}
 	sim, err := probesim.New(cfg)
 	if err != nil {
 		return cannotRun(err)
 	}
 	defer sim.Close()
+	if hitLog != nil {
+		if err := hitLog.open(f.probeLogPath); err != nil {
+			return &exitError{status: exitUsage, err: fmt.Errorf("--probe-log: %w", err)}
+		}
+		defer hitLog.f.Close()
+	}
 	// Check the report can be written before spending time on the run.
 	var out io.WriteCloser
 	if f.jsonPath != "" {
@@ -169,6 +182,11 @@ func runProgram(c *cobra.Command, f *runFlags, program string, args []string) er
 		return &exitError{status: exitUsage, err: fmt.Errorf("%s: %w", program, err)}
 	}
 	rep := res.Report
+	if hitLog != nil {
+		if err := hitLog.close(); err != nil {
+			return &exitError{status: exitUsage, err: fmt.Errorf("--probe-log: %w", err)}
+		}
+	}
 	for _, p := range rep.Probes {
 		fmt.Fprintf(c.ErrOrStderr(), "probesim: probe %s (%s): %d executions, %d hits, %d misses (%s)\n",
 			p.Spec, p.Instruction, p.Executions, p.Hits, p.Misses, f.strategy)
@@ -250,4 +268,55 @@ func writeEvents(path string, events []probesim.Event) error {
 		return err
 	}
 	return f.Close()
+}
+
+// probeLog writes --probe-log: one JSON line per hit, in hit order (which
+// is cycle order: hits are ordered events). It is the CLI's handler, so it
+// costs the guest nothing beyond the modelled counting handler: the
+// registers are the ones the kernel saved on exception entry.
+type probeLog struct {
+	f   *os.File
+	w   *bufio.Writer
+	enc *json.Encoder
+	err error // the first write error
+}
+
+// probeLogLine is one hit in the log.
+type probeLogLine struct {
+	Cycle     uint64        `json:"cycle"`
+	VCPU      int           `json:"vcpu"`
+	TID       int           `json:"tid"`
+	Probe     string        `json:"probe"`
+	Address   uint64        `json:"address"`
+	Registers probesim.Regs `json:"registers"`
+}
+
+func (l *probeLog) open(path string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	l.f, l.w = f, bufio.NewWriter(f)
+	l.enc = json.NewEncoder(l.w)
+	return nil
+}
+
+func (l *probeLog) write(h probesim.Hit) {
+	if l.err != nil || l.enc == nil {
+		return
+	}
+	l.err = l.enc.Encode(probeLogLine{Cycle: h.Cycle, VCPU: h.VCPU, TID: h.TID, Probe: h.Probe.Text,
+		Address: h.Probe.Addr, Registers: h.Regs})
+}
+
+func (l *probeLog) close() error {
+	if l.err != nil {
+		l.f.Close()
+		return l.err
+	}
+	if err := l.w.Flush(); err != nil {
+		l.f.Close()
+		return err
+	}
+	return l.f.Close()
 }
