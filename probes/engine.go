@@ -376,7 +376,7 @@ func (e *Engine) OutOfLineReport() *report.OutOfLine {
 		return nil
 	}
 	st := e.stats
-	return &report.OutOfLine{NXFlips: st.NXFlips, StackExpansions: st.StackGrowths, InlineFallbacks: st.InlineFallback,
+	return &report.OutOfLine{NXFlips: st.NXFlips, StackExpansions: st.StackGrowths, StackStartSlots: st.StackStart, InlineFallbacks: st.InlineFallback,
 		NXFlipCycles: st.NXFlipCycles, StackExpansionCycles: st.StackExpansionCycles}
 }
 

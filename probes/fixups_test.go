@@ -80,16 +80,18 @@ func TestFixupsEveryClass(t *testing.T) {
 					require.Equal(t, uint64(fixupIterations), res.Hits, "hits")
 					require.Zero(t, res.Misses, "misses")
 					if run.s == SSOLStack {
-						// The red-zone leaf's probes fall back to inline stepping:
-						// its sp is 0x30 bytes into a page that is not the stack's
-						// lowest, so no slot below the red zone fits in the page
-						// and the stack cannot grow. RIP-relative probes step a
-						// rewritten copy (riprel.go).
-						fallbacks := uint64(0)
+						// The red-zone leaf's sp is 0x30 bytes into a page that
+						// is not the stack's lowest: no slot below the red zone
+						// fits in that page, so the copy goes to the start of
+						// the stack's VMA (the repost's first fallback) and the
+						// leaf's red-zone data survives. RIP-relative probes
+						// step a rewritten copy (riprel.go).
+						atStart := uint64(0)
 						if l.label == "fx_redzone" || l.label == "fx_redzone_mid" {
-							fallbacks = fixupIterations
+							atStart = fixupIterations
 						}
-						require.Equal(t, fallbacks, st.InlineFallback, "inline fallbacks")
+						require.Equal(t, atStart, st.StackStart, "slots at the stack VMA's start")
+						require.Zero(t, st.InlineFallback, "inline fallbacks")
 					}
 				})
 			}

@@ -29,10 +29,19 @@ import (
 // counted. The slot state is per thread, so concurrent hits on several
 // vCPUs never share a slot.
 //
-// Deviation from the 2006 repost: its fallbacks were, in order, the start
-// of the stack VMA, a page grown below it, then inline stepping. probesim
-// skips the first (a slot at the VMA's start when sp's page has no room
-// and is not the lowest) and falls back to inline stepping there.
+// When sp's page has no room, the fallbacks are the 2006 repost's, in
+// order: a slot at the start of the VMA holding sp (its lowest bytes, the
+// deepest and normally unused part of the stack), if that lies wholly below
+// the room the instruction and the red zone need; then a page grown below a
+// growsdown stack whose lowest page holds sp; then inline stepping. Unlike
+// the repost, which held one global lock from int3 to the end of the step,
+// hits on several vCPUs may be in flight at once, so a VMA-start slot that
+// another thread's step is using (two stacks merged into one VMA, as
+// glibc's guard-less thread stacks can be) is not shared: that hit takes
+// the next fallback. Like the repost, the mechanism trusts that the memory
+// below sp in a stack's VMA is free; a stack the program carved out of a
+// larger mapping (a coroutine stack inside a heap block) breaks that trust,
+// which is one reason mainline Linux uses a dedicated XOL page instead.
 //
 // After the #DB the ip is fixed as Linux's default fixup does (ip = original
 // + (ip - copy)), except after ret and indirect jumps (the ip is absolute);
@@ -63,6 +72,7 @@ type ssolStep struct {
 type Stats struct {
 	NXFlips        uint64 `json:"nx_flips"`
 	StackGrowths   uint64 `json:"stack_expansions"`
+	StackStart     uint64 `json:"stack_start_slots"`
 	InlineFallback uint64 `json:"inline_fallbacks"`
 	// NXFlipCycles: clearing NX and restoring it, shootdowns included.
 	NXFlipCycles uint64 `json:"nx_flip_cycles"`
@@ -77,11 +87,11 @@ func (e *Engine) wordSize() uint64 {
 	return 8
 }
 
-// ssolSlot finds where the trapping thread's copy of p goes. When the page
-// holding sp has no room and is the lowest page of a growsdown stack, the
-// slot is on the page below and grow is that stack, which must first grow
-// by a page. ok is false when there is no slot.
-func (e *Engine) ssolSlot(p *probe) (slot, page uint64, grow *mmu.VMA, ok bool) {
+// ssolSlot finds where the trapping thread's copy of p goes: the bottom of
+// the page holding sp, else the start of sp's VMA, else the page below a
+// growsdown stack whose lowest page holds sp (grow is that stack, which must
+// first grow by a page). ok is false when there is no slot.
+func (e *Engine) ssolSlot(p *probe) (slot, page uint64, where slotPlace, grow *mmu.VMA, ok bool) {
 	sp := e.m.SP()
 	below := uint64(8)
 	if w := uint64(StackWriteBytes(p.spec.Insn, e.mode())); w > below {
@@ -90,16 +100,46 @@ func (e *Engine) ssolSlot(p *probe) (slot, page uint64, grow *mmu.VMA, ok bool) 
 	if e.wordSize() == 8 {
 		below += redZone64
 	}
+	if sp < below {
+		return 0, 0, 0, nil, false
+	}
+	free := sp - below // the highest byte a copy may end at, exclusive
 	page = sp &^ (mmu.PageSize - 1)
-	if sp >= below && sp-below >= page+maxInsnSize {
-		return page, page, nil, true
+	if free >= page+maxInsnSize {
+		return page, page, slotSPPage, nil, true
 	}
 	v, found := e.m.AddressSpace().FindVMA(sp)
-	if !found || v.Flags&mmu.GrowsDown == 0 || v.Start != page || page < mmu.PageSize {
-		return 0, 0, nil, false
+	if !found {
+		return 0, 0, 0, nil, false
+	}
+	if v.Start+maxInsnSize <= free && !e.slotInUse(v.Start) {
+		return v.Start, v.Start, slotStackStart, nil, true
+	}
+	if v.Flags&mmu.GrowsDown == 0 || v.Start != page || page < mmu.PageSize {
+		return 0, 0, 0, nil, false
 	}
 	page -= mmu.PageSize
-	return page, page, &v, true
+	return page, page, slotGrown, &v, true
+}
+
+// slotPlace says which of the repost's places a slot took.
+type slotPlace int
+
+const (
+	slotSPPage     slotPlace = iota + 1 // the bottom of the page holding sp
+	slotStackStart                      // the start of sp's VMA
+	slotGrown                           // a page grown below the stack
+)
+
+// slotInUse reports whether another thread's out-of-line step in flight
+// uses the slot at addr.
+func (e *Engine) slotInUse(addr uint64) bool {
+	for _, st := range e.ssol {
+		if st.slot == addr {
+			return true
+		}
+	}
+	return false
 }
 
 func (e *Engine) mode() int {
@@ -115,9 +155,12 @@ func (e *Engine) ssolHit(p *probe, ev smp.TrapEvent) (started bool, err error) {
 	if !p.copyOK {
 		return false, nil
 	}
-	slot, page, grow, ok := e.ssolSlot(p)
+	slot, page, where, grow, ok := e.ssolSlot(p)
 	if !ok {
 		return false, nil
+	}
+	if where == slotStackStart {
+		e.stats.StackStart++
 	}
 	if grow != nil {
 		c, err := e.m.KernelExpandStack(*grow, 1)

@@ -91,7 +91,7 @@ func envPlacingSP(t *testing.T, prog string, off uint64) ([]string, uint64) {
 // TestSSOLStackExpansion: stackgrow, with sp 16 bytes into each page it
 // walks down to, leaves no room for a slot below sp (and the red zone on
 // x86-64) in that page. While the page is inside the stack VMA and not its
-// lowest, the hit falls back to inline stepping; from the lowest page on,
+// lowest, the slot goes to the VMA's start; from the lowest page on,
 // every hit grows the stack by one page for its slot, which is then the
 // page the next iteration walks into, so the guest never faults its stack
 // itself. The report shows each expansion, and its cost, a page-fault entry
@@ -136,10 +136,13 @@ func TestSSOLStackExpansion(t *testing.T) {
 			require.Equal(t, pages, res.Hits)
 			require.Zero(t, res.Misses)
 			// Iteration i (1-based) runs the probe with sp in page
-			// spPage - i pages; the pages above the VMA's start fall back.
+			// spPage - i pages, 16 bytes into it: no room there. While that
+			// page is above the VMA's lowest, the slot goes to the VMA's
+			// start; from the lowest page on, the stack grows.
 			above := (sp&^(mmu.PageSize-1)-stack.Start)/mmu.PageSize - 1
 			t.Logf("sp %#x, %d pages above the lowest, %d expansions", sp, above, st.StackGrowths)
-			require.Equal(t, above, st.InlineFallback, "hits in pages of the VMA above its lowest")
+			require.Equal(t, above, st.StackStart, "hits in pages of the VMA above its lowest")
+			require.Zero(t, st.InlineFallback)
 			require.Equal(t, pages-above, st.StackGrowths, "every hit from the lowest page on grows the stack")
 			require.Equal(t, st.StackGrowths, r.Memory.StackGrowths, "the guest never faulted its stack down itself")
 			require.Equal(t, st.StackGrowths*k.PageFaultEntryExit, st.StackExpansionCycles)
@@ -147,19 +150,19 @@ func TestSSOLStackExpansion(t *testing.T) {
 			ool := e.OutOfLineReport()
 			require.Equal(t, st.StackGrowths, ool.StackExpansions)
 			require.Equal(t, st.StackExpansionCycles, ool.StackExpansionCycles)
-			require.Equal(t, st.StackGrowths, ool.NXFlips, "the new pages are NX too")
+			require.Equal(t, st.StackGrowths+st.StackStart, ool.NXFlips, "the VMA's start and the new pages are NX too")
+			require.Equal(t, st.StackStart, ool.StackStartSlots)
 			rp := e.Report()[0]
 			require.Equal(t, res.Overhead, rp.OverheadCycles)
-			// Step, exactly: out of line, the expansion, the slot copy and
-			// NX cleared; inline, the two text writes (the first breaking
-			// copy-on-write); both, the #DB and the instruction.
+			// Step, exactly: every hit the #DB and the instruction, the
+			// slot copy and NX cleared; the expansions their page fault.
 			insn := timing.Default().CostBlock(spec.Bytes, spec.Addr, mode).CostFP
-			ssol := st.StackGrowths
+			grown := st.StackGrowths
 			wantStepFP := pages*(k.ExceptionEntryExit<<8+insn) +
-				ssol*(k.PageFaultEntryExit+uint64(spec.Len)*k.KernelWriteByte+k.MprotectOnePage)<<8 +
-				(above*2*k.KernelWriteByte+k.CowBreakPage)<<8
+				pages*(uint64(spec.Len)*k.KernelWriteByte+k.MprotectOnePage)<<8 +
+				grown*k.PageFaultEntryExit<<8
 			require.Equal(t, wantStepFP>>8, rp.OverheadCycles.Step)
-			require.Equal(t, ssol*k.MprotectOnePage, rp.OverheadCycles.Fixups)
+			require.Equal(t, pages*k.MprotectOnePage, rp.OverheadCycles.Fixups)
 		})
 	}
 }
@@ -189,6 +192,60 @@ func TestSSOLNXFlipCost(t *testing.T) {
 			k := timing.Default().Kernel
 			require.Equal(t, 2*flips*(k.MprotectOnePage+k.TLBShootdownInitiator), base.stats.NXFlipCycles)
 			require.Equal(t, base.rep.VCPUs[0].Cycles+2*d*flips, more.rep.VCPUs[0].Cycles)
+		})
+	}
+}
+
+// TestSSOLStackLimitFallsBackInline: the same walk, with RLIMIT_STACK
+// ending exactly at the page the last iteration walks into. Every hit but
+// the last finds its slot (the VMA's start, then a grown page); the last
+// hit's page is the lowest the limit allows, so the stack may not grow for
+// its slot and it falls back to inline stepping, the repost's last resort.
+// The guest, which never goes lower, is unharmed.
+func TestSSOLStackLimitFallsBackInline(t *testing.T) {
+	for _, arch := range []string{fixtures.ArchAMD64, fixtures.ArchI386} {
+		t.Run(arch, func(t *testing.T) {
+			mode := 64
+			if arch == fixtures.ArchI386 {
+				mode = 32
+			}
+			prog, err := fixtures.Path(arch, "stackgrow")
+			require.NoError(t, err)
+			env, sp := envPlacingSP(t, prog, 16)
+			want, _, status, err := fixtures.RunNative(prog, []string{stackgrowKiB}, env, nil)
+			require.NoError(t, err)
+			require.Zero(t, status)
+
+			probe := func(limit uint64) (*smp.Machine, *Engine, mmu.VMA) {
+				m, err := smp.New(smp.Config{Program: prog, Args: []string{stackgrowKiB}, Env: env, StackLimit: limit})
+				require.NoError(t, err)
+				t.Cleanup(func() { m.Close() })
+				var stack mmu.VMA
+				for _, v := range m.AddressSpace().VMAs() {
+					if v.Flags&mmu.GrowsDown != 0 {
+						stack = v
+					}
+				}
+				spec, err := Resolve(m.Image(), fmt.Sprintf("%#x", stackgrowProbe(t, m, mode)))
+				require.NoError(t, err)
+				e, err := Attach(m, []Spec{spec}, SSOLStack, nil)
+				require.NoError(t, err)
+				return m, e, stack
+			}
+			_, _, stack := probe(0)
+			pages := uint64(256 / 4)
+			lastPage := sp&^(mmu.PageSize-1) - pages*mmu.PageSize
+			m, e, _ := probe(stack.End - lastPage)
+			r, err := m.Run()
+			require.NoError(t, err)
+			require.Equal(t, "exit", r.StopReason, "stderr %q fault %+v", r.Stderr, r.Fault)
+			require.Equal(t, string(want), r.Stdout)
+			res, st := e.Results()[0], e.Stats()
+			require.Equal(t, pages, res.Hits)
+			require.Zero(t, res.Misses)
+			require.Equal(t, uint64(1), st.InlineFallback, "the last hit")
+			require.Equal(t, pages-1, st.StackStart+st.StackGrowths)
+			require.Equal(t, uint64(1), e.OutOfLineReport().InlineFallbacks)
 		})
 	}
 }

@@ -431,12 +431,13 @@ func TestOutOfLineMatchesInPlace(t *testing.T) {
 				l := natural.l
 				land := map[string]uint64{"next": l.test + uint64(len(c.insn(l))), "short": l.short, "far": l.far}[c.lands]
 				require.Equal(t, land, want.Landing, "in place, the instruction went elsewhere")
-				compare := func(p xolProgram, want xolState, s Strategy, fallbacks uint64) {
+				compare := func(p xolProgram, want xolState, s Strategy, atStart uint64) {
 					t.Helper()
 					got, e := p.run(t, s)
 					if s == SSOLStack {
-						require.Equal(t, fallbacks, e.Stats().InlineFallback, "sp at %#x: inline fallbacks", p.place)
-						require.Equal(t, 1-fallbacks, e.Stats().NXFlips, "the stack is NX")
+						require.Equal(t, atStart, e.Stats().StackStart, "sp at %#x: slots at the stack VMA's start", p.place)
+						require.Zero(t, e.Stats().InlineFallback, "sp at %#x: inline fallbacks", p.place)
+						require.Equal(t, uint64(1), e.Stats().NXFlips, "the stack is NX")
 					}
 					require.Equal(t, want.spTest, got.spTest)
 					require.Equal(t, want.Landing, got.Landing, "%s: landing", s)
@@ -461,11 +462,11 @@ func TestOutOfLineMatchesInPlace(t *testing.T) {
 					p.build(t, dir)
 					in, _ := p.run(t, "")
 					require.Equal(t, place, in.spTest%4096, "sp's place in its page")
-					fallbacks := uint64(0)
+					atStart := uint64(0)
 					if place < fit {
-						fallbacks = 1
+						atStart = 1 // no room in sp's page: the VMA's start
 					}
-					compare(p, in, SSOLStack, fallbacks)
+					compare(p, in, SSOLStack, atStart)
 				}
 				classes[mode][c.class] = true
 			})

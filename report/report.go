@@ -159,13 +159,17 @@ type ProbeOverhead struct {
 }
 
 // OutOfLine counts the out-of-line strategy's work: stack pages made
-// executable for a step (each restored afterwards), stack expansions to make
-// room for a slot, and hits that fell back to inline stepping; and what the
+// executable for a step (each restored afterwards), slots at the start of
+// the stack's VMA, stack expansions to make room for a slot, and hits that
+// fell back to inline stepping; and what the
 // flips and expansions cost the trapping vCPUs (cycles that are also in the
 // probes' overhead_cycles phases).
 type OutOfLine struct {
 	NXFlips         uint64 `json:"nx_flips"`
 	StackExpansions uint64 `json:"stack_expansions"`
+	// StackStartSlots: steps whose slot went to the start of the stack's
+	// VMA because sp's page had no room (the 2006 repost's first fallback).
+	StackStartSlots uint64 `json:"stack_start_slots"`
 	InlineFallbacks uint64 `json:"inline_fallbacks"`
 	// NXFlipCycles: clearing NX and restoring it, each a page-table update
 	// with its TLB shootdown.
