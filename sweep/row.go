@@ -12,17 +12,31 @@ import (
 	"strings"
 )
 
-// Row is one configuration's result: the configuration, then what the run
-// measured, summed over the configuration's probes. Every field is a pure
-// function of the configuration, so a sweep's rows are byte-identical from
-// run to run (no host time).
+// Row is one configuration's result: where the configuration sits in its
+// sweep, the configuration itself, then what the run measured, summed over
+// the configuration's probes. Every field is a pure function of the sweep
+// config, so a sweep's rows are byte-identical from run to run (no host
+// time, no host paths beyond the program as the config spells it).
 type Row struct {
-	// Key identifies the configuration (cpus, strategy, seed, quantum,
-	// profile, params); resume, merge and check match rows by it.
-	Key      string   `json:"key"`
-	Program  string   `json:"program"`
-	Args     []string `json:"args"`
-	Probes   []string `json:"probes"`
+	// Index is the configuration's position in the sweep's configuration
+	// order (0-based); Configs is the number of configurations of the
+	// whole sweep. Merge puts shards back together by them.
+	Index   int `json:"index"`
+	Configs int `json:"configs"`
+	// Key identifies the configuration within its sweep: every dimension
+	// (cpus, strategy, seed, quantum, profile, params) as name=value.
+	// Resume, merge and check match rows by it.
+	Key string `json:"key"`
+
+	// The fixed part of the sweep: the same in every row of a sweep.
+	Program    string   `json:"program"`
+	Args       []string `json:"args"`
+	Probes     []string `json:"probes"`
+	Env        []string `json:"env"`
+	MaxCycles  uint64   `json:"max_cycles"`
+	StackLimit uint64   `json:"stack_limit"`
+
+	// The dimensions.
 	Strategy string   `json:"strategy"`
 	CPUs     int      `json:"cpus"`
 	Seed     uint64   `json:"seed"`
@@ -30,6 +44,7 @@ type Row struct {
 	Profile  string   `json:"profile"`
 	Params   []string `json:"params"`
 
+	// How the program ended (report stop_reason and exit_status).
 	ExitStatus int    `json:"exit_status"`
 	StopReason string `json:"stop_reason"`
 
@@ -56,10 +71,18 @@ type Row struct {
 	Instructions uint64 `json:"instructions"`
 }
 
-// Columns are the CSV header, in Row's field order. List fields (args,
-// probes, params) are joined with a space, a comma and a semicolon.
+// Failed reports whether the row's program did not exit with status 0
+// (nonzero exit, fatal signal, fault or cycle budget).
+func (r *Row) Failed() bool { return r.StopReason != "exit" || r.ExitStatus != 0 }
+
+// Columns are the CSV header, in Row's field order. In CSV, args and env
+// are JSON arrays of strings (they may hold any character), probes are
+// joined with "," and params with ";" (Load rejects specs and values
+// holding those separators).
 var Columns = []string{
-	"key", "program", "args", "probes", "strategy", "cpus", "seed", "quantum", "profile", "params",
+	"index", "configs", "key",
+	"program", "args", "probes", "env", "max_cycles", "stack_limit",
+	"strategy", "cpus", "seed", "quantum", "profile", "params",
 	"exit_status", "stop_reason", "executions", "hits", "misses", "miss_rate",
 	"windows", "window_cycles", "max_window_cycles", "overhead_cycles", "cycles_per_hit",
 	"nx_flips", "stack_expansions", "inline_fallbacks", "cycles", "instructions",
@@ -70,11 +93,21 @@ func formatFloat(f float64) string { return strconv.FormatFloat(f, 'f', 6, 64) }
 
 func u(v uint64) string { return strconv.FormatUint(v, 10) }
 
+// jsonList spells a string list as a JSON array ("[]" when empty).
+func jsonList(l []string) string {
+	if len(l) == 0 {
+		return "[]"
+	}
+	b, _ := json.Marshal(l) // a []string always marshals
+	return string(b)
+}
+
 // record is r as a CSV record, in Columns order.
 func (r *Row) record() []string {
 	return []string{
-		r.Key, r.Program, strings.Join(r.Args, " "), strings.Join(r.Probes, ","), r.Strategy,
-		strconv.Itoa(r.CPUs), u(r.Seed), u(r.Quantum), r.Profile, strings.Join(r.Params, ";"),
+		strconv.Itoa(r.Index), strconv.Itoa(r.Configs), r.Key,
+		r.Program, jsonList(r.Args), strings.Join(r.Probes, ","), jsonList(r.Env), u(r.MaxCycles), u(r.StackLimit),
+		r.Strategy, strconv.Itoa(r.CPUs), u(r.Seed), u(r.Quantum), r.Profile, strings.Join(r.Params, ";"),
 		strconv.Itoa(r.ExitStatus), r.StopReason, u(r.Executions), u(r.Hits), u(r.Misses), formatFloat(r.MissRate),
 		u(r.Windows), u(r.WindowCycles), u(r.MaxWindowCycles), u(r.OverheadCycles), formatFloat(r.CyclesPerHit),
 		u(r.NXFlips), u(r.StackExpansions), u(r.InlineFallbacks), u(r.Cycles), u(r.Instructions),
@@ -88,52 +121,73 @@ func split(s, sep string) []string {
 	return strings.Split(s, sep)
 }
 
+// fieldReader parses a CSV record's fields, keeping the first error.
+type fieldReader struct {
+	rec []string
+	err error
+}
+
+func (f *fieldReader) fail(i int, format string) {
+	if f.err == nil {
+		f.err = fmt.Errorf("column %s: %q is not "+format, Columns[i], f.rec[i])
+	}
+}
+
+func (f *fieldReader) str(i int) string { return f.rec[i] }
+
+func (f *fieldReader) count(i int) uint64 {
+	v, err := strconv.ParseUint(f.rec[i], 10, 64)
+	if err != nil {
+		f.fail(i, "a count")
+	}
+	return v
+}
+
+func (f *fieldReader) int(i int) int {
+	v, err := strconv.Atoi(f.rec[i])
+	if err != nil {
+		f.fail(i, "an integer")
+	}
+	return v
+}
+
+func (f *fieldReader) float(i int) float64 {
+	v, err := strconv.ParseFloat(f.rec[i], 64)
+	if err != nil {
+		f.fail(i, "a number")
+	}
+	return v
+}
+
+func (f *fieldReader) list(i int) []string {
+	var l []string
+	if err := json.Unmarshal([]byte(f.rec[i]), &l); err != nil || l == nil {
+		f.fail(i, "a JSON array of strings")
+		return []string{}
+	}
+	return l
+}
+
 // parseRecord reads a CSV record in Columns order.
 func parseRecord(rec []string) (Row, error) {
 	if len(rec) != len(Columns) {
 		return Row{}, fmt.Errorf("%d fields, want %d", len(rec), len(Columns))
 	}
-	var r Row
-	var err error
-	field := func(i int) string { return rec[i] }
-	ui := func(i int) uint64 {
-		if err != nil {
-			return 0
-		}
-		var v uint64
-		if v, err = strconv.ParseUint(rec[i], 10, 64); err != nil {
-			err = fmt.Errorf("column %s: %q is not a count", Columns[i], rec[i])
-		}
-		return v
+	f := &fieldReader{rec: rec}
+	r := Row{
+		Index: f.int(0), Configs: f.int(1), Key: f.str(2),
+		Program: f.str(3), Args: f.list(4), Probes: split(f.str(5), ","), Env: f.list(6),
+		MaxCycles: f.count(7), StackLimit: f.count(8),
+		Strategy: f.str(9), CPUs: f.int(10), Seed: f.count(11), Quantum: f.count(12), Profile: f.str(13),
+		Params:     split(f.str(14), ";"),
+		ExitStatus: f.int(15), StopReason: f.str(16),
+		Executions: f.count(17), Hits: f.count(18), Misses: f.count(19), MissRate: f.float(20),
+		Windows: f.count(21), WindowCycles: f.count(22), MaxWindowCycles: f.count(23),
+		OverheadCycles: f.count(24), CyclesPerHit: f.float(25),
+		NXFlips: f.count(26), StackExpansions: f.count(27), InlineFallbacks: f.count(28),
+		Cycles: f.count(29), Instructions: f.count(30),
 	}
-	in := func(i int) int {
-		if err != nil {
-			return 0
-		}
-		var v int
-		if v, err = strconv.Atoi(rec[i]); err != nil {
-			err = fmt.Errorf("column %s: %q is not an integer", Columns[i], rec[i])
-		}
-		return v
-	}
-	fl := func(i int) float64 {
-		if err != nil {
-			return 0
-		}
-		var v float64
-		if v, err = strconv.ParseFloat(rec[i], 64); err != nil {
-			err = fmt.Errorf("column %s: %q is not a number", Columns[i], rec[i])
-		}
-		return v
-	}
-	r = Row{
-		Key: field(0), Program: field(1), Args: split(field(2), " "), Probes: split(field(3), ","),
-		Strategy: field(4), CPUs: in(5), Seed: ui(6), Quantum: ui(7), Profile: field(8), Params: split(field(9), ";"),
-		ExitStatus: in(10), StopReason: field(11), Executions: ui(12), Hits: ui(13), Misses: ui(14), MissRate: fl(15),
-		Windows: ui(16), WindowCycles: ui(17), MaxWindowCycles: ui(18), OverheadCycles: ui(19), CyclesPerHit: fl(20),
-		NXFlips: ui(21), StackExpansions: ui(22), InlineFallbacks: ui(23), Cycles: ui(24), Instructions: ui(25),
-	}
-	return r, err
+	return r, f.err
 }
 
 // WriteCSV writes a header and rows.
@@ -163,10 +217,10 @@ func ReadCSV(r io.Reader) ([]Row, error) {
 		return nil, err
 	}
 	if strings.Join(header, ",") != strings.Join(Columns, ",") {
-		return nil, fmt.Errorf("header is not probesim's sweep header (%s...)", strings.Join(Columns[:4], ","))
+		return nil, fmt.Errorf("header is not probesim's sweep header (%s,...)", strings.Join(Columns[:4], ","))
 	}
 	rows := []Row{}
-	for line := 2; ; line++ {
+	for {
 		rec, err := cr.Read()
 		if err == io.EOF {
 			return rows, nil
@@ -176,6 +230,7 @@ func ReadCSV(r io.Reader) ([]Row, error) {
 		}
 		row, err := parseRecord(rec)
 		if err != nil {
+			line, _ := cr.FieldPos(0)
 			return nil, fmt.Errorf("line %d: %w", line, err)
 		}
 		rows = append(rows, row)
@@ -199,6 +254,16 @@ func ReadJSON(r io.Reader) ([]Row, error) {
 	var rows []Row
 	if err := dec.Decode(&rows); err != nil {
 		return nil, fmt.Errorf("not a JSON array of sweep rows: %w", err)
+	}
+	if rows == nil {
+		return nil, fmt.Errorf("not a JSON array of sweep rows: null")
+	}
+	for i := range rows {
+		for _, l := range []*[]string{&rows[i].Args, &rows[i].Probes, &rows[i].Env, &rows[i].Params} {
+			if *l == nil {
+				*l = []string{}
+			}
+		}
 	}
 	return rows, nil
 }
@@ -246,20 +311,51 @@ func ReadFile(path string) ([]Row, error) {
 	return rows, nil
 }
 
-// WriteFile writes rows to path, CSV or JSON by its extension.
+// Encode writes rows to w in format f.
+func Encode(w io.Writer, f Format, rows []Row) error {
+	if f == CSV {
+		return WriteCSV(w, rows)
+	}
+	return WriteJSON(w, rows)
+}
+
+// WriteFile writes rows to path, CSV or JSON by its extension, atomically:
+// the rows go to a temporary file in the same directory, which then
+// replaces path, so a reader (or a crash) never sees half a file.
 func WriteFile(path string, rows []Row) error {
 	f, err := FormatOf(path)
 	if err != nil {
 		return err
 	}
 	var buf bytes.Buffer
-	if f == CSV {
-		err = WriteCSV(&buf, rows)
-	} else {
-		err = WriteJSON(&buf, rows)
+	if err := Encode(&buf, f, rows); err != nil {
+		return err
 	}
+	return writeAtomic(path, buf.Bytes())
+}
+
+// writeAtomic replaces path with data through a temporary file and rename
+// (atomic on POSIX file systems when both are in one directory).
+func writeAtomic(path string, data []byte) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
 	if err != nil {
 		return err
 	}
-	return os.WriteFile(path, buf.Bytes(), 0o644)
+	_, err = tmp.Write(data)
+	if err == nil {
+		err = tmp.Sync()
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Chmod(tmp.Name(), 0o644)
+	}
+	if err == nil {
+		err = os.Rename(tmp.Name(), path)
+	}
+	if err != nil {
+		os.Remove(tmp.Name())
+	}
+	return err
 }

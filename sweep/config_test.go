@@ -1,0 +1,171 @@
+package sweep
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/probesim/probesim"
+	"github.com/probesim/probesim/smp"
+)
+
+func TestParseFullConfig(t *testing.T) {
+	dir := t.TempDir()
+	prof, err := os.ReadFile("../timing/profiles/skylake.json")
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "slow.json"), prof, 0o644))
+	c, err := Parse(filepath.Join(dir, "s.yaml"), []byte(`
+program: bin/prog          # relative to the config's directory
+args: [4, "a b", 0x10]
+probes: probed
+env: [LANG=C, "EMPTY="]
+cpus: [4, 1]
+strategies: [ssol-stack, inline]
+seeds: {from: 3, to: 5}
+quantum: [1_000, 20000]
+profile: [skylake, slow.json]
+params:
+  kernel.syscall_entry_exit: [100, 200]
+  issue_width: 4
+max_cycles: 5_000_000
+stack_limit: 1M
+`))
+	require.NoError(t, err)
+	assert.Equal(t, "bin/prog", c.Program)
+	assert.Equal(t, filepath.Join(dir, "bin/prog"), c.ProgramPath)
+	assert.Equal(t, []string{"4", "a b", "0x10"}, c.Args, "scalars are taken as written")
+	assert.Equal(t, []string{"probed"}, c.Probes)
+	assert.Equal(t, []string{"LANG=C", "EMPTY="}, c.Env)
+	assert.Equal(t, []int{4, 1}, c.CPUs)
+	assert.Equal(t, []probesim.Strategy{probesim.SSOLStack, probesim.Inline}, c.Strategies)
+	assert.Equal(t, []uint64{3, 4, 5}, c.Seeds)
+	assert.Equal(t, []uint64{1000, 20000}, c.Quanta)
+	assert.Equal(t, []string{"skylake", "slow.json"}, c.Profiles)
+	assert.Equal(t, []Param{{"issue_width", []string{"4"}}, {"kernel.syscall_entry_exit", []string{"100", "200"}}}, c.Params, "params in name order")
+	assert.Equal(t, uint64(5_000_000), c.MaxCycles)
+	assert.Equal(t, uint64(1<<20), c.StackLimit)
+	assert.Equal(t, 2*2*2*2*2*3, c.Len())
+}
+
+func TestParseDefaults(t *testing.T) {
+	c, err := Parse("s.yaml", []byte("program: /p\nprobes: [f]\ncpus: 2\nstrategies: inline\nseeds: 7\n"))
+	require.NoError(t, err)
+	assert.Equal(t, []string{}, c.Args)
+	assert.Equal(t, []string{}, c.Env)
+	assert.Equal(t, []uint64{smp.DefaultQuantum}, c.Quanta)
+	assert.Equal(t, []string{"skylake"}, c.Profiles)
+	assert.Empty(t, c.Params)
+	assert.Equal(t, uint64(DefaultMaxCycles), c.MaxCycles)
+	assert.Equal(t, uint64(smp.DefaultStackLimit), c.StackLimit)
+	require.Equal(t, 1, c.Len())
+	assert.Equal(t, "cpus=2 strategy=inline seed=7 quantum=10000 profile=skylake", c.Point(0).Key())
+}
+
+// TestParseErrors: every mistake is one line naming the file, the line,
+// the key and the value.
+func TestParseErrors(t *testing.T) {
+	const head = "program: /p\nprobes: [f]\n" // lines 1-2
+	const dims = "cpus: [1]\nstrategies: [inline]\nseeds: [1]\n"
+	for _, tc := range []struct{ yaml, want string }{
+		{head + "cpus: [0]\nstrategies: [inline]\nseeds: [1]\n", "s.yaml:3: cpus: 0 is not a vCPU count (1..64)"},
+		{head + "cpus: [65]\nstrategies: [inline]\nseeds: [1]\n", "s.yaml:3: cpus: 65 is not a vCPU count (1..64)"},
+		{head + "cpus: [two]\nstrategies: [inline]\nseeds: [1]\n", "s.yaml:3: cpus: two is not a vCPU count (1..64)"},
+		{head + "cpus: [1, 2, 1]\nstrategies: [inline]\nseeds: [1]\n", "s.yaml:3: cpus: 1 is listed twice"},
+		{head + "cpus: []\nstrategies: [inline]\nseeds: [1]\n", "s.yaml:3: cpus: empty list: want vCPU counts"},
+		{head + "cpus: {a: 1}\nstrategies: [inline]\nseeds: [1]\n", "s.yaml:3: cpus: want a list of vCPU counts, got a mapping"},
+		{head + "cpus:\nstrategies: [inline]\nseeds: [1]\n", "s.yaml:3: cpus: want a list of vCPU counts, got nothing"},
+		{head + "cpus: [1]\nstrategy: [inline]\nseeds: [1]\n", `s.yaml:4: unknown key "strategy" (did you mean "strategies"?)`},
+		{head + dims + "sedes: [1]\n", `s.yaml:6: unknown key "sedes" (did you mean "seeds"?)`},
+		{head + dims + "colour: red\n", `s.yaml:6: unknown key "colour" (known: program, args, probes, env, cpus, strategies, seeds, quantum, profile, params, max_cycles, stack_limit)`},
+		{head + dims + "cpus: [2]\n", `s.yaml:6: key "cpus" repeats line 3`},
+		{head + "cpus: [1]\nstrategies: [inlin]\nseeds: [1]\n", "s.yaml:4: strategies: inlin is not a strategy (inline, ssol-stack)"},
+		{head + "cpus: [1]\nstrategies: [inline]\nseeds: [-1]\n", "s.yaml:5: seeds: -1 is not a seed (an integer 0..2^64-1)"},
+		{head + "cpus: [1]\nstrategies: [inline]\nseeds: [010]\n", "s.yaml:5: seeds: 010 is not a seed (an integer 0..2^64-1)"},
+		{head + "cpus: [1]\nstrategies: [inline]\nseeds: {from: 9, to: 1}\n", "s.yaml:5: seeds: from 9 is greater than to 1"},
+		{head + "cpus: [1]\nstrategies: [inline]\nseeds: {from: 1}\n", "s.yaml:5: seeds: a range needs both from and to, as {from: 1, to: 100}"},
+		{head + "cpus: [1]\nstrategies: [inline]\nseeds: {from: 1, to: 2, by: 1}\n", `s.yaml:5: seeds: unknown key "by" (known: from, to)`},
+		{head + "cpus: [1]\nstrategies: [inline]\nseeds: {from: 1, to: 5000000}\n", "s.yaml:5: seeds: 1..5000000 is more than 1000000 seeds"},
+		{head + dims + "quantum: [0]\n", "s.yaml:6: quantum: 0 is not a quantum in cycles (at least 1)"},
+		{head + dims + "max_cycles: lots\n", `s.yaml:6: max_cycles: "lots" is not a cycle count (0 = no budget)`},
+		{head + dims + "max_cycles: [1]\n", "s.yaml:6: max_cycles: want a cycle count (0 = no budget), got a list"},
+		{head + dims + "stack_limit: 1K\n", `s.yaml:6: stack_limit: "1K" is not a stack size of at least 64K (a byte count such as 8388608 or 8M)`},
+		{head + dims + "env: [FOO]\n", `s.yaml:6: env: "FOO" is not NAME=VALUE`},
+		{head + dims + "args: 4 500\n", `s.yaml:6: args: want a list such as ["4", "500"], got "4 500"`},
+		{"program: /p\nprobes: [f, \"g,h\"]\n" + dims, `s.yaml:2: probes: "g,h": one spec per list item, without commas`},
+		{head + dims + "params: {kernel.nope: [1]}\n", "s.yaml:6: params: kernel.nope: unknown parameter"},
+		{head + dims + "params:\n  issue_width: [4, x]\n", `s.yaml:7: params: issue_width: "x" is not an integer`},
+		{head + dims + "params:\n  issue_width: [0]\n", "s.yaml:7: params: issue_width=0: issue_width: must be between 1 and 16, got 0"},
+		{head + dims + "params:\n  issue_width: [4, 4]\n", "s.yaml:7: params: issue_width: 4 is listed twice"},
+		{head + dims + "profile: [none.json]\n", "s.yaml:6: profile: none.json: no such file or directory"},
+		{head + "cpus: [1\n", "s.yaml:3: did not find expected ',' or ']'"},
+		{"program: /p\ncpus: [1]\nstrategies: [inline]\nseeds: [1]\n", `s.yaml: missing key "probes"`},
+		{"", "s.yaml: empty config: want a mapping with program, probes, cpus, strategies and seeds"},
+		{"- a\n", "s.yaml:1: want a mapping, got a list"},
+		{head + "cpus: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]\nstrategies: [inline, ssol-stack]\nseeds: {from: 1, to: 100000}\n",
+			"s.yaml: more than 1000000 configurations; at most 1000000 are allowed"},
+	} {
+		_, err := Parse("s.yaml", []byte(tc.yaml))
+		if assert.Error(t, err, "%q", tc.yaml) {
+			assert.Equal(t, tc.want, err.Error(), "%q", tc.yaml)
+		}
+	}
+}
+
+// TestLoadChecksTheProgram: Load finds a missing program and a probe the
+// program does not have before anything runs.
+func TestLoadChecksTheProgram(t *testing.T) {
+	prog := threadsProgram(t)
+	missing := writeConfig(t, "program: bin/none\nprobes: [probed]\ncpus: 1\nstrategies: inline\nseeds: 1\n")
+	_, err := Load(missing)
+	require.Error(t, err)
+	assert.Equal(t, missing+":1: program: "+filepath.Join(filepath.Dir(missing), "bin/none")+
+		": no such file (relative paths start at the config's directory)", err.Error())
+
+	badProbe := writeConfig(t, fmt.Sprintf("program: %s\nprobes: [nosuch]\ncpus: 1\nstrategies: inline\nseeds: 1\n", prog))
+	_, err = Load(badProbe)
+	require.Error(t, err)
+	assert.Equal(t, fmt.Sprintf(`%s:2: probes: probe "nosuch": no symbol "nosuch" in %s`, badProbe, prog), err.Error())
+
+	_, err = Load(filepath.Join(t.TempDir(), "none.yaml"))
+	require.ErrorContains(t, err, "none.yaml: no such file or directory")
+}
+
+// TestProgramRelativeToConfig: a relative program path starts at the
+// config file's directory, whatever the current directory is.
+func TestProgramRelativeToConfig(t *testing.T) {
+	prog := threadsProgram(t)
+	dir := t.TempDir()
+	require.NoError(t, os.Symlink(prog, filepath.Join(dir, "threads")))
+	path := filepath.Join(dir, "s.yaml")
+	require.NoError(t, os.WriteFile(path, []byte("program: threads\nprobes: [probed]\ncpus: 1\nstrategies: inline\nseeds: 1\n"), 0o644))
+	c, err := Load(path)
+	require.NoError(t, err)
+	assert.Equal(t, "threads", c.Program)
+	assert.Equal(t, filepath.Join(dir, "threads"), c.ProgramPath)
+}
+
+func TestSuggest(t *testing.T) {
+	assert.Equal(t, ` (did you mean "cpus"?)`, suggest("cpu", Keys))
+	assert.Equal(t, ` (did you mean "max_cycles"?)`, suggest("max-cycles", Keys))
+	assert.Equal(t, ` (did you mean "strategies"?)`, suggest("Strategy", Keys))
+	assert.Equal(t, 3, editDistance("kitten", "sitting"))
+}
+
+// TestSyntaxErrorLines: a YAML syntax error names the line an editor shows.
+func TestSyntaxErrorLines(t *testing.T) {
+	for _, tc := range []struct{ yaml, want string }{
+		{"a: 1\nb: 2\nc: [1\n", "s.yaml:3: did not find expected ',' or ']'"},
+		{"a: 1\nb: 2\nc: {x\n", "s.yaml:3: did not find expected ',' or '}'"},
+		{"a: 1\nb: 2\nc 2\nd: 3\n", "s.yaml:3: could not find expected ':'"},
+		{"a: 1\n\tb: 2\n", "s.yaml:2: found a tab character that violates indentation"},
+	} {
+		_, err := Parse("s.yaml", []byte(tc.yaml))
+		if assert.Error(t, err) {
+			assert.Equal(t, tc.want, err.Error(), "%q", tc.yaml)
+		}
+	}
+}

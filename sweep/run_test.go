@@ -1,0 +1,250 @@
+package sweep
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"path/filepath"
+	"sync"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/probesim/probesim"
+	"github.com/probesim/probesim/fixtures"
+)
+
+// full is the test sweep run once with 2 jobs, shared by the tests.
+var full struct {
+	once sync.Once
+	cfg  *Config
+	rows []Row
+	err  error
+}
+
+func fullSweep(t *testing.T) (*Config, []Row) {
+	t.Helper()
+	full.once.Do(func() {
+		full.cfg = loadThreads(t)
+		full.rows, _, full.err = Run(context.Background(), full.cfg, Options{Jobs: 2})
+	})
+	require.NoError(t, full.err)
+	return full.cfg, full.rows
+}
+
+func encodeCSV(t *testing.T, rows []Row) []byte {
+	t.Helper()
+	var b bytes.Buffer
+	require.NoError(t, WriteCSV(&b, rows))
+	return b.Bytes()
+}
+
+// TestSweepMatchesSingleRuns: each row is what probesim.Run measures for
+// its configuration on its own.
+func TestSweepMatchesSingleRuns(t *testing.T) {
+	c, rows := fullSweep(t)
+	require.Len(t, rows, 8)
+	for i, r := range rows {
+		p := c.Point(i)
+		require.Equal(t, i, r.Index)
+		require.Equal(t, p.Key(), r.Key)
+		res, err := probesim.Run(probesim.Config{
+			Program: threadsProgram(t), Args: []string{"4", "50"}, Probes: []string{"probed"},
+			CPUs: p.CPUs, Strategy: p.Strategy, Seed: p.Seed, MaxCycles: DefaultMaxCycles,
+		})
+		require.NoError(t, err)
+		rep := res.Report
+		require.Len(t, rep.Probes, 1)
+		pr := rep.Probes[0]
+		assert.Equal(t, pr.Executions, r.Executions, r.Key)
+		assert.Equal(t, pr.Hits, r.Hits, r.Key)
+		assert.Equal(t, pr.Misses, r.Misses, r.Key)
+		assert.Equal(t, pr.Windows.Count, r.Windows, r.Key)
+		assert.Equal(t, pr.OverheadCycles.Total, r.OverheadCycles, r.Key)
+		assert.Equal(t, rep.Cycles, r.Cycles, r.Key)
+		assert.Equal(t, rep.Instructions, r.Instructions, r.Key)
+		assert.Equal(t, "exit", r.StopReason, r.Key)
+		assert.Equal(t, 0, r.ExitStatus, r.Key)
+		assert.Equal(t, c.RowOf(p, rep), r, r.Key)
+
+		assert.Equal(t, uint64(4*50), r.Executions, "every thread runs the probed instruction 50 times")
+		assert.Equal(t, r.Executions, r.Hits+r.Misses, r.Key)
+		assert.InDelta(t, float64(r.Misses)/float64(r.Executions), r.MissRate, 1e-12)
+		switch {
+		case r.Strategy == "ssol-stack":
+			assert.Zero(t, r.Misses, "%s: the breakpoint never leaves the text", r.Key)
+		case r.CPUs == 1:
+			assert.Zero(t, r.Misses, "%s: nobody else runs during the window", r.Key)
+		default:
+			assert.Positive(t, r.Misses, "%s: the other vCPU runs through the open window", r.Key)
+		}
+	}
+}
+
+// TestJobsDoNotChangeTheOutput: one worker or two, the same bytes.
+func TestJobsDoNotChangeTheOutput(t *testing.T) {
+	c, rows2 := fullSweep(t)
+	rows1, st, err := Run(context.Background(), c, Options{Jobs: 1})
+	require.NoError(t, err)
+	assert.Equal(t, Stats{Total: 8, Ran: 8}, st)
+	assert.Equal(t, string(encodeCSV(t, rows1)), string(encodeCSV(t, rows2)))
+}
+
+// TestResumeRunsOnlyTheMissing: rows kept from an interrupted sweep are
+// not run again, and the result is the full sweep's.
+func TestResumeRunsOnlyTheMissing(t *testing.T) {
+	c, rows := fullSweep(t)
+	// As read back from a file, with the last two rows lost.
+	var file bytes.Buffer
+	require.NoError(t, WriteCSV(&file, rows[:6]))
+	partial, err := ReadCSV(&file)
+	require.NoError(t, err)
+	keep, err := Reconcile(c, Shard{}, "out.csv", partial)
+	require.NoError(t, err)
+
+	var progress []int
+	var saved [][]Row
+	got, st, err := Run(context.Background(), c, Options{Jobs: 2, Keep: keep,
+		Progress:  func(done, total int) { progress = append(progress, done*100+total) },
+		Save:      func(r []Row) error { saved = append(saved, r); return nil },
+		SaveEvery: 1, // every row
+	})
+	require.NoError(t, err)
+	assert.Equal(t, Stats{Total: 8, Kept: 6, Ran: 2}, st)
+	assert.Equal(t, []int{708, 808}, progress)
+	require.Len(t, saved, 2)
+	assert.Len(t, saved[0], 7)
+	for i := range saved[0] {
+		if i > 0 {
+			assert.Less(t, saved[0][i-1].Index, saved[0][i].Index, "checkpoints are in configuration order")
+		}
+	}
+	assert.Equal(t, string(encodeCSV(t, rows)), string(encodeCSV(t, got)))
+
+	// Nothing left: nothing runs.
+	_, st, err = Run(context.Background(), c, Options{Keep: got})
+	require.NoError(t, err)
+	assert.Equal(t, Stats{Total: 8, Kept: 8}, st)
+}
+
+// TestShardsMergeToTheFullSweep: shards 1/2 and 2/2, merged, are the
+// unsharded sweep byte for byte.
+func TestShardsMergeToTheFullSweep(t *testing.T) {
+	c, rows := fullSweep(t)
+	var inputs []Input
+	for i := 1; i <= 2; i++ {
+		shard, st, err := Run(context.Background(), c, Options{Jobs: 2, Shard: Shard{i, 2}})
+		require.NoError(t, err)
+		assert.Equal(t, 4, st.Ran)
+		for _, r := range shard {
+			assert.Equal(t, i-1, r.Index%2)
+		}
+		inputs = append(inputs, Input{fmt.Sprintf("shard-%d.csv", i), shard})
+	}
+	merged, st, err := Merge([]Input{inputs[1], inputs[0]})
+	require.NoError(t, err)
+	assert.Equal(t, MergeStats{Files: 2, Rows: 8, Configs: 8}, st)
+	assert.Equal(t, string(encodeCSV(t, rows)), string(encodeCSV(t, merged)))
+}
+
+func TestReconcileRefusesOtherSweeps(t *testing.T) {
+	c, rows := fullSweep(t)
+	other := append([]Row(nil), rows[:2]...)
+	other[1].Args = []string{"4", "60"}
+	_, err := Reconcile(c, Shard{}, "out.csv", other)
+	require.EqualError(t, err, `out.csv: row 2 comes from another sweep (args ["4","60"] vs ["4","50"] in `+c.File+")")
+
+	stranger := append([]Row(nil), rows[:1]...)
+	stranger[0].Key = "cpus=16 strategy=inline seed=1 quantum=10000 profile=skylake"
+	_, err = Reconcile(c, Shard{}, "out.csv", stranger)
+	require.EqualError(t, err, `out.csv: row 1: "cpus=16 strategy=inline seed=1 quantum=10000 profile=skylake" is not a configuration of `+c.File)
+
+	_, err = Reconcile(c, Shard{2, 2}, "out.csv", rows[:1])
+	require.EqualError(t, err, `out.csv: row 1: "cpus=1 strategy=inline seed=1 quantum=10000 profile=skylake" is configuration 0, not in shard 2/2`)
+
+	_, err = Reconcile(c, Shard{}, "out.csv", []Row{rows[3], rows[3]})
+	require.EqualError(t, err, `out.csv: row 2: "cpus=2 strategy=inline seed=2 quantum=10000 profile=skylake" appears twice`)
+
+	require.NoError(t, Matches(c, "base.csv", rows))
+	require.EqualError(t, Matches(c, "base.csv", rows[1:]),
+		`base.csv: has 7 of the 8 configurations of `+c.File+`; missing "cpus=1 strategy=inline seed=1 quantum=10000 profile=skylake"`)
+}
+
+// TestReconcileReindexes: rows are matched by key, so a config that gained
+// values keeps its rows, at their new positions.
+func TestReconcileReindexes(t *testing.T) {
+	_, rows := fullSweep(t)
+	grown, err := Load(writeConfig(t, fmt.Sprintf(`program: %s
+args: [4, 50]
+probes: [probed]
+cpus: [1, 2]
+strategies: [inline, ssol-stack]
+seeds: [1, 2, 3]
+`, threadsProgram(t))))
+	require.NoError(t, err)
+	keep, err := Reconcile(grown, Shard{}, "out.csv", rows)
+	require.NoError(t, err)
+	require.Len(t, keep, 8)
+	for _, r := range keep {
+		assert.Equal(t, 12, r.Configs)
+		assert.Equal(t, grown.Point(r.Index).Key(), r.Key)
+	}
+	assert.Equal(t, []int{0, 1, 3, 4}, []int{keep[0].Index, keep[1].Index, keep[2].Index, keep[3].Index})
+}
+
+func TestCancelStopsStartingRuns(t *testing.T) {
+	c := loadThreads(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	rows, st, err := Run(ctx, c, Options{Jobs: 2})
+	require.ErrorIs(t, err, context.Canceled)
+	assert.Empty(t, rows)
+	assert.Equal(t, Stats{Total: 8}, st)
+
+	abandon := make(chan struct{})
+	close(abandon)
+	_, _, err = Run(context.Background(), c, Options{Jobs: 1, Abandon: abandon})
+	require.ErrorIs(t, err, ErrAbandoned)
+}
+
+// TestFailedProgramsGetRows: a program that runs out of its budget is
+// measured like any other, and counted as failed.
+func TestFailedProgramsGetRows(t *testing.T) {
+	c, err := Load(writeConfig(t, fmt.Sprintf(`program: %s
+args: [4, 50]
+probes: [probed]
+cpus: 2
+strategies: [inline, ssol-stack]
+seeds: 1
+max_cycles: 100_000
+`, threadsProgram(t))))
+	require.NoError(t, err)
+	rows, st, err := Run(context.Background(), c, Options{Jobs: 2})
+	require.NoError(t, err)
+	assert.Equal(t, Stats{Total: 2, Ran: 2, Failed: 2}, st)
+	for _, r := range rows {
+		assert.Equal(t, "cycle_budget", r.StopReason)
+		assert.Equal(t, 128+24, r.ExitStatus, "SIGXCPU")
+		assert.True(t, r.Failed())
+		assert.Equal(t, uint64(100_000), r.MaxCycles)
+		assert.Less(t, r.Executions, uint64(200))
+	}
+}
+
+// BenchmarkSweep runs the test sweep (8 configurations) with 1 and 2
+// jobs: the speedup parallel runs give on this machine.
+func BenchmarkSweep(b *testing.B) {
+	prog, err := fixtures.Path(fixtures.ArchAMD64, "threads")
+	require.NoError(b, err)
+	c, err := Parse(filepath.Join(b.TempDir(), "s.yaml"), []byte(fmt.Sprintf(threadsYAML, prog)))
+	require.NoError(b, err)
+	for _, jobs := range []int{1, 2} {
+		b.Run(fmt.Sprintf("jobs=%d", jobs), func(b *testing.B) {
+			for b.Loop() {
+				_, _, err := Run(context.Background(), c, Options{Jobs: jobs})
+				require.NoError(b, err)
+			}
+		})
+	}
+}
