@@ -1,6 +1,6 @@
 # probesim: build, test, demo and benchmark.
 #
-#   make demo    run the built-in example (installs what is missing first)
+#   make demo    show the uprobe miss window on SMP (installs what is missing first)
 #   make test    everything CI runs
 #   make bench   long benchmarks (never part of test)
 #
@@ -15,13 +15,18 @@ VERSION := $(shell git describe --always --dirty 2>/dev/null || echo dev)
 
 # Debian packages the build, the fixtures and the tests need.
 DEB_PACKAGES := libunicorn-dev gcc gcc-multilib musl-tools make binutils git
+# What only the tests need: the demo's HTML page is checked in headless Chromium.
+TEST_DEB_PACKAGES := chromium
+# What `deps` installs. `make demo` needs no browser: it installs only the
+# build's packages (a target-specific value, seen by its prerequisites).
+DEPS_PACKAGES = $(DEB_PACKAGES) $(TEST_DEB_PACKAGES)
 
 # Packages whose tests run under the race detector: those without cgo hot paths.
 RACE_PKGS := ./mmu/... ./emu/loader/... ./emu/linux/... ./emu/insn/... ./probes/... ./timing/... ./report/... ./fixtures/...
 
 include fixtures/fixtures.mk
 
-.PHONY: all deps build test demo bench check-go fmt-check vet race fuzz clean validate-timing
+.PHONY: all deps build test demo demo-workload bench check-go fmt-check vet race fuzz clean validate-timing
 
 all: build
 
@@ -30,7 +35,7 @@ check-go:
 	@$(GO) version | grep -Eq 'go1\.(2[6-9]|[3-9][0-9])' || { echo "make: Go 1.26 or newer is required, found: $$($(GO) version)" >&2; exit 1; }
 
 deps:
-	@missing=""; for p in $(DEB_PACKAGES); do \
+	@missing=""; for p in $(DEPS_PACKAGES); do \
 	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; \
 	done; \
 	if [ -n "$$missing" ]; then \
@@ -56,8 +61,14 @@ test: deps check-go fixtures build fmt-check vet
 	$(GO) test -count=1 -timeout 20m ./...
 	$(GO) test -race -count=1 -timeout 20m $(RACE_PKGS)
 
-demo: build fixtures
-	@bash scripts/demo.sh
+demo: DEPS_PACKAGES = $(DEB_PACKAGES)
+demo: build
+	@$(BIN) demo $(DEMO_FLAGS)
+
+# Rebuild the demo's embedded workload after changing its source; the
+# build is reproducible and demo/workload_test.go checks the two agree.
+demo-workload:
+	$(FIXTURES_MUSL_CC) -static -O2 -o demo/workload/threads-x86_64.elf fixtures/src/c/threads.c
 
 bench: build fixtures
 	$(GO) run ./cmd/probesim-bench

@@ -1,0 +1,94 @@
+package demo
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/probesim/probesim"
+)
+
+// walkthrough tells the story of the miss in a few paragraphs of plain
+// text, with the run's own numbers. The text and HTML pages share it.
+func (d *Demo) walkthrough() []string {
+	s := d.Story
+	w := s.Window
+	inline := d.Trial(probesim.Inline, s.CPUs)
+	ip := inline.Probe()
+	probe := s.Probe + "()"
+
+	var paras []string
+	paras = append(paras, fmt.Sprintf(
+		"At cycle %s, thread %d on cpu%d called %s and trapped on the int3 the uprobe "+
+			"had written over its first instruction (%s): the handler ran, a hit. "+
+			"To execute that instruction the inline strategy wrote the original byte back "+
+			"into the program text, which every vCPU shares, and single-stepped it in place.",
+		num(w.Open.Cycle), w.Open.TID, w.Open.VCPU, probe, ip.Instruction))
+
+	var others []string
+	for v, n := range s.MissesInWindow {
+		if n > 0 {
+			others = append(others, fmt.Sprintf("cpu%d", v))
+		}
+	}
+	paras = append(paras, fmt.Sprintf(
+		"The window stayed open from cycle %s to %s, %s cycles, until the step's #DB "+
+			"let the kernel write int3 again. At cycle %s, %s cycles into it, thread %d "+
+			"on cpu%d called %s and ran straight through: no int3 in the text, no trap, "+
+			"no handler. Nobody saw that call. It was not alone: %s calls on %s went "+
+			"through this one window unseen.",
+		num(w.Open.Cycle), num(w.Close.Cycle), num(w.Cycles()),
+		num(s.Miss.Cycle), num(s.Miss.Cycle-w.Open.Cycle), s.Miss.TID, s.Miss.VCPU, probe,
+		num(uint64(s.WindowMisses())), joinAnd(others)))
+
+	next := ""
+	if n := s.Next; n != nil {
+		next = fmt.Sprintf("At cycle %s int3 was back and thread %d on cpu%d trapped again. ",
+			num(n.Cycle), n.TID, n.VCPU)
+	}
+	one := d.Trial(probesim.Inline, 1)
+	paras = append(paras, fmt.Sprintf(
+		"%sOver the whole run, inline on %d vCPUs missed %s of %s calls (%s) in %s windows "+
+			"of up to %s cycles. On 1 vCPU it opened %s windows too, but no other thread "+
+			"can run during one, so it missed %s.",
+		next, s.CPUs, num(ip.Misses), num(ip.Executions), percent(ip.Misses, ip.Executions),
+		num(ip.Windows.Count), num(ip.Windows.MaxCycles), num(one.Probe().Windows.Count),
+		plural(one.Probe().Misses, "call")))
+
+	ssol := d.Trial(probesim.SSOLStack, s.CPUs)
+	sp := ssol.Probe()
+	flips := uint64(0)
+	if ool := ssol.Report.OutOfLine; ool != nil {
+		flips = ool.NXFlips
+	}
+	cost := ""
+	if a, b := sp.OverheadCycles.PerHit, ip.OverheadCycles.PerHit; a > 0 && b > 0 {
+		cost = fmt.Sprintf(" The price is %s cycles per hit, against %s for inline.", num(a), num(b))
+	}
+	paras = append(paras, fmt.Sprintf(
+		"Why ssol-stack does not miss: it never takes the int3 out of the text. After the "+
+			"handler it copies the instruction into free stack space below the trapping "+
+			"thread's stack pointer, makes that stack page executable for the step (%s NX "+
+			"flips on %d vCPUs) and single-steps the copy there. Every other vCPU still finds "+
+			"int3 at %s, so every call traps: %s hits, %s misses.%s",
+		num(flips), s.CPUs, probe, num(sp.Hits), num(sp.Misses), cost))
+	return paras
+}
+
+// joinAnd joins "a", "b" and "c" as "a, b and c".
+func joinAnd(items []string) string {
+	if len(items) <= 1 {
+		return strings.Join(items, "")
+	}
+	return strings.Join(items[:len(items)-1], ", ") + " and " + items[len(items)-1]
+}
+
+// plural spells a count: "no call", "1 call", "3 calls".
+func plural(n uint64, noun string) string {
+	switch n {
+	case 0:
+		return "no " + noun
+	case 1:
+		return "1 " + noun
+	}
+	return num(n) + " " + noun + "s"
+}

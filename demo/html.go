@@ -1,0 +1,247 @@
+package demo
+
+import (
+	_ "embed"
+	"fmt"
+	"html/template"
+	"io"
+	"sort"
+	"strconv"
+
+	"github.com/probesim/probesim/probes"
+)
+
+// The page is one self-contained file: styles, SVG and script inline, no
+// external resource, so it opens anywhere and can be mailed. html/template
+// escapes every value put into it.
+//
+//go:embed page.html.tmpl
+var pageTemplate string
+
+var pageTmpl = template.Must(template.New("page").Parse(pageTemplate))
+
+// The SVG's geometry, in its own user units (the viewBox).
+const (
+	svgWidth   = 1200.0
+	plotLeft   = 96.0   // lane names left of it
+	plotRight  = 1180.0 // the plot area is [plotLeft, plotRight]
+	firstLaneY = 84.0
+	laneGap    = 64.0
+	labelDY    = 24.0 // key-event labels sit this far under their lane
+	// A key event's label goes left of it when less than this is left on
+	// its right (the longest label is some 360 units wide).
+	labelRoom = 380.0
+)
+
+// The window band's fill: the screenshot test looks for this colour.
+const bandColor = "#ffd666"
+
+type htmlPage struct {
+	Title, Intro, ColumnNotes, TimelineHeading string
+	Groups                                     []htmlGroup
+	Columns                                    []trialCells
+	Metrics                                    []htmlMetric
+	Timeline                                   htmlTimeline
+	Legend                                     []htmlLegend
+	Paras                                      []string
+	BandColor                                  template.CSS
+}
+
+type htmlGroup struct {
+	Heading string
+	Span    int
+}
+
+type htmlMetric struct {
+	Name  string
+	Cells []htmlCell
+}
+
+type htmlCell struct {
+	Text, Class string
+}
+
+type htmlLegend struct {
+	Class, Glyph, Text string
+}
+
+type htmlTimeline struct {
+	Width, Height, PlotLeft, PlotRight, PlotWidth string
+	Top, Bottom, BandHeight, LabelDY, LabelRoom   string
+	From, To, MissCycle                           uint64
+	Lanes                                         []htmlLane
+	Bands                                         []htmlBand
+	Events                                        []htmlEvent
+	Ticks                                         []htmlTick
+}
+
+type htmlLane struct {
+	VCPU              int
+	Y, LabelY, CountY string
+	Name, Missed      string
+}
+
+// htmlBand is a window: a band across every lane (the byte is back for all
+// of them) and a bar on the lane of the vCPU stepping.
+type htmlBand struct {
+	From, To       uint64
+	X, W, X2, BarY string
+	VCPU, TID      int
+	Chosen         bool
+	Title          string
+}
+
+type htmlEvent struct {
+	Cycle     uint64
+	VCPU, TID int
+	Kind      string // the event log's kind
+	Class     string // its look: hit, miss, followed, close
+	X, Y      string
+	Title     string // the tooltip
+	Label     string // the key events' caption, on the timeline
+	LabelEnd  bool   // the caption ends at the marker (near the right edge)
+}
+
+type htmlTick struct {
+	X, Text string
+}
+
+// px formats an SVG coordinate.
+func px(v float64) string { return strconv.FormatFloat(v, 'f', 1, 64) }
+
+// WriteHTML writes the demo as a self-contained HTML page: the table,
+// the walkthrough and an SVG timeline of the miss to zoom and hover.
+func (d *Demo) WriteHTML(w io.Writer) error {
+	return pageTmpl.Execute(w, d.htmlPage())
+}
+
+func (d *Demo) htmlPage() htmlPage {
+	s := d.Story
+	p := htmlPage{
+		Title:           "probesim demo: the uprobe miss window on SMP",
+		Intro:           d.intro(),
+		ColumnNotes:     columnNotes,
+		TimelineHeading: fmt.Sprintf("One real miss: inline on %d vCPUs", s.CPUs),
+		Columns:         d.columns(),
+		Paras:           d.walkthrough(),
+		BandColor:       template.CSS(bandColor),
+		Timeline:        htmlTimelineOf(s),
+	}
+	for i := 0; i < len(p.Columns); {
+		j := i
+		for j < len(p.Columns) && p.Columns[j].VCPUs == p.Columns[i].VCPUs {
+			j++
+		}
+		p.Groups = append(p.Groups, htmlGroup{Heading: vcpuHeading(p.Columns[i].VCPUs), Span: j - i})
+		i = j
+	}
+	for mi, m := range tableMetrics {
+		row := htmlMetric{Name: m.name}
+		for _, c := range p.Columns {
+			class := ""
+			switch {
+			case (mi == 2 || mi == 3) && c.Missed:
+				class = "bad"
+			case mi == len(tableMetrics)-1 && c.OutputOK:
+				class = "good"
+			case mi == len(tableMetrics)-1:
+				class = "bad"
+			}
+			row.Cells = append(row.Cells, htmlCell{Text: m.cell(c), Class: class})
+		}
+		p.Metrics = append(p.Metrics, row)
+	}
+	p.Legend = []htmlLegend{
+		{"band", "", "the window: " + s.Probe + "'s first byte is the original one, not int3, for every vCPU"},
+		{"bar", "", "the vCPU single-stepping the instruction in place"},
+		{"hit", "●", "hit: int3 trapped and the handler ran"},
+		{"close", "▮", "#DB after the step: int3 is written again"},
+		{"miss", "│", "miss: " + s.Probe + "() ran without a trap, nobody saw it"},
+		{"followed", "✕", "the miss the walkthrough follows"},
+	}
+	return p
+}
+
+// htmlTimeline lays the story out for the full range; the page's script
+// lays it out again when zoomed, from the cycles in data attributes.
+func htmlTimelineOf(s *Story) htmlTimeline {
+	x := func(c uint64) float64 {
+		return plotLeft + (float64(c)-float64(s.From))/float64(s.To-s.From)*(plotRight-plotLeft)
+	}
+	laneY := func(v int) float64 { return firstLaneY + float64(v)*laneGap }
+	bottom := laneY(s.CPUs-1) + laneGap/2
+	t := htmlTimeline{
+		Width: px(svgWidth), Height: px(bottom + 8), PlotLeft: px(plotLeft), PlotRight: px(plotRight),
+		PlotWidth: px(plotRight - plotLeft), Top: px(firstLaneY - laneGap/2), Bottom: px(bottom),
+		BandHeight: px(bottom - (firstLaneY - laneGap/2)), LabelDY: px(labelDY), LabelRoom: px(labelRoom),
+		From: s.From, To: s.To, MissCycle: s.Miss.Cycle,
+	}
+	missed := make([]int, s.CPUs)
+	for _, e := range s.Events {
+		if isMiss(e.Kind) && e.VCPU < s.CPUs {
+			missed[e.VCPU]++
+		}
+	}
+	for v := 0; v < s.CPUs; v++ {
+		l := htmlLane{VCPU: v, Y: px(laneY(v)), LabelY: px(laneY(v) - 2), CountY: px(laneY(v) + 15), Name: fmt.Sprintf("cpu%d", v)}
+		if missed[v] > 0 {
+			l.Missed = num(uint64(missed[v])) + " missed"
+		}
+		t.Lanes = append(t.Lanes, l)
+	}
+	for _, w := range s.Windows {
+		x0, x1 := x(max(w.Open.Cycle, s.From)), x(min(w.Close.Cycle, s.To))
+		t.Bands = append(t.Bands, htmlBand{
+			From: w.Open.Cycle, To: w.Close.Cycle, X: px(x0), W: px(x1 - x0), X2: px(x1),
+			BarY: px(laneY(w.Open.VCPU)), VCPU: w.Open.VCPU, TID: w.Open.TID, Chosen: w == s.Window,
+			Title: fmt.Sprintf("window: original byte back from cycle %s to %s (%s cycles) while TID %d on cpu%d single-steps it",
+				num(w.Open.Cycle), num(w.Close.Cycle), num(w.Cycles()), w.Open.TID, w.Open.VCPU),
+		})
+	}
+	for _, e := range s.Events {
+		if e.VCPU >= s.CPUs || e.Kind == probes.EventWindowOpen {
+			continue // the open is the hit's own marker, and the band
+		}
+		h := htmlEvent{Cycle: e.Cycle, VCPU: e.VCPU, TID: e.TID, Kind: e.Kind,
+			X: px(x(e.Cycle)), Y: px(laneY(e.VCPU))}
+		where := fmt.Sprintf("cycle %s, cpu%d, TID %d", num(e.Cycle), e.VCPU, e.TID)
+		switch e.Kind {
+		case probes.EventHit:
+			h.Class, h.Title = "hit", "hit: int3 trapped, the handler ran ("+where+")"
+		case probes.EventWindowClose:
+			h.Class, h.Title = "close", "#DB: the step is done, int3 written again ("+where+")"
+		case probes.EventSpuriousMiss:
+			h.Class, h.Title = "miss", "spurious miss: trapped, but int3 was gone ("+where+")"
+		default:
+			h.Class, h.Title = "miss", "miss: "+s.Probe+"() ran without a trap ("+where+")"
+		}
+		switch {
+		case e == s.Miss:
+			h.Class = "followed"
+			h.Label = fmt.Sprintf("miss at %s (TID %d): ran %s() without a trap", num(e.Cycle), e.TID, s.Probe)
+		case e.Kind == probes.EventHit && e.Cycle == s.Window.Open.Cycle && e.TID == s.Window.Open.TID:
+			h.Label = fmt.Sprintf("hit at %s (TID %d): original byte put back", num(e.Cycle), e.TID)
+		case e == s.Window.Close:
+			h.Label = fmt.Sprintf("#DB at %s: int3 written again", num(e.Cycle))
+		case s.Next != nil && e == *s.Next:
+			h.Label = fmt.Sprintf("hit at %s (TID %d): int3 is back", num(e.Cycle), e.TID)
+		}
+		h.LabelEnd = x(e.Cycle) > plotRight-labelRoom
+		t.Events = append(t.Events, h)
+	}
+	// Misses first, so that hits, closes and the followed miss are drawn
+	// over them.
+	sort.SliceStable(t.Events, func(i, j int) bool {
+		return (t.Events[i].Class == "miss") && (t.Events[j].Class != "miss")
+	})
+	a := newAxis(s.From, s.To, 8)
+	step := a.scale
+	for c := (s.From + step - 1) / step * step; c <= s.To; c += step {
+		tick := htmlTick{X: px(x(c))}
+		if x(c) <= plotRight-20 { // else the frame would cut it
+			tick.Text = num(c)
+		}
+		t.Ticks = append(t.Ticks, tick)
+	}
+	return t
+}
