@@ -182,7 +182,7 @@ const int3 = 0xcc
 // books what they charged the vCPU as the handler phase.
 func (e *Engine) runHandler(p *probe, ev smp.TrapEvent) error {
 	start := e.m.ClockFP()
-	e.m.Charge(HandlerCycles)
+	e.m.Charge(e.m.Profile().Kernel.ProbeHandler)
 	if e.handler != nil {
 		regs, err := readRegs(e.m, e.mode(), p.spec.Addr, e.regBuf[:])
 		if err != nil {

@@ -18,7 +18,7 @@ import (
 //     from, see timing/doc.go). A spurious trap (the int3 was gone when the
 //     kernel looked) costs the same and is counted here too, though it is
 //     a miss: the probe caused it;
-//   - handler: the modelled handler, HandlerCycles per hit, plus what a Go
+//   - handler: the modelled handler, kernel.probe_handler per hit, plus what a Go
 //     handler charged (Hit.Charge, smp.Machine.Charge), measured as the
 //     vCPU's clock difference across the handler, during which no other
 //     vCPU runs;
@@ -41,16 +41,10 @@ import (
 // in, which changes how the block model prices the program's own
 // instructions slightly).
 //
-// HandlerCycles is the modelled cost of the handler every hit runs: the
-// engine counts the hit, as a counting consumer (uprobe_dispatcher calling
-// a handler that bumps a per-CPU counter) does in the kernel: an indirect
-// call or two and one locked increment (Agner Fog's instruction tables give
-// a locked add about 18 cycles on Skylake). 100 cycles is an estimate
-// (range 50-300); the BPF benchmark's uprobe-nop rate (3.0 M/s, about 1000
-// cycles for trap and counting handler together) bounds it from above.
+// The modelled handler every hit runs costs the profile's
+// kernel.probe_handler (a counting consumer; sources in timing/doc.go).
 // Register capture for --probe-log adds nothing: the registers are the
 // pt_regs saved on exception entry.
-const HandlerCycles = 100
 
 // overhead is one probe's hit costs by phase, in 24.8 fixed-point cycles
 // (the stepped instruction's block cost has a fraction).

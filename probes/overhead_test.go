@@ -90,7 +90,7 @@ func TestOverheadAddsUpToVCPUCycles(t *testing.T) {
 				require.NotZero(t, insnFP)
 				// What is left with the probe-only costs at zero.
 				require.Zero(t, zo.Trap)
-				require.Equal(t, hits*HandlerCycles, zo.Handler)
+				require.Equal(t, hits*k.ProbeHandler, zo.Handler)
 				require.Equal(t, hits*insnFP>>8, zo.Step, "the stepped instruction, as the block hook prices it")
 				require.Zero(t, zo.Fixups)
 				// One vCPU: a shootdown has no targets, only the local flush.
@@ -137,7 +137,7 @@ func TestOverheadSMP(t *testing.T) {
 					}
 				}
 				require.Equal(t, (hits+spurious)*k.ExceptionEntryExit, o.Trap)
-				require.Equal(t, hits*HandlerCycles, o.Handler)
+				require.Equal(t, hits*k.ProbeHandler, o.Handler)
 				// Two shootdowns per hit, each at least the local flush and
 				// at most the flush and the IPI round trip.
 				require.GreaterOrEqual(t, o.Shootdowns, 2*hits*k.TLBShootdownInitiator)

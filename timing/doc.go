@@ -111,11 +111,12 @@
 //	insn_table    string  built-in instruction table: "skylake"
 //	chain         string  "loop_carried" or "critical_path" (see the block model)
 //	cpuid_cycles  integer cycles a cpuid adds to its block (serializing)
+//	kernel_jitter_percent integer spread of kernel entry/exit costs, 0..50 (0 = exact)
 //	kernel        object  kernel event costs in cycles, all required:
 //	  syscall_entry_exit, exception_entry_exit, iret, page_fault_entry_exit,
 //	  tlb_shootdown_initiator, tlb_shootdown_target, ipi_delivery,
 //	  cross_modifying_code_serialize, context_switch, mprotect_one_page,
-//	  cow_break_page, kernel_write_byte
+//	  cow_break_page, kernel_write_byte, probe_handler
 //
 // Cycle values are at most 2^40. Set names a parameter by its dotted JSON name
 // ("issue_width", "kernel.exception_entry_exit").
@@ -153,6 +154,17 @@
 //     uprobe by COW-breaking the text page (kernel/events/uprobes.c uprobe_write_opcode).
 //   - kernel_write_byte = 100: estimate for writing the probe byte into the new page once it
 //     is mapped (uprobe_write_opcode); no published figure.
+//   - probe_handler = 100: the handler a probe hit runs, modelled as a counting consumer
+//     (uprobe_dispatcher calling a handler that bumps a per-CPU counter): an indirect call or
+//     two and one locked increment (Agner Fog's tables: a locked add ~18 cycles on Skylake).
+//     Estimate, range 50-300; the BPF benchmark's uprobe-nop rate (3.0 M/s, ~1000 cycles for
+//     trap and counting handler together) bounds it from above.
+//   - kernel_jitter_percent = 10: a modelling choice, not a measurement. The same syscall or
+//     exception costs a different number of cycles each time on real hardware (cache and TLB
+//     state, interrupts); with fixed costs a simulated machine phase-locks its threads, and
+//     seeds would explore nothing. Each syscall, exception, page fault and context switch is
+//     charged its cost times a factor uniform over [1-j, 1+j], drawn per vCPU from the seed
+//     (smp). 0 makes every cost exact.
 //   - cpuid_cycles = 250: CPUID ~83 ns (Lutomirski 2016). llvm-mca's 18 cycles for cpuid is
 //     not a serializing cost.
 package timing

@@ -41,6 +41,10 @@ type Profile struct {
 	InsnTable   string      `json:"insn_table"`   // built-in instruction table ("skylake")
 	Chain       string      `json:"chain"`        // "loop_carried" or "critical_path"
 	CPUIDCycles uint64      `json:"cpuid_cycles"` // cpuid serializes: added to its block's cost
+	// KernelJitterPercent spreads the kernel's entry/exit costs (syscalls,
+	// exceptions, page faults, context switches) uniformly over +-this
+	// percent of their value, drawn from the run's seed (doc.go).
+	KernelJitterPercent uint64 `json:"kernel_jitter_percent"`
 	Kernel      KernelCosts `json:"kernel"`
 
 	table *insnTable
@@ -61,6 +65,28 @@ type KernelCosts struct {
 	MprotectOnePage             uint64 `json:"mprotect_one_page"`
 	CowBreakPage                uint64 `json:"cow_break_page"`
 	KernelWriteByte             uint64 `json:"kernel_write_byte"`
+	ProbeHandler                uint64 `json:"probe_handler"`
+}
+
+// MaxKernelJitterPercent bounds Profile.KernelJitterPercent: a cost never
+// drops below half its value.
+const MaxKernelJitterPercent = 50
+
+// Jitter returns cost spread by the profile's kernel_jitter_percent: cost
+// times (1 + d), d uniform over [-j, +j] (j = kernel_jitter_percent/100) as
+// drawn by the 64 random bits r, rounded down to whole cycles. The caller
+// draws r from the run's seed, so a run stays a pure function of its
+// inputs; with 0 jitter the cost is exact.
+func (p *Profile) Jitter(cost, r uint64) uint64 {
+	j := p.KernelJitterPercent
+	if j == 0 || cost == 0 {
+		return cost
+	}
+	// span = 2*j% of cost, in hundredths of a cycle; offset r mod span+1
+	// is uniform to within 2^-64 relative bias.
+	span := 2 * j * cost
+	off := r % (span + 1)
+	return (cost*100 - j*cost + off) / 100
 }
 
 // KernelCost is one named kernel event cost.
@@ -206,6 +232,8 @@ func (p *Profile) Validate() error {
 		return fmt.Errorf("chain: must be %q or %q, got %q", ChainLoopCarried, ChainCriticalPath, p.Chain)
 	case p.CPUIDCycles > maxCycles:
 		return fmt.Errorf("cpuid_cycles: must be at most %d, got %d", uint64(maxCycles), p.CPUIDCycles)
+	case p.KernelJitterPercent > MaxKernelJitterPercent:
+		return fmt.Errorf("kernel_jitter_percent: must be at most %d, got %d", MaxKernelJitterPercent, p.KernelJitterPercent)
 	}
 	for _, k := range p.Kernel.List() {
 		if k.Cycles > maxCycles {

@@ -31,19 +31,20 @@ func TestDefaultProfile(t *testing.T) {
 
 func TestParamsOrderAndNames(t *testing.T) {
 	ps := Default().Params()
-	require.Len(t, ps, 7+12)
+	require.Len(t, ps, 8+13)
 	assert.Equal(t, Param{"name", "skylake"}, ps[0])
 	assert.Equal(t, Param{"freq_hz", "3000000000"}, ps[1])
 	assert.Equal(t, Param{"issue_width", "4"}, ps[2])
-	assert.Equal(t, Param{"kernel.syscall_entry_exit", "275"}, ps[7])
-	assert.Equal(t, Param{"kernel.kernel_write_byte", "100"}, ps[len(ps)-1])
+	assert.Equal(t, Param{"kernel_jitter_percent", "10"}, ps[7])
+	assert.Equal(t, Param{"kernel.syscall_entry_exit", "275"}, ps[8])
+	assert.Equal(t, Param{"kernel.probe_handler", "100"}, ps[len(ps)-1])
 
 	ks := Default().Kernel.List()
-	require.Len(t, ks, 12)
+	require.Len(t, ks, 13)
 	assert.Equal(t, KernelCost{"syscall_entry_exit", 275}, ks[0])
 	assert.Equal(t, KernelCost{"exception_entry_exit", 1000}, ks[1])
 	for i, k := range ks {
-		assert.Equal(t, "kernel."+k.Name, ps[7+i].Name)
+		assert.Equal(t, "kernel."+k.Name, ps[8+i].Name)
 	}
 }
 
@@ -149,4 +150,27 @@ func TestCyclesToNS(t *testing.T) {
 	assert.Equal(t, uint64(333_333_333_333), p.CyclesToNS(1_000_000_000_000))
 	assert.Equal(t, uint64(2e18), p.CyclesToNS(6e18), "cycles * 1e9 overflows 64 bits on the way")
 	assert.Equal(t, uint64(math.MaxUint64), (&Profile{FreqHz: 1}).CyclesToNS(math.MaxUint64))
+}
+
+func TestJitterSpreadsUniformlyWithinBounds(t *testing.T) {
+	p := Default()
+	require.Equal(t, uint64(10), p.KernelJitterPercent)
+	// The extremes of r give the ends of [0.9, 1.1] x cost.
+	assert.Equal(t, uint64(900), p.Jitter(1000, 0))
+	assert.Equal(t, uint64(1100), p.Jitter(1000, 2*10*1000))
+	lo, hi, sum := uint64(1<<63), uint64(0), uint64(0)
+	r := uint64(0x9e3779b97f4a7c15)
+	const n = 20000
+	for i := 0; i < n; i++ {
+		r = r*6364136223846793005 + 1442695040888963407
+		c := p.Jitter(1000, r)
+		lo, hi, sum = min(lo, c), max(hi, c), sum+c
+	}
+	assert.Equal(t, uint64(900), lo)
+	assert.Equal(t, uint64(1100), hi)
+	assert.InDelta(t, 1000, float64(sum)/n, 2, "mean stays the cost")
+
+	require.NoError(t, p.Set("kernel_jitter_percent", "0"))
+	assert.Equal(t, uint64(1000), p.Jitter(1000, r), "0 is exact")
+	assert.Error(t, p.Set("kernel_jitter_percent", "51"))
 }
