@@ -22,7 +22,7 @@ TEST_DEB_PACKAGES := chromium
 DEPS_PACKAGES = $(DEB_PACKAGES) $(TEST_DEB_PACKAGES)
 
 # Packages whose tests run under the race detector: those without cgo hot paths.
-RACE_PKGS := ./mmu/... ./emu/loader/... ./emu/linux/... ./emu/insn/... ./probes/... ./timing/... ./report/... ./fixtures/...
+RACE_PKGS := ./mmu/... ./emu/loader/... ./emu/linux/... ./emu/insn/... ./probes/... ./timing/... ./report/... ./fixtures/... ./sweep/... ./plot/...
 
 include fixtures/fixtures.mk
 

@@ -101,3 +101,10 @@ func TestParamsOverrideACopy(t *testing.T) {
 	// exit42 makes one syscall: 1000 - 275 cycles more.
 	assert.Equal(t, base.Report.Cycles+725, res.Report.Cycles)
 }
+
+// A Simulation closed without running releases everything cleanly.
+func TestCloseWithoutRun(t *testing.T) {
+	s, err := probesim.New(probesim.Config{Program: threads, Probes: []string{"probed"}})
+	require.NoError(t, err)
+	require.NoError(t, s.Close())
+}

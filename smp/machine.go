@@ -112,7 +112,7 @@ type Machine struct {
 	kernelEvents []KernelEvent
 	trapFn       func(TrapEvent) bool
 	watchFns     map[uint64]func(WatchEvent)
-	watchEvents  []WatchEvent
+	watchEvents  chunkLog[WatchEvent]
 }
 
 // ErrCannotRun wraps every error that means "this program cannot be run
@@ -287,6 +287,11 @@ func (m *Machine) AddressSpace() *mmu.AddressSpace { return m.as }
 func (m *Machine) Close() error {
 	var errs []error
 	if m.core != nil {
+		// The engine goes first, so the address space must not unmap from
+		// it afterwards: detach it (its mappings die with it).
+		if m.as != nil {
+			_ = m.as.Detach(m.core)
+		}
 		errs = append(errs, m.core.Close())
 		m.core = nil
 	}

@@ -433,8 +433,8 @@ func (c *Config) checkProgram() error {
 		}
 		return fmt.Errorf("%s: %s: %v", at("program"), c.ProgramPath, err)
 	}
-	// Close's error is not the config's fault (and smp reports a spurious
-	// "engine is closed" for a machine that never ran): ignore it.
-	sim.Close()
+	if err := sim.Close(); err != nil {
+		return fmt.Errorf("%s: %s: %v", at("program"), c.ProgramPath, err)
+	}
 	return nil
 }
