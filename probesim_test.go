@@ -92,12 +92,13 @@ func TestRunIsDeterministic(t *testing.T) {
 // Params override a copy of the profile: the caller's profile is unchanged
 // and the report records the override.
 func TestParamsOverrideACopy(t *testing.T) {
+	exact := "kernel_jitter_percent=0"
 	res, err := probesim.Run(probesim.Config{Program: "fixtures/bin/x86_64/exit42",
-		Params: []string{"kernel.syscall_entry_exit=1000"}})
+		Params: []string{exact, "kernel.syscall_entry_exit=1000"}})
 	require.NoError(t, err)
-	base, err := probesim.Run(probesim.Config{Program: "fixtures/bin/x86_64/exit42"})
+	base, err := probesim.Run(probesim.Config{Program: "fixtures/bin/x86_64/exit42", Params: []string{exact}})
 	require.NoError(t, err)
-	assert.Equal(t, []string{"kernel.syscall_entry_exit=1000"}, res.Report.ProfileOverrides)
+	assert.Equal(t, []string{exact, "kernel.syscall_entry_exit=1000"}, res.Report.ProfileOverrides)
 	// exit42 makes one syscall: 1000 - 275 cycles more.
 	assert.Equal(t, base.Report.Cycles+725, res.Report.Cycles)
 }
@@ -107,4 +108,26 @@ func TestCloseWithoutRun(t *testing.T) {
 	s, err := probesim.New(probesim.Config{Program: threads, Probes: []string{"probed"}})
 	require.NoError(t, err)
 	require.NoError(t, s.Close())
+}
+
+// Seeds explore interleavings: the kernel cost jitter drawn from the seed
+// keeps threads from phase-locking, so the inline miss count of the same
+// workload differs between seeds, while each seed reproduces exactly.
+func TestSeedsExploreInterleavings(t *testing.T) {
+	misses := map[uint64]bool{}
+	for seed := uint64(1); seed <= 4; seed++ {
+		run := func() uint64 {
+			res, err := probesim.Run(probesim.Config{Program: threads, Args: []string{"8", "200", "5000"},
+				CPUs: 2, Seed: seed, Probes: []string{"probed"}, Strategy: probesim.Inline})
+			require.NoError(t, err)
+			p := res.Report.Probes[0]
+			require.Equal(t, uint64(1600), p.Executions)
+			require.Equal(t, p.Executions, p.Hits+p.Misses)
+			return p.Misses
+		}
+		m := run()
+		require.Equal(t, m, run(), "seed %d reproduces", seed)
+		misses[m] = true
+	}
+	assert.Greater(t, len(misses), 1, "miss counts over seeds 1-4: %v", misses)
 }

@@ -20,11 +20,29 @@ type overheadRun struct {
 	spec  Spec
 }
 
+// exact is the default profile without kernel cost jitter, so that every
+// phase is its formula of the profile's costs.
+func exact() *timing.Profile {
+	p := timing.Default()
+	p.KernelJitterPercent = 0
+	return p
+}
+
+// runOverhead runs the threads fixture with a probe on probed(); a nil
+// profile is exact().
 func runOverhead(t *testing.T, arch string, cpus int, args []string, s Strategy, prof *timing.Profile) overheadRun {
 	t.Helper()
+	return runOverheadSeed(t, arch, cpus, args, s, prof, 1)
+}
+
+func runOverheadSeed(t *testing.T, arch string, cpus int, args []string, s Strategy, prof *timing.Profile, seed uint64) overheadRun {
+	t.Helper()
+	if prof == nil {
+		prof = exact()
+	}
 	prog, err := fixtures.Path(arch, "threads")
 	require.NoError(t, err)
-	m, err := smp.New(smp.Config{Program: prog, Args: args, CPUs: cpus, Seed: 1, Profile: prof})
+	m, err := smp.New(smp.Config{Program: prog, Args: args, CPUs: cpus, Seed: seed, Profile: prof})
 	require.NoError(t, err)
 	defer m.Close()
 	spec, err := Resolve(m.Image(), "probed")
@@ -45,7 +63,7 @@ func runOverhead(t *testing.T, arch string, cpus int, args []string, s Strategy,
 // engine charges set to zero (the guest's own syscalls, faults and
 // shootdowns keep their costs).
 func probeOnlyFree() *timing.Profile {
-	p := timing.Default()
+	p := exact()
 	p.Kernel.ExceptionEntryExit = 0
 	p.Kernel.MprotectOnePage = 0
 	p.Kernel.CowBreakPage = 0
@@ -150,5 +168,38 @@ func TestOverheadSMP(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// TestOverheadWithKernelJitter: with the default profile's kernel cost
+// jitter the phases are no longer formulas, but they are still exactly what
+// was charged: the guest's own syscalls draw the same spread costs in a run
+// with and without the probe-only costs (the draws are per thread and per
+// event), so the vCPU's extra cycles are still the overhead's extra cycles.
+// Each trap costs within +-10% of the exception cost, and seeds differ.
+func TestOverheadWithKernelJitter(t *testing.T) {
+	const iters = 300
+	args := []string{"1", fmt.Sprint(iters)}
+	jittery := func(p *timing.Profile) *timing.Profile {
+		p.KernelJitterPercent = timing.Default().KernelJitterPercent
+		return p
+	}
+	require.NotZero(t, timing.Default().KernelJitterPercent)
+	k := timing.Default().Kernel
+	for _, s := range []Strategy{Inline, SSOLStack} {
+		t.Run(string(s), func(t *testing.T) {
+			full := runOverheadSeed(t, fixtures.ArchAMD64, 1, args, s, timing.Default(), 1)
+			free := runOverheadSeed(t, fixtures.ArchAMD64, 1, args, s, jittery(probeOnlyFree()), 1)
+			other := runOverheadSeed(t, fixtures.ArchAMD64, 1, args, s, timing.Default(), 2)
+			fo, zo := full.res.Overhead, free.res.Overhead
+			require.Equal(t, full.rep.Instructions, free.rep.Instructions)
+			require.Equal(t, full.rep.VCPUs[0].Cycles-free.rep.VCPUs[0].Cycles, fo.Total-zo.Total)
+			// int3 and #DB per hit, each 900..1100 cycles.
+			traps := 2 * uint64(iters)
+			require.GreaterOrEqual(t, fo.Trap+fo.Step, traps*k.ExceptionEntryExit*9/10)
+			require.InDelta(t, float64(iters*k.ExceptionEntryExit), float64(fo.Trap), float64(iters*k.ExceptionEntryExit)/10)
+			require.NotEqual(t, uint64(iters)*k.ExceptionEntryExit, fo.Trap, "the traps were spread")
+			require.NotEqual(t, fo.Trap, other.res.Overhead.Trap, "another seed draws other costs")
+		})
 	}
 }

@@ -111,7 +111,7 @@ func TestSSOLStackExpansion(t *testing.T) {
 			require.NoError(t, err)
 			require.Zero(t, status)
 
-			m, err := smp.New(smp.Config{Program: prog, Args: []string{stackgrowKiB}, Env: env})
+			m, err := smp.New(smp.Config{Program: prog, Args: []string{stackgrowKiB}, Env: env, Profile: exact()})
 			require.NoError(t, err)
 			defer m.Close()
 			var stack mmu.VMA
@@ -177,7 +177,7 @@ func TestSSOLNXFlipCost(t *testing.T) {
 	for _, arch := range []string{fixtures.ArchAMD64, fixtures.ArchI386} {
 		t.Run(arch, func(t *testing.T) {
 			base := runOverhead(t, arch, 1, []string{"1", "200"}, SSOLStack, nil)
-			dear := timing.Default()
+			dear := exact()
 			dear.Kernel.MprotectOnePage += d
 			more := runOverhead(t, arch, 1, []string{"1", "200"}, SSOLStack, dear)
 			flips := base.stats.NXFlips

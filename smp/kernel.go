@@ -161,7 +161,10 @@ func (m *Machine) KernelExpandStack(v mmu.VMA, pages int) (KernelCost, error) {
 	if cur == nil {
 		return KernelCost{}, nil
 	}
-	c := KernelCost{Work: m.cfg.Profile.Kernel.PageFaultEntryExit * uint64(pages)}
+	var c KernelCost
+	for range pages {
+		c.Work += m.jittered(cur.cur, m.cfg.Profile.Kernel.PageFaultEntryExit)
+	}
 	cur.counters.Add(0, c.Work<<8)
 	return c, nil
 }

@@ -111,6 +111,7 @@ type Machine struct {
 	cowBroken    map[uint64]bool // text pages the kernel already copied (kernel.go)
 	kernelEvents []KernelEvent
 	trapFn       func(TrapEvent) bool
+	trapCycles   uint64 // the exception cost of the trap being handled (TrapCycles)
 	watchFns     map[uint64]func(WatchEvent)
 	watchEvents  chunkLog[WatchEvent]
 }
@@ -208,6 +209,7 @@ func (m *Machine) loadProgram(arch linux.Arch) error {
 	m.core.SetKernel(m.kernel)
 	m.core.SetSyscallGate(m.mayProceed)
 	m.core.SetWatchGate(m.onWatch)
+	m.core.SetKernelJitter(func(cost uint64) uint64 { return m.jittered(m.runningThread(), cost) })
 	m.registerThreadSyscalls()
 	m.registerShootdowns()
 	if err := m.core.InitRegisters(st); err != nil {
@@ -385,7 +387,7 @@ func (m *Machine) loop() (ending, error) {
 			if v.clockFP() >= budgetFP {
 				return ending{reason: "cycle_budget", status: 128 + linux.SIGXCPU, signal: linux.SIGXCPU}, nil
 			}
-			if len(m.runq) > 0 && v.clockFP()-v.sliceStartFP >= m.cfg.Timeslice<<8 {
+			if len(m.runq) > 0 && v.clockFP()-v.sliceStartFP >= m.cfg.Timeslice<<8 && !t.kernelStepping {
 				m.preempt(v)
 			}
 		case emu.EventBlock:

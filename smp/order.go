@@ -67,8 +67,9 @@ func (m *Machine) Watch(addr uint64, fn func(WatchEvent)) error {
 	return nil
 }
 
-// WatchEvents returns the executions of watched addresses, in order.
-func (m *Machine) WatchEvents() []WatchEvent { return m.watchEvents }
+// WatchEvents returns the executions of watched addresses, in order (a new
+// slice on every call).
+func (m *Machine) WatchEvents() []WatchEvent { return m.watchEvents.all() }
 
 // onWatch is the Core's watch gate.
 func (m *Machine) onWatch(addr uint64) bool {
@@ -77,7 +78,7 @@ func (m *Machine) onWatch(addr uint64) bool {
 	}
 	v := m.curV
 	ev := WatchEvent{Cycle: v.clockFP() >> 8, VCPU: v.id, TID: v.cur.lt.TID, Addr: addr}
-	m.watchEvents = append(m.watchEvents, ev)
+	m.watchEvents.add(ev)
 	if fn := m.watchFns[addr]; fn != nil {
 		fn(ev)
 	}

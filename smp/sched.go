@@ -101,7 +101,7 @@ func (m *Machine) makeRunnable(t *thread, at uint64) {
 func (m *Machine) give(v *vcpu, t *thread) {
 	v.advanceTo(t.readyAt)
 	if v.last != nil && v.last != t {
-		v.counters.Add(0, m.cfg.Profile.Kernel.ContextSwitch<<8)
+		v.counters.Add(0, m.jittered(t, m.cfg.Profile.Kernel.ContextSwitch)<<8)
 		v.contextSwitches++
 	}
 	v.cur = t

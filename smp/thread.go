@@ -37,6 +37,15 @@ type thread struct {
 	syscallPending bool
 	// trapPending: an int3 (3) or #DB (1) waits for its ordered turn.
 	trapPending uint32
+	// kernelStepping: a trap handler set TF on it (SetTrapFlag) and the
+	// single-step has not ended. Its time slice does not end meanwhile:
+	// kprobes' handler runs the step with preemption disabled
+	// (preempt_disable in kprobe_handler, enabled again in
+	// post_kprobe_handler), which is why the seed finds inline stepping
+	// misses no hit on a uniprocessor.
+	kernelStepping bool
+	// kernelEvents counts its jittered kernel costs (jitter.go).
+	kernelEvents uint64
 }
 
 type regWrite struct {

@@ -42,6 +42,7 @@ func (m *Machine) SetTrapHandler(fn func(TrapEvent) bool) {
 func (m *Machine) runTrap(intno uint32) emu.TrapAction {
 	v := m.curV
 	ev := TrapEvent{Intno: intno, PC: m.core.PC(), Cycle: v.clockFP() >> 8, VCPU: v.id, TID: v.cur.lt.TID}
+	m.trapCycles = m.jittered(v.cur, m.cfg.Profile.Kernel.ExceptionEntryExit)
 	if !m.trapFn(ev) {
 		return emu.TrapFault
 	}
@@ -49,11 +50,11 @@ func (m *Machine) runTrap(intno uint32) emu.TrapAction {
 	return emu.TrapHandled
 }
 
-// TrapCycles is what every handled int3 or #DB costs the trapping vCPU on
-// top of its handler's own charges: the profile's exception entry and exit,
-// charged when the handler returns (so a handler that measures ClockFP does
-// not see it).
-func (m *Machine) TrapCycles() uint64 { return m.cfg.Profile.Kernel.ExceptionEntryExit }
+// TrapCycles is what the int3 or #DB being handled costs the trapping vCPU
+// on top of its handler's own charges: the profile's exception entry and
+// exit (spread by the kernel jitter, jitter.go), charged when the handler
+// returns (so a handler that measures ClockFP does not see it).
+func (m *Machine) TrapCycles() uint64 { return m.trapCycles }
 
 // ClockFP is the running vCPU's clock in 24.8 fixed-point cycles (the unit
 // the counters charge), or 0 before Run. No other vCPU runs while a
@@ -78,8 +79,15 @@ func (m *Machine) ReadRegs(regs []uc.Reg, vals []uint64) error {
 // SetPC moves the ip of the thread being handled.
 func (m *Machine) SetPC(pc uint64) error { return m.core.SetPC(pc) }
 
-// SetTrapFlag sets or clears TF of the thread being handled.
-func (m *Machine) SetTrapFlag(on bool) error { return m.core.SetTrapFlag(on) }
+// SetTrapFlag sets or clears TF of the thread being handled. While a trap
+// handler has TF set on a thread, the thread is not preempted at the end of
+// its time slice (thread.kernelStepping).
+func (m *Machine) SetTrapFlag(on bool) error {
+	if t := m.runningThread(); t != nil {
+		t.kernelStepping = on
+	}
+	return m.core.SetTrapFlag(on)
+}
 
 // Charge adds kernel work of the given cycles to the running vCPU (a probe
 // handler's own cost, for instance).
