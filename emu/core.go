@@ -56,11 +56,11 @@ type Core struct {
 	costBuf  []byte
 	costMemo map[string]memoCost
 
-	syscallCostFP uint64
-	flagRegs      [2]uc.Reg
-	flagVals      [2]uint64
-	retRegs       [3]uc.Reg
-	retVals       [3]uint64
+	jitter   func(cost uint64) uint64 // SetKernelJitter
+	flagRegs [2]uc.Reg
+	flagVals [2]uint64
+	retRegs  [3]uc.Reg
+	retVals  [3]uint64
 
 	syscallInHook bool
 	syscallGate   func() bool
@@ -70,6 +70,8 @@ type Core struct {
 
 	booting bool   // the boot page is mapped (see boot.go)
 	bootPC  uint64 // where the first Run must start while booting
+
+	regs trapRegs // the trapping thread's registers during a trap gate (trapregs.go)
 }
 
 // NewCore opens an engine for arch, attaches it to as, and installs the
@@ -88,7 +90,6 @@ func NewCore(arch linux.Arch, as *mmu.AddressSpace, prof *timing.Profile) (*Core
 	c := &Core{eng: eng, arch: arch, as: as, prof: prof, untilPC: until, abi: abiFor(arch)}
 	c.argVals = make([]uint64, len(c.abi.args))
 	c.flagRegs, c.retRegs = x8664FlagRegs, x8664RetRegs
-	c.syscallCostFP = prof.Kernel.SyscallEntryExit << 8
 	if err := c.install(); err != nil {
 		eng.Close()
 		return nil, err
@@ -124,8 +125,13 @@ func (c *Core) install() error {
 // Close releases the engine.
 func (c *Core) Close() error { return c.eng.Close() }
 
-// Engine exposes the binding for the machine and the probe engine.
-func (c *Core) Engine() *uc.Engine { return c.eng }
+// Engine exposes the binding for the machine and the probe engine. Inside a
+// trap gate, register values set through the Core are written to the engine
+// first (see trapregs.go).
+func (c *Core) Engine() *uc.Engine {
+	_ = c.syncTrapRegs()
+	return c.eng
+}
 
 // Arch returns the guest ABI.
 func (c *Core) Arch() linux.Arch { return c.arch }
@@ -186,6 +192,9 @@ func (c *Core) stop(ev Event) {
 
 // PC returns the instruction pointer of the loaded context.
 func (c *Core) PC() uint64 {
+	if c.regs.valid {
+		return c.regs.pc
+	}
 	r := uc.RIP
 	if c.arch == linux.I386 {
 		r = uc.EIP
@@ -196,6 +205,9 @@ func (c *Core) PC() uint64 {
 
 // SP returns the stack pointer of the loaded context.
 func (c *Core) SP() uint64 {
+	if c.regs.valid {
+		return c.regs.sp
+	}
 	r := uc.RSP
 	if c.arch == linux.I386 {
 		r = uc.ESP
@@ -265,6 +277,8 @@ func (c *Core) MapHost(addr, size uint64, p mmu.Prot, host unsafe.Pointer) error
 
 func (c *Core) Unmap(addr, size uint64) error { return c.eng.Unmap(addr, size) }
 
+// Protect changes the engine's permissions; a range that is executable
+// again gets its fenced translations back (see RevokeExec).
 func (c *Core) Protect(addr, size uint64, p mmu.Prot) error {
 	return c.eng.Protect(addr, size, uc.Prot(p))
 }
@@ -275,6 +289,21 @@ func (c *Core) Protect(addr, size uint64, p mmu.Prot) error {
 func (c *Core) InvalidateCode(addr, size uint64) {
 	c.eng.RemoveCache(addr, addr+size)
 	c.eng.InvalidateCosts(addr, addr+size)
+}
+
+// RevokeExec is called before [addr, addr+size) loses execute permission.
+// The translations are fenced rather than dropped (uc.Engine.FenceExec):
+// none can run while the range is not executable, and when it is again
+// (Protect) they run without being translated anew, which is what makes a
+// probe's NX flip around an out-of-line step cheap (translating even a
+// one-instruction block costs ~8 us). The range's cached costs are dropped
+// by the fence: guest stores may change the bytes while the range is not
+// executable, and Unicorn then retranslates blocks of the same address and
+// size, which the cost cache could not tell apart.
+func (c *Core) RevokeExec(addr, size uint64) {
+	// An error means a closed engine or a failed RemoveCache, which
+	// InvalidateCode ignores as well.
+	_ = c.eng.FenceExec(addr, addr+size)
 }
 
 // linux.CPU implementation for the running thread.

@@ -13,7 +13,16 @@
 // translation cache and one set of mappings, so the only way a translation
 // can go stale is a write from the host side; mmu reports every such write
 // through Core.InvalidateCode, which drops both the translated blocks and
-// their cached costs.
+// their cached costs. A range losing execute permission is reported with
+// Core.RevokeExec, which fences its translations instead of dropping them
+// (they cannot run until the range is executable again, and then run
+// without being translated anew): a probe's out-of-line step flips NX on a
+// stack page on every hit, and translating the copy each time cost ~8 us.
+//
+// While a trap gate runs (a probe's int3 or #DB), the trapping thread's ip,
+// sp and flags are cached in the Core and written back once when the gate
+// returns (trapregs.go): a hit would otherwise cross into C for each of
+// them.
 //
 // # Events
 //

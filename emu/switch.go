@@ -10,15 +10,26 @@ import (
 // thread's Context and restoring the incoming one's (about 90 ns a pair).
 
 // NewContext returns a context holding the engine's current registers.
-func (c *Core) NewContext() (*uc.Context, error) { return c.eng.ContextSave() }
+func (c *Core) NewContext() (*uc.Context, error) {
+	if err := c.syncTrapRegs(); err != nil {
+		return nil, err
+	}
+	return c.eng.ContextSave()
+}
 
 // SaveContext stores the engine's registers into ctx.
-func (c *Core) SaveContext(ctx *uc.Context) error { return c.eng.ContextSaveInto(ctx) }
+func (c *Core) SaveContext(ctx *uc.Context) error {
+	if err := c.syncTrapRegs(); err != nil {
+		return err
+	}
+	return c.eng.ContextSaveInto(ctx)
+}
 
 // RestoreContext loads ctx into the engine and, on i386, makes the thread's
 // TLS descriptors current: switch_to() reloads the GDT's TLS slots
 // (load_TLS), and the GS selector is reloaded so its hidden base follows.
 func (c *Core) RestoreContext(ctx *uc.Context, t *linux.Thread) error {
+	c.regs = trapRegs{}
 	if err := c.eng.ContextRestore(ctx); err != nil {
 		return err
 	}
@@ -38,10 +49,20 @@ func (c *Core) RestoreContext(ctx *uc.Context, t *linux.Thread) error {
 }
 
 // WriteRegs sets registers of the loaded context.
-func (c *Core) WriteRegs(regs []uc.Reg, vals []uint64) error { return c.eng.RegWriteBatch(regs, vals) }
+func (c *Core) WriteRegs(regs []uc.Reg, vals []uint64) error {
+	if err := c.dropTrapRegs(); err != nil {
+		return err
+	}
+	return c.eng.RegWriteBatch(regs, vals)
+}
 
 // ReadReg reads one register of the loaded context.
-func (c *Core) ReadReg(r uc.Reg) (uint64, error) { return c.eng.RegRead(r) }
+func (c *Core) ReadReg(r uc.Reg) (uint64, error) {
+	if err := c.syncTrapRegs(); err != nil {
+		return 0, err
+	}
+	return c.eng.RegRead(r)
+}
 
 // RetReg is the syscall return register of the guest ABI.
 func (c *Core) RetReg() uc.Reg { return c.abi.ret }

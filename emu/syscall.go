@@ -54,7 +54,7 @@ func (c *Core) doSyscall(inHook bool) (Event, bool) {
 	}
 	var a linux.Args
 	copy(a[:], c.argVals[1:])
-	c.counters.Add(0, c.syscallCostFP)
+	c.counters.Add(0, c.kernelCostFP(c.prof.Kernel.SyscallEntryExit))
 	c.syscallInHook = inHook
 	ret, res := c.kernel.Syscall(c.thread, c.argVals[0], a)
 	switch res.Outcome {
@@ -110,7 +110,13 @@ func (c *Core) onInterrupt(intno uint32) {
 		return
 	}
 	if (intno == 1 || intno == 3) && c.trapGate != nil {
-		switch c.trapGate(intno) {
+		c.loadTrapRegs()
+		action := c.trapGate(intno)
+		// Writing the ip back before returning makes Unicorn resume there;
+		// a write that fails leaves the thread where it trapped, which is
+		// what the gate's own failed write would have done.
+		_ = c.dropTrapRegs()
+		switch action {
 		case TrapHandled:
 			return
 		case TrapDefer:
@@ -155,7 +161,7 @@ func (c *Core) onMemFault(access uc.MemAccess, addr uint64, size int, value int6
 		if c.as.GrowStack(addr) {
 			// A page fault that the kernel handles: entry, the fault
 			// handler, exit.
-			c.counters.Add(0, c.prof.Kernel.PageFaultEntryExit<<8)
+			c.counters.Add(0, c.kernelCostFP(c.prof.Kernel.PageFaultEntryExit))
 			return true
 		}
 	}

@@ -31,8 +31,13 @@ const eflagsTF = 1 << 8
 // SetTrapGate installs the gate consulted on int3 and #DB.
 func (c *Core) SetTrapGate(gate func(intno uint32) TrapAction) { c.trapGate = gate }
 
-// SetPC moves the running thread's ip.
+// SetPC moves the running thread's ip (inside a trap gate, when the gate
+// returns: see trapregs.go).
 func (c *Core) SetPC(pc uint64) error {
+	if c.regs.valid {
+		c.regs.pc, c.regs.dirtyPC = pc, true
+		return nil
+	}
 	r := uc.RIP
 	if c.arch == linux.I386 {
 		r = uc.EIP
@@ -43,14 +48,19 @@ func (c *Core) SetPC(pc uint64) error {
 // SetTrapFlag sets or clears EFLAGS.TF of the running thread: with TF set,
 // #DB arrives after the next instruction.
 func (c *Core) SetTrapFlag(on bool) error {
-	f, err := c.eng.RegRead(uc.EFLAGS)
-	if err != nil {
-		return err
+	if c.regs.valid {
+		if on {
+			c.regs.fl |= eflagsTF
+		} else {
+			c.regs.fl &^= eflagsTF
+		}
+		c.regs.dirtyFlags = true
+		return nil
 	}
+	var set uint64
 	if on {
-		f |= eflagsTF
-	} else {
-		f &^= eflagsTF
+		set = eflagsTF
 	}
-	return c.eng.RegWrite(uc.EFLAGS, f)
+	_, err := c.eng.RegUpdate(uc.EFLAGS, eflagsTF, set)
+	return err
 }

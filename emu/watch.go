@@ -57,10 +57,11 @@ func (c *Core) Unwatch(addr uint64) error {
 // belongs to was already charged, so the block that resumes here must not be
 // charged again.
 func (c *Core) onWatch(addr uint64, size uint32) {
-	if c.counters.BudgetHit() {
+	if c.eng.StoppedBeforeBlock() {
 		// The block hook already stopped this block before charging it
-		// (Unicorn still calls the code hook of its first instruction):
-		// the instruction does not run now and is seen again on resume.
+		// (budget used up, or fenced code; Unicorn still calls the code
+		// hook of its first instruction): the instruction does not run now
+		// and is seen again on resume.
 		return
 	}
 	if c.watchGate == nil || c.watchGate(addr) {

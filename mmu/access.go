@@ -26,8 +26,8 @@ const (
 func (k accessKind) forced() bool { return k >= accessForceRead }
 
 // checkLocked validates an access of n bytes at addr, growing stacks where
-// allowed, and reports whether any page touched is executable in the page
-// table.
+// allowed, and for a write reports whether any page touched is executable
+// in the page table (reads do not need to know, and never pay for it).
 func (as *AddressSpace) checkLocked(addr uint64, n int, kind accessKind) (exec bool, err error) {
 	write := kind == accessWrite || kind == accessForceWrite
 	if n == 0 {
@@ -54,6 +54,9 @@ func (as *AddressSpace) checkLocked(addr uint64, n int, kind accessKind) (exec b
 		}
 		exec = exec || v.Prot&ProtExec != 0
 		a = v.End
+	}
+	if !write {
+		return false, nil
 	}
 	if !exec && len(as.pageProt) != 0 {
 		exec = as.anyExec(addr, end)
@@ -92,15 +95,19 @@ func (as *AddressSpace) Read(addr uint64, buf []byte) error {
 }
 
 // Write copies data into guest memory at addr (copy_to_user). If any byte
-// written is in an executable page, translations of the written range are
-// dropped on every backend afterwards.
+// written is in an executable page (or one whose execute permission was
+// revoked, see revoke.go), translations of the written range are dropped on
+// every backend afterwards, unless the write changed no byte.
 func (as *AddressSpace) Write(addr uint64, data []byte) error {
 	return as.write(addr, data, accessWrite)
 }
 
 // WriteForce writes data at addr whatever the permissions, as uprobes write
 // int3 into read-only text (FOLL_FORCE). The bytes must be mapped.
-// Translations of the range are always dropped afterwards.
+// Translations of the range are dropped afterwards wherever it lies, unless
+// the write changed no byte: rewriting the bytes already there (an
+// out-of-line copy written again on every hit) leaves every translation
+// valid, and dropping one costs a retranslation.
 func (as *AddressSpace) WriteForce(addr uint64, data []byte) error {
 	return as.write(addr, data, accessForceWrite)
 }
@@ -118,11 +125,32 @@ func (as *AddressSpace) write(addr uint64, data []byte, kind accessKind) error {
 	if len(data) == 0 {
 		return nil
 	}
-	as.copyLocked(addr, data, true)
-	if exec || kind.forced() {
-		as.invalidate(addr, addr+uint64(len(data)))
+	end := addr + uint64(len(data))
+	if !exec && !kind.forced() && !as.revokedOverlaps(addr, end) {
+		as.copyLocked(addr, data, true)
+		return nil
 	}
+	if as.equalLocked(addr, data) {
+		return nil
+	}
+	as.copyLocked(addr, data, true)
+	as.invalidate(addr, end)
 	return nil
+}
+
+// equalLocked reports whether guest memory at addr, which checkLocked
+// accepted, already holds data.
+func (as *AddressSpace) equalLocked(addr uint64, data []byte) bool {
+	for len(data) > 0 {
+		s := as.segs[as.segIndex(addr)]
+		host := s.chunk.bytes(addr, min(s.end, addr+uint64(len(data))))
+		if string(host) != string(data[:len(host)]) {
+			return false
+		}
+		data = data[len(host):]
+		addr += uint64(len(host))
+	}
+	return true
 }
 
 // ReadForce reads guest memory whatever the permissions (FOLL_FORCE); the

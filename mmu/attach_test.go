@@ -57,6 +57,7 @@ func (valueBackend) MapHost(uint64, uint64, Prot, unsafe.Pointer) error { return
 func (valueBackend) Unmap(uint64, uint64) error                         { return nil }
 func (valueBackend) Protect(uint64, uint64, Prot) error                 { return nil }
 func (valueBackend) InvalidateCode(uint64, uint64)                      {}
+func (valueBackend) RevokeExec(uint64, uint64)                          {}
 
 func TestAttachReplayFailure(t *testing.T) {
 	as, _ := newSpace(t, Config{})

@@ -20,11 +20,19 @@ import (
 //     MapHost ranges (Unicorn splits map_ptr regions for this);
 //   - the Prot passed is already HardwareProt (never write- or exec-only);
 //   - InvalidateCode is called while the range is still mapped (before an
-//     Unmap or a Protect that removes execute permission): Unicorn 2.0.1's
-//     uc_ctl_remove_cache resolves the range through the engine's own
-//     mapping, and does nothing for unmapped addresses. The range may span
-//     several MapHost regions; an engine whose invalidation assumes one
-//     contiguous host region must split it.
+//     Unmap): Unicorn 2.0.1's uc_ctl_remove_cache resolves the range through
+//     the engine's own mapping, and does nothing for unmapped addresses. The
+//     range may span several MapHost regions; an engine whose invalidation
+//     assumes one contiguous host region must split it;
+//   - RevokeExec is called, on a mapped range, right before the Protect that
+//     removes its execute permission. Until the range is executable again
+//     (a later Protect with ProtExec) or InvalidateCode covers it, every
+//     host-side write that changes bytes in it is reported with
+//     InvalidateCode, as for executable memory.
+//
+// What a backend must guarantee in return: none of its translations of a
+// range runs after InvalidateCode covered it, nor while the range's execute
+// permission is revoked (mmu invariant 6).
 type Backend interface {
 	// MapHost maps [addr, addr+size) onto host memory (uc_mem_map_ptr).
 	MapHost(addr, size uint64, p Prot, host unsafe.Pointer) error
@@ -35,6 +43,12 @@ type Backend interface {
 	// InvalidateCode drops cached translations (and anything derived from
 	// them) that overlap [addr, addr+size).
 	InvalidateCode(addr, size uint64)
+	// RevokeExec makes sure no translation overlapping [addr, addr+size)
+	// runs while the range is not executable: it drops them (as
+	// InvalidateCode), or keeps them unable to run until a Protect gives
+	// the range execute permission back, when they may run again since the
+	// bytes under them did not change (changes are reported, see above).
+	RevokeExec(addr, size uint64)
 }
 
 // noteFailure records the first backend failure: after it, the engines and
@@ -78,10 +92,14 @@ func (as *AddressSpace) unmapOnBackends(start, end uint64) error {
 }
 
 // protectOnBackends changes the permissions of [start,end) on every backend.
-// When execute permission goes away, translations are dropped first.
+// When execute permission goes away, the backends are told first
+// (RevokeExec); when it comes back, the range stops being revoked (its
+// writes are reported anyway, as it is executable).
 func (as *AddressSpace) protectOnBackends(start, end uint64, p Prot, dropsExec bool) error {
 	if dropsExec {
-		as.invalidate(start, end)
+		as.revokeLocked(start, end)
+	} else if p&ProtExec != 0 {
+		as.revoked = cutRange(as.revoked, start, end)
 	}
 	hw := HardwareProt(p)
 	var first error
@@ -93,9 +111,11 @@ func (as *AddressSpace) protectOnBackends(start, end uint64, p Prot, dropsExec b
 	return first
 }
 
-// invalidate drops translations of [start,end) on every backend.
+// invalidate drops translations of [start,end) on every backend; the range
+// is no longer revoked (nothing of it is left translated).
 func (as *AddressSpace) invalidate(start, end uint64) {
 	as.stats.Invalidations++
+	as.revoked = cutRange(as.revoked, start, end)
 	for _, b := range as.backends {
 		b.InvalidateCode(start, end-start)
 	}

@@ -13,6 +13,7 @@ func (*nopBackend) MapHost(uint64, uint64, Prot, unsafe.Pointer) error { return 
 func (*nopBackend) Unmap(uint64, uint64) error                         { return nil }
 func (*nopBackend) Protect(uint64, uint64, Prot) error                 { return nil }
 func (*nopBackend) InvalidateCode(uint64, uint64)                      {}
+func (*nopBackend) RevokeExec(uint64, uint64)                          {}
 
 func benchSpace(b *testing.B) *AddressSpace {
 	as, err := NewChecked(Config{})

@@ -38,10 +38,15 @@
 //  5. Stats.MappedBytes equals the sum of VMA sizes and never exceeds
 //     Config.MaxMemory when that is set.
 //  6. No backend can run a stale translation: translations are dropped
-//     (Backend.InvalidateCode) for every range unmapped, every range losing
-//     execute permission, every host-side write into an executable page
-//     (Write, MADV_DONTNEED zeroing) and every forced write (WriteForce),
-//     while the range is still mapped in the backend.
+//     (Backend.InvalidateCode) for every range unmapped and for every
+//     host-side write that changes bytes in an executable page, in a page
+//     whose execute permission was revoked since its translations were
+//     last dropped (Write, MADV_DONTNEED zeroing), or anywhere for a forced
+//     write (WriteForce), while the range is still mapped in the backend;
+//     every range losing execute permission is revoked first
+//     (Backend.RevokeExec), and a backend runs none of its translations of
+//     a revoked range until the range is executable again. A write that
+//     leaves every byte as it was makes nothing stale and is not reported.
 //  7. Accounted (VM_ACCOUNT) is on every private writable VMA without
 //     NoReserve, on the heap and on the stack, and never on a Shared or
 //     NoReserve VMA.

@@ -29,7 +29,7 @@ type fakePage struct {
 }
 
 type call struct {
-	Op         string // "map", "unmap", "protect", "invalidate"
+	Op         string // "map", "unmap", "protect", "invalidate", "revoke"
 	Addr, Size uint64
 	Prot       Prot
 }
@@ -115,6 +115,14 @@ func (f *fakeBackend) InvalidateCode(addr, size uint64) {
 	op := "invalidate"
 	if f.mustBeMapped(pageAlignDown(addr), pageAlignUp(addr+size)-pageAlignDown(addr)) != nil {
 		op = "invalidate-unmapped"
+	}
+	f.calls = append(f.calls, call{op, addr, size, 0})
+}
+
+func (f *fakeBackend) RevokeExec(addr, size uint64) {
+	op := "revoke"
+	if f.mustBeMapped(addr, size) != nil {
+		op = "revoke-unmapped"
 	}
 	f.calls = append(f.calls, call{op, addr, size, 0})
 }

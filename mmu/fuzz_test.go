@@ -62,16 +62,46 @@ func (r *byteReader) length() uint64 {
 // translatingFake is a fakeBackend that also models an engine's
 // translation cache: "executing" a page snapshots it; InvalidateCode
 // drops snapshots only while the range is mapped (as uc_ctl_remove_cache
-// does). A snapshot that no longer matches memory, or survives an unmap or
-// the loss of exec permission, is a stale translation.
+// does); RevokeExec keeps them but fences them, as emu does: a fenced
+// snapshot cannot run (executing its page drops every fenced snapshot, as
+// the engine does when its block hook meets a fenced block) until a Protect
+// makes its page executable again. A snapshot that no longer matches
+// memory, survives an unmap, or survives the loss of exec permission
+// without a fence, is a stale translation.
 type translatingFake struct {
 	*fakeBackend
 	translated map[uint64]translation
 }
 
 type translation struct {
-	host unsafe.Pointer
-	code []byte
+	host   unsafe.Pointer
+	code   []byte
+	fenced bool
+}
+
+func (f *translatingFake) RevokeExec(addr, size uint64) {
+	f.fakeBackend.RevokeExec(addr, size)
+	for page := pageAlignDown(addr); page < addr+size; page += PageSize {
+		if tr, ok := f.translated[page]; ok {
+			tr.fenced = true
+			f.translated[page] = tr
+		}
+	}
+}
+
+func (f *translatingFake) Protect(addr, size uint64, p Prot) error {
+	if err := f.fakeBackend.Protect(addr, size, p); err != nil {
+		return err
+	}
+	if p&ProtExec != 0 {
+		for page := addr; page < addr+size; page += PageSize {
+			if tr, ok := f.translated[page]; ok {
+				tr.fenced = false
+				f.translated[page] = tr
+			}
+		}
+	}
+	return nil
 }
 
 func newTranslatingFake() *translatingFake {
@@ -91,7 +121,17 @@ func (f *translatingFake) InvalidateCode(addr, size uint64) {
 func (f *translatingFake) execute(addr uint64) {
 	page := pageAlignDown(addr)
 	pg, ok := f.pages[page]
-	if !ok || pg.prot&ProtExec == 0 {
+	if !ok {
+		return // the engine would fault
+	}
+	if pg.prot&ProtExec == 0 {
+		if tr, ok := f.translated[page]; ok && tr.fenced {
+			for p, tr := range f.translated {
+				if tr.fenced {
+					delete(f.translated, p)
+				}
+			}
+		}
 		return // the engine would fault
 	}
 	f.translated[page] = translation{host: pg.host, code: bytes.Clone(unsafe.Slice((*byte)(pg.host), PageSize))}
@@ -103,8 +143,10 @@ func (f *translatingFake) checkTranslations() error {
 		switch {
 		case !ok:
 			return fmt.Errorf("stale translation of unmapped page %#x", page)
-		case pg.prot&ProtExec == 0:
+		case pg.prot&ProtExec == 0 && !tr.fenced:
 			return fmt.Errorf("stale translation of non-executable page %#x", page)
+		case pg.prot&ProtExec != 0 && tr.fenced:
+			return fmt.Errorf("fenced translation of executable page %#x", page)
 		case pg.host != tr.host:
 			return fmt.Errorf("stale translation of remapped page %#x", page)
 		case !bytes.Equal(unsafe.Slice((*byte)(pg.host), PageSize), tr.code):

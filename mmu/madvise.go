@@ -118,9 +118,9 @@ func (as *AddressSpace) Madvise(addr, length uint64, advice int) syscall.Errno {
 }
 
 // zeroLocked zeroes the mapped range [start,end), dropping translations if
-// any page in it is executable.
+// any page in it is executable or revoked (revoke.go).
 func (as *AddressSpace) zeroLocked(start, end uint64) {
-	exec := as.anyExec(start, end)
+	exec := as.anyExec(start, end) || as.revokedOverlaps(start, end)
 	for a := start; a < end; {
 		s := as.segs[as.segIndex(a)]
 		hi := min(s.end, end)

@@ -153,8 +153,19 @@ func (as *AddressSpace) anyExec(start, end uint64) bool {
 			return true
 		}
 	}
-	for _, page := range as.overridePages(pageAlignDown(start), end) {
-		if as.pageProt[page]&ProtExec != 0 {
+	// Look the range's pages up when there are fewer of them than
+	// overrides (a write of a few bytes), else scan the overrides.
+	first := pageAlignDown(start)
+	if (end-first)/PageSize <= uint64(len(as.pageProt)) {
+		for page := first; page < end; page += PageSize {
+			if as.pageProt[page]&ProtExec != 0 {
+				return true
+			}
+		}
+		return false
+	}
+	for page, p := range as.pageProt {
+		if page >= first && page < end && p&ProtExec != 0 {
 			return true
 		}
 	}

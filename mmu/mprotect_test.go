@@ -133,12 +133,12 @@ func TestMprotectInvalidation(t *testing.T) {
 	// rx -> rwx keeps exec: nothing to drop.
 	require.Zero(t, as.Mprotect(a, pg, rwx))
 	assert.Empty(t, invalidations(fb.takeCalls()))
-	// Removing exec from part of it: drop exactly those pages, before
+	// Removing exec from part of it: revoke exactly those pages, before
 	// the protection change.
 	require.Zero(t, as.Mprotect(a, 3*pg, ro))
 	assert.Equal(t, []call{
-		{"invalidate", a, pg, 0}, {"protect", a, pg, ro},
-		{"invalidate", a + pg, pg, 0}, {"protect", a + pg, pg, ro},
+		{"revoke", a, pg, 0}, {"protect", a, pg, ro},
+		{"revoke", a + pg, pg, 0}, {"protect", a + pg, pg, ro},
 		{"protect", a + 2*pg, pg, ro},
 	}, fb.takeCalls())
 	assert.Equal(t, []VMA{acctVMA(a, a+3*pg, ro), acctVMA(a+3*pg, a+4*pg, rw)}, as.VMAs())

@@ -25,9 +25,10 @@ func TestPageProtOverride(t *testing.T) {
 	assert.Equal(t, 1, as.Stats().PageProtOverrides)
 	requireInvariants(t, as, fb)
 
-	// Restoring it removes the override and drops translations made there.
+	// Restoring it removes the override and revokes execution of
+	// translations made there.
 	require.NoError(t, as.SetPageProt(page, rw))
-	assert.Equal(t, []call{{"invalidate", page, pg, 0}, {"protect", page, pg, rw}}, fb.takeCalls())
+	assert.Equal(t, []call{{"revoke", page, pg, 0}, {"protect", page, pg, rw}}, fb.takeCalls())
 	assert.Equal(t, 0, as.Stats().PageProtOverrides)
 	// Setting what is already there does nothing.
 	require.NoError(t, as.SetPageProt(page, rw))
@@ -53,11 +54,11 @@ func TestPageProtOverrideLifetime(t *testing.T) {
 	assert.Equal(t, 2, as.Stats().PageProtOverrides)
 	requireInvariants(t, as, fb)
 
-	// A real change rewrites the page table: overrides go, translations
-	// of the formerly executable page are dropped.
+	// A real change rewrites the page table: overrides go, execution of
+	// translations of the formerly executable page is revoked.
 	fb.takeCalls()
 	require.Zero(t, as.Mprotect(a+pg, pg, ro))
-	assert.Equal(t, []call{{"invalidate", a + pg, pg, 0}, {"protect", a + pg, pg, ro}}, fb.takeCalls())
+	assert.Equal(t, []call{{"revoke", a + pg, pg, 0}, {"protect", a + pg, pg, ro}}, fb.takeCalls())
 	assert.Equal(t, 1, as.Stats().PageProtOverrides)
 	requireInvariants(t, as, fb)
 

@@ -18,6 +18,7 @@ type AddressSpace struct {
 	vmas     []VMA           // sorted, non-overlapping, adjacent mergeable ones merged
 	segs     []segment       // host backing; union equals the union of vmas
 	pageProt map[uint64]Prot // page-table overrides set by SetPageProt, keyed by page address
+	revoked  []addrRange     // ranges whose execute permission was revoked (revoke.go)
 	backends []Backend
 
 	startBrk, brk uint64 // mm->start_brk and mm->brk
@@ -37,6 +38,7 @@ type Stats struct {
 	StackGrowths        uint64 // successful growths of a growsdown VMA
 	StackGrowthRefusals uint64 // growths refused (stack limit, guard gap, budget)
 	Invalidations       uint64 // ranges whose translations were dropped (each sent to every backend)
+	ExecRevocations     uint64 // ranges that lost execute permission (RevokeExec to every backend)
 	PageProtOverrides   int    // pages whose page-table permissions differ from their VMA
 	HostChunks          int    // host mappings currently held
 	HostReservedBytes   uint64 // host address space held, including growth reservations

@@ -5,6 +5,7 @@ import (
 	"sort"
 
 	"github.com/probesim/probesim/emu/uc"
+	"github.com/probesim/probesim/internal/chunklog"
 	"github.com/probesim/probesim/report"
 	"github.com/probesim/probesim/smp"
 )
@@ -80,6 +81,7 @@ type Window struct {
 // probe is a registered probe's state.
 type probe struct {
 	spec    Spec
+	index   uint32 // its place in Engine.order
 	orig    byte
 	perCPU  []CPUCounts
 	misses  []Miss
@@ -113,7 +115,7 @@ type Engine struct {
 	ssol     map[int]*ssolStep // tid -> its out-of-line step
 	stats    Stats
 	handler  func(Hit)
-	events   []Event
+	events   chunklog.Log[eventRecord]
 	regBuf   [18]uint64
 }
 
@@ -135,12 +137,44 @@ type Event struct {
 	Kind  string `json:"event"`
 }
 
-// Events returns the probe event log in the order the events happened,
-// which is cycle order (every probe event is an ordered event).
-func (e *Engine) Events() []Event { return e.events }
+// eventRecord is an Event as the engine logs it: no pointers, so the log
+// costs the garbage collector nothing (one is logged per probed execution).
+type eventRecord struct {
+	cycle uint64
+	vcpu  int32
+	tid   int32
+	probe uint32 // index in Engine.order
+	kind  eventKind
+}
 
-func (e *Engine) log(kind string, p *probe, cycle uint64, vcpu, tid int) {
-	e.events = append(e.events, Event{Cycle: cycle, VCPU: vcpu, TID: tid, Probe: p.spec.Text, Kind: kind})
+type eventKind uint8
+
+const (
+	kindHit eventKind = iota
+	kindMiss
+	kindSpuriousMiss
+	kindWindowOpen
+	kindWindowClose
+)
+
+var eventKindNames = [...]string{kindHit: EventHit, kindMiss: EventMiss, kindSpuriousMiss: EventSpuriousMiss,
+	kindWindowOpen: EventWindowOpen, kindWindowClose: EventWindowClose}
+
+// Events returns the probe event log in the order the events happened,
+// which is cycle order (every probe event is an ordered event), in a new
+// slice.
+func (e *Engine) Events() []Event {
+	recs := e.events.All()
+	out := make([]Event, len(recs))
+	for i, r := range recs {
+		out[i] = Event{Cycle: r.cycle, VCPU: int(r.vcpu), TID: int(r.tid),
+			Probe: e.probes[e.order[r.probe]].spec.Text, Kind: eventKindNames[r.kind]}
+	}
+	return out
+}
+
+func (e *Engine) log(kind eventKind, p *probe, cycle uint64, vcpu, tid int) {
+	e.events.Add(eventRecord{cycle: cycle, vcpu: int32(vcpu), tid: int32(tid), probe: p.index, kind: kind})
 }
 
 // Stats returns what the strategy had to do (out-of-line slots).
@@ -158,7 +192,7 @@ func Attach(m *smp.Machine, specs []Spec, s Strategy, handler func(Hit)) (*Engin
 		if _, dup := e.probes[sp.Addr]; dup {
 			return nil, fmt.Errorf("probe %q: address %#x is probed twice", sp.Text, sp.Addr)
 		}
-		p := &probe{spec: sp, orig: sp.Bytes[0], perCPU: make([]CPUCounts, m.CPUs())}
+		p := &probe{spec: sp, index: uint32(len(e.order)), orig: sp.Bytes[0], perCPU: make([]CPUCounts, m.CPUs())}
 		for i := range p.perCPU {
 			p.perCPU[i].VCPU = i
 		}
@@ -230,7 +264,7 @@ func (e *Engine) onExecute(p *probe, ev smp.WatchEvent) {
 		// The original byte is back: the instruction runs without a trap.
 		c.Misses++
 		p.misses = append(p.misses, Miss{Cycle: ev.Cycle, VCPU: ev.VCPU, TID: ev.TID})
-		e.log(EventMiss, p, ev.Cycle, ev.VCPU, ev.TID)
+		e.log(kindMiss, p, ev.Cycle, ev.VCPU, ev.TID)
 	}
 }
 
@@ -280,11 +314,11 @@ func (e *Engine) onBreakpoint(p *probe, ev smp.TrapEvent) bool {
 		c := &p.perCPU[ev.VCPU]
 		c.Misses++
 		p.misses = append(p.misses, Miss{Cycle: ev.Cycle, VCPU: ev.VCPU, TID: ev.TID, Spurious: true})
-		e.log(EventSpuriousMiss, p, ev.Cycle, ev.VCPU, ev.TID)
+		e.log(kindSpuriousMiss, p, ev.Cycle, ev.VCPU, ev.TID)
 		return e.m.SetPC(p.spec.Addr) == nil
 	}
 	p.perCPU[ev.VCPU].Hits++
-	e.log(EventHit, p, ev.Cycle, ev.VCPU, ev.TID)
+	e.log(kindHit, p, ev.Cycle, ev.VCPU, ev.TID)
 	if err := e.runHandler(p, ev); err != nil {
 		return false
 	}
@@ -306,7 +340,7 @@ func (e *Engine) onBreakpoint(p *probe, ev smp.TrapEvent) bool {
 	}
 	p.cost.kernel(&p.cost.step, c)
 	p.open = &Window{Start: ev.Cycle, VCPU: ev.VCPU, TID: ev.TID}
-	e.log(EventWindowOpen, p, ev.Cycle, ev.VCPU, ev.TID)
+	e.log(kindWindowOpen, p, ev.Cycle, ev.VCPU, ev.TID)
 	e.stepping[ev.TID] = p
 	return e.m.SetPC(p.spec.Addr) == nil && e.m.SetTrapFlag(true) == nil
 }
@@ -329,7 +363,7 @@ func (e *Engine) inlineDone(p *probe, ev smp.TrapEvent) bool {
 	if w := p.open; w != nil {
 		w.End = ev.Cycle
 		p.windows = append(p.windows, *w)
-		e.log(EventWindowClose, p, ev.Cycle, ev.VCPU, ev.TID)
+		e.log(kindWindowClose, p, ev.Cycle, ev.VCPU, ev.TID)
 		p.open = nil
 	}
 	return e.m.SetTrapFlag(false) == nil

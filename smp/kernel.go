@@ -49,9 +49,31 @@ import (
 type KernelEvent struct {
 	Cycle uint64 // clock of the vCPU that made it, before the kernel's own cost (0 before Run)
 	VCPU  int    // -1 before Run
-	Kind  string // "write", "copy_to_user", "protect" or "expand_stack"
+	Kind  KernelEventKind
 	Addr  uint64
 	Len   int
+}
+
+// KernelEventKind says what a kernel change was. It is a small integer,
+// not a string, so the event log holds no pointers (internal/chunklog).
+type KernelEventKind uint8
+
+// The kinds of kernel change.
+const (
+	KernelTextWrite   KernelEventKind = iota + 1 // "write": bytes written into the text (KernelWrite)
+	KernelCopyToStack                            // "copy_to_user": a copy to the user stack
+	KernelProtect                                // "protect": a page's permissions changed
+	KernelStackExpand                            // "expand_stack": a stack grown down
+)
+
+var kernelEventNames = [...]string{KernelTextWrite: "write", KernelCopyToStack: "copy_to_user",
+	KernelProtect: "protect", KernelStackExpand: "expand_stack"}
+
+func (k KernelEventKind) String() string {
+	if int(k) < len(kernelEventNames) && kernelEventNames[k] != "" {
+		return kernelEventNames[k]
+	}
+	return "unknown"
 }
 
 // KernelCost is what one change of the modelled kernel charged the vCPU
@@ -81,7 +103,7 @@ func (m *Machine) KernelWriteCost(addr uint64, data []byte) (KernelCost, error) 
 	if err := m.as.WriteForce(addr, data); err != nil {
 		return KernelCost{}, fmt.Errorf("kernel write at %#x: %w", addr, err)
 	}
-	m.recordKernel("write", addr, len(data))
+	m.recordKernel(KernelTextWrite, addr, len(data))
 	v := m.curV
 	if v == nil {
 		return KernelCost{}, nil
@@ -112,7 +134,7 @@ func (m *Machine) KernelCopyToUser(addr uint64, data []byte) (KernelCost, error)
 	if err := m.as.Write(addr, data); err != nil {
 		return KernelCost{}, fmt.Errorf("kernel copy to user at %#x: %w", addr, err)
 	}
-	m.recordKernel("copy_to_user", addr, len(data))
+	m.recordKernel(KernelCopyToStack, addr, len(data))
 	v := m.curV
 	if v == nil {
 		return KernelCost{}, nil
@@ -136,7 +158,7 @@ func (m *Machine) KernelProtectPageCost(addr uint64, p mmu.Prot) (KernelCost, er
 	if err := m.as.SetPageProt(addr&^(mmu.PageSize-1), p); err != nil {
 		return KernelCost{}, fmt.Errorf("kernel page protection at %#x: %w", addr, err)
 	}
-	m.recordKernel("protect", addr&^(mmu.PageSize-1), mmu.PageSize)
+	m.recordKernel(KernelProtect, addr&^(mmu.PageSize-1), mmu.PageSize)
 	v := m.curV
 	if v == nil {
 		return KernelCost{}, nil
@@ -156,7 +178,7 @@ func (m *Machine) KernelExpandStack(v mmu.VMA, pages int) (KernelCost, error) {
 		return KernelCost{}, fmt.Errorf("kernel stack expansion at %#x: %w", v.Start, err)
 	}
 	grown := uint64(pages) * mmu.PageSize
-	m.recordKernel("expand_stack", v.Start-grown, int(grown))
+	m.recordKernel(KernelStackExpand, v.Start-grown, int(grown))
 	cur := m.curV
 	if cur == nil {
 		return KernelCost{}, nil
@@ -178,12 +200,12 @@ func (m *Machine) chargedShootdown() uint64 {
 }
 
 // KernelEvents returns the kernel's changes, in order.
-func (m *Machine) KernelEvents() []KernelEvent { return m.kernelEvents }
+func (m *Machine) KernelEvents() []KernelEvent { return m.kernelEvents.All() }
 
-func (m *Machine) recordKernel(kind string, addr uint64, n int) {
+func (m *Machine) recordKernel(kind KernelEventKind, addr uint64, n int) {
 	ev := KernelEvent{VCPU: -1, Kind: kind, Addr: addr, Len: n}
 	if v := m.curV; v != nil {
 		ev.Cycle, ev.VCPU = v.clockFP()>>8, v.id
 	}
-	m.kernelEvents = append(m.kernelEvents, ev)
+	m.kernelEvents.Add(ev)
 }

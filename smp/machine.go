@@ -14,6 +14,7 @@ import (
 	"github.com/probesim/probesim/emu/linux"
 	"github.com/probesim/probesim/emu/loader"
 	"github.com/probesim/probesim/emu/uc"
+	"github.com/probesim/probesim/internal/chunklog"
 	"github.com/probesim/probesim/mmu"
 	"github.com/probesim/probesim/report"
 	"github.com/probesim/probesim/timing"
@@ -109,11 +110,11 @@ type Machine struct {
 
 	running      bool            // inside Core.Run: a wake-up must shorten the slice
 	cowBroken    map[uint64]bool // text pages the kernel already copied (kernel.go)
-	kernelEvents []KernelEvent
+	kernelEvents chunklog.Log[KernelEvent]
 	trapFn       func(TrapEvent) bool
 	trapCycles   uint64 // the exception cost of the trap being handled (TrapCycles)
 	watchFns     map[uint64]func(WatchEvent)
-	watchEvents  chunkLog[WatchEvent]
+	watchEvents  chunklog.Log[WatchEvent]
 }
 
 // ErrCannotRun wraps every error that means "this program cannot be run

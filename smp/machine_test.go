@@ -277,7 +277,7 @@ func TestKernelWriteVisibleToAllVCPUs(t *testing.T) {
 		require.Equal(t, sym.Value, r.Fault.RIP)
 		kev := m.KernelEvents()
 		require.Len(t, kev, 1)
-		require.Equal(t, smp.KernelEvent{Cycle: writeAt.Cycle, VCPU: writeAt.VCPU, Kind: "write", Addr: sym.Value, Len: 1}, kev[0])
+		require.Equal(t, smp.KernelEvent{Cycle: writeAt.Cycle, VCPU: writeAt.VCPU, Kind: smp.KernelTextWrite, Addr: sym.Value, Len: 1}, kev[0])
 		var shootdowns uint64
 		for _, v := range r.VCPUs {
 			shootdowns += v.TLBShootdowns
@@ -309,7 +309,7 @@ func TestKernelProtectPage(t *testing.T) {
 	require.Equal(t, "SIGSEGV", r.Fault.Signal)
 	require.Equal(t, uint64(0x15), r.Fault.ErrorCode, "user instruction fetch from a present page")
 	require.Equal(t, page, r.Fault.RIP&^0xfff)
-	require.Equal(t, "protect", m.KernelEvents()[0].Kind)
+	require.Equal(t, "protect", m.KernelEvents()[0].Kind.String())
 	require.Equal(t, page, m.KernelEvents()[0].Addr)
 }
 

@@ -69,7 +69,7 @@ func (m *Machine) Watch(addr uint64, fn func(WatchEvent)) error {
 
 // WatchEvents returns the executions of watched addresses, in order (a new
 // slice on every call).
-func (m *Machine) WatchEvents() []WatchEvent { return m.watchEvents.all() }
+func (m *Machine) WatchEvents() []WatchEvent { return m.watchEvents.All() }
 
 // onWatch is the Core's watch gate.
 func (m *Machine) onWatch(addr uint64) bool {
@@ -78,7 +78,7 @@ func (m *Machine) onWatch(addr uint64) bool {
 	}
 	v := m.curV
 	ev := WatchEvent{Cycle: v.clockFP() >> 8, VCPU: v.id, TID: v.cur.lt.TID, Addr: addr}
-	m.watchEvents.add(ev)
+	m.watchEvents.Add(ev)
 	if fn := m.watchFns[addr]; fn != nil {
 		fn(ev)
 	}

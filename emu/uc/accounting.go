@@ -200,7 +200,9 @@ func (e *Engine) Counters() *Counters { return e.counters }
 
 // InvalidateCosts drops the cached cost of every block that overlaps
 // [begin, end) — including blocks starting before begin that run into it —
-// so they are priced again. Call it whenever code bytes change.
+// so they are priced again. Call it whenever code bytes change. A range
+// beyond a few hundred bytes is dropped page by page in O(pages), which
+// also drops the other blocks of its pages (see the package doc).
 func (e *Engine) InvalidateCosts(begin, end uint64) {
 	if e.alive() != nil || e.acct == nil {
 		return

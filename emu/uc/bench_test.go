@@ -52,7 +52,7 @@ func benchLoop(b *testing.B, code []byte, insns uint64, setup func(e *Engine)) {
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(uint64(b.N)*insns), "ns/insn")
 }
 
-func enableFakeAccounting(b *testing.B) func(e *Engine) {
+func enableFakeAccounting(b testing.TB) func(e *Engine) {
 	return func(e *Engine) {
 		require.NoError(b, e.EnableAccounting(func(addr uint64, size uint32) (uint32, uint64) {
 			return size / 3, uint64(size) * 256

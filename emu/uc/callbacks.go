@@ -85,9 +85,9 @@ func probesimGoCode(handle C.uintptr_t, addr C.uint64_t, size C.uint32_t) {
 		// A stop from a block hook ends Start before this block; Start
 		// makes sure the PC says so (Engine.repairBlockStopPC).
 		e := cb.eng
-		e.stopCalled = false
+		stops := e.stops
 		fn(uint64(addr), uint32(size))
-		if e.stopCalled {
+		if e.stops != stops {
 			e.blockStopped, e.blockStopPC = true, uint64(addr)
 		}
 	}

@@ -15,6 +15,8 @@
 //     charges each executed block's instruction count and cost to the
 //     current Counters, with a direct-mapped cost cache in C memory, and
 //     stops the engine when a cycle budget is used up.
+//   - Exec fences (fence.go): translations of a range that lost EXEC are
+//     kept but cannot run (FenceExec); Protect giving EXEC back lifts them.
 //
 // # Invariants and locking
 //
@@ -47,14 +49,18 @@
 // # Accounting semantics
 //
 // The C block hook runs at the start of every executed translated block.
-// It looks the block up by (address, size) in a 65536-slot direct-mapped
-// cache indexed by the low address bits; on a miss it calls the Go cost
-// function once and caches the answer. Then, if the current Counters'
-// CyclesFP is already >= StopAt, it sets BudgetHit and calls uc_emu_stop
-// WITHOUT charging the block; otherwise it adds the block's instructions and
-// cost. This order follows a measured 2.0.1 fact: uc_emu_stop from a block
-// hook stops before the block executes (Start returns with RIP at the
-// block's address; TestStopInBlockHookSkipsTheBlock). Consequences:
+// First, a block overlapping a fenced range is stopped (see FenceExec).
+// Then it looks the block up by (address, size) in a 65536-slot
+// direct-mapped cache indexed by the low address bits; an entry is valid
+// only while the generations of the pages holding the block's first and
+// last bytes are those it was cached with (a 16384-entry table indexed by
+// the low page-number bits). On a miss it calls the Go cost function once
+// and caches the answer. Then, if the current Counters' CyclesFP is already
+// >= StopAt, it sets BudgetHit and calls uc_emu_stop WITHOUT charging the
+// block; otherwise it adds the block's instructions and cost. This order
+// follows a measured 2.0.1 fact: uc_emu_stop from a block hook stops before
+// the block executes (Start returns with RIP at the block's address;
+// TestStopInBlockHookSkipsTheBlock). Consequences:
 //
 //   - the block that crosses the budget runs whole and is charged; Start
 //     returns at the start of the next block, which is charged when resumed
@@ -68,7 +74,11 @@
 //     InvalidateCosts (costs): a rewritten block with the same address and
 //     size would otherwise keep its old cost. InvalidateCosts drops every
 //     cached block that overlaps the range, including blocks starting before
-//     it.
+//     it: a small range (up to 512 candidate slots) by scanning the slots
+//     where such blocks can sit, a larger one by bumping the generation of
+//     each of its pages, O(pages), which also drops the other blocks of
+//     those pages (and of pages whose numbers alias them): they are only
+//     priced again, nothing is charged differently.
 //
 // # Measured Unicorn 2.0.1 behaviour (pinned by the tests)
 //
@@ -128,6 +138,16 @@
 //     RegWrite(GS, sel)); gs:[x] then reads from the descriptor's base.
 //   - FlushTranslations (uc_ctl_flush_tlb) is very slow (see Costs): use
 //     RemoveCache.
+//   - Translating is the expensive operation: ~5-8 us even for a
+//     one-instruction block, whatever hooks are installed
+//     (BenchmarkRetranslate), against ~0.65 us for a Start that runs
+//     translated code and stops (BenchmarkStartStop). Every run that
+//     reaches until translates the block at until again (2.0.1 drops the
+//     translation at until-1 after each run): until must be an address
+//     that is never executed.
+//   - Writing RIP/EIP (RegWrite, a batch, Start) sets Unicorn's quit
+//     request and calls uc_emu_stop internally; emulation goes on at the
+//     new ip (only the current translated block is left).
 //
 // # Costs (2-vCPU VM shared with other jobs, load average 4-7: ranges)
 //
@@ -143,8 +163,19 @@
 //     notdirty_write; upstream fixed this after 2.0.1 (unicorn issue #1970).
 //     The 2.0.1 API offers no workaround;
 //   - a Go callback: 110-230 ns (mostly the cgo callback itself);
-//   - SetCounters ~10-16 ns; InvalidateCosts ~115 ns for a probe-sized
-//     range, ~6-9 us for a 4 KiB range; RemoveCache of a probe-sized range
-//     ~400 ns (includes the uc_mem_regions lookup); FlushTranslations
-//     ~1.9 s first call, ~40 ms later.
+//   - SetCounters ~10-16 ns; InvalidateCosts 70-120 ns for a probe-sized
+//     range, ~80 ns for a 4 KiB page (O(pages) beyond 512 candidate slots;
+//     scanning every slot of the page took ~6 us); RemoveCache of a
+//     probe-sized range ~400 ns (includes the uc_mem_regions lookup);
+//     FlushTranslations
+//     ~1.9 s first call, ~40 ms later;
+//   - a cgo call ~40-150 ns depending on load: RegRead, RegWrite and
+//     RegUpdate pass values, not Go pointers (no cgocheck), and RegRead3 /
+//     RegWrite2 serve a trap handler's few registers in one call;
+//   - BenchmarkSSOLHit (an out-of-line probe hit at this level: two
+//     interrupt callbacks, two Protects, the step): 7.7-9.5 us/hit when the
+//     page's translations are dropped at every NX restore (the copy is
+//     translated on every hit), 1.4-1.9 us/hit with FenceExec;
+//     BenchmarkRetranslate ~11-13.5 us (two blocks translated),
+//     BenchmarkStartStop 0.65-0.95 us.
 package uc

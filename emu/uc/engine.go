@@ -83,10 +83,10 @@ type Engine struct {
 	// callback during the current Start; Start returns it.
 	cbFailure error
 
-	// stopCalled is set by Stop; a Go block hook that stopped the engine
+	// stops counts Stop calls; a Go block hook that stopped the engine
 	// records its block in blockStopPC (valid: blockStopped) so that Start
 	// can repair the PC (see Start).
-	stopCalled   bool
+	stops        uint64
 	blockStopped bool
 	blockStopPC  uint64
 }
@@ -142,24 +142,44 @@ func (e *Engine) alive() error {
 // hook stops it. count > 0 makes Unicorn count every instruction (slow) and
 // switching between count > 0 and count == 0 flushes all translations: pick
 // one per engine. until should be an address that is never executed.
+//
+// A block overlapping a fenced range (FenceExec) is stopped before it runs;
+// Start then drops the fenced translations and resumes there by itself
+// (unless a hook asked to stop, or failed), with the same until, timeout
+// and count, which start afresh.
 func (e *Engine) Start(begin, until, timeout, count uint64) error {
 	if err := e.alive(); err != nil {
 		return err
 	}
 	e.cbFailure = nil
 	e.started = true
-	e.blockStopped = false
-	if e.acct != nil {
-		e.acct.stopped = 0
+	for {
+		e.blockStopped = false
+		stops := e.stops
+		if e.acct != nil {
+			e.acct.stopped = 0
+			e.acct.fence_hit = 0
+		}
+		rc := C.uc_emu_start(e.uc, C.uint64_t(begin), C.uint64_t(until),
+			C.uint64_t(timeout), C.size_t(count))
+		stopCalled := e.stops != stops
+		e.repairBlockStopPC()
+		if e.acct != nil && e.acct.fence_hit != 0 {
+			err := e.dropAllFences()
+			if err == nil && rc == C.UC_ERR_OK && e.cbFailure == nil && !stopCalled {
+				begin = uint64(e.acct.stop_pc)
+				continue
+			}
+			if err != nil && e.cbFailure == nil {
+				e.cbFailure = err
+			}
+		}
+		if f := e.cbFailure; f != nil {
+			e.cbFailure = nil
+			return f
+		}
+		return check("emu_start", rc)
 	}
-	rc := C.uc_emu_start(e.uc, C.uint64_t(begin), C.uint64_t(until),
-		C.uint64_t(timeout), C.size_t(count))
-	e.repairBlockStopPC()
-	if f := e.cbFailure; f != nil {
-		e.cbFailure = nil
-		return f
-	}
-	return check("emu_start", rc)
 }
 
 // repairBlockStopPC sets the PC to the block a block hook stopped before.
@@ -199,13 +219,15 @@ func (e *Engine) Stop() error {
 	if err := e.alive(); err != nil {
 		return err
 	}
-	e.stopCalled = true
+	e.stops++
 	return check("emu_stop", C.uc_emu_stop(e.uc))
 }
 
 // RemoveCache drops this engine's translated blocks that overlap
 // [begin, end). Needed after code bytes change from outside the guest
-// (host writes, MemWrite, another engine) and after Protect removes EXEC.
+// (host writes, MemWrite, another engine) and after Protect removes EXEC
+// (or FenceExec instead). Fences inside the range are lifted: nothing of
+// theirs is left to run.
 // Unmapped parts of the range are skipped (Unicorn alone would silently do
 // nothing when begin is unmapped).
 func (e *Engine) RemoveCache(begin, end uint64) error {
@@ -215,7 +237,11 @@ func (e *Engine) RemoveCache(begin, end uint64) error {
 	if end <= begin {
 		return fmt.Errorf("unicorn: ctl_remove_cache: empty range [%#x, %#x)", begin, end)
 	}
-	return e.removeTranslations(begin, end-1)
+	if err := e.removeTranslations(begin, end-1); err != nil {
+		return err
+	}
+	e.liftCoveredFences(begin, end-1)
+	return nil
 }
 
 // removeTranslations drops translations overlapping the inclusive range

@@ -64,7 +64,10 @@ func (e *Engine) Unmap(addr, size uint64) error {
 }
 
 // Protect changes the protection of [addr, addr+size). Removing EXEC does
-// not affect code that is already translated: follow it with RemoveCache.
+// not affect code that is already translated: follow it with RemoveCache,
+// or precede it with FenceExec. Giving EXEC lifts the fences inside the
+// range, whose translations may run again; a fence only partly inside is
+// dropped with its translations (its other part is still not executable).
 func (e *Engine) Protect(addr, size uint64, p Prot) error {
 	if err := e.alive(); err != nil {
 		return err
@@ -73,7 +76,14 @@ func (e *Engine) Protect(addr, size uint64, p Prot) error {
 	if err != nil {
 		return err
 	}
-	return check("mem_protect", C.uc_mem_protect(e.uc, C.uint64_t(addr), s, C.uint32_t(p)))
+	r := C.probesim_protect(e.uc, e.acct, C.uint64_t(addr), s, C.uint32_t(p))
+	if err := check("mem_protect", r.err); err != nil {
+		return err
+	}
+	if r.partial != 0 {
+		return e.dropPartialFences(addr, addr+size)
+	}
+	return nil
 }
 
 // MemRead copies len(buf) guest bytes at addr into buf, ignoring page

@@ -56,7 +56,8 @@ const (
 )
 
 // regNames doubles as the whitelist of registers accepted by RegRead and
-// friends.
+// friends (through regOK, its array form: register reads and writes are on
+// every probe hit, and a map lookup costs more than the check deserves).
 var regNames = map[Reg]string{
 	RAX: "rax", RBX: "rbx", RCX: "rcx", RDX: "rdx", RSI: "rsi", RDI: "rdi",
 	RBP: "rbp", RSP: "rsp", R8: "r8", R9: "r9", R10: "r10", R11: "r11",
@@ -74,8 +75,17 @@ func (r Reg) String() string {
 	return fmt.Sprintf("Reg(%d)", int(r))
 }
 
+// regOK[r] is true for the registers of regNames.
+var regOK = func() []bool {
+	ok := make([]bool, C.UC_X86_REG_ENDING)
+	for r := range regNames {
+		ok[r] = true
+	}
+	return ok
+}()
+
 func checkReg(op string, r Reg) error {
-	if _, ok := regNames[r]; !ok {
+	if r < 0 || int(r) >= len(regOK) || !regOK[r] {
 		return fmt.Errorf("unicorn: %s: unsupported register %d", op, int(r))
 	}
 	return nil
@@ -89,11 +99,13 @@ func (e *Engine) RegRead(reg Reg) (uint64, error) {
 	if err := checkReg("reg_read", reg); err != nil {
 		return 0, err
 	}
-	var v C.uint64_t
-	if err := check("reg_read", C.uc_reg_read(e.uc, C.int(reg), unsafe.Pointer(&v))); err != nil {
+	// The C helper returns the value by value: passing the address of a
+	// Go variable would make cgo check the pointer on every call.
+	r := C.probesim_reg_read(e.uc, C.int(reg))
+	if err := check("reg_read", r.err); err != nil {
 		return 0, err
 	}
-	return uint64(v), nil
+	return uint64(r.value), nil
 }
 
 // RegWrite sets reg to v; Unicorn uses only the register's width of v.
@@ -105,8 +117,53 @@ func (e *Engine) RegWrite(reg Reg, v uint64) error {
 	if err := checkReg("reg_write", reg); err != nil {
 		return err
 	}
-	cv := C.uint64_t(v)
-	return check("reg_write", C.uc_reg_write(e.uc, C.int(reg), unsafe.Pointer(&cv)))
+	return check("reg_write", C.probesim_reg_write(e.uc, C.int(reg), C.uint64_t(v)))
+}
+
+// RegRead3 reads three registers with one cgo call.
+func (e *Engine) RegRead3(r0, r1, r2 Reg) ([3]uint64, error) {
+	if err := e.alive(); err != nil {
+		return [3]uint64{}, err
+	}
+	for _, r := range [3]Reg{r0, r1, r2} {
+		if err := checkReg("reg_read_batch", r); err != nil {
+			return [3]uint64{}, err
+		}
+	}
+	res := C.probesim_reg_read3(e.uc, C.int(r0), C.int(r1), C.int(r2))
+	if err := check("reg_read_batch", res.err); err != nil {
+		return [3]uint64{}, err
+	}
+	return [3]uint64{uint64(res.value[0]), uint64(res.value[1]), uint64(res.value[2])}, nil
+}
+
+// RegWrite2 writes two registers with one cgo call.
+func (e *Engine) RegWrite2(r0 Reg, v0 uint64, r1 Reg, v1 uint64) error {
+	if err := e.alive(); err != nil {
+		return err
+	}
+	for _, r := range [2]Reg{r0, r1} {
+		if err := checkReg("reg_write_batch", r); err != nil {
+			return err
+		}
+	}
+	return check("reg_write_batch", C.probesim_reg_write2(e.uc, C.int(r0), C.uint64_t(v0), C.int(r1), C.uint64_t(v1)))
+}
+
+// RegUpdate sets reg to (reg &^ clear) | set with one cgo call and returns
+// the new value (EFLAGS.TF around a single-step, for instance).
+func (e *Engine) RegUpdate(reg Reg, clear, set uint64) (uint64, error) {
+	if err := e.alive(); err != nil {
+		return 0, err
+	}
+	if err := checkReg("reg_update", reg); err != nil {
+		return 0, err
+	}
+	r := C.probesim_reg_update(e.uc, C.int(reg), C.uint64_t(clear), C.uint64_t(set))
+	if err := check("reg_update", r.err); err != nil {
+		return 0, err
+	}
+	return uint64(r.value), nil
 }
 
 func checkBatch(op string, regs []Reg, vals []uint64) error {

@@ -61,6 +61,36 @@ func TestRegBatch(t *testing.T) {
 	require.NoError(t, e.RegReadBatch(nil, nil))
 }
 
+func TestRegFewAtOnce(t *testing.T) {
+	e := newEngine(t, Mode64)
+	require.NoError(t, e.RegWrite2(RIP, 0x401000, RSP, 0x7fff0000))
+	require.NoError(t, e.RegWrite(RAX, ^uint64(0)))
+	v, err := e.RegRead3(RIP, RSP, EAX)
+	require.NoError(t, err)
+	assert.Equal(t, [3]uint64{0x401000, 0x7fff0000, 0xffffffff}, v, "narrow registers zero-extended")
+
+	// EFLAGS bit 1 always reads as set; TF is bit 8.
+	f, err := e.RegUpdate(EFLAGS, 0, 1<<8)
+	require.NoError(t, err)
+	assert.Equal(t, uint64(1<<8|2), f)
+	assert.Equal(t, f, reg(t, e, EFLAGS))
+	f, err = e.RegUpdate(EFLAGS, 1<<8, 0)
+	require.NoError(t, err)
+	assert.Equal(t, uint64(2), f)
+
+	_, err = e.RegRead3(RAX, Reg(9999), RBX)
+	assert.EqualError(t, err, "unicorn: reg_read_batch: unsupported register 9999")
+	assert.EqualError(t, e.RegWrite2(RAX, 0, Reg(-5), 0), "unicorn: reg_write_batch: unsupported register -5")
+	_, err = e.RegUpdate(Reg(9999), 0, 0)
+	assert.EqualError(t, err, "unicorn: reg_update: unsupported register 9999")
+	require.NoError(t, e.Close())
+	_, err = e.RegRead3(RAX, RBX, RCX)
+	assert.ErrorIs(t, err, ErrClosed)
+	assert.ErrorIs(t, e.RegWrite2(RAX, 0, RBX, 0), ErrClosed)
+	_, err = e.RegUpdate(EFLAGS, 0, 0)
+	assert.ErrorIs(t, err, ErrClosed)
+}
+
 func TestContextSaveRestore(t *testing.T) {
 	e := newEngine(t, Mode64)
 	// mov eax, 9; mov ecx, 9

@@ -78,6 +78,45 @@ uc_err probesim_hook_insn_invalid(uc_engine *uc, uc_hook *hh,
                        (void *)handle, ALL_BEGIN, ALL_END);
 }
 
+// Unicorn stores only the register's width (2 bytes for a selector, 4 for
+// EAX), so the value starts zeroed to read as zero-extended.
+probesim_reg_result probesim_reg_read(uc_engine *uc, int regid) {
+    probesim_reg_result r = {0, UC_ERR_OK};
+    r.err = uc_reg_read(uc, regid, &r.value);
+    return r;
+}
+
+uc_err probesim_reg_write(uc_engine *uc, int regid, uint64_t value) {
+    return uc_reg_write(uc, regid, &value);
+}
+
+probesim_reg3_result probesim_reg_read3(uc_engine *uc, int r0, int r1,
+                                        int r2) {
+    probesim_reg3_result r = {{0, 0, 0}, UC_ERR_OK};
+    int ids[3] = {r0, r1, r2};
+    void *ptrs[3] = {&r.value[0], &r.value[1], &r.value[2]};
+    r.err = uc_reg_read_batch(uc, ids, ptrs, 3);
+    return r;
+}
+
+uc_err probesim_reg_write2(uc_engine *uc, int r0, uint64_t v0, int r1,
+                           uint64_t v1) {
+    int ids[2] = {r0, r1};
+    void *const ptrs[2] = {&v0, &v1};
+    return uc_reg_write_batch(uc, ids, ptrs, 2);
+}
+
+probesim_reg_result probesim_reg_update(uc_engine *uc, int regid,
+                                        uint64_t clear, uint64_t set) {
+    probesim_reg_result r = probesim_reg_read(uc, regid);
+    if (r.err != UC_ERR_OK) {
+        return r;
+    }
+    r.value = (r.value & ~clear) | set;
+    r.err = uc_reg_write(uc, regid, &r.value);
+    return r;
+}
+
 // The batch calls take an array of pointers; building it in C keeps Go from
 // passing memory that holds Go pointers (forbidden by the cgo rules). The
 // values are zeroed first because Unicorn stores only the register's width
