@@ -34,18 +34,18 @@ const maxCycles = 1 << 40
 // Profile is a machine profile: the core's width, the instruction cost table and the costs
 // of kernel events, all in cycles of a clock of FreqHz. JSON schema: doc.go.
 type Profile struct {
-	Name        string      `json:"name"`
-	FreqHz      uint64      `json:"freq_hz"`      // simulated clock: guest time = cycles / FreqHz
-	IssueWidth  int         `json:"issue_width"`  // uops issued per cycle
-	LoadLatency int         `json:"load_latency"` // L1 load-to-use cycles; the table's load rows are rescaled to it
-	InsnTable   string      `json:"insn_table"`   // built-in instruction table ("skylake")
-	Chain       string      `json:"chain"`        // "loop_carried" or "critical_path"
-	CPUIDCycles uint64      `json:"cpuid_cycles"` // cpuid serializes: added to its block's cost
+	Name        string `json:"name"`
+	FreqHz      uint64 `json:"freq_hz"`      // simulated clock: guest time = cycles / FreqHz
+	IssueWidth  int    `json:"issue_width"`  // uops issued per cycle
+	LoadLatency int    `json:"load_latency"` // L1 load-to-use cycles; the table's load rows are rescaled to it
+	InsnTable   string `json:"insn_table"`   // built-in instruction table ("skylake")
+	Chain       string `json:"chain"`        // "loop_carried" or "critical_path"
+	CPUIDCycles uint64 `json:"cpuid_cycles"` // cpuid serializes: added to its block's cost
 	// KernelJitterPercent spreads the kernel's entry/exit costs (syscalls,
 	// exceptions, page faults, context switches) uniformly over +-this
 	// percent of their value, drawn from the run's seed (doc.go).
-	KernelJitterPercent uint64 `json:"kernel_jitter_percent"`
-	Kernel      KernelCosts `json:"kernel"`
+	KernelJitterPercent uint64      `json:"kernel_jitter_percent"`
+	Kernel              KernelCosts `json:"kernel"`
 
 	table *insnTable
 }
