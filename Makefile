@@ -73,6 +73,8 @@ demo-workload:
 bench: build fixtures
 	$(GO) run ./cmd/probesim-bench
 	$(GO) test -run '^$$' -bench . -benchtime 3x ./smp/ ./emu/uc/ ./timing/ ./mmu/
+	$(GO) test -run '^$$' -bench 'Hit$$' -benchtime 10x ./probes/
+	$(GO) test -run '^$$' -bench Sweep -benchtime 5x ./sweep/
 
 # Compare the block model with llvm-mca-14 (docs/timing.md); installs llvm-14 if missing.
 validate-timing: deps check-go fixtures
