@@ -208,8 +208,8 @@ func (c *Config) set(d *decoder, p pair) error {
 	case "stack_limit":
 		var s string
 		if s, err = d.scalar(p.value, p.key, "a byte count such as 8M"); err == nil {
-			var ok bool
-			if c.StackLimit, ok = parseBytes(s); !ok || c.StackLimit < 64<<10 {
+			var perr error
+			if c.StackLimit, perr = probesim.ParseBytes(s); perr != nil || c.StackLimit < 64<<10 {
 				err = d.errAt(p.value, p.key, "%q is not a stack size of at least 64K (a byte count such as 8388608 or 8M)", s)
 			}
 		}

@@ -5,6 +5,7 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
+	"github.com/probesim/probesim/report"
 	"io"
 	"os"
 	"path/filepath"
@@ -358,4 +359,30 @@ func writeAtomic(path string, data []byte) error {
 		os.Remove(tmp.Name())
 	}
 	return err
+}
+
+// SetResults fills r's measured fields from a run report: the exit, the
+// probes' counts summed, the rates derived from them and the out-of-line
+// counts.
+func (r *Row) SetResults(rep *report.Run) {
+	r.ExitStatus, r.StopReason = rep.ExitStatus, rep.StopReason
+	r.Cycles, r.Instructions = rep.Cycles, rep.Instructions
+	for _, pr := range rep.Probes {
+		r.Executions += pr.Executions
+		r.Hits += pr.Hits
+		r.Misses += pr.Misses
+		r.Windows += pr.Windows.Count
+		r.WindowCycles += pr.Windows.TotalCycles
+		r.MaxWindowCycles = max(r.MaxWindowCycles, pr.Windows.MaxCycles)
+		r.OverheadCycles += pr.OverheadCycles.Total
+	}
+	if r.Executions > 0 {
+		r.MissRate = float64(r.Misses) / float64(r.Executions)
+	}
+	if r.Hits > 0 {
+		r.CyclesPerHit = float64(r.OverheadCycles) / float64(r.Hits)
+	}
+	if ool := rep.OutOfLine; ool != nil {
+		r.NXFlips, r.StackExpansions, r.InlineFallbacks = ool.NXFlips, ool.StackExpansions, ool.InlineFallbacks
+	}
 }

@@ -204,27 +204,8 @@ func (c *Config) RowOf(p Point, rep *report.Run) Row {
 		MaxCycles: c.MaxCycles, StackLimit: c.StackLimit,
 		Strategy: string(p.Strategy), CPUs: p.CPUs, Seed: p.Seed, Quantum: p.Quantum,
 		Profile: p.Profile, Params: orEmpty(p.Params),
-		ExitStatus: rep.ExitStatus, StopReason: rep.StopReason,
-		Cycles: rep.Cycles, Instructions: rep.Instructions,
 	}
-	for _, pr := range rep.Probes {
-		r.Executions += pr.Executions
-		r.Hits += pr.Hits
-		r.Misses += pr.Misses
-		r.Windows += pr.Windows.Count
-		r.WindowCycles += pr.Windows.TotalCycles
-		r.MaxWindowCycles = max(r.MaxWindowCycles, pr.Windows.MaxCycles)
-		r.OverheadCycles += pr.OverheadCycles.Total
-	}
-	if r.Executions > 0 {
-		r.MissRate = float64(r.Misses) / float64(r.Executions)
-	}
-	if r.Hits > 0 {
-		r.CyclesPerHit = float64(r.OverheadCycles) / float64(r.Hits)
-	}
-	if ool := rep.OutOfLine; ool != nil {
-		r.NXFlips, r.StackExpansions, r.InlineFallbacks = ool.NXFlips, ool.StackExpansions, ool.InlineFallbacks
-	}
+	r.SetResults(rep)
 	return r
 }
 

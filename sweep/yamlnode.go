@@ -197,28 +197,6 @@ func parseCount(s string) (uint64, bool) {
 	return v, err == nil
 }
 
-// parseBytes reads a byte count: a count, or a count with a K, M or G
-// suffix (binary multiples, as the run command's --stack-limit).
-func parseBytes(s string) (uint64, bool) {
-	mult := uint64(1)
-	t := strings.TrimSpace(s)
-	if n := len(t); n > 0 {
-		switch t[n-1] {
-		case 'k', 'K':
-			mult, t = 1<<10, t[:n-1]
-		case 'm', 'M':
-			mult, t = 1<<20, t[:n-1]
-		case 'g', 'G':
-			mult, t = 1<<30, t[:n-1]
-		}
-	}
-	v, ok := parseCount(t)
-	if !ok || v > ^uint64(0)/mult {
-		return 0, false
-	}
-	return v * mult, true
-}
-
 // yamlLine matches the "yaml: line N: " prefix of yaml.v3's syntax errors.
 var yamlLine = regexp.MustCompile(`^yaml: line (\d+): `)
 

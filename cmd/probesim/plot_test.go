@@ -48,27 +48,8 @@ func rowOf(cfg probesim.Config, rep *report.Run) sweep.Row {
 	r := sweep.Row{
 		Program: cfg.Program, Args: cfg.Args, Probes: cfg.Probes, Strategy: string(cfg.Strategy),
 		CPUs: cfg.CPUs, Seed: cfg.Seed, Profile: rep.Profile, Params: []string{},
-		ExitStatus: rep.ExitStatus, StopReason: rep.StopReason,
-		Cycles: rep.Cycles, Instructions: rep.Instructions,
 	}
-	for _, p := range rep.Probes {
-		r.Executions += p.Executions
-		r.Hits += p.Hits
-		r.Misses += p.Misses
-		r.Windows += p.Windows.Count
-		r.WindowCycles += p.Windows.TotalCycles
-		r.MaxWindowCycles = max(r.MaxWindowCycles, p.Windows.MaxCycles)
-		r.OverheadCycles += p.OverheadCycles.Total
-	}
-	if r.Executions > 0 {
-		r.MissRate = float64(r.Misses) / float64(r.Executions)
-	}
-	if r.Hits > 0 {
-		r.CyclesPerHit = float64(r.OverheadCycles) / float64(r.Hits)
-	}
-	if o := rep.OutOfLine; o != nil {
-		r.NXFlips, r.StackExpansions, r.InlineFallbacks = o.NXFlips, o.StackExpansions, o.InlineFallbacks
-	}
+	r.SetResults(rep)
 	return r
 }
 

@@ -8,7 +8,6 @@ import (
 	"io"
 	"io/fs"
 	"os"
-	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -90,25 +89,13 @@ linked, corrupt), 127 when PROGRAM does not exist.`,
 	return c
 }
 
-// parseBytes reads a size such as 8388608, 8M or 512K.
+// parseBytes reads a byte-count flag (probesim.ParseBytes).
 func parseBytes(flag, s string) (uint64, error) {
-	mult := uint64(1)
-	t := strings.TrimSpace(s)
-	if n := len(t); n > 0 {
-		switch t[n-1] {
-		case 'k', 'K':
-			mult, t = 1<<10, t[:n-1]
-		case 'm', 'M':
-			mult, t = 1<<20, t[:n-1]
-		case 'g', 'G':
-			mult, t = 1<<30, t[:n-1]
-		}
-	}
-	v, err := strconv.ParseUint(t, 10, 64)
-	if err != nil || (mult > 1 && v > ^uint64(0)/mult) {
+	v, err := probesim.ParseBytes(s)
+	if err != nil {
 		return 0, &exitError{status: exitUsage, err: fmt.Errorf("invalid argument %q for --%s: want a byte count such as 8388608, 512K or 8M", s, flag)}
 	}
-	return v * mult, nil
+	return v, nil
 }
 
 func runProgram(c *cobra.Command, f *runFlags, program string, args []string) error {
