@@ -72,10 +72,14 @@ type Event = probes.Event
 // Config describes one run. The zero value of every field but Program is
 // a sensible default.
 type Config struct {
-	Program string   // path of the static i386 or x86-64 ELF executable
-	Args    []string // argv[1:]; argv[0] is Program as given
-	Env     []string // the guest's whole environment (empty by default)
-	Seed    uint64   // the seed of every random choice of the run
+	Program string // path of the static i386 or x86-64 ELF executable
+	// Image, if not nil, is the executable itself, run without reading a
+	// file; Program is then only the path the guest sees (argv[0],
+	// AT_EXECFN), taken verbatim, and should be absolute.
+	Image []byte
+	Args  []string // argv[1:]; argv[0] is Program as given
+	Env   []string // the guest's whole environment (empty by default)
+	Seed  uint64   // the seed of every random choice of the run
 
 	CPUs     int    // vCPUs sharing the address space, 1..smp.MaxCPUs (0 = 1)
 	Quantum  uint64 // cycles a vCPU may run ahead of the slowest (0 = smp.DefaultQuantum)
@@ -165,7 +169,7 @@ func New(cfg Config) (*Simulation, error) {
 		stderr = io.Discard
 	}
 	m, err := smp.New(smp.Config{
-		Program: cfg.Program, Args: cfg.Args, Env: cfg.Env, Seed: cfg.Seed,
+		Program: cfg.Program, Image: cfg.Image, Args: cfg.Args, Env: cfg.Env, Seed: cfg.Seed,
 		MaxCycles: cfg.MaxCycles, StackLimit: cfg.StackLimit, MemoryLimit: cfg.MemoryLimit,
 		Profile: prof, ProfileOverrides: cfg.Params,
 		CPUs: cfg.CPUs, Quantum: cfg.Quantum, Lockstep: cfg.Lockstep,

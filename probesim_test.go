@@ -131,3 +131,18 @@ func TestSeedsExploreInterleavings(t *testing.T) {
 	}
 	assert.Greater(t, len(misses), 1, "miss counts over seeds 1-4: %v", misses)
 }
+
+// A program given as bytes runs without a file: Program is only the path
+// the guest sees.
+func TestImageRunsWithoutAFile(t *testing.T) {
+	data, err := os.ReadFile("fixtures/bin/x86_64/argsenv")
+	require.NoError(t, err)
+	res, err := probesim.Run(probesim.Config{Program: "/nowhere/argsenv", Image: data, Args: []string{"x"}})
+	require.NoError(t, err)
+	assert.Equal(t, 0, res.Report.ExitStatus)
+	assert.Contains(t, res.Report.Stdout, "argv[0] basename=argsenv\n")
+	assert.Equal(t, "/nowhere/argsenv", res.Report.Maps[0].Name, "the text mapping names the guest path")
+
+	_, err = probesim.Run(probesim.Config{Program: "/nowhere/junk", Image: []byte("not an ELF file")})
+	assert.ErrorIs(t, err, probesim.ErrCannotRun)
+}

@@ -22,7 +22,7 @@ func TestRealDemo(t *testing.T) {
 		require.Equal(t, uint64(DefaultWorkload.Threads*DefaultWorkload.Calls), p.Executions, "%s on %d", tr.Strategy, tr.CPUs)
 		require.Equal(t, p.Executions, p.Hits+p.Misses, "%s on %d", tr.Strategy, tr.CPUs)
 		require.True(t, tr.OutputAgrees(), "%s on %d: %q", tr.Strategy, tr.CPUs, tr.Report.Stdout)
-		require.Equal(t, "threads", tr.Report.Program, "no temporary path in the result")
+		require.Equal(t, "threads", tr.Report.Program, "no host path in the result")
 		require.Nil(t, tr.Report.Host)
 		switch {
 		case tr.Strategy == probesim.SSOLStack:
@@ -59,8 +59,7 @@ func TestRealDemo(t *testing.T) {
 	require.True(t, found, "the story's miss is not in the report's miss list")
 }
 
-// The demo prints the same text and page every run, whatever temporary
-// path the workload had.
+// The demo prints the same text and page every run.
 func TestRealDemoDeterministic(t *testing.T) {
 	d1, err := realDemo()
 	require.NoError(t, err)

@@ -13,7 +13,7 @@
 //     demo computes nothing about probes itself beyond selecting and
 //     laying out events.
 //   - Output is a pure function of the runs: no wall clock, no map order,
-//     no temporary path. Two demos print byte-identical text and HTML.
+//     no host path. Two demos print byte-identical text and HTML.
 //   - The story's miss lies inside its window: FindStory only selects a
 //     miss whose cycle is within a window opened and closed by another
 //     thread, and fails otherwise.

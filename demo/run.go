@@ -58,16 +58,12 @@ var trialCPUs = []int{1, 4}
 // Run runs the workload with every strategy on every vCPU count and finds
 // the miss to follow.
 func Run(w Workload) (*Demo, error) {
-	path, cleanup, err := w.Materialize()
-	if err != nil {
-		return nil, err
-	}
-	defer cleanup()
 	d := &Demo{Workload: w}
 	for _, cpus := range trialCPUs {
 		for _, s := range probesim.Strategies {
 			res, err := probesim.Run(probesim.Config{
-				Program:  path,
+				Program:  GuestPath,
+				Image:    workloadELF,
 				Args:     w.Args(),
 				Seed:     w.Seed,
 				CPUs:     cpus,
@@ -82,12 +78,12 @@ func Run(w Workload) (*Demo, error) {
 				return nil, fmt.Errorf("demo: %s on %d vCPUs: %s exited with status %d: %s",
 					s, cpus, w.Name, rep.ExitStatus, strings.TrimSpace(rep.Stderr))
 			}
-			// The temporary path is no part of the result.
 			rep.Program, rep.Host = w.Name, nil
 			d.Trials = append(d.Trials, Trial{Strategy: s, CPUs: cpus, Report: rep, Events: res.Events})
 		}
 	}
 	inline := d.Trial(probesim.Inline, trialCPUs[len(trialCPUs)-1])
+	var err error
 	if d.Story, err = FindStory(inline.Events, inline.CPUs); err != nil {
 		return nil, fmt.Errorf("demo: inline on %d vCPUs: %w", inline.CPUs, err)
 	}

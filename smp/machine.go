@@ -45,10 +45,14 @@ const (
 
 // Config is everything a run depends on.
 type Config struct {
-	Program string   // path of the static ELF executable
-	Args    []string // argv[1:]; argv[0] is Program as given
-	Env     []string // the guest's whole environment
-	Seed    uint64
+	Program string // path of the static ELF executable
+	// Image, if not nil, is the executable's content: the machine reads no
+	// file, and Program, taken verbatim (it should be absolute), is only
+	// the path the guest sees (argv[0], AT_EXECFN, /proc/self/exe).
+	Image []byte
+	Args  []string // argv[1:]; argv[0] is Program as given
+	Env   []string // the guest's whole environment
+	Seed  uint64
 	// MaxCycles ends the run with SIGXCPU once a vCPU has run this many
 	// cycles (0 = no budget), as RLIMIT_CPU ends a process on Linux.
 	MaxCycles uint64
@@ -142,7 +146,13 @@ func New(cfg Config) (*Machine, error) {
 	if cfg.Timeslice == 0 {
 		cfg.Timeslice = DefaultTimeslice
 	}
-	im, err := loader.Load(cfg.Program)
+	var im *loader.Image
+	var err error
+	if cfg.Image != nil {
+		im, err = loader.Parse(cfg.Program, cfg.Image)
+	} else {
+		im, err = loader.Load(cfg.Program)
+	}
 	if err != nil {
 		return nil, errors.Join(ErrCannotRun, err)
 	}
@@ -189,7 +199,7 @@ func (m *Machine) loadProgram(arch linux.Arch) error {
 	}
 	spec.HWCap = emu.HWCap
 	exe, err := filepath.Abs(m.cfg.Program)
-	if err != nil {
+	if err != nil || m.cfg.Image != nil {
 		exe = m.cfg.Program
 	}
 	m.exe = exe
