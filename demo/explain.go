@@ -49,7 +49,8 @@ func (d *Demo) walkthrough() []string {
 	paras = append(paras, fmt.Sprintf(
 		"%sOver the whole run, inline on %d vCPUs missed %s of %s calls (%s) in %s windows "+
 			"of up to %s cycles. On 1 vCPU it opened %s windows too, but no other thread "+
-			"can run during one, so it missed %s.",
+			"can run during one (the kernel does not preempt a thread in the middle of its "+
+			"single-step), so it missed %s.",
 		next, s.CPUs, num(ip.Misses), num(ip.Executions), percent(ip.Misses, ip.Executions),
 		num(ip.Windows.Count), num(ip.Windows.MaxCycles), num(one.Probe().Windows.Count),
 		plural(one.Probe().Misses, "call")))
