@@ -66,6 +66,7 @@ type Row struct {
 
 	NXFlips         uint64 `json:"nx_flips"`
 	StackExpansions uint64 `json:"stack_expansions"`
+	StackStartSlots uint64 `json:"stack_start_slots"`
 	InlineFallbacks uint64 `json:"inline_fallbacks"`
 
 	Cycles       uint64 `json:"cycles"`
@@ -86,7 +87,7 @@ var Columns = []string{
 	"strategy", "cpus", "seed", "quantum", "profile", "params",
 	"exit_status", "stop_reason", "executions", "hits", "misses", "miss_rate",
 	"windows", "window_cycles", "max_window_cycles", "overhead_cycles", "cycles_per_hit",
-	"nx_flips", "stack_expansions", "inline_fallbacks", "cycles", "instructions",
+	"nx_flips", "stack_expansions", "stack_start_slots", "inline_fallbacks", "cycles", "instructions",
 }
 
 // formatFloat gives floats one fixed spelling, so CSV output is stable.
@@ -111,7 +112,7 @@ func (r *Row) record() []string {
 		r.Strategy, strconv.Itoa(r.CPUs), u(r.Seed), u(r.Quantum), r.Profile, strings.Join(r.Params, ";"),
 		strconv.Itoa(r.ExitStatus), r.StopReason, u(r.Executions), u(r.Hits), u(r.Misses), formatFloat(r.MissRate),
 		u(r.Windows), u(r.WindowCycles), u(r.MaxWindowCycles), u(r.OverheadCycles), formatFloat(r.CyclesPerHit),
-		u(r.NXFlips), u(r.StackExpansions), u(r.InlineFallbacks), u(r.Cycles), u(r.Instructions),
+		u(r.NXFlips), u(r.StackExpansions), u(r.StackStartSlots), u(r.InlineFallbacks), u(r.Cycles), u(r.Instructions),
 	}
 }
 
@@ -185,8 +186,8 @@ func parseRecord(rec []string) (Row, error) {
 		Executions: f.count(17), Hits: f.count(18), Misses: f.count(19), MissRate: f.float(20),
 		Windows: f.count(21), WindowCycles: f.count(22), MaxWindowCycles: f.count(23),
 		OverheadCycles: f.count(24), CyclesPerHit: f.float(25),
-		NXFlips: f.count(26), StackExpansions: f.count(27), InlineFallbacks: f.count(28),
-		Cycles: f.count(29), Instructions: f.count(30),
+		NXFlips: f.count(26), StackExpansions: f.count(27), StackStartSlots: f.count(28), InlineFallbacks: f.count(29),
+		Cycles: f.count(30), Instructions: f.count(31),
 	}
 	return r, f.err
 }
@@ -384,5 +385,6 @@ func (r *Row) SetResults(rep *report.Run) {
 	}
 	if ool := rep.OutOfLine; ool != nil {
 		r.NXFlips, r.StackExpansions, r.InlineFallbacks = ool.NXFlips, ool.StackExpansions, ool.InlineFallbacks
+		r.StackStartSlots = ool.StackStartSlots
 	}
 }

@@ -19,7 +19,7 @@ func sampleRow() Row {
 		Strategy: "inline", CPUs: 2, Seed: 1, Quantum: 10000, Profile: "skylake", Params: []string{"a=1", "b=2"},
 		ExitStatus: 0, StopReason: "exit", Executions: 200, Hits: 50, Misses: 150, MissRate: 0.75,
 		Windows: 50, WindowCycles: 1000, MaxWindowCycles: 30, OverheadCycles: 5000, CyclesPerHit: 100,
-		NXFlips: 1, StackExpansions: 2, InlineFallbacks: 3, Cycles: 123456, Instructions: 7890,
+		NXFlips: 1, StackExpansions: 2, StackStartSlots: 4, InlineFallbacks: 3, Cycles: 123456, Instructions: 7890,
 	}
 }
 
@@ -81,7 +81,7 @@ func TestReadErrors(t *testing.T) {
 		{"empty.csv", "", "empty file: want the header " + strings.Join(Columns, ",")},
 		{"other.csv", "a,b,c\n1,2,3\n", "header is not probesim's sweep header (index,configs,key,program,...)"},
 		{"count.csv", badCount, `line 2: column hits: "x" is not a count`},
-		{"short.csv", strings.Join(Columns, ",") + "\n1,2\n", "line 2: 2 fields, want 31"},
+		{"short.csv", strings.Join(Columns, ",") + "\n1,2\n", "line 2: 2 fields, want 32"},
 		{"obj.json", `{"a": 1}`, "not a JSON array of sweep rows: json: cannot unmarshal object into Go value of type []sweep.Row"},
 		{"unknown.json", `[{"nope": 1}]`, `not a JSON array of sweep rows: json: unknown field "nope"`},
 	} {
