@@ -88,6 +88,24 @@ func envPlacingSP(t *testing.T, prog string, off uint64) ([]string, uint64) {
 	return nil, 0
 }
 
+// stackgrowWalk prepares stackgrow for arch with sp 16 bytes into its page
+// and returns its decode mode, path, environment, initial sp and native
+// output.
+func stackgrowWalk(t *testing.T, arch string) (mode int, prog string, env []string, sp uint64, want []byte) {
+	t.Helper()
+	mode = 64
+	if arch == fixtures.ArchI386 {
+		mode = 32
+	}
+	prog, err := fixtures.Path(arch, "stackgrow")
+	require.NoError(t, err)
+	env, sp = envPlacingSP(t, prog, 16)
+	want, _, status, err := fixtures.RunNative(prog, []string{stackgrowKiB}, env, nil)
+	require.NoError(t, err)
+	require.Zero(t, status)
+	return mode, prog, env, sp, want
+}
+
 // TestSSOLStackExpansion: stackgrow, with sp 16 bytes into each page it
 // walks down to, leaves no room for a slot below sp (and the red zone on
 // x86-64) in that page. While the page is inside the stack VMA and not its
@@ -100,16 +118,7 @@ func TestSSOLStackExpansion(t *testing.T) {
 	k := timing.Default().Kernel
 	for _, arch := range []string{fixtures.ArchAMD64, fixtures.ArchI386} {
 		t.Run(arch, func(t *testing.T) {
-			mode := 64
-			if arch == fixtures.ArchI386 {
-				mode = 32
-			}
-			prog, err := fixtures.Path(arch, "stackgrow")
-			require.NoError(t, err)
-			env, sp := envPlacingSP(t, prog, 16)
-			want, _, status, err := fixtures.RunNative(prog, []string{stackgrowKiB}, env, nil)
-			require.NoError(t, err)
-			require.Zero(t, status)
+			mode, prog, env, sp, want := stackgrowWalk(t, arch)
 
 			m, err := smp.New(smp.Config{Program: prog, Args: []string{stackgrowKiB}, Env: env, Profile: exact()})
 			require.NoError(t, err)
@@ -205,16 +214,7 @@ func TestSSOLNXFlipCost(t *testing.T) {
 func TestSSOLStackLimitFallsBackInline(t *testing.T) {
 	for _, arch := range []string{fixtures.ArchAMD64, fixtures.ArchI386} {
 		t.Run(arch, func(t *testing.T) {
-			mode := 64
-			if arch == fixtures.ArchI386 {
-				mode = 32
-			}
-			prog, err := fixtures.Path(arch, "stackgrow")
-			require.NoError(t, err)
-			env, sp := envPlacingSP(t, prog, 16)
-			want, _, status, err := fixtures.RunNative(prog, []string{stackgrowKiB}, env, nil)
-			require.NoError(t, err)
-			require.Zero(t, status)
+			mode, prog, env, sp, want := stackgrowWalk(t, arch)
 
 			probe := func(limit uint64) (*smp.Machine, *Engine, mmu.VMA) {
 				m, err := smp.New(smp.Config{Program: prog, Args: []string{stackgrowKiB}, Env: env, StackLimit: limit})
