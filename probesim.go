@@ -34,6 +34,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/probesim/probesim/probes"
@@ -53,10 +54,14 @@ const (
 	// SSOLStack leaves int3 in place and single-steps a copy of the
 	// instruction out of line, in free stack space below the stack pointer.
 	SSOLStack = probes.SSOLStack
+	// XOL leaves int3 in place and single-steps a copy of the instruction
+	// in a slot of a per-process executable page, "[uprobes]", as mainline
+	// Linux uprobes do.
+	XOL = probes.XOL
 )
 
 // Strategies lists every strategy, in the order reports and tables use.
-var Strategies = []Strategy{Inline, SSOLStack}
+var Strategies = []Strategy{Inline, SSOLStack, XOL}
 
 // Hit is what a probe handler sees (probes.Hit): the probe, the cycle,
 // vCPU and thread, and the thread's registers; Hit.Charge adds simulated
@@ -148,8 +153,8 @@ func New(cfg Config) (*Simulation, error) {
 	if cfg.Strategy == "" {
 		cfg.Strategy = SSOLStack
 	}
-	if cfg.Strategy != Inline && cfg.Strategy != SSOLStack {
-		return nil, &ConfigError{"strategy", fmt.Errorf("unknown strategy %q (have: inline, ssol-stack)", cfg.Strategy)}
+	if !slices.Contains(Strategies, cfg.Strategy) {
+		return nil, &ConfigError{"strategy", fmt.Errorf("unknown strategy %q (have: inline, ssol-stack, xol)", cfg.Strategy)}
 	}
 	prof := timing.Default()
 	if cfg.Profile != nil {

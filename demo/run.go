@@ -55,12 +55,16 @@ type Demo struct {
 // miss, and four, where it does.
 var trialCPUs = []int{1, 4}
 
+// trialStrategies are the seed's two: single-stepping in place, and out of
+// line on the stack.
+var trialStrategies = []probesim.Strategy{probesim.Inline, probesim.SSOLStack}
+
 // Run runs the workload with every strategy on every vCPU count and finds
 // the miss to follow.
 func Run(w Workload) (*Demo, error) {
 	d := &Demo{Workload: w}
 	for _, cpus := range trialCPUs {
-		for _, s := range probesim.Strategies {
+		for _, s := range trialStrategies {
 			res, err := probesim.Run(probesim.Config{
 				Program:  GuestPath,
 				Image:    workloadELF,

@@ -8,14 +8,16 @@ import (
 	"github.com/probesim/probesim/smp"
 )
 
-// BenchmarkInlineHit and BenchmarkSSOLStackHit measure host time per probe
-// hit: one thread calling probed() 20,000 times on one vCPU, with and
-// without the probe; the difference divided by the hits.
+// BenchmarkInlineHit, BenchmarkSSOLStackHit and BenchmarkXOLHit measure
+// host time per probe hit: one thread calling probed() 20,000 times on one
+// vCPU, with and without the probe; the difference divided by the hits.
 // BenchmarkSSOLStackHitRegs adds a Go handler, which makes every hit read
 // the thread's registers.
 func BenchmarkInlineHit(b *testing.B) { benchHit(b, Inline, nil) }
 
 func BenchmarkSSOLStackHit(b *testing.B) { benchHit(b, SSOLStack, nil) }
+
+func BenchmarkXOLHit(b *testing.B) { benchHit(b, XOL, nil) }
 
 func BenchmarkSSOLStackHitRegs(b *testing.B) {
 	var sum uint64

@@ -4,7 +4,9 @@
 // fixups after an out-of-line single-step (Classify, RIPRelative,
 // StackWriteBytes). Its dynamic half (Attach, Engine) places the probes on
 // an smp.Machine and runs a strategy on every hit: inline single-stepping
-// (engine.go) or out of line on the stack (ssol.go, riprel.go), accounts
+// (engine.go), out of line on the stack (ssol.go, riprel.go) or out of
+// line in a per-process XOL page as mainline Linux does (xolarea.go,
+// sharing ssol.go's fixups and riprel.go), accounts
 // every execution as a hit or a miss, books each hit's cost by phase
 // (overhead.go) and hands handlers the trapping thread's registers
 // (regs.go).
@@ -17,8 +19,10 @@
 // Check; its Bytes are a private copy of the original instruction (the
 // bytes the int3 will replace).
 //
-// An Engine owns its probes' state and the per-thread step state (a thread
-// steps at most one probe at a time, in place or in its own slot). Its
+// An Engine owns its probes' state, the per-thread step state (a thread
+// steps at most one probe at a time, in place or in its own slot) and, for
+// xol, the XOL page's slot bitmap (a slot is taken by one thread from its
+// hit to its #DB). Its
 // invariants:
 //
 //   - hits + misses = executions, per probe and per vCPU: every execution

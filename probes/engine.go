@@ -21,6 +21,10 @@ const (
 	// SSOLStack leaves int3 in place and steps a copy of the instruction
 	// out of line, in free stack space below the stack pointer (ssol.go).
 	SSOLStack Strategy = "ssol-stack"
+	// XOL leaves int3 in place and steps a copy of the instruction in a
+	// slot of a per-process executable page, as mainline Linux uprobes do
+	// (xolarea.go).
+	XOL Strategy = "xol"
 )
 
 // Hit is what a probe handler sees.
@@ -113,6 +117,7 @@ type Engine struct {
 	order    []uint64
 	stepping map[int]*probe    // tid -> probe it is single-stepping in place
 	ssol     map[int]*ssolStep // tid -> its out-of-line step
+	xol      xolArea           // the XOL page and its slots (strategy XOL)
 	stats    Stats
 	handler  func(Hit)
 	events   chunklog.Log[eventRecord]
@@ -183,8 +188,8 @@ func (e *Engine) Stats() Stats { return e.stats }
 // Attach registers specs on m with strategy s. handler, if not nil, runs on
 // every hit. Call it before m.Run: the breakpoints are written then.
 func Attach(m *smp.Machine, specs []Spec, s Strategy, handler func(Hit)) (*Engine, error) {
-	if s != Inline && s != SSOLStack {
-		return nil, fmt.Errorf("unknown strategy %q (have: inline, ssol-stack)", s)
+	if s != Inline && s != SSOLStack && s != XOL {
+		return nil, fmt.Errorf("unknown strategy %q (have: inline, ssol-stack, xol)", s)
 	}
 	e := &Engine{m: m, strategy: s, probes: map[uint64]*probe{}, stepping: map[int]*probe{},
 		ssol: map[int]*ssolStep{}, handler: handler}
@@ -238,7 +243,7 @@ func (e *Engine) prepareCopy(p *probe) {
 	if p.spec.Class == ClassRIPRelative || RIPRelative(p.spec.Insn, mode) {
 		p.copyBytes, p.scratch, p.copyOK = ripRewrite(p.spec)
 	}
-	if e.strategy == SSOLStack && p.copyOK {
+	if e.strategy != Inline && p.copyOK {
 		p.copyFP = prof.CostBlock(p.copyBytes, p.spec.Addr, mode).CostFP
 	}
 }
@@ -285,6 +290,9 @@ func (e *Engine) onTrap(ev smp.TrapEvent) bool {
 	case 1:
 		if st := e.ssol[ev.TID]; st != nil {
 			delete(e.ssol, ev.TID)
+			if e.strategy == XOL {
+				e.xol.free(st.slot) // xol_free_insn_slot
+			}
 			if e.ssolDone(st) != nil {
 				return false
 			}
@@ -322,8 +330,12 @@ func (e *Engine) onBreakpoint(p *probe, ev smp.TrapEvent) bool {
 	if err := e.runHandler(p, ev); err != nil {
 		return false
 	}
-	if e.strategy == SSOLStack {
-		started, err := e.ssolHit(p, ev)
+	if e.strategy != Inline {
+		hit := e.ssolHit
+		if e.strategy == XOL {
+			hit = e.xolHit
+		}
+		started, err := hit(p, ev)
 		if err != nil {
 			return false
 		}
@@ -404,14 +416,17 @@ func (e *Engine) Results() []Result {
 }
 
 // OutOfLineReport is the run report's out_of_line object: what the
-// ssol-stack strategy had to do; nil for inline.
+// ssol-stack or xol strategy had to do; nil for inline.
 func (e *Engine) OutOfLineReport() *report.OutOfLine {
-	if e.strategy != SSOLStack {
-		return nil
-	}
 	st := e.stats
-	return &report.OutOfLine{NXFlips: st.NXFlips, StackExpansions: st.StackGrowths, StackStartSlots: st.StackStart, InlineFallbacks: st.InlineFallback,
-		NXFlipCycles: st.NXFlipCycles, StackExpansionCycles: st.StackExpansionCycles}
+	switch e.strategy {
+	case SSOLStack:
+		return &report.OutOfLine{NXFlips: st.NXFlips, StackExpansions: st.StackGrowths, StackStartSlots: st.StackStart, InlineFallbacks: st.InlineFallback,
+			NXFlipCycles: st.NXFlipCycles, StackExpansionCycles: st.StackExpansionCycles}
+	case XOL:
+		return &report.OutOfLine{InlineFallbacks: st.InlineFallback, XOLSlotsMaxInUse: st.XOLSlotsMaxInUse, XOLMapCycles: st.XOLMapCycles}
+	}
+	return nil
 }
 
 // Report converts the engine's results to the run report's probes list.

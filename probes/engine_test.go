@@ -76,24 +76,39 @@ func TestInlineSMPMisses(t *testing.T) {
 	}
 }
 
-// TestSSOLStackNoMisses: stepping a copy out of line on the stack, with the
-// int3 never removed, sees every call on any number of vCPUs; the stack
-// page is made executable for each step and restored.
-func TestSSOLStackNoMisses(t *testing.T) {
+// TestOutOfLineNoMisses: stepping a copy out of line, on the stack or in
+// the XOL page, with the int3 never removed, sees every call on any number
+// of vCPUs. On the stack, the stack page is made executable for each step
+// and restored; in the XOL page nothing is flipped, and no more slots are
+// taken at once than there are vCPUs (a stepping thread keeps its vCPU
+// until its #DB) or threads.
+func TestOutOfLineNoMisses(t *testing.T) {
 	for _, arch := range []string{fixtures.ArchAMD64, fixtures.ArchI386} {
 		args := []string{"4", "200"}
 		prog, _ := fixtures.Path(arch, "threads")
 		want, _, _, err := fixtures.RunNative(prog, args, nil, nil)
 		require.NoError(t, err)
-		for _, cpus := range []int{1, 2, 4, 8} {
-			for seed := uint64(1); seed <= 2; seed++ {
-				out, res, st := runStrategy(t, arch, cpus, seed, args, SSOLStack)
-				require.Equal(t, string(want), out, "%s %d vCPUs: output differs from native", arch, cpus)
-				require.Equal(t, uint64(800), res.Executions, "%s %d vCPUs", arch, cpus)
-				require.Equal(t, uint64(800), res.Hits, "%s %d vCPUs", arch, cpus)
-				require.Zero(t, res.Misses, "%s %d vCPUs", arch, cpus)
-				require.Zero(t, st.InlineFallback)
-				require.Equal(t, res.Hits, st.NXFlips, "every step flips NX on a stack page")
+		for _, s := range []Strategy{SSOLStack, XOL} {
+			for _, cpus := range []int{1, 2, 4, 8} {
+				for seed := uint64(1); seed <= 2; seed++ {
+					at := fmt.Sprintf("%s %s %d vCPUs seed %d", arch, s, cpus, seed)
+					out, res, st := runStrategy(t, arch, cpus, seed, args, s)
+					require.Equal(t, string(want), out, "%s: output differs from native", at)
+					require.Equal(t, uint64(800), res.Executions, at)
+					require.Equal(t, uint64(800), res.Hits, at)
+					require.Zero(t, res.Misses, at)
+					require.Zero(t, st.InlineFallback, at)
+					switch s {
+					case SSOLStack:
+						require.Equal(t, res.Hits, st.NXFlips, "every step flips NX on a stack page")
+						require.Zero(t, st.XOLSlotsMaxInUse, at)
+					case XOL:
+						require.Zero(t, st.NXFlips, at)
+						require.Zero(t, st.StackGrowths+st.StackStart, at)
+						require.GreaterOrEqual(t, st.XOLSlotsMaxInUse, uint64(1), at)
+						require.LessOrEqual(t, st.XOLSlotsMaxInUse, uint64(min(cpus, 4)), at)
+					}
+				}
 			}
 		}
 	}
@@ -104,7 +119,7 @@ func TestSSOLStackNoMisses(t *testing.T) {
 func TestProbesAgreeWithLockstep(t *testing.T) {
 	prog, err := fixtures.Path(fixtures.ArchAMD64, "threads")
 	require.NoError(t, err)
-	for _, s := range []Strategy{Inline, SSOLStack} {
+	for _, s := range []Strategy{Inline, SSOLStack, XOL} {
 		var got [2][]CPUCounts
 		for i, lockstep := range []bool{false, true} {
 			m, err := smp.New(smp.Config{Program: prog, Args: []string{"4", "100"}, CPUs: 4, Seed: 3, Lockstep: lockstep})
@@ -130,7 +145,7 @@ func TestProbesAgreeWithLockstep(t *testing.T) {
 func TestHandlerRegisters(t *testing.T) {
 	const threads, iters = 4, 100
 	for _, arch := range []string{fixtures.ArchAMD64, fixtures.ArchI386} {
-		for _, s := range []Strategy{SSOLStack, Inline} {
+		for _, s := range []Strategy{SSOLStack, XOL, Inline} {
 			t.Run(fmt.Sprintf("%s/%s", arch, s), func(t *testing.T) {
 				prog, err := fixtures.Path(arch, "threads")
 				require.NoError(t, err)
@@ -179,7 +194,7 @@ func TestHandlerRegisters(t *testing.T) {
 					seen++
 				}
 				require.Equal(t, res.Hits, seen, "one argument per hit")
-				if s == SSOLStack {
+				if s != Inline {
 					require.Equal(t, uint64(threads*iters), seen, "every call seen")
 				}
 			})

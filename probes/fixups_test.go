@@ -58,7 +58,8 @@ func runFixups(t *testing.T, arch, label string, cpus int, s Strategy) (string, 
 
 // TestFixupsEveryClass probes each fixup class's instruction in turn: the
 // program's output must be the native one and every execution a hit, with
-// inline stepping and out of line on the stack, on one and two vCPUs.
+// inline stepping, out of line on the stack and in the XOL page, on one and
+// two vCPUs.
 func TestFixupsEveryClass(t *testing.T) {
 	for _, arch := range []string{fixtures.ArchI386, fixtures.ArchAMD64} {
 		prog, err := fixtures.Path(arch, "fixups")
@@ -71,7 +72,7 @@ func TestFixupsEveryClass(t *testing.T) {
 			for _, run := range []struct {
 				s    Strategy
 				cpus int
-			}{{Inline, 1}, {SSOLStack, 1}, {SSOLStack, 2}} {
+			}{{Inline, 1}, {SSOLStack, 1}, {SSOLStack, 2}, {XOL, 1}, {XOL, 2}} {
 				t.Run(fmt.Sprintf("%s/%s/%s/%dcpu", arch, l.label, run.s, run.cpus), func(t *testing.T) {
 					out, res, st, class := runFixups(t, arch, l.label, run.cpus, run.s)
 					require.Equal(t, l.class, class, "class")
@@ -92,6 +93,13 @@ func TestFixupsEveryClass(t *testing.T) {
 						}
 						require.Equal(t, atStart, st.StackStart, "slots at the stack VMA's start")
 						require.Zero(t, st.InlineFallback, "inline fallbacks")
+					}
+					if run.s == XOL {
+						// The slot is in the XOL page whatever sp is: the
+						// red-zone leaves need no fallback either.
+						require.Zero(t, st.StackStart+st.StackGrowths+st.NXFlips, "stack slots or NX flips")
+						require.Zero(t, st.InlineFallback, "inline fallbacks")
+						require.Equal(t, uint64(1), st.XOLSlotsMaxInUse, "one worker steps at a time")
 					}
 				})
 			}

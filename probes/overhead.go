@@ -24,7 +24,8 @@ import (
 //     vCPU runs;
 //   - step: the work of the kernel writes that prepare and end the step
 //     (the original byte and int3 again inline; the slot copy, a stack
-//     expansion and the NX clear out of line), the #DB exception, and the
+//     expansion and the NX clear on the stack; the slot copy and, on the
+//     first hit, the XOL page's mapping for xol), the #DB exception, and the
 //     stepped instruction itself, priced as the block hook prices it (the
 //     profile's block cost of that one instruction: with TF set, the engine
 //     translates exactly one instruction per block);

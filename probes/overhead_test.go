@@ -85,7 +85,7 @@ func TestOverheadAddsUpToVCPUCycles(t *testing.T) {
 	const iters = 300
 	args := []string{"1", fmt.Sprint(iters)}
 	for _, arch := range []string{fixtures.ArchAMD64, fixtures.ArchI386} {
-		for _, s := range []Strategy{Inline, SSOLStack} {
+		for _, s := range []Strategy{Inline, SSOLStack, XOL} {
 			t.Run(fmt.Sprintf("%s/%s", arch, s), func(t *testing.T) {
 				full := runOverhead(t, arch, 1, args, s, nil)
 				free := runOverhead(t, arch, 1, args, s, probeOnlyFree())
@@ -106,13 +106,21 @@ func TestOverheadAddsUpToVCPUCycles(t *testing.T) {
 				}
 				insnFP := timing.Default().CostBlock(full.spec.Bytes, full.spec.Addr, mode).CostFP
 				require.NotZero(t, insnFP)
+				// Two shootdowns per hit, inline (the text writes) and on
+				// the stack (the NX flips); none in the XOL page, whose
+				// mapping costs, once, a VMA change and the page fault that
+				// populates the page (the latter is not probe-only).
+				shootdowns, mapPF := uint64(2), uint64(0)
+				if s == XOL {
+					shootdowns, mapPF = 0, k.PageFaultEntryExit
+				}
 				// What is left with the probe-only costs at zero.
 				require.Zero(t, zo.Trap)
 				require.Equal(t, hits*k.ProbeHandler, zo.Handler)
-				require.Equal(t, hits*insnFP>>8, zo.Step, "the stepped instruction, as the block hook prices it")
+				require.Equal(t, hits*insnFP>>8+mapPF, zo.Step, "the stepped instruction, as the block hook prices it")
 				require.Zero(t, zo.Fixups)
 				// One vCPU: a shootdown has no targets, only the local flush.
-				require.Equal(t, 2*hits*k.TLBShootdownInitiator, zo.Shootdowns)
+				require.Equal(t, shootdowns*hits*k.TLBShootdownInitiator, zo.Shootdowns)
 				require.Equal(t, zo.Shootdowns, fo.Shootdowns)
 
 				// The default run, phase by phase.
@@ -131,6 +139,14 @@ func TestOverheadAddsUpToVCPUCycles(t *testing.T) {
 					require.Equal(t, hits*k.MprotectOnePage, fo.Fixups)
 					require.Equal(t, hits, full.stats.NXFlips)
 					require.Equal(t, 2*hits*(k.MprotectOnePage+k.TLBShootdownInitiator), full.stats.NXFlipCycles)
+				case XOL:
+					// The page mapped once, then per hit the slot copy and
+					// the #DB; nothing to restore.
+					require.Equal(t, zo.Step+hits*(k.ExceptionEntryExit+uint64(full.spec.Len)*k.KernelWriteByte)+k.MprotectOnePage, fo.Step)
+					require.Zero(t, fo.Fixups)
+					require.Zero(t, full.stats.NXFlips)
+					require.Equal(t, k.MprotectOnePage+k.PageFaultEntryExit, full.stats.XOLMapCycles)
+					require.Equal(t, uint64(1), full.stats.XOLSlotsMaxInUse)
 				}
 			})
 		}
@@ -143,7 +159,7 @@ func TestOverheadAddsUpToVCPUCycles(t *testing.T) {
 func TestOverheadSMP(t *testing.T) {
 	k := timing.Default().Kernel
 	for _, arch := range []string{fixtures.ArchAMD64, fixtures.ArchI386} {
-		for _, s := range []Strategy{Inline, SSOLStack} {
+		for _, s := range []Strategy{Inline, SSOLStack, XOL} {
 			t.Run(fmt.Sprintf("%s/%s", arch, s), func(t *testing.T) {
 				r := runOverhead(t, arch, 4, []string{"4", "200"}, s, nil)
 				o, hits := r.res.Overhead, r.res.Hits
@@ -156,6 +172,21 @@ func TestOverheadSMP(t *testing.T) {
 				}
 				require.Equal(t, (hits+spurious)*k.ExceptionEntryExit, o.Trap)
 				require.Equal(t, hits*k.ProbeHandler, o.Handler)
+				if s == XOL {
+					// No shootdown, no fixup; the step is the mapping once,
+					// then per hit the copy, the #DB and the instruction.
+					mode := 64
+					if arch == fixtures.ArchI386 {
+						mode = 32
+					}
+					insnFP := timing.Default().CostBlock(r.spec.Bytes, r.spec.Addr, mode).CostFP
+					require.Equal(t, uint64(800), hits)
+					require.Zero(t, o.Shootdowns)
+					require.Zero(t, o.Fixups)
+					require.Equal(t, (hits*insnFP)>>8+hits*(k.ExceptionEntryExit+uint64(r.spec.Len)*k.KernelWriteByte)+
+						k.MprotectOnePage+k.PageFaultEntryExit, o.Step)
+					return
+				}
 				// Two shootdowns per hit, each at least the local flush and
 				// at most the flush and the IPI round trip.
 				require.GreaterOrEqual(t, o.Shootdowns, 2*hits*k.TLBShootdownInitiator)
@@ -186,7 +217,7 @@ func TestOverheadWithKernelJitter(t *testing.T) {
 	}
 	require.NotZero(t, timing.Default().KernelJitterPercent)
 	k := timing.Default().Kernel
-	for _, s := range []Strategy{Inline, SSOLStack} {
+	for _, s := range []Strategy{Inline, SSOLStack, XOL} {
 		t.Run(string(s), func(t *testing.T) {
 			full := runOverheadSeed(t, fixtures.ArchAMD64, 1, args, s, timing.Default(), 1)
 			free := runOverheadSeed(t, fixtures.ArchAMD64, 1, args, s, jittery(probeOnlyFree()), 1)

@@ -78,6 +78,10 @@ type Stats struct {
 	NXFlipCycles uint64 `json:"nx_flip_cycles"`
 	// StackExpansionCycles: growing the stack by a page for a slot.
 	StackExpansionCycles uint64 `json:"stack_expansion_cycles"`
+	// XOLSlotsMaxInUse: the most XOL slots taken at once (xol, at most 31).
+	XOLSlotsMaxInUse uint64 `json:"xol_slots_max_in_use"`
+	// XOLMapCycles: mapping the XOL page on the first hit (xol).
+	XOLMapCycles uint64 `json:"xol_map_cycles"`
 }
 
 func (e *Engine) wordSize() uint64 {
@@ -179,15 +183,8 @@ func (e *Engine) ssolHit(p *probe, ev smp.TrapEvent) (started bool, err error) {
 		return false, err
 	}
 	p.cost.kernel(&p.cost.step, c)
-	if p.scratch != 0 {
-		saved, err := e.m.Reg(p.scratch)
-		if err != nil {
-			return false, err
-		}
-		st.saved = saved
-		if err := e.m.SetReg(p.scratch, p.spec.Addr+uint64(p.spec.Len)); err != nil {
-			return false, err
-		}
+	if err := e.loadScratch(st); err != nil {
+		return false, err
 	}
 	if prot&mmu.ProtExec == 0 {
 		c, err := e.m.KernelProtectPageCost(page, prot|mmu.ProtExec)
@@ -201,6 +198,21 @@ func (e *Engine) ssolHit(p *probe, ev smp.TrapEvent) (started bool, err error) {
 	}
 	e.ssol[ev.TID] = st
 	return e.m.SetPC(slot) == nil && e.m.SetTrapFlag(true) == nil, nil
+}
+
+// loadScratch saves the scratch register of a RIP-relative copy in st and
+// loads it with the address after the original instruction (riprel.go).
+func (e *Engine) loadScratch(st *ssolStep) error {
+	p := st.p
+	if p.scratch == 0 {
+		return nil
+	}
+	saved, err := e.m.Reg(p.scratch)
+	if err != nil {
+		return err
+	}
+	st.saved = saved
+	return e.m.SetReg(p.scratch, p.spec.Addr+uint64(p.spec.Len))
 }
 
 // ssolDone finishes the step after its #DB: the fixups, then NX back.

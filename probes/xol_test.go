@@ -25,8 +25,8 @@ import (
 // way out of the instruction (the fallthrough, a short and a far branch
 // target) is a landing that exits. The program runs on one vCPU without a
 // probe (the instruction in place, as the CPU runs it), then probed at the
-// instruction with ssol-stack (slot copy, TF step, fixups, through the
-// engine's real trap path) and with inline. At the first landing a watch
+// instruction with ssol-stack and xol (slot copy, TF step, fixups, through
+// the engine's real trap path) and with inline. At the first landing a watch
 // captures every general-purpose register, ip and flags, the stack from
 // below what the instruction may write (and the red zone) to above its sp,
 // and the data page; the captures must be identical.
@@ -418,7 +418,8 @@ func (p xolProgram) run(t *testing.T, s Strategy) (xolState, *Engine) {
 // it exists, the instruction stepped out of line (and inline) leaves every
 // register, the stack around sp (red zone included) and the data exactly as
 // running it in place does, and goes to the same place; with sp as the
-// loader left it, as low in its page as a slot still fits, and lower.
+// loader left it, as low in its page as a slot still fits, and lower (which
+// matters only on the stack: an XOL slot is never near sp).
 func TestOutOfLineMatchesInPlace(t *testing.T) {
 	classes := map[int]map[Class]bool{32: {}, 64: {}}
 	for _, c := range xolCases() {
@@ -439,6 +440,10 @@ func TestOutOfLineMatchesInPlace(t *testing.T) {
 						require.Zero(t, e.Stats().InlineFallback, "sp at %#x: inline fallbacks", p.place)
 						require.Equal(t, uint64(1), e.Stats().NXFlips, "the stack is NX")
 					}
+					if s == XOL {
+						require.Zero(t, e.Stats().InlineFallback+e.Stats().NXFlips+e.Stats().StackStart, "sp at %#x", p.place)
+						require.Equal(t, uint64(1), e.Stats().XOLSlotsMaxInUse)
+					}
 					require.Equal(t, want.spTest, got.spTest)
 					require.Equal(t, want.Landing, got.Landing, "%s: landing", s)
 					require.Equal(t, want.Regs, got.Regs, "%s: registers (ax cx dx bx sp bp si di [r8-r15] ip flags)", s)
@@ -446,6 +451,7 @@ func TestOutOfLineMatchesInPlace(t *testing.T) {
 					require.Equal(t, want.Data, got.Data, "%s: data", s)
 				}
 				compare(natural, want, SSOLStack, 0)
+				compare(natural, want, XOL, 0)
 				compare(natural, want, Inline, 0)
 
 				// sp as low as a slot still fits under what the instruction
@@ -467,6 +473,7 @@ func TestOutOfLineMatchesInPlace(t *testing.T) {
 						atStart = 1 // no room in sp's page: the VMA's start
 					}
 					compare(p, in, SSOLStack, atStart)
+					compare(p, in, XOL, 0)
 				}
 				classes[mode][c.class] = true
 			})

@@ -58,9 +58,9 @@ type Run struct {
 
 	// Probes is present when probes were placed (--probe).
 	Probes []Probe `json:"probes,omitempty"`
-	// Strategy is the probe strategy ("inline", "ssol-stack").
+	// Strategy is the probe strategy ("inline", "ssol-stack", "xol").
 	Strategy string `json:"strategy,omitempty"`
-	// OutOfLine counts what ssol-stack had to do.
+	// OutOfLine counts what ssol-stack or xol had to do.
 	OutOfLine *OutOfLine `json:"out_of_line,omitempty"`
 
 	Memory Memory `json:"memory"`
@@ -158,12 +158,13 @@ type ProbeOverhead struct {
 	PerHit     uint64 `json:"per_hit"`
 }
 
-// OutOfLine counts the out-of-line strategy's work: stack pages made
-// executable for a step (each restored afterwards), slots at the start of
-// the stack's VMA, stack expansions to make room for a slot, and hits that
-// fell back to inline stepping; and what the
-// flips and expansions cost the trapping vCPUs (cycles that are also in the
-// probes' overhead_cycles phases).
+// OutOfLine counts the out-of-line strategies' work: for ssol-stack, stack
+// pages made executable for a step (each restored afterwards), slots at the
+// start of the stack's VMA, stack expansions to make room for a slot; for
+// xol, the most XOL slots in use at once; for both, hits that fell back to
+// inline stepping; and what the flips, expansions and the XOL page's
+// mapping cost the trapping vCPUs (cycles that are also in the probes'
+// overhead_cycles phases).
 type OutOfLine struct {
 	NXFlips         uint64 `json:"nx_flips"`
 	StackExpansions uint64 `json:"stack_expansions"`
@@ -176,6 +177,12 @@ type OutOfLine struct {
 	NXFlipCycles uint64 `json:"nx_flip_cycles"`
 	// StackExpansionCycles: a page-fault entry and exit per page grown.
 	StackExpansionCycles uint64 `json:"stack_expansion_cycles"`
+	// XOLSlotsMaxInUse (xol only): the most XOL slots taken at once, at
+	// most 31.
+	XOLSlotsMaxInUse uint64 `json:"xol_slots_max_in_use,omitempty"`
+	// XOLMapCycles (xol only): what mapping the "[uprobes]" page on the
+	// first hit cost.
+	XOLMapCycles uint64 `json:"xol_map_cycles,omitempty"`
 }
 
 // ProbeCPU is one vCPU's counts for a probe.

@@ -35,7 +35,21 @@ import (
 //   - a stack expansion (KernelExpandStack): one page-fault entry and exit
 //     per page, the cost of populating the new page on its first touch
 //     (expand_downwards itself only moves vm_start: mm/mmap.c does no TLB
-//     flush for it, as nothing was mapped there to be cached).
+//     flush for it, as nothing was mapped there to be cached);
+//   - a special mapping (KernelMapSpecialPage), as uprobes' xol_add_vma
+//     installs its "[uprobes]" page (kernel/events/uprobes.c): the VMA
+//     insertion, priced as the profile's mprotect_one_page (a one-page VMA
+//     change under mmap_lock, the nearest measured figure; an estimate),
+//     and one page-fault entry and exit for the first touch that populates
+//     the page; no shootdown, as nothing was mapped there to be cached;
+//   - a write into a page the kernel owns (KernelCopyToPage), as uprobes'
+//     copy_to_page writes an instruction into its XOL page through the
+//     kernel's own mapping of the page: the bytes only, ignoring the user
+//     page's protection (the page is not user-writable), with no
+//     copy-on-write (the page is the kernel's, never shared with a file)
+//     and no shootdown (no translation changes; flush_dcache_page is a no-op
+//     on x86). Only the trapping thread runs the written slot, after its
+//     exception return serialises its core.
 //
 // The variants that return a KernelCost say exactly what the change charged
 // the vCPU that made it, split into its own work and the shootdown it
@@ -64,10 +78,13 @@ const (
 	KernelCopyToStack                            // "copy_to_user": a copy to the user stack
 	KernelProtect                                // "protect": a page's permissions changed
 	KernelStackExpand                            // "expand_stack": a stack grown down
+	KernelMapSpecial                             // "install_special_mapping": a kernel page mapped into the process
+	KernelCopyToPage                             // "copy_to_page": bytes written into a kernel-owned user page
 )
 
 var kernelEventNames = [...]string{KernelTextWrite: "write", KernelCopyToStack: "copy_to_user",
-	KernelProtect: "protect", KernelStackExpand: "expand_stack"}
+	KernelProtect: "protect", KernelStackExpand: "expand_stack", KernelMapSpecial: "install_special_mapping",
+	KernelCopyToPage: "copy_to_page"}
 
 func (k KernelEventKind) String() string {
 	if int(k) < len(kernelEventNames) && kernelEventNames[k] != "" {
@@ -188,6 +205,45 @@ func (m *Machine) KernelExpandStack(v mmu.VMA, pages int) (KernelCost, error) {
 		c.Work += m.jittered(cur.cur, m.cfg.Profile.Kernel.PageFaultEntryExit)
 	}
 	cur.counters.Add(0, c.Work<<8)
+	return c, nil
+}
+
+// KernelMapSpecialPage maps one zeroed private page with permissions prot
+// and the /proc/self/maps name name, placed as get_unmapped_area places a
+// hinted anonymous mapping (the hint if it is free, else top-down below
+// mmap_base: mmu.AddressSpace.Mmap), as uprobes' xol_add_vma installs the
+// XOL page with _install_special_mapping. It returns the page's address
+// and what the mapping cost the running vCPU.
+func (m *Machine) KernelMapSpecialPage(hint uint64, prot mmu.Prot, name string) (uint64, KernelCost, error) {
+	addr, errno := m.as.Mmap(hint, mmu.PageSize, prot, mmu.MapPrivate|mmu.MapAnonymous, name)
+	if errno != 0 {
+		return 0, KernelCost{}, fmt.Errorf("kernel special mapping %q: %w", name, errno)
+	}
+	m.recordKernel(KernelMapSpecial, addr, mmu.PageSize)
+	cur := m.curV
+	if cur == nil {
+		return addr, KernelCost{}, nil
+	}
+	c := KernelCost{Work: m.cfg.Profile.Kernel.MprotectOnePage + m.jittered(cur.cur, m.cfg.Profile.Kernel.PageFaultEntryExit)}
+	cur.counters.Add(0, c.Work<<8)
+	return addr, c, nil
+}
+
+// KernelCopyToPage writes data at addr ignoring the user page's protection,
+// as uprobes' copy_to_page writes into the XOL page (which the process
+// cannot write), and returns what it cost the running vCPU: the bytes, no
+// copy-on-write and no shootdown (unlike KernelWrite's text writes).
+func (m *Machine) KernelCopyToPage(addr uint64, data []byte) (KernelCost, error) {
+	if err := m.as.WriteForce(addr, data); err != nil {
+		return KernelCost{}, fmt.Errorf("kernel copy to page at %#x: %w", addr, err)
+	}
+	m.recordKernel(KernelCopyToPage, addr, len(data))
+	v := m.curV
+	if v == nil {
+		return KernelCost{}, nil
+	}
+	c := KernelCost{Work: m.cfg.Profile.Kernel.KernelWriteByte * uint64(len(data))}
+	v.counters.Add(0, c.Work<<8)
 	return c, nil
 }
 

@@ -18,7 +18,7 @@ import (
 func TestCommittedBaseline(t *testing.T) {
 	res := cli(t, "check", "../../docs/examples/ci-check.yaml", "--baseline", "../../docs/examples/ci-baseline.csv")
 	require.Equal(t, 0, res.status, "stdout:\n%s\nstderr:\n%s", res.stdout, res.stderr)
-	assert.Contains(t, string(res.stdout), "check: ok: 0 of 8 configurations regressed")
+	assert.Contains(t, string(res.stdout), "check: ok: 0 of 12 configurations regressed")
 }
 
 // TestExampleSweepConfig: the README's sweep example loads and expands to
@@ -26,5 +26,5 @@ func TestCommittedBaseline(t *testing.T) {
 func TestExampleSweepConfig(t *testing.T) {
 	c, err := sweep.Load("../../docs/examples/threads-sweep.yaml")
 	require.NoError(t, err)
-	assert.Equal(t, 4*2*5, c.Len())
+	assert.Equal(t, 4*3*5, c.Len())
 }

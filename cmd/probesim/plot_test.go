@@ -95,18 +95,19 @@ func TestPlotThreadsSweep(t *testing.T) {
 	// What the figure shows.
 	sum, err := plot.Summarize(rows)
 	require.NoError(t, err)
-	require.Len(t, sum.Series, 2)
+	require.Len(t, sum.Series, 3)
 	assert.Equal(t, []int{1, 2, 4}, sum.CPUs)
-	inline, ssol := sum.Series[0], sum.Series[1]
+	inline, ssol, xol := sum.Series[0], sum.Series[1], sum.Series[2]
 	require.Equal(t, "inline", inline.Strategy)
 	require.Equal(t, "ssol-stack", ssol.Strategy)
+	require.Equal(t, "xol", xol.Strategy)
 	require.Len(t, inline.MissRate, 3)
 	require.Len(t, ssol.MissRate, 3)
 	assert.Equal(t, plot.Point{CPUs: 1, Seeds: 2}, inline.MissRate[0], "one vCPU cannot miss")
 	assert.Greater(t, inline.MissRate[2].Min, 0.0, "inline misses on 4 vCPUs")
 	assert.GreaterOrEqual(t, inline.MissRate[2].Mean, inline.MissRate[1].Mean, "inline misses grow with vCPUs")
-	for _, p := range ssol.MissRate {
-		assert.Equal(t, plot.Point{CPUs: p.CPUs, Seeds: 2}, p, "ssol-stack never misses")
+	for _, p := range append(ssol.MissRate, xol.MissRate...) {
+		assert.Equal(t, plot.Point{CPUs: p.CPUs, Seeds: 2}, p, "out-of-line stepping never misses")
 	}
 
 	svgPath := filepath.Join(dir, "fig.svg")

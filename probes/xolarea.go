@@ -1,0 +1,124 @@
+package probes
+
+import (
+	"github.com/probesim/probesim/mmu"
+	"github.com/probesim/probesim/smp"
+)
+
+// Single-stepping out of line in the XOL area: what mainline Linux uprobes
+// do since 3.5 (kernel/events/uprobes.c xol_area, xol_get_insn_slot,
+// xol_free_insn_slot; arch/x86/kernel/uprobes.c).
+//
+// The int3 stays in the text. On the process's first hit the kernel maps
+// one page for it, "[uprobes]" in /proc/self/maps, as xol_add_vma does:
+// _install_special_mapping of a VM_EXEC page (not readable by the VMA's
+// flags, so "--xp"; x86 page tables make it readable anyway), at
+// get_unmapped_area's answer to the hint TASK_SIZE - PAGE_SIZE (the hint
+// when free, else top-down below mmap_base). The mapping is costed once
+// (smp.Machine.KernelMapSpecialPage) and booked to that hit's step phase;
+// it needs no shootdown.
+//
+// The page is cut into 128-byte slots (UPROBE_XOL_SLOT_BYTES): 32, of which
+// slot 0 holds the return-probe trampoline, so 31 threads can step at once.
+// A hit takes the lowest free slot (find_first_zero_bit on the area's
+// bitmap), the kernel writes the instruction's copy into it through its own
+// mapping of the page (copy_to_page; smp.Machine.KernelCopyToPage: the
+// bytes, no copy-on-write, no shootdown, no NX flip: the page is
+// executable and the process cannot write it), the thread steps the copy
+// with TF set, and the slot is freed after the #DB. The fixups are
+// ssol-stack's (ssolDone): the default ip fix, a call's pushed return
+// address, TF in pushed flags, and the RIP-relative scratch rewrite
+// (riprel.go) that Linux's riprel_analyze also uses. A slot holds no stack
+// data, so there is no red-zone or stack-room concern.
+//
+// Deviations from Linux:
+//
+//   - when all 31 slots are taken, Linux's xol_get_insn_slot sleeps until
+//     one is freed (wait_event on the area's wq); here the hit falls back
+//     to inline stepping and is counted (Stats.InlineFallback). With at
+//     most 31 threads stepping at once, as with the fixtures, it cannot
+//     happen. A RIP-relative copy that cannot be rewritten also falls back,
+//     where Linux would refuse the probe;
+//   - Linux emulates some instructions in the kernel without any step
+//     (branch_setup_xol_ops and push_setup_xol_ops: nops, jmp rel, call
+//     rel, jcc, push reg); here every instruction is stepped out of line,
+//     so those hits cost a slot, a copy and a #DB that Linux saves;
+//   - Linux copies the whole 16-byte ixol buffer into the slot
+//     (arch_uprobe_copy_ixol); here the instruction's own bytes are copied,
+//     as ssol-stack copies them, so the two strategies' copies are priced on
+//     the same bytes (kernel.kernel_write_byte each);
+//   - the area is not inherited across fork (VM_DONTCOPY) and never
+//     unmapped before exit, as in Linux; probesim has no fork, so the
+//     first is moot.
+
+const (
+	xolSlotBytes = 128 // UPROBE_XOL_SLOT_BYTES
+	xolSlots     = mmu.PageSize / xolSlotBytes
+	// xolName is the area's name in /proc/self/maps.
+	xolName = "[uprobes]"
+)
+
+// xolArea is the process's XOL page and its slot bitmap.
+type xolArea struct {
+	base  uint64 // the page's address; 0 until the first hit maps it
+	used  uint32 // bit i: slot i is taken; bit 0 (the trampoline) always
+	inUse uint64
+}
+
+// take returns the lowest free slot's address; ok is false when every slot
+// is taken.
+func (a *xolArea) take() (addr uint64, ok bool) {
+	for i := uint64(1); i < xolSlots; i++ {
+		if a.used&(1<<i) == 0 {
+			a.used |= 1 << i
+			a.inUse++
+			return a.base + i*xolSlotBytes, true
+		}
+	}
+	return 0, false
+}
+
+// free releases the slot at addr.
+func (a *xolArea) free(addr uint64) {
+	i := (addr - a.base) / xolSlotBytes
+	if a.used&(1<<i) != 0 {
+		a.used &^= 1 << i
+		a.inUse--
+	}
+}
+
+// xolHit starts a step of p's copy in an XOL slot for the trapping thread,
+// mapping the area first on the process's first hit. started is false when
+// the hit must fall back to inline stepping.
+func (e *Engine) xolHit(p *probe, ev smp.TrapEvent) (started bool, err error) {
+	if !p.copyOK {
+		return false, nil
+	}
+	if e.xol.base == 0 {
+		hint := e.m.AddressSpace().Config().TaskSize - mmu.PageSize
+		base, c, err := e.m.KernelMapSpecialPage(hint, mmu.ProtExec, xolName)
+		if err != nil {
+			return false, err
+		}
+		p.cost.kernel(&p.cost.step, c)
+		e.xol = xolArea{base: base, used: 1}
+		e.stats.XOLMapCycles += c.Total()
+	}
+	slot, ok := e.xol.take()
+	if !ok {
+		return false, nil
+	}
+	e.stats.XOLSlotsMaxInUse = max(e.stats.XOLSlotsMaxInUse, e.xol.inUse)
+	st := &ssolStep{p: p, slot: slot, page: e.xol.base}
+	c, err := e.m.KernelCopyToPage(slot, p.copyBytes)
+	if err == nil {
+		p.cost.kernel(&p.cost.step, c)
+		err = e.loadScratch(st)
+	}
+	if err != nil {
+		e.xol.free(slot)
+		return false, err
+	}
+	e.ssol[ev.TID] = st
+	return e.m.SetPC(slot) == nil && e.m.SetTrapFlag(true) == nil, nil
+}
