@@ -151,14 +151,20 @@ func (m *Machine) KernelCopyToUser(addr uint64, data []byte) (KernelCost, error)
 	if err := m.as.Write(addr, data); err != nil {
 		return KernelCost{}, fmt.Errorf("kernel copy to user at %#x: %w", addr, err)
 	}
-	m.recordKernel(KernelCopyToStack, addr, len(data))
+	return m.chargeCopy(KernelCopyToStack, addr, len(data)), nil
+}
+
+// chargeCopy records a kernel copy of n bytes and charges the running vCPU
+// the bytes alone.
+func (m *Machine) chargeCopy(kind KernelEventKind, addr uint64, n int) KernelCost {
+	m.recordKernel(kind, addr, n)
 	v := m.curV
 	if v == nil {
-		return KernelCost{}, nil
+		return KernelCost{}
 	}
-	c := KernelCost{Work: m.cfg.Profile.Kernel.KernelWriteByte * uint64(len(data))}
+	c := KernelCost{Work: m.cfg.Profile.Kernel.KernelWriteByte * uint64(n)}
 	v.counters.Add(0, c.Work<<8)
-	return c, nil
+	return c
 }
 
 // KernelProtectPage sets the page-table permissions of the page holding
@@ -237,14 +243,7 @@ func (m *Machine) KernelCopyToPage(addr uint64, data []byte) (KernelCost, error)
 	if err := m.as.WriteForce(addr, data); err != nil {
 		return KernelCost{}, fmt.Errorf("kernel copy to page at %#x: %w", addr, err)
 	}
-	m.recordKernel(KernelCopyToPage, addr, len(data))
-	v := m.curV
-	if v == nil {
-		return KernelCost{}, nil
-	}
-	c := KernelCost{Work: m.cfg.Profile.Kernel.KernelWriteByte * uint64(len(data))}
-	v.counters.Add(0, c.Work<<8)
-	return c, nil
+	return m.chargeCopy(KernelCopyToPage, addr, len(data)), nil
 }
 
 // chargedShootdown initiates a TLB shootdown from the running vCPU and
