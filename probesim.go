@@ -34,7 +34,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"slices"
 	"strings"
 
 	"github.com/probesim/probesim/probes"
@@ -61,7 +60,7 @@ const (
 )
 
 // Strategies lists every strategy, in the order reports and tables use.
-var Strategies = []Strategy{Inline, SSOLStack, XOL}
+var Strategies = probes.Strategies
 
 // Hit is what a probe handler sees (probes.Hit): the probe, the cycle,
 // vCPU and thread, and the thread's registers; Hit.Charge adds simulated
@@ -153,8 +152,8 @@ func New(cfg Config) (*Simulation, error) {
 	if cfg.Strategy == "" {
 		cfg.Strategy = SSOLStack
 	}
-	if !slices.Contains(Strategies, cfg.Strategy) {
-		return nil, &ConfigError{"strategy", fmt.Errorf("unknown strategy %q (have: inline, ssol-stack, xol)", cfg.Strategy)}
+	if err := probes.CheckStrategy(cfg.Strategy); err != nil {
+		return nil, &ConfigError{"strategy", err}
 	}
 	prof := timing.Default()
 	if cfg.Profile != nil {

@@ -2,7 +2,9 @@ package probes
 
 import (
 	"fmt"
+	"slices"
 	"sort"
+	"strings"
 
 	"github.com/probesim/probesim/emu/uc"
 	"github.com/probesim/probesim/internal/chunklog"
@@ -26,6 +28,28 @@ const (
 	// (xolarea.go).
 	XOL Strategy = "xol"
 )
+
+// Strategies lists every strategy, in the order reports and tables use.
+var Strategies = []Strategy{Inline, SSOLStack, XOL}
+
+// StrategyNames is the list of strategies as a message spells it:
+// "inline, ssol-stack, xol".
+func StrategyNames() string {
+	names := make([]string, len(Strategies))
+	for i, s := range Strategies {
+		names[i] = string(s)
+	}
+	return strings.Join(names, ", ")
+}
+
+// CheckStrategy returns an error naming the known strategies unless s is
+// one of them.
+func CheckStrategy(s Strategy) error {
+	if !slices.Contains(Strategies, s) {
+		return fmt.Errorf("unknown strategy %q (have: %s)", s, StrategyNames())
+	}
+	return nil
+}
 
 // Hit is what a probe handler sees.
 type Hit struct {
@@ -188,8 +212,8 @@ func (e *Engine) Stats() Stats { return e.stats }
 // Attach registers specs on m with strategy s. handler, if not nil, runs on
 // every hit. Call it before m.Run: the breakpoints are written then.
 func Attach(m *smp.Machine, specs []Spec, s Strategy, handler func(Hit)) (*Engine, error) {
-	if s != Inline && s != SSOLStack && s != XOL {
-		return nil, fmt.Errorf("unknown strategy %q (have: inline, ssol-stack, xol)", s)
+	if err := CheckStrategy(s); err != nil {
+		return nil, err
 	}
 	e := &Engine{m: m, strategy: s, probes: map[uint64]*probe{}, stepping: map[int]*probe{},
 		ssol: map[int]*ssolStep{}, handler: handler}

@@ -12,6 +12,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/probesim/probesim"
+	"github.com/probesim/probesim/probes"
 	"github.com/probesim/probesim/smp"
 	"github.com/probesim/probesim/timing"
 )
@@ -182,8 +183,8 @@ func (c *Config) set(d *decoder, p pair) error {
 	case "strategies":
 		c.Strategies, err = dimension(d, p, "strategies", func(s string) (probesim.Strategy, bool) {
 			st := probesim.Strategy(s)
-			return st, slices.Contains(probesim.Strategies, st)
-		}, "is not a strategy ("+strategyNames()+")")
+			return st, probes.CheckStrategy(st) == nil
+		}, "is not a strategy ("+probes.StrategyNames()+")")
 	case "seeds":
 		c.Seeds, err = c.seeds(d, p)
 	case "quantum":
@@ -215,14 +216,6 @@ func (c *Config) set(d *decoder, p pair) error {
 		}
 	}
 	return err
-}
-
-func strategyNames() string {
-	names := make([]string, len(probesim.Strategies))
-	for i, s := range probesim.Strategies {
-		names[i] = string(s)
-	}
-	return strings.Join(names, ", ")
 }
 
 // dimension reads a list of values of one sweep dimension (a scalar is a
