@@ -1,6 +1,8 @@
 package probes
 
 import (
+	"math/bits"
+
 	"github.com/probesim/probesim/mmu"
 	"github.com/probesim/probesim/smp"
 )
@@ -60,10 +62,12 @@ const (
 
 // xolArea is the process's XOL page and its slot bitmap.
 type xolArea struct {
-	base  uint64 // the page's address; 0 until the first hit maps it
-	used  uint32 // bit i: slot i is taken; bit 0 (the trampoline) always
-	inUse uint64
+	base uint64 // the page's address; 0 until the first hit maps it
+	used uint32 // bit i: slot i is taken; bit 0 (the trampoline) always
 }
+
+// inUse is the number of slots threads hold now (the trampoline's aside).
+func (a *xolArea) inUse() uint64 { return uint64(bits.OnesCount32(a.used &^ 1)) }
 
 // take returns the lowest free slot's address; ok is false when every slot
 // is taken.
@@ -71,7 +75,6 @@ func (a *xolArea) take() (addr uint64, ok bool) {
 	for i := uint64(1); i < xolSlots; i++ {
 		if a.used&(1<<i) == 0 {
 			a.used |= 1 << i
-			a.inUse++
 			return a.base + i*xolSlotBytes, true
 		}
 	}
@@ -80,11 +83,7 @@ func (a *xolArea) take() (addr uint64, ok bool) {
 
 // free releases the slot at addr.
 func (a *xolArea) free(addr uint64) {
-	i := (addr - a.base) / xolSlotBytes
-	if a.used&(1<<i) != 0 {
-		a.used &^= 1 << i
-		a.inUse--
-	}
+	a.used &^= 1 << ((addr - a.base) / xolSlotBytes)
 }
 
 // xolHit starts a step of p's copy in an XOL slot for the trapping thread,
@@ -108,7 +107,7 @@ func (e *Engine) xolHit(p *probe, ev smp.TrapEvent) (started bool, err error) {
 	if !ok {
 		return false, nil
 	}
-	e.stats.XOLSlotsMaxInUse = max(e.stats.XOLSlotsMaxInUse, e.xol.inUse)
+	e.stats.XOLSlotsMaxInUse = max(e.stats.XOLSlotsMaxInUse, e.xol.inUse())
 	st := &ssolStep{p: p, slot: slot, page: e.xol.base}
 	c, err := e.m.KernelCopyToPage(slot, p.copyBytes)
 	if err == nil {

@@ -22,19 +22,19 @@ func TestXOLSlots(t *testing.T) {
 		addr, ok := a.take()
 		require.True(t, ok, "slot %d", i)
 		require.Equal(t, base+i*128, addr)
-		require.Equal(t, i, a.inUse)
+		require.Equal(t, i, a.inUse())
 	}
 	_, ok := a.take()
 	require.False(t, ok, "32 slots, one of them the trampoline's")
 	a.free(base + 7*128)
 	a.free(base + 3*128)
-	require.Equal(t, uint64(29), a.inUse)
+	require.Equal(t, uint64(29), a.inUse())
 	addr, ok := a.take()
 	require.True(t, ok)
 	require.Equal(t, uint64(base+3*128), addr, "the lowest free slot")
 	a.free(base + 3*128)
 	a.free(base + 3*128) // freeing a free slot changes nothing
-	require.Equal(t, uint64(29), a.inUse)
+	require.Equal(t, uint64(29), a.inUse())
 	require.Equal(t, uint32(0xffffffff)&^(1<<3|1<<7), a.used)
 }
 
@@ -148,7 +148,7 @@ func TestXOLFullAreaFallsBackInline(t *testing.T) {
 	require.NoError(t, err)
 	r := runXOL(t, fixtures.ArchAMD64, 1, args, func(e *Engine) {
 		if e.xol.base != 0 {
-			e.xol.used, e.xol.inUse = 0xffffffff, xolSlots-1
+			e.xol.used = 0xffffffff
 		}
 	})
 	require.Equal(t, string(want), r.rep.Stdout)
