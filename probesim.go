@@ -132,6 +132,9 @@ type ConfigError struct {
 func (e *ConfigError) Error() string { return e.Field + ": " + e.Err.Error() }
 func (e *ConfigError) Unwrap() error { return e.Err }
 
+// MaxCPUs is the most vCPUs a machine can have.
+const MaxCPUs = smp.MaxCPUs
+
 // ErrCannotRun marks a program probesim cannot load (not ELF, dynamically
 // linked, corrupt, wrong machine); a missing file is fs.ErrNotExist.
 var ErrCannotRun = smp.ErrCannotRun

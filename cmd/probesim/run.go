@@ -14,7 +14,6 @@ import (
 
 	"github.com/probesim/probesim"
 	"github.com/probesim/probesim/report"
-	"github.com/probesim/probesim/smp"
 	"github.com/probesim/probesim/timing"
 )
 
@@ -110,8 +109,8 @@ func runProgram(c *cobra.Command, f *runFlags, program string, args []string) er
 	if err != nil {
 		return err
 	}
-	if f.cpus < 1 || f.cpus > smp.MaxCPUs {
-		return &exitError{status: exitUsage, err: fmt.Errorf("invalid argument %d for --cpus: want 1 to %d", f.cpus, smp.MaxCPUs)}
+	if f.cpus < 1 || f.cpus > probesim.MaxCPUs {
+		return &exitError{status: exitUsage, err: fmt.Errorf("invalid argument %d for --cpus: want 1 to %d", f.cpus, probesim.MaxCPUs)}
 	}
 	var env []string
 	if f.inheritEnv {
@@ -219,7 +218,7 @@ func cannotRun(err error) error {
 		return &exitError{status: exitUsage, err: fmt.Errorf("--%s: %w", ce.Field, ce.Err)}
 	case errors.Is(err, fs.ErrNotExist):
 		return &exitError{status: exitNotFound, err: oneLine(err)}
-	case errors.Is(err, smp.ErrCannotRun):
+	case errors.Is(err, probesim.ErrCannotRun):
 		return &exitError{status: exitCannotRun, err: oneLine(err)}
 	}
 	return &exitError{status: exitUsage, err: oneLine(err)}

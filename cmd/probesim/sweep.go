@@ -14,7 +14,6 @@ import (
 
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
-	"golang.org/x/term"
 
 	"github.com/probesim/probesim/sweep"
 )
@@ -239,8 +238,7 @@ func (s *signalCatcher) caught() syscall.Signal {
 type progress struct{ bar *progressbar.ProgressBar }
 
 func newProgress(w io.Writer, what string, done, total int) *progress {
-	f, ok := w.(*os.File)
-	if !ok || !term.IsTerminal(int(f.Fd())) || total == 0 {
+	if !isTerminal(w) || total == 0 {
 		return &progress{}
 	}
 	bar := progressbar.NewOptions(total,
