@@ -142,7 +142,7 @@ func runProgram(c *cobra.Command, f *runFlags, program string, args []string) er
 	var hitLog *probeLog
 	if f.probeLogPath != "" {
 		hitLog = &probeLog{}
-		cfg.OnHit = hitLog.write
+		cfg.OnHit = hitLog.hit
 	}
 	sim, err := probesim.New(cfg)
 	if err != nil {
@@ -237,35 +237,58 @@ func oneLine(err error) error {
 // writeEvents writes the probe event log as JSON lines (empty without
 // probes).
 func writeEvents(path string, events []probesim.Event) error {
+	var out jsonLines
+	if err := out.open(path); err != nil {
+		return err
+	}
+	for _, ev := range events {
+		out.write(ev)
+	}
+	return out.close()
+}
+
+// jsonLines writes a file of JSON values, one a line, keeping the first
+// write error for close.
+type jsonLines struct {
+	f   *os.File
+	w   *bufio.Writer
+	enc *json.Encoder
+	err error
+}
+
+func (l *jsonLines) open(path string) error {
 	f, err := os.Create(path)
 	if err != nil {
 		return err
 	}
-	w := bufio.NewWriter(f)
-	enc := json.NewEncoder(w)
-	for _, ev := range events {
-		if err := enc.Encode(ev); err != nil {
-			f.Close()
-			return err
-		}
+	l.f, l.w = f, bufio.NewWriter(f)
+	l.enc = json.NewEncoder(l.w)
+	return nil
+}
+
+func (l *jsonLines) write(v any) {
+	if l.err == nil && l.enc != nil {
+		l.err = l.enc.Encode(v)
 	}
-	if err := w.Flush(); err != nil {
-		f.Close()
+}
+
+func (l *jsonLines) close() error {
+	if l.err != nil {
+		l.f.Close()
+		return l.err
+	}
+	if err := l.w.Flush(); err != nil {
+		l.f.Close()
 		return err
 	}
-	return f.Close()
+	return l.f.Close()
 }
 
 // probeLog writes --probe-log: one JSON line per hit, in hit order (which
 // is cycle order: hits are ordered events). It is the CLI's handler, so it
 // costs the guest nothing beyond the modelled counting handler: the
 // registers are the ones the kernel saved on exception entry.
-type probeLog struct {
-	f   *os.File
-	w   *bufio.Writer
-	enc *json.Encoder
-	err error // the first write error
-}
+type probeLog struct{ jsonLines }
 
 // probeLogLine is one hit in the log.
 type probeLogLine struct {
@@ -277,32 +300,7 @@ type probeLogLine struct {
 	Registers probesim.Regs `json:"registers"`
 }
 
-func (l *probeLog) open(path string) error {
-	f, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	l.f, l.w = f, bufio.NewWriter(f)
-	l.enc = json.NewEncoder(l.w)
-	return nil
-}
-
-func (l *probeLog) write(h probesim.Hit) {
-	if l.err != nil || l.enc == nil {
-		return
-	}
-	l.err = l.enc.Encode(probeLogLine{Cycle: h.Cycle, VCPU: h.VCPU, TID: h.TID, Probe: h.Probe.Text,
+func (l *probeLog) hit(h probesim.Hit) {
+	l.write(probeLogLine{Cycle: h.Cycle, VCPU: h.VCPU, TID: h.TID, Probe: h.Probe.Text,
 		Address: h.Probe.Addr, Registers: h.Regs})
-}
-
-func (l *probeLog) close() error {
-	if l.err != nil {
-		l.f.Close()
-		return l.err
-	}
-	if err := l.w.Flush(); err != nil {
-		l.f.Close()
-		return err
-	}
-	return l.f.Close()
 }
