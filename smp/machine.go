@@ -126,6 +126,14 @@ type Machine struct {
 // 127 for them, as env(1) does.
 var ErrCannotRun = errors.New("cannot run program")
 
+// cannotRunError is a loader error marked as ErrCannotRun; its message is
+// the loader's own one line.
+type cannotRunError struct{ err error }
+
+func (e cannotRunError) Error() string        { return e.err.Error() }
+func (e cannotRunError) Unwrap() error        { return e.err }
+func (e cannotRunError) Is(target error) bool { return target == ErrCannotRun }
+
 // New loads cfg.Program into a fresh machine, ready to Run.
 func New(cfg Config) (*Machine, error) {
 	if cfg.Profile == nil {
@@ -154,7 +162,7 @@ func New(cfg Config) (*Machine, error) {
 		im, err = loader.Load(cfg.Program)
 	}
 	if err != nil {
-		return nil, errors.Join(ErrCannotRun, err)
+		return nil, cannotRunError{err}
 	}
 	arch := linux.X8664
 	if im.Arch == loader.ArchI386 {

@@ -217,21 +217,11 @@ func cannotRun(err error) error {
 	case errors.As(err, &ce):
 		return &exitError{status: exitUsage, err: fmt.Errorf("--%s: %w", ce.Field, ce.Err)}
 	case errors.Is(err, fs.ErrNotExist):
-		return &exitError{status: exitNotFound, err: oneLine(err)}
+		return &exitError{status: exitNotFound, err: err}
 	case errors.Is(err, probesim.ErrCannotRun):
-		return &exitError{status: exitCannotRun, err: oneLine(err)}
+		return &exitError{status: exitCannotRun, err: err}
 	}
-	return &exitError{status: exitUsage, err: oneLine(err)}
-}
-
-// oneLine keeps the last line of a joined error: the one that says what
-// is wrong (errors.Join puts the ErrCannotRun marker first).
-func oneLine(err error) error {
-	s := err.Error()
-	if i := strings.LastIndexByte(s, '\n'); i >= 0 {
-		s = s[i+1:]
-	}
-	return errors.New(s)
+	return &exitError{status: exitUsage, err: err}
 }
 
 // writeEvents writes the probe event log as JSON lines (empty without
