@@ -13,8 +13,11 @@ GO ?= go
 BIN := bin/probesim
 VERSION := $(shell git describe --always --dirty 2>/dev/null || echo dev)
 
-# Debian packages the build, the fixtures and the tests need.
-DEB_PACKAGES := libunicorn-dev gcc gcc-multilib musl-tools make binutils git
+# Debian packages the build, the fixtures and the tests need. Unicorn is not
+# among them: the engine is Debian 13's Unicorn 2.1.1, fetched into a
+# project-local prefix (UNICORN_PREFIX) and linked statically, so
+# bin/probesim needs no libunicorn at run time (scripts/fetch-unicorn.sh).
+DEB_PACKAGES := gcc gcc-multilib musl-tools make binutils git
 # What only the tests need: the demo's HTML page is checked in headless Chromium.
 TEST_DEB_PACKAGES := chromium
 # What `deps` installs. `make demo` needs no browser: it installs only the
@@ -26,7 +29,7 @@ RACE_PKGS := ./mmu/... ./emu/loader/... ./emu/linux/... ./emu/insn/... ./probes/
 
 include fixtures/fixtures.mk
 
-.PHONY: all deps build test demo demo-workload bench check-go fmt-check vet race fuzz clean validate-timing
+.PHONY: all deps unicorn build test demo demo-workload bench check-go fmt-check vet race fuzz clean validate-timing
 
 all: build
 
@@ -34,7 +37,10 @@ check-go:
 	@command -v $(GO) >/dev/null || { echo "make: Go 1.26 is required: put it on PATH (see README.md)" >&2; exit 1; }
 	@$(GO) version | grep -Eq 'go1\.(2[6-9]|[3-9][0-9])' || { echo "make: Go 1.26 or newer is required, found: $$($(GO) version)" >&2; exit 1; }
 
-deps:
+UNICORN_PREFIX := build/unicorn
+UNICORN_LIB := $(UNICORN_PREFIX)/usr/lib/x86_64-linux-gnu/libunicorn.a
+
+deps: unicorn
 	@missing=""; for p in $(DEPS_PACKAGES); do \
 	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; \
 	done; \
@@ -43,6 +49,15 @@ deps:
 	  if [ "$$(id -u)" != 0 ]; then echo "deps: run as root (apt-get) or install:$$missing" >&2; exit 1; fi; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
 	fi
+
+# Unicorn 2.1.1 into build/unicorn (emu/uc's cgo flags point there). The
+# download needs apt-get and the network of the package registry; nothing
+# is installed on the system.
+unicorn: $(UNICORN_LIB)
+
+$(UNICORN_LIB): scripts/fetch-unicorn.sh
+	@scripts/fetch-unicorn.sh $(CURDIR)/$(UNICORN_PREFIX)
+	@test -f $@ && touch $@
 
 build: deps check-go
 	$(GO) build -ldflags "-X main.version=$(VERSION)" -o $(BIN) ./cmd/probesim
@@ -92,4 +107,4 @@ fuzz: deps check-go fixtures
 	$(GO) test -run '^$$' -fuzz FuzzFindFaulting -fuzztime 60s ./emu/insn/
 
 clean: fixtures-clean
-	rm -rf bin
+	rm -rf bin build

@@ -2,6 +2,9 @@ package emu
 
 import (
 	"encoding/binary"
+	"fmt"
+	"syscall"
+	"unsafe"
 
 	"github.com/probesim/probesim/emu/linux"
 	"github.com/probesim/probesim/emu/uc"
@@ -49,28 +52,65 @@ const (
 	bootFrame = 0xfe00
 )
 
-// gdtAddr returns where the GDT lives: above the user address space.
+// gdtAddr returns where the GDT lives: above the user address space. For
+// x86-64 it is the first non-canonical address above user space, 2^47: no
+// guest access can reach it (a non-canonical address faults), and it lies
+// inside the 52-bit linear addresses Unicorn 2.1 passes through (its
+// descriptor loads cut higher bits, so the GDT can no longer sit at the
+// top of the address space as with 2.0.1).
 func gdtAddr(a linux.Arch) uint64 {
 	if a == linux.I386 {
 		return 0xfffff000
 	}
-	return 0xffffffffffffe000
+	return 0x0000800000000000
 }
 
-// installGDT maps the GDT page and fills in the user descriptors.
+// The kernel pages: the GDT and the boot page live in a small host mapping
+// of the Core's own, given to the engine as a physical range of its own
+// (below the address space's arenas), and translated by the Core itself
+// (kernelPage), never by the address space: the guest's mappings cannot
+// reach them.
+const (
+	kernelPhys  = 0x10000000 // physical address of kernelMem
+	kernelPages = 2          // the GDT, the boot page
+)
+
+func (c *Core) gdt() []byte     { return c.kernelMem[:0x1000] }
+func (c *Core) bootMem() []byte { return c.kernelMem[0x1000:0x2000] }
+func (c *Core) freeKernelPages() {
+	if c.kernelMem != nil {
+		syscall.Munmap(c.kernelMem)
+		c.kernelMem = nil
+	}
+}
+
+// kernelPage translates the GDT page, and the boot page while booting.
+func (c *Core) kernelPage(page uint64) (uint64, uc.Prot, bool) {
+	switch {
+	case page == gdtAddr(c.arch):
+		return kernelPhys, uc.ProtRead | uc.ProtWrite, true
+	case c.booting && page == bootPage:
+		return kernelPhys + 0x1000, uc.ProtRead | uc.ProtWrite | uc.ProtExec, true
+	}
+	return 0, 0, false
+}
+
+// installGDT maps the kernel pages and fills in the user descriptors.
 func (c *Core) installGDT() error {
-	base := gdtAddr(c.arch)
-	if err := c.eng.Map(base, 0x1000, uc.ProtRead|uc.ProtWrite); err != nil {
+	mem, err := syscall.Mmap(-1, 0, kernelPages*0x1000, syscall.PROT_READ|syscall.PROT_WRITE,
+		syscall.MAP_PRIVATE|syscall.MAP_ANONYMOUS)
+	if err != nil {
+		return fmt.Errorf("emu: allocating the kernel pages: %w", err)
+	}
+	c.kernelMem = mem
+	if err := c.eng.MapPhys(kernelPhys, uint64(len(mem)), unsafe.Pointer(&mem[0])); err != nil {
 		return err
 	}
-	gdt := make([]byte, 8*8)
+	gdt := c.gdt()
 	binary.LittleEndian.PutUint64(gdt[gdtUser32CS*8:], descUser32Code)
 	binary.LittleEndian.PutUint64(gdt[gdtUserDS*8:], descUserData)
 	binary.LittleEndian.PutUint64(gdt[gdtUserCS*8:], descUser64Code)
-	if err := c.eng.MemWrite(base, gdt); err != nil {
-		return err
-	}
-	return c.eng.SetGDT(base, 0x1000-1)
+	return c.eng.SetGDT(gdtAddr(c.arch), 0x1000-1)
 }
 
 // enterUserMode prepares the engine so that the next Run starts with an
@@ -78,26 +118,19 @@ func (c *Core) installGDT() error {
 // register zero (rdx/edx = 0 is what the ELF ABI's _start expects: no
 // finalizer to register).
 func (c *Core) enterUserMode(st Start) error {
-	if err := c.eng.Map(bootPage, 0x1000, uc.ProtRead|uc.ProtWrite|uc.ProtExec); err != nil {
-		return err
-	}
 	cs, iret, word := uint64(userCS), []byte{0x48, 0xcf}, 8 // iretq
 	if c.arch == linux.I386 {
 		cs, iret, word = user32CS, []byte{0xcf}, 4
 	}
-	frame := make([]byte, 5*word)
+	boot := c.bootMem()
+	copy(boot, iret)
+	frame := boot[bootFrame-bootPage:]
 	for i, v := range []uint64{st.PC, cs, 0x202, st.SP, userDS} {
 		if word == 4 {
 			binary.LittleEndian.PutUint32(frame[i*4:], uint32(v))
 		} else {
 			binary.LittleEndian.PutUint64(frame[i*8:], v)
 		}
-	}
-	if err := c.eng.MemWrite(bootPage, iret); err != nil {
-		return err
-	}
-	if err := c.eng.MemWrite(bootFrame, frame); err != nil {
-		return err
 	}
 	// The FPU starts as fpu__init / fninit leave it: x87 control word 0x37f
 	// (all exceptions masked, 64-bit precision, round to nearest) and MXCSR
@@ -116,15 +149,15 @@ func (c *Core) enterUserMode(st Start) error {
 	return nil
 }
 
-// finishBoot unmaps the boot page once the guest has left it.
+// finishBoot takes the boot page away once the guest has left it.
 func (c *Core) finishBoot() {
 	if !c.booting {
 		return
 	}
-	c.booting = false
 	c.eng.RemoveCache(bootPage, bootPage+0x1000)
 	c.eng.InvalidateCosts(bootPage, bootPage+0x1000)
-	c.eng.Unmap(bootPage, 0x1000)
+	c.booting = false
+	c.eng.DropPages(bootPage, bootPage+0x1000)
 }
 
 // inBootPage tells whether a block belongs to the boot stub, which is

@@ -1,6 +1,7 @@
 package emu
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"unsafe"
@@ -70,6 +71,9 @@ type Core struct {
 
 	booting bool   // the boot page is mapped (see boot.go)
 	bootPC  uint64 // where the first Run must start while booting
+	// kernelMem holds the pages only the modelled kernel maps: the GDT
+	// and the boot page (boot.go), outside the address space.
+	kernelMem []byte
 
 	regs trapRegs // the trapping thread's registers during a trap gate (trapregs.go)
 }
@@ -83,19 +87,23 @@ func NewCore(arch linux.Arch, as *mmu.AddressSpace, prof *timing.Profile) (*Core
 	if arch == linux.I386 {
 		mode = uc.Mode32
 	}
-	eng, err := uc.Open(mode)
+	c := &Core{arch: arch, as: as, prof: prof, untilPC: until, abi: abiFor(arch)}
+	// The engine's CPU model decides which instructions run; the guest's
+	// cpuid answers come from the Core (cpuid.go). Skylake-client runs
+	// every extension those answers advertise.
+	eng, err := uc.OpenWith(mode, uc.Options{CPUModel: uc.CPUSkylakeClient, Translate: c.translate})
 	if err != nil {
 		return nil, err
 	}
-	c := &Core{eng: eng, arch: arch, as: as, prof: prof, untilPC: until, abi: abiFor(arch)}
+	c.eng = eng
 	c.argVals = make([]uint64, len(c.abi.args))
 	c.flagRegs, c.retRegs = x8664FlagRegs, x8664RetRegs
 	if err := c.install(); err != nil {
-		eng.Close()
+		c.Close()
 		return nil, err
 	}
 	if err := as.Attach(c); err != nil {
-		eng.Close()
+		c.Close()
 		return nil, err
 	}
 	return c, nil
@@ -113,7 +121,7 @@ func (c *Core) install() error {
 			return err
 		}
 	}
-	if _, err := c.eng.HookMemFault(c.onMemFault); err != nil {
+	if _, err := c.eng.HookCPUID(c.onCPUID); err != nil {
 		return err
 	}
 	if _, err := c.eng.HookInvalidInsn(c.onInvalidInsn); err != nil {
@@ -122,8 +130,12 @@ func (c *Core) install() error {
 	return c.eng.EnableAccounting(c.blockCost)
 }
 
-// Close releases the engine.
-func (c *Core) Close() error { return c.eng.Close() }
+// Close releases the engine and the kernel pages.
+func (c *Core) Close() error {
+	err := c.eng.Close()
+	c.freeKernelPages()
+	return err
+}
 
 // Engine exposes the binding for the machine and the probe engine. Inside a
 // trap gate, register values set through the Core are written to the engine
@@ -166,6 +178,13 @@ func (c *Core) Run(pc uint64) (Event, error) {
 	}
 	if c.counters.BudgetHit() {
 		return Event{Kind: EventBudget}, nil
+	}
+	if pf, ok := c.eng.PageFault(); ok && err != nil {
+		if c.as.OutOfMemory() {
+			// The page could not be populated: the OOM killer's SIGKILL.
+			return Event{Kind: EventKilled, Signal: linux.SIGKILL}, nil
+		}
+		return c.pageFaultEvent(pf), nil
 	}
 	if err != nil {
 		// Unicorn refused to go on without a hook having said why (an
@@ -268,19 +287,23 @@ func (c *Core) modeBits() int {
 	return 64
 }
 
-// mmu.Backend implementation: keep the engine's mappings in step with the
-// address space.
+// mmu.Backend implementation: keep the engine's translations in step with
+// the address space (see uc's vmem.go for what each costs).
 
-func (c *Core) MapHost(addr, size uint64, p mmu.Prot, host unsafe.Pointer) error {
-	return c.eng.MapPtr(addr, size, uc.Prot(p), host)
+// MapPhys gives the engine an arena of guest memory.
+func (c *Core) MapPhys(paddr, size uint64, host unsafe.Pointer) error {
+	return c.eng.MapPhys(paddr, size, host)
 }
 
-func (c *Core) Unmap(addr, size uint64) error { return c.eng.Unmap(addr, size) }
+// Unmap drops the engine's translations of the range (a TLB flush if it
+// held any).
+func (c *Core) Unmap(addr, size uint64) error { return c.eng.DropPages(addr, addr+size) }
 
-// Protect changes the engine's permissions; a range that is executable
-// again gets its fenced translations back (see RevokeExec).
+// Protect changes the permissions of the engine's translations; a range
+// that is executable again gets its fenced translations back (see
+// RevokeExec).
 func (c *Core) Protect(addr, size uint64, p mmu.Prot) error {
-	return c.eng.Protect(addr, size, uc.Prot(p))
+	return c.eng.ProtectPages(addr, addr+size, uc.Prot(p))
 }
 
 // InvalidateCode drops translated blocks and cached block costs that overlap
@@ -292,18 +315,39 @@ func (c *Core) InvalidateCode(addr, size uint64) {
 }
 
 // RevokeExec is called before [addr, addr+size) loses execute permission.
-// The translations are fenced rather than dropped (uc.Engine.FenceExec):
-// none can run while the range is not executable, and when it is again
-// (Protect) they run without being translated anew, which is what makes a
-// probe's NX flip around an out-of-line step cheap (translating even a
-// one-instruction block costs ~8 us). The range's cached costs are dropped
-// by the fence: guest stores may change the bytes while the range is not
+// The pages are fenced rather than flushed from the TLB (uc.Engine.FenceExec):
+// none of their translated blocks can run while the range is not
+// executable, and when it is again (Protect) they run without being
+// translated anew, which is what makes a probe's NX flip around an
+// out-of-line step cheap. The range's cached costs are dropped by the
+// fence: guest stores may change the bytes while the range is not
 // executable, and Unicorn then retranslates blocks of the same address and
 // size, which the cost cache could not tell apart.
 func (c *Core) RevokeExec(addr, size uint64) {
-	// An error means a closed engine or a failed RemoveCache, which
+	// An error means a closed engine or a failed flush, which
 	// InvalidateCode ignores as well.
 	_ = c.eng.FenceExec(addr, addr+size)
+}
+
+// translate is the engine's page-table miss handler: the kernel pages
+// (GDT, boot stub), else the address space's page-fault path, which grows a
+// stack on a data access below it (expand_stack) and populates the page.
+func (c *Core) translate(page uint64, access uc.MemAccess) (uint64, uc.Prot, bool) {
+	if paddr, p, ok := c.kernelPage(page); ok {
+		return paddr, p, true
+	}
+	t, err := c.as.Translate(page, access != uc.MemFetch)
+	if err != nil {
+		// Out of memory ends the process (Run); anything else is a
+		// segmentation fault.
+		return 0, 0, false
+	}
+	if t.Grew && c.counters != nil {
+		// A page fault that the kernel handles: entry, the fault
+		// handler, exit.
+		c.counters.Add(0, c.kernelCostFP(c.prof.Kernel.PageFaultEntryExit))
+	}
+	return t.Phys, uc.Prot(t.Prot), true
 }
 
 // linux.CPU implementation for the running thread.
@@ -318,9 +362,6 @@ func (c *Core) WriteGDTEntry(idx int, desc uint64) error {
 	if idx <= 0 || idx >= 512 {
 		return fmt.Errorf("emu: GDT index %d out of range", idx)
 	}
-	var b [8]byte
-	for i := range b {
-		b[i] = byte(desc >> (8 * i))
-	}
-	return c.eng.MemWrite(gdtAddr(c.arch)+uint64(idx)*8, b[:])
+	binary.LittleEndian.PutUint64(c.gdt()[idx*8:], desc)
+	return nil
 }

@@ -152,39 +152,6 @@ func (c *Core) onInvalidInsn() bool {
 	return false
 }
 
-// onMemFault grows the stack on an unmapped access below it (the page-fault
-// path of expand_stack), and turns every other fault into SIGSEGV.
-func (c *Core) onMemFault(access uc.MemAccess, addr uint64, size int, value int64) bool {
-	code := uint64(pfUser)
-	switch access {
-	case uc.MemReadUnmapped, uc.MemWriteUnmapped:
-		if c.as.GrowStack(addr) {
-			// A page fault that the kernel handles: entry, the fault
-			// handler, exit.
-			c.counters.Add(0, c.kernelCostFP(c.prof.Kernel.PageFaultEntryExit))
-			return true
-		}
-	}
-	switch access {
-	case uc.MemWriteUnmapped:
-		code |= pfWrite
-	case uc.MemFetchUnmapped:
-		code |= pfInstr
-	case uc.MemReadProt:
-		code |= pfProt
-	case uc.MemWriteProt:
-		code |= pfProt | pfWrite
-	case uc.MemFetchProt:
-		code |= pfProt | pfInstr
-	}
-	rip := addr
-	if access != uc.MemFetchProt && access != uc.MemFetchUnmapped {
-		rip = c.faultingPC(c.PC(), addr)
-	}
-	c.event = c.faultEvent(linux.SIGSEGV, "segfault", addr, rip, code)
-	return false
-}
-
 // writeResult sets the return register. On x86-64 the syscall instruction
 // also leaves the return address in rcx and the flags in r11, which some
 // hand-written guest code reads; Unicorn does not, so the kernel side does.

@@ -65,19 +65,31 @@ func (as *AddressSpace) checkLocked(addr uint64, n int, kind accessKind) (exec b
 }
 
 // copyLocked copies between buf and guest memory at addr, which checkLocked
-// accepted.
-func (as *AddressSpace) copyLocked(addr uint64, buf []byte, toGuest bool) {
+// accepted. A page never touched reads as zeros; writing populates it,
+// which fails only when physical memory is used up.
+func (as *AddressSpace) copyLocked(addr uint64, buf []byte, toGuest bool) error {
 	for len(buf) > 0 {
-		s := as.segs[as.segIndex(addr)]
-		host := s.chunk.bytes(addr, min(s.end, addr+uint64(len(buf))))
-		if toGuest {
-			copy(host, buf)
-		} else {
-			copy(buf, host)
+		page := pageAlignDown(addr)
+		n := min(uint64(len(buf)), page+PageSize-addr)
+		host := as.pageHost(page)
+		switch {
+		case toGuest:
+			if host == nil {
+				var err error
+				if host, err = as.populateLocked(page); err != nil {
+					return &FaultError{Addr: addr, Write: true, Reason: "out of memory"}
+				}
+			}
+			copy(host[addr-page:], buf[:n])
+		case host == nil:
+			clear(buf[:n])
+		default:
+			copy(buf[:n], host[addr-page:])
 		}
-		buf = buf[len(host):]
-		addr += uint64(len(host))
+		buf = buf[n:]
+		addr += n
 	}
+	return nil
 }
 
 // Read copies guest memory at addr into buf (copy_from_user).
@@ -90,8 +102,7 @@ func (as *AddressSpace) Read(addr uint64, buf []byte) error {
 	if _, err := as.checkLocked(addr, len(buf), accessRead); err != nil {
 		return err
 	}
-	as.copyLocked(addr, buf, false)
-	return nil
+	return as.copyLocked(addr, buf, false)
 }
 
 // Write copies data into guest memory at addr (copy_to_user). If any byte
@@ -127,28 +138,34 @@ func (as *AddressSpace) write(addr uint64, data []byte, kind accessKind) error {
 	}
 	end := addr + uint64(len(data))
 	if !exec && !kind.forced() && !as.revokedOverlaps(addr, end) {
-		as.copyLocked(addr, data, true)
-		return nil
+		return as.copyLocked(addr, data, true)
 	}
 	if as.equalLocked(addr, data) {
 		return nil
 	}
-	as.copyLocked(addr, data, true)
+	err = as.copyLocked(addr, data, true)
 	as.invalidate(addr, end)
-	return nil
+	return err
 }
 
 // equalLocked reports whether guest memory at addr, which checkLocked
 // accepted, already holds data.
 func (as *AddressSpace) equalLocked(addr uint64, data []byte) bool {
+	var zeros [PageSize]byte
 	for len(data) > 0 {
-		s := as.segs[as.segIndex(addr)]
-		host := s.chunk.bytes(addr, min(s.end, addr+uint64(len(data))))
-		if string(host) != string(data[:len(host)]) {
+		page := pageAlignDown(addr)
+		n := min(uint64(len(data)), page+PageSize-addr)
+		var host []byte
+		if h := as.pageHost(page); h != nil {
+			host = h[addr-page : addr-page+n]
+		} else {
+			host = zeros[:n]
+		}
+		if string(host) != string(data[:n]) {
 			return false
 		}
-		data = data[len(host):]
-		addr += uint64(len(host))
+		data = data[n:]
+		addr += n
 	}
 	return true
 }
@@ -164,8 +181,7 @@ func (as *AddressSpace) ReadForce(addr uint64, buf []byte) error {
 	if _, err := as.checkLocked(addr, len(buf), accessForceRead); err != nil {
 		return err
 	}
-	as.copyLocked(addr, buf, false)
-	return nil
+	return as.copyLocked(addr, buf, false)
 }
 
 // ReadString reads a NUL-terminated string at addr, looking at no more than
@@ -188,7 +204,9 @@ func (as *AddressSpace) ReadString(addr uint64, limit int) (string, error) {
 		}
 		start := len(out)
 		out = append(out, make([]byte, n)...)
-		as.copyLocked(addr, out[start:], false)
+		if err := as.copyLocked(addr, out[start:], false); err != nil {
+			return "", err
+		}
 		for i, c := range out[start:] {
 			if c == 0 {
 				return string(out[:start+i]), nil

@@ -6,48 +6,54 @@ import (
 )
 
 // Backend is an emulator engine whose view of guest memory the address space
-// keeps coherent. Every mapping change is repeated on every attached backend
-// while the address space's lock is held, so a backend must not call back
-// into the AddressSpace from these methods.
+// keeps coherent. A backend holds physical memory (the arenas, given to it
+// once each with MapPhys) and a cache of translations from guest pages to
+// physical pages, which it fills itself by calling Translate when the guest
+// touches a page it has none for. Every change that makes a translation
+// wrong is repeated on every attached backend while the address space's
+// lock is held, so a backend must not call back into the AddressSpace from
+// these methods.
 //
 // Contract (what the address space guarantees to a backend):
 //   - addresses and sizes are page aligned and sizes are non-zero;
-//   - MapHost is only called on a range the backend has no mapping in;
-//     host points to at least size bytes of anonymous host memory that stays
-//     valid until the range is unmapped (it never moves);
-//   - Unmap and Protect are only called on ranges the backend has fully
-//     mapped, but such a range may span, or cover parts of, several earlier
-//     MapHost ranges (Unicorn splits map_ptr regions for this);
+//   - MapPhys gives host memory that stays valid until the address space
+//     is closed (it never moves);
+//   - Unmap (the translations of a range go: unmapped, or its pages
+//     released) and Protect (the permissions of a range change) may cover
+//     pages the backend holds no translation for, which it ignores;
 //   - the Prot passed is already HardwareProt (never write- or exec-only);
-//   - InvalidateCode is called while the range is still mapped (before an
-//     Unmap): Unicorn 2.0.1's uc_ctl_remove_cache resolves the range through
-//     the engine's own mapping, and does nothing for unmapped addresses. The
-//     range may span several MapHost regions; an engine whose invalidation
-//     assumes one contiguous host region must split it;
-//   - RevokeExec is called, on a mapped range, right before the Protect that
-//     removes its execute permission. Until the range is executable again
-//     (a later Protect with ProtExec) or InvalidateCode covers it, every
-//     host-side write that changes bytes in it is reported with
-//     InvalidateCode, as for executable memory.
+//   - InvalidateCode is called while the backend may still hold the
+//     range's translations (before an Unmap), and before a physical page
+//     that held code is reused: a backend that finds its translated code by
+//     physical address (Unicorn) looks it up through them;
+//   - RevokeExec is called right before the Protect that removes a range's
+//     execute permission. Until the range is executable again (a later
+//     Protect with ProtExec) or InvalidateCode covers it, every host-side
+//     write that changes bytes in it is reported with InvalidateCode, as
+//     for executable memory.
 //
-// What a backend must guarantee in return: none of its translations of a
-// range runs after InvalidateCode covered it, nor while the range's execute
-// permission is revoked (mmu invariant 6).
+// What a backend must guarantee in return: it uses no translation after
+// Unmap covered it, none with permissions other than the last Protect
+// gave, and none of its translated code runs after InvalidateCode covered
+// it, nor while the range's execute permission is revoked (mmu invariant
+// 6).
 type Backend interface {
-	// MapHost maps [addr, addr+size) onto host memory (uc_mem_map_ptr).
-	MapHost(addr, size uint64, p Prot, host unsafe.Pointer) error
-	// Unmap removes [addr, addr+size).
+	// MapPhys maps host memory as the physical range [paddr, paddr+size).
+	MapPhys(paddr, size uint64, host unsafe.Pointer) error
+	// Unmap drops the translations of [addr, addr+size).
 	Unmap(addr, size uint64) error
-	// Protect changes the permissions of [addr, addr+size).
+	// Protect changes the permissions of the translations of
+	// [addr, addr+size).
 	Protect(addr, size uint64, p Prot) error
-	// InvalidateCode drops cached translations (and anything derived from
-	// them) that overlap [addr, addr+size).
+	// InvalidateCode drops translated code (and anything derived from
+	// it) that overlaps [addr, addr+size).
 	InvalidateCode(addr, size uint64)
-	// RevokeExec makes sure no translation overlapping [addr, addr+size)
-	// runs while the range is not executable: it drops them (as
-	// InvalidateCode), or keeps them unable to run until a Protect gives
-	// the range execute permission back, when they may run again since the
-	// bytes under them did not change (changes are reported, see above).
+	// RevokeExec makes sure no translated code overlapping
+	// [addr, addr+size) runs while the range is not executable: it drops
+	// it (as InvalidateCode), or keeps it unable to run until a Protect
+	// gives the range execute permission back, when it may run again
+	// since the bytes under it did not change (changes are reported, see
+	// above).
 	RevokeExec(addr, size uint64)
 }
 
@@ -60,26 +66,8 @@ func (as *AddressSpace) noteFailure(err error) error {
 	return err
 }
 
-// mapOnBackends maps [start,end) on every backend. If one fails, the
-// backends that already mapped it unmap it again, so the range is absent
-// everywhere and the caller can give up cleanly.
-func (as *AddressSpace) mapOnBackends(start, end uint64, p Prot, host unsafe.Pointer) error {
-	hw := HardwareProt(p)
-	for i, b := range as.backends {
-		if err := b.MapHost(start, end-start, hw, host); err != nil {
-			for _, done := range as.backends[:i] {
-				if uerr := done.Unmap(start, end-start); uerr != nil {
-					as.noteFailure(fmt.Errorf("mmu: backend Unmap [%#x,%#x) while undoing a failed map: %w", start, end, uerr))
-				}
-			}
-			return fmt.Errorf("mmu: backend MapHost [%#x,%#x): %w", start, end, err)
-		}
-	}
-	return nil
-}
-
-// unmapOnBackends drops translations of [start,end) and then unmaps it on
-// every backend (in that order: see the Backend contract).
+// unmapOnBackends drops translated code of [start,end) and then the
+// translations on every backend (in that order: see the Backend contract).
 func (as *AddressSpace) unmapOnBackends(start, end uint64) error {
 	as.invalidate(start, end)
 	var first error

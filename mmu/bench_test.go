@@ -9,11 +9,11 @@ import (
 // own work plus the calls.
 type nopBackend struct{}
 
-func (*nopBackend) MapHost(uint64, uint64, Prot, unsafe.Pointer) error { return nil }
-func (*nopBackend) Unmap(uint64, uint64) error                         { return nil }
-func (*nopBackend) Protect(uint64, uint64, Prot) error                 { return nil }
-func (*nopBackend) InvalidateCode(uint64, uint64)                      {}
-func (*nopBackend) RevokeExec(uint64, uint64)                          {}
+func (*nopBackend) MapPhys(uint64, uint64, unsafe.Pointer) error { return nil }
+func (*nopBackend) Unmap(uint64, uint64) error                   { return nil }
+func (*nopBackend) Protect(uint64, uint64, Prot) error           { return nil }
+func (*nopBackend) InvalidateCode(uint64, uint64)                {}
+func (*nopBackend) RevokeExec(uint64, uint64)                    {}
 
 func benchSpace(b *testing.B) *AddressSpace {
 	as, err := NewChecked(Config{})

@@ -73,14 +73,8 @@ func (as *AddressSpace) Brk(newBrk uint64) uint64 {
 	if as.cfg.ReadImpliesExec {
 		prot |= ProtExec
 	}
-	c, err := as.backingAbove(oldEnd, newEnd)
-	if err != nil {
-		return orig
-	}
 	v := VMA{Start: oldEnd, End: newEnd, Prot: prot, Flags: Anonymous | Private | Heap | Accounted, Name: "[heap]"}
-	if err := as.installLocked(v, c); err != nil {
-		return orig
-	}
+	as.installLocked(v)
 	as.brk = newBrk
 	return newBrk
 }

@@ -48,6 +48,10 @@ type Config struct {
 	// MinAddr is vm.mmap_min_addr (0: DefaultMinAddr): nothing is mapped
 	// by mmap below it.
 	MinAddr uint64
+	// PhysMemory is the memory of the modelled machine for guest pages
+	// (0: DefaultPhysMemory). A guest touching more pages is out of
+	// memory (AddressSpace.OutOfMemory). Rounded down to pages.
+	PhysMemory uint64
 	// ReadImpliesExec models the READ_IMPLIES_EXEC personality: PROT_READ
 	// in mmap/mprotect also grants PROT_EXEC, and the heap and stack are
 	// executable.
@@ -88,6 +92,10 @@ func (c Config) withDefaults() (Config, error) {
 	if c.MinAddr == 0 {
 		c.MinAddr = DefaultMinAddr
 	}
+	if c.PhysMemory == 0 {
+		c.PhysMemory = DefaultPhysMemory
+	}
+	c.PhysMemory = pageAlignDown(c.PhysMemory)
 	if c.MmapBase == 0 {
 		c.MmapBase = DefaultMmapBase(c.TaskSize, c.StackLimit, c.GuardGap)
 	}
@@ -100,6 +108,8 @@ func (c Config) withDefaults() (Config, error) {
 		return c, fmt.Errorf("mmu: min address %#x must be page aligned and below the task size %#x", c.MinAddr, c.TaskSize)
 	case c.MmapBase&pageMask != 0 || c.MmapBase > c.TaskSize || c.MmapBase <= c.MinAddr:
 		return c, fmt.Errorf("mmu: mmap base %#x must be page aligned and within (%#x, %#x]", c.MmapBase, c.MinAddr, c.TaskSize)
+	case c.PhysMemory < windowSize || c.PhysMemory > 1<<46:
+		return c, fmt.Errorf("mmu: physical memory %#x must be between 64 KiB and 64 TiB", c.PhysMemory)
 	case c.GuardGap&pageMask != 0:
 		return c, fmt.Errorf("mmu: guard gap %#x is not page aligned", c.GuardGap)
 	}

@@ -13,14 +13,18 @@
 // and documents its deviations. File mappings are the caller's business
 // (Mmap refuses them); the ELF loader uses MapFixed/MapFixedData.
 //
-// # Host memory
+// # Physical memory and translations
 //
-// Guest memory lives in host memory from syscall.Mmap (anonymous,
-// MAP_NORESERVE, outside the Go heap), so its address may be handed to C
-// (uc_mem_map_ptr) and never moves. A host chunk stands for a fixed guest
-// range; a stack or heap grows into unused room of its chunk. A chunk is
-// unmapped when no guest page uses it any more; pages released from a chunk
-// still in use are returned with MADV_DONTNEED and read as zeros.
+// Guest pages live in a few large host mappings, the arenas (physmem.go),
+// which every backend gets once as physical memory (Backend.MapPhys).
+// Pages are populated on first touch, as demand paging does: a 64 KiB
+// frame of an arena backs each 64 KiB window of guest addresses with
+// touched pages. A backend translates guest pages itself, asking
+// Translate on its first access to each page (the page-fault path, which
+// grows stacks and populates), and keeps the answers; the address space
+// tells it whenever an answer goes stale (Unmap, Protect). So what the
+// guest does with mmap, mprotect, stacks and threads never multiplies the
+// backend's memory regions, and host memory is what the guest touched.
 //
 // # Invariants (checked by the tests and FuzzOps after every operation)
 //
@@ -29,12 +33,13 @@
 //  2. No two adjacent VMAs could merge (canMerge: equal permissions, flags
 //     and name, consecutive file offsets): every operation merges around
 //     the range it changed, as vma_merge does.
-//  3. Host segments are sorted, non-overlapping and cover exactly the
-//     union of the VMAs; each guest page has one host byte range, inside its
-//     chunk at a fixed offset.
-//  4. Every attached backend maps exactly the mapped pages, each onto the
-//     host memory of that page, with HardwareProt of the page's effective
-//     permissions (its page-table override, else its VMA's).
+//  3. Every populated page lies in a VMA; each window with populated pages
+//     has one frame of an arena, no frame backs two windows, and the
+//     resident count is the number of populated pages.
+//  4. Every translation an attached backend holds is of a mapped,
+//     populated page, to that page's physical page, with HardwareProt of
+//     the page's effective permissions (its page-table override, else its
+//     VMA's).
 //  5. Stats.MappedBytes equals the sum of VMA sizes and never exceeds
 //     Config.MaxMemory when that is set.
 //  6. No backend can run a stale translation: translations are dropped
@@ -60,11 +65,10 @@
 // race, and sweeps that run many machines concurrently are safe because
 // each machine has its own AddressSpace (nothing is shared between them).
 // Backends are called with the lock held and must not call back into the
-// AddressSpace. GrowStack may be called from inside an engine's memory-fault
-// hook: it then maps the new pages on every backend, including the engine
-// that is running the hook, which Unicorn allows.
+// AddressSpace. Translate is called from inside an engine's TLB-fill hook,
+// never from inside a backend method, so it may take the lock.
 //
-// If a backend fails or host memory cannot be released, the error is
+// If a backend fails or host memory cannot be had or released, the error is
 // returned and kept (Err): bookkeeping stays self-consistent, but engines
 // may then disagree with it and the machine should stop.
 package mmu

@@ -2,39 +2,48 @@ package mmu
 
 import (
 	"fmt"
-	"slices"
-	"sort"
 	"unsafe"
 )
 
-// fakeBackend stands in for an emulator engine: it keeps its own page map
-// (permissions and the host memory each page points at), records every
-// call, and refuses calls Unicorn would refuse (mapping over a mapping,
-// unmapping or protecting unmapped pages, unaligned ranges). It also keeps
-// the engine's regions the way Unicorn 2.0.1 does: one per MapHost, cut by
-// Unmap, split at the ends of every Protect range (uc_mem_protect calls
-// split_region), never joined again.
+// fakeBackend stands in for an emulator engine with a virtual TLB: it holds
+// the physical memory given to it (MapPhys) and a cache of translations,
+// which it fills by calling Translate on an access (touch), as Unicorn's
+// TLB fill does; it records every call, and refuses what the contract rules
+// out (unaligned or empty ranges, non-hardware protections).
 type fakeBackend struct {
-	pages   map[uint64]fakePage
-	regions []addrRange // sorted
-	calls   []call
-	// failMapAt makes the n-th MapHost call (1-based) fail.
-	failMapAt int
-	mapCalls  int
+	as    *AddressSpace // the space it translates through (set by the test)
+	phys  []fakePhys
+	pages map[uint64]fakePage // translations held, by page
+	calls []call
+	// failPhysAt makes the n-th MapPhys call (1-based) fail.
+	failPhysAt int
+	physCalls  int
+}
+
+type fakePhys struct {
+	paddr, size uint64
+	host        unsafe.Pointer
 }
 
 type fakePage struct {
 	prot Prot
-	host unsafe.Pointer
+	phys uint64
 }
 
 type call struct {
-	Op         string // "map", "unmap", "protect", "invalidate", "revoke"
+	Op         string // "unmap", "protect", "invalidate", "revoke"
 	Addr, Size uint64
 	Prot       Prot
 }
 
 func newFake() *fakeBackend { return &fakeBackend{pages: map[uint64]fakePage{}} }
+
+// attachFake attaches a new fake to as.
+func attachFake(as *AddressSpace) (*fakeBackend, error) {
+	f := newFake()
+	f.as = as
+	return f, as.Attach(f)
+}
 
 func checkRange(addr, size uint64) error {
 	if addr&pageMask != 0 || size&pageMask != 0 || size == 0 {
@@ -43,77 +52,85 @@ func checkRange(addr, size uint64) error {
 	return nil
 }
 
-func (f *fakeBackend) MapHost(addr, size uint64, p Prot, host unsafe.Pointer) error {
-	f.mapCalls++
-	if f.failMapAt != 0 && f.mapCalls == f.failMapAt {
-		return fmt.Errorf("fake: injected MapHost failure")
+func (f *fakeBackend) MapPhys(paddr, size uint64, host unsafe.Pointer) error {
+	f.physCalls++
+	if f.failPhysAt != 0 && f.physCalls == f.failPhysAt {
+		return fmt.Errorf("fake: injected MapPhys failure")
 	}
-	if err := checkRange(addr, size); err != nil {
+	if err := checkRange(paddr, size); err != nil {
 		return err
 	}
-	if HardwareProt(p) != p {
-		return fmt.Errorf("fake: prot %v is not a hardware protection", p)
-	}
-	for a := addr; a < addr+size; a += PageSize {
-		if _, ok := f.pages[a]; ok {
-			return fmt.Errorf("fake: page %#x already mapped", a)
-		}
-	}
-	for a := addr; a < addr+size; a += PageSize {
-		f.pages[a] = fakePage{prot: p, host: unsafe.Add(host, a-addr)}
-	}
-	i := sort.Search(len(f.regions), func(i int) bool { return f.regions[i].start > addr })
-	f.regions = slices.Insert(f.regions, i, addrRange{addr, addr + size})
-	f.calls = append(f.calls, call{"map", addr, size, p})
+	// Not in calls: the tests follow the translation changes there.
+	f.phys = append(f.phys, fakePhys{paddr, size, host})
 	return nil
 }
 
-func (f *fakeBackend) mustBeMapped(addr, size uint64) error {
-	if err := checkRange(addr, size); err != nil {
-		return err
+// heldIn lists the held pages of [addr, addr+size).
+func (f *fakeBackend) heldIn(addr, size uint64) []uint64 {
+	var out []uint64
+	if size/PageSize <= uint64(len(f.pages)) {
+		for a := addr; a < addr+size; a += PageSize {
+			if _, ok := f.pages[a]; ok {
+				out = append(out, a)
+			}
+		}
+		return out
 	}
-	for a := addr; a < addr+size; a += PageSize {
-		if _, ok := f.pages[a]; !ok {
-			return fmt.Errorf("fake: page %#x not mapped", a)
+	for a := range f.pages {
+		if a >= addr && a < addr+size {
+			out = append(out, a)
 		}
 	}
-	return nil
+	return out
 }
 
 func (f *fakeBackend) Unmap(addr, size uint64) error {
-	if err := f.mustBeMapped(addr, size); err != nil {
+	if err := checkRange(addr, size); err != nil {
 		return err
 	}
-	for a := addr; a < addr+size; a += PageSize {
+	for _, a := range f.heldIn(addr, size) {
 		delete(f.pages, a)
 	}
-	f.regions = cutRegions(f.regions, addr, addr+size, false)
 	f.calls = append(f.calls, call{"unmap", addr, size, 0})
 	return nil
 }
 
 func (f *fakeBackend) Protect(addr, size uint64, p Prot) error {
-	if err := f.mustBeMapped(addr, size); err != nil {
+	if err := checkRange(addr, size); err != nil {
 		return err
 	}
 	if HardwareProt(p) != p {
 		return fmt.Errorf("fake: prot %v is not a hardware protection", p)
 	}
-	for a := addr; a < addr+size; a += PageSize {
+	for _, a := range f.heldIn(addr, size) {
 		pg := f.pages[a]
 		pg.prot = p
 		f.pages[a] = pg
 	}
-	f.regions = cutRegions(f.regions, addr, addr+size, true)
 	f.calls = append(f.calls, call{"protect", addr, size, p})
 	return nil
+}
+
+// mappedInSpace reports whether every page of the range is in a VMA of the
+// fake's space. The space's lock is held by the caller of the backend
+// methods, so this reads the VMAs directly.
+func (f *fakeBackend) mappedInSpace(addr, size uint64) bool {
+	if f.as == nil {
+		return true
+	}
+	for a := pageAlignDown(addr); a < addr+size; a += PageSize {
+		if _, ok := f.as.findVMA(a); !ok {
+			return false
+		}
+	}
+	return true
 }
 
 func (f *fakeBackend) InvalidateCode(addr, size uint64) {
 	// Record whether the range was still mapped: invalidation must come
 	// before the unmap (see the Backend contract).
 	op := "invalidate"
-	if f.mustBeMapped(pageAlignDown(addr), pageAlignUp(addr+size)-pageAlignDown(addr)) != nil {
+	if !f.mappedInSpace(addr, size) {
 		op = "invalidate-unmapped"
 	}
 	f.calls = append(f.calls, call{op, addr, size, 0})
@@ -121,79 +138,76 @@ func (f *fakeBackend) InvalidateCode(addr, size uint64) {
 
 func (f *fakeBackend) RevokeExec(addr, size uint64) {
 	op := "revoke"
-	if f.mustBeMapped(addr, size) != nil {
+	if !f.mappedInSpace(addr, size) {
 		op = "revoke-unmapped"
 	}
 	f.calls = append(f.calls, call{op, addr, size, 0})
 }
 
-// peek reads guest memory through the backend's own mapping, as an engine
-// would.
+// touch returns the translation of the page holding addr, asking the space
+// for it when none is held (a TLB fill). grow is set for data accesses.
+func (f *fakeBackend) touch(addr uint64, grow bool) (fakePage, error) {
+	page := pageAlignDown(addr)
+	if pg, ok := f.pages[page]; ok {
+		return pg, nil
+	}
+	if f.as == nil {
+		return fakePage{}, fmt.Errorf("fake: no address space to translate %#x", addr)
+	}
+	t, err := f.as.Translate(page, grow)
+	if err != nil {
+		return fakePage{}, err
+	}
+	pg := fakePage{prot: t.Prot, phys: t.Phys}
+	f.pages[page] = pg
+	return pg, nil
+}
+
+// host is the host memory of a physical address.
+func (f *fakeBackend) host(paddr uint64) (unsafe.Pointer, error) {
+	for _, r := range f.phys {
+		if paddr >= r.paddr && paddr-r.paddr < r.size {
+			return unsafe.Add(r.host, paddr-r.paddr), nil
+		}
+	}
+	return nil, fmt.Errorf("fake: physical address %#x was never given", paddr)
+}
+
+func (f *fakeBackend) byteAt(addr uint64) (*byte, error) {
+	pg, err := f.touch(addr, false)
+	if err != nil {
+		return nil, err
+	}
+	h, err := f.host(pg.phys + addr&pageMask)
+	if err != nil {
+		return nil, err
+	}
+	return (*byte)(h), nil
+}
+
+// peek reads guest memory through the backend's translations, as an engine
+// would (ignoring permissions).
 func (f *fakeBackend) peek(addr uint64, n int) ([]byte, error) {
 	out := make([]byte, n)
 	for i := range out {
-		a := addr + uint64(i)
-		pg, ok := f.pages[pageAlignDown(a)]
-		if !ok {
-			return nil, fmt.Errorf("fake: %#x not mapped", a)
+		b, err := f.byteAt(addr + uint64(i))
+		if err != nil {
+			return nil, err
 		}
-		out[i] = *(*byte)(unsafe.Add(pg.host, a&pageMask))
+		out[i] = *b
 	}
 	return out, nil
 }
 
-// poke writes guest memory through the backend's mapping, as guest code
-// running in an engine would.
+// poke writes guest memory through the backend's translations, as guest
+// code running in an engine would.
 func (f *fakeBackend) poke(addr uint64, data []byte) error {
-	for i, b := range data {
-		a := addr + uint64(i)
-		pg, ok := f.pages[pageAlignDown(a)]
-		if !ok {
-			return fmt.Errorf("fake: %#x not mapped", a)
+	for i, v := range data {
+		b, err := f.byteAt(addr + uint64(i))
+		if err != nil {
+			return err
 		}
-		*(*byte)(unsafe.Add(pg.host, a&pageMask)) = b
-	}
-	return nil
-}
-
-// cutRegions splits the regions overlapping [lo,hi) at lo and hi, keeping
-// the part inside when keep is set and dropping it otherwise.
-func cutRegions(rs []addrRange, lo, hi uint64, keep bool) []addrRange {
-	var out []addrRange
-	for _, r := range rs {
-		if r.end <= lo || r.start >= hi {
-			out = append(out, r)
-			continue
-		}
-		if r.start < lo {
-			out = append(out, addrRange{r.start, lo})
-		}
-		if keep {
-			out = append(out, addrRange{max(r.start, lo), min(r.end, hi)})
-		}
-		if hi < r.end {
-			out = append(out, addrRange{hi, r.end})
-		}
-	}
-	return out
-}
-
-// checkRegions verifies that the regions cover exactly the mapped pages.
-func (f *fakeBackend) checkRegions() error {
-	var n int
-	for i, r := range f.regions {
-		if r.start >= r.end || (i > 0 && f.regions[i-1].end > r.start) {
-			return fmt.Errorf("fake: region %d [%#x,%#x) empty, overlapping or unsorted", i, r.start, r.end)
-		}
-		for a := r.start; a < r.end; a += PageSize {
-			if _, ok := f.pages[a]; !ok {
-				return fmt.Errorf("fake: region [%#x,%#x) holds unmapped page %#x", r.start, r.end, a)
-			}
-			n++
-		}
-	}
-	if n != len(f.pages) {
-		return fmt.Errorf("fake: regions hold %d pages, %d are mapped", n, len(f.pages))
+		*b = v
 	}
 	return nil
 }

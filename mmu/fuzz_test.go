@@ -60,81 +60,116 @@ func (r *byteReader) length() uint64 {
 }
 
 // translatingFake is a fakeBackend that also models an engine's
-// translation cache: "executing" a page snapshots it; InvalidateCode
-// drops snapshots only while the range is mapped (as uc_ctl_remove_cache
-// does); RevokeExec keeps them but fences them, as emu does: a fenced
-// snapshot cannot run (executing its page drops every fenced snapshot, as
-// the engine does when its block hook meets a fenced block) until a Protect
-// makes its page executable again. A snapshot that no longer matches
-// memory, survives an unmap, or survives the loss of exec permission
-// without a fence, is a stale translation.
+// translated code and TLB, as emu/uc keeps them: "executing" a page
+// snapshots its code (kept by physical page) and leaves an execute
+// permission in the TLB. InvalidateCode drops the snapshots of pages whose
+// translation is held (Unicorn finds code through them). The TLB is
+// flushed when a held translation goes (Unmap) or loses read or write
+// (Protect); losing only execute permission must be preceded by RevokeExec,
+// which fences the page: executing a fenced page flushes the TLB, as the
+// engine does when its block hook meets a fenced block. A snapshot is stale
+// if its page is not translated, translates elsewhere, holds other bytes,
+// or lost execute permission while the TLB may still grant it unfenced.
 type translatingFake struct {
 	*fakeBackend
 	translated map[uint64]translation
+	fenced     map[uint64]bool
 }
 
 type translation struct {
-	host   unsafe.Pointer
-	code   []byte
-	fenced bool
+	phys    uint64
+	code    []byte
+	tlbExec bool // the TLB may still grant execution
+}
+
+func (f *translatingFake) flush() {
+	for page, tr := range f.translated {
+		tr.tlbExec = false
+		f.translated[page] = tr
+	}
+	clear(f.fenced)
 }
 
 func (f *translatingFake) RevokeExec(addr, size uint64) {
 	f.fakeBackend.RevokeExec(addr, size)
 	for page := pageAlignDown(addr); page < addr+size; page += PageSize {
-		if tr, ok := f.translated[page]; ok {
-			tr.fenced = true
-			f.translated[page] = tr
-		}
+		f.fenced[page] = true
 	}
 }
 
+func (f *translatingFake) Unmap(addr, size uint64) error {
+	held := len(f.heldIn(addr, size)) > 0
+	if err := f.fakeBackend.Unmap(addr, size); err != nil {
+		return err
+	}
+	if held {
+		f.flush()
+	}
+	return nil
+}
+
 func (f *translatingFake) Protect(addr, size uint64, p Prot) error {
+	var removed Prot
+	for _, a := range f.heldIn(addr, size) {
+		removed |= f.pages[a].prot &^ p
+	}
 	if err := f.fakeBackend.Protect(addr, size, p); err != nil {
 		return err
 	}
-	if p&ProtExec != 0 {
-		for page := addr; page < addr+size; page += PageSize {
-			if tr, ok := f.translated[page]; ok {
-				tr.fenced = false
-				f.translated[page] = tr
+	switch {
+	case removed&^ProtExec != 0:
+		f.flush()
+	case removed&ProtExec != 0:
+		for a := addr; a < addr+size; a += PageSize {
+			if _, ok := f.pages[a]; ok && !f.fenced[a] {
+				return fmt.Errorf("fake: exec removed from %#x without RevokeExec", a)
 			}
+		}
+	}
+	if p&ProtExec != 0 {
+		for a := addr; a < addr+size; a += PageSize {
+			delete(f.fenced, a)
 		}
 	}
 	return nil
 }
 
-func newTranslatingFake() *translatingFake {
-	return &translatingFake{fakeBackend: newFake(), translated: map[uint64]translation{}}
+func newTranslatingFake(as *AddressSpace) *translatingFake {
+	fb := newFake()
+	fb.as = as
+	return &translatingFake{fakeBackend: fb, translated: map[uint64]translation{}, fenced: map[uint64]bool{}}
 }
 
 func (f *translatingFake) InvalidateCode(addr, size uint64) {
 	f.fakeBackend.InvalidateCode(addr, size)
-	if f.calls[len(f.calls)-1].Op != "invalidate" {
-		return // not mapped: Unicorn cannot resolve the range and drops nothing
-	}
 	for page := pageAlignDown(addr); page < addr+size; page += PageSize {
-		delete(f.translated, page)
+		if _, held := f.pages[page]; held {
+			delete(f.translated, page)
+		}
 	}
+}
+
+func (f *translatingFake) code(pg fakePage) []byte {
+	h, err := f.host(pg.phys)
+	if err != nil {
+		return nil
+	}
+	return unsafe.Slice((*byte)(h), PageSize)
 }
 
 func (f *translatingFake) execute(addr uint64) {
 	page := pageAlignDown(addr)
-	pg, ok := f.pages[page]
-	if !ok {
+	pg, err := f.touch(page, false)
+	if err != nil {
 		return // the engine would fault
 	}
 	if pg.prot&ProtExec == 0 {
-		if tr, ok := f.translated[page]; ok && tr.fenced {
-			for p, tr := range f.translated {
-				if tr.fenced {
-					delete(f.translated, p)
-				}
-			}
+		if tr, ok := f.translated[page]; ok && tr.tlbExec && f.fenced[page] {
+			f.flush() // the block hook met the fence
 		}
 		return // the engine would fault
 	}
-	f.translated[page] = translation{host: pg.host, code: bytes.Clone(unsafe.Slice((*byte)(pg.host), PageSize))}
+	f.translated[page] = translation{phys: pg.phys, code: bytes.Clone(f.code(pg)), tlbExec: true}
 }
 
 func (f *translatingFake) checkTranslations() error {
@@ -142,14 +177,12 @@ func (f *translatingFake) checkTranslations() error {
 		pg, ok := f.pages[page]
 		switch {
 		case !ok:
-			return fmt.Errorf("stale translation of unmapped page %#x", page)
-		case pg.prot&ProtExec == 0 && !tr.fenced:
-			return fmt.Errorf("stale translation of non-executable page %#x", page)
-		case pg.prot&ProtExec != 0 && tr.fenced:
-			return fmt.Errorf("fenced translation of executable page %#x", page)
-		case pg.host != tr.host:
+			return fmt.Errorf("stale translation of untranslated page %#x", page)
+		case pg.phys != tr.phys:
 			return fmt.Errorf("stale translation of remapped page %#x", page)
-		case !bytes.Equal(unsafe.Slice((*byte)(pg.host), PageSize), tr.code):
+		case pg.prot&ProtExec == 0 && tr.tlbExec && !f.fenced[page]:
+			return fmt.Errorf("runnable translation of non-executable page %#x", page)
+		case !bytes.Equal(f.code(pg), tr.code):
 			return fmt.Errorf("stale translation of modified page %#x", page)
 		}
 	}
@@ -168,7 +201,7 @@ func runOps(t testing.TB, data []byte) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	fakes := []*translatingFake{newTranslatingFake()}
+	fakes := []*translatingFake{newTranslatingFake(as)}
 	if err := as.Attach(fakes[0]); err != nil {
 		t.Fatal(err)
 	}
@@ -272,7 +305,7 @@ func runOps(t testing.TB, data []byte) {
 			desc = fmt.Sprintf("execute(%#x)", addr)
 		case 11:
 			if len(fakes) < 3 {
-				f := newTranslatingFake()
+				f := newTranslatingFake(as)
 				err := as.Attach(f)
 				if err == nil {
 					fakes = append(fakes, f)
@@ -318,7 +351,7 @@ func runOps(t testing.TB, data []byte) {
 			t.Fatalf("backend %d keeps %d pages and %d translations after Close", i, len(f.pages), len(f.translated))
 		}
 	}
-	if st := as.Stats(); st.HostChunks != 0 || st.HostReservedBytes != 0 || st.MappedBytes != 0 {
+	if st := as.Stats(); st.Frames != 0 || st.Arenas != 0 || st.ResidentPages != 0 || st.MappedBytes != 0 {
 		t.Fatalf("host memory left after Close: %+v", st)
 	}
 }

@@ -25,8 +25,8 @@ func newSpace(t testing.TB, cfg Config) (*AddressSpace, *fakeBackend) {
 	t.Helper()
 	as, err := NewChecked(cfg)
 	require.NoError(t, err)
-	fb := newFake()
-	require.NoError(t, as.Attach(fb))
+	fb, err := attachFake(as)
+	require.NoError(t, err)
 	t.Cleanup(func() {
 		if err := checkInvariants(as, fb); err != nil {
 			t.Errorf("invariant broken at the end of the test: %v", err)

@@ -3,7 +3,6 @@ package mmu
 import (
 	"fmt"
 	"testing"
-	"unsafe"
 )
 
 // checkInvariants verifies the package invariants (doc.go) for as and the
@@ -41,65 +40,59 @@ func checkInvariants(as *AddressSpace, backends ...*fakeBackend) error {
 	if as.cfg.MaxMemory != 0 && as.mapped > as.cfg.MaxMemory {
 		return fmt.Errorf("mapped bytes %#x exceed the budget %#x", as.mapped, as.cfg.MaxMemory)
 	}
-	// Segments cover exactly the VMAs.
-	runs := as.mappedRuns(0, ^uint64(0))
-	var segRuns []addrRange
-	live := map[*hostChunk]uint64{}
-	for i, s := range as.segs {
-		if s.start >= s.end || (i > 0 && as.segs[i-1].end > s.start) {
-			return fmt.Errorf("segment %d [%#x,%#x) empty, overlapping or unsorted", i, s.start, s.end)
+	// Populated pages lie in VMAs; frames are distinct and inside the
+	// arenas; the resident count adds up.
+	var resident uint64
+	frames := map[uint64]bool{}
+	for wn, w := range as.windows {
+		if w.present == 0 {
+			return fmt.Errorf("window %#x holds a frame but no page", wn<<windowShift)
 		}
-		if !s.chunk.covers(s.start, s.end) || s.chunk.mem == nil {
-			return fmt.Errorf("segment %d [%#x,%#x) outside its chunk", i, s.start, s.end)
+		if frames[w.paddr] {
+			return fmt.Errorf("frame %#x backs two windows", w.paddr)
 		}
-		live[s.chunk] += s.end - s.start
-		if n := len(segRuns); n > 0 && segRuns[n-1].end == s.start {
-			segRuns[n-1].end = s.end
-		} else {
-			segRuns = append(segRuns, addrRange{s.start, s.end})
+		frames[w.paddr] = true
+		if k := (w.paddr - PhysBase) / ArenaSize; w.paddr < PhysBase || k >= uint64(len(as.arenas)) || w.paddr%windowSize != 0 {
+			return fmt.Errorf("frame %#x is not a frame of an arena", w.paddr)
+		}
+		for i := uint64(0); i < windowPages; i++ {
+			if w.present&(1<<i) == 0 {
+				continue
+			}
+			resident++
+			if a := wn<<windowShift + i*PageSize; !mapped(as, a) {
+				return fmt.Errorf("page %#x is populated but not mapped", a)
+			}
 		}
 	}
-	if fmt.Sprint(runs) != fmt.Sprint(segRuns) {
-		return fmt.Errorf("segments cover %v, VMAs cover %v", segRuns, runs)
+	if resident != as.resident {
+		return fmt.Errorf("%d pages counted resident, %d present", as.resident, resident)
 	}
-	for c, n := range live {
-		if c.live != n {
-			return fmt.Errorf("chunk at %#x: live %#x, segments use %#x", c.guestBase, c.live, n)
+	for _, f := range as.freeFrames {
+		if frames[f] {
+			return fmt.Errorf("frame %#x is both free and in use", f)
 		}
-	}
-	if as.stats.HostChunks != len(live) {
-		return fmt.Errorf("%d chunks counted, %d in use", as.stats.HostChunks, len(live))
 	}
 	for page := range as.pageProt {
 		if _, ok := as.findVMA(page); !ok {
 			return fmt.Errorf("override on unmapped page %#x", page)
 		}
 	}
-	// Every backend sees exactly the mapped pages with the right
-	// permissions and host memory.
+	// Every translation a backend holds is the space's: a mapped,
+	// populated page, its frame, its effective permissions.
 	for bi, b := range backends {
-		if err := b.checkRegions(); err != nil {
-			return fmt.Errorf("backend %d: %v", bi, err)
-		}
-		var pages int
-		for _, v := range as.vmas {
-			for a := v.Start; a < v.End; a += PageSize {
-				pg, ok := b.pages[a]
-				if !ok {
-					return fmt.Errorf("backend %d: page %#x missing", bi, a)
-				}
-				if want := HardwareProt(as.effectiveProt(v, a)); pg.prot != want {
-					return fmt.Errorf("backend %d: page %#x has %v, want %v", bi, a, pg.prot, want)
-				}
-				s := as.segs[as.segIndex(a)]
-				if want := unsafe.Pointer(&s.chunk.mem[a-s.chunk.guestBase]); pg.host != want {
-					return fmt.Errorf("backend %d: page %#x points at the wrong host memory", bi, a)
-				}
-				pages++
+		for a, pg := range b.pages {
+			i, ok := as.findVMA(a)
+			if !ok {
+				return fmt.Errorf("backend %d: holds a translation of unmapped page %#x", bi, a)
 			}
-		}
-		if pages != len(b.pages) {
-			return fmt.Errorf("backend %d maps %d pages, VMAs hold %d", bi, len(b.pages), pages)
+			phys, ok := as.pagePhys(a)
+			if !ok || phys != pg.phys {
+				return fmt.Errorf("backend %d: page %#x translates to %#x, the space has %#x (populated %v)", bi, a, pg.phys, phys, ok)
+			}
+			if want := HardwareProt(as.effectiveProt(as.vmas[i], a)); pg.prot != want {
+				return fmt.Errorf("backend %d: page %#x has %v, want %v", bi, a, pg.prot, want)
+			}
 		}
 	}
 	return nil
@@ -125,4 +118,9 @@ func requireInvariants(t testing.TB, as *AddressSpace, backends ...*fakeBackend)
 	if err := checkInvariants(as, backends...); err != nil {
 		t.Fatalf("invariant broken: %v", err)
 	}
+}
+
+func mapped(as *AddressSpace, a uint64) bool {
+	_, ok := as.findVMA(a)
+	return ok
 }

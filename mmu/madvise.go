@@ -121,12 +121,7 @@ func (as *AddressSpace) Madvise(addr, length uint64, advice int) syscall.Errno {
 // any page in it is executable or revoked (revoke.go).
 func (as *AddressSpace) zeroLocked(start, end uint64) {
 	exec := as.anyExec(start, end) || as.revokedOverlaps(start, end)
-	for a := start; a < end; {
-		s := as.segs[as.segIndex(a)]
-		hi := min(s.end, end)
-		zeroHost(s.chunk.bytes(a, hi))
-		a = hi
-	}
+	as.zeroPagesLocked(start, end)
 	if exec {
 		as.invalidate(start, end)
 	}

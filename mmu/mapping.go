@@ -6,13 +6,13 @@ import (
 	"syscall"
 )
 
-// The primitives below keep the three views (VMAs, host segments, backends)
-// in step; every public operation is built from them. All run with as.mu
-// held.
+// The primitives below keep the three views (VMAs, populated pages,
+// backends' translations) in step; every public operation is built from
+// them. All run with as.mu held.
 
 // unmapLocked removes every mapping in [start,end) (do_vmi_munmap in
 // mm/mmap.c): translations are dropped and the range is unmapped from every
-// backend, VMAs are split at the ends, host pages are released and
+// backend, VMAs are split at the ends, populated pages are released and
 // page-table overrides forgotten. The bookkeeping is updated even when a
 // backend fails; the failure is returned and kept (Err).
 func (as *AddressSpace) unmapLocked(start, end uint64) error {
@@ -34,48 +34,55 @@ func (as *AddressSpace) unmapLocked(start, end uint64) error {
 		as.mapped -= as.vmas[j].Size()
 	}
 	as.vmas = slices.Delete(as.vmas, i, j)
-	as.releaseSegments(start, end)
+	as.releaseLocked(start, end)
 	as.dropPageProt(start, end)
 	return first
 }
 
-// installLocked maps v onto the free range it names, backed by chunk c (which
-// covers it): backends first, so a backend refusal leaves nothing behind.
-// The chunk is freed on failure if nothing else uses it.
-func (as *AddressSpace) installLocked(v VMA, c *hostChunk) error {
-	if err := as.mapOnBackends(v.Start, v.End, v.Prot, c.pointer(v.Start)); err != nil {
-		if c.live == 0 {
-			c.free()
-		}
-		return err
-	}
-	as.extendSegment(v.Start, v.End, c)
+// installLocked records v on the free range it names. Its pages are
+// populated when first touched; backends learn of them then (Translate).
+func (as *AddressSpace) installLocked(v VMA) {
 	as.insertVMA(v)
 	as.addMapped(v.Size())
-	return nil
 }
 
 // mapFixedLocked is mmap_region with MAP_FIXED semantics: whatever overlaps v
 // is unmapped and v is mapped with fresh zeroed memory, data copied to its
-// start. The budget is checked first, counting the bytes being replaced, and
-// the host memory is allocated before anything is unmapped, so a refusal
-// leaves the old mapping intact.
+// start (populating those pages). The budget is checked first, counting the
+// bytes being replaced; if the data's pages cannot be populated, v is
+// unmapped again and the error returned.
 func (as *AddressSpace) mapFixedLocked(v VMA, data []byte) error {
 	size := v.Size()
 	if !as.budgetAllows(size - as.mappedBytesIn(v.Start, v.End)) {
 		return fmt.Errorf("mmu: mapping %#x bytes at %#x exceeds the memory budget of %#x bytes: %w",
 			size, v.Start, as.cfg.MaxMemory, syscall.ENOMEM)
 	}
-	c, err := newHostChunk(v.Start, size)
-	if err != nil {
-		return err
+	if uint64(len(data)) > size {
+		return fmt.Errorf("mmu: %#x bytes of data do not fit a mapping of %#x bytes", len(data), size)
 	}
-	copy(c.mem, data)
 	if err := as.unmapLocked(v.Start, v.End); err != nil {
-		c.free()
 		return err
 	}
-	return as.installLocked(v, c)
+	as.installLocked(v)
+	if err := as.fillLocked(v.Start, data); err != nil {
+		as.unmapLocked(v.Start, v.End)
+		return fmt.Errorf("mmu: mapping %#x bytes at %#x: %w", size, v.Start, syscall.ENOMEM)
+	}
+	return nil
+}
+
+// fillLocked copies data to the mapped range at addr, populating its pages.
+func (as *AddressSpace) fillLocked(addr uint64, data []byte) error {
+	for len(data) > 0 {
+		h, err := as.populateLocked(pageAlignDown(addr))
+		if err != nil {
+			return err
+		}
+		n := copy(h[addr&pageMask:], data)
+		data = data[n:]
+		addr += uint64(n)
+	}
+	return nil
 }
 
 // protectLocked gives the mapped range [start,end) (no holes) permissions p

@@ -114,7 +114,7 @@ func TestRevokedTranslationsStayFenced(t *testing.T) {
 	const a = 0x400000
 	as, err := NewChecked(Config{})
 	require.NoError(t, err)
-	f := newTranslatingFake()
+	f := newTranslatingFake(as)
 	require.NoError(t, as.Attach(f))
 	mustMmap(t, as, a, pg, rw, anonPriv|MapFixed)
 
@@ -123,9 +123,10 @@ func TestRevokedTranslationsStayFenced(t *testing.T) {
 	require.NoError(t, as.SetPageProt(a, rw))
 	require.NoError(t, f.checkTranslations())
 	require.Contains(t, f.translated, uint64(a))
-	assert.True(t, f.translated[a].fenced)
+	assert.True(t, f.fenced[a])
 	require.NoError(t, as.SetPageProt(a, rwx))
-	assert.False(t, f.translated[a].fenced, "executable again: the translation runs")
+	assert.False(t, f.fenced[a], "executable again: the translation runs")
+	assert.True(t, f.translated[a].tlbExec)
 
 	require.NoError(t, as.SetPageProt(a, rw))
 	require.NoError(t, as.WriteForce(a, []byte{0x90}))

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"reflect"
 	"sync"
+	"unsafe"
 )
 
 // AddressSpace is one guest process's memory: its VMAs, the host memory
@@ -16,10 +17,18 @@ type AddressSpace struct {
 	cfg Config
 
 	vmas     []VMA           // sorted, non-overlapping, adjacent mergeable ones merged
-	segs     []segment       // host backing; union equals the union of vmas
 	pageProt map[uint64]Prot // page-table overrides set by SetPageProt, keyed by page address
 	revoked  []addrRange     // ranges whose execute permission was revoked (revoke.go)
 	backends []Backend
+
+	// Physical memory (physmem.go): the arenas, the frame behind each
+	// window with touched pages, the frames free for reuse, and how many
+	// pages are present.
+	arenas     []*arena
+	windows    map[uint64]*window // by window number (address >> 16)
+	freeFrames []uint64
+	resident   uint64
+	oom        bool // a page could not be populated
 
 	startBrk, brk uint64 // mm->start_brk and mm->brk
 	brkSet        bool
@@ -40,8 +49,10 @@ type Stats struct {
 	Invalidations       uint64 // ranges whose translations were dropped (each sent to every backend)
 	ExecRevocations     uint64 // ranges that lost execute permission (RevokeExec to every backend)
 	PageProtOverrides   int    // pages whose page-table permissions differ from their VMA
-	HostChunks          int    // host mappings currently held
-	HostReservedBytes   uint64 // host address space held, including growth reservations
+	ResidentPages       uint64 // pages populated (touched) now
+	PeakResidentPages   uint64 // highest ResidentPages so far
+	Frames              int    // 64 KiB frames in use
+	Arenas              int    // physical regions (host reservations of ArenaSize)
 	Backends            int    // attached backends
 }
 
@@ -52,7 +63,7 @@ func NewChecked(cfg Config) (*AddressSpace, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &AddressSpace{cfg: c, pageProt: map[uint64]Prot{}}, nil
+	return &AddressSpace{cfg: c, pageProt: map[uint64]Prot{}, windows: map[uint64]*window{}}, nil
 }
 
 // New is NewChecked for callers whose Config is known to be good. An
@@ -62,7 +73,7 @@ func NewChecked(cfg Config) (*AddressSpace, error) {
 func New(cfg Config) *AddressSpace {
 	as, err := NewChecked(cfg)
 	if err != nil {
-		return &AddressSpace{pageProt: map[uint64]Prot{}, dead: err, failure: err}
+		return &AddressSpace{pageProt: map[uint64]Prot{}, windows: map[uint64]*window{}, dead: err, failure: err}
 	}
 	return as
 }
@@ -90,10 +101,9 @@ func (as *AddressSpace) SetStackLimit(limit uint64) {
 	as.cfg.StackLimit = limit
 }
 
-// Attach adds a backend and replays every current mapping onto it: one
-// MapHost per piece of a VMA backed by one host chunk, then a Protect for
-// each page-table override. On error the backend is not attached and may
-// hold a partial copy of the mappings; discard it.
+// Attach adds a backend and gives it every arena (MapPhys). Translations
+// are not replayed: a backend asks for them (Translate). On error the
+// backend is not attached and may hold some arenas; discard it.
 func (as *AddressSpace) Attach(b Backend) error {
 	if b == nil {
 		return errors.New("mmu: attaching a nil backend")
@@ -111,19 +121,9 @@ func (as *AddressSpace) Attach(b Backend) error {
 			return errors.New("mmu: backend is already attached")
 		}
 	}
-	for _, v := range as.vmas {
-		for a := v.Start; a < v.End; {
-			s := as.segs[as.segIndex(a)]
-			end := min(s.end, v.End)
-			if err := b.MapHost(a, end-a, HardwareProt(v.Prot), s.chunk.pointer(a)); err != nil {
-				return fmt.Errorf("mmu: replaying [%#x,%#x) onto a new backend: %w", a, end, err)
-			}
-			a = end
-		}
-	}
-	for _, page := range as.overridePages(0, as.cfg.TaskSize) {
-		if err := b.Protect(page, PageSize, HardwareProt(as.pageProt[page])); err != nil {
-			return fmt.Errorf("mmu: replaying the permissions of page %#x onto a new backend: %w", page, err)
+	for _, a := range as.arenas {
+		if err := b.MapPhys(a.paddr, ArenaSize, unsafe.Pointer(&a.mem[0])); err != nil {
+			return fmt.Errorf("mmu: giving the arena at %#x to a new backend: %w", a.paddr, err)
 		}
 	}
 	as.backends = append(as.backends, b)
@@ -144,8 +144,8 @@ func (as *AddressSpace) Detach(b Backend) error {
 	return errors.New("mmu: backend is not attached")
 }
 
-// Close unmaps everything from the attached backends, detaches them and
-// returns all host memory. Engines must not use the memory afterwards, so
+// Close unmaps everything from the attached backends (their translations
+// go), detaches them and returns all host memory, arenas included. Engines must not use the memory afterwards, so
 // close or Detach engines that can no longer be called before closing the
 // address space. Further calls fail (ErrClosed, ENOMEM, EFAULT). Close is
 // idempotent.
@@ -158,6 +158,9 @@ func (as *AddressSpace) Close() error {
 	var first error
 	if len(as.vmas) > 0 {
 		first = as.unmapLocked(0, as.vmas[len(as.vmas)-1].End)
+	}
+	if err := as.freeArenas(); err != nil && first == nil {
+		first = err
 	}
 	as.backends = nil
 	as.dead = ErrClosed
@@ -186,6 +189,9 @@ func (as *AddressSpace) Stats() Stats {
 	s.VMAs = len(as.vmas)
 	s.PageProtOverrides = len(as.pageProt)
 	s.Backends = len(as.backends)
+	s.ResidentPages = as.resident
+	s.Frames = len(as.windows)
+	s.Arenas = len(as.arenas)
 	return s
 }
 

@@ -9,8 +9,7 @@ import (
 // (plus exec under ReadImpliesExec), GrowsDown|Stack|Anonymous|Private|
 // Accounted (VM_STACK_FLAGS includes VM_ACCOUNT), named "[stack]", as
 // setup_arg_pages (fs/exec.c) leaves it. The range must be free, page
-// aligned, below TaskSize and no larger than StackLimit. Host memory for
-// later growth is reserved below it, so growing does not copy.
+// aligned, below TaskSize and no larger than StackLimit.
 func (as *AddressSpace) SetupStack(top, initialSize uint64) error {
 	as.mu.Lock()
 	defer as.mu.Unlock()
@@ -34,17 +33,13 @@ func (as *AddressSpace) SetupStack(top, initialSize uint64) error {
 	if !as.budgetAllows(initialSize) {
 		return fmt.Errorf("mmu: stack of %#x bytes exceeds the memory budget of %#x bytes: %w", initialSize, as.cfg.MaxMemory, syscall.ENOMEM)
 	}
-	reserve := max(initialSize, min(pageAlignDown(as.cfg.StackLimit), maxStackReserve, pageAlignDown(top)))
-	c, err := newHostChunk(top-reserve, reserve)
-	if err != nil {
-		return err
-	}
 	prot := ProtRead | ProtWrite
 	if as.cfg.ReadImpliesExec {
 		prot |= ProtExec
 	}
 	v := VMA{Start: start, End: top, Prot: prot, Flags: GrowsDown | Stack | Anonymous | Private | Accounted, Name: "[stack]"}
-	return as.installLocked(v, c)
+	as.installLocked(v)
+	return nil
 }
 
 // GrowStack handles an access to the unmapped address addr the way the page
@@ -149,19 +144,6 @@ func (as *AddressSpace) expandDownLocked(i int, newStart uint64) error {
 	if v.Flags&FileBacked != 0 && v.Offset < grow {
 		return refuse("file offset %#x would go negative", v.Offset)
 	}
-	c, err := as.backingBelow(newStart, v.Start)
-	if err != nil {
-		as.stats.StackGrowthRefusals++
-		return err
-	}
-	if err := as.mapGrowthOnBackends(newStart, v, c); err != nil {
-		if c.live == 0 {
-			c.free()
-		}
-		as.stats.StackGrowthRefusals++
-		return err
-	}
-	as.extendSegment(newStart, v.Start, c)
 	as.vmas[i].Start = newStart
 	if v.Flags&FileBacked != 0 {
 		as.vmas[i].Offset -= grow
@@ -170,49 +152,4 @@ func (as *AddressSpace) expandDownLocked(i int, newStart uint64) error {
 	as.stats.StackGrowths++
 	as.mergeWindow(newStart, newStart)
 	return nil
-}
-
-// mapGrowthOnBackends maps the new stack pages [newStart, v.Start). When the
-// whole grown VMA lies in one host chunk, the engines get it as one region:
-// the old region is unmapped and the whole range mapped again. Mapping each
-// grown page as a region of its own would make every later map slower
-// (Unicorn 2.0.1 scans all its regions to place a new one), so a stack grown
-// page by page to 8 MiB took seconds. Page-level protection overrides inside
-// the old range are applied again afterwards, also when the old range has to
-// be put back after a failed map.
-func (as *AddressSpace) mapGrowthOnBackends(newStart uint64, v VMA, c *hostChunk) error {
-	if !c.covers(newStart, v.End) || as.segIndex(v.Start) >= len(as.segs) ||
-		as.segs[as.segIndex(v.Start)].chunk != c || as.segs[as.segIndex(v.Start)].end < v.End {
-		return as.mapOnBackends(newStart, v.Start, v.Prot, c.pointer(newStart))
-	}
-	if err := as.unmapOnBackends(v.Start, v.End); err != nil {
-		return err
-	}
-	if err := as.mapOnBackends(newStart, v.End, v.Prot, c.pointer(newStart)); err != nil {
-		// Put the old range back so the engines still match the VMAs.
-		if rerr := as.mapOnBackends(v.Start, v.End, v.Prot, c.pointer(v.Start)); rerr != nil {
-			as.noteFailure(rerr)
-		} else {
-			as.reapplyPageProt(v.Start, v.End)
-		}
-		return err
-	}
-	// The growth itself succeeded: a failure here leaves one page with the
-	// wrong permissions, which Err reports, not pages the VMAs lack.
-	as.reapplyPageProt(v.Start, v.End)
-	return nil
-}
-
-// reapplyPageProt gives every backend the page-table overrides in
-// [start,end) again, in address order, after the range was mapped afresh
-// with its VMA's permissions. Failures are kept (Err).
-func (as *AddressSpace) reapplyPageProt(start, end uint64) {
-	for _, page := range as.overridePages(start, end) {
-		hw := HardwareProt(as.pageProt[page])
-		for _, b := range as.backends {
-			if err := b.Protect(page, PageSize, hw); err != nil {
-				as.noteFailure(fmt.Errorf("mmu: restoring the permissions %v of page %#x: %w", hw, page, err))
-			}
-		}
-	}
 }

@@ -21,7 +21,7 @@ func TestSetupStack(t *testing.T) {
 	as, fb := newSpace(t, Config{})
 	require.NoError(t, as.SetupStack(stackTop, 32*pg))
 	assert.Equal(t, []VMA{stackVMA(stackTop-32*pg, stackTop)}, as.VMAs())
-	assert.Equal(t, []call{{"map", stackTop - 32*pg, 32 * pg, rw}}, fb.takeCalls())
+	assert.Empty(t, fb.takeCalls(), "pages are translated when touched")
 	assert.Equal(t, "7ffffffdf000-7ffffffff000 rw-p 00000000 00:00 0                          [stack]\n", as.MapsText())
 
 	for _, tc := range []struct {
@@ -49,13 +49,10 @@ func TestGrowStack(t *testing.T) {
 	// An access a few pages below grows the VMA down to that page.
 	assert.True(t, as.GrowStack(stackTop-40*pg+123))
 	assert.Equal(t, []VMA{stackVMA(stackTop-40*pg, stackTop)}, as.VMAs())
-	// The engines get the grown stack as one region: the old one is
-	// dropped (translations first) and the whole VMA mapped again.
-	assert.Equal(t, []call{{"invalidate", stackTop - 32*pg, 32 * pg, 0}, {"unmap", stackTop - 32*pg, 32 * pg, 0},
-		{"map", stackTop - 40*pg, 40 * pg, rw}}, fb.takeCalls())
+	// The engines learn of the new pages when they touch them.
+	assert.Empty(t, fb.takeCalls())
 	st := as.Stats()
 	assert.Equal(t, uint64(1), st.StackGrowths)
-	assert.Equal(t, 1, st.HostChunks, "growth uses the reserved host memory")
 
 	// Already grown (another vCPU got there first): retry.
 	assert.True(t, as.GrowStack(stackTop-40*pg))
@@ -139,19 +136,16 @@ func TestGrowStackMergesWithIdenticalGrowsDownBelow(t *testing.T) {
 	assert.Equal(t, []VMA{{Start: 0x500000, End: 0x503000, Prot: rw, Flags: GrowsDown | Anonymous | Private | Accounted}}, as.VMAs())
 }
 
-func TestStackGrowthBeyondTheReservation(t *testing.T) {
-	// A 128 MiB limit: the first 64 MiB come from the reservation, the rest
-	// from a new chunk.
+func TestDeepStackGrowth(t *testing.T) {
+	// A 128 MiB limit: the whole stack can be grown and touched at both
+	// ends; only the touched pages are populated.
 	as, _ := newSpace(t, Config{StackLimit: 128 << 20})
 	require.NoError(t, as.SetupStack(stackTop, pg))
 	require.True(t, as.GrowStack(stackTop-(64<<20)))
-	assert.Equal(t, 1, as.Stats().HostChunks)
-	require.True(t, as.GrowStack(stackTop-(64<<20)-pg))
-	assert.Equal(t, 2, as.Stats().HostChunks)
 	require.True(t, as.GrowStack(stackTop-(66<<20)))
-	assert.Equal(t, 2, as.Stats().HostChunks, "the second chunk has room too")
 	require.NoError(t, as.Write(stackTop-(66<<20), []byte{1}))
 	require.NoError(t, as.Write(stackTop-8, []byte{2}))
+	assert.Equal(t, uint64(2), as.Stats().ResidentPages)
 }
 
 func TestSetStackLimit(t *testing.T) {
@@ -171,8 +165,7 @@ func TestExpandDown(t *testing.T) {
 	fb.takeCalls()
 	require.NoError(t, as.ExpandDown(v, 3))
 	assert.Equal(t, []VMA{stackVMA(stackTop-7*pg, stackTop)}, as.VMAs())
-	assert.Equal(t, []call{{"invalidate", stackTop - 4*pg, 4 * pg, 0}, {"unmap", stackTop - 4*pg, 4 * pg, 0},
-		{"map", stackTop - 7*pg, 7 * pg, rw}}, fb.takeCalls())
+	assert.Empty(t, fb.takeCalls(), "growing changes no translation")
 
 	err := as.ExpandDown(v, 1)
 	require.Error(t, err, "v is stale: no VMA starts there any more")
@@ -207,9 +200,13 @@ func TestKernelAccessGrowsStack(t *testing.T) {
 
 func TestStackGrowthKeepsPageProtOverrides(t *testing.T) {
 	as, fb := newSpace(t, Config{})
-	fb2 := newFake()
 	require.NoError(t, as.SetupStack(stackTop, 4*pg))
-	require.NoError(t, as.Attach(fb2))
+	fb2, err := attachFake(as)
+	require.NoError(t, err)
+	for a := uint64(stackTop - 4*pg); a < stackTop; a += pg {
+		_, err := fb.touch(a, true)
+		require.NoError(t, err)
+	}
 	// Overrides set out of address order: exec added on one page (an
 	// out-of-line probe copy), read-only and inaccessible on two others.
 	require.NoError(t, as.SetPageProt(stackTop-pg, rwx))
@@ -219,22 +216,14 @@ func TestStackGrowthKeepsPageProtOverrides(t *testing.T) {
 
 	require.True(t, as.GrowStack(stackTop-6*pg))
 	assert.Equal(t, []VMA{stackVMA(stackTop-6*pg, stackTop)}, as.VMAs())
-	// The old range goes (translations first: one page was executable),
-	// the grown stack comes back as one region, then the overrides, in
-	// address order.
-	assert.Equal(t, []call{
-		{"invalidate", stackTop - 4*pg, 4 * pg, 0},
-		{"unmap", stackTop - 4*pg, 4 * pg, 0},
-		{"map", stackTop - 6*pg, 6 * pg, rw},
-		{"protect", stackTop - 3*pg, pg, ro},
-		{"protect", stackTop - 2*pg, pg, ProtNone},
-		{"protect", stackTop - pg, pg, rwx},
-	}, fb.takeCalls())
+	// Growing changes no existing translation.
+	assert.Empty(t, fb.takeCalls())
 	for _, b := range []*fakeBackend{fb, fb2} {
-		assert.Equal(t, rwx, b.pages[stackTop-pg].prot)
-		assert.Equal(t, ro, b.pages[stackTop-3*pg].prot)
-		assert.Equal(t, ProtNone, b.pages[stackTop-2*pg].prot)
-		assert.Equal(t, rw, b.pages[stackTop-4*pg].prot)
+		for a, want := range map[uint64]Prot{stackTop - pg: rwx, stackTop - 3*pg: ro, stackTop - 2*pg: ProtNone, stackTop - 4*pg: rw, stackTop - 6*pg: rw} {
+			p, err := b.touch(a, true)
+			require.NoError(t, err)
+			assert.Equal(t, want, p.prot, "page %#x", a)
+		}
 	}
 	p, ok := as.PageProt(stackTop - pg)
 	require.True(t, ok)
@@ -243,82 +232,11 @@ func TestStackGrowthKeepsPageProtOverrides(t *testing.T) {
 	requireInvariants(t, as, fb, fb2)
 
 	// Data written through the engine before a growth is still there after
-	// it: the same host memory is mapped again.
+	// it, seen by the other engine too.
 	require.NoError(t, fb.poke(stackTop-4*pg, []byte("keep")))
 	require.True(t, as.GrowStack(stackTop-7*pg))
 	got, err := fb2.peek(stackTop-4*pg, 4)
 	require.NoError(t, err)
 	assert.Equal(t, []byte("keep"), got)
 	requireInvariants(t, as, fb, fb2)
-}
-
-func TestManyStackGrowthsKeepOneRegion(t *testing.T) {
-	as, fb := newSpace(t, Config{})
-	require.NoError(t, as.SetupStack(stackTop, 4*pg))
-	for i := uint64(5); i <= 200; i++ {
-		require.True(t, as.GrowStack(stackTop-i*pg+8), "page %d", i)
-	}
-	assert.Equal(t, []VMA{stackVMA(stackTop-200*pg, stackTop)}, as.VMAs())
-	assert.Equal(t, uint64(196), as.Stats().StackGrowths)
-	requireInvariants(t, as, fb)
-	assert.Equal(t, []addrRange{{stackTop - 200*pg, stackTop}}, fb.regions)
-
-	// An override splits the region, as uc_mem_protect does; later
-	// growths keep the split around the page and one region below it,
-	// and the override itself.
-	require.NoError(t, as.SetPageProt(stackTop-100*pg, rwx))
-	for i := uint64(201); i <= 300; i++ {
-		require.True(t, as.GrowStack(stackTop-i*pg), "page %d", i)
-	}
-	assert.Equal(t, []VMA{stackVMA(stackTop-300*pg, stackTop)}, as.VMAs())
-	requireInvariants(t, as, fb)
-	assert.Equal(t, rwx, fb.pages[stackTop-100*pg].prot)
-	assert.Equal(t, []addrRange{
-		{stackTop - 300*pg, stackTop - 100*pg},
-		{stackTop - 100*pg, stackTop - 99*pg},
-		{stackTop - 99*pg, stackTop},
-	}, fb.regions)
-}
-
-func TestStackGrowthRemapFailure(t *testing.T) {
-	as, fb := newSpace(t, Config{})
-	require.NoError(t, as.SetupStack(stackTop, 4*pg))
-	require.NoError(t, as.SetPageProt(stackTop-2*pg, rwx))
-	fb.takeCalls()
-
-	// The map of the grown range fails: the growth is refused, and the
-	// engine gets the old stack back, override included.
-	fb.failMapAt = fb.mapCalls + 1
-	assert.False(t, as.GrowStack(stackTop-6*pg))
-	assert.Equal(t, []call{
-		{"invalidate", stackTop - 4*pg, 4 * pg, 0},
-		{"unmap", stackTop - 4*pg, 4 * pg, 0},
-		{"map", stackTop - 4*pg, 4 * pg, rw},
-		{"protect", stackTop - 2*pg, pg, rwx},
-	}, fb.takeCalls())
-	assert.Equal(t, []VMA{stackVMA(stackTop-4*pg, stackTop)}, as.VMAs())
-	assert.Equal(t, uint64(1), as.Stats().StackGrowthRefusals)
-	require.NoError(t, as.Err(), "a refused growth is not a backend failure")
-	requireInvariants(t, as, fb)
-
-	// The next attempt succeeds.
-	assert.True(t, as.GrowStack(stackTop-6*pg))
-	requireInvariants(t, as, fb)
-}
-
-func TestStackGrowthIntoANewChunkMapsOnlyTheNewPages(t *testing.T) {
-	// Beyond the host reservation the grown pages live in another chunk:
-	// the engine cannot see the stack as one region, so only the new pages
-	// are mapped.
-	as, fb := newSpace(t, Config{StackLimit: 128 << 20})
-	require.NoError(t, as.SetupStack(stackTop, pg))
-	require.True(t, as.GrowStack(stackTop-(64<<20)))
-	fb.takeCalls()
-	require.True(t, as.GrowStack(stackTop-(64<<20)-pg))
-	assert.Equal(t, []call{{"map", stackTop - (64 << 20) - pg, pg, rw}}, fb.takeCalls())
-	// So does further growth: the VMA now spans two chunks.
-	require.True(t, as.GrowStack(stackTop-(64<<20)-3*pg))
-	assert.Equal(t, []call{{"map", stackTop - (64 << 20) - 3*pg, 2 * pg, rw}}, fb.takeCalls())
-	assert.Equal(t, []VMA{stackVMA(stackTop-(64<<20)-3*pg, stackTop)}, as.VMAs())
-	requireInvariants(t, as, fb)
 }

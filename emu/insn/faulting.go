@@ -36,3 +36,35 @@ func FindFaulting(code []byte, blockStart uint64, mode int, regs Regs, faultAddr
 	}
 	return 0, false
 }
+
+// FaultAddress decodes the one instruction at ip (code holds its bytes, or
+// more) in mode and returns the first byte that its memory accesses,
+// computed from regs, touch in the page [page, page+4096): the address a
+// page fault on that page reports (CR2). With an exact ip (Unicorn 2.1's
+// virtual TLB restores the state of the faulting instruction) this turns
+// the page the TLB refused into the faulting address. ok is false when the
+// instruction does not decode or touches nothing in the page that can be
+// computed; the caller then reports the page itself.
+func FaultAddress(code []byte, ip uint64, mode int, regs Regs, page uint64) (addr uint64, ok bool) {
+	if mode != 32 && mode != 64 {
+		return 0, false
+	}
+	mask := modeMask(mode)
+	inst, err := Decode(code, mode)
+	if err != nil {
+		return 0, false
+	}
+	var buf [maxAccesses]access
+	for _, a := range accesses(&inst, ip, mode, &regs, buf[:0]) {
+		// The access [a.addr, a.addr+a.size) modulo mask meets the page
+		// at its first byte inside it.
+		lo := a.addr & mask
+		if a.covers(page, mask) {
+			return page, true
+		}
+		if lo >= page && lo-page < 4096 {
+			return lo, true
+		}
+	}
+	return 0, false
+}

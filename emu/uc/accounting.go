@@ -162,6 +162,9 @@ func (e *Engine) EnableAccounting(cost func(addr uint64, size uint32) (insns uin
 		return err
 	}
 	e.acct, e.costHandle = a, handle
+	if e.vm != nil {
+		e.vm.acct = a
+	}
 	return nil
 }
 
@@ -211,10 +214,27 @@ func (e *Engine) InvalidateCosts(begin, end uint64) {
 }
 
 // CostCacheMisses is how many times the cost function was called (one per
-// distinct block, plus re-queries after invalidation or slot conflicts).
+// distinct block, plus re-queries after invalidation or evictions).
 func (e *Engine) CostCacheMisses() uint64 {
 	if e.alive() != nil || e.acct == nil {
 		return 0
 	}
 	return uint64(e.acct.misses)
+}
+
+// CostCacheEntries is the number of blocks the cost cache holds now.
+func (e *Engine) CostCacheEntries() uint64 {
+	if e.alive() != nil || e.acct == nil {
+		return 0
+	}
+	return uint64(C.probesim_acct_entries(e.acct))
+}
+
+// CostCacheEvictions is how many cached blocks were pushed out of a full
+// set (the table doubles when this grows fast).
+func (e *Engine) CostCacheEvictions() uint64 {
+	if e.alive() != nil || e.acct == nil {
+		return 0
+	}
+	return uint64(e.acct.evictions)
 }

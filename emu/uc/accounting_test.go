@@ -160,19 +160,29 @@ func TestInvalidateCostsRequeriesOverlappingBlocks(t *testing.T) {
 	assert.Equal(t, uint64(5*loopInsns), c.Insns(), "re-pricing does not change the totals")
 }
 
-// TestInvalidateCostsLargeRangeDropsItsPages: a range too large to scan
-// slot by slot drops every cached block of its pages, and a block that
-// starts in the page before and runs into the range.
+// TestInvalidateCostsSmallRangeIsExact: a range of a few pages drops only
+// the blocks that overlap it, even in its own page.
+func TestInvalidateCostsSmallRangeIsExact(t *testing.T) {
+	e, f, _ := loopEngine(t)
+	require.NoError(t, run(e))
+	e.InvalidateCosts(codeAddr+0x400, codeAddr+0x800)
+	require.NoError(t, run(e))
+	assert.Len(t, f.queries, 3, "1 KiB after the loop, in its page: nothing of the loop")
+}
+
+// TestInvalidateCostsLargeRangeDropsItsPages: a range of more than a few
+// pages drops every cached block of its pages, and a block that starts in
+// the page before and runs into the range.
 func TestInvalidateCostsLargeRangeDropsItsPages(t *testing.T) {
 	e, f, c := loopEngine(t)
 	require.NoError(t, run(e))
 	require.Len(t, f.queries, 3)
-	// 1 KiB well after the loop, in its page: the whole page is dropped.
-	e.InvalidateCosts(codeAddr+0x400, codeAddr+0x800)
+	// From 1 KiB after the loop over five pages: the loop's page goes whole.
+	e.InvalidateCosts(codeAddr+0x400, codeAddr+5*pageSize)
 	require.NoError(t, run(e))
 	assert.Equal(t, []blockKey{blockA, blockB, blockC}, f.queries[3:])
-	// The next page only: nothing of the loop.
-	e.InvalidateCosts(codeAddr+pageSize, codeAddr+2*pageSize)
+	// The next pages only: nothing of the loop.
+	e.InvalidateCosts(codeAddr+pageSize, codeAddr+8*pageSize)
 	require.NoError(t, run(e))
 	assert.Len(t, f.queries, 6)
 	assert.Equal(t, uint64(3*loopInsns), c.Insns())
@@ -180,8 +190,11 @@ func TestInvalidateCostsLargeRangeDropsItsPages(t *testing.T) {
 	// A block across a page boundary: [cross, cross+15) holds
 	// mov eax, 1; mov ecx, 2; jmp exit and ends in the next page.
 	const cross = 0x60ffa
-	require.NoError(t, e.Map(0x60000, 2*pageSize, ProtAll))
-	require.NoError(t, e.MemWrite(cross, cat(movEAX(1), movECX(2), jmpRel32(cross+10, exitAddr))))
+	mapPage(t, e, 0x60000, ProtAll)
+	mapPage(t, e, 0x61000, ProtAll)
+	code := cat(movEAX(1), movECX(2), jmpRel32(cross+10, exitAddr))
+	hostWrite(t, e, cross, code[:6])
+	hostWrite(t, e, 0x61000, code[6:])
 	require.NoError(t, e.Start(cross, exitAddr, 0, 0))
 	crossBlock := blockKey{cross, 15}
 	assert.Equal(t, []blockKey{crossBlock}, f.queries[6:])

@@ -93,17 +93,24 @@ func probesimGoCode(handle C.uintptr_t, addr C.uint64_t, size C.uint32_t) {
 	}
 }
 
-//export probesimGoMemFault
-func probesimGoMemFault(handle C.uintptr_t, access C.int, addr C.uint64_t, size C.int, value C.int64_t) (handled C.bool) {
+//export probesimGoTranslate
+func probesimGoTranslate(handle C.uintptr_t, page C.uint64_t, access C.int, paddr *C.uint64_t, perms *C.uint32_t) (ok C.int) {
 	cb := lookup(uintptr(handle))
 	if cb == nil {
-		return false
+		return 0
 	}
 	defer cb.eng.recoverCallback()
-	if fn, ok := cb.fn.(func(MemAccess, uint64, int, int64) bool); ok {
-		return C.bool(fn(MemAccess(access), uint64(addr), int(size), int64(value)))
+	fn, isTranslate := cb.fn.(TranslateFunc)
+	if !isTranslate {
+		return 0
 	}
-	return false
+	p, prot, found := fn(uint64(page), MemAccess(access))
+	if !found {
+		return 0
+	}
+	*paddr = C.uint64_t(p)
+	*perms = C.uint32_t(prot & ProtAll)
+	return 1
 }
 
 //export probesimGoInvalidInsn

@@ -1,22 +1,34 @@
-// Package uc is probesim's own small cgo binding to libunicorn 2.0.1 (x86
-// only: i386 and x86-64), plus the C per-block instruction and cycle
-// accounting hook.
+// Package uc is probesim's own small cgo binding to libunicorn 2.1.1 (x86
+// only: i386 and x86-64), linked statically from the project-local prefix
+// that `make deps` fills (build/unicorn: Debian 13's libunicorn-dev, see
+// scripts/fetch-unicorn.sh), plus the C per-block instruction and cycle
+// accounting hook and the guest page table behind Unicorn's virtual TLB.
 //
 // # What it owns
 //
 //   - Engine: one Unicorn CPU (uc_engine) with its memory map, translation
-//     cache and hooks. Memory helpers (Map, MapPtr, Protect, MemRead, ...),
-//     registers (RegRead, RegWriteBatch, SetGDT), contexts, Start/Stop,
-//     RemoveCache/FlushTranslations.
+//     cache and hooks. OpenWith picks the CPU model and, with a
+//     translator, the virtual TLB. Open refuses any libunicorn but 2.1.1
+//     with a one-line error (checkVersion): every fact below was measured
+//     on it.
+//   - Virtual memory (vmem.go, vm.c): physical regions (MapPhys), a
+//     four-level page table in C filled on demand from a Go translator,
+//     DropPages, ProtectPages, FlushTLB, and PageFault for the access the
+//     table refused. Without a translator, guest addresses are physical
+//     (Map, MapPtr, Protect, MemRead, MemWrite), as the raw-Unicorn
+//     benchmark anchor uses them.
+//   - Registers (RegRead, RegWriteBatch, SetGDT, ...), contexts,
+//     Start/Stop, RemoveCache/FlushTranslations.
 //   - Go-callback hooks (HookInterrupt, HookSyscall, HookCPUID, HookCode,
-//     HookBlock, HookMemFault, HookInvalidInsn), dispatched through a
-//     process-wide table of integer handles.
+//     HookBlock, HookInvalidInsn), dispatched through a process-wide table
+//     of integer handles.
 //   - The accounting hook (accounting.c): a C UC_HOOK_BLOCK callback that
 //     charges each executed block's instruction count and cost to the
-//     current Counters, with a direct-mapped cost cache in C memory, and
-//     stops the engine when a cycle budget is used up.
-//   - Exec fences (fence.go): translations of a range that lost EXEC are
-//     kept but cannot run (FenceExec); Protect giving EXEC back lifts them.
+//     current Counters, with a hashed set-associative cost cache in C
+//     memory, and stops the engine when a cycle budget is used up.
+//   - Exec fences (fence.go): pages whose TLB entries may still grant an
+//     execute permission the page table took away; their blocks are
+//     stopped before they run until the next TLB flush.
 //
 // # Invariants and locking
 //
@@ -25,21 +37,29 @@
 //     Stop, and never concurrently with Close.
 //   - Go callbacks run synchronously inside Start, on the goroutine that
 //     called Start. They may call the same engine's methods (RegRead,
-//     RegWrite, Map, Stop, HookDel, InvalidateCosts, ...) but never Close or
-//     Start. A panic in a callback is recovered at the C boundary, the
-//     engine is stopped and Start returns a *CallbackPanic.
+//     RegWrite, DropPages, ProtectPages, Stop, HookDel, InvalidateCosts,
+//     ...) but never Close or Start. A panic in a callback is recovered at
+//     the C boundary, the engine is stopped and Start returns a
+//     *CallbackPanic.
 //   - C never holds a Go pointer: Unicorn's user_data is an integer handle
-//     into the callback table (handles.go). The table is a sync.Map shared
-//     by all engines: lock-free lookups per callback, one store per hook
-//     added, one delete per hook deleted or engine closed.
-//   - Counters, contexts, the cost cache and Unicorn itself live in C
-//     memory. Counters accessors and SetCounters are plain loads/stores into
-//     that memory, not cgo calls. A Counters is used from one goroutine at a
-//     time.
-//   - Host memory given to MapPtr must not be Go heap memory (use
-//     syscall.Mmap) and must outlive the mapping.
+//     into the callback table (handles.go), or C memory (the page table,
+//     the accounting state). The table is copy-on-write and shared by all
+//     engines.
+//   - Counters, contexts, the page table, the cost cache and Unicorn itself
+//     live in C memory. Counters accessors and SetCounters are plain
+//     loads/stores into that memory, not cgo calls. A Counters is used from
+//     one goroutine at a time.
+//   - Host memory given to MapPhys or MapPtr must not be Go heap memory
+//     (use syscall.Mmap) and must outlive the mapping.
+//   - The page table is a cache of the caller's translations: an entry is
+//     made only by the translator's answer, and must be dropped
+//     (DropPages) or changed (ProtectPages) whenever that answer would
+//     change. Translated blocks are kept by physical page; RemoveCache of
+//     a range must come before DropPages of it, and a physical page must
+//     not back other code before its blocks were removed.
 //   - Close is idempotent and releases hooks, handle-table entries, the
-//     cost cache and the engine; every other method then returns ErrClosed.
+//     page table, the cost cache and the engine; every other method then
+//     returns ErrClosed.
 //   - Bad input (zero-size or unaligned maps, unknown registers, nil
 //     callbacks, mismatched batch lengths, ...) returns an error, never
 //     panics. Unicorn failures are *Error values whose message carries
@@ -49,17 +69,19 @@
 // # Accounting semantics
 //
 // The C block hook runs at the start of every executed translated block.
-// First, a block overlapping a fenced range is stopped (see FenceExec).
-// Then it looks the block up by (address, size) in a 65536-slot
-// direct-mapped cache indexed by the low address bits; an entry is valid
-// only while the generations of the pages holding the block's first and
-// last bytes are those it was cached with (a 16384-entry table indexed by
-// the low page-number bits). On a miss it calls the Go cost function once
-// and caches the answer. Then, if the current Counters' CyclesFP is already
-// >= StopAt, it sets BudgetHit and calls uc_emu_stop WITHOUT charging the
-// block; otherwise it adds the block's instructions and cost. This order
-// follows a measured 2.0.1 fact: uc_emu_stop from a block hook stops before
-// the block executes (Start returns with RIP at the block's address;
+// It looks the block up by (address, size) in a 4-way set-associative
+// cache indexed by a hash of the whole address (so no alignment makes two
+// hot blocks evict each other; the table doubles when sets overflow
+// often). An entry is valid only while the states of the records of the
+// pages holding the block's first and last bytes are those it was priced
+// under; page records are found by a hash of the whole page number (no
+// two pages share one). On a miss it checks the fence marks, calls the Go
+// cost function once and caches the answer. Then, if the current
+// Counters' CyclesFP is already >= StopAt, it sets BudgetHit and calls
+// uc_emu_stop WITHOUT charging the block; otherwise it adds the block's
+// instructions and cost. This order follows a measured fact:
+// uc_emu_stop from a block hook stops before the block executes (Start
+// returns with the PC at the block's address;
 // TestStopInBlockHookSkipsTheBlock). Consequences:
 //
 //   - the block that crosses the budget runs whole and is charged; Start
@@ -67,21 +89,48 @@
 //     (overshoot < one block; nothing is ever charged twice);
 //   - if the budget is already used up when Start begins, nothing runs;
 //   - a block is charged whole at its start: if execution leaves it early
-//     (a data fault, an exception, Stop from a code hook mid-block), the
+//     (a page fault, an exception, Stop from a code hook mid-block), the
 //     rest stays charged and the resumed tail is a new block, charged again;
 //   - the block at Start's until address is never charged (never runs);
 //   - code changes must be followed by both RemoveCache (translations) and
 //     InvalidateCosts (costs): a rewritten block with the same address and
 //     size would otherwise keep its old cost. InvalidateCosts drops every
 //     cached block that overlaps the range, including blocks starting before
-//     it: a small range (up to 512 candidate slots) by scanning the slots
-//     where such blocks can sit, a larger one by bumping the generation of
-//     each of its pages, O(pages), which also drops the other blocks of
-//     those pages (and of pages whose numbers alias them): they are only
-//     priced again, nothing is charged differently.
+//     it: a range of up to four pages through the lists of cached blocks
+//     each page record keeps, a larger one by bumping the generation of each
+//     of its pages that has a record, which also drops the other blocks of
+//     those pages (they are only priced again, nothing is charged
+//     differently).
 //
-// # Measured Unicorn 2.0.1 behaviour (pinned by the tests)
+// # Measured Unicorn 2.1.1 behaviour (pinned by the tests)
 //
+//   - Virtual TLB (UC_CTL_TLB_TYPE = UC_TLB_VIRTUAL): every soft-TLB miss
+//     calls UC_HOOK_TLB_FILL with the page-aligned virtual address only
+//     and the access; the hook's answer (physical page, permissions) is
+//     cached in the TLB. A refused access raises an exception that ends
+//     uc_emu_start with UC_ERR_EXCEPTION (no UC_HOOK_MEM_* hook is called);
+//     the CPU state is restored to the faulting instruction first, so the
+//     PC is exact and EFLAGS right (2.0.1 left the block start and stale
+//     flags: TestPageFaultStateIsExact). Unicorn then tries to deliver the
+//     fault through the IDT and GDT, and those fills are refused too: only
+//     the first refusal of a Start is the guest's.
+//   - A permission the page table takes away is still granted by the TLB
+//     until UC_CTL_TLB_FLUSH; a permission it gives needs nothing (a
+//     missing permission is a TLB miss). TLB flushes keep translated
+//     blocks (TestPermissionsNeedAFlushToShrink).
+//   - Translated blocks are found by physical page through a fetch check
+//     in the TLB: once the TLB no longer grants execution on a page, none
+//     of its blocks is entered (TestFencedBlockDoesNotRun).
+//   - uc_ctl_remove_cache resolves the start of its range to a physical
+//     address with a code fetch through the TLB and removes the physical
+//     range that follows; RemoveCache does it page by page, only for pages
+//     the table holds (TestTranslationsFollowThePhysicalPage).
+//   - Descriptor loads cut linear addresses to 52 bits, so the guest's GDT
+//     cannot sit at the top of the 64-bit address space (it did on 2.0.1).
+//   - The CPU model decides which instructions translate: qemu64 (the
+//     default) raises #UD for SSE4.1 (ptest), popcnt and movbe, which
+//     skylake-client runs. CPUID answers come from the model unless
+//     HookCPUID answers (TestCPUIDHook).
 //   - int3 reaches HookInterrupt as 3 with RIP past the int3; i386 int 0x80
 //     as 0x80 with EIP past it; divide error as 0 with RIP AT the div (a
 //     fault: returning without moving RIP or stopping re-executes it).
@@ -91,91 +140,57 @@
 //     to resume at X a hook writes RIP = X-2.
 //   - HookCPUID: RIP is the cpuid instruction. Returning true skips the
 //     native cpuid (the registers the hook wrote are the result); false runs
-//     the native qemu64 cpuid after the hook, with the EAX/ECX the hook left.
+//     the native one after the hook, with the EAX/ECX the hook left.
 //   - HookInvalidInsn: RIP is the invalid instruction (ud2, 0f ff).
-//     Returning true ends Start with no error and nothing more executed;
-//     the caller resumes from RIP (so the hook must move RIP). Returning
-//     false fails Start with CodeInsnInvalid.
-//   - Memory faults: the fault hook gets the access kind, address and size
-//     (and the value for writes). Returning true after mapping/fixing the
-//     page retries the access. RIP inside the hook, and after Start fails,
-//     is the START of the translated block holding the faulting load/store,
-//     not the instruction itself; general registers reflect the
-//     instructions before it, but EFLAGS may be wrong (lazy flags are not
-//     restored). EnablePreciseFaultPC makes RIP exact at the price of
-//     sending every load and store through the slow path. Fetch faults
-//     report RIP = the fetched address.
+//     Returning true ends Start with CodeException (2.0.1: no error) and
+//     nothing more executed; the caller resumes from RIP (so the hook must
+//     move RIP). Returning false fails Start with CodeInsnInvalid.
 //   - Stop: from a block hook, before the block; from a code hook, before
 //     that instruction; from a syscall hook or a trap's (int3, int n)
-//     interrupt hook, after that instruction. Writing RIP and calling Stop in the same hook LOSES the
-//     stop (fixed in 2.1.0): stop only, and pass the new PC to the next
-//     Start (TestStopLostWhenHookAlsoWritesRIP).
+//     interrupt hook, after that instruction. Writing RIP and calling Stop
+//     in the same hook keeps the stop (2.0.1 lost it:
+//     TestStopKeptWhenHookAlsoWritesRIP).
 //   - While ANY code hook exists (whatever its range), a stop from a block
-//     hook leaves RIP stale: cpu_tb_exec (qemu/accel/tcg/cpu-exec.c) skips
-//     restoring the PC of a block exited at its entry check when
-//     HOOK_EXISTS(UC_HOOK_CODE), and only hooked instructions sync it. RIP
-//     is then e.g. the last cpuid or syscall executed, in any block. Start
-//     repairs it: the accounting hook and Go block hooks record the block
-//     they stopped before, and Start writes it to RIP/EIP after
-//     uc_emu_start returns (TestBlockStopPCWithUnrelatedCodeHook). Code
-//     hook stops are exact already (the hooked instruction syncs the PC).
-//   - Code and block hooks, the accounting hook and the precise-PC hook are
-//     compiled into translated code: added after code ran, they would not
-//     apply to it. HookCode, HookBlock, EnableAccounting and
-//     EnablePreciseFaultPC therefore drop the existing translations of their
-//     range. Interrupt, syscall, cpuid, memory-fault and invalid-instruction
-//     hooks are looked up when the event happens and apply at once.
+//     hook leaves RIP stale, on 2.1.1 as on 2.0.1: cpu_tb_exec
+//     (qemu/accel/tcg/cpu-exec.c) skips restoring the PC of a block exited
+//     at its entry check when HOOK_EXISTS(UC_HOOK_CODE), and only hooked
+//     instructions sync it. Start repairs it: the accounting hook and Go
+//     block hooks record the block they stopped before, and Start writes
+//     it to RIP/EIP after uc_emu_start returns
+//     (TestBlockStopPCWithUnrelatedCodeHook fails without the repair).
+//   - Code and block hooks and the accounting hook are compiled into
+//     translated code: added after code ran, they would not apply to it.
+//     HookCode, HookBlock and EnableAccounting therefore drop the existing
+//     translations of their range. Interrupt, syscall, cpuid and
+//     invalid-instruction hooks are looked up when the event happens and
+//     apply at once.
 //   - Without a hook, syscall and int3/int n end Start with CodeException.
-//   - uc_ctl_remove_cache silently does nothing when the range's FIRST page
-//     is unmapped; RemoveCache clips the range to the mapped regions.
-//   - Code bytes changed by MemWrite, the host or another engine keep
-//     running from the stale translation until RemoveCache covers them;
-//     guest self-modifying code inside one engine is handled by Unicorn.
-//     Protect removing EXEC does not stop already-translated code until
-//     RemoveCache.
+//   - Code bytes changed from the host side keep running from the stale
+//     translation until RemoveCache covers them; guest self-modifying code
+//     is handled by Unicorn.
 //   - i386: FS_BASE/GS_BASE writes are ignored; load a GDT with SetGDT, put
 //     a DPL-3 data descriptor in it and load the selector (guest mov or
-//     RegWrite(GS, sel)); gs:[x] then reads from the descriptor's base.
-//   - FlushTranslations (uc_ctl_flush_tlb) is very slow (see Costs): use
-//     RemoveCache.
-//   - Translating is the expensive operation: ~5-8 us even for a
-//     one-instruction block, whatever hooks are installed
-//     (BenchmarkRetranslate), against ~0.65 us for a Start that runs
-//     translated code and stops (BenchmarkStartStop). Every run that
-//     reaches until translates the block at until again (2.0.1 drops the
-//     translation at until-1 after each run): until must be an address
-//     that is never executed.
+//     RegWrite(GS, sel)); gs:[x] then reads from the descriptor's base. A
+//     selector load from the host reads the GDT through the TLB: the GDT's
+//     page must translate, or the fault escapes the emulation.
+//   - Translating is the expensive operation: ~5 us for a small block
+//     (BenchmarkRetranslate) against ~0.3 us for a Start that runs
+//     translated code and stops (BenchmarkStartStop).
 //   - Writing RIP/EIP (RegWrite, a batch, Start) sets Unicorn's quit
 //     request and calls uc_emu_stop internally; emulation goes on at the
 //     new ip (only the current translated block is left).
 //
-// # Costs (2-vCPU VM shared with other jobs, load average 4-7: ranges)
+// # Costs (2-vCPU VM shared with other jobs: ranges)
 //
-// Measured with go test -run '^$' -bench . -benchtime 5x ./emu/uc/:
+// Measured with go test -run '^$' -bench . -benchtime 3x ./emu/uc/:
 //
-//   - register loop: 0.38-0.5 ns/insn raw, 1.0-1.2 ns/insn with the C
-//     accounting hook (5-instruction blocks, so ~3 ns per block; ratio
-//     ~2.4x);
-//   - loads: 1.3-2.5 ns/insn on a 3-instruction loop; 7-17 ns/insn with
-//     EnablePreciseFaultPC;
-//   - stores: 170-240 ns EACH on any RAM page, code or not (56-79 ns/insn on
-//     a 3-instruction loop). Unicorn 2.0.1 sends every guest store through
-//     notdirty_write; upstream fixed this after 2.0.1 (unicorn issue #1970).
-//     The 2.0.1 API offers no workaround;
+//   - register loop: ~0.19 ns/insn raw, ~0.55 ns/insn with the C
+//     accounting hook (5-instruction blocks);
+//   - loads and stores: ~0.6 ns/insn on a 3-instruction loop, the same
+//     with and without the virtual TLB (BenchmarkStoreLoop against
+//     BenchmarkStoreLoopPhysical); 2.0.1 took 170-240 ns per store;
 //   - a Go callback: 110-230 ns (mostly the cgo callback itself);
-//   - SetCounters ~10-16 ns; InvalidateCosts 70-120 ns for a probe-sized
-//     range, ~80 ns for a 4 KiB page (O(pages) beyond 512 candidate slots;
-//     scanning every slot of the page took ~6 us); RemoveCache of a
-//     probe-sized range ~400 ns (includes the uc_mem_regions lookup);
-//     FlushTranslations
-//     ~1.9 s first call, ~40 ms later;
-//   - a cgo call ~40-150 ns depending on load: RegRead, RegWrite and
-//     RegUpdate pass values, not Go pointers (no cgocheck), and RegRead3 /
-//     RegWrite2 serve a trap handler's few registers in one call;
 //   - BenchmarkSSOLHit (an out-of-line probe hit at this level: two
-//     interrupt callbacks, two Protects, the step): 7.7-9.5 us/hit when the
-//     page's translations are dropped at every NX restore (the copy is
-//     translated on every hit), 1.4-1.9 us/hit with FenceExec;
-//     BenchmarkRetranslate ~11-13.5 us (two blocks translated),
-//     BenchmarkStartStop 0.65-0.95 us.
+//     interrupt callbacks, two ProtectPages, the step): ~1.5 us/hit with
+//     fences, ~4.5 us/hit when the copy is translated on every hit.
 package uc

@@ -1,13 +1,15 @@
 package uc
 
 /*
-#cgo LDFLAGS: -lunicorn
+#cgo CFLAGS: -I${SRCDIR}/../../build/unicorn/usr/include
+#cgo LDFLAGS: ${SRCDIR}/../../build/unicorn/usr/lib/x86_64-linux-gnu/libunicorn.a -lm -lpthread
 #include "shim.h"
 */
 import "C"
 
 import (
 	"fmt"
+	"math"
 )
 
 // Mode selects the guest CPU mode of an engine.
@@ -56,6 +58,30 @@ func (p Prot) String() string {
 	return string(b)
 }
 
+// CPUModel is a Unicorn x86 CPU model (uc_cpu_x86). The model decides
+// which instructions the engine's translator accepts; what cpuid answers
+// is the caller's business (HookCPUID).
+type CPUModel int
+
+const (
+	// CPUDefault is Unicorn's default model (qemu64).
+	CPUDefault CPUModel = -1
+	// CPUSkylakeClient executes SSE up to SSE4.2, POPCNT, MOVBE, AES,
+	// PCLMULQDQ, BMI1/2 and ADX, and no AVX (Unicorn's TCG has none).
+	CPUSkylakeClient = CPUModel(C.UC_CPU_X86_SKYLAKE_CLIENT)
+)
+
+// Options are an engine's fixed choices.
+type Options struct {
+	// CPUModel selects the CPU model (CPUDefault: Unicorn's own).
+	CPUModel CPUModel
+	// Translate, if not nil, gives the engine a virtual TLB (vmem.go):
+	// guest addresses are translated by a page table in C that asks
+	// Translate for every page it does not hold yet. Without it, guest
+	// addresses are Unicorn's physical addresses (Map, MapPtr).
+	Translate TranslateFunc
+}
+
 // Engine is one Unicorn x86 CPU with its own memory map and translation
 // cache. See the package documentation for the threading rules.
 type Engine struct {
@@ -72,12 +98,14 @@ type Engine struct {
 	costHandle uintptr
 	counters   *Counters
 
+	// vm is the page table of an engine opened with a translator (nil
+	// otherwise); translateHandle is the translator's table handle.
+	vm              *C.probesim_vm
+	translateHandle uintptr
+
 	// started is set by the first Start: from then on translations exist
 	// and adding a translation-time hook must drop them.
 	started bool
-
-	// syncPCHook is the hook installed by EnablePreciseFaultPC (0: none).
-	syncPCHook C.uc_hook
 
 	// cbFailure is the first failure (panic or invalid result) of a Go
 	// callback during the current Start; Start returns it.
@@ -91,16 +119,53 @@ type Engine struct {
 	blockStopPC  uint64
 }
 
-// Open creates an x86 engine in mode m.
-func Open(m Mode) (*Engine, error) {
+// Version is the Unicorn release this binding is written for; Open refuses
+// any other.
+const Version = "2.1.1"
+
+// checkVersion refuses a libunicorn other than the one the binding's facts
+// were measured on (doc.go).
+func checkVersion() error {
+	var major, minor C.uint
+	v := uint32(C.uc_version(&major, &minor))
+	return versionMismatch(uint(major), uint(minor), uint(v>>8)&0xff)
+}
+
+func versionMismatch(major, minor, patch uint) error {
+	if major != C.PROBESIM_UC_MAJOR || minor != C.PROBESIM_UC_MINOR || patch != C.PROBESIM_UC_PATCH {
+		return fmt.Errorf("unicorn: linked libunicorn is %d.%d.%d, want %s (run make deps)", major, minor, patch, Version)
+	}
+	return nil
+}
+
+// Open creates an x86 engine in mode m with Unicorn's default CPU model
+// and no virtual TLB.
+func Open(m Mode) (*Engine, error) { return OpenWith(m, Options{CPUModel: CPUDefault}) }
+
+// OpenWith creates an x86 engine in mode m with the given options.
+func OpenWith(m Mode, o Options) (*Engine, error) {
+	if err := checkVersion(); err != nil {
+		return nil, err
+	}
 	if m != Mode32 && m != Mode64 {
 		return nil, fmt.Errorf("unicorn: open: unsupported mode %d (want Mode32 or Mode64)", int(m))
 	}
 	var h *C.uc_engine
-	if err := check("open", C.uc_open(C.UC_ARCH_X86, C.uc_mode(m), &h)); err != nil {
+	virtual := C.int(0)
+	if o.Translate != nil {
+		virtual = 1
+	}
+	if err := check("open", C.probesim_open(C.int(m), C.int(o.CPUModel), virtual, &h)); err != nil {
 		return nil, err
 	}
-	return &Engine{uc: h, mode: m, hooks: map[uintptr]C.uc_hook{}}, nil
+	e := &Engine{uc: h, mode: m, hooks: map[uintptr]C.uc_hook{}}
+	if o.Translate != nil {
+		if err := e.installVM(o.Translate); err != nil {
+			e.Close()
+			return nil, err
+		}
+	}
+	return e, nil
 }
 
 // Mode reports the mode the engine was opened in.
@@ -125,6 +190,12 @@ func (e *Engine) Close() error {
 		unregister(e.costHandle)
 		e.costHandle = 0
 	}
+	if e.vm != nil {
+		C.probesim_vm_free(e.vm)
+		e.vm = nil
+		unregister(e.translateHandle)
+		e.translateHandle = 0
+	}
 	e.attachCounters(nil)
 	return check("close", rc)
 }
@@ -143,10 +214,13 @@ func (e *Engine) alive() error {
 // switching between count > 0 and count == 0 flushes all translations: pick
 // one per engine. until should be an address that is never executed.
 //
-// A block overlapping a fenced range (FenceExec) is stopped before it runs;
-// Start then drops the fenced translations and resumes there by itself
-// (unless a hook asked to stop, or failed), with the same until, timeout
-// and count, which start afresh.
+// A block on a fenced page (FenceExec) is stopped before it runs; Start
+// then flushes the TLB, so that the fetch is checked against the page
+// table again, and resumes there by itself (unless a hook asked to stop,
+// or failed), with the same until, timeout and count, which start afresh.
+//
+// With a virtual TLB, an access the page table refuses ends Start with a
+// CodeException error, and PageFault describes the access.
 func (e *Engine) Start(begin, until, timeout, count uint64) error {
 	if err := e.alive(); err != nil {
 		return err
@@ -160,12 +234,15 @@ func (e *Engine) Start(begin, until, timeout, count uint64) error {
 			e.acct.stopped = 0
 			e.acct.fence_hit = 0
 		}
+		if e.vm != nil {
+			e.vm.fault.pending = 0
+		}
 		rc := C.uc_emu_start(e.uc, C.uint64_t(begin), C.uint64_t(until),
 			C.uint64_t(timeout), C.size_t(count))
 		stopCalled := e.stops != stops
 		e.repairBlockStopPC()
 		if e.acct != nil && e.acct.fence_hit != 0 {
-			err := e.dropAllFences()
+			err := e.clearFences()
 			if err == nil && rc == C.UC_ERR_OK && e.cbFailure == nil && !stopCalled {
 				begin = uint64(e.acct.stop_pc)
 				continue
@@ -184,7 +261,7 @@ func (e *Engine) Start(begin, until, timeout, count uint64) error {
 
 // repairBlockStopPC sets the PC to the block a block hook stopped before.
 //
-// Unicorn 2.0.1 leaves the PC stale after such a stop whenever ANY
+// Unicorn (measured on 2.0.1, and 2.1.1 still) leaves the PC stale after such a stop whenever ANY
 // UC_HOOK_CODE exists, whatever its range: a stop from a block hook exits
 // the translated block at its entry check (TB_EXIT_REQUESTED), and
 // cpu_tb_exec (qemu/accel/tcg/cpu-exec.c) restores the PC to the block's
@@ -225,10 +302,9 @@ func (e *Engine) Stop() error {
 
 // RemoveCache drops this engine's translated blocks that overlap
 // [begin, end). Needed after code bytes change from outside the guest
-// (host writes, MemWrite, another engine) and after Protect removes EXEC
-// (or FenceExec instead). Fences inside the range are lifted: nothing of
-// theirs is left to run.
-// Unmapped parts of the range are skipped (Unicorn alone would silently do
+// (host writes, MemWrite, another engine). With a virtual TLB, only pages
+// the page table holds can have translated blocks (vmem.go); without one,
+// unmapped parts of the range are skipped (Unicorn alone would silently do
 // nothing when begin is unmapped).
 func (e *Engine) RemoveCache(begin, end uint64) error {
 	if err := e.alive(); err != nil {
@@ -237,11 +313,7 @@ func (e *Engine) RemoveCache(begin, end uint64) error {
 	if end <= begin {
 		return fmt.Errorf("unicorn: ctl_remove_cache: empty range [%#x, %#x)", begin, end)
 	}
-	if err := e.removeTranslations(begin, end-1); err != nil {
-		return err
-	}
-	e.liftCoveredFences(begin, end-1)
-	return nil
+	return e.removeTranslations(begin, end-1)
 }
 
 // removeTranslations drops translations overlapping the inclusive range
@@ -256,14 +328,27 @@ func (e *Engine) removeTranslations(first, last uint64) error {
 	if !e.started {
 		return nil
 	}
+	if e.vm != nil {
+		end := last + 1
+		if last == math.MaxUint64 {
+			end = last &^ (pageSize - 1)
+		}
+		err := check("ctl_remove_cache", C.probesim_vm_remove_cache(e.uc, e.vm, C.uint64_t(first), C.uint64_t(end)))
+		if e.acct != nil && e.acct.fence_overflow != 0 {
+			if ferr := e.FlushTLB(); err == nil {
+				err = ferr
+			}
+		}
+		return err
+	}
 	return check("ctl_remove_cache", C.probesim_remove_cache(e.uc, C.uint64_t(first), C.uint64_t(last)))
 }
 
 // FlushTranslations drops every translated block of this engine
-// (uc_ctl_flush_tlb, which in 2.0.1 flushes translated blocks).
+// (UC_CTL_TB_FLUSH).
 func (e *Engine) FlushTranslations() error {
 	if err := e.alive(); err != nil {
 		return err
 	}
-	return check("ctl_flush_tlb", C.probesim_flush_tb(e.uc))
+	return check("ctl_flush_tb", C.probesim_flush_tb(e.uc))
 }

@@ -30,36 +30,34 @@ func hitLoop() (code []byte, probe uint64) {
 	return cat(movECX(hitLoopN), body, jnzRel8(end, probe)), probe
 }
 
-// benchSSOLHit runs the loop. With fence, the page's translations are
-// fenced when it loses EXEC and the copy is written once (what emu and mmu
-// do now: an unchanged copy is not rewritten); without, every hit writes
-// the copy and drops the page's translations and costs (what they did
-// before), so the copy is translated again on every hit.
+// benchSSOLHit runs the loop. With fence, the page is fenced when it loses
+// EXEC and the copy is written once (what emu and mmu do: an unchanged copy
+// is not rewritten); without, every hit writes the copy and drops the
+// page's translations and costs, so the copy is translated again on every
+// hit.
 func benchSSOLHit(b *testing.B, fence bool) {
 	e := newEngine(b, Mode64)
 	code, probe := hitLoop()
 	loadCode(b, e, code)
 	enableFakeAccounting(b)(e)
-	// The watch on the probe address, as emu.Core.Watch.
-	_, err := e.HookCode(probe, probe, func(uint64, uint32) {})
-	require.NoError(b, err)
 	slot := uint64(stackAddr)
 	resume := probe + uint64(len(imulEDI))
+	slotMem := hostBytes(b, e, slot, len(imulEDI))
 	var hookErr error
 	note := func(err error) {
 		if err != nil && hookErr == nil {
 			hookErr = err
 		}
 	}
-	_, err = e.HookInterrupt(func(intno uint32) {
+	_, err := e.HookInterrupt(func(intno uint32) {
 		switch intno {
 		case 3:
 			if !fence {
-				note(e.MemWrite(slot, imulEDI))
+				copy(slotMem, imulEDI)
 				note(e.RemoveCache(slot, slot+uint64(len(imulEDI))))
 				e.InvalidateCosts(slot, slot+uint64(len(imulEDI)))
 			}
-			note(e.Protect(stackAddr, pageSize, ProtAll))
+			protectPage(b, e, stackAddr, ProtAll)
 			note(e.RegWrite(RIP, slot))
 			_, err := e.RegUpdate(EFLAGS, 0, 1<<8)
 			note(err)
@@ -71,13 +69,13 @@ func benchSSOLHit(b *testing.B, fence bool) {
 				note(e.RemoveCache(stackAddr, stackAddr+pageSize))
 				e.InvalidateCosts(stackAddr, stackAddr+pageSize)
 			}
-			note(e.Protect(stackAddr, pageSize, ProtRead|ProtWrite))
+			protectPage(b, e, stackAddr, ProtRead|ProtWrite)
 			_, err := e.RegUpdate(EFLAGS, 1<<8, 0)
 			note(err)
 		}
 	})
 	require.NoError(b, err)
-	require.NoError(b, e.MemWrite(slot, imulEDI))
+	copy(slotMem, imulEDI)
 	require.NoError(b, run(e))
 	require.NoError(b, hookErr)
 	b.ResetTimer()

@@ -44,6 +44,12 @@ func (a MemAccess) String() string {
 		return "write-prot"
 	case MemFetchProt:
 		return "fetch-prot"
+	case MemRead:
+		return "read"
+	case MemWrite:
+		return "write"
+	case MemFetch:
+		return "fetch"
 	}
 	return fmt.Sprintf("MemAccess(%d)", int(a))
 }
@@ -160,22 +166,6 @@ func (e *Engine) HookBlock(begin, end uint64, fn func(addr uint64, size uint32))
 	})
 }
 
-// HookMemFault calls fn for every unmapped or protection-violating access
-// (UC_HOOK_MEM_UNMAPPED | UC_HOOK_MEM_PROT). Returning true means the cause
-// was fixed (e.g. the page mapped) and the access is retried; false makes
-// Start fail with the matching Code*Unmapped / Code*Prot error. value is the
-// value being written (writes only). For a data access, RIP inside fn is the
-// start of the translated block, not the faulting instruction, unless
-// EnablePreciseFaultPC was called; for a fetch it is the fetched address.
-func (e *Engine) HookMemFault(fn func(access MemAccess, addr uint64, size int, value int64) bool) (Hook, error) {
-	if fn == nil {
-		return Hook{}, errNilCallback
-	}
-	return e.addHook(fn, func(id *C.uc_hook, h C.uintptr_t) C.uc_err {
-		return C.probesim_hook_mem_fault(e.uc, id, h)
-	})
-}
-
 // HookInvalidInsn calls fn when the CPU hits an undefined opcode (ud2,
 // 0f ff, ...). Returning true continues emulation (fn must have moved RIP or
 // stopped the engine); false makes Start fail with CodeInsnInvalid.
@@ -198,30 +188,3 @@ type (
 // blockFunc marks a block hook's callback, whose stops need the PC repair
 // done by Start.
 type blockFunc func(addr uint64, size uint32)
-
-// EnablePreciseFaultPC makes RIP exact inside memory-fault hooks and after
-// Start fails on a data access. Without it, Unicorn 2.0.1 leaves RIP at the
-// start of the translated block containing the faulting load or store (the
-// registers do reflect the instructions before it). It works by installing a
-// no-op UC_HOOK_MEM_READ|WRITE hook, which makes Unicorn store the PC before
-// every access but also sends every load and store through the slow path
-// (see BenchmarkMemLoop*). EFLAGS stays unreliable after an unhandled data
-// fault either way. Idempotent; lasts until Close.
-func (e *Engine) EnablePreciseFaultPC() error {
-	if err := e.alive(); err != nil {
-		return err
-	}
-	if e.syncPCHook != 0 {
-		return nil
-	}
-	// The PC stores are emitted at translation time.
-	if err := e.removeTranslations(0, math.MaxUint64); err != nil {
-		return err
-	}
-	var id C.uc_hook
-	if err := check("hook_add(sync pc)", C.probesim_hook_sync_pc(e.uc, &id)); err != nil {
-		return err
-	}
-	e.syncPCHook = id
-	return nil
-}

@@ -63,11 +63,10 @@ func (e *Engine) Unmap(addr, size uint64) error {
 	return check("mem_unmap", C.uc_mem_unmap(e.uc, C.uint64_t(addr), s))
 }
 
-// Protect changes the protection of [addr, addr+size). Removing EXEC does
-// not affect code that is already translated: follow it with RemoveCache,
-// or precede it with FenceExec. Giving EXEC lifts the fences inside the
-// range, whose translations may run again; a fence only partly inside is
-// dropped with its translations (its other part is still not executable).
+// Protect changes the protection of the physical range [addr, addr+size)
+// of an engine without a virtual TLB (uc_mem_protect). Removing EXEC does
+// not affect code that is already translated: follow it with RemoveCache.
+// With a virtual TLB, use ProtectPages.
 func (e *Engine) Protect(addr, size uint64, p Prot) error {
 	if err := e.alive(); err != nil {
 		return err
@@ -76,18 +75,12 @@ func (e *Engine) Protect(addr, size uint64, p Prot) error {
 	if err != nil {
 		return err
 	}
-	r := C.probesim_protect(e.uc, e.acct, C.uint64_t(addr), s, C.uint32_t(p))
-	if err := check("mem_protect", r.err); err != nil {
-		return err
-	}
-	if r.partial != 0 {
-		return e.dropPartialFences(addr, addr+size)
-	}
-	return nil
+	return check("mem_protect", C.uc_mem_protect(e.uc, C.uint64_t(addr), s, C.uint32_t(p)))
 }
 
-// MemRead copies len(buf) guest bytes at addr into buf, ignoring page
-// protections. An empty buf is a no-op.
+// MemRead copies len(buf) bytes at the physical address addr into buf,
+// ignoring protections. (Without a virtual TLB, physical addresses are the
+// guest's.) An empty buf is a no-op.
 func (e *Engine) MemRead(addr uint64, buf []byte) error {
 	if err := e.alive(); err != nil {
 		return err
@@ -98,7 +91,7 @@ func (e *Engine) MemRead(addr uint64, buf []byte) error {
 	return check("mem_read", C.uc_mem_read(e.uc, C.uint64_t(addr), unsafe.Pointer(&buf[0]), C.size_t(len(buf))))
 }
 
-// MemWrite copies data into guest memory at addr, ignoring page protections.
+// MemWrite copies data to the physical address addr, ignoring protections.
 // Translated code covering the bytes is NOT invalidated: call RemoveCache
 // (and InvalidateCosts) when writing code.
 func (e *Engine) MemWrite(addr uint64, data []byte) error {

@@ -10,7 +10,7 @@ import (
 )
 
 func TestMemReadWriteRoundTrip(t *testing.T) {
-	e := newEngine(t, Mode64)
+	e := newPhysEngine(t, Mode64)
 	require.NoError(t, e.Map(dataAddr, 2*pageSize, ProtRead|ProtWrite))
 
 	data := []byte("hello, guest memory")
@@ -27,7 +27,7 @@ func TestMemReadWriteRoundTrip(t *testing.T) {
 }
 
 func TestMemErrorsCarryUnicornText(t *testing.T) {
-	e := newEngine(t, Mode64)
+	e := newPhysEngine(t, Mode64)
 	require.NoError(t, e.Map(dataAddr, pageSize, ProtRead))
 
 	err := e.Map(dataAddr, pageSize, ProtRead)
@@ -71,7 +71,7 @@ func TestMemErrorsCarryUnicornText(t *testing.T) {
 }
 
 func TestProtectAndUnmap(t *testing.T) {
-	e := newEngine(t, Mode64)
+	e := newPhysEngine(t, Mode64)
 	require.NoError(t, e.Map(dataAddr, 3*pageSize, ProtAll))
 	// Protecting the middle page splits the region; host-side access ignores
 	// protections, so reads still succeed.
@@ -93,8 +93,8 @@ func TestMapPtrSharesHostMemory(t *testing.T) {
 	// Close both engines before the host memory goes away.
 	t.Cleanup(func() { require.NoError(t, syscall.Munmap(host)) })
 
-	a := newEngine(t, Mode64)
-	b := newEngine(t, Mode32)
+	a := newPhysEngine(t, Mode64)
+	b := newPhysEngine(t, Mode32)
 	require.NoError(t, a.MapPtr(dataAddr, pageSize, ProtRead|ProtWrite, unsafe.Pointer(&host[0])))
 	require.NoError(t, b.MapPtr(0x70000, pageSize, ProtRead, unsafe.Pointer(&host[0])))
 
@@ -132,6 +132,12 @@ func TestClosedEngine(t *testing.T) {
 	c.Free()
 	e.InvalidateCosts(0, 1<<20) // ignored, must not crash
 	assert.Equal(t, "unicorn: engine is closed", ErrClosed.Error())
+}
+
+func TestVersionIsChecked(t *testing.T) {
+	require.NoError(t, checkVersion(), "the linked libunicorn is the one this binding is for")
+	assert.EqualError(t, versionMismatch(2, 0, 1), "unicorn: linked libunicorn is 2.0.1, want 2.1.1 (run make deps)")
+	assert.NoError(t, versionMismatch(2, 1, 1))
 }
 
 func TestOpenRejectsUnknownMode(t *testing.T) {

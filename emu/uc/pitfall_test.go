@@ -7,10 +7,10 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// TestStopLostWhenHookAlsoWritesRIP pins a 2.0.1 bug (fixed in 2.1.0):
-// writing RIP and calling Stop in the same hook loses the stop, so the run
-// continues at the new RIP. Stop only, and pass the new PC to the next Start.
-func TestStopLostWhenHookAlsoWritesRIP(t *testing.T) {
+// TestStopKeptWhenHookAlsoWritesRIP pins the fix (2.1.0) of a 2.0.1 bug:
+// writing RIP and calling Stop in the same hook lost the stop. Now the run
+// stops, with RIP where the hook put it.
+func TestStopKeptWhenHookAlsoWritesRIP(t *testing.T) {
 	e := newEngine(t, Mode64)
 	// int3; mov eax, 1; mov ecx, 2
 	loadCode(t, e, cat(insInt3, movEAX(1), movECX(2)))
@@ -20,9 +20,9 @@ func TestStopLostWhenHookAlsoWritesRIP(t *testing.T) {
 	})
 	require.NoError(t, err)
 	require.NoError(t, run(e))
-	assert.Equal(t, uint64(exitAddr), pc(t, e), "the stop was lost: the run went on to until")
-	assert.Equal(t, uint64(2), reg(t, e, RCX))
-	assert.Equal(t, uint64(0), reg(t, e, RAX), "the redirect itself worked")
+	assert.Equal(t, uint64(codeAddr+6), pc(t, e), "the stop was kept")
+	assert.Equal(t, uint64(0), reg(t, e, RCX), "nothing ran after the hook")
+	assert.Equal(t, uint64(0), reg(t, e, RAX))
 }
 
 // TestStopInInterruptHook: without a RIP write, Stop from an interrupt hook

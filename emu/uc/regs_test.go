@@ -141,10 +141,10 @@ func TestI386GDTSegmentBase(t *testing.T) {
 	setup := func(t *testing.T, code []byte) *Engine {
 		e := newEngine(t, Mode32)
 		loadCode(t, e, code)
-		require.NoError(t, e.Map(gdtAddr, pageSize, ProtRead|ProtWrite))
-		require.NoError(t, e.Map(tlsAddr, pageSize, ProtRead|ProtWrite))
-		require.NoError(t, e.MemWrite(gdtAddr+tlsIndex*8, desc))
-		require.NoError(t, e.MemWrite(tlsAddr, []byte{0xef, 0xbe, 0xad, 0xde, 0x78, 0x56, 0x34, 0x12}))
+		mapPage(t, e, gdtAddr, ProtRead|ProtWrite)
+		mapPage(t, e, tlsAddr, ProtRead|ProtWrite)
+		hostWrite(t, e, gdtAddr+tlsIndex*8, desc)
+		hostWrite(t, e, tlsAddr, []byte{0xef, 0xbe, 0xad, 0xde, 0x78, 0x56, 0x34, 0x12})
 		require.NoError(t, e.SetGDT(gdtAddr, 32*8-1))
 		return e
 	}

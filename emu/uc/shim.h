@@ -1,10 +1,11 @@
 // shim.h declares the C side of package uc: hook installers whose user_data
 // is an integer handle into the Go callback table, helpers for calls cgo
 // cannot make directly (variadic uc_hook_add/uc_ctl, pointer arrays for the
-// batch register calls, uc_x86_mmr), and the per-block accounting hook.
+// batch register calls, uc_x86_mmr), the guest page table behind Unicorn's
+// virtual TLB (vm.c), and the per-block accounting hook (accounting.c).
 //
 // Only declarations live here: a Go file with //export may not define C
-// functions in its preamble, so definitions are in trampolines.c and
+// functions in its preamble, so definitions are in trampolines.c, vm.c and
 // accounting.c.
 #ifndef PROBESIM_UC_SHIM_H
 #define PROBESIM_UC_SHIM_H
@@ -12,6 +13,11 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <unicorn/unicorn.h>
+
+// The only Unicorn this binding is written and tested against.
+#define PROBESIM_UC_MAJOR 2
+#define PROBESIM_UC_MINOR 1
+#define PROBESIM_UC_PATCH 1
 
 // ---- Go-callback hooks (trampolines.c) ----
 uc_err probesim_hook_intr(uc_engine *uc, uc_hook *hh, uintptr_t handle);
@@ -21,11 +27,11 @@ uc_err probesim_hook_code(uc_engine *uc, uc_hook *hh, uintptr_t handle,
                           uint64_t begin, uint64_t end);
 uc_err probesim_hook_block(uc_engine *uc, uc_hook *hh, uintptr_t handle,
                            uint64_t begin, uint64_t end);
-uc_err probesim_hook_mem_fault(uc_engine *uc, uc_hook *hh, uintptr_t handle);
 uc_err probesim_hook_insn_invalid(uc_engine *uc, uc_hook *hh,
                                   uintptr_t handle);
 
 // ---- helpers (trampolines.c) ----
+uc_err probesim_open(int mode, int cpu_model, int virtual_tlb, uc_engine **out);
 // One register, by value (no pointer crosses from Go: see RegRead).
 typedef struct probesim_reg_result {
     uint64_t value;
@@ -50,10 +56,69 @@ uc_err probesim_reg_read_batch(uc_engine *uc, const intptr_t *regs,
 uc_err probesim_reg_write_batch(uc_engine *uc, const intptr_t *regs,
                                 const uint64_t *vals, int count);
 uc_err probesim_set_gdt(uc_engine *uc, uint64_t base, uint32_t limit);
-// Removes translations of the mapped parts of [first, last] (inclusive).
-uc_err probesim_remove_cache(uc_engine *uc, uint64_t first, uint64_t last);
 uc_err probesim_flush_tb(uc_engine *uc);
-uc_err probesim_hook_sync_pc(uc_engine *uc, uc_hook *hh);
+uc_err probesim_flush_tlb(uc_engine *uc);
+// Removes translations of the mapped parts of [first, last] (inclusive) of
+// an engine without a virtual TLB.
+uc_err probesim_remove_cache(uc_engine *uc, uint64_t first, uint64_t last);
+
+// ---- the guest page table (vm.c) ----
+
+// A page-table entry: the physical page (bits 12..63), PTE_PRESENT, and the
+// UC_PROT_* permissions the page grants (bits 0..2).
+#define PROBESIM_PTE_PRESENT 8u
+#define PROBESIM_PTE_PERMS 7u
+
+// A four-level table of 512-entry nodes over 48-bit virtual addresses; the
+// nodes are allocated on first use and freed at probesim_vm_free.
+typedef struct probesim_pt_node {
+    uint64_t e[512]; // inner levels: child pointers; leaves: PTEs
+} probesim_pt_node;
+
+// The access that the TLB fill refused last, for Start to report.
+typedef struct probesim_vm_fault {
+    uint32_t pending; // set by a refusal, cleared at every Start
+    uint32_t type;    // UC_MEM_READ, UC_MEM_WRITE or UC_MEM_FETCH
+    uint32_t mapped;  // the page is mapped (a protection fault)
+    uint32_t pad;
+    uint64_t page; // page-aligned virtual address (all Unicorn passes)
+} probesim_vm_fault;
+
+typedef struct probesim_acct probesim_acct;
+
+typedef struct probesim_vm {
+    probesim_pt_node *root;
+    uintptr_t translate_handle; // Go translator (callback table handle)
+    uc_hook hook;
+    // invalidating: the fill is serving uc_ctl_remove_cache's own lookup
+    // of a page's physical address, not a guest access: it must not call
+    // Go, and it must succeed for any present page (see vm.c).
+    uint32_t invalidating;
+    uint32_t pad;
+    probesim_vm_fault fault;
+    probesim_acct *acct; // for fencing the pages that get stale exec entries
+    uint64_t entries;    // present PTEs
+    uint64_t nodes;      // allocated nodes
+    uint64_t fills;      // TLB fills served
+    uint64_t translations; // Go translator calls
+    uint64_t tlb_flushes;  // full TLB flushes
+} probesim_vm;
+
+probesim_vm *probesim_vm_new(uintptr_t translate_handle);
+void probesim_vm_free(probesim_vm *vm);
+uc_err probesim_vm_install(uc_engine *uc, probesim_vm *vm);
+// Drops the PTEs of [begin, end); returns how many were present.
+uint64_t probesim_vm_drop(probesim_vm *vm, uint64_t begin, uint64_t end);
+// Sets the permissions of the present PTEs of [begin, end) to perms; returns
+// the union of the permissions that were taken away.
+uint32_t probesim_vm_protect(probesim_vm *vm, uint64_t begin, uint64_t end,
+                             uint32_t perms);
+// The PTE of the page holding vaddr (0: none).
+uint64_t probesim_vm_pte(probesim_vm *vm, uint64_t vaddr);
+// Removes the translated blocks of [begin, end) page by page, through each
+// present page's physical address; returns the first error.
+uc_err probesim_vm_remove_cache(uc_engine *uc, probesim_vm *vm, uint64_t begin,
+                                uint64_t end);
 
 // ---- per-block accounting (accounting.c) ----
 
@@ -74,60 +139,83 @@ typedef struct probesim_counters {
     uint64_t skip_at;
 } probesim_counters;
 
-// One direct-mapped cost cache slot. A slot matches a block only if the
-// start address and the byte size are equal (the same address can start
-// blocks of different lengths, e.g. after a probe splits a block) and the
-// generations of the pages holding the block's first and last bytes are
-// still those recorded when the block was priced.
-typedef struct probesim_cost_slot {
-    uint64_t addr;
-    uint32_t size;
-    uint32_t insns_valid; // bit 31: slot valid; bits 0..30: instruction count
-    uint64_t cost_fp;
-    uint32_t gen_first; // page state of addr when cached
-    uint32_t gen_last;  // page state of addr+size-1 when cached
-} probesim_cost_slot;
-
-#define PROBESIM_COST_SLOTS 65536u
-#define PROBESIM_SLOT_VALID 0x80000000u
-
-// Page states, indexed by the low bits of the page number (pages
-// PROBESIM_PAGE_STATES * 4 KiB apart share an entry, which only costs extra
-// re-pricing). Bits 1..31: the generation, bumped by every invalidation
-// of a page with this index. Bit 0: some fenced range holds a page with
-// this index.
-#define PROBESIM_PAGE_STATES 16384u
+// A code page's record: its state and the blocks cached that start in it.
+// Records never move (they are allocated in fixed chunks), so a cost entry
+// can point at its pages' states.
+//
+// state: bits 1..31 the generation, bumped by every invalidation of the
+// page as a whole; bit 0 set while the page is fenced.
 #define PROBESIM_PAGE_FENCED 1u
 #define PROBESIM_PAGE_GEN_STEP 2u
+// A page whose block list would grow past this is invalidated whole.
+#define PROBESIM_PAGE_MAX_BLOCKS 4096u
 
-// A range [begin, end) whose translations are kept but must not run.
-typedef struct probesim_range {
-    uint64_t begin, end;
-} probesim_range;
+typedef struct probesim_block_key {
+    uint64_t addr;
+    uint32_t size;
+    uint32_t pad;
+} probesim_block_key;
 
-// Room for the NX-flipped stack page of a thread per vCPU (up to 64); more
-// fences evict the oldest (its translations are dropped).
+typedef struct probesim_page {
+    uint64_t page; // page number (address >> 12)
+    uint32_t state;
+    uint32_t nblocks, cap;
+    uint32_t overflow; // the block list was given up: invalidate whole
+    probesim_block_key *blocks;
+} probesim_page;
+
+// One cost entry: a block (start address and byte size: one address can
+// start blocks of different lengths) with its price, valid while the states
+// of the pages holding its first and last bytes are those it was priced
+// under.
+typedef struct probesim_cost_entry {
+    uint64_t addr;
+    uint32_t size;
+    uint32_t insns; // 0 with addr 0 and size 0: empty
+    uint64_t cost_fp;
+    uint32_t *state_first;
+    uint32_t *state_last; // NULL: the block lies in one page
+    uint32_t gen_first, gen_last;
+} probesim_cost_entry;
+
+#define PROBESIM_WAYS 4u
+
+typedef struct probesim_cost_set {
+    probesim_cost_entry way[PROBESIM_WAYS];
+} probesim_cost_set;
+
+// Pages whose TLB entries may still grant execute permission that the page
+// table no longer does (exec revoked without a TLB flush, or granted for
+// remove_cache's own lookup): blocks on them are stopped before they run
+// until the next full TLB flush. More than this many flush at once.
 #define PROBESIM_MAX_FENCES 64u
 
 typedef struct probesim_acct {
     probesim_counters *cur; // may be NULL: blocks are then not charged
     uintptr_t cost_handle;  // Go callback table handle of the cost function
     uint64_t misses;        // cost function calls (cache misses)
+    uint64_t evictions;     // entries pushed out of a full set
+    uint64_t evictions_at_resize;
     uint32_t max_size;      // largest block size ever cached (for invalidation)
     // stopped/stop_pc: the hook stopped the engine before the block at
-    // stop_pc during the current Start (budget or fence). Start writes
-    // stop_pc back to the PC afterwards, because 2.0.1 does not when any
-    // code hook exists (see Engine.Start).
+    // stop_pc during the current Start (budget or fence); Start writes the
+    // PC back (see Engine.Start).
     uint32_t stopped;
-    uint32_t fence_hit; // the stop was a block overlapping a fenced range
+    uint32_t fence_hit; // the stop was a block on a fenced page
+    uint32_t set_bits;  // log2 of the number of sets
     uint64_t stop_pc;
     uc_hook hook;
+    probesim_cost_set *sets;
+    // Page records: a hash table of pointers (open addressing) into
+    // chunks of records.
+    probesim_page **page_index;
+    uint32_t page_index_bits;
+    uint32_t npages;
+    probesim_page **page_chunks;
+    uint32_t nchunks, chunk_cap;
     uint32_t fence_count;
-    probesim_range fences[PROBESIM_MAX_FENCES]; // oldest first
-    probesim_cost_slot *slots; // PROBESIM_COST_SLOTS entries
-    // Page states (see PROBESIM_PAGE_STATES), inline so that the block
-    // hook reaches them with one load.
-    uint32_t page_state[PROBESIM_PAGE_STATES];
+    uint32_t fence_overflow; // set when the fence list filled up
+    probesim_page *fences[PROBESIM_MAX_FENCES];
 } probesim_acct;
 
 probesim_acct *probesim_acct_new(uintptr_t cost_handle);
@@ -135,23 +223,14 @@ void probesim_acct_free(probesim_acct *a);
 uc_err probesim_acct_install(uc_engine *uc, probesim_acct *a);
 void probesim_acct_invalidate(probesim_acct *a, uint64_t begin, uint64_t end);
 void probesim_acct_clear(probesim_acct *a);
-// Adds a fenced range; returns 0 when the table is full.
-int probesim_fence_add(probesim_acct *a, uint64_t begin, uint64_t end);
-// Removes fences[i], keeping the order of the others.
-void probesim_fence_remove(probesim_acct *a, uint32_t i);
-// Drops the cached costs of [begin, end) and fences it; returns 0 (and does
-// nothing) when the fence table is full.
-int probesim_fence_exec(probesim_acct *a, uint64_t begin, uint64_t end);
-
-// uc_mem_protect; when perms include EXEC and a is not NULL, the fences
-// inside [addr, addr+size) are lifted too, and partial is set when a fence
-// only partly inside remains (the caller drops it).
-typedef struct probesim_protect_result {
-    uc_err err;
-    int partial;
-} probesim_protect_result;
-probesim_protect_result probesim_protect(uc_engine *uc, probesim_acct *a,
-                                         uint64_t addr, size_t size,
-                                         uint32_t perms);
+// Fences the pages of [begin, end); returns 0 when the fence list is full
+// (the caller must then flush the TLB and clear the fences).
+int probesim_fence_pages(probesim_acct *a, uint64_t begin, uint64_t end);
+// Lifts the fences of the pages of [begin, end) (they are executable again:
+// their TLB entries are right).
+void probesim_unfence_pages(probesim_acct *a, uint64_t begin, uint64_t end);
+// Lifts every fence (after a full TLB flush).
+void probesim_fence_clear(probesim_acct *a);
+uint64_t probesim_acct_entries(probesim_acct *a);
 
 #endif

@@ -29,12 +29,6 @@ static void tramp_code(uc_engine *uc, uint64_t addr, uint32_t size, void *ud) {
     probesimGoCode((uintptr_t)ud, addr, size);
 }
 
-static bool tramp_mem_fault(uc_engine *uc, uc_mem_type type, uint64_t addr,
-                            int size, int64_t value, void *ud) {
-    (void)uc;
-    return probesimGoMemFault((uintptr_t)ud, (int)type, addr, size, value);
-}
-
 static bool tramp_insn_invalid(uc_engine *uc, void *ud) {
     (void)uc;
     return probesimGoInvalidInsn((uintptr_t)ud);
@@ -65,11 +59,6 @@ uc_err probesim_hook_block(uc_engine *uc, uc_hook *hh, uintptr_t handle,
                            uint64_t begin, uint64_t end) {
     return uc_hook_add(uc, hh, UC_HOOK_BLOCK, (void *)tramp_code,
                        (void *)handle, begin, end);
-}
-
-uc_err probesim_hook_mem_fault(uc_engine *uc, uc_hook *hh, uintptr_t handle) {
-    return uc_hook_add(uc, hh, UC_HOOK_MEM_INVALID, (void *)tramp_mem_fault,
-                       (void *)handle, ALL_BEGIN, ALL_END);
 }
 
 uc_err probesim_hook_insn_invalid(uc_engine *uc, uc_hook *hh,
@@ -167,10 +156,12 @@ uc_err probesim_set_gdt(uc_engine *uc, uint64_t base, uint32_t limit) {
     return uc_reg_write(uc, UC_X86_REG_GDTR, &gdtr);
 }
 
-// uc_ctl_remove_cache in 2.0.1 translates only the START address of the
-// range and silently does nothing if that page is unmapped (measured). So
-// the range [first, last] is clipped to each mapped region and each piece is
-// removed separately; every piece then starts on a mapped page.
+// uc_ctl_remove_cache resolves only the START address of the range (to a
+// physical address, then removes the physical range that follows) and
+// silently does nothing if that page is unmapped. So for an engine without
+// a virtual TLB, the range [first, last] is clipped to each mapped region
+// and each piece is removed separately; every piece then starts on a mapped
+// page. (An engine with one uses probesim_vm_remove_cache.)
 uc_err probesim_remove_cache(uc_engine *uc, uint64_t first, uint64_t last) {
     uc_mem_region *regions = NULL;
     uint32_t count = 0;
@@ -195,21 +186,30 @@ uc_err probesim_remove_cache(uc_engine *uc, uint64_t first, uint64_t last) {
     return err;
 }
 
-uc_err probesim_flush_tb(uc_engine *uc) { return uc_ctl_flush_tlb(uc); }
+uc_err probesim_flush_tb(uc_engine *uc) { return uc_ctl_flush_tb(uc); }
 
-// Unicorn 2.0.1 stores the guest PC before every load (store) only while a
-// UC_HOOK_MEM_READ (UC_HOOK_MEM_WRITE) hook exists; without one, the PC seen
-// in a memory-fault hook is the start of the translated block. This hook's
-// range is the last page of the 64-bit address space, which no user program
-// touches, and its callback does nothing: it exists only for that side
-// effect. Its cost is that every load and store takes the softmmu slow path.
-static void sync_pc_noop(uc_engine *uc, uc_mem_type type, uint64_t addr,
-                         int size, int64_t value, void *ud) {
-    (void)uc, (void)type, (void)addr, (void)size, (void)value, (void)ud;
-}
+uc_err probesim_flush_tlb(uc_engine *uc) { return uc_ctl_flush_tlb(uc); }
 
-uc_err probesim_hook_sync_pc(uc_engine *uc, uc_hook *hh) {
-    return uc_hook_add(uc, hh, UC_HOOK_MEM_READ | UC_HOOK_MEM_WRITE,
-                       (void *)sync_pc_noop, NULL, 0xfffffffffffff000ull,
-                       0xffffffffffffffffull);
+// probesim_open opens an x86 engine. The CPU model and the TLB type must be
+// chosen before anything else touches the engine: both take effect when
+// Unicorn initialises the CPU, on the first call that needs it.
+uc_err probesim_open(int mode, int cpu_model, int virtual_tlb,
+                     uc_engine **out) {
+    uc_engine *uc = NULL;
+    uc_err err = uc_open(UC_ARCH_X86, (uc_mode)mode, &uc);
+    if (err != UC_ERR_OK) {
+        return err;
+    }
+    if (cpu_model >= 0) {
+        err = uc_ctl_set_cpu_model(uc, cpu_model);
+    }
+    if (err == UC_ERR_OK && virtual_tlb) {
+        err = uc_ctl_tlb_mode(uc, UC_TLB_VIRTUAL);
+    }
+    if (err != UC_ERR_OK) {
+        uc_close(uc);
+        return err;
+    }
+    *out = uc;
+    return UC_ERR_OK;
 }

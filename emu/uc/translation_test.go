@@ -7,16 +7,16 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// TestStaleTranslationAfterHostWrite pins 2.0.1: code bytes changed by
-// MemWrite (or the host, or another engine) do not invalidate this engine's
-// translation; RemoveCache does.
+// TestStaleTranslationAfterHostWrite pins 2.1.1: code bytes changed from
+// the host side do not invalidate the engine's translation; RemoveCache
+// does.
 func TestStaleTranslationAfterHostWrite(t *testing.T) {
 	e := newEngine(t, Mode64)
 	loadCode(t, e, movEAX(1))
 	require.NoError(t, run(e))
 	require.Equal(t, uint64(1), reg(t, e, RAX))
 
-	require.NoError(t, e.MemWrite(codeAddr, movEAX(2)))
+	hostWrite(t, e, codeAddr, movEAX(2))
 	require.NoError(t, run(e))
 	assert.Equal(t, uint64(1), reg(t, e, RAX), "the stale block still runs")
 
@@ -27,43 +27,49 @@ func TestStaleTranslationAfterHostWrite(t *testing.T) {
 	assert.Error(t, e.RemoveCache(codeAddr, codeAddr), "empty range")
 }
 
-// TestFlushTranslations: uc_ctl_flush_tlb drops every translated block in
-// 2.0.1. It is slow (the first call on an engine took ~1.9 s on the 2-vCPU
-// VM, later ones ~40 ms): never on a hot path.
+// TestFlushTranslations: UC_CTL_TB_FLUSH drops every translated block.
 func TestFlushTranslations(t *testing.T) {
 	e := newEngine(t, Mode64)
 	loadCode(t, e, movEAX(1))
 	require.NoError(t, run(e))
-	require.NoError(t, e.MemWrite(codeAddr, movEAX(3)))
+	hostWrite(t, e, codeAddr, movEAX(3))
 	require.NoError(t, e.FlushTranslations())
 	require.NoError(t, run(e))
 	assert.Equal(t, uint64(3), reg(t, e, RAX))
 }
 
-// TestProtectNeedsRemoveCache pins 2.0.1: removing EXEC does not stop code
-// that is already translated until RemoveCache drops it.
-func TestProtectNeedsRemoveCache(t *testing.T) {
+// TestTranslationsFollowThePhysicalPage: Unicorn keeps translated blocks by
+// physical page. The same code mapped at a second virtual address runs
+// from its own translation; RemoveCache through either address drops the
+// blocks of the physical page.
+func TestTranslationsFollowThePhysicalPage(t *testing.T) {
 	e := newEngine(t, Mode64)
 	loadCode(t, e, movEAX(1))
 	require.NoError(t, run(e))
-
-	var faults []MemAccess
-	_, err := e.HookMemFault(func(access MemAccess, addr uint64, size int, value int64) bool {
-		faults = append(faults, access)
-		return false
-	})
-	require.NoError(t, err)
-
-	require.NoError(t, e.Protect(codeAddr, pageSize, ProtRead|ProtWrite))
-	require.NoError(t, e.RegWrite(RAX, 0))
+	sp := spaces[e]
+	const alias = 0x90000
+	sp.pages[alias] = sp.pages[codeAddr]
+	require.NoError(t, e.Start(alias, alias+0x800, 0, 0))
+	assert.Equal(t, uint64(1), reg(t, e, RAX))
+	hostWrite(t, e, codeAddr, movEAX(4))
+	require.NoError(t, e.RemoveCache(alias, alias+5))
 	require.NoError(t, run(e))
-	assert.Equal(t, uint64(1), reg(t, e, RAX), "translated code still runs without EXEC")
-	assert.Empty(t, faults)
+	assert.Equal(t, uint64(4), reg(t, e, RAX), "dropped through the alias")
+}
 
-	require.NoError(t, e.RemoveCache(codeAddr, codeAddr+pageSize))
-	err = run(e)
-	assert.Equal(t, CodeFetchProt, ErrorCode(err))
-	assert.Equal(t, []MemAccess{MemFetchProt}, faults)
+// TestPhysicalPageReuseNeedsRemoveCache: a physical page given to another
+// virtual page keeps the blocks translated from it unless they were
+// removed first, as the address space does before it frees a page.
+func TestPhysicalPageReuseNeedsRemoveCache(t *testing.T) {
+	e := newEngine(t, Mode64)
+	loadCode(t, e, movEAX(1))
+	require.NoError(t, run(e))
+	unmapPage(t, e, codeAddr) // RemoveCache, then the entry goes
+	sp := spaces[e]
+	sp.pages[codeAddr] = spacePage{phys: 0, prot: ProtAll} // the same page again
+	hostWrite(t, e, codeAddr, withExit(movEAX(5)))
+	require.NoError(t, run(e))
+	assert.Equal(t, uint64(5), reg(t, e, RAX))
 }
 
 // TestSelfModifyingCodeInsideEngine: guest stores into its own code are seen
@@ -78,23 +84,35 @@ func TestSelfModifyingCodeInsideEngine(t *testing.T) {
 	assert.Equal(t, uint64(2), reg(t, e, RAX))
 }
 
-// TestRemoveCacheRangeStartingUnmapped: Unicorn's remove_cache silently
-// ignores a range whose first page is unmapped; RemoveCache clips the range
-// to the mapped regions so it still works.
-func TestRemoveCacheRangeStartingUnmapped(t *testing.T) {
+// TestRemoveCacheSkipsPagesWithoutEntries: RemoveCache of a huge range
+// visits only the pages the table holds (resolving any other would fault
+// outside the emulation).
+func TestRemoveCacheSkipsPagesWithoutEntries(t *testing.T) {
 	e := newEngine(t, Mode64)
+	loadCode(t, e, movEAX(1))
+	require.NoError(t, run(e))
+	hostWrite(t, e, codeAddr, movEAX(2))
+	require.NoError(t, e.RemoveCache(0, 1<<47))
+	require.NoError(t, run(e))
+	assert.Equal(t, uint64(2), reg(t, e, RAX))
+	require.NoError(t, e.RemoveCache(0x7000000, 0x7001000), "a range without entries is a no-op")
+}
+
+// TestRemoveCachePhysicalEngine: without a virtual TLB, Unicorn's
+// remove_cache silently ignores a range whose first page is unmapped;
+// RemoveCache clips the range to the mapped regions so it still works.
+func TestRemoveCachePhysicalEngine(t *testing.T) {
+	e := newPhysEngine(t, Mode64)
 	loadCode(t, e, movEAX(1))
 	require.NoError(t, run(e))
 	require.NoError(t, e.MemWrite(codeAddr, movEAX(2)))
 	require.NoError(t, e.RemoveCache(0, 1<<40))
 	require.NoError(t, run(e))
 	assert.Equal(t, uint64(2), reg(t, e, RAX))
-
-	require.NoError(t, e.RemoveCache(0x7000000, 0x7001000), "a fully unmapped range is a no-op")
 }
 
 // TestTranslationTimeHooksApplyToTranslatedCode: code and block hooks (and
-// accounting, and the precise-PC hook) are compiled into translated code;
+// accounting) are compiled into translated code;
 // adding them after code ran drops the stale translations so they apply.
 func TestTranslationTimeHooksApplyToTranslatedCode(t *testing.T) {
 	e := newEngine(t, Mode64)
