@@ -16,9 +16,7 @@ package main
 
 import (
 	"context"
-	"debug/elf"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -61,7 +59,7 @@ func run(args []string) int {
 		return exitUsage
 	}
 	prog := fs.Arg(0)
-	addr, err := symbolAddr(prog, *probe)
+	addr, err := ptraceinline.SymbolAddr(prog, *probe)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "ptrace-inline: %v\n", err)
 		return exitUsage
@@ -88,28 +86,6 @@ func run(args []string) int {
 		}
 	}
 	return res.ExitStatus
-}
-
-// symbolAddr finds a function symbol of a static x86-64 executable.
-func symbolAddr(path, name string) (uint64, error) {
-	f, err := elf.Open(path)
-	if err != nil {
-		return 0, err
-	}
-	defer f.Close()
-	if f.Machine != elf.EM_X86_64 || f.Type != elf.ET_EXEC {
-		return 0, fmt.Errorf("%s: want a static (ET_EXEC) x86-64 executable, got %v %v", path, f.Type, f.Machine)
-	}
-	syms, err := f.Symbols()
-	if err != nil {
-		return 0, fmt.Errorf("%s: %w", path, err)
-	}
-	for _, s := range syms {
-		if s.Name == name && elf.ST_TYPE(s.Info) == elf.STT_FUNC && s.Value != 0 {
-			return s.Value, nil
-		}
-	}
-	return 0, errors.New(path + ": no function symbol " + name)
 }
 
 func median(v []uint64) uint64 {

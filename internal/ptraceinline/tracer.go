@@ -94,7 +94,11 @@ func (t *Tracee) Kill() {
 			break
 		}
 	}
-	_ = t.cmd.Wait() // releases os/exec's resources; the child is already reaped
+	// The child is reaped already, so Wait fails, but it still ends the
+	// output copying and closes the pipes; Release closes the pidfd that
+	// a failed Wait keeps.
+	_ = t.cmd.Wait()
+	_ = t.cmd.Process.Release()
 	t.dead = true
 }
 
@@ -189,30 +193,37 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 
 	tr := &tracer{cfg: cfg, t: t, attached: map[int]bool{t.Pid: true}}
 	tr.res.Threads = 1
-	if tr.orig, err = ReadByte(t.Pid, cfg.Addr); err != nil {
+	err = tr.run()
+	if ctx.Err() != nil {
+		return nil, ctx.Err() // the errors of a killed tracee say nothing more
+	}
+	if err != nil {
 		return nil, err
+	}
+	return &tr.res, nil
+}
+
+// run plants the probe, lets the program go and serves it to its end.
+func (tr *tracer) run() error {
+	var err error
+	if tr.orig, err = ReadByte(tr.t.Pid, tr.cfg.Addr); err != nil {
+		return err
 	}
 	if tr.orig == int3 {
-		return nil, fmt.Errorf("ptrace-inline: %#x already holds int3", cfg.Addr)
+		return fmt.Errorf("ptrace-inline: %#x already holds int3", tr.cfg.Addr)
 	}
-	if err := WriteByte(t.Pid, cfg.Addr, int3); err != nil {
-		return nil, err
+	if err := WriteByte(tr.t.Pid, tr.cfg.Addr, int3); err != nil {
+		return err
 	}
 	start := time.Now()
-	if err := syscall.PtraceCont(t.Pid, 0); err != nil {
-		return nil, fmt.Errorf("ptrace-inline: PTRACE_CONT: %w", err)
+	if err := syscall.PtraceCont(tr.t.Pid, 0); err != nil {
+		return fmt.Errorf("ptrace-inline: PTRACE_CONT: %w", err)
 	}
 	if err := tr.loop(); err != nil {
-		if ctx.Err() != nil {
-			return nil, ctx.Err()
-		}
-		return nil, err
-	}
-	if ctx.Err() != nil {
-		return nil, ctx.Err()
+		return err
 	}
 	tr.res.Elapsed = time.Since(start)
-	return &tr.res, nil
+	return nil
 }
 
 // loop serves stops until the thread-group leader exits.
@@ -227,7 +238,6 @@ func (tr *tracer) loop() error {
 		case ws.Exited() || ws.Signaled():
 			tr.gone(tid)
 			if tid == tr.t.Pid {
-				tr.t.dead = true
 				tr.res.ExitStatus = ws.ExitStatus()
 				if ws.Signaled() {
 					tr.res.ExitStatus = 128 + int(ws.Signal())
