@@ -1,33 +1,20 @@
 package calibrate
 
 import (
-	"bytes"
 	"context"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/probesim/probesim/internal/rebuildtest"
 )
 
 // The embedded helper is helper/calib.c built by the go:generate line of
 // helper.go: a rebuild gives the same bytes, so binary and source cannot
 // drift.
 func TestHelperReproducible(t *testing.T) {
-	cc, err := exec.LookPath("musl-gcc")
-	require.NoError(t, err, "musl-gcc rebuilds the embedded helper: `make deps` installs it (Debian package musl-tools)")
-	out := filepath.Join(t.TempDir(), "calib-x86_64.elf")
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	msg, err := exec.CommandContext(ctx, cc, "-static", "-O2", "-o", out, "helper/calib.c").CombinedOutput()
-	require.NoError(t, err, "musl-gcc: %s", msg)
-	rebuilt, err := os.ReadFile(out)
-	require.NoError(t, err)
-	require.True(t, bytes.Equal(rebuilt, helperELF),
-		"calibrate/helper/calib-x86_64.elf is not helper/calib.c built with musl-gcc -static -O2: run `go generate ./calibrate/` and commit it")
+	rebuildtest.MuslStatic(t, "helper/calib.c", helperELF, "go generate ./calibrate/")
 }
 
 func TestHelperSymbols(t *testing.T) {
