@@ -25,11 +25,11 @@ TEST_DEB_PACKAGES := chromium
 DEPS_PACKAGES = $(DEB_PACKAGES) $(TEST_DEB_PACKAGES)
 
 # Packages whose tests run under the race detector: those without cgo hot paths.
-RACE_PKGS := ./mmu/... ./emu/loader/... ./emu/linux/... ./emu/insn/... ./probes/... ./timing/... ./report/... ./fixtures/... ./sweep/... ./plot/...
+RACE_PKGS := ./mmu/... ./emu/loader/... ./emu/linux/... ./emu/insn/... ./probes/... ./timing/... ./report/... ./fixtures/... ./sweep/... ./plot/... ./calibrate/... ./internal/ptraceinline/...
 
 include fixtures/fixtures.mk
 
-.PHONY: all deps unicorn build test demo demo-workload bench check-go fmt-check vet race fuzz clean validate-timing
+.PHONY: all deps unicorn build test demo demo-workload bench check-go fmt-check vet race fuzz clean validate-timing validate-kernel
 
 all: build
 
@@ -108,3 +108,19 @@ fuzz: deps check-go fixtures
 
 clean: fixtures-clean
 	rm -rf bin build
+
+# Check probesim's predictions against this host's kernel (docs/calibrate.md):
+# calibrate the host, then real uprobes (perf probe + perf stat) against
+# --strategy xol, and the ptrace inline tracer's miss rates against
+# --strategy inline. Needs root, perf and the uprobe PMU; installs linux-perf
+# if perf is missing. Not part of `make test`. VALIDATE_FLAGS=-quick for a
+# short run.
+VALIDATE_FLAGS ?=
+validate-kernel: build fixtures
+	@if ! command -v perf >/dev/null || ! perf version >/dev/null 2>&1; then \
+	  echo "validate-kernel: installing linux-perf"; \
+	  if [ "$$(id -u)" != 0 ]; then echo "validate-kernel: run as root (apt-get, perf probe) or install linux-perf" >&2; exit 1; fi; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq linux-perf >/dev/null; \
+	fi
+	$(BIN) calibrate --out bin/host.json --ptrace-out bin/ptrace-inline.json
+	$(GO) run ./calibrate/cmd/validatekernel -host bin/host.json -ptrace bin/ptrace-inline.json $(VALIDATE_FLAGS)

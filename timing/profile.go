@@ -46,6 +46,11 @@ type Profile struct {
 	// percent of their value, drawn from the run's seed (doc.go).
 	KernelJitterPercent uint64      `json:"kernel_jitter_percent"`
 	Kernel              KernelCosts `json:"kernel"`
+	// Calibration, if present, says how a measured profile's numbers were
+	// obtained (probesim calibrate; calibration.go). It is provenance: the
+	// model never reads it, it is no parameter (Params, Set skip it) and
+	// the built-in profiles have none.
+	Calibration *Calibration `json:"calibration,omitempty" param:"-"`
 
 	table *insnTable
 }
