@@ -140,7 +140,7 @@ func Run(ctx context.Context, opt Options) (*Measurements, error) {
 			opt.stageStart(m.name, r)
 			res, err := h.run(ctx, m.args(cpus, opt.Scale)...)
 			if err != nil {
-				return nil, fmt.Errorf("calibrate: %s: %w", m.name, err)
+				return nil, stageError(ctx, m.name, err)
 			}
 			for k, v := range res {
 				if m.name == "shootdown" {
@@ -153,16 +153,26 @@ func Run(ctx context.Context, opt Options) (*Measurements, error) {
 		if why == "" {
 			opt.stageStart("uprobe", r)
 			if err := measureUprobes(ctx, h, opt.env.uprober, cpus[0], opt.Scale, vals); err != nil {
-				return nil, fmt.Errorf("calibrate: uprobe: %w", err)
+				return nil, stageError(ctx, "uprobe", err)
 			}
 		}
 		opt.stageStart("ptrace", r)
 		if err := measurePtrace(ctx, h, cpus[0], opt.Scale, vals); err != nil {
-			return nil, fmt.Errorf("calibrate: ptrace: %w", err)
+			return nil, stageError(ctx, "ptrace", err)
 		}
 		ms.Repeats = append(ms.Repeats, vals)
 	}
 	return ms, nil
+}
+
+// stageError is the error of a failed stage. Once the run is cancelled,
+// the cancellation is the cause: the measurement failed because its
+// processes were killed (a ptrace call then sees ESRCH, say).
+func stageError(ctx context.Context, stage string, err error) error {
+	if cerr := ctx.Err(); cerr != nil {
+		return fmt.Errorf("calibrate: %s: %w", stage, cerr)
+	}
+	return fmt.Errorf("calibrate: %s: %w", stage, err)
 }
 
 func (opt *Options) stageStart(name string, repeat int) {
