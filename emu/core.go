@@ -127,7 +127,10 @@ func (c *Core) install() error {
 	if _, err := c.eng.HookInvalidInsn(c.onInvalidInsn); err != nil {
 		return err
 	}
-	return c.eng.EnableAccounting(c.blockCost)
+	if err := c.eng.EnableAccounting(c.blockCost); err != nil {
+		return err
+	}
+	return c.eng.SetWatchFunc(c.onBlockWatch)
 }
 
 // Close releases the engine and the kernel pages.

@@ -117,6 +117,7 @@ type Machine struct {
 	kernelEvents chunklog.Log[KernelEvent]
 	trapFn       func(TrapEvent) bool
 	trapCycles   uint64 // the exception cost of the trap being handled (TrapCycles)
+	trapUndone   bool   // the handler called UndoTrap
 	watchFns     map[uint64]func(WatchEvent)
 	watchEvents  chunklog.Log[WatchEvent]
 }
@@ -367,13 +368,23 @@ func (m *Machine) loop() (ending, error) {
 		m.core.SetRunning(t.lt, v.counters)
 		m.sliceRunStartFP = v.clockFP()
 		var ev emu.Event
-		ranSyscall := t.syscallPending || t.trapPending != 0
+		ranSyscall := t.syscallPending || t.trapPending == 1
+		stopSet := false
 		if t.syscallPending {
 			// v is the lowest clock now: the deferred syscall happens.
 			t.syscallPending = false
 			ev, _ = m.core.RunPendingSyscall()
 		} else if intno := t.trapPending; intno != 0 {
 			t.trapPending = 0
+			if intno == 3 {
+				// An int3 is ordered as the execution of the probed
+				// instruction it stands for: it happens at the start of
+				// the slice, as if the thread had stopped just before the
+				// instruction, and the slice goes on from there whatever
+				// the handler charged (stop cycle set first).
+				v.counters.SetStopAt(min(m.sliceEnd(v), budgetFP))
+				stopSet = true
+			}
 			if m.runTrap(intno) == emu.TrapFault {
 				ev = m.core.TrapFaultEvent(intno)
 			}
@@ -386,7 +397,9 @@ func (m *Machine) loop() (ending, error) {
 		// not written yet in cycle order (the bound "at most a quantum
 		// ahead of the slowest running vCPU" counts from the lowest clock).
 		if ev.Kind == emu.EventNone && (!ranSyscall || m.mayProceed()) {
-			v.counters.SetStopAt(min(m.sliceEnd(v), budgetFP))
+			if !stopSet {
+				v.counters.SetStopAt(min(m.sliceEnd(v), budgetFP))
+			}
 			m.running = true
 			ev, err = m.core.Run(m.core.PC())
 			m.running = false

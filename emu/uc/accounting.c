@@ -303,6 +303,34 @@ acct_miss(uc_engine *uc, probesim_acct *a, uint64_t addr, uint32_t size) {
     return p;
 }
 
+// acct_watch runs for a charged block while addresses are watched: each
+// watched address the block holds is an ordered event, which Go lets
+// happen now or not. The answer is the same for all of them (it depends
+// on the vCPU and its clock, unchanged within the block), so the first
+// "not now" stops the engine before the block, which is then not charged
+// again when it resumes (skip_at), and none of the others is asked.
+static __attribute__((noinline, cold)) void
+acct_watch(uc_engine *uc, probesim_acct *a, probesim_counters *c,
+           uint64_t addr, uint32_t size) {
+    for (uint32_t i = 0; i < a->nwatch; i++) {
+        uint64_t w = a->watch[i];
+        if (w < addr) {
+            continue;
+        }
+        if (w - addr >= size) {
+            break;
+        }
+        if (!probesimGoWatch(a->watch_handle, w)) {
+            c->skip_at = addr;
+            c->skip_valid = 1;
+            a->stopped = 1;
+            a->stop_pc = addr;
+            uc_emu_stop(uc);
+            return;
+        }
+    }
+}
+
 static void acct_block(uc_engine *uc, uint64_t addr, uint32_t size, void *ud) {
     probesim_acct *a = (probesim_acct *)ud;
     uint32_t insns;
@@ -343,22 +371,27 @@ static void acct_block(uc_engine *uc, uint64_t addr, uint32_t size, void *ud) {
     // block that crosses the budget runs to its end, and the run stops at
     // the start of the next block, which is charged when it is resumed.
     // Charging first and stopping would count that block twice.
+    int charge = 1;
     if (__builtin_expect(c->skip_valid, 0)) {
-        // Only the first block after the stop can be the re-entered one.
+        // Only the first block after the stop can be the re-entered one;
+        // it runs whatever the budget says (it was charged already).
         c->skip_valid = 0;
-        if (c->skip_at == addr) {
+        charge = c->skip_at != addr;
+    }
+    if (charge) {
+        if (c->cycles_fp >= c->stop_at_fp) {
+            c->budget_hit = 1;
+            a->stopped = 1;
+            a->stop_pc = addr;
+            uc_emu_stop(uc);
             return;
         }
+        c->insns += insns;
+        c->cycles_fp += cost;
     }
-    if (c->cycles_fp >= c->stop_at_fp) {
-        c->budget_hit = 1;
-        a->stopped = 1;
-        a->stop_pc = addr;
-        uc_emu_stop(uc);
-        return;
+    if (__builtin_expect(a->nwatch != 0, 0)) {
+        acct_watch(uc, a, c, addr, size);
     }
-    c->insns += insns;
-    c->cycles_fp += cost;
 }
 
 probesim_acct *probesim_acct_new(uintptr_t cost_handle) {
@@ -544,4 +577,34 @@ void probesim_fence_clear(probesim_acct *a) {
         unfence_at(a, a->fence_count - 1);
     }
     a->fence_overflow = 0;
+}
+
+// ---- watched addresses ----
+
+int probesim_watch_add(probesim_acct *a, uint64_t addr) {
+    uint32_t i = 0;
+    while (i < a->nwatch && a->watch[i] < addr) {
+        i++;
+    }
+    if (i < a->nwatch && a->watch[i] == addr) {
+        return 1;
+    }
+    if (a->nwatch == PROBESIM_MAX_WATCHES) {
+        return 0;
+    }
+    memmove(&a->watch[i + 1], &a->watch[i], (a->nwatch - i) * sizeof(uint64_t));
+    a->watch[i] = addr;
+    a->nwatch++;
+    return 1;
+}
+
+void probesim_watch_remove(probesim_acct *a, uint64_t addr) {
+    for (uint32_t i = 0; i < a->nwatch; i++) {
+        if (a->watch[i] == addr) {
+            memmove(&a->watch[i], &a->watch[i + 1],
+                    (a->nwatch - i - 1) * sizeof(uint64_t));
+            a->nwatch--;
+            return;
+        }
+    }
 }

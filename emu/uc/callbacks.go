@@ -126,6 +126,19 @@ func probesimGoInvalidInsn(handle C.uintptr_t) (handled C.bool) {
 	return false
 }
 
+//export probesimGoWatch
+func probesimGoWatch(handle C.uintptr_t, addr C.uint64_t) (proceed C.int) {
+	cb := lookup(uintptr(handle))
+	if cb == nil {
+		return 1
+	}
+	defer cb.eng.recoverCallback()
+	if fn, ok := cb.fn.(WatchFunc); ok && !fn(uint64(addr)) {
+		return 0
+	}
+	return 1
+}
+
 // maxBlockInsns bounds what a cost function may return for one block: the
 // cache keeps the count in 31 bits.
 const maxBlockInsns = 1<<31 - 1

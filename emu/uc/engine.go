@@ -94,9 +94,10 @@ type Engine struct {
 
 	// acct is the C accounting state (nil until EnableAccounting);
 	// costHandle is the table handle of its cost function.
-	acct       *C.probesim_acct
-	costHandle uintptr
-	counters   *Counters
+	acct        *C.probesim_acct
+	costHandle  uintptr
+	watchHandle uintptr // the watch function's table handle (0: none)
+	counters    *Counters
 
 	// vm is the page table of an engine opened with a translator (nil
 	// otherwise); translateHandle is the translator's table handle.
@@ -189,6 +190,10 @@ func (e *Engine) Close() error {
 		e.acct = nil
 		unregister(e.costHandle)
 		e.costHandle = 0
+		if e.watchHandle != 0 {
+			unregister(e.watchHandle)
+			e.watchHandle = 0
+		}
 	}
 	if e.vm != nil {
 		C.probesim_vm_free(e.vm)

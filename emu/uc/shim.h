@@ -190,6 +190,11 @@ typedef struct probesim_cost_set {
 // until the next full TLB flush. More than this many flush at once.
 #define PROBESIM_MAX_FENCES 64u
 
+// Watched addresses of the block hook (Engine.WatchBlocks): an executed
+// block holding one asks Go first. Few are watched at a time (the probe
+// engine watches a probe only while its inline window is open).
+#define PROBESIM_MAX_WATCHES 256u
+
 typedef struct probesim_acct {
     probesim_counters *cur; // may be NULL: blocks are then not charged
     uintptr_t cost_handle;  // Go callback table handle of the cost function
@@ -216,6 +221,9 @@ typedef struct probesim_acct {
     uint32_t fence_count;
     uint32_t fence_overflow; // set when the fence list filled up
     probesim_page *fences[PROBESIM_MAX_FENCES];
+    uintptr_t watch_handle; // Go callback table handle of the watch function
+    uint32_t nwatch;        // watched addresses, sorted
+    uint64_t watch[PROBESIM_MAX_WATCHES];
 } probesim_acct;
 
 probesim_acct *probesim_acct_new(uintptr_t cost_handle);
@@ -232,5 +240,8 @@ void probesim_unfence_pages(probesim_acct *a, uint64_t begin, uint64_t end);
 // Lifts every fence (after a full TLB flush).
 void probesim_fence_clear(probesim_acct *a);
 uint64_t probesim_acct_entries(probesim_acct *a);
+// Adds or removes a watched address; add returns 0 when the list is full.
+int probesim_watch_add(probesim_acct *a, uint64_t addr);
+void probesim_watch_remove(probesim_acct *a, uint64_t addr);
 
 #endif
