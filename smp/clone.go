@@ -71,7 +71,7 @@ func (m *Machine) clone(plt *linux.Thread, ca cloneArgs) (uint64, linux.Result) 
 		}
 		return fail(syscall.EINVAL)
 	}
-	if len(m.threads) >= maxThreads {
+	if m.live >= maxThreads {
 		return fail(syscall.EAGAIN)
 	}
 	tid := m.nextTID

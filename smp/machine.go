@@ -39,7 +39,7 @@ const (
 	DefaultTimeslice = 3_000_000
 	// maxStartSkew bounds the seed-drawn start offset of each vCPU's clock.
 	maxStartSkew = 1000
-	// maxThreads bounds the guest's threads (RLIMIT_NPROC-like).
+	// maxThreads bounds the guest's live threads (RLIMIT_NPROC-like).
 	maxThreads = 4096
 )
 
