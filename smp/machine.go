@@ -348,7 +348,7 @@ func (m *Machine) Run() (*report.Run, error) {
 func (m *Machine) loop() (ending, error) {
 	budgetFP := ^uint64(0)
 	if m.cfg.MaxCycles > 0 {
-		budgetFP = m.cfg.MaxCycles << 8
+		budgetFP = toFP(m.cfg.MaxCycles)
 	}
 	for {
 		m.fireTimers()
@@ -406,7 +406,7 @@ func (m *Machine) loop() (ending, error) {
 			if v.clockFP() >= budgetFP {
 				return ending{reason: "cycle_budget", status: 128 + linux.SIGXCPU, signal: linux.SIGXCPU}, nil
 			}
-			if len(m.runq) > 0 && v.clockFP()-v.sliceStartFP >= m.cfg.Timeslice<<8 && !t.kernelStepping {
+			if len(m.runq) > 0 && v.clockFP()-v.sliceStartFP >= toFP(m.cfg.Timeslice) && !t.kernelStepping {
 				m.preempt(v)
 			}
 		case emu.EventBlock:
