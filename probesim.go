@@ -188,6 +188,12 @@ func New(cfg Config) (*Simulation, error) {
 	s := &Simulation{cfg: cfg, m: m}
 	if len(cfg.Probes) > 0 {
 		specs, err := probes.ParseList(m.Image(), cfg.Probes)
+		var ue *probes.UnresolvableError
+		if errors.As(err, &ue) {
+			// The program is damaged, not the spec.
+			m.Close()
+			return nil, smp.CannotRun(err)
+		}
 		if err != nil {
 			m.Close()
 			return nil, &ConfigError{"probe", joinLines(err)}

@@ -134,6 +134,10 @@ func (e cannotRunError) Error() string        { return e.err.Error() }
 func (e cannotRunError) Unwrap() error        { return e.err }
 func (e cannotRunError) Is(target error) bool { return target == ErrCannotRun }
 
+// CannotRun marks err, a one-line error about the program itself, as
+// ErrCannotRun.
+func CannotRun(err error) error { return cannotRunError{err} }
+
 // New loads cfg.Program into a fresh machine, ready to Run.
 func New(cfg Config) (*Machine, error) {
 	if cfg.Profile == nil {
@@ -329,6 +333,9 @@ func (m *Machine) Close() error {
 	if m.as != nil {
 		errs = append(errs, m.as.Close())
 		m.as = nil
+	}
+	if m.image != nil {
+		errs = append(errs, m.image.Close())
 	}
 	return errors.Join(errs...)
 }
