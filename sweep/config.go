@@ -18,10 +18,14 @@ import (
 )
 
 // DefaultMaxCycles is the per-run cycle budget when a config names none:
-// 10 G cycles, 3.3 s of guest time at the default profile's 3 GHz, and a
-// few minutes of host time at worst. A runaway configuration (a program
-// that never ends under some schedule) then ends with SIGXCPU and a row
-// that says cycle_budget, instead of holding a sweep forever.
+// 10 G cycles, 3.3 s of guest time at the default profile's 3 GHz. The
+// host time that takes depends on the code: about 15 s for a register-only
+// loop but up to about 10 minutes for a loop of stores (measured on a
+// loaded 2-core host: 1.3 s and 49 s per G cycles); docs/sweep.md says so.
+// A runaway configuration (a program that never ends under some schedule)
+// then ends with SIGXCPU and a row that says cycle_budget, instead of
+// holding a sweep forever. Rows record the budget, so changing this value
+// would make every existing results file one of another sweep.
 const DefaultMaxCycles = 10_000_000_000
 
 // MaxConfigs bounds a sweep's Cartesian product, so that a typo such as

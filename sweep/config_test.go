@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -168,4 +169,23 @@ func TestSyntaxErrorLines(t *testing.T) {
 			assert.Equal(t, tc.want, err.Error(), "%q", tc.yaml)
 		}
 	}
+}
+
+// TestDefaultBudgetDocumented: docs/sweep.md gives the default budget's
+// value and its host cost at worst (a loop of stores runs about 1 G cycles
+// in 50 s here), not "a few minutes".
+func TestDefaultBudgetDocumented(t *testing.T) {
+	doc, err := os.ReadFile("../docs/sweep.md")
+	require.NoError(t, err)
+	var line string
+	for _, l := range strings.Split(string(doc), "\n") {
+		if strings.HasPrefix(l, "| `max_cycles` |") {
+			line = l
+		}
+	}
+	require.NotEmpty(t, line, "docs/sweep.md documents max_cycles")
+	assert.Contains(t, line, "`10_000_000_000`")
+	assert.Equal(t, uint64(10_000_000_000), uint64(DefaultMaxCycles))
+	assert.Contains(t, line, "up to about 10 minutes for a loop of stores")
+	assert.NotContains(t, string(doc), "few minutes")
 }
