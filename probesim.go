@@ -36,6 +36,7 @@ import (
 	"io"
 	"strings"
 
+	"github.com/probesim/probesim/emu/linux"
 	"github.com/probesim/probesim/probes"
 	"github.com/probesim/probesim/report"
 	"github.com/probesim/probesim/smp"
@@ -61,6 +62,10 @@ const (
 
 // Strategies lists every strategy, in the order reports and tables use.
 var Strategies = probes.Strategies
+
+// CheckStrategy returns an error naming the strategies unless s is one
+// ("" is not: only Config's zero value means the default).
+func CheckStrategy(s Strategy) error { return probes.CheckStrategy(s) }
 
 // Hit is what a probe handler sees (probes.Hit): the probe, the cycle,
 // vCPU and thread, and the thread's registers; Hit.Charge adds simulated
@@ -107,7 +112,7 @@ type Config struct {
 	// the trapping thread's registers.
 	OnHit func(Hit)
 
-	Stdin         io.Reader // the guest's standard input (nil = empty)
+	Stdin         io.Reader // the guest's standard input (nil = empty; ClosedStdin = not open)
 	Stdout        io.Writer // guest output is captured in the report and copied here (nil = discard)
 	Stderr        io.Writer
 	TraceSyscalls io.Writer // receives an strace-like line per syscall (nil = none)
@@ -131,6 +136,10 @@ type ConfigError struct {
 
 func (e *ConfigError) Error() string { return e.Field + ": " + e.Err.Error() }
 func (e *ConfigError) Unwrap() error { return e.Err }
+
+// ClosedStdin, as Config.Stdin, starts the guest with descriptor 0 not
+// open, as a shell's <&- does: its reads fail with EBADF.
+var ClosedStdin = linux.ClosedStdin
 
 // MaxCPUs is the most vCPUs a machine can have.
 const MaxCPUs = smp.MaxCPUs

@@ -1,10 +1,11 @@
 package sweep
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -12,6 +13,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/probesim/probesim"
+	"github.com/probesim/probesim/internal/inputfile"
 	"github.com/probesim/probesim/probes"
 	"github.com/probesim/probesim/smp"
 	"github.com/probesim/probesim/timing"
@@ -27,6 +29,10 @@ import (
 // holding a sweep forever. Rows record the budget, so changing this value
 // would make every existing results file one of another sweep.
 const DefaultMaxCycles = 10_000_000_000
+
+// MaxConfigBytes bounds a config file: a million seeds listed one by one
+// fit, /dev/zero named by mistake does not.
+const MaxConfigBytes = 16 << 20
 
 // MaxConfigs bounds a sweep's Cartesian product, so that a typo such as
 // seeds: {from: 1, to: 100000000} is an error rather than a run of years.
@@ -79,7 +85,10 @@ type Param struct {
 // profiles, and that the program loads and its probes resolve. Errors are
 // one line: FILE:LINE: key: what is wrong.
 func Load(path string) (*Config, error) {
-	data, err := os.ReadFile(path)
+	data, err := inputfile.Read(path, MaxConfigBytes, "a sweep config")
+	if errors.Is(err, inputfile.ErrTooLarge) {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
 	if err != nil {
 		var pe *fs.PathError
 		if errors.As(err, &pe) {
@@ -103,7 +112,17 @@ func Load(path string) (*Config, error) {
 func Parse(name string, data []byte) (*Config, error) {
 	d := &decoder{file: name}
 	var doc yaml.Node
-	if err := yaml.Unmarshal(data, &doc); err != nil {
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	if err := dec.Decode(&doc); err != nil && err != io.EOF {
+		return nil, d.syntaxError(err)
+	}
+	// A config is one document: yaml.Unmarshal would silently drop what
+	// follows a "---" (a second config appended by mistake, say).
+	var next yaml.Node
+	switch err := dec.Decode(&next); {
+	case err == nil:
+		return nil, fmt.Errorf("%s:%d: a second YAML document: a config is one document (remove the \"---\" and what follows, or merge them)", name, max(next.Line, 1))
+	case err != io.EOF:
 		return nil, d.syntaxError(err)
 	}
 	if doc.Kind == 0 || len(doc.Content) == 0 {
@@ -352,7 +371,10 @@ func (c *Config) loadProfiles(d *decoder) error {
 		if !filepath.IsAbs(path) {
 			path = filepath.Join(filepath.Dir(c.File), path)
 		}
-		data, err := os.ReadFile(path)
+		data, err := inputfile.Read(path, timing.MaxProfileBytes, "a profile")
+		if errors.Is(err, inputfile.ErrTooLarge) {
+			return fmt.Errorf("%s:%d: profile: %s: %v", d.file, line, name, err)
+		}
 		if err != nil {
 			var pe *fs.PathError
 			if errors.As(err, &pe) {

@@ -52,6 +52,13 @@ stack_limit: 1M
 	assert.Equal(t, 2*2*2*2*2*3, c.Len())
 }
 
+// TestParseOneExplicitDocument: "---" before and "..." after the one
+// document are fine.
+func TestParseOneExplicitDocument(t *testing.T) {
+	_, err := Parse("s.yaml", []byte("---\nprogram: /p\nprobes: [f]\ncpus: 2\nstrategies: inline\nseeds: 7\n...\n"))
+	require.NoError(t, err)
+}
+
 func TestParseDefaults(t *testing.T) {
 	c, err := Parse("s.yaml", []byte("program: /p\nprobes: [f]\ncpus: 2\nstrategies: inline\nseeds: 7\n"))
 	require.NoError(t, err)
@@ -106,6 +113,10 @@ func TestParseErrors(t *testing.T) {
 		{"program: /p\ncpus: [1]\nstrategies: [inline]\nseeds: [1]\n", `s.yaml: missing key "probes"`},
 		{"", "s.yaml: empty config: want a mapping with program, probes, cpus, strategies and seeds"},
 		{"- a\n", "s.yaml:1: want a mapping, got a list"},
+		// A second document was silently ignored.
+		{head + dims + "---\nprogram: /q\n", `s.yaml:6: a second YAML document: a config is one document (remove the "---" and what follows, or merge them)`},
+		{head + dims + "---\n", `s.yaml:6: a second YAML document: a config is one document (remove the "---" and what follows, or merge them)`},
+		{head + dims + "---\ncpus: [1\n", "s.yaml:7: did not find expected ',' or ']'"},
 		{head + "cpus: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]\nstrategies: [inline, ssol-stack]\nseeds: {from: 1, to: 100000}\n",
 			"s.yaml: more than 1000000 configurations; at most 1000000 are allowed"},
 	} {
@@ -133,6 +144,13 @@ func TestLoadChecksTheProgram(t *testing.T) {
 
 	_, err = Load(filepath.Join(t.TempDir(), "none.yaml"))
 	require.ErrorContains(t, err, "none.yaml: no such file or directory")
+
+	// /dev/zero is refused after MaxConfigBytes, not read until memory ends.
+	_, err = Load("/dev/zero")
+	require.EqualError(t, err, "/dev/zero: more than 16 MiB: too large for a sweep config")
+	prof := writeConfig(t, fmt.Sprintf("program: %s\nprobes: [probed]\ncpus: 1\nstrategies: inline\nseeds: 1\nprofile: /dev/zero\n", prog))
+	_, err = Load(prof)
+	require.EqualError(t, err, prof+":6: profile: /dev/zero: more than 1 MiB: too large for a profile")
 }
 
 // TestProgramRelativeToConfig: a relative program path starts at the
