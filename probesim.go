@@ -101,7 +101,7 @@ type Config struct {
 	Params  []string
 
 	MaxCycles   uint64 // end the guest with SIGXCPU past this many cycles (0 = none)
-	StackLimit  uint64 // RLIMIT_STACK in bytes (0 = smp.DefaultStackLimit)
+	StackLimit  uint64 // RLIMIT_STACK in bytes (0 = smp.DefaultStackLimit; at most MaxStackLimit, or StackUnlimited)
 	MemoryLimit uint64 // bound on all guest memory in bytes (0 = none)
 
 	// Probes are probe specs: "symbol", "symbol+offset" or "0xADDRESS".
@@ -141,6 +141,17 @@ func (e *ConfigError) Unwrap() error { return e.Err }
 // open, as a shell's <&- does: its reads fail with EBADF.
 var ClosedStdin = linux.ClosedStdin
 
+// MaxStackLimit is the largest finite RLIMIT_STACK a run may have (1 GiB).
+// glibc gives every new thread a stack of RLIMIT_STACK bytes, and
+// changing the protection of a mapping costs Unicorn 2.0.1 a TLB flush per
+// page (about 45 ms of host time per GiB): a limit of terabytes would make
+// a pthread_create take minutes. StackUnlimited is RLIM_INFINITY, with
+// which glibc picks its own default thread stack size.
+const (
+	MaxStackLimit  = 1 << 30
+	StackUnlimited = ^uint64(0)
+)
+
 // MaxCPUs is the most vCPUs a machine can have.
 const MaxCPUs = smp.MaxCPUs
 
@@ -160,6 +171,9 @@ type Simulation struct {
 func New(cfg Config) (*Simulation, error) {
 	if cfg.CPUs < 0 || cfg.CPUs > smp.MaxCPUs {
 		return nil, &ConfigError{"cpus", fmt.Errorf("%d: want 1 to %d", cfg.CPUs, smp.MaxCPUs)}
+	}
+	if cfg.StackLimit > MaxStackLimit && cfg.StackLimit != StackUnlimited {
+		return nil, &ConfigError{"stack-limit", fmt.Errorf("%d bytes: at most %d (1G), or %d for unlimited", cfg.StackLimit, MaxStackLimit, StackUnlimited)}
 	}
 	if cfg.Strategy == "" {
 		cfg.Strategy = SSOLStack

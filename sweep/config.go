@@ -235,6 +235,8 @@ func (c *Config) set(d *decoder, p pair) error {
 			var perr error
 			if c.StackLimit, perr = probesim.ParseBytes(s); perr != nil || c.StackLimit < 64<<10 {
 				err = d.errAt(p.value, p.key, "%q is not a stack size of at least 64K (a byte count such as 8388608 or 8M)", s)
+			} else if c.StackLimit > probesim.MaxStackLimit && c.StackLimit != probesim.StackUnlimited {
+				err = d.errAt(p.value, p.key, "%q is more than 1G (glibc gives each thread a stack that size); %d is unlimited", s, probesim.StackUnlimited)
 			}
 		}
 	}

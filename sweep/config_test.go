@@ -101,6 +101,7 @@ func TestParseErrors(t *testing.T) {
 		{head + dims + "max_cycles: lots\n", `s.yaml:6: max_cycles: "lots" is not a cycle count (0 = no budget)`},
 		{head + dims + "max_cycles: [1]\n", "s.yaml:6: max_cycles: want a cycle count (0 = no budget), got a list"},
 		{head + dims + "stack_limit: 1K\n", `s.yaml:6: stack_limit: "1K" is not a stack size of at least 64K (a byte count such as 8388608 or 8M)`},
+		{head + dims + "stack_limit: 1099511627776\n", `s.yaml:6: stack_limit: "1099511627776" is more than 1G (glibc gives each thread a stack that size); 18446744073709551615 is unlimited`},
 		{head + dims + "env: [FOO]\n", `s.yaml:6: env: "FOO" is not NAME=VALUE`},
 		{head + dims + "args: 4 500\n", `s.yaml:6: args: want a list such as ["4", "500"], got "4 500"`},
 		{"program: /p\nprobes: [f, \"g,h\"]\n" + dims, `s.yaml:2: probes: "g,h": one spec per list item, without commas`},

@@ -72,7 +72,7 @@ linked, corrupt), 127 when PROGRAM does not exist.`,
 	fl.StringVar(&f.jsonPath, "json", "", "write the run report (JSON, docs/report-schema.md) to `FILE`")
 	fl.Uint64Var(&f.seed, "seed", 0, "seed for every random choice of the run (AT_RANDOM, getrandom, ...)")
 	fl.Uint64Var(&f.maxCycles, "max-cycles", 0, "end the guest with SIGXCPU after `N` simulated cycles (0 = no budget)")
-	fl.StringVar(&f.stackLimit, "stack-limit", "8M", "RLIMIT_STACK of the guest, in `BYTES` (suffixes K, M, G)")
+	fl.StringVar(&f.stackLimit, "stack-limit", "8M", "RLIMIT_STACK of the guest, in `BYTES` (suffixes K, M, G; 64K to 1G, or 18446744073709551615 for unlimited)")
 	fl.StringVar(&f.memoryLimit, "memory-limit", "0", "bound on all guest memory, in `BYTES` (suffixes K, M, G; 0 = none)")
 	fl.BoolVar(&f.traceSyscalls, "trace-syscalls", false, "print every syscall to standard error, strace style")
 	fl.IntVar(&f.cpus, "cpus", 1, "number of vCPUs sharing the address space (1 to 64)")
@@ -105,6 +105,9 @@ func runProgram(c *cobra.Command, f *runFlags, program string, args []string) er
 	}
 	if stackLimit < 64<<10 {
 		return &exitError{status: exitUsage, err: fmt.Errorf("invalid argument %q for --stack-limit: at least 64K is needed for the initial stack", f.stackLimit)}
+	}
+	if stackLimit > probesim.MaxStackLimit && stackLimit != probesim.StackUnlimited {
+		return &exitError{status: exitUsage, err: fmt.Errorf("invalid argument %q for --stack-limit: at most 1G (glibc gives each thread a stack that size), or %d for unlimited", f.stackLimit, probesim.StackUnlimited)}
 	}
 	memLimit, err := parseBytes("memory-limit", f.memoryLimit)
 	if err != nil {
