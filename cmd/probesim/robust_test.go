@@ -14,7 +14,6 @@ import (
 	"flag"
 	"fmt"
 	"math/rand/v2"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -102,18 +101,14 @@ func TestHostileInputs(t *testing.T) {
 
 	t.Run("files that are not programs", func(t *testing.T) {
 		t.Parallel()
-		fifo := filepath.Join(dir, "fifo")
-		require.NoError(t, syscall.Mkfifo(fifo, 0o755))
-		sock := filepath.Join(dir, "sock")
-		l, err := net.Listen("unix", sock)
+		files, closeFiles, err := fixtures.NotPrograms(t.TempDir())
 		require.NoError(t, err)
-		defer l.Close()
+		defer closeFiles()
 		// /dev/zero was read for seconds up to 1 GiB; a FIFO blocked for ever.
-		for _, c := range []struct{ path, what string }{
-			{"/dev/zero", "a character device"}, {fifo, "a FIFO"}, {sock, "a socket"}, {dir, "a directory"},
-		} {
-			res := cli(t, "run", c.path)
-			requireOneLine(t, res, exitCannotRun, c.path+": not a regular file ("+c.what+")")
+		fifo := files[0].Path
+		for _, c := range files {
+			res := cli(t, "run", c.Path)
+			requireOneLine(t, res, exitCannotRun, c.Path+": not a regular file ("+c.What+")")
 		}
 		cfg := sweepConfigIn(t, t.TempDir(), "")
 		text, err := os.ReadFile(cfg)

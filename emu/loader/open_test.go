@@ -4,15 +4,15 @@ import (
 	"bytes"
 	"io"
 	"io/fs"
-	"net"
 	"os"
 	"path/filepath"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/probesim/probesim/fixtures"
 )
 
 // loadWithin is Load under a watchdog: Load must refuse a FIFO at once,
@@ -43,22 +43,13 @@ func loadWithin(t *testing.T, path string) (*Image, error) {
 // forever.
 func TestLoadRefusesNonRegularFiles(t *testing.T) {
 	dir := t.TempDir()
-	fifo := filepath.Join(dir, "fifo")
-	require.NoError(t, syscall.Mkfifo(fifo, 0o755))
-	sock := filepath.Join(dir, "sock")
-	l, err := net.Listen("unix", sock)
+	files, closeFiles, err := fixtures.NotPrograms(dir)
 	require.NoError(t, err)
-	defer l.Close()
-	for _, c := range []struct{ path, what string }{
-		{fifo, "a FIFO"},
-		{"/dev/zero", "a character device"},
-		{"/dev/null", "a character device"},
-		{sock, "a socket"},
-		{dir, "a directory"},
-	} {
-		im, err := loadWithin(t, c.path)
+	defer closeFiles()
+	for _, c := range files {
+		im, err := loadWithin(t, c.Path)
 		require.Nil(t, im)
-		le := requireKind(t, err, Unreadable, c.path+": not a regular file ("+c.what+"): only regular files can be run")
+		le := requireKind(t, err, Unreadable, c.Path+": not a regular file ("+c.What+"): only regular files can be run")
 		assert.ErrorIs(t, le, fs.ErrPermission, "execve's EACCES")
 	}
 	// A symbolic link to a program is followed, as execve follows it.
