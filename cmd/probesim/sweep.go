@@ -107,12 +107,6 @@ func runSweep(c *cobra.Command, f *sweepFlags, configPath string) error {
 		}
 		return usageError("--out %v; to start afresh, move the file away", err)
 	}
-	closed := false
-	defer func() {
-		if !closed {
-			out.Close()
-		}
-	}()
 
 	stop := catchSignals(c.ErrOrStderr(), "sweep")
 	defer stop.release()
@@ -125,7 +119,6 @@ func runSweep(c *cobra.Command, f *sweepFlags, configPath string) error {
 		Abandon:  stop.abandon,
 	})
 	bar.finish()
-	closed = true
 	if werr := out.Close(); werr != nil {
 		if e := writeError("--out", werr); e != nil {
 			return e
@@ -164,8 +157,8 @@ func writeError(flag string, err error) error {
 		return usageError("%s %v", flag, err)
 	}
 	var pe *fs.PathError
-	if !errors.As(err, &pe) {
-		return nil
+	if !errors.As(err, &pe) || (pe.Op != "lock" && pe.Op != "create" && pe.Op != "write") {
+		return nil // not sweep's own write-side errors (lock.go, row.go)
 	}
 	if errors.Is(pe.Err, fs.ErrNotExist) {
 		return usageError("%s %s: directory %s does not exist", flag, pe.Path, filepath.Dir(pe.Path))
