@@ -451,8 +451,12 @@ func (c *Config) checkProgram() error {
 			return fmt.Errorf("%s: %v", at("probes"), ce.Err)
 		case errors.As(err, &ce) && ce.Field == "param":
 			return fmt.Errorf("%s: %v", at("params"), ce.Err)
+		case errors.As(err, new(*probes.UnresolvableError)):
+			// The program runs, but its section headers are damaged.
+			return fmt.Errorf("%s: %v", at("probes"), err)
 		}
-		return fmt.Errorf("%s: %s: %v", at("program"), c.ProgramPath, err)
+		// The loader's errors start with the path already.
+		return fmt.Errorf("%s: %s: %s", at("program"), c.ProgramPath, strings.TrimPrefix(err.Error(), c.ProgramPath+": "))
 	}
 	if err := sim.Close(); err != nil {
 		return fmt.Errorf("%s: %s: %v", at("program"), c.ProgramPath, err)

@@ -1,6 +1,7 @@
 package sweep
 
 import (
+	"encoding/binary"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -145,6 +146,23 @@ func TestLoadChecksTheProgram(t *testing.T) {
 
 	_, err = Load(filepath.Join(t.TempDir(), "none.yaml"))
 	require.ErrorContains(t, err, "none.yaml: no such file or directory")
+
+	// A program the loader refuses is named once; one whose section headers
+	// are damaged runs, but its probes do not resolve.
+	data, err := os.ReadFile(prog)
+	require.NoError(t, err)
+	dir := t.TempDir()
+	cut := filepath.Join(dir, "cut")
+	require.NoError(t, os.WriteFile(cut, data[:3000], 0o755))
+	cfg := writeConfig(t, "program: "+cut+"\nprobes: [probed]\ncpus: 1\nstrategies: inline\nseeds: 1\n")
+	_, err = Load(cfg)
+	require.ErrorContains(t, err, cfg+":1: program: "+cut+": corrupt ELF: ")
+	damaged := filepath.Join(dir, "damaged")
+	binary.LittleEndian.PutUint16(data[62:], 0xfeff) // e_shstrndx
+	require.NoError(t, os.WriteFile(damaged, data, 0o755))
+	cfg = writeConfig(t, "program: "+damaged+"\nprobes: [probed]\ncpus: 1\nstrategies: inline\nseeds: 1\n")
+	_, err = Load(cfg)
+	require.ErrorContains(t, err, cfg+":2: probes: "+damaged+`: cannot resolve probe "probed": section headers corrupt: `)
 
 	// /dev/zero is refused after MaxConfigBytes, not read until memory ends.
 	_, err = Load("/dev/zero")
