@@ -100,11 +100,22 @@ validate-timing: deps check-go fixtures
 	fi
 	$(GO) run ./timing/cmd/validatetiming
 
-# A bounded fuzzing session of the ELF loader and the address space.
+# A bounded fuzzing session: the ELF loader, the address space, the
+# instruction helpers, the sweep config parser, the probe spec parser, the
+# syscall layer, and extreme flag and config values run under a watchdog.
+# Minimisation is kept short (FUZZ_MINIMIZE), so the time goes to fuzzing;
+# FUZZ_TIME is per target.
+FUZZ_TIME ?= 60s
+FUZZ_MINIMIZE ?= 3s
+FUZZ = $(GO) test -run '^$$' -fuzztime $(FUZZ_TIME) -fuzzminimizetime $(FUZZ_MINIMIZE) -fuzz
 fuzz: deps check-go fixtures
-	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime 60s ./emu/loader/
-	$(GO) test -run '^$$' -fuzz FuzzOps -fuzztime 60s -fuzzminimizetime 3s ./mmu/
-	$(GO) test -run '^$$' -fuzz FuzzFindFaulting -fuzztime 60s ./emu/insn/
+	$(FUZZ) FuzzParse ./emu/loader/
+	$(FUZZ) FuzzOps ./mmu/
+	$(FUZZ) FuzzFindFaulting ./emu/insn/
+	$(FUZZ) FuzzParse ./sweep/
+	$(FUZZ) FuzzResolve ./probes/
+	$(FUZZ) FuzzSyscalls ./emu/linux/
+	$(FUZZ) FuzzExtremeValues ./cmd/probesim/
 
 clean: fixtures-clean
 	rm -rf bin build

@@ -36,6 +36,7 @@ import (
 	"io"
 	"strings"
 
+	"github.com/probesim/probesim/emu/linux"
 	"github.com/probesim/probesim/probes"
 	"github.com/probesim/probesim/report"
 	"github.com/probesim/probesim/smp"
@@ -61,6 +62,10 @@ const (
 
 // Strategies lists every strategy, in the order reports and tables use.
 var Strategies = probes.Strategies
+
+// CheckStrategy returns an error naming the strategies unless s is one
+// ("" is not: only Config's zero value means the default).
+func CheckStrategy(s Strategy) error { return probes.CheckStrategy(s) }
 
 // Hit is what a probe handler sees (probes.Hit): the probe, the cycle,
 // vCPU and thread, and the thread's registers; Hit.Charge adds simulated
@@ -96,7 +101,7 @@ type Config struct {
 	Params  []string
 
 	MaxCycles   uint64 // end the guest with SIGXCPU past this many cycles (0 = none)
-	StackLimit  uint64 // RLIMIT_STACK in bytes (0 = smp.DefaultStackLimit)
+	StackLimit  uint64 // RLIMIT_STACK in bytes (0 = smp.DefaultStackLimit; StackUnlimited for none)
 	MemoryLimit uint64 // bound on all guest memory in bytes (0 = none)
 
 	// Probes are probe specs: "symbol", "symbol+offset" or "0xADDRESS".
@@ -107,7 +112,7 @@ type Config struct {
 	// the trapping thread's registers.
 	OnHit func(Hit)
 
-	Stdin         io.Reader // the guest's standard input (nil = empty)
+	Stdin         io.Reader // the guest's standard input (nil = empty; ClosedStdin = not open)
 	Stdout        io.Writer // guest output is captured in the report and copied here (nil = discard)
 	Stderr        io.Writer
 	TraceSyscalls io.Writer // receives an strace-like line per syscall (nil = none)
@@ -131,6 +136,17 @@ type ConfigError struct {
 
 func (e *ConfigError) Error() string { return e.Field + ": " + e.Err.Error() }
 func (e *ConfigError) Unwrap() error { return e.Err }
+
+// ClosedStdin, as Config.Stdin, starts the guest with descriptor 0 not
+// open, as a shell's <&- does: its reads fail with EBADF.
+var ClosedStdin = linux.ClosedStdin
+
+// StackUnlimited is RLIM_INFINITY as a stack limit, with which glibc picks
+// its own default thread stack size. Any finite limit is allowed: glibc
+// gives every new thread a stack of RLIMIT_STACK bytes, which costs only
+// bookkeeping until the thread touches it (pages are populated on first
+// touch, and a protection change visits only touched pages).
+const StackUnlimited = ^uint64(0)
 
 // MaxCPUs is the most vCPUs a machine can have.
 const MaxCPUs = smp.MaxCPUs
@@ -188,6 +204,12 @@ func New(cfg Config) (*Simulation, error) {
 	s := &Simulation{cfg: cfg, m: m}
 	if len(cfg.Probes) > 0 {
 		specs, err := probes.ParseList(m.Image(), cfg.Probes)
+		var ue *probes.UnresolvableError
+		if errors.As(err, &ue) {
+			// The program is damaged, not the spec.
+			m.Close()
+			return nil, smp.CannotRun(err)
+		}
 		if err != nil {
 			m.Close()
 			return nil, &ConfigError{"probe", joinLines(err)}

@@ -44,7 +44,11 @@ func benchHit(b *testing.B, s Strategy, handler func(Hit)) { benchHitN(b, s, han
 func moreProbes(im *loader.Image, n int) []Spec {
 	var out []Spec
 	seen := map[uint64]bool{}
-	for _, sym := range im.Symbols {
+	syms, err := im.Symbols()
+	if err != nil {
+		return nil
+	}
+	for _, sym := range syms {
 		if len(out) == n {
 			break
 		}

@@ -2,6 +2,8 @@ package smp
 
 import (
 	"encoding/binary"
+	"math"
+	"math/bits"
 	"syscall"
 
 	"github.com/probesim/probesim/emu/linux"
@@ -71,17 +73,12 @@ func (m *Machine) futexWait(t *thread, addr uint64, val, bits uint32, timeout ui
 		if nsec >= 1_000_000_000 || sec < 0 {
 			return fail(syscall.EINVAL)
 		}
-		ns := uint64(sec)*1_000_000_000 + uint64(nsec)
-		if absolute {
-			if realtime {
-				ns -= min(ns, linux.Epoch*1_000_000_000)
-			}
-			wakeAt = m.nsToFP(ns)
-		} else {
-			wakeAt = now + m.nsToFP(ns)
-		}
+		wakeAt = m.wakeTime(now, sec, nsec, absolute, realtime)
 		if wakeAt <= now {
 			return fail(syscall.ETIMEDOUT)
+		}
+		if wakeAt >= neverFP {
+			wakeAt = 0 // too far to ever fire: a wait without a timeout
 		}
 	}
 	t.state = blocked
@@ -149,9 +146,33 @@ func (m *Machine) readTimespec(addr uint64, wide bool) (int64, int64, syscall.Er
 	return int64(binary.LittleEndian.Uint64(b[:])), int64(binary.LittleEndian.Uint64(b[8:])), 0
 }
 
-// nsToFP converts guest nanoseconds to fixed-point cycles.
+// nsToFP converts guest nanoseconds to fixed-point cycles, rounding down
+// and saturating at MaxUint64.
 func (m *Machine) nsToFP(ns uint64) uint64 {
-	f := m.cfg.Profile.FreqHz
-	cycles := ns/1_000_000_000*f + ns%1_000_000_000*f/1_000_000_000
-	return cycles << 8
+	hi, lo := bits.Mul64(ns, m.cfg.Profile.FreqHz)
+	if hi >= 1_000_000_000 {
+		return math.MaxUint64
+	}
+	cycles, _ := bits.Div64(hi, lo, 1_000_000_000)
+	return toFP(cycles)
+}
+
+// wakeTime is the fixed-point cycle at which a timeout of sec seconds and
+// nsec nanoseconds (both valid: sec >= 0, 0 <= nsec < 10^9) ends: after
+// now, or, when absolute, at that time of the monotonic clock (or of the
+// realtime one, which starts at linux.Epoch). It saturates like
+// timespec64_to_ktime, which caps a timespec at KTIME_MAX.
+func (m *Machine) wakeTime(now uint64, sec, nsec int64, absolute, realtime bool) uint64 {
+	hi, ns := bits.Mul64(uint64(sec), 1_000_000_000)
+	ns, carry := bits.Add64(ns, uint64(nsec), 0)
+	if hi != 0 || carry != 0 {
+		ns = math.MaxUint64
+	}
+	if !absolute {
+		return addFP(now, m.nsToFP(ns))
+	}
+	if realtime {
+		ns -= min(ns, linux.Epoch*1_000_000_000)
+	}
+	return m.nsToFP(ns)
 }

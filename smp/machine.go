@@ -135,6 +135,10 @@ func (e cannotRunError) Error() string        { return e.err.Error() }
 func (e cannotRunError) Unwrap() error        { return e.err }
 func (e cannotRunError) Is(target error) bool { return target == ErrCannotRun }
 
+// CannotRun marks err, a one-line error about the program itself, as
+// ErrCannotRun.
+func CannotRun(err error) error { return cannotRunError{err} }
+
 // New loads cfg.Program into a fresh machine, ready to Run.
 func New(cfg Config) (*Machine, error) {
 	if cfg.Profile == nil {
@@ -331,6 +335,9 @@ func (m *Machine) Close() error {
 		errs = append(errs, m.as.Close())
 		m.as = nil
 	}
+	if m.image != nil {
+		errs = append(errs, m.image.Close())
+	}
 	return errors.Join(errs...)
 }
 
@@ -349,7 +356,7 @@ func (m *Machine) Run() (*report.Run, error) {
 func (m *Machine) loop() (ending, error) {
 	budgetFP := ^uint64(0)
 	if m.cfg.MaxCycles > 0 {
-		budgetFP = m.cfg.MaxCycles << 8
+		budgetFP = toFP(m.cfg.MaxCycles)
 	}
 	for {
 		m.fireTimers()
@@ -419,7 +426,7 @@ func (m *Machine) loop() (ending, error) {
 			if v.clockFP() >= budgetFP {
 				return ending{reason: "cycle_budget", status: 128 + linux.SIGXCPU, signal: linux.SIGXCPU}, nil
 			}
-			if len(m.runq) > 0 && v.clockFP()-v.sliceStartFP >= m.cfg.Timeslice<<8 && !t.kernelStepping {
+			if len(m.runq) > 0 && v.clockFP()-v.sliceStartFP >= toFP(m.cfg.Timeslice) && !t.kernelStepping {
 				m.preempt(v)
 			}
 		case emu.EventBlock:

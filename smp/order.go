@@ -48,7 +48,7 @@ func (m *Machine) horizon(v *vcpu) uint64 {
 		h = min(h, lim)
 	}
 	if h == ^uint64(0) {
-		return v.clockFP() + m.cfg.Quantum<<8
+		return addFP(v.clockFP(), toFP(m.cfg.Quantum))
 	}
 	return h
 }

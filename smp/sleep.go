@@ -39,16 +39,14 @@ func (m *Machine) sleep(lt *linux.Thread, clock int, req uint64, absolute, wide 
 		return linux.Errno(syscall.EINVAL), linux.Result{}
 	}
 	now := m.curV.clockFP()
-	ns := uint64(sec)*1_000_000_000 + uint64(nsec)
-	wakeAt := now + m.nsToFP(ns)
-	if absolute {
-		if clock == linux.ClockRealtime {
-			ns -= min(ns, linux.Epoch*1_000_000_000)
-		}
-		wakeAt = m.nsToFP(ns)
-	}
+	wakeAt := m.wakeTime(now, sec, nsec, absolute, clock == linux.ClockRealtime)
 	if wakeAt <= now {
 		return 0, linux.Result{}
+	}
+	if wakeAt >= neverFP {
+		// Too far to ever come: the thread sleeps for good, and if nothing
+		// else runs the machine ends the run as deadlocked.
+		wakeAt = 0
 	}
 	t := m.byTID[lt.TID]
 	t.state = blocked

@@ -1,6 +1,7 @@
 package linux
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"syscall"
@@ -27,9 +28,21 @@ type openFile struct {
 // lowest-free-first, as fs/file.c alloc_fd does.
 type fdTable struct{ fds []*openFile }
 
-func (t *fdTable) init() {
+func (t *fdTable) init(stdinClosed bool) {
 	t.fds = []*openFile{{kind: fileStdin}, {kind: fileStdout}, {kind: fileStderr}}
+	if stdinClosed {
+		t.fds[0] = nil
+	}
 }
+
+// ClosedStdin, as Config.Stdin, starts the process with descriptor 0 not
+// open, as a shell's <&- does: reads of it fail with EBADF, and the first
+// file the guest opens gets descriptor 0 (alloc_fd takes the lowest).
+var ClosedStdin io.Reader = closedStdin{}
+
+type closedStdin struct{}
+
+func (closedStdin) Read([]byte) (int, error) { return 0, io.ErrClosedPipe }
 
 func (t *fdTable) get(fd uint64) *openFile {
 	if fd >= uint64(len(t.fds)) {
@@ -134,10 +147,16 @@ func sysWritev(k *Kernel, t *Thread, a Args) (uint64, Result) {
 	return okv(uint64(len(buf)))
 }
 
-// writeAll passes buf to the host writer. A failing writer is a reader that
-// went away: EPIPE, as for a pipe (SIGPIPE is not modelled).
+// writeAll passes buf to the host writer. The guest gets the host's errno
+// when there is one (ENOSPC on /dev/full, EPIPE for a closed pipe, EIO,
+// EFBIG); a writer failing without an errno is a reader that went away:
+// EPIPE, as for a pipe (SIGPIPE is not modelled).
 func writeAll(w io.Writer, buf []byte) syscall.Errno {
 	if _, err := w.Write(buf); err != nil {
+		var e syscall.Errno
+		if errors.As(err, &e) && e != 0 {
+			return e
+		}
 		return syscall.EPIPE
 	}
 	return 0

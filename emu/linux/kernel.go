@@ -42,8 +42,8 @@ const Epoch = 1126742400
 type Config struct {
 	Arch    Arch
 	Mem     *mmu.AddressSpace
-	ExePath string // absolute path reported by readlink(/proc/self/exe)
-	Stdin   io.Reader
+	ExePath string    // absolute path reported by readlink(/proc/self/exe)
+	Stdin   io.Reader // nil: empty; ClosedStdin: descriptor 0 not open
 	Stdout  io.Writer
 	Stderr  io.Writer
 	Seed    uint64
@@ -129,7 +129,7 @@ func New(cfg Config) *Kernel {
 	} else {
 		k.names = sysnamesX8664[:]
 	}
-	k.files.init()
+	k.files.init(cfg.Stdin == ClosedStdin)
 	registerBase(k)
 	return k
 }
