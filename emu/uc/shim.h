@@ -139,15 +139,11 @@ typedef struct probesim_counters {
     uint64_t skip_at;
 } probesim_counters;
 
-// A code page's record: its state and the blocks cached that start in it.
-// Records never move (they are allocated in fixed chunks), so a cost entry
-// can point at its pages' states.
-//
-// state: bits 1..31 the generation, bumped by every invalidation of the
-// page as a whole; bit 0 set while the page is fenced.
-#define PROBESIM_PAGE_FENCED 1u
-#define PROBESIM_PAGE_GEN_STEP 2u
-// A page whose block list would grow past this is invalidated whole.
+// A code page's record: its fence mark and the cached blocks that start in
+// it (so that an invalidation finds them). Records never move (they are
+// allocated in fixed chunks).
+// A page whose block list would grow past this gives the list up; an
+// invalidation touching it then empties the whole cache.
 #define PROBESIM_PAGE_MAX_BLOCKS 4096u
 
 typedef struct probesim_block_key {
@@ -158,24 +154,21 @@ typedef struct probesim_block_key {
 
 typedef struct probesim_page {
     uint64_t page; // page number (address >> 12)
-    uint32_t state;
+    uint32_t fenced;
     uint32_t nblocks, cap;
     uint32_t overflow; // the block list was given up: invalidate whole
     probesim_block_key *blocks;
 } probesim_page;
 
 // One cost entry: a block (start address and byte size: one address can
-// start blocks of different lengths) with its price, valid while the states
-// of the pages holding its first and last bytes are those it was priced
-// under.
+// start blocks of different lengths) with its price. Size 0: empty (no
+// translated block is empty). An invalidation removes the entries of the
+// blocks it touches, found through the page records' lists.
 typedef struct probesim_cost_entry {
     uint64_t addr;
     uint32_t size;
-    uint32_t insns; // 0 with addr 0 and size 0: empty
+    uint32_t insns;
     uint64_t cost_fp;
-    uint32_t *state_first;
-    uint32_t *state_last; // NULL: the block lies in one page
-    uint32_t gen_first, gen_last;
 } probesim_cost_entry;
 
 #define PROBESIM_WAYS 4u
@@ -208,6 +201,10 @@ typedef struct probesim_acct {
     uint32_t stopped;
     uint32_t fence_hit; // the stop was a block on a fenced page
     uint32_t set_bits;  // log2 of the number of sets
+    uint64_t set_mask;  // sets - 1
+    // epoch counts invalidations, so that the miss path can tell whether
+    // the cost function invalidated (a code write from Go) while it ran.
+    uint64_t epoch;
     uint64_t stop_pc;
     uc_hook hook;
     probesim_cost_set *sets;
