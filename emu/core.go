@@ -74,6 +74,7 @@ type Core struct {
 	// kernelMem holds the pages only the modelled kernel maps: the GDT
 	// and the boot page (boot.go), outside the address space.
 	kernelMem []byte
+	cpuid     map[cpuidKey]cpuidLeaf // the model's answers (cpuid.go)
 
 	regs trapRegs // the trapping thread's registers during a trap gate (trapregs.go)
 }
@@ -89,9 +90,12 @@ func NewCore(arch linux.Arch, as *mmu.AddressSpace, prof *timing.Profile) (*Core
 	}
 	c := &Core{arch: arch, as: as, prof: prof, untilPC: until, abi: abiFor(arch)}
 	// The engine's CPU model decides which instructions run; the guest's
-	// cpuid answers come from the Core (cpuid.go). Skylake-client runs
-	// every extension those answers advertise.
-	eng, err := uc.OpenWith(mode, uc.Options{CPUModel: uc.CPUSkylakeClient, Translate: c.translate})
+	// cpuid answers are the same model's (cpuid.go).
+	var err error
+	if c.cpuid, err = modelCPUID(arch); err != nil {
+		return nil, err
+	}
+	eng, err := uc.OpenWith(mode, uc.Options{CPUModel: cpuModel, Translate: c.translate})
 	if err != nil {
 		return nil, err
 	}
@@ -122,6 +126,9 @@ func (c *Core) install() error {
 		}
 	}
 	if _, err := c.eng.HookCPUID(c.onCPUID); err != nil {
+		return err
+	}
+	if err := c.eng.HookPortIO(c.onPortIO); err != nil {
 		return err
 	}
 	if _, err := c.eng.HookInvalidInsn(c.onInvalidInsn); err != nil {
@@ -176,6 +183,7 @@ func (c *Core) Run(pc uint64) (Event, error) {
 	}
 	err := c.eng.Start(pc, c.untilPC, 0, 0)
 	c.finishBoot()
+
 	if c.event.Kind != EventNone {
 		return c.event, nil
 	}

@@ -210,7 +210,7 @@ func (m *Machine) loadProgram(arch linux.Arch) error {
 	for i := range spec.Random {
 		spec.Random[i] = byte(r.Uint32())
 	}
-	spec.HWCap = emu.HWCap
+	spec.HWCap, spec.HWCap2 = m.core.HWCap(), m.core.HWCap2()
 	exe, err := filepath.Abs(m.cfg.Program)
 	if err != nil || m.cfg.Image != nil {
 		exe = m.cfg.Program

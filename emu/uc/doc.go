@@ -128,7 +128,18 @@
 //   - The CPU model decides which instructions translate: qemu64 (the
 //     default) raises #UD for SSE4.1 (ptest), popcnt and movbe, which
 //     skylake-client runs. CPUID answers come from the model unless
-//     HookCPUID answers (TestCPUIDHook).
+//     HookCPUID answers (TestCPUIDHook). From IvyBridge on (skylake-client
+//     included) rdrand and rdseed run with the host's randomness, and no
+//     hook sees them; SandyBridge raises #UD for both.
+//   - rdtsc and rdtscp read the host's TSC unless CR4.TSD is set, when
+//     they raise #GP (13) at CPL 3 like the CPU. CR4 reads 0 before the
+//     first run; writing it recomputes the hidden SSE flags from the value.
+//   - An exception an interrupt hook handled is never delivered, so QEMU's
+//     old_exception keeps it: the next #GP or #DE becomes #DF (8), the
+//     one after that halts the CPU. ClearException resets it through a
+//     context (TestHandledExceptionsDoNotDoubleFault).
+//   - in and out run at CPL 3 whatever IOPL says; HookPortIO sees them
+//     with a stale RIP (see PortIOFunc).
 //   - int3 reaches HookInterrupt as 3 with RIP past the int3; i386 int 0x80
 //     as 0x80 with EIP past it; divide error as 0 with RIP AT the div (a
 //     fault: returning without moving RIP or stopping re-executes it).

@@ -67,8 +67,13 @@ const (
 	// CPUDefault is Unicorn's default model (qemu64).
 	CPUDefault CPUModel = -1
 	// CPUSkylakeClient executes SSE up to SSE4.2, POPCNT, MOVBE, AES,
-	// PCLMULQDQ, BMI1/2 and ADX, and no AVX (Unicorn's TCG has none).
+	// PCLMULQDQ, BMI1/2 and ADX, and no AVX (Unicorn's TCG has none); also
+	// rdrand and rdseed, which return the host's randomness.
 	CPUSkylakeClient = CPUModel(C.UC_CPU_X86_SKYLAKE_CLIENT)
+	// CPUSandyBridge executes SSE up to SSE4.2, POPCNT, AES, PCLMULQDQ and
+	// rdtscp, and no AVX; rdrand and rdseed raise #UD (measured: the
+	// newest Intel model of 2.1.1 without them).
+	CPUSandyBridge = CPUModel(C.UC_CPU_X86_SANDYBRIDGE)
 )
 
 // Options are an engine's fixed choices.
@@ -107,6 +112,9 @@ type Engine struct {
 	// started is set by the first Start: from then on translations exist
 	// and adding a translation-time hook must drop them.
 	started bool
+
+	// scratchCtx is ClearException's context (nil until first used).
+	scratchCtx *Context
 
 	// cbFailure is the first failure (panic or invalid result) of a Go
 	// callback during the current Start; Start returns it.
@@ -179,6 +187,8 @@ func (e *Engine) Close() error {
 	if e == nil || e.uc == nil {
 		return nil
 	}
+	e.scratchCtx.Free()
+	e.scratchCtx = nil
 	rc := C.uc_close(e.uc)
 	e.uc = nil
 	for handle := range e.hooks {

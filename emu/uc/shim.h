@@ -23,6 +23,9 @@
 uc_err probesim_hook_intr(uc_engine *uc, uc_hook *hh, uintptr_t handle);
 uc_err probesim_hook_syscall(uc_engine *uc, uc_hook *hh, uintptr_t handle);
 uc_err probesim_hook_cpuid(uc_engine *uc, uc_hook *hh, uintptr_t handle);
+// in and out: two hooks, both calling the same Go function.
+uc_err probesim_hook_in(uc_engine *uc, uc_hook *hh, uintptr_t handle);
+uc_err probesim_hook_out(uc_engine *uc, uc_hook *hh, uintptr_t handle);
 uc_err probesim_hook_code(uc_engine *uc, uc_hook *hh, uintptr_t handle,
                           uint64_t begin, uint64_t end);
 uc_err probesim_hook_block(uc_engine *uc, uc_hook *hh, uintptr_t handle,
