@@ -103,6 +103,11 @@ type Config struct {
 	MaxCycles   uint64 // end the guest with SIGXCPU past this many cycles (0 = none)
 	StackLimit  uint64 // RLIMIT_STACK in bytes (0 = smp.DefaultStackLimit; StackUnlimited for none)
 	MemoryLimit uint64 // bound on all guest memory in bytes (0 = none)
+	// RAM is the modelled machine's memory for guest pages, in bytes (0 =
+	// smp.DefaultRAM, 8 GiB). A guest that touches more pages than that is
+	// killed with SIGKILL, as Linux's OOM killer would (stop reason
+	// "out_of_memory"); the host never holds more of the guest than this.
+	RAM uint64
 
 	// Probes are probe specs: "symbol", "symbol+offset" or "0xADDRESS".
 	Probes []string
@@ -151,6 +156,22 @@ const StackUnlimited = ^uint64(0)
 // MaxCPUs is the most vCPUs a machine can have.
 const MaxCPUs = smp.MaxCPUs
 
+// DefaultRAM is the machine's memory when Config.RAM is 0: 8 GiB.
+const DefaultRAM = smp.DefaultRAM
+
+// The bounds of Config.RAM: 1 MiB (less would not load a program) to 64
+// TiB (the physical address space the page table can hold).
+const (
+	MinRAM = 1 << 20
+	MaxRAM = 1 << 46
+)
+
+// PID is the guest process's pid (and its main thread's tid).
+const PID = smp.PID
+
+// Comm is the task name the kernel prints for a program at path program.
+func Comm(program string) string { return smp.Comm(program) }
+
 // ErrCannotRun marks a program probesim cannot load (not ELF, dynamically
 // linked, corrupt, wrong machine); a missing file is fs.ErrNotExist.
 var ErrCannotRun = smp.ErrCannotRun
@@ -167,6 +188,9 @@ type Simulation struct {
 func New(cfg Config) (*Simulation, error) {
 	if cfg.CPUs < 0 || cfg.CPUs > smp.MaxCPUs {
 		return nil, &ConfigError{"cpus", fmt.Errorf("%d: want 1 to %d", cfg.CPUs, smp.MaxCPUs)}
+	}
+	if cfg.RAM != 0 && (cfg.RAM < MinRAM || cfg.RAM > MaxRAM) {
+		return nil, &ConfigError{"ram", fmt.Errorf("%d bytes: want %d to %d", cfg.RAM, uint64(MinRAM), uint64(MaxRAM))}
 	}
 	if cfg.Strategy == "" {
 		cfg.Strategy = SSOLStack
@@ -193,7 +217,7 @@ func New(cfg Config) (*Simulation, error) {
 	}
 	m, err := smp.New(smp.Config{
 		Program: cfg.Program, Image: cfg.Image, Args: cfg.Args, Env: cfg.Env, Seed: cfg.Seed,
-		MaxCycles: cfg.MaxCycles, StackLimit: cfg.StackLimit, MemoryLimit: cfg.MemoryLimit,
+		MaxCycles: cfg.MaxCycles, StackLimit: cfg.StackLimit, MemoryLimit: cfg.MemoryLimit, RAM: cfg.RAM,
 		Profile: prof, ProfileOverrides: cfg.Params,
 		CPUs: cfg.CPUs, Quantum: cfg.Quantum, Lockstep: cfg.Lockstep,
 		Stdin: cfg.Stdin, Stdout: stdout, Stderr: stderr, TraceSyscalls: cfg.TraceSyscalls,

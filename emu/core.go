@@ -26,6 +26,7 @@ const (
 	EventSyscall             // a syscall waits for the other vCPUs (RunPendingSyscall)
 	EventWatch               // a watched address waits for the other vCPUs
 	EventTrap                // an int3 or #DB trap waits for the other vCPUs (Event.Intno)
+	EventOutOfMemory         // a page could not be populated: the machine's memory is used up
 )
 
 // Event is what ended one Core.Run.
@@ -193,7 +194,7 @@ func (c *Core) Run(pc uint64) (Event, error) {
 	if pf, ok := c.eng.PageFault(); ok && err != nil {
 		if c.as.OutOfMemory() {
 			// The page could not be populated: the OOM killer's SIGKILL.
-			return Event{Kind: EventKilled, Signal: linux.SIGKILL}, nil
+			return Event{Kind: EventOutOfMemory, Signal: linux.SIGKILL}, nil
 		}
 		return c.pageFaultEvent(pf), nil
 	}

@@ -71,9 +71,10 @@ type Run struct {
 
 // Limits are the budgets the run had.
 type Limits struct {
-	MaxCycles   uint64 `json:"max_cycles"`   // 0 = none
-	StackLimit  uint64 `json:"stack_limit"`  // RLIMIT_STACK in bytes
-	MemoryLimit uint64 `json:"memory_limit"` // 0 = none
+	MaxCycles   uint64 `json:"max_cycles"`    // 0 = none
+	StackLimit  uint64 `json:"stack_limit"`   // RLIMIT_STACK in bytes
+	MemoryLimit uint64 `json:"memory_limit"`  // 0 = none
+	RAM         uint64 `json:"ram,omitempty"` // the machine's memory for guest pages; absent: the default, 8 GiB
 }
 
 // Fault is a guest fault.

@@ -27,6 +27,9 @@ const PID = 1000
 // DefaultStackLimit is the default RLIMIT_STACK (8 MiB, as on Debian).
 const DefaultStackLimit = 8 << 20
 
+// DefaultRAM is the machine's memory for guest pages when Config.RAM is 0.
+const DefaultRAM = mmu.DefaultPhysMemory
+
 // Scheduling defaults.
 const (
 	MaxCPUs = 64
@@ -61,7 +64,10 @@ type Config struct {
 	// MemoryLimit bounds all mapped guest memory in bytes (0 = none):
 	// mmap and brk fail with ENOMEM past it, and stack growth faults.
 	MemoryLimit uint64
-	Profile     *timing.Profile // nil = timing.Default()
+	// RAM is the machine's memory for guest pages in bytes (0 =
+	// DefaultRAM); touching a page past it ends the run out_of_memory.
+	RAM     uint64
+	Profile *timing.Profile // nil = timing.Default()
 	// ProfileOverrides are the NAME=VALUE assignments applied to Profile,
 	// recorded in the report so that it says which machine it measured.
 	ProfileOverrides []string
@@ -180,6 +186,7 @@ func New(cfg Config) (*Machine, error) {
 		MmapBase:   mmapBase(im.Arch),
 		StackLimit: cfg.StackLimit,
 		MaxMemory:  cfg.MemoryLimit,
+		PhysMemory: cfg.RAM,
 	})
 	if m.core, err = emu.NewCore(arch, m.as, cfg.Profile); err != nil {
 		m.as.Close()
@@ -485,6 +492,9 @@ func (m *Machine) handle(ev emu.Event) (ending, bool) {
 		return ending{reason: "exit", status: ev.Status}, true
 	case emu.EventKilled:
 		return ending{reason: "signal", status: 128 + ev.Signal, signal: ev.Signal}, true
+	case emu.EventOutOfMemory:
+		// The OOM killer's choice is the only process there is.
+		return ending{reason: "out_of_memory", status: 128 + linux.SIGKILL, signal: linux.SIGKILL}, true
 	case emu.EventFault:
 		f := ev.Fault
 		return ending{reason: "fault", status: 128 + ev.Signal, signal: ev.Signal, fault: &f}, true
@@ -494,8 +504,12 @@ func (m *Machine) handle(ev emu.Event) (ending, bool) {
 
 // Comm is the task name the kernel would print: the file name, cut to
 // TASK_COMM_LEN-1 bytes.
-func (m *Machine) Comm() string {
-	c := filepath.Base(m.cfg.Program)
+func (m *Machine) Comm() string { return Comm(m.cfg.Program) }
+
+// Comm is the task name of a program at path program: its file name, cut
+// to TASK_COMM_LEN-1 bytes.
+func Comm(program string) string {
+	c := filepath.Base(program)
 	if len(c) > 15 {
 		c = c[:15]
 	}
@@ -521,7 +535,7 @@ func (m *Machine) report(end ending, wall time.Duration) *report.Run {
 		Quantum:          m.cfg.Quantum,
 		Lockstep:         m.cfg.Lockstep,
 		Limits: report.Limits{MaxCycles: m.cfg.MaxCycles, StackLimit: m.as.StackLimit(),
-			MemoryLimit: m.cfg.MemoryLimit},
+			MemoryLimit: m.cfg.MemoryLimit, RAM: m.cfg.RAM},
 		StopReason:          end.reason,
 		ExitStatus:          end.status,
 		Syscalls:            m.kernel.Counts(),

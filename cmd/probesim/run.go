@@ -26,6 +26,7 @@ type runFlags struct {
 	maxCycles     uint64
 	stackLimit    string
 	memoryLimit   string
+	ram           string
 	traceSyscalls bool
 	env           []string
 	inheritEnv    bool
@@ -74,6 +75,7 @@ linked, corrupt), 127 when PROGRAM does not exist.`,
 	fl.Uint64Var(&f.maxCycles, "max-cycles", 0, "end the guest with SIGXCPU after `N` simulated cycles (0 = no budget)")
 	fl.StringVar(&f.stackLimit, "stack-limit", "8M", "RLIMIT_STACK of the guest, in `BYTES` (suffixes K, M, G; at least 64K; 18446744073709551615 for unlimited)")
 	fl.StringVar(&f.memoryLimit, "memory-limit", "0", "bound on all guest memory, in `BYTES` (suffixes K, M, G; 0 = none)")
+	fl.StringVar(&f.ram, "ram", "8G", "memory of the modelled machine, in `BYTES` (suffixes K, M, G): a guest touching more is killed, as by the OOM killer")
 	fl.BoolVar(&f.traceSyscalls, "trace-syscalls", false, "print every syscall to standard error, strace style")
 	fl.IntVar(&f.cpus, "cpus", 1, "number of vCPUs sharing the address space (1 to 64)")
 	fl.Uint64Var(&f.quantum, "quantum", 0, "how many `CYCLES` a vCPU may run ahead of the slowest one (0 = 10000)")
@@ -110,6 +112,16 @@ func runProgram(c *cobra.Command, f *runFlags, program string, args []string) er
 	if err != nil {
 		return err
 	}
+	ram, err := parseBytes("ram", f.ram)
+	if err != nil {
+		return err
+	}
+	if ram < probesim.MinRAM || ram > probesim.MaxRAM {
+		return &exitError{status: exitUsage, err: fmt.Errorf("invalid argument %q for --ram: want 1M to 64T", f.ram)}
+	}
+	if ram == probesim.DefaultRAM {
+		ram = 0 // the report leaves the default out
+	}
 	// probesim.Config's zero Strategy is the default; an empty flag is a
 	// mistake (an unset shell variable, say), not a request for it.
 	if err := probesim.CheckStrategy(probesim.Strategy(f.strategy)); err != nil {
@@ -138,7 +150,7 @@ func runProgram(c *cobra.Command, f *runFlags, program string, args []string) er
 		Program: program, Args: args, Env: env, Seed: f.seed,
 		CPUs: f.cpus, Quantum: f.quantum, Lockstep: f.lockstep,
 		Profile: prof, Params: f.params,
-		MaxCycles: f.maxCycles, StackLimit: stackLimit, MemoryLimit: memLimit,
+		MaxCycles: f.maxCycles, StackLimit: stackLimit, MemoryLimit: memLimit, RAM: ram,
 		Probes: f.probeSpecs, Strategy: probesim.Strategy(f.strategy),
 		Stdin: guestStdin(), Stdout: c.OutOrStdout(), Stderr: c.ErrOrStderr(),
 	}
@@ -202,6 +214,10 @@ func runProgram(c *cobra.Command, f *runFlags, program string, args []string) er
 			why = fmt.Sprintf(" (cycle budget of %d exhausted)", f.maxCycles)
 		case "deadlock":
 			why = " (every thread sleeps forever)"
+		case "out_of_memory":
+			// The kernel's line (oom_kill_process, mm/oom_kill.c), then ours.
+			fmt.Fprintf(c.ErrOrStderr(), "probesim: Out of memory: Killed process %d (%s)\n", probesim.PID, probesim.Comm(program))
+			why = fmt.Sprintf(" (out of memory: --ram %s)", f.ram)
 		}
 		fmt.Fprintf(c.ErrOrStderr(), "probesim: %s killed by %s%s\n", program, *rep.Signal, why)
 	}
