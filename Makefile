@@ -20,6 +20,9 @@ VERSION := $(shell git describe --always --dirty 2>/dev/null || echo dev)
 DEB_PACKAGES := gcc gcc-multilib musl-tools make binutils git
 # What only the tests need: the demo's HTML page is checked in headless Chromium.
 TEST_DEB_PACKAGES := chromium
+# What only `make bench` needs: qemu-user as the anchor of the programs
+# table, and the third-party programs it runs.
+BENCH_DEB_PACKAGES := qemu-user busybox-static bash-static
 # What `deps` installs. `make demo` needs no browser: it installs only the
 # build's packages (a target-specific value, seen by its prerequisites).
 DEPS_PACKAGES = $(DEB_PACKAGES) $(TEST_DEB_PACKAGES)
@@ -85,10 +88,11 @@ demo: build
 demo-workload:
 	$(FIXTURES_MUSL_CC) -static -O2 -o demo/workload/threads-x86_64.elf fixtures/src/c/threads.c
 
+bench: DEPS_PACKAGES = $(DEB_PACKAGES) $(TEST_DEB_PACKAGES) $(BENCH_DEB_PACKAGES)
 bench: build fixtures
-	$(GO) run ./cmd/probesim-bench
+	$(GO) run ./cmd/probesim-bench -probesim $(BIN)
 	$(GO) test -run '^$$' -bench . -benchtime 3x ./smp/ ./emu/uc/ ./timing/ ./mmu/
-	$(GO) test -run '^$$' -bench 'Hit$$' -benchtime 10x ./probes/
+	$(GO) test -run '^$$' -bench 'Hit(1000)?$$' -benchtime 10x ./probes/
 	$(GO) test -run '^$$' -bench Sweep -benchtime 5x ./sweep/
 
 # Compare the block model with llvm-mca-14 (docs/timing.md); installs llvm-14 if missing.

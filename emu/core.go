@@ -16,17 +16,17 @@ import (
 type EventKind int
 
 const (
-	EventNone      EventKind = iota
-	EventExit                // the running thread called exit
-	EventExitGroup           // the process called exit_group
-	EventKilled              // the process sent itself a fatal signal
-	EventFault               // a guest fault (Event.Fault)
-	EventBudget              // the running vCPU reached its stop cycle
-	EventBlock               // the running thread sleeps in a syscall
-	EventSyscall             // a syscall waits for the other vCPUs (RunPendingSyscall)
-	EventWatch               // a watched address waits for the other vCPUs
-	EventTrap                // an int3 or #DB trap waits for the other vCPUs (Event.Intno)
-	EventOutOfMemory         // a page could not be populated: the machine's memory is used up
+	EventNone        EventKind = iota
+	EventExit                  // the running thread called exit
+	EventExitGroup             // the process called exit_group
+	EventKilled                // the process sent itself a fatal signal
+	EventFault                 // a guest fault (Event.Fault)
+	EventBudget                // the running vCPU reached its stop cycle
+	EventBlock                 // the running thread sleeps in a syscall
+	EventSyscall               // a syscall waits for the other vCPUs (RunPendingSyscall)
+	EventWatch                 // a watched address waits for the other vCPUs
+	EventTrap                  // an int3 or #DB trap waits for the other vCPUs (Event.Intno)
+	EventOutOfMemory           // a page could not be populated: the machine's memory is used up
 )
 
 // Event is what ended one Core.Run.
@@ -57,6 +57,8 @@ type Core struct {
 	argVals  []uint64
 	costBuf  []byte
 	costMemo map[string]memoCost
+	// costedAt holds every block address costed (DistinctBlocks).
+	costedAt map[uint64]struct{}
 
 	jitter   func(cost uint64) uint64 // SetKernelJitter
 	flagRegs [2]uc.Reg
@@ -174,6 +176,10 @@ func (c *Core) SetRunning(t *linux.Thread, cnt *uc.Counters) {
 // re-costs after code changes): a measure of the event rate.
 func (c *Core) BlocksCosted() uint64 { return c.eng.CostCacheMisses() }
 
+// DistinctBlocks is how many different block start addresses were costed:
+// BlocksCosted's floor, reached when nothing is ever costed twice.
+func (c *Core) DistinctBlocks() uint64 { return uint64(len(c.costedAt)) }
+
 // Run executes the running thread from pc until an event ends the slice.
 // The returned error is a host-side failure, never a guest fault.
 func (c *Core) Run(pc uint64) (Event, error) {
@@ -268,6 +274,10 @@ func (c *Core) blockCost(addr uint64, size uint32) (uint32, uint64) {
 	if inBootPage(addr) {
 		return 0, 0
 	}
+	if c.costedAt == nil {
+		c.costedAt = map[uint64]struct{}{}
+	}
+	c.costedAt[addr] = struct{}{}
 	if cap(c.costBuf) < int(size) {
 		c.costBuf = make([]byte, size)
 	}

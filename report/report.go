@@ -231,7 +231,10 @@ type Host struct {
 	WallSeconds  float64 `json:"wall_seconds"`
 	GuestMIPS    float64 `json:"guest_mips"`
 	BlocksCosted uint64  `json:"blocks_costed"`
-	GoVersion    string  `json:"go_version"`
+	// DistinctBlocks is how many different block addresses were costed:
+	// blocks_costed minus it is the re-costs (after code changed).
+	DistinctBlocks uint64 `json:"distinct_blocks"`
+	GoVersion      string `json:"go_version"`
 }
 
 // SetOutput stores captured guest output: as text when it is valid UTF-8,

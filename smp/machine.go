@@ -595,7 +595,8 @@ func (m *Machine) report(end ending, wall time.Duration) *report.Run {
 			Offset: vma.Offset, Name: name})
 	}
 	secs := wall.Seconds()
-	r.Host = &report.Host{WallSeconds: secs, BlocksCosted: m.core.BlocksCosted(), GoVersion: runtime.Version()}
+	r.Host = &report.Host{WallSeconds: secs, BlocksCosted: m.core.BlocksCosted(),
+		DistinctBlocks: m.core.DistinctBlocks(), GoVersion: runtime.Version()}
 	if secs > 0 {
 		r.Host.GuestMIPS = float64(r.Instructions) / secs / 1e6
 	}

@@ -44,8 +44,31 @@ static inline uint64_t mix(uint64_t x) {
 // in different sets.
 static inline probesim_cost_set *set_for(probesim_acct *a, uint64_t addr) {
     uint64_t x = addr >> 2;
-    x ^= (x >> a->set_bits) * 0x9e3779b1u;
+    x ^= x >> a->set_bits;
     return &a->sets[x & a->set_mask];
+}
+
+// sync_fast points the fast path at the running counters when nothing is
+// watched, else at the gate.
+static void sync_fast(probesim_acct *a) {
+    a->fast = (a->cur != NULL && a->nwatch == 0) ? a->cur : &a->gate;
+}
+
+void probesim_acct_set_counters(probesim_acct *a, probesim_counters *c) {
+    a->cur = c;
+    sync_fast(a);
+}
+
+// skip_set and skip_clear change skip_valid with fast_limit_fp.
+static inline void skip_set(probesim_counters *c, uint64_t addr) {
+    c->skip_at = addr;
+    c->skip_valid = 1;
+    c->fast_limit_fp = 0;
+}
+
+static inline void skip_clear(probesim_counters *c) {
+    c->skip_valid = 0;
+    c->fast_limit_fp = c->stop_at_fp;
 }
 
 // ---- page records ----
@@ -319,8 +342,7 @@ acct_watch(uc_engine *uc, probesim_acct *a, probesim_counters *c,
             break;
         }
         if (!probesimGoWatch(a->watch_handle, w)) {
-            c->skip_at = addr;
-            c->skip_valid = 1;
+            skip_set(c, addr);
             a->stopped = 1;
             a->stop_pc = addr;
             uc_emu_stop(uc);
@@ -369,7 +391,7 @@ static __attribute__((noinline)) void acct_slow(uc_engine *uc, probesim_acct *a,
     if (c->skip_valid) {
         // Only the first block after the stop can be the re-entered one;
         // it runs whatever the budget says (it was charged already).
-        c->skip_valid = 0;
+        skip_clear(c);
         charge = c->skip_at != addr;
     }
     if (charge) {
@@ -390,14 +412,14 @@ static __attribute__((noinline)) void acct_slow(uc_engine *uc, probesim_acct *a,
 
 // acct_block is the hook: the common case (the block cached in the first
 // way of its set, nothing to skip, budget left, nothing watched) in as few
-// instructions and registers as possible, since it runs for every block.
+// instructions and registers as possible, since it runs for every block:
+// a->fast and fast_limit_fp fold the last three conditions into one test.
 static void acct_block(uc_engine *uc, uint64_t addr, uint32_t size, void *ud) {
     probesim_acct *a = (probesim_acct *)ud;
     probesim_cost_entry *e = &set_for(a, addr)->way[0];
-    probesim_counters *c = a->cur;
-    if (__builtin_expect(e->addr == addr && e->size == size && c != NULL &&
-                             !c->skip_valid && c->cycles_fp < c->stop_at_fp &&
-                             a->nwatch == 0,
+    probesim_counters *c = a->fast;
+    if (__builtin_expect(e->addr == addr && e->size == size &&
+                             c->cycles_fp < c->fast_limit_fp,
                          1)) {
         c->insns += e->insns;
         c->cycles_fp += e->cost_fp;
@@ -411,6 +433,7 @@ probesim_acct *probesim_acct_new(uintptr_t cost_handle) {
     if (a == NULL) {
         return NULL;
     }
+    sync_fast(a);
     a->set_bits = INITIAL_SET_BITS;
     a->set_mask = ((uint64_t)1 << INITIAL_SET_BITS) - 1;
     a->sets = calloc((size_t)1 << a->set_bits, sizeof(probesim_cost_set));
@@ -607,6 +630,7 @@ int probesim_watch_add(probesim_acct *a, uint64_t addr) {
     memmove(&a->watch[i + 1], &a->watch[i], (a->nwatch - i) * sizeof(uint64_t));
     a->watch[i] = addr;
     a->nwatch++;
+    sync_fast(a);
     return 1;
 }
 
@@ -616,6 +640,7 @@ void probesim_watch_remove(probesim_acct *a, uint64_t addr) {
             memmove(&a->watch[i], &a->watch[i + 1],
                     (a->nwatch - i - 1) * sizeof(uint64_t));
             a->nwatch--;
+            sync_fast(a);
             return;
         }
     }

@@ -36,6 +36,7 @@ func NewCounters() *Counters {
 	p := (*C.probesim_counters)(C.malloc(C.size_t(unsafe.Sizeof(C.probesim_counters{}))))
 	*p = C.probesim_counters{}
 	p.stop_at_fp = C.uint64_t(math.MaxUint64)
+	p.fast_limit_fp = p.stop_at_fp
 	return &Counters{p: p}
 }
 
@@ -83,6 +84,9 @@ func (c *Counters) Cycles() uint64 { return c.CyclesFP() >> 8 }
 func (c *Counters) SetStopAt(fp uint64) {
 	if c.live() {
 		c.p.stop_at_fp = C.uint64_t(fp)
+		if c.p.skip_valid == 0 {
+			c.p.fast_limit_fp = c.p.stop_at_fp
+		}
 	}
 }
 
@@ -112,6 +116,7 @@ func (c *Counters) SkipNextBlockAt(addr uint64) {
 	if c.live() {
 		c.p.skip_at = C.uint64_t(addr)
 		c.p.skip_valid = 1
+		c.p.fast_limit_fp = 0
 	}
 }
 
@@ -155,7 +160,9 @@ func (e *Engine) EnableAccounting(cost func(addr uint64, size uint32) (insns uin
 		return errors.New("unicorn: enable accounting: out of C memory for the cost cache")
 	}
 	if e.counters.live() {
-		a.cur = e.counters.p
+		C.probesim_acct_set_counters(a, e.counters.p)
+	} else {
+		C.probesim_acct_set_counters(a, nil)
 	}
 	if err := check("hook_add(accounting)", C.probesim_acct_install(e.uc, a)); err != nil {
 		C.probesim_acct_free(a)
@@ -192,9 +199,9 @@ func (e *Engine) attachCounters(c *Counters) {
 	}
 	if e.acct != nil {
 		if c.live() {
-			e.acct.cur = c.p
+			C.probesim_acct_set_counters(e.acct, c.p)
 		} else {
-			e.acct.cur = nil
+			C.probesim_acct_set_counters(e.acct, nil)
 		}
 	}
 }

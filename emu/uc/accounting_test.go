@@ -122,6 +122,25 @@ func TestAccountingBudgetStopsBeforeNextBlock(t *testing.T) {
 	}
 }
 
+// TestSkipSurvivesSetStopAt: a skip set before the budget still applies
+// (the fast path's single limit must not lose it), applies once, and the
+// blocks after it are charged through the fast path again.
+func TestSkipSurvivesSetStopAt(t *testing.T) {
+	e, _, c := loopEngine(t)
+	require.NoError(t, run(e)) // every block cached
+	base := c.Insns()
+	c.SkipNextBlockAt(codeAddr)
+	c.SetStopAt(math.MaxUint64 - 1)
+	require.NoError(t, run(e))
+	assert.Equal(t, base+loopInsns-3, c.Insns(), "block A skipped once, the rest charged")
+	assert.Equal(t, uint64(2*loopCostFP-(3*256+10)), c.CyclesFP())
+	// With the skip consumed, a budget set now stops the run as usual.
+	c.SetStopAt(c.CyclesFP() + 3*256 + 10)
+	require.NoError(t, run(e))
+	assert.True(t, c.BudgetHit())
+	assert.Equal(t, base+loopInsns-3+3, c.Insns(), "A charged, the first B stopped")
+}
+
 func TestAccountingBudgetAlreadyExhaustedMakesNoProgress(t *testing.T) {
 	e, _, c := loopEngine(t)
 	c.Add(0, 100)

@@ -28,6 +28,7 @@ uc_err probesim_hook_in(uc_engine *uc, uc_hook *hh, uintptr_t handle);
 uc_err probesim_hook_out(uc_engine *uc, uc_hook *hh, uintptr_t handle);
 uc_err probesim_hook_code(uc_engine *uc, uc_hook *hh, uintptr_t handle,
                           uint64_t begin, uint64_t end);
+uc_err probesim_hook_block_noop(uc_engine *uc, uc_hook *hh, uint64_t *count);
 uc_err probesim_hook_block(uc_engine *uc, uc_hook *hh, uintptr_t handle,
                            uint64_t begin, uint64_t end);
 uc_err probesim_hook_insn_invalid(uc_engine *uc, uc_hook *hh,
@@ -131,6 +132,10 @@ uc_err probesim_vm_remove_cache(uc_engine *uc, probesim_vm *vm, uint64_t begin,
 typedef struct probesim_counters {
     uint64_t insns;      // guest instructions executed (block granularity)
     uint64_t cycles_fp;  // cycles in 24.8 fixed point (cycles * 256)
+    // fast_limit_fp is stop_at_fp, or 0 while skip_valid: the hook's fast
+    // path runs a block only while cycles_fp < fast_limit_fp, one test for
+    // both. Every writer of stop_at_fp or skip_valid keeps it in step.
+    uint64_t fast_limit_fp;
     uint64_t stop_at_fp; // a block starting with cycles_fp >= stop_at_fp
                          // stops the engine instead of running
     uint32_t budget_hit; // set by the hook when it requested the stop
@@ -221,6 +226,12 @@ typedef struct probesim_acct {
     uint32_t fence_count;
     uint32_t fence_overflow; // set when the fence list filled up
     probesim_page *fences[PROBESIM_MAX_FENCES];
+    // fast is what the hook's fast path charges: cur while nothing is
+    // watched, else gate, whose fast_limit_fp of 0 sends every block to
+    // the slow path (probesim_acct_set_counters and the watch list keep it
+    // in step).
+    probesim_counters *fast;
+    probesim_counters gate;
     uintptr_t watch_handle; // Go callback table handle of the watch function
     uint32_t nwatch;        // watched addresses, sorted
     uint64_t watch[PROBESIM_MAX_WATCHES];
@@ -231,6 +242,8 @@ void probesim_acct_free(probesim_acct *a);
 uc_err probesim_acct_install(uc_engine *uc, probesim_acct *a);
 void probesim_acct_invalidate(probesim_acct *a, uint64_t begin, uint64_t end);
 void probesim_acct_clear(probesim_acct *a);
+// Makes c (NULL: none) the counters the hook charges.
+void probesim_acct_set_counters(probesim_acct *a, probesim_counters *c);
 // Fences the pages of [begin, end); returns 0 when the fence list is full
 // (the caller must then flush the TLB and clear the fences).
 int probesim_fence_pages(probesim_acct *a, uint64_t begin, uint64_t end);
