@@ -1,19 +1,9 @@
 package main
 
 import (
-	"context"
-	"errors"
 	"fmt"
-	"io"
-	"io/fs"
-	"os"
-	"os/signal"
-	"path/filepath"
 	"runtime"
-	"sync"
-	"syscall"
 
-	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 
 	"github.com/probesim/probesim/sweep"
@@ -66,11 +56,6 @@ the same); 125 for a bad config, flag or --out file; 128+N after signal N.`,
 	fl.BoolVarP(&f.quiet, "quiet", "q", false, "print nothing but errors (no summary line)")
 	c.MarkFlagRequired("out")
 	return c
-}
-
-// usageError is a probesim usage error (exit 125).
-func usageError(format string, a ...any) error {
-	return &exitError{status: exitUsage, err: fmt.Errorf(format, a...)}
 }
 
 func checkJobs(jobs int) error {
@@ -146,115 +131,4 @@ func runSweep(c *cobra.Command, f *sweepFlags, configPath string) error {
 			n, out.Rows(), key, reason, status)}
 	}
 	return nil
-}
-
-// writeError is the usage error for a results file that cannot be
-// written (its directory missing, another probesim writing it, a full
-// disk), naming the flag and the file, or nil for other errors.
-func writeError(flag string, err error) error {
-	var le *sweep.LockError
-	if errors.As(err, &le) {
-		return usageError("%s %v", flag, err)
-	}
-	var pe *fs.PathError
-	if !errors.As(err, &pe) || (pe.Op != "lock" && pe.Op != "create" && pe.Op != "write") {
-		return nil // not sweep's own write-side errors (lock.go, row.go)
-	}
-	if errors.Is(pe.Err, fs.ErrNotExist) {
-		return usageError("%s %s: directory %s does not exist", flag, pe.Path, filepath.Dir(pe.Path))
-	}
-	return usageError("%s %s: cannot write it: %v", flag, pe.Path, pe.Err)
-}
-
-// signalCatcher turns SIGINT and SIGTERM into a cancelled context (the
-// first) and a closed abandon channel (the second).
-type signalCatcher struct {
-	ctx     context.Context
-	abandon chan struct{}
-	release func()
-
-	mu  sync.Mutex
-	sig syscall.Signal
-}
-
-func catchSignals(stderr io.Writer, what string) *signalCatcher {
-	ctx, cancel := context.WithCancel(context.Background())
-	s := &signalCatcher{ctx: ctx, abandon: make(chan struct{})}
-	ch := make(chan os.Signal, 2)
-	signal.Notify(ch, os.Interrupt, syscall.SIGTERM)
-	done := make(chan struct{})
-	s.release = func() {
-		signal.Stop(ch)
-		close(done)
-		cancel()
-	}
-	go func() {
-		select {
-		case sig := <-ch:
-			s.mu.Lock()
-			s.sig = sig.(syscall.Signal)
-			s.mu.Unlock()
-			fmt.Fprintf(stderr, "\n%s: %s: letting the runs in flight finish (signal again to drop them)\n", what, signalName(s.sig))
-			cancel()
-		case <-done:
-			return
-		}
-		select {
-		case <-ch:
-			fmt.Fprintf(stderr, "%s: dropping the runs in flight\n", what)
-			close(s.abandon)
-		case <-done:
-		}
-	}()
-	return s
-}
-
-// signalName spells the signals probesim catches as a shell does.
-func signalName(s syscall.Signal) string {
-	switch s {
-	case syscall.SIGINT:
-		return "SIGINT"
-	case syscall.SIGTERM:
-		return "SIGTERM"
-	}
-	return s.String()
-}
-
-// caught is the first signal received, or 0.
-func (s *signalCatcher) caught() syscall.Signal {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.sig
-}
-
-// progress is a progress bar on a terminal, and nothing elsewhere.
-type progress struct{ bar *progressbar.ProgressBar }
-
-func newProgress(w io.Writer, what string, done, total int) *progress {
-	if !isTerminal(w) || total == 0 {
-		return &progress{}
-	}
-	bar := progressbar.NewOptions(total,
-		progressbar.OptionSetWriter(w),
-		progressbar.OptionSetDescription(what),
-		progressbar.OptionShowCount(),
-		progressbar.OptionSetPredictTime(true),
-		progressbar.OptionSetElapsedTime(true),
-		progressbar.OptionClearOnFinish(),
-		progressbar.OptionFullWidth(),
-	)
-	bar.Set(done)
-	return &progress{bar}
-}
-
-func (p *progress) update(done, _ int) {
-	if p.bar != nil {
-		p.bar.Set(done)
-	}
-}
-
-func (p *progress) finish() {
-	if p.bar != nil {
-		p.bar.Finish()
-	}
 }
