@@ -28,7 +28,7 @@ func TestAdvertisedFeaturesMatchTheCPU(t *testing.T) {
 			require.NoError(t, err)
 			emulated := func(args ...string) string {
 				var out bytes.Buffer
-				res, err := probesim.Run(probesim.Config{Program: "/cpufeatures", Image: img, Args: args, Stdout: &out})
+				res, err := probesim.Run(t.Context(), probesim.Config{Program: "/cpufeatures", Image: img, Args: args, Stdout: &out})
 				require.NoError(t, err)
 				require.Equal(t, 0, res.Report.ExitStatus, "stderr %q fault %v", res.Report.Stderr, res.Report.Fault)
 				return out.String()

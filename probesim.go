@@ -3,7 +3,7 @@
 // handlers, run it, and read the report. The command line (cmd/probesim)
 // is a client of this package and nothing more.
 //
-//	res, err := probesim.Run(probesim.Config{
+//	res, err := probesim.Run(ctx, probesim.Config{
 //		Program:  "fixtures/bin/x86_64/threads",
 //		Args:     []string{"4", "1000"},
 //		CPUs:     4,
@@ -13,6 +13,12 @@
 //	})
 //	p := res.Report.Probes[0] // p.Hits + p.Misses == p.Executions
 //
+// During a run, Config.OnHit runs at every hit with the thread's
+// registers, Config.OnEvent and Config.OnMiss receive the probe events as
+// they happen, and Config.OnProgress the run's clock. Cancelling Run's
+// context ends the run at its next scheduling decision with a complete
+// report (stop reason "interrupted").
+//
 // The lower layers stay available for finer control: Simulation.Machine
 // gives the smp.Machine (ordered watches, kernel writes) before Run.
 //
@@ -20,21 +26,22 @@
 //
 // A run is a pure function of its Config (program bytes, arguments,
 // environment, seed, machine shape, profile and probes): the Report outside
-// its Host field and the Events are identical every time. Handlers run on
-// the goroutine that called Run, in global cycle order; they must not call
-// back into the Simulation.
+// its Host field and the Events are identical every time, whatever
+// callbacks are set (they observe the run, they cannot steer it; only
+// Hit.Charge adds the cycles it is given). Callbacks run on the goroutine
+// that called Run, in global cycle order; they must not call back into the
+// Simulation. Only cancellation depends on when it happens: an interrupted
+// run's report is the run up to the decision that saw it.
 //
 // # Locking
 //
-// None. A Simulation is used by one goroutine; separate Simulations are
-// independent (each owns its Unicorn engine) and may run in parallel.
+// None. A Simulation is used by one goroutine (Run's context may be
+// cancelled from any); separate Simulations are independent (each owns its
+// Unicorn engine) and may run in parallel.
 package probesim
 
 import (
-	"errors"
-	"fmt"
 	"io"
-	"strings"
 
 	"github.com/probesim/probesim/emu/linux"
 	"github.com/probesim/probesim/probes"
@@ -66,17 +73,6 @@ var Strategies = probes.Strategies
 // CheckStrategy returns an error naming the strategies unless s is one
 // ("" is not: only Config's zero value means the default).
 func CheckStrategy(s Strategy) error { return probes.CheckStrategy(s) }
-
-// Hit is what a probe handler sees (probes.Hit): the probe, the cycle,
-// vCPU and thread, and the thread's registers; Hit.Charge adds simulated
-// cycles of the handler's own work.
-type Hit = probes.Hit
-
-// Regs are the trapping thread's registers at a hit (probes.Regs).
-type Regs = probes.Regs
-
-// Event is one entry of the probe event log (probes.Event).
-type Event = probes.Event
 
 // Config describes one run. The zero value of every field but Program is
 // a sensible default.
@@ -116,6 +112,20 @@ type Config struct {
 	// OnHit, if not nil, is the probe handler: it runs on every hit, with
 	// the trapping thread's registers.
 	OnHit func(Hit)
+	// OnEvent, if not nil, receives every probe event as it happens, in
+	// the order of Result.Events (global cycle order): a hit's event comes
+	// just before OnHit runs for it.
+	OnEvent func(Event)
+	// OnMiss, if not nil, receives every miss (EventMiss and
+	// EventSpuriousMiss) as it happens.
+	OnMiss func(Event)
+	// OnProgress, if not nil, is called with the run's clock (the lowest
+	// running vCPU's, in cycles) each time it passes another
+	// ProgressCycles (0 = DefaultProgressCycles), and once at the end
+	// with the run's cycles. The calls fall at scheduling decisions, so
+	// they are as deterministic as the run.
+	OnProgress     func(cycles uint64)
+	ProgressCycles uint64
 
 	Stdin         io.Reader // the guest's standard input (nil = empty; ClosedStdin = not open)
 	Stdout        io.Writer // guest output is captured in the report and copied here (nil = discard)
@@ -172,121 +182,15 @@ const PID = smp.PID
 // Comm is the task name the kernel prints for a program at path program.
 func Comm(program string) string { return smp.Comm(program) }
 
+// DefaultProgressCycles is how often OnProgress is called when
+// Config.ProgressCycles is 0: every 100 M cycles, 33 ms of guest time at
+// the default profile's 3 GHz.
+const DefaultProgressCycles = 100_000_000
+
+// StopInterrupted is the report's stop_reason of a run ended by the
+// cancellation of Run's context.
+const StopInterrupted = smp.StopInterrupted
+
 // ErrCannotRun marks a program probesim cannot load (not ELF, dynamically
 // linked, corrupt, wrong machine); a missing file is fs.ErrNotExist.
 var ErrCannotRun = smp.ErrCannotRun
-
-// Simulation is one loaded program on its machine, with its probes placed.
-type Simulation struct {
-	cfg    Config
-	m      *smp.Machine
-	engine *probes.Engine
-	ran    bool
-}
-
-// New checks cfg, loads the program and places the probes.
-func New(cfg Config) (*Simulation, error) {
-	if cfg.CPUs < 0 || cfg.CPUs > smp.MaxCPUs {
-		return nil, &ConfigError{"cpus", fmt.Errorf("%d: want 1 to %d", cfg.CPUs, smp.MaxCPUs)}
-	}
-	if cfg.RAM != 0 && (cfg.RAM < MinRAM || cfg.RAM > MaxRAM) {
-		return nil, &ConfigError{"ram", fmt.Errorf("%d bytes: want %d to %d", cfg.RAM, uint64(MinRAM), uint64(MaxRAM))}
-	}
-	if cfg.Strategy == "" {
-		cfg.Strategy = SSOLStack
-	}
-	if err := probes.CheckStrategy(cfg.Strategy); err != nil {
-		return nil, &ConfigError{"strategy", err}
-	}
-	prof := timing.Default()
-	if cfg.Profile != nil {
-		cp := *cfg.Profile
-		prof = &cp
-	}
-	for _, p := range cfg.Params {
-		if err := prof.Override(p); err != nil {
-			return nil, &ConfigError{"param", fmt.Errorf("%q: %w", p, err)}
-		}
-	}
-	stdout, stderr := cfg.Stdout, cfg.Stderr
-	if stdout == nil {
-		stdout = io.Discard
-	}
-	if stderr == nil {
-		stderr = io.Discard
-	}
-	m, err := smp.New(smp.Config{
-		Program: cfg.Program, Image: cfg.Image, Args: cfg.Args, Env: cfg.Env, Seed: cfg.Seed,
-		MaxCycles: cfg.MaxCycles, StackLimit: cfg.StackLimit, MemoryLimit: cfg.MemoryLimit, RAM: cfg.RAM,
-		Profile: prof, ProfileOverrides: cfg.Params,
-		CPUs: cfg.CPUs, Quantum: cfg.Quantum, Lockstep: cfg.Lockstep,
-		Stdin: cfg.Stdin, Stdout: stdout, Stderr: stderr, TraceSyscalls: cfg.TraceSyscalls,
-	})
-	if err != nil {
-		return nil, err
-	}
-	s := &Simulation{cfg: cfg, m: m}
-	if len(cfg.Probes) > 0 {
-		specs, err := probes.ParseList(m.Image(), cfg.Probes)
-		var ue *probes.UnresolvableError
-		if errors.As(err, &ue) {
-			// The program is damaged, not the spec.
-			m.Close()
-			return nil, smp.CannotRun(err)
-		}
-		if err != nil {
-			m.Close()
-			return nil, &ConfigError{"probe", joinLines(err)}
-		}
-		if s.engine, err = probes.Attach(m, specs, cfg.Strategy, cfg.OnHit); err != nil {
-			m.Close()
-			return nil, &ConfigError{"probe", err}
-		}
-	}
-	return s, nil
-}
-
-// Machine returns the machine, for the lower-level API (smp.Machine.Watch,
-// KernelWrite, ...). Use it before Run.
-func (s *Simulation) Machine() *smp.Machine { return s.m }
-
-// Engine returns the probe engine, or nil when no probes were placed.
-func (s *Simulation) Engine() *probes.Engine { return s.engine }
-
-// Run runs the program to its end (exit, fatal signal, fault or cycle
-// budget) and returns the report. A Simulation runs once.
-func (s *Simulation) Run() (*Result, error) {
-	if s.ran {
-		return nil, errors.New("probesim: a Simulation runs once")
-	}
-	s.ran = true
-	rep, err := s.m.Run()
-	if err != nil {
-		return nil, err
-	}
-	res := &Result{Report: rep}
-	if e := s.engine; e != nil {
-		rep.Probes, rep.Strategy = e.Report(), string(s.cfg.Strategy)
-		rep.OutOfLine = e.OutOfLineReport()
-		res.Events = e.Events()
-	}
-	return res, nil
-}
-
-// Close releases the machine (its Unicorn engine and guest memory).
-func (s *Simulation) Close() error { return s.m.Close() }
-
-// Run is New, Run and Close in one call.
-func Run(cfg Config) (*Result, error) {
-	s, err := New(cfg)
-	if err != nil {
-		return nil, err
-	}
-	defer s.Close()
-	return s.Run()
-}
-
-// joinLines puts a joined error (one line per bad spec) on one line.
-func joinLines(err error) error {
-	return errors.New(strings.ReplaceAll(err.Error(), "\n", "; "))
-}

@@ -2,6 +2,7 @@ package demo
 
 import (
 	"bytes"
+	"context"
 	"sync"
 	"testing"
 
@@ -11,7 +12,7 @@ import (
 )
 
 // realDemo runs the demo once for every test that needs a real run.
-var realDemo = sync.OnceValues(func() (*Demo, error) { return Run(DefaultWorkload) })
+var realDemo = sync.OnceValues(func() (*Demo, error) { return Run(context.Background(), DefaultWorkload) })
 
 func TestRealDemo(t *testing.T) {
 	d, err := realDemo()
@@ -63,7 +64,7 @@ func TestRealDemo(t *testing.T) {
 func TestRealDemoDeterministic(t *testing.T) {
 	d1, err := realDemo()
 	require.NoError(t, err)
-	d2, err := Run(DefaultWorkload)
+	d2, err := Run(t.Context(), DefaultWorkload)
 	require.NoError(t, err)
 	var t1, t2, h1, h2 bytes.Buffer
 	require.NoError(t, d1.WriteText(&t1, false))

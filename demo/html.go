@@ -8,7 +8,7 @@ import (
 	"sort"
 	"strconv"
 
-	"github.com/probesim/probesim/probes"
+	"github.com/probesim/probesim"
 )
 
 // The page is one self-contained file: styles, SVG and script inline, no
@@ -199,18 +199,18 @@ func htmlTimelineOf(s *Story) htmlTimeline {
 		})
 	}
 	for _, e := range s.Events {
-		if e.VCPU >= s.CPUs || e.Kind == probes.EventWindowOpen {
+		if e.VCPU >= s.CPUs || e.Kind == probesim.EventWindowOpen {
 			continue // the open is the hit's own marker, and the band
 		}
 		h := htmlEvent{Cycle: e.Cycle, VCPU: e.VCPU, TID: e.TID, Kind: e.Kind,
 			X: px(x(e.Cycle)), Y: px(laneY(e.VCPU))}
 		where := fmt.Sprintf("cycle %s, cpu%d, TID %d", num(e.Cycle), e.VCPU, e.TID)
 		switch e.Kind {
-		case probes.EventHit:
+		case probesim.EventHit:
 			h.Class, h.Title = "hit", "hit: int3 trapped, the handler ran ("+where+")"
-		case probes.EventWindowClose:
+		case probesim.EventWindowClose:
 			h.Class, h.Title = "close", "#DB: the step is done, int3 written again ("+where+")"
-		case probes.EventSpuriousMiss:
+		case probesim.EventSpuriousMiss:
 			h.Class, h.Title = "miss", "spurious miss: trapped, but int3 was gone ("+where+")"
 		default:
 			h.Class, h.Title = "miss", "miss: "+s.Probe+"() ran without a trap ("+where+")"
@@ -219,7 +219,7 @@ func htmlTimelineOf(s *Story) htmlTimeline {
 		case e == s.Miss:
 			h.Class = "followed"
 			h.Label = fmt.Sprintf("miss at %s (TID %d): ran %s() without a trap", num(e.Cycle), e.TID, s.Probe)
-		case e.Kind == probes.EventHit && e.Cycle == s.Window.Open.Cycle && e.TID == s.Window.Open.TID:
+		case e.Kind == probesim.EventHit && e.Cycle == s.Window.Open.Cycle && e.TID == s.Window.Open.TID:
 			h.Label = fmt.Sprintf("hit at %s (TID %d): original byte put back", num(e.Cycle), e.TID)
 		case e == s.Window.Close:
 			h.Label = fmt.Sprintf("#DB at %s: int3 written again", num(e.Cycle))

@@ -2,6 +2,7 @@ package demo
 
 import (
 	"bufio"
+	"context"
 	"fmt"
 	"strconv"
 	"strings"
@@ -61,11 +62,11 @@ var trialStrategies = []probesim.Strategy{probesim.Inline, probesim.SSOLStack}
 
 // Run runs the workload with every strategy on every vCPU count and finds
 // the miss to follow.
-func Run(w Workload) (*Demo, error) {
+func Run(ctx context.Context, w Workload) (*Demo, error) {
 	d := &Demo{Workload: w}
 	for _, cpus := range trialCPUs {
 		for _, s := range trialStrategies {
-			res, err := probesim.Run(probesim.Config{
+			res, err := probesim.Run(ctx, probesim.Config{
 				Program:  GuestPath,
 				Image:    workloadELF,
 				Args:     w.Args(),

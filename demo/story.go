@@ -4,7 +4,7 @@ import (
 	"errors"
 	"sort"
 
-	"github.com/probesim/probesim/probes"
+	"github.com/probesim/probesim"
 )
 
 // Window is one time the original byte was back in the text: from the
@@ -12,7 +12,7 @@ import (
 // ended the step, when int3 was written again (window_close). Both events
 // are the same thread's.
 type Window struct {
-	Open, Close probes.Event
+	Open, Close probesim.Event
 }
 
 // Cycles is how long the window was open.
@@ -26,17 +26,17 @@ func (w Window) Contains(c uint64) bool { return w.Open.Cycle <= c && c <= w.Clo
 type Story struct {
 	CPUs   int
 	Probe  string
-	Miss   probes.Event // the miss followed
-	Window Window       // the window it ran through
+	Miss   probesim.Event // the miss followed
+	Window Window         // the window it ran through
 	// Next is the first hit after the window closed (int3 back in place),
 	// if it falls in the range shown.
-	Next *probes.Event
+	Next *probesim.Event
 	// MissesInWindow counts the misses inside Window, per vCPU.
 	MissesInWindow []int
 	// From and To bound the cycles shown; Events and Windows are those of
 	// the probe within them, in cycle order.
 	From, To uint64
-	Events   []probes.Event
+	Events   []probesim.Event
 	Windows  []Window
 }
 
@@ -53,10 +53,10 @@ func (s *Story) WindowMisses() int {
 // opened by another vCPU, and the events around it. cpus is the number of
 // vCPUs of the run. The log must be in cycle order, as probes.Engine
 // records it.
-func FindStory(events []probes.Event, cpus int) (*Story, error) {
-	var miss *probes.Event
+func FindStory(events []probesim.Event, cpus int) (*Story, error) {
+	var miss *probesim.Event
 	for i := range events {
-		if events[i].Kind == probes.EventMiss {
+		if events[i].Kind == probesim.EventMiss {
 			miss = &events[i]
 			break
 		}
@@ -71,7 +71,7 @@ func FindStory(events []probes.Event, cpus int) (*Story, error) {
 	var story *Story
 	for i := range events {
 		e := &events[i]
-		if e.Kind != probes.EventMiss || e.Probe != miss.Probe {
+		if e.Kind != probesim.EventMiss || e.Probe != miss.Probe {
 			continue
 		}
 		if w, ok := windowAround(windows, *e); ok {
@@ -88,17 +88,17 @@ func FindStory(events []probes.Event, cpus int) (*Story, error) {
 
 // pairWindows matches every window_open of probe with the window_close of
 // the same thread, in open order.
-func pairWindows(events []probes.Event, probe string) ([]Window, error) {
-	open := map[int]probes.Event{} // by TID
+func pairWindows(events []probesim.Event, probe string) ([]Window, error) {
+	open := map[int]probesim.Event{} // by TID
 	var out []Window
 	for _, e := range events {
 		if e.Probe != probe {
 			continue
 		}
 		switch e.Kind {
-		case probes.EventWindowOpen:
+		case probesim.EventWindowOpen:
 			open[e.TID] = e
-		case probes.EventWindowClose:
+		case probesim.EventWindowClose:
 			o, ok := open[e.TID]
 			if !ok {
 				return nil, errors.New("window_close without window_open in the event log")
@@ -113,7 +113,7 @@ func pairWindows(events []probes.Event, probe string) ([]Window, error) {
 
 // windowAround finds the window, opened by another vCPU, that miss ran
 // through.
-func windowAround(windows []Window, miss probes.Event) (Window, bool) {
+func windowAround(windows []Window, miss probesim.Event) (Window, bool) {
 	for _, w := range windows {
 		if w.Open.Cycle > miss.Cycle {
 			break
@@ -128,14 +128,14 @@ func windowAround(windows []Window, miss probes.Event) (Window, bool) {
 // fill chooses the range shown and collects what happened in it: the
 // window with an eighth of its length on either side, stretched to the
 // first hit after it when that comes within another window's length.
-func (s *Story) fill(events []probes.Event, windows []Window) {
+func (s *Story) fill(events []probesim.Event, windows []Window) {
 	w := s.Window
 	pad := max(w.Cycles()/8, 1)
 	s.From = w.Open.Cycle - min(pad, w.Open.Cycle)
 	end := w.Close.Cycle
 	for i := range events {
 		e := events[i]
-		if e.Probe == s.Probe && e.Kind == probes.EventHit && e.Cycle > w.Close.Cycle {
+		if e.Probe == s.Probe && e.Kind == probesim.EventHit && e.Cycle > w.Close.Cycle {
 			if e.Cycle-w.Close.Cycle <= w.Cycles() {
 				s.Next = &e
 				end = e.Cycle
@@ -162,5 +162,5 @@ func (s *Story) fill(events []probes.Event, windows []Window) {
 }
 
 func isMiss(kind string) bool {
-	return kind == probes.EventMiss || kind == probes.EventSpuriousMiss
+	return kind == probesim.EventMiss || kind == probesim.EventSpuriousMiss
 }

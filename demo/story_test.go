@@ -5,14 +5,14 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/probesim/probesim/probes"
+	"github.com/probesim/probesim"
 )
 
 func TestFindStory(t *testing.T) {
 	s, err := FindStory(syntheticEvents(), 3)
 	require.NoError(t, err)
 	// The first miss, at 1,200 on cpu0, ran through cpu1's window.
-	require.Equal(t, probes.Event{Cycle: 1200, VCPU: 0, TID: 10, Probe: "probed", Kind: probes.EventMiss}, s.Miss)
+	require.Equal(t, probesim.Event{Cycle: 1200, VCPU: 0, TID: 10, Probe: "probed", Kind: probesim.EventMiss}, s.Miss)
 	require.Equal(t, uint64(1000), s.Window.Open.Cycle)
 	require.Equal(t, uint64(1800), s.Window.Close.Cycle)
 	require.Equal(t, 1, s.Window.Open.VCPU)
@@ -32,23 +32,23 @@ func TestFindStory(t *testing.T) {
 }
 
 func TestFindStoryRejects(t *testing.T) {
-	ev := func(cycle uint64, vcpu, tid int, kind string) probes.Event {
-		return probes.Event{Cycle: cycle, VCPU: vcpu, TID: tid, Probe: "p", Kind: kind}
+	ev := func(cycle uint64, vcpu, tid int, kind string) probesim.Event {
+		return probesim.Event{Cycle: cycle, VCPU: vcpu, TID: tid, Probe: "p", Kind: kind}
 	}
 	for name, tc := range map[string]struct {
-		events []probes.Event
+		events []probesim.Event
 		want   string
 	}{
-		"no miss": {[]probes.Event{ev(1, 0, 1, probes.EventHit)}, "no miss in the event log"},
-		"miss outside every window": {[]probes.Event{
-			ev(1, 0, 1, probes.EventHit), ev(1, 0, 1, probes.EventWindowOpen), ev(5, 0, 1, probes.EventWindowClose),
-			ev(9, 1, 2, probes.EventMiss),
+		"no miss": {[]probesim.Event{ev(1, 0, 1, probesim.EventHit)}, "no miss in the event log"},
+		"miss outside every window": {[]probesim.Event{
+			ev(1, 0, 1, probesim.EventHit), ev(1, 0, 1, probesim.EventWindowOpen), ev(5, 0, 1, probesim.EventWindowClose),
+			ev(9, 1, 2, probesim.EventMiss),
 		}, "no miss inside a window opened by another vCPU"},
-		"miss in its own vCPU's window": {[]probes.Event{
-			ev(1, 0, 1, probes.EventWindowOpen), ev(3, 0, 2, probes.EventMiss), ev(5, 0, 1, probes.EventWindowClose),
+		"miss in its own vCPU's window": {[]probesim.Event{
+			ev(1, 0, 1, probesim.EventWindowOpen), ev(3, 0, 2, probesim.EventMiss), ev(5, 0, 1, probesim.EventWindowClose),
 		}, "no miss inside a window opened by another vCPU"},
-		"close without open": {[]probes.Event{
-			ev(3, 1, 2, probes.EventMiss), ev(5, 0, 1, probes.EventWindowClose),
+		"close without open": {[]probesim.Event{
+			ev(3, 1, 2, probesim.EventMiss), ev(5, 0, 1, probesim.EventWindowClose),
 		}, "window_close without window_open in the event log"},
 	} {
 		t.Run(name, func(t *testing.T) {
@@ -61,14 +61,14 @@ func TestFindStoryRejects(t *testing.T) {
 // A window at cycle 0 must not underflow the range, and a next hit
 // further than a window's length away is left out.
 func TestFindStoryEdges(t *testing.T) {
-	ev := func(cycle uint64, vcpu, tid int, kind string) probes.Event {
-		return probes.Event{Cycle: cycle, VCPU: vcpu, TID: tid, Probe: "p", Kind: kind}
+	ev := func(cycle uint64, vcpu, tid int, kind string) probesim.Event {
+		return probesim.Event{Cycle: cycle, VCPU: vcpu, TID: tid, Probe: "p", Kind: kind}
 	}
-	s, err := FindStory([]probes.Event{
-		ev(0, 0, 1, probes.EventHit), ev(0, 0, 1, probes.EventWindowOpen),
-		ev(40, 1, 2, probes.EventMiss),
-		ev(80, 0, 1, probes.EventWindowClose),
-		ev(500, 1, 2, probes.EventHit),
+	s, err := FindStory([]probesim.Event{
+		ev(0, 0, 1, probesim.EventHit), ev(0, 0, 1, probesim.EventWindowOpen),
+		ev(40, 1, 2, probesim.EventMiss),
+		ev(80, 0, 1, probesim.EventWindowClose),
+		ev(500, 1, 2, probesim.EventHit),
 	}, 2)
 	require.NoError(t, err)
 	require.Equal(t, uint64(0), s.From)

@@ -2,30 +2,29 @@ package demo
 
 import (
 	"github.com/probesim/probesim"
-	"github.com/probesim/probesim/probes"
 	"github.com/probesim/probesim/report"
 )
 
 // A small run on 3 vCPUs, by hand: TID 11 on cpu1 hits at 1,000 and its
 // window stays open until 1,800; TIDs 10 (cpu0) and 12 (cpu2) run through
 // it three times; TID 10 then hits at 2,100, window open until 2,500.
-func syntheticEvents() []probes.Event {
-	ev := func(cycle uint64, vcpu, tid int, kind string) probes.Event {
-		return probes.Event{Cycle: cycle, VCPU: vcpu, TID: tid, Probe: "probed", Kind: kind}
+func syntheticEvents() []probesim.Event {
+	ev := func(cycle uint64, vcpu, tid int, kind string) probesim.Event {
+		return probesim.Event{Cycle: cycle, VCPU: vcpu, TID: tid, Probe: "probed", Kind: kind}
 	}
-	return []probes.Event{
-		ev(400, 0, 10, probes.EventHit),
-		ev(400, 0, 10, probes.EventWindowOpen),
-		ev(700, 0, 10, probes.EventWindowClose),
-		ev(1000, 1, 11, probes.EventHit),
-		ev(1000, 1, 11, probes.EventWindowOpen),
-		ev(1200, 0, 10, probes.EventMiss),
-		ev(1500, 2, 12, probes.EventMiss),
-		ev(1530, 0, 10, probes.EventMiss),
-		ev(1800, 1, 11, probes.EventWindowClose),
-		ev(2100, 0, 10, probes.EventHit),
-		ev(2100, 0, 10, probes.EventWindowOpen),
-		ev(2500, 0, 10, probes.EventWindowClose),
+	return []probesim.Event{
+		ev(400, 0, 10, probesim.EventHit),
+		ev(400, 0, 10, probesim.EventWindowOpen),
+		ev(700, 0, 10, probesim.EventWindowClose),
+		ev(1000, 1, 11, probesim.EventHit),
+		ev(1000, 1, 11, probesim.EventWindowOpen),
+		ev(1200, 0, 10, probesim.EventMiss),
+		ev(1500, 2, 12, probesim.EventMiss),
+		ev(1530, 0, 10, probesim.EventMiss),
+		ev(1800, 1, 11, probesim.EventWindowClose),
+		ev(2100, 0, 10, probesim.EventHit),
+		ev(2100, 0, 10, probesim.EventWindowOpen),
+		ev(2500, 0, 10, probesim.EventWindowClose),
 	}
 }
 

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/probesim/probesim/probes"
+	"github.com/probesim/probesim"
 )
 
 // The plain-text timeline: one lane per vCPU plus a lane for the probed
@@ -259,12 +259,12 @@ func renderTimeline(s *Story, pal palette) string {
 		case isMiss(e.Kind):
 			c.set('x', sgrMiss, rankMiss)
 			missed[e.VCPU]++
-		case e.Kind == probes.EventHit:
+		case e.Kind == probesim.EventHit:
 			c.set('●', sgrHit, rankHit)
 		}
 	}
 	labels := make([][]label, s.CPUs)
-	add := func(e probes.Event, sgr, format string, args ...any) {
+	add := func(e probesim.Event, sgr, format string, args ...any) {
 		if e.VCPU < s.CPUs {
 			labels[e.VCPU] = append(labels[e.VCPU], label{col: a.col(e.Cycle), sgr: sgr, text: fmt.Sprintf(format, args...)})
 		}

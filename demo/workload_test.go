@@ -47,7 +47,7 @@ func TestWorkloadELF(t *testing.T) {
 func TestRunReadsNoFile(t *testing.T) {
 	t.Chdir(t.TempDir())
 	t.Setenv("TMPDIR", "/nonexistent")
-	d, err := Run(DefaultWorkload)
+	d, err := Run(t.Context(), DefaultWorkload)
 	require.NoError(t, err)
 	require.Len(t, d.Trials, 4)
 	require.Equal(t, "threads", d.Trials[0].Report.Program)

@@ -155,6 +155,7 @@ type Engine struct {
 	stats     Stats
 	handler   func(Hit)
 	events    chunklog.Log[eventRecord]
+	onEvent   func(Event) // OnEvent's listener, if any
 	regBuf    [18]uint64
 }
 
@@ -206,14 +207,28 @@ func (e *Engine) Events() []Event {
 	recs := e.events.All()
 	out := make([]Event, len(recs))
 	for i, r := range recs {
-		out[i] = Event{Cycle: r.cycle, VCPU: int(r.vcpu), TID: int(r.tid),
-			Probe: e.probes[e.order[r.probe]].spec.Text, Kind: eventKindNames[r.kind]}
+		out[i] = e.event(r)
 	}
 	return out
 }
 
+// OnEvent makes fn receive every event as it is logged, in the log's
+// order, on the goroutine running the machine (at the ordered event
+// itself: a hit's event comes before its handler runs). Set it before the
+// machine runs; fn must not call back into the machine.
+func (e *Engine) OnEvent(fn func(Event)) { e.onEvent = fn }
+
+func (e *Engine) event(r eventRecord) Event {
+	return Event{Cycle: r.cycle, VCPU: int(r.vcpu), TID: int(r.tid),
+		Probe: e.probes[e.order[r.probe]].spec.Text, Kind: eventKindNames[r.kind]}
+}
+
 func (e *Engine) log(kind eventKind, p *probe, cycle uint64, vcpu, tid int) {
-	e.events.Add(eventRecord{cycle: cycle, vcpu: int32(vcpu), tid: int32(tid), probe: p.index, kind: kind})
+	r := eventRecord{cycle: cycle, vcpu: int32(vcpu), tid: int32(tid), probe: p.index, kind: kind}
+	e.events.Add(r)
+	if e.onEvent != nil {
+		e.onEvent(e.event(r))
+	}
 }
 
 // Stats returns what the strategy had to do (out-of-line slots).

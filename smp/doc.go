@@ -16,8 +16,10 @@
 // runs, a vCPU runs at most Config.Quantum cycles before the next decision,
 // so ordinary memory accesses of different vCPUs are ordered to within a
 // quantum; a vCPU running alone goes on until a thread wakes, a timer is
-// due or its time slice ends (sliceEnd), which keeps single-threaded runs
-// at one engine start. Syscalls and
+// due, its time slice ends or checkCycles pass (sliceEnd), which keeps
+// single-threaded runs at a few engine starts per second. Scheduling
+// decisions are where Interrupt and Config.Progress act (interrupt.go).
+// Syscalls and
 // executions of watched addresses are ordered exactly: they happen only
 // when no other running vCPU is behind (emu stops before them otherwise).
 // In lockstep mode a vCPU runs only while no other running vCPU is behind

@@ -91,6 +91,12 @@ type Config struct {
 	Stderr io.Writer
 	// TraceSyscalls receives an strace-like line per syscall.
 	TraceSyscalls io.Writer
+	// Progress, if set, is called at a scheduling decision each time the
+	// lowest running vCPU's clock has passed another multiple of
+	// ProgressEvery cycles, with that clock (interrupt.go). It runs on
+	// Run's goroutine and must not call back into the Machine.
+	Progress      func(cycles uint64)
+	ProgressEvery uint64
 }
 
 // Machine is one guest process on its vCPUs.
@@ -126,6 +132,7 @@ type Machine struct {
 	trapUndone   bool   // the handler called UndoTrap
 	watchFns     map[uint64]func(WatchEvent)
 	watchEvents  chunklog.Log[WatchEvent]
+	interruption // Interrupt and Progress (interrupt.go)
 }
 
 // ErrCannotRun wraps every error that means "this program cannot be run
@@ -372,6 +379,9 @@ func (m *Machine) loop() (ending, error) {
 			// Every thread sleeps and no timeout can wake one: Linux would
 			// hang forever; probesim ends the run as if killed by SIGKILL.
 			return ending{reason: "deadlock", status: 128 + linux.SIGKILL, signal: linux.SIGKILL}, nil
+		}
+		if end, stop := m.poll(v); stop {
+			return end, nil
 		}
 		t := v.cur
 		err := m.load(t)

@@ -36,8 +36,9 @@ func (m *Machine) pick() *vcpu {
 // quantum bounds it while another vCPU runs; a vCPU running alone goes on
 // until something else could need the machine: the end of its time slice
 // when threads wait for it, the next futex timeout, or (through
-// makeRunnable) a thread it wakes or creates. Slices are the host's main
-// per-event cost, so a lone vCPU should not pay one per quantum.
+// makeRunnable) a thread it wakes or creates, and at the latest every
+// checkCycles (interrupt.go). Slices are the host's main per-event cost,
+// so a lone vCPU should not pay one per quantum.
 func (m *Machine) sliceEnd(v *vcpu) uint64 {
 	if m.cfg.Lockstep {
 		return m.horizon(v)
@@ -47,7 +48,9 @@ func (m *Machine) sliceEnd(v *vcpu) uint64 {
 			return addFP(v.clockFP(), toFP(m.cfg.Quantum))
 		}
 	}
-	end := ^uint64(0)
+	// Running alone: cut the slice every checkCycles, which changes
+	// nothing but lets Interrupt and Progress act (interrupt.go).
+	end := addFP(v.clockFP(), toFP(checkCycles))
 	if len(m.runq) > 0 {
 		end = max(addFP(v.sliceStartFP, toFP(m.cfg.Timeslice)), addFP(v.clockFP(), toFP(m.cfg.Quantum)))
 	}

@@ -36,9 +36,9 @@ type Options struct {
 	// An error from Emit stops the sweep like a run failing in probesim.
 	Emit func(Row) error
 	// Abandon, when closed, makes Run return at once with ErrAbandoned
-	// (and, without Emit, the rows finished so far). The runs in flight go
-	// on in their goroutines until they end and are dropped; it is for a
-	// process on its way out (a second Ctrl-C).
+	// (and, without Emit, the rows finished so far). The runs in flight
+	// are interrupted (probesim.Simulation.Run's cancellation) and
+	// dropped; it is for a process on its way out (a second Ctrl-C).
 	Abandon <-chan struct{}
 }
 
@@ -83,6 +83,10 @@ func Run(ctx context.Context, c *Config, o Options) ([]Row, Stats, error) {
 	}
 	jobs = max(1, min(jobs, todo))
 
+	// The runs in flight see only runCtx, which ends when Run returns
+	// (Abandon): cancelling ctx stops starting runs, not the ones going.
+	runCtx, cancelRuns := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelRuns()
 	ctx, stop := context.WithCancel(ctx)
 	defer stop()
 	// quit is closed when Run returns, so that no worker blocks for ever
@@ -97,7 +101,7 @@ func Run(ctx context.Context, c *Config, o Options) ([]Row, Stats, error) {
 		go func() {
 			defer wg.Done()
 			for i := range feed {
-				row, err := c.runPoint(c.Point(i))
+				row, err := c.runPoint(runCtx, c.Point(i))
 				select {
 				case results <- outcome{row, err}:
 				case <-quit:
@@ -176,8 +180,8 @@ func ordered(rows []Row) []Row {
 }
 
 // runPoint runs one configuration through the library API.
-func (c *Config) runPoint(p Point) (Row, error) {
-	res, err := probesim.Run(c.RunConfig(p))
+func (c *Config) runPoint(ctx context.Context, p Point) (Row, error) {
+	res, err := probesim.Run(ctx, c.RunConfig(p))
 	if err != nil {
 		return Row{}, fmt.Errorf("%s: %w", p.Key(), err)
 	}

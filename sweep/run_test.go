@@ -51,7 +51,7 @@ func TestSweepMatchesSingleRuns(t *testing.T) {
 		p := c.Point(i)
 		require.Equal(t, i, r.Index)
 		require.Equal(t, p.Key(), r.Key)
-		res, err := probesim.Run(probesim.Config{
+		res, err := probesim.Run(t.Context(), probesim.Config{
 			Program: threadsProgram(t), Args: []string{"4", "50"}, Probes: []string{"probed"},
 			CPUs: p.CPUs, Strategy: p.Strategy, Seed: p.Seed, MaxCycles: DefaultMaxCycles,
 		})

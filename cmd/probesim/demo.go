@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"os"
@@ -66,7 +67,7 @@ func runDemo(out io.Writer, f *demoFlags) (err error) {
 			}
 		}()
 	}
-	d, err := demo.Run(demo.DefaultWorkload)
+	d, err := demo.Run(context.Background(), demo.DefaultWorkload)
 	if err != nil {
 		return err
 	}

@@ -32,7 +32,7 @@ func threadsRows(t *testing.T, cpus []int, seeds []uint64) []sweep.Row {
 			for _, seed := range seeds {
 				cfg := probesim.Config{Program: program, Args: []string{"4", "50"}, CPUs: n, Seed: seed,
 					Probes: []string{"probed"}, Strategy: strategy}
-				res, err := probesim.Run(cfg)
+				res, err := probesim.Run(t.Context(), cfg)
 				require.NoError(t, err, "%s on %d vCPUs, seed %d", strategy, n, seed)
 				require.Equal(t, 0, res.Report.ExitStatus)
 				rows = append(rows, rowOf(cfg, res.Report))

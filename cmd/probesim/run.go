@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -185,7 +186,7 @@ func runProgram(c *cobra.Command, f *runFlags, program string, args []string) er
 		}
 		defer out.Close()
 	}
-	res, err := sim.Run()
+	res, err := sim.Run(context.Background())
 	if err != nil {
 		return &exitError{status: exitUsage, err: fmt.Errorf("%s: %w", program, err)}
 	}
@@ -317,8 +318,8 @@ type probeLogLine struct {
 }
 
 func (l *probeLog) hit(h probesim.Hit) {
-	l.write(probeLogLine{Cycle: h.Cycle, VCPU: h.VCPU, TID: h.TID, Probe: h.Probe.Text,
-		Address: h.Probe.Addr, Registers: h.Regs})
+	l.write(probeLogLine{Cycle: h.Cycle, VCPU: h.VCPU, TID: h.TID, Probe: h.Probe.Spec,
+		Address: h.Probe.Address, Registers: h.Regs})
 }
 
 // guestStdin is what the guest reads as descriptor 0: probesim's own, or

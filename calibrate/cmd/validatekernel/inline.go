@@ -76,7 +76,7 @@ func runInline(ctx context.Context, o options, pi *timing.Profile, log io.Writer
 			if ctx.Err() != nil {
 				return nil, ctx.Err()
 			}
-			res, err := probesim.Run(probesim.Config{Program: bin, Args: args, CPUs: 2, Seed: uint64(seed),
+			res, err := probesim.Run(ctx, probesim.Config{Program: bin, Args: args, CPUs: 2, Seed: uint64(seed),
 				Profile: pi, Strategy: probesim.Inline, Probes: []string{"probed"}})
 			if err != nil {
 				return nil, fmt.Errorf("probesim threads %v: %w", args, err)

@@ -97,11 +97,11 @@ func runUprobeCases(ctx context.Context, o options, host *timing.Profile, probes
 			if ctx.Err() != nil {
 				return nil, ctx.Err()
 			}
-			base, err := simulate(c, host, probesim.XOL, uint64(seed), false)
+			base, err := simulate(ctx, c, host, probesim.XOL, uint64(seed), false)
 			if err != nil {
 				return nil, err
 			}
-			probed, err := simulate(c, host, probesim.XOL, uint64(seed), true)
+			probed, err := simulate(ctx, c, host, probesim.XOL, uint64(seed), true)
 			if err != nil {
 				return nil, err
 			}
@@ -121,12 +121,12 @@ func runUprobeCases(ctx context.Context, o options, host *timing.Profile, probes
 }
 
 // simulate runs a case under probesim, with its probe or without.
-func simulate(c uprobeCase, prof *timing.Profile, s probesim.Strategy, seed uint64, probe bool) (*probesim.Result, error) {
+func simulate(ctx context.Context, c uprobeCase, prof *timing.Profile, s probesim.Strategy, seed uint64, probe bool) (*probesim.Result, error) {
 	cfg := probesim.Config{Program: c.Bin, Args: c.Args, CPUs: c.CPUs, Seed: seed, Profile: prof, Strategy: s}
 	if probe {
 		cfg.Probes = []string{c.Symbol}
 	}
-	res, err := probesim.Run(cfg)
+	res, err := probesim.Run(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("probesim %s: %w", c.Name, err)
 	}
