@@ -13,8 +13,10 @@ import (
 func row(strategy string, cpus int, seed, executions, misses, overhead uint64) sweep.Row {
 	hits := executions - misses
 	r := sweep.Row{
-		Program: "fixtures/bin/x86_64/threads", Args: []string{"4", "50"}, Probes: []string{"probed"},
-		Strategy: strategy, CPUs: cpus, Seed: seed,
+		Configs: 1, Sweep: "0123456789abcdef",
+		Program: "fixtures/bin/x86_64/threads", Args: []string{"4", "50"}, Env: []string{}, Probes: []string{"probed"},
+		Params:   []string{},
+		Strategy: strategy, CPUs: cpus, Seed: seed, Probe: "probed", ProbeInstruction: "nop", StopReason: "exit",
 		Executions: executions, Hits: hits, Misses: misses, OverheadCycles: overhead,
 	}
 	if executions > 0 {

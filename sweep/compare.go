@@ -42,14 +42,17 @@ func (v Verdict) String() string {
 // Change is one metric of one configuration that differs from the
 // baseline. Values are spelled for a table.
 type Change struct {
-	Index             int
-	Key               string
+	Index             int    // the configuration
+	Probe             string // the probe
 	Metric            string // executions, exit, misses, miss_rate, hits, cycles, cycles_per_hit
 	Baseline, Current string
 	Delta             string // "+30 (+20.0%)"
 	Tolerance         string // "±10%", "±0.0100", "exact", "none: baseline had no misses"
 	Verdict           Verdict
 }
+
+// rowID identifies a row within any sweep: its configuration and probe.
+func rowID(r *Row) string { return r.Key() + "\x00" + r.Probe }
 
 // Comparison is the result of Compare.
 type Comparison struct {
@@ -71,14 +74,14 @@ type Comparison struct {
 func Compare(baseline, current []Row, tol Tolerances) (Comparison, error) {
 	base := make(map[string]*Row, len(baseline))
 	for i := range baseline {
-		base[baseline[i].Key] = &baseline[i]
+		base[rowID(&baseline[i])] = &baseline[i]
 	}
 	cmp := Comparison{Configs: len(current)}
 	for i := range current {
 		cur := &current[i]
-		b, ok := base[cur.Key]
+		b, ok := base[rowID(cur)]
 		if !ok {
-			return Comparison{}, fmt.Errorf("the baseline has no row for %q", cur.Key)
+			return Comparison{}, fmt.Errorf("the baseline has no row for probe %s of %s", cur.Probe, cur.Key())
 		}
 		changes := compareRow(b, cur, tol)
 		if len(changes) == 0 {
@@ -111,7 +114,7 @@ const (
 func compareRow(b, c *Row, tol Tolerances) []Change {
 	var out []Change
 	add := func(metric, bv, cv, delta, limit string, v Verdict) {
-		out = append(out, Change{Index: c.Index, Key: c.Key, Metric: metric, Baseline: bv, Current: cv,
+		out = append(out, Change{Index: c.Index, Probe: c.Probe, Metric: metric, Baseline: bv, Current: cv,
 			Delta: delta, Tolerance: limit, Verdict: v})
 	}
 	if b.Executions != c.Executions {

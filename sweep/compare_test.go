@@ -37,11 +37,11 @@ func TestCompareTolerances(t *testing.T) {
 	for _, ch := range cmp.Changes {
 		byMetric[ch.Metric] = ch
 	}
-	assert.Equal(t, Change{Index: 3, Key: b.Key, Metric: "misses", Baseline: "150", Current: "160",
+	assert.Equal(t, Change{Index: 3, Probe: "f", Metric: "misses", Baseline: "150", Current: "160",
 		Delta: "+10 (+6.7%)", Tolerance: "±10%", Verdict: Within}, byMetric["misses"])
-	assert.Equal(t, Change{Index: 3, Key: b.Key, Metric: "miss_rate", Baseline: "0.7500", Current: "0.8000",
+	assert.Equal(t, Change{Index: 3, Probe: "f", Metric: "miss_rate", Baseline: "0.7500", Current: "0.8000",
 		Delta: "+0.0500", Tolerance: "±0.0100", Verdict: Regressed}, byMetric["miss_rate"])
-	assert.Equal(t, Change{Index: 3, Key: b.Key, Metric: "hits", Baseline: "50", Current: "40",
+	assert.Equal(t, Change{Index: 3, Probe: "f", Metric: "hits", Baseline: "50", Current: "40",
 		Delta: "-10 (-20.0%)", Tolerance: "±10%", Verdict: Regressed}, byMetric["hits"])
 	assert.Equal(t, Within, byMetric["cycles"].Verdict)
 	assert.Equal(t, "+4938 (+4.0%)", byMetric["cycles"].Delta)
@@ -81,7 +81,7 @@ func TestCompareNewMissesAlwaysRegress(t *testing.T) {
 	huge := Tolerances{MissRate: 1, Misses: 100, Hits: 100, Cycles: 100}
 	cmp := compareOne(t, b, c, huge)
 	require.Len(t, cmp.Changes, 4) // misses, miss_rate, hits, cycles_per_hit
-	assert.Equal(t, Change{Index: 3, Key: b.Key, Metric: "misses", Baseline: "0", Current: "1",
+	assert.Equal(t, Change{Index: 3, Probe: "f", Metric: "misses", Baseline: "0", Current: "1",
 		Delta: "+1 (new)", Tolerance: "none: baseline had no misses", Verdict: Regressed}, cmp.Changes[0])
 	assert.Equal(t, "miss_rate", cmp.Changes[1].Metric)
 	assert.Equal(t, Regressed, cmp.Changes[1].Verdict)
@@ -96,14 +96,15 @@ func TestCompareWorkloadAndEndingChanges(t *testing.T) {
 	c.StopReason, c.ExitStatus = "signal", 139
 	cmp := compareOne(t, b, c, Tolerances{MissRate: 1, Misses: 1, Hits: 1, Cycles: 1})
 	require.GreaterOrEqual(t, len(cmp.Changes), 2)
-	assert.Equal(t, Change{Index: 3, Key: b.Key, Metric: "executions", Baseline: "200", Current: "190",
+	assert.Equal(t, Change{Index: 3, Probe: "f", Metric: "executions", Baseline: "200", Current: "190",
 		Delta: "-10 (-5.0%)", Tolerance: "exact", Verdict: Regressed}, cmp.Changes[0])
-	assert.Equal(t, Change{Index: 3, Key: b.Key, Metric: "exit", Baseline: "exit 0", Current: "signal (status 139)",
+	assert.Equal(t, Change{Index: 3, Probe: "f", Metric: "exit", Baseline: "exit 0", Current: "signal (status 139)",
 		Tolerance: "exact", Verdict: Regressed}, cmp.Changes[1])
 }
 
 func TestCompareNeedsEveryKey(t *testing.T) {
-	rows := synthetic(2)
+	_, groups := syntheticSweep(t, 2)
+	rows := flat(groups)
 	_, err := Compare(rows[:1], rows, DefaultTolerances)
-	require.EqualError(t, err, `the baseline has no row for "`+rows[1].Key+`"`)
+	require.EqualError(t, err, `the baseline has no row for probe f of `+rows[1].Key())
 }

@@ -2,12 +2,17 @@ package sweep
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
 	"path/filepath"
 	"slices"
+	"sort"
+	"strconv"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -41,14 +46,19 @@ const MaxConfigs = 1_000_000
 // DefaultProfile names the built-in timing profile in profile lists.
 const DefaultProfile = "skylake"
 
-// Keys are a config file's keys, in the order docs/sweep.md lists them.
-var Keys = []string{
-	"program", "args", "probes", "env", "cpus", "strategies", "seeds",
-	"quantum", "profile", "params", "max_cycles", "stack_limit",
+// Keys are a config file's top-level keys, in the order docs/sweep.md
+// lists them: the program, the settings (axisKeys), include and exclude.
+var Keys = append(append([]string{"program"}, axisKeys...), "include", "exclude")
+
+// axisKeys are the keys of the run settings, each a list of values (an
+// axis of the sweep), in the configuration order.
+var axisKeys = []string{
+	"args", "env", "probes", "stack_limit", "max_cycles", "profile", "params",
+	"quantum", "strategies", "cpus", "seeds",
 }
 
 // Config is a parsed sweep config file: what to run and the lists of
-// values whose Cartesian product are the configurations.
+// values whose Cartesian products are the configurations.
 type Config struct {
 	// File is the config's path as given to Load, for messages.
 	File string
@@ -57,28 +67,19 @@ type Config struct {
 	// the config file's directory.
 	Program     string
 	ProgramPath string
-	Args        []string
-	Probes      []string
-	Env         []string
-	MaxCycles   uint64 // 0 = no budget
-	StackLimit  uint64
+	// Axes are the top level's values of every setting, each in the
+	// order the config lists them (defaults filled in).
+	Axes
+	// Include are the include entries' products, each with the top
+	// level's values for the settings it does not name; Exclude the
+	// filters taken out of the top level's product.
+	Include []Axes
+	Exclude []Filter
 
-	// The dimensions, each in the order the config lists its values.
-	CPUs       []int
-	Strategies []probesim.Strategy
-	Seeds      []uint64
-	Quanta     []uint64 // default: [smp.DefaultQuantum]
-	Profiles   []string // "skylake" or a profile JSON path as written
-	Params     []Param  // in name order
-
+	blocks   []block
 	profiles map[string]*timing.Profile // by Profiles entry
 	lines    map[string]int             // line of each top-level key
-}
-
-// Param is one profile parameter and the values a sweep gives it.
-type Param struct {
-	Name   string
-	Values []string
+	sweepID  string
 }
 
 // Load reads and checks a sweep config file: syntax, every value, the
@@ -133,16 +134,22 @@ func Parse(name string, data []byte) (*Config, error) {
 		// The top level reads better without the "config:" prefix.
 		return nil, errors.New(strings.Replace(err.Error(), ": config: ", ": ", 1))
 	}
-	c := &Config{
-		File: name, Args: []string{}, Env: []string{},
-		MaxCycles: DefaultMaxCycles, StackLimit: smp.DefaultStackLimit,
-		Quanta: []uint64{smp.DefaultQuantum}, Profiles: []string{DefaultProfile},
-		lines: map[string]int{},
-	}
+	c := &Config{File: name, lines: map[string]int{}}
+	var settings []pair
+	var include, exclude *yaml.Node
 	for _, p := range pairs {
 		c.lines[p.key] = p.kn.Line
-		if err := c.set(d, p); err != nil {
-			return nil, err
+		switch p.key {
+		case "program":
+			if c.Program, err = d.scalar(p.value, p.key, "a program path"); err != nil {
+				return nil, err
+			}
+		case "include":
+			include = p.value
+		case "exclude":
+			exclude = p.value
+		default:
+			settings = append(settings, p)
 		}
 	}
 	for _, k := range []string{"program", "probes", "cpus", "strategies", "seeds"} {
@@ -150,102 +157,239 @@ func Parse(name string, data []byte) (*Config, error) {
 			return nil, fmt.Errorf("%s: missing key %q", name, k)
 		}
 	}
+	set, err := d.axes(settings, "")
+	if err != nil {
+		return nil, err
+	}
+	c.Axes = set.over(defaultAxes())
 	c.ProgramPath = c.Program
 	if !filepath.IsAbs(c.Program) {
 		c.ProgramPath = filepath.Join(filepath.Dir(name), c.Program)
 	}
+	if exclude != nil {
+		if c.Exclude, err = c.filters(d, exclude); err != nil {
+			return nil, err
+		}
+	}
+	var includeLines []int
+	if include != nil {
+		if includeLines, err = c.includes(d, include); err != nil {
+			return nil, err
+		}
+	}
 	if err := c.loadProfiles(d); err != nil {
 		return nil, err
 	}
-	if n, ok := c.count(); !ok {
-		return nil, fmt.Errorf("%s: %s configurations; at most %d are allowed", name, n, MaxConfigs)
+	if err := c.layout(includeLines); err != nil {
+		return nil, err
 	}
 	return c, nil
 }
 
-// set stores one top-level key.
-func (c *Config) set(d *decoder, p pair) error {
-	var err error
-	switch p.key {
-	case "program":
-		c.Program, err = d.scalar(p.value, p.key, "a program path")
-	case "args":
-		if isNull(p.value) {
-			return nil
-		}
-		if resolve(p.value).Kind != yaml.SequenceNode {
-			return d.errAt(p.value, p.key, `want a list such as ["4", "500"], got %s`, describe(p.value))
-		}
-		if len(resolve(p.value).Content) > 0 {
-			c.Args, _, err = d.strings(p.value, p.key, "arguments", false)
-		}
-	case "probes":
-		var nodes []*yaml.Node
-		c.Probes, nodes, err = d.strings(p.value, p.key, "probe specs (symbol, symbol+offset or 0xADDRESS)", true)
-		for i, s := range c.Probes {
-			if err == nil && strings.Contains(s, ",") {
-				err = d.errAt(nodes[i], p.key, "%q: one spec per list item, without commas", s)
-			}
-		}
-		if err == nil {
-			err = noRepeats(d, p.key, nodes, c.Probes)
-		}
-	case "env":
-		var nodes []*yaml.Node
-		c.Env, nodes, err = d.strings(p.value, p.key, "NAME=VALUE strings", true)
-		for i, e := range c.Env {
-			if name, _, ok := strings.Cut(e, "="); err == nil && (!ok || name == "") {
-				err = d.errAt(nodes[i], p.key, "%q is not NAME=VALUE", e)
-			}
-		}
-	case "cpus":
-		c.CPUs, err = dimension(d, p, "vCPU counts", func(s string) (int, bool) {
-			v, ok := parseCount(s)
-			return int(v), ok && v >= 1 && v <= smp.MaxCPUs
-		}, fmt.Sprintf("is not a vCPU count (1..%d)", smp.MaxCPUs))
-	case "strategies":
-		c.Strategies, err = dimension(d, p, "strategies", func(s string) (probesim.Strategy, bool) {
-			st := probesim.Strategy(s)
-			return st, probes.CheckStrategy(st) == nil
-		}, "is not a strategy ("+probes.StrategyNames()+")")
-	case "seeds":
-		c.Seeds, err = c.seeds(d, p)
-	case "quantum":
-		c.Quanta, err = dimension(d, p, "cycle counts", func(s string) (uint64, bool) {
-			v, ok := parseCount(s)
-			return v, ok && v >= 1
-		}, "is not a quantum in cycles (at least 1)")
-	case "profile":
-		c.Profiles, err = dimension(d, p, `profile JSON paths or "skylake"`, func(s string) (string, bool) {
-			return s, s != ""
-		}, "is not a profile")
-	case "params":
-		c.Params, err = c.params(d, p)
-	case "max_cycles":
-		var s string
-		if s, err = d.scalar(p.value, p.key, "a cycle count (0 = no budget)"); err == nil {
-			var ok bool
-			if c.MaxCycles, ok = parseCount(s); !ok {
-				err = d.errAt(p.value, p.key, "%q is not a cycle count (0 = no budget)", s)
-			}
-		}
-	case "stack_limit":
-		var s string
-		if s, err = d.scalar(p.value, p.key, "a byte count such as 8M"); err == nil {
-			var perr error
-			if c.StackLimit, perr = probesim.ParseBytes(s); perr != nil || c.StackLimit < 64<<10 {
-				err = d.errAt(p.value, p.key, "%q is not a stack size of at least 64K (a byte count such as 8388608 or 8M)", s)
-			}
-		}
+// defaultAxes are the values of the settings a config does not give.
+func defaultAxes() Axes {
+	return Axes{
+		Args: [][]string{{}}, Env: [][]string{{}},
+		StackLimits: []uint64{smp.DefaultStackLimit}, MaxCycles: []uint64{DefaultMaxCycles},
+		Profiles: []string{DefaultProfile}, Quanta: []uint64{smp.DefaultQuantum},
 	}
-	return err
 }
 
-// dimension reads a list of values of one sweep dimension (a scalar is a
-// list of one), parsing each with parse and refusing repeats: a value
-// listed twice would give two rows with one key.
-func dimension[T any](d *decoder, p pair, want string, parse func(string) (T, bool), bad string) ([]T, error) {
-	texts, nodes, err := d.strings(p.value, p.key, want, true)
+// axisSet is a mapping's settings as parsed: the lists it gives (nil
+// where it names none) and the lines of its keys.
+type axisSet struct {
+	Axes
+	params map[string]Param // the params it names, by name
+	lines  map[string]int
+}
+
+// over returns base with the lists s gives in place of base's, params
+// replaced by name.
+func (s *axisSet) over(base Axes) Axes {
+	a := base
+	a.seeds = nil
+	if s.Args != nil {
+		a.Args = s.Args
+	}
+	if s.Env != nil {
+		a.Env = s.Env
+	}
+	if s.Probes != nil {
+		a.Probes = s.Probes
+	}
+	if s.StackLimits != nil {
+		a.StackLimits = s.StackLimits
+	}
+	if s.MaxCycles != nil {
+		a.MaxCycles = s.MaxCycles
+	}
+	if s.Profiles != nil {
+		a.Profiles = s.Profiles
+	}
+	if s.Quanta != nil {
+		a.Quanta = s.Quanta
+	}
+	if s.Strategies != nil {
+		a.Strategies = s.Strategies
+	}
+	if s.CPUs != nil {
+		a.CPUs = s.CPUs
+	}
+	if s.Seeds != nil {
+		a.Seeds = s.Seeds
+	}
+	switch {
+	case len(a.Params) == 0:
+		a.Params = s.Params
+	case len(s.params) > 0:
+		params := slices.Clone(a.Params)
+		for i, p := range params {
+			if q, ok := s.params[p.Name]; ok {
+				params[i] = q
+			}
+		}
+		a.Params = params
+	}
+	return a
+}
+
+// axes parses the settings of one mapping (the top level, an include or
+// an exclude entry); where prefixes keys in messages ("include 2: ").
+func (d *decoder) axes(pairs []pair, where string) (*axisSet, error) {
+	s := &axisSet{params: map[string]Param{}, lines: map[string]int{}}
+	for _, p := range pairs {
+		s.lines[p.key] = p.kn.Line
+		key := where + p.key
+		var err error
+		switch p.key {
+		case "args":
+			s.Args, err = d.lists(p.value, key, "arguments", "an argument list such as [4, 500]", func(n *yaml.Node, v string) error { return nil }, true)
+		case "env":
+			s.Env, err = d.lists(p.value, key, "NAME=VALUE strings", "an environment such as [LANG=C]", func(n *yaml.Node, e string) error {
+				if name, _, ok := strings.Cut(e, "="); !ok || name == "" {
+					return d.errAt(n, key, "%q is not NAME=VALUE", e)
+				}
+				return nil
+			}, true)
+		case "probes":
+			s.Probes, err = d.lists(p.value, key, "probe specs (symbol, symbol+offset or 0xADDRESS)", "a probe set such as [probed]", func(*yaml.Node, string) error { return nil }, false)
+			for _, set := range s.Probes {
+				if err == nil && len(set) == 0 {
+					err = d.errAt(p.value, key, "an empty probe set: every configuration needs a probe")
+				}
+			}
+		case "stack_limit":
+			s.StackLimits, err = dimension(d, p, key, "byte counts such as 8M", func(t string) (uint64, bool) {
+				v, perr := probesim.ParseBytes(t)
+				return v, perr == nil && v >= 64<<10
+			}, "is not a stack size of at least 64K (a byte count such as 8388608 or 8M)")
+		case "max_cycles":
+			s.MaxCycles, err = dimension(d, p, key, "cycle counts (0 = no budget)", parseCount, "is not a cycle count (0 = no budget)")
+		case "cpus":
+			s.CPUs, err = dimension(d, p, key, "vCPU counts", func(t string) (int, bool) {
+				v, ok := parseCount(t)
+				return int(v), ok && v >= 1 && v <= smp.MaxCPUs
+			}, fmt.Sprintf("is not a vCPU count (1..%d)", smp.MaxCPUs))
+		case "strategies":
+			s.Strategies, err = dimension(d, p, key, "strategies", func(t string) (probesim.Strategy, bool) {
+				st := probesim.Strategy(t)
+				return st, probes.CheckStrategy(st) == nil
+			}, "is not a strategy ("+probes.StrategyNames()+")")
+		case "seeds":
+			s.Seeds, err = seeds(d, p, key)
+		case "quantum":
+			s.Quanta, err = dimension(d, p, key, "cycle counts", func(t string) (uint64, bool) {
+				v, ok := parseCount(t)
+				return v, ok && v >= 1
+			}, "is not a quantum in cycles (at least 1)")
+		case "profile":
+			s.Profiles, err = dimension(d, p, key, `profile JSON paths or "skylake"`, func(t string) (string, bool) {
+				return t, t != ""
+			}, "is not a profile")
+		case "params":
+			s.Params, err = d.params(p, key)
+			for _, q := range s.Params {
+				s.params[q.Name] = q
+			}
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	return s, nil
+}
+
+// lists reads a setting whose values are lists (args, env, probes): a list
+// of scalars is one value, a list of lists one value per inner list, and
+// "[]" one empty value (when emptyOK). each checks every element.
+func (d *decoder) lists(n *yaml.Node, key, want, example string, each func(*yaml.Node, string) error, emptyOK bool) ([][]string, error) {
+	n = resolve(n)
+	switch {
+	case isNull(n) && emptyOK:
+		return [][]string{{}}, nil
+	case n.Kind == yaml.ScalarNode && !emptyOK && !isNull(n):
+		n = &yaml.Node{Kind: yaml.SequenceNode, Content: []*yaml.Node{n}, Line: n.Line}
+	case n.Kind != yaml.SequenceNode:
+		return nil, d.errAt(n, key, "want %s, or a list of them, got %s", example, describe(n))
+	}
+	if len(n.Content) == 0 {
+		if !emptyOK {
+			return nil, d.errAt(n, key, "empty list: want %s", want)
+		}
+		return [][]string{{}}, nil
+	}
+	nested := resolve(n.Content[0]).Kind == yaml.SequenceNode
+	groups := [][]*yaml.Node{n.Content}
+	if nested {
+		groups = groups[:0]
+		for _, c := range n.Content {
+			c = resolve(c)
+			if c.Kind != yaml.SequenceNode {
+				return nil, d.errAt(c, key, "%s among lists: write one list such as %s, or a list of them", describe(c), example)
+			}
+			groups = append(groups, c.Content)
+		}
+	}
+	out := make([][]string, 0, len(groups))
+	var canon []string
+	for _, g := range groups {
+		l := make([]string, 0, len(g))
+		var nodes []*yaml.Node
+		for _, c := range g {
+			c = resolve(c)
+			if c.Kind == yaml.SequenceNode {
+				return nil, d.errAt(c, key, "a list among %s: write a list of lists such as [%s, %s]", want, example, example)
+			}
+			v, err := d.scalar(c, key, want)
+			if err != nil {
+				return nil, err
+			}
+			if err := each(c, v); err != nil {
+				return nil, err
+			}
+			l, nodes = append(l, v), append(nodes, c)
+		}
+		if key == "probes" || strings.HasSuffix(key, " probes") {
+			if err := noRepeats(d, key, nodes, l); err != nil {
+				return nil, err
+			}
+		}
+		out = append(out, l)
+		canon = append(canon, jsonList(l))
+	}
+	if nested {
+		if err := noRepeats(d, key, n.Content, canon); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// dimension reads a list of values of one setting (a scalar is a list of
+// one), parsing each with parse and refusing repeats: a value listed twice
+// would give two rows of one configuration.
+func dimension[T any](d *decoder, p pair, key, want string, parse func(string) (T, bool), bad string) ([]T, error) {
+	texts, nodes, err := d.strings(p.value, key, want, true)
 	if err != nil {
 		return nil, err
 	}
@@ -253,7 +397,7 @@ func dimension[T any](d *decoder, p pair, want string, parse func(string) (T, bo
 	for i, s := range texts {
 		v, ok := parse(s)
 		if !ok {
-			return nil, d.errAt(nodes[i], p.key, "%s %s", s, bad)
+			return nil, d.errAt(nodes[i], key, "%s %s", s, bad)
 		}
 		out[i] = v
 	}
@@ -261,7 +405,7 @@ func dimension[T any](d *decoder, p pair, want string, parse func(string) (T, bo
 	for i, v := range out {
 		canon[i] = fmt.Sprint(v)
 	}
-	return out, noRepeats(d, p.key, nodes, canon)
+	return out, noRepeats(d, key, nodes, canon)
 }
 
 // noRepeats refuses a value listed twice.
@@ -269,7 +413,7 @@ func noRepeats(d *decoder, key string, nodes []*yaml.Node, values []string) erro
 	seen := map[string]bool{}
 	for i, v := range values {
 		if seen[v] {
-			return d.errAt(nodes[i], key, "%s is listed twice", v)
+			return d.errAt(resolve(nodes[i]), key, "%s is listed twice", v)
 		}
 		seen[v] = true
 	}
@@ -278,24 +422,24 @@ func noRepeats(d *decoder, key string, nodes []*yaml.Node, values []string) erro
 
 // seeds reads a list of seeds or the range form {from: A, to: B}
 // (inclusive).
-func (c *Config) seeds(d *decoder, p pair) ([]uint64, error) {
+func seeds(d *decoder, p pair, key string) ([]uint64, error) {
 	if resolve(p.value).Kind != yaml.MappingNode {
-		return dimension(d, p, "seeds", parseCount, "is not a seed (an integer 0..2^64-1)")
+		return dimension(d, p, key, "seeds", parseCount, "is not a seed (an integer 0..2^64-1)")
 	}
-	pairs, err := d.mapping(p.value, "seeds", []string{"from", "to"})
+	pairs, err := d.mapping(p.value, key, []string{"from", "to"})
 	if err != nil {
 		return nil, err
 	}
 	var bounds [2]uint64
 	var have [2]bool
 	for _, q := range pairs {
-		s, err := d.scalar(q.value, "seeds: "+q.key, "a seed")
+		s, err := d.scalar(q.value, key+": "+q.key, "a seed")
 		if err != nil {
 			return nil, err
 		}
 		v, ok := parseCount(s)
 		if !ok {
-			return nil, d.errAt(q.value, "seeds: "+q.key, "%s is not a seed (an integer 0..2^64-1)", s)
+			return nil, d.errAt(q.value, key+": "+q.key, "%s is not a seed (an integer 0..2^64-1)", s)
 		}
 		i := 0
 		if q.key == "to" {
@@ -304,13 +448,13 @@ func (c *Config) seeds(d *decoder, p pair) ([]uint64, error) {
 		bounds[i], have[i] = v, true
 	}
 	if !have[0] || !have[1] {
-		return nil, d.errAt(p.value, "seeds", "a range needs both from and to, as {from: 1, to: 100}")
+		return nil, d.errAt(p.value, key, "a range needs both from and to, as {from: 1, to: 100}")
 	}
 	if bounds[0] > bounds[1] {
-		return nil, d.errAt(p.value, "seeds", "from %d is greater than to %d", bounds[0], bounds[1])
+		return nil, d.errAt(p.value, key, "from %d is greater than to %d", bounds[0], bounds[1])
 	}
 	if bounds[1]-bounds[0] >= MaxConfigs {
-		return nil, d.errAt(p.value, "seeds", "%d..%d is more than %d seeds", bounds[0], bounds[1], MaxConfigs)
+		return nil, d.errAt(p.value, key, "%d..%d is more than %d seeds", bounds[0], bounds[1], MaxConfigs)
 	}
 	out := make([]uint64, 0, bounds[1]-bounds[0]+1)
 	for s := bounds[0]; ; s++ {
@@ -322,32 +466,29 @@ func (c *Config) seeds(d *decoder, p pair) ([]uint64, error) {
 }
 
 // params reads the map of profile parameter name -> values.
-func (c *Config) params(d *decoder, p pair) ([]Param, error) {
-	pairs, err := d.mapping(p.value, "params", nil)
+func (d *decoder) params(p pair, key string) ([]Param, error) {
+	pairs, err := d.mapping(p.value, key, nil)
 	if err != nil {
 		return nil, err
 	}
 	out := make([]Param, 0, len(pairs))
 	for _, q := range pairs {
-		key := "params: " + q.key
+		qkey := key + ": " + q.key
 		if strings.ContainsAny(q.key, "= ;") || q.key == "" {
-			return nil, fmt.Errorf("%s:%d: params: %q is not a parameter name", d.file, q.kn.Line, q.key)
+			return nil, fmt.Errorf("%s:%d: %s: %q is not a parameter name", d.file, q.kn.Line, key, q.key)
 		}
-		values, nodes, err := d.strings(q.value, key, "values", true)
+		values, nodes, err := d.strings(q.value, qkey, "values", true)
 		if err != nil {
 			return nil, err
 		}
 		for i, v := range values {
-			if strings.Contains(v, ";") {
-				return nil, d.errAt(nodes[i], key, "%q: values cannot hold ';'", v)
-			}
 			// Each value alone must suit the default profile; whole
 			// combinations on every profile are checked by loadProfiles.
 			if err := timing.Default().Set(q.key, v); err != nil {
-				return nil, fmt.Errorf("%s:%d: params: %s", d.file, nodes[i].Line, strings.TrimPrefix(err.Error(), "set "))
+				return nil, fmt.Errorf("%s:%d: %s: %s", d.file, nodes[i].Line, key, strings.TrimPrefix(err.Error(), "set "))
 			}
 		}
-		if err := noRepeats(d, key, nodes, values); err != nil {
+		if err := noRepeats(d, qkey, nodes, values); err != nil {
 			return nil, err
 		}
 		out = append(out, Param{q.key, values})
@@ -356,51 +497,182 @@ func (c *Config) params(d *decoder, p pair) ([]Param, error) {
 	return out, nil
 }
 
+// includes reads the include list: each entry a mapping of settings whose
+// product is added to the sweep, with the top level's values for the
+// settings it does not name. It returns the entries' lines.
+func (c *Config) includes(d *decoder, n *yaml.Node) ([]int, error) {
+	entries, err := d.items(n, "include", "mappings of settings, such as {cpus: 16, seeds: 1}", false)
+	if err != nil {
+		return nil, err
+	}
+	var lines []int
+	for i, e := range entries {
+		where := fmt.Sprintf("include %d: ", i+1)
+		s, err := c.entry(d, e, where)
+		if err != nil {
+			return nil, err
+		}
+		c.Include = append(c.Include, s.over(c.Axes))
+		lines = append(lines, e.Line)
+	}
+	return lines, nil
+}
+
+// filters reads the exclude list: each entry a mapping of settings to a
+// value or a list of values.
+func (c *Config) filters(d *decoder, n *yaml.Node) ([]Filter, error) {
+	entries, err := d.items(n, "exclude", "mappings of settings, such as {cpus: 1, strategies: xol}", false)
+	if err != nil {
+		return nil, err
+	}
+	var out []Filter
+	for i, e := range entries {
+		s, err := c.entry(d, e, fmt.Sprintf("exclude %d: ", i+1))
+		if err != nil {
+			return nil, err
+		}
+		f := Filter{values: map[string][]string{}}
+		add := func(key string, vs []string) {
+			f.keys = append(f.keys, key)
+			f.values[key] = vs
+		}
+		spell := func(key string, n int, at func(int) string) {
+			if n > 0 {
+				vs := make([]string, n)
+				for i := range vs {
+					vs[i] = at(i)
+				}
+				add(key, vs)
+			}
+		}
+		spell("args", len(s.Args), func(i int) string { return jsonList(s.Args[i]) })
+		spell("env", len(s.Env), func(i int) string { return jsonList(s.Env[i]) })
+		spell("probes", len(s.Probes), func(i int) string { return jsonList(s.Probes[i]) })
+		spell("stack_limit", len(s.StackLimits), func(i int) string { return u(s.StackLimits[i]) })
+		spell("max_cycles", len(s.MaxCycles), func(i int) string { return u(s.MaxCycles[i]) })
+		spell("profile", len(s.Profiles), func(i int) string { return s.Profiles[i] })
+		spell("quantum", len(s.Quanta), func(i int) string { return u(s.Quanta[i]) })
+		spell("strategies", len(s.Strategies), func(i int) string { return string(s.Strategies[i]) })
+		spell("cpus", len(s.CPUs), func(i int) string { return strconv.Itoa(s.CPUs[i]) })
+		spell("seeds", len(s.Seeds), func(i int) string { return u(s.Seeds[i]) })
+		for _, p := range s.Params {
+			add("params."+p.Name, p.Values)
+		}
+		sort.Strings(f.keys)
+		out = append(out, f)
+	}
+	return out, nil
+}
+
+// entry parses one include or exclude entry: settings only, and params
+// the top level has.
+func (c *Config) entry(d *decoder, e *yaml.Node, where string) (*axisSet, error) {
+	pairs, err := d.mapping(e, strings.TrimSuffix(where, ": "), axisKeys)
+	if err != nil {
+		return nil, err
+	}
+	if len(pairs) == 0 {
+		return nil, d.errAt(e, strings.TrimSuffix(where, ": "), "an empty entry: name at least one setting")
+	}
+	s, err := d.axes(pairs, where)
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range s.Params {
+		if !slices.ContainsFunc(c.Params, func(q Param) bool { return q.Name == p.Name }) {
+			return nil, fmt.Errorf("%s:%d: %sparams: %s: not a parameter of the top level's params (every configuration sets the same parameters)", d.file, s.lines["params"], where, p.Name)
+		}
+	}
+	return s, nil
+}
+
+// layout builds the blocks of configurations and the sweep's
+// fingerprint.
+func (c *Config) layout(includeLines []int) error {
+	all := []*Axes{&c.Axes}
+	for i := range c.Include {
+		all = append(all, &c.Include[i])
+	}
+	sizes := make([]int, len(all))
+	for i, a := range all {
+		n, ok := a.size(MaxConfigs)
+		if !ok {
+			what := c.File
+			if i > 0 {
+				what = fmt.Sprintf("%s:%d: include %d", c.File, includeLines[i-1], i)
+			}
+			return fmt.Errorf("%s: more than %d configurations; at most %d are allowed", what, MaxConfigs, MaxConfigs)
+		}
+		sizes[i] = n
+	}
+	var added []int
+	c.blocks, added = buildBlocks(&c.Axes, all[1:], c.Exclude, sizes)
+	for i, n := range added {
+		if n == 0 {
+			return fmt.Errorf("%s:%d: include %d: adds no configuration (every one it names is already in the sweep)", c.File, includeLines[i], i+1)
+		}
+	}
+	if n := c.Len(); n == 0 {
+		return fmt.Errorf("%s:%d: exclude: leaves no configuration", c.File, c.lines["exclude"])
+	} else if n > MaxConfigs {
+		return fmt.Errorf("%s: %d configurations; at most %d are allowed", c.File, n, MaxConfigs)
+	}
+	canon := []any{c.Program}
+	for _, a := range all {
+		canon = append(canon, a.canonical())
+	}
+	for _, f := range c.Exclude {
+		canon = append(canon, f.values)
+	}
+	b, err := json.Marshal(canon) // maps marshal with sorted keys
+	if err != nil {
+		return err
+	}
+	sum := sha256.Sum256(b)
+	c.sweepID = hex.EncodeToString(sum[:8])
+	return nil
+}
+
+// ID is the sweep's fingerprint: 16 hex digits of a hash of its program
+// and its configurations' design (values, include, exclude). Rows carry
+// it (the sweep column), so that merge tells shards of one sweep from
+// rows of another.
+func (c *Config) ID() string { return c.sweepID }
+
 // loadProfiles reads the profile files and checks every combination of
 // parameter values against every profile, so that no configuration fails
 // at run time for a value the config gave.
 func (c *Config) loadProfiles(d *decoder) error {
 	c.profiles = map[string]*timing.Profile{}
 	line := c.lines["profile"]
-	for _, name := range c.Profiles {
-		if name == DefaultProfile {
-			c.profiles[name] = timing.Default()
-			continue
-		}
-		path := name
-		if !filepath.IsAbs(path) {
-			path = filepath.Join(filepath.Dir(c.File), path)
-		}
-		data, err := inputfile.Read(path, timing.MaxProfileBytes, "a profile")
-		if errors.Is(err, inputfile.ErrTooLarge) {
-			return fmt.Errorf("%s:%d: profile: %s: %v", d.file, line, name, err)
-		}
-		if err != nil {
-			var pe *fs.PathError
-			if errors.As(err, &pe) {
-				err = pe.Err
+	all := append([]Axes{c.Axes}, c.Include...)
+	for _, a := range all {
+		for _, name := range a.Profiles {
+			if c.profiles[name] != nil {
+				continue
 			}
-			return fmt.Errorf("%s:%d: profile: %s: %v", d.file, line, name, err)
-		}
-		prof, err := timing.ParseProfile(data)
-		if err != nil {
-			return fmt.Errorf("%s:%d: profile: %s: %v", d.file, line, name, err)
-		}
-		c.profiles[name] = prof
-	}
-	combos := 1
-	for _, p := range c.Params {
-		combos *= len(p.Values)
-		if combos > MaxConfigs {
-			return nil // count() reports the size
+			prof, err := loadProfile(c.File, name)
+			if err != nil {
+				return fmt.Errorf("%s:%d: profile: %s: %v", d.file, line, name, err)
+			}
+			c.profiles[name] = prof
 		}
 	}
-	for _, name := range c.Profiles {
-		for i := range combos {
-			prof := *c.profiles[name]
-			for _, a := range c.paramsOf(i) {
-				if err := prof.Override(a); err != nil {
-					return fmt.Errorf("%s:%d: params: with profile %s: %s", d.file, c.lines["params"], name, strings.TrimPrefix(err.Error(), "set "))
+	for _, a := range all {
+		combos := 1
+		for _, p := range a.Params {
+			combos *= len(p.Values)
+			if combos > MaxConfigs {
+				return nil // layout reports the size
+			}
+		}
+		for _, name := range a.Profiles {
+			for i := range combos {
+				prof := *c.profiles[name]
+				for _, s := range paramsOf(a.Params, i) {
+					if err := prof.Override(s); err != nil {
+						return fmt.Errorf("%s:%d: params: with profile %s: %s", d.file, c.lines["params"], name, strings.TrimPrefix(err.Error(), "set "))
+					}
 				}
 			}
 		}
@@ -408,56 +680,77 @@ func (c *Config) loadProfiles(d *decoder) error {
 	return nil
 }
 
+// loadProfile reads the profile a config names: the built-in one, or a
+// JSON file relative to the config's directory.
+func loadProfile(configFile, name string) (*timing.Profile, error) {
+	if name == DefaultProfile {
+		return timing.Default(), nil
+	}
+	path := name
+	if !filepath.IsAbs(path) {
+		path = filepath.Join(filepath.Dir(configFile), path)
+	}
+	data, err := inputfile.Read(path, timing.MaxProfileBytes, "a profile")
+	if errors.Is(err, inputfile.ErrTooLarge) {
+		return nil, err
+	}
+	if err != nil {
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
+		return nil, err
+	}
+	return timing.ParseProfile(data)
+}
+
 // paramsOf returns combination i of the parameter values as NAME=VALUE,
 // in name order; the first parameter varies slowest.
-func (c *Config) paramsOf(i int) []string {
-	out := make([]string, len(c.Params))
-	for j := len(c.Params) - 1; j >= 0; j-- {
-		vs := c.Params[j].Values
-		out[j] = c.Params[j].Name + "=" + vs[i%len(vs)]
+func paramsOf(params []Param, i int) []string {
+	out := make([]string, len(params))
+	for j := len(params) - 1; j >= 0; j-- {
+		vs := params[j].Values
+		out[j] = params[j].Name + "=" + vs[i%len(vs)]
 		i /= len(vs)
 	}
 	return out
 }
 
-// count is the number of configurations, and whether it is within
-// MaxConfigs (else its spelling is approximate: "more than N").
-func (c *Config) count() (string, bool) {
-	n := 1
-	for _, l := range c.radices() {
-		n *= l
-		if n > MaxConfigs {
-			return fmt.Sprintf("more than %d", MaxConfigs), false
-		}
-	}
-	return fmt.Sprint(n), true
-}
-
-// checkProgram loads the program with the first configuration's probes,
-// so that a missing program, an unloadable one or a probe symbol it does
-// not have is reported before anything runs.
+// checkProgram loads the program with each probe set of the sweep, so
+// that a missing program, an unloadable one or a probe symbol it does not
+// have is reported before anything runs.
 func (c *Config) checkProgram() error {
 	at := func(key string) string { return fmt.Sprintf("%s:%d: %s", c.File, c.lines[key], key) }
-	cfg := c.RunConfig(c.Point(0))
-	sim, err := probesim.New(cfg)
-	if err != nil {
-		var ce *probesim.ConfigError
-		switch {
-		case errors.Is(err, fs.ErrNotExist):
-			return fmt.Errorf("%s: %s: no such file (relative paths start at the config's directory)", at("program"), c.ProgramPath)
-		case errors.As(err, &ce) && ce.Field == "probe":
-			return fmt.Errorf("%s: %v", at("probes"), ce.Err)
-		case errors.As(err, &ce) && ce.Field == "param":
-			return fmt.Errorf("%s: %v", at("params"), ce.Err)
-		case errors.As(err, new(*probes.UnresolvableError)):
-			// The program runs, but its section headers are damaged.
-			return fmt.Errorf("%s: %v", at("probes"), err)
+	checked := map[string]bool{}
+	for _, a := range append([]Axes{c.Axes}, c.Include...) {
+		for _, set := range a.Probes {
+			if checked[jsonList(set)] {
+				continue
+			}
+			checked[jsonList(set)] = true
+			p := c.Point(0)
+			p.Probes = set
+			sim, err := probesim.New(c.RunConfig(p))
+			if err != nil {
+				var ce *probesim.ConfigError
+				switch {
+				case errors.Is(err, fs.ErrNotExist):
+					return fmt.Errorf("%s: %s: no such file (relative paths start at the config's directory)", at("program"), c.ProgramPath)
+				case errors.As(err, &ce) && ce.Field == "probe":
+					return fmt.Errorf("%s: %v", at("probes"), ce.Err)
+				case errors.As(err, &ce) && ce.Field == "param":
+					return fmt.Errorf("%s: %v", at("params"), ce.Err)
+				case errors.As(err, new(*probes.UnresolvableError)):
+					// The program runs, but its section headers are damaged.
+					return fmt.Errorf("%s: %v", at("probes"), err)
+				}
+				// The loader's errors start with the path already.
+				return fmt.Errorf("%s: %s: %s", at("program"), c.ProgramPath, strings.TrimPrefix(err.Error(), c.ProgramPath+": "))
+			}
+			if err := sim.Close(); err != nil {
+				return fmt.Errorf("%s: %s: %v", at("program"), c.ProgramPath, err)
+			}
 		}
-		// The loader's errors start with the path already.
-		return fmt.Errorf("%s: %s: %s", at("program"), c.ProgramPath, strings.TrimPrefix(err.Error(), c.ProgramPath+": "))
-	}
-	if err := sim.Close(); err != nil {
-		return fmt.Errorf("%s: %s: %v", at("program"), c.ProgramPath, err)
 	}
 	return nil
 }

@@ -22,6 +22,7 @@ func FuzzParse(f *testing.F) {
 		"program: /p\nprobes: [f]\ncpus: 1\nstrategies: inline\nseeds: 1\nquantum: [1, 18446744073709551615]\n---\nx: 1\n",
 		"a: &x [1]\nb: *x\n",
 		"program: /p\nprobes: [f]\ncpus: [1]\nstrategies: [inline]\nseeds: [1]\nargs: [\"a\", 2, 0x10]\nenv: [A=1]\n",
+		"program: /p\nprobes: [[f], [f, g]]\ncpus: [1, 2]\nstrategies: [inline, xol]\nseeds: [1, 2]\nargs: [[1], [2]]\nstack_limit: [1M, 2M]\nexclude: [{cpus: 1, args: [1]}]\ninclude: [{cpus: 3, seeds: 9}, {args: [[3]], env: [A=1]}]\n",
 	} {
 		f.Add([]byte(s))
 	}
@@ -34,12 +35,18 @@ func FuzzParse(f *testing.F) {
 		}
 		n := c.Len()
 		require.True(t, n >= 1 && n <= MaxConfigs, "%d configurations", n)
-		m := newRowMatcher(c)
 		for _, i := range []int{0, n / 3, n / 2, n - 1} {
 			p := c.Point(i)
-			r := c.RowOf(p, &report.Run{StopReason: "exit"})
-			require.NoError(t, r.Check(), p.Key())
-			got, ok := m.index(&r)
+			var probes []report.Probe
+			for _, spec := range p.Probes {
+				probes = append(probes, report.Probe{Spec: spec, Instruction: "nop"})
+			}
+			rows := c.RowsOf(p, &report.Run{StopReason: "exit", Probes: probes})
+			for _, r := range rows {
+				require.NoError(t, r.Check(), p.Key())
+			}
+			require.NoError(t, checkGroup(rows))
+			got, ok := c.IndexOf(rows[0].Point())
 			require.True(t, ok, "configuration %d (%s) matches", i, p.Key())
 			require.Equal(t, i, got, p.Key())
 		}

@@ -2,152 +2,199 @@ package sweep
 
 import (
 	"fmt"
-	"math/bits"
 	"slices"
 	"sort"
 	"strings"
-
-	"github.com/probesim/probesim"
-	"github.com/probesim/probesim/probes"
-	"github.com/probesim/probesim/smp"
 )
 
-// fixedDiff names the first field of the fixed part of a sweep (program,
-// args, probes, env, max_cycles, stack_limit) where a and b differ, as
-// "args [...] vs [...]", or "" when they agree: rows that differ there come
-// from different sweeps and are never mixed.
-func fixedDiff(a, b *Row) string {
-	switch {
-	case a.Program != b.Program:
-		return fmt.Sprintf("program %q vs %q", a.Program, b.Program)
-	case !slices.Equal(a.Args, b.Args):
-		return fmt.Sprintf("args %s vs %s", jsonList(a.Args), jsonList(b.Args))
-	case !slices.Equal(a.Probes, b.Probes):
-		return fmt.Sprintf("probes %s vs %s", jsonList(a.Probes), jsonList(b.Probes))
-	case !slices.Equal(a.Env, b.Env):
-		return fmt.Sprintf("env %s vs %s", jsonList(a.Env), jsonList(b.Env))
-	case a.MaxCycles != b.MaxCycles:
-		return fmt.Sprintf("max_cycles %d vs %d", a.MaxCycles, b.MaxCycles)
-	case a.StackLimit != b.StackLimit:
-		return fmt.Sprintf("stack_limit %d vs %d", a.StackLimit, b.StackLimit)
+// Matching rows read from a file to a config's configurations.
+//
+// A configuration's rows (one per probe of its set, in the set's order)
+// are consecutive in every file this package writes; they are matched,
+// kept or refused together, as a group.
+
+// groupOf returns the rows at the start of rows that are one
+// configuration's: consecutive rows of one sweep, index and settings, at
+// most one per probe of its set (a configuration repeated is two groups).
+func groupOf(rows []Row) []Row {
+	n := 1
+	for n < len(rows) && n < len(rows[0].Probes) && sameConfig(&rows[n], &rows[0]) {
+		n++
 	}
-	return ""
+	return rows[:n]
 }
 
-// template is a row carrying c's fixed part, for fixedDiff.
-func (c *Config) template() *Row {
-	return &Row{Program: c.Program, Args: orEmpty(c.Args), Probes: orEmpty(c.Probes), Env: orEmpty(c.Env),
-		MaxCycles: c.MaxCycles, StackLimit: c.StackLimit}
-}
-
-// stopReasons are the report's stop_reason values (docs/report-schema.md).
-var stopReasons = []string{"exit", "signal", "fault", "cycle_budget", "deadlock"}
-
-// Check reports the first way r contradicts itself, so cannot be a row a
-// sweep wrote: an index outside its sweep, a key that does not spell its
-// dimension columns, a value no configuration can have, hits and misses
-// that do not add up to the executions, rates that are not the ratios of
-// the counts (to the six decimals a CSV file keeps), a window longer than
-// all windows together, an exit that no run ends with. Resume, check and
-// merge refuse such rows rather than pass tampered numbers on.
-func (r *Row) Check() error {
-	p := Point{CPUs: r.CPUs, Strategy: probesim.Strategy(r.Strategy), Seed: r.Seed, Quantum: r.Quantum,
-		Profile: r.Profile, Params: r.Params}
-	derived := *r
-	derived.SetRates()
-	missRate, perHit := derived.MissRate, derived.CyclesPerHit
-	sum, carry := bits.Add64(r.Hits, r.Misses, 0)
-	switch {
-	case r.Configs < 1 || r.Configs > MaxConfigs:
-		return fmt.Errorf("configs %d is not in 1..%d", r.Configs, MaxConfigs)
-	case r.Index < 0 || r.Index >= r.Configs:
-		return fmt.Errorf("index %d is not in 0..%d", r.Index, r.Configs-1)
-	case r.Key != p.Key():
-		return fmt.Errorf("key %q does not match the row's columns (%q)", r.Key, p.Key())
-	case r.CPUs < 1 || r.CPUs > smp.MaxCPUs:
-		return fmt.Errorf("cpus %d is not in 1..%d", r.CPUs, smp.MaxCPUs)
-	case probes.CheckStrategy(p.Strategy) != nil:
-		return fmt.Errorf("strategy %q is not one of %s", r.Strategy, probes.StrategyNames())
-	case r.Quantum < 1:
-		return fmt.Errorf("quantum 0 is not a quantum")
-	case r.Profile == "":
-		return fmt.Errorf("no profile")
-	case carry != 0 || sum != r.Executions:
-		return fmt.Errorf("hits %d + misses %d is not executions %d", r.Hits, r.Misses, r.Executions)
-	case formatFloat(r.MissRate) != formatFloat(missRate):
-		return fmt.Errorf("miss_rate %s is not misses/executions (%s)", formatFloat(r.MissRate), formatFloat(missRate))
-	case formatFloat(r.CyclesPerHit) != formatFloat(perHit):
-		return fmt.Errorf("cycles_per_hit %s is not overhead_cycles/hits (%s)", formatFloat(r.CyclesPerHit), formatFloat(perHit))
-	case r.MaxWindowCycles > r.WindowCycles || (r.Windows == 0 && r.WindowCycles != 0):
-		return fmt.Errorf("windows %d of %d cycles cannot have a longest of %d", r.Windows, r.WindowCycles, r.MaxWindowCycles)
-	case !slices.Contains(stopReasons, r.StopReason):
-		return fmt.Errorf("stop_reason %q is not one of %s", r.StopReason, strings.Join(stopReasons, ", "))
-	case r.ExitStatus < 0 || r.ExitStatus > 255 || (r.StopReason != "exit" && r.ExitStatus <= 128):
-		return fmt.Errorf("exit_status %d cannot end a run by %s", r.ExitStatus, r.StopReason)
+// checkGroup checks the rows of one configuration against each other and
+// against its probe set: one row per probe, in the set's order, all
+// describing one run.
+func checkGroup(g []Row) error {
+	r := &g[0]
+	for i := range g {
+		if i < len(r.Probes) && g[i].Probe != r.Probes[i] {
+			return fmt.Errorf("row for probe %q where probe %q of %s is due", g[i].Probe, r.Probes[i], jsonList(r.Probes))
+		}
+		if !sameRun(&g[i], r) {
+			return fmt.Errorf("rows of configuration %d describe different runs (probe %q: cycles %d, exit %s %d; probe %q: cycles %d, exit %s %d)",
+				r.Index, r.Probe, r.Cycles, r.StopReason, r.ExitStatus, g[i].Probe, g[i].Cycles, g[i].StopReason, g[i].ExitStatus)
+		}
+	}
+	if len(g) != len(r.Probes) {
+		return fmt.Errorf("%d rows for the %d probes %s of configuration %d", len(g), len(r.Probes), jsonList(r.Probes), r.Index)
 	}
 	return nil
 }
 
-// rowMatcher finds the configuration of c a row is, from its dimension
-// columns, without a table of every configuration: memory grows with the
-// config's value lists, not with the number of configurations.
+// rowMatcher finds the configuration of c a group of rows is, from its
+// setting columns, without a table of every configuration: memory grows
+// with the config's value lists, not with the number of configurations.
 type rowMatcher struct {
-	c     *Config
-	tmpl  *Row
-	seeds seedIndex
+	c    *Config
+	seen bitset
 }
 
 func newRowMatcher(c *Config) *rowMatcher {
-	return &rowMatcher{c: c, tmpl: c.template(), seeds: newSeedIndex(c.Seeds)}
+	return &rowMatcher{c: c, seen: newBitset(c.Len())}
 }
 
-// match checks r (read from a file, row n counting from 1, already Checked
-// for consistency) against the config and returns its configuration index
-// in c. Rows of another sweep and configurations c does not have are
-// errors.
-func (m *rowMatcher) match(where string, r *Row) (int, error) {
-	c := m.c
-	if d := fixedDiff(r, m.tmpl); d != "" {
-		return 0, fmt.Errorf("%s comes from another sweep (%s in %s)", where, d, c.File)
+// match checks group g (read from a file: where names its first row) and
+// returns its configuration index in c: every row consistent
+// (Row.Check), the group whole (checkGroup), of c's program, a
+// configuration c has, in shard s, and not seen before. The rows' own
+// index, configs and sweep are not compared: they are the sweep that wrote
+// them, which may be an earlier version of c.
+func (m *rowMatcher) match(where string, g []Row, s Shard) (int, error) {
+	for j := range g {
+		if err := g[j].Check(); err != nil {
+			return 0, fmt.Errorf("%s: %v", where, err)
+		}
 	}
-	i, ok := m.index(r)
+	if err := checkGroup(g); err != nil {
+		return 0, fmt.Errorf("%s: %v", where, err)
+	}
+	r, c := &g[0], m.c
+	if r.Program != c.Program {
+		return 0, fmt.Errorf("%s comes from another sweep (program %q, not %q of %s)", where, r.Program, c.Program, c.File)
+	}
+	i, ok := c.IndexOf(r.Point())
 	if !ok {
-		return 0, fmt.Errorf("%s: %q is not a configuration of %s", where, r.Key, c.File)
+		return 0, fmt.Errorf("%s: not a configuration of %s: %s", where, c.File, c.whyNot(r.Point()))
 	}
+	if !s.Has(i) {
+		return 0, fmt.Errorf("%s: %s: configuration %d, not in shard %s", where, c.describe(r), i, s)
+	}
+	if m.seen.has(i) {
+		return 0, fmt.Errorf("%s: %s: appears twice", where, c.describe(r))
+	}
+	m.seen.set(i)
 	return i, nil
 }
 
-// index is the configuration whose values r's dimension columns hold: the
-// inverse of Config.Point.
-func (m *rowMatcher) index(r *Row) (int, bool) {
-	c := m.c
-	s, ok := m.seeds.position(r.Seed)
-	if !ok {
-		return 0, false
+// describe names the configuration of r for a message: by its label in c
+// when it is one of c's, else by its whole key.
+func (c *Config) describe(r *Row) string {
+	p := r.Point()
+	if _, ok := c.IndexOf(p); ok {
+		return c.Label(p)
 	}
-	cpu := slices.Index(c.CPUs, r.CPUs)
-	st := slices.Index(c.Strategies, probesim.Strategy(r.Strategy))
-	q := slices.Index(c.Quanta, r.Quantum)
-	prof := slices.Index(c.Profiles, r.Profile)
-	if cpu < 0 || st < 0 || q < 0 || prof < 0 || len(r.Params) != len(c.Params) {
-		return 0, false
-	}
-	combo := 0
-	for j, p := range c.Params {
-		name, value, _ := strings.Cut(r.Params[j], "=")
-		v := slices.Index(p.Values, value)
-		if name != p.Name || v < 0 {
-			return 0, false
+	return p.Key()
+}
+
+// whyNot says why p is not one of c's configurations: the first setting
+// whose value no product of c lists, else the exclusion.
+func (c *Config) whyNot(p Point) string {
+	all := append([]Axes{c.Axes}, c.Include...)
+	for _, k := range append(labelKeys(c), "strategies", "cpus", "seeds") {
+		v := settingValue(&p, k)
+		var have []string
+		found := false
+		for i := range all {
+			for _, w := range all[i].values(k) {
+				found = found || w == v
+				if len(have) <= 8 && !slices.Contains(have, w) {
+					have = append(have, w)
+				}
+			}
 		}
-		combo = combo*len(p.Values) + v
+		if !found {
+			if len(have) > 8 {
+				have = append(have[:8], "...")
+			}
+			name := labelColumn(k)
+			switch k { // as the columns name them
+			case "strategies":
+				name = "strategy"
+			case "seeds":
+				name = "seed"
+			}
+			return fmt.Sprintf("%s %s is not one of its values (%s)", name, v, strings.Join(have, ", "))
+		}
 	}
-	i := prof
-	i = i*c.combos() + combo
-	i = i*len(c.Quanta) + q
-	i = i*len(c.Strategies) + st
-	i = i*len(c.CPUs) + cpu
-	i = i*len(c.Seeds) + s
-	return i, true
+	if len(p.Params) != len(c.Params) {
+		return fmt.Sprintf("it sets the params %s, the config %d", jsonList(paramNames(p.Params)), len(c.Params))
+	}
+	return c.Label(p) + " is excluded"
+}
+
+// Reconcile checks rows read from file name (an earlier, possibly
+// interrupted, sweep's output) against c and shard s, and returns them in
+// configuration order: each row's Index, Configs and Sweep are set from c,
+// as the config may have gained values since (rows are matched by their
+// setting columns). Rows that contradict themselves (Row.Check), a
+// configuration's rows that do not make one run of its probe set, rows of
+// another program, of a configuration c does not have or shard s does not
+// hold, and repeated configurations are errors: keeping them would make
+// the output something other than this sweep's. Output does the same for a
+// file, streaming.
+func Reconcile(c *Config, s Shard, name string, rows []Row) ([]Row, error) {
+	m := newRowMatcher(c)
+	out := make([]Row, 0, len(rows))
+	for n := 0; n < len(rows); {
+		g := groupOf(rows[n:])
+		i, err := m.match(fmt.Sprintf("%s: row %d", name, n+1), g, s)
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range g {
+			r.Index, r.Configs, r.Sweep = i, c.Len(), c.sweepID
+			out = append(out, r)
+		}
+		n += len(g)
+	}
+	slices.SortStableFunc(out, func(a, b Row) int { return a.Index - b.Index })
+	return out, nil
+}
+
+// Matches checks that rows from file name (a baseline) are exactly c's
+// configurations: consistent rows and groups, each at the index, with
+// the number of configurations and the fingerprint c gives it, and every
+// configuration once.
+func Matches(c *Config, name string, rows []Row) error {
+	m := newRowMatcher(c)
+	var misplaced error
+	groups := 0
+	for n := 0; n < len(rows); {
+		g := groupOf(rows[n:])
+		where := fmt.Sprintf("%s: row %d", name, n+1)
+		i, err := m.match(where, g, Shard{})
+		if err != nil {
+			return err
+		}
+		r := &g[0]
+		if (r.Index != i || r.Configs != c.Len() || r.Sweep != c.sweepID) && misplaced == nil {
+			misplaced = fmt.Errorf("%s: %s: configuration %d of %d of sweep %s (%s), not %d of %d of sweep %s",
+				where, c.describe(r), i, c.Len(), c.sweepID, c.File, r.Index, r.Configs, r.Sweep)
+		}
+		n += len(g)
+		groups++
+	}
+	if groups != c.Len() {
+		for i := range c.Len() {
+			if !m.seen.has(i) {
+				return fmt.Errorf("%s: has %d of the %d configurations of %s; missing %s", name, groups, c.Len(), c.File, c.Label(c.Point(i)))
+			}
+		}
+	}
+	return misplaced
 }
 
 // seedIndex finds a seed's position in the config's list: by arithmetic
@@ -205,85 +252,3 @@ func cmpUint64(a, b uint64) int {
 	}
 	return 0
 }
-
-// Reconcile checks rows read from file name (an earlier, possibly
-// interrupted, sweep's output) against c and shard s, and returns them in
-// configuration order: each row's Index and Configs are set from c, as the
-// config may have gained values since (rows are matched by their
-// dimension columns, which must spell their Key). Rows that contradict
-// themselves (Row.Check), rows of a different sweep (another fixed part),
-// of a configuration c does not have or shard s does not hold, and
-// repeated rows are errors: keeping them would make the output something
-// other than this sweep's. Output does the same for a file, streaming.
-func Reconcile(c *Config, s Shard, name string, rows []Row) ([]Row, error) {
-	m := newRowMatcher(c)
-	seen := newBitset(c.Len())
-	out := make([]Row, 0, len(rows))
-	for n := range rows {
-		r := rows[n]
-		i, err := m.reconcile(fmt.Sprintf("%s: row %d", name, n+1), &r, s, seen)
-		if err != nil {
-			return nil, err
-		}
-		r.Index, r.Configs = i, c.Len()
-		out = append(out, r)
-	}
-	slices.SortFunc(out, func(a, b Row) int { return a.Index - b.Index })
-	return out, nil
-}
-
-// reconcile is Reconcile's check of one row: its configuration index in c.
-func (m *rowMatcher) reconcile(where string, r *Row, s Shard, seen bitset) (int, error) {
-	if err := r.Check(); err != nil {
-		return 0, fmt.Errorf("%s: %v", where, err)
-	}
-	i, err := m.match(where, r)
-	if err != nil {
-		return 0, err
-	}
-	if !s.Has(i) {
-		return 0, fmt.Errorf("%s: %q is configuration %d, not in shard %s", where, r.Key, i, s)
-	}
-	if seen.has(i) {
-		return 0, fmt.Errorf("%s: %q appears twice", where, r.Key)
-	}
-	seen.set(i)
-	return i, nil
-}
-
-// Matches checks that rows from file name (a baseline) are exactly c's
-// configurations: consistent rows (Row.Check), the same fixed part, each
-// at the index and with the number of configurations c gives it, and one
-// row per configuration.
-func Matches(c *Config, name string, rows []Row) error {
-	m := newRowMatcher(c)
-	seen := newBitset(c.Len())
-	var misplaced error
-	for n := range rows {
-		r := &rows[n]
-		where := fmt.Sprintf("%s: row %d", name, n+1)
-		i, err := m.reconcile(where, r, Shard{}, seen)
-		if err != nil {
-			return err
-		}
-		if (r.Index != i || r.Configs != c.Len()) && misplaced == nil {
-			misplaced = fmt.Errorf("%s: %q is configuration %d of %d in %s, not %d of %d", where, r.Key, i, c.Len(), c.File, r.Index, r.Configs)
-		}
-	}
-	if len(rows) != c.Len() {
-		for i := range c.Len() {
-			if !seen.has(i) {
-				return fmt.Errorf("%s: has %d of the %d configurations of %s; missing %q", name, len(rows), c.Len(), c.File, c.Point(i).Key())
-			}
-		}
-	}
-	return misplaced
-}
-
-// bitset is a set of configuration indexes.
-type bitset []uint64
-
-func newBitset(n int) bitset { return make(bitset, (n+63)/64) }
-
-func (b bitset) has(i int) bool { return b[i/64]&(1<<(i%64)) != 0 }
-func (b bitset) set(i int)      { b[i/64] |= 1 << (i % 64) }

@@ -33,6 +33,7 @@ type Output struct {
 	// each row is in it, in configuration order. canonical says src is a
 	// file Save wrote, so its rows' bytes can be copied as they are.
 	src       *os.File
+	srcParams []string // the param names of src's rows
 	places    []place
 	canonical bool
 
@@ -40,9 +41,9 @@ type Output struct {
 	// from then on (so Has may run beside Add); have grows with Add.
 	kept    bitset
 	have    bitset
-	rows    int   // rows held: saved and pending
-	nkept   int   // rows found in the file at Open
-	pending []Row // added since the last save
+	rows    int     // configurations held: saved and pending
+	nkept   int     // configurations found in the file at Open
+	pending [][]Row // configurations added since the last save
 	failed  int
 	first   failure // the failed row of the lowest index, if failed > 0
 
@@ -54,7 +55,7 @@ type Output struct {
 	lastSave  time.Time
 }
 
-// place is where a row is in Output.src.
+// place is where a configuration's rows are in Output.src.
 type place struct {
 	index int32
 	n     uint32
@@ -97,7 +98,8 @@ func OpenOutput(path string, c *Config, s Shard) (*Output, error) {
 	return o, nil
 }
 
-// scan reads the rows of the file at o.path into o.places.
+// scan reads the rows of the file at o.path into o.places, a
+// configuration's rows at a time.
 func (o *Output) scan(s Shard) error {
 	st, err := os.Stat(o.path)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -118,33 +120,58 @@ func (o *Output) scan(s Shard) error {
 	if err != nil {
 		return fmt.Errorf("%s: %w", o.path, err)
 	}
+	o.srcParams = sc.params
 	m := newRowMatcher(o.cfg)
-	for sc.Scan() {
-		r := &sc.row
-		i, err := m.reconcile(fmt.Sprintf("%s: row %d", o.path, sc.n), r, s, o.have)
+	var g []Row          // the configuration being read
+	var gOff, gEnd int64 // its bytes
+	gRow := 0            // its first row, from 1
+	flush := func() error {
+		if len(g) == 0 {
+			return nil
+		}
+		i, err := m.match(fmt.Sprintf("%s: row %d", o.path, gRow), g, s)
 		if err != nil {
 			return err
 		}
-		o.places = append(o.places, place{index: int32(i), n: uint32(sc.end - sc.off), off: sc.off})
+		o.places = append(o.places, place{index: int32(i), n: uint32(gEnd - gOff), off: gOff})
 		o.rows++
-		o.count(i, r)
+		o.count(i, &g[0])
+		g = g[:0]
+		return nil
+	}
+	for sc.Scan() {
+		if len(g) > 0 && (len(g) >= len(g[0].Probes) || !sameConfig(&sc.row, &g[0])) {
+			if err := flush(); err != nil {
+				return err
+			}
+		}
+		if len(g) == 0 {
+			gOff, gRow = sc.off, sc.n
+		}
+		g = append(g, sc.row)
+		gEnd = sc.end
 	}
 	if err := sc.Err(); err != nil {
 		return fmt.Errorf("%s: %w", o.path, err)
 	}
+	if err := flush(); err != nil {
+		return err
+	}
 	o.nkept = o.rows
-	copy(o.kept, o.have)
+	copy(o.kept, m.seen)
+	o.have = m.seen
 	slices.SortFunc(o.places, func(a, b place) int { return int(a.index - b.index) })
 	return nil
 }
 
-// count notes a row of configuration i for the failure summary.
+// count notes configuration i, r being its first row, for the failure
+// summary.
 func (o *Output) count(i int, r *Row) {
 	if !r.Failed() {
 		return
 	}
 	if o.failed == 0 || i < o.first.index {
-		o.first = failure{i, r.Key, r.StopReason, r.ExitStatus}
+		o.first = failure{i, o.cfg.Label(o.cfg.Point(i)), r.StopReason, r.ExitStatus}
 	}
 	o.failed++
 }
@@ -153,10 +180,11 @@ func (o *Output) count(i int, r *Row) {
 // (Options.Done). It may be called from another goroutine than Add.
 func (o *Output) Has(i int) bool { return o.kept.has(i) }
 
-// Kept is the number of rows the file had at Open.
+// Kept is the number of configurations the file had at Open.
 func (o *Output) Kept() int { return o.nkept }
 
-// Rows is the number of rows the file has (saved or to be saved).
+// Rows is the number of configurations the file has (saved or to be
+// saved).
 func (o *Output) Rows() int { return o.rows }
 
 // Failed is the number of those rows whose program failed (Row.Failed),
@@ -166,16 +194,17 @@ func (o *Output) Failed() (n int, key, stopReason string, exitStatus int) {
 	return o.failed, o.first.key, o.first.stopReason, o.first.exitStatus
 }
 
-// Add takes a finished row (Options.Emit) and saves the file when the last
-// save is SaveEvery old.
-func (o *Output) Add(r Row) error {
+// Add takes the rows of a finished configuration (Options.Emit) and
+// saves the file when the last save is SaveEvery old.
+func (o *Output) Add(rows []Row) error {
+	r := &rows[0]
 	if o.have.has(r.Index) {
-		return fmt.Errorf("configuration %d (%s) added twice", r.Index, r.Key)
+		return fmt.Errorf("configuration %d (%s) added twice", r.Index, o.cfg.Label(r.Point()))
 	}
 	o.have.set(r.Index)
 	o.rows++
-	o.count(r.Index, &r)
-	o.pending = append(o.pending, r)
+	o.count(r.Index, r)
+	o.pending = append(o.pending, rows)
 	if time.Since(o.lastSave) < o.SaveEvery {
 		return nil
 	}
@@ -210,16 +239,18 @@ func (o *Output) Save() error {
 		o.src.Close()
 	}
 	o.src, o.places, o.canonical, o.pending = next, places, true, nil
+	o.srcParams = paramNames(o.cfg.Point(0).Params)
 	o.lastSave = time.Now()
 	return nil
 }
 
-// write merges the saved rows and the pending ones into w and returns the
-// new places.
+// write merges the saved configurations and the pending ones into w and
+// returns the new places.
 func (o *Output) write(w *os.File) ([]place, error) {
-	slices.SortFunc(o.pending, func(a, b Row) int { return a.Index - b.Index })
+	slices.SortFunc(o.pending, func(a, b []Row) int { return a[0].Index - b[0].Index })
 	bw := bufio.NewWriterSize(w, 1<<16)
-	rw, err := newRowWriter(bw, o.format)
+	c := o.cfg
+	rw, err := newRowWriter(bw, o.format, paramNames(c.Point(0).Params))
 	if err != nil {
 		return nil, err
 	}
@@ -228,16 +259,25 @@ func (o *Output) write(w *os.File) ([]place, error) {
 		src = newWindowReader(o.src)
 	}
 	places := make([]place, 0, len(o.places)+len(o.pending))
-	c := o.cfg
-	j := 0 // next pending row
-	emit := func(r *Row) error {
-		off, n, err := rw.writeRow(r)
-		places = append(places, place{index: int32(r.Index), n: uint32(n), off: off})
-		return err
+	j := 0 // next pending configuration
+	emit := func(g []Row) error {
+		var first, end int64
+		for k := range g {
+			off, n, err := rw.writeRow(&g[k])
+			if err != nil {
+				return err
+			}
+			if k == 0 {
+				first = off
+			}
+			end = off + n
+		}
+		places = append(places, place{index: int32(g[0].Index), n: uint32(end - first), off: first})
+		return nil
 	}
 	for _, p := range o.places {
-		for ; j < len(o.pending) && o.pending[j].Index < int(p.index); j++ {
-			if err := emit(&o.pending[j]); err != nil {
+		for ; j < len(o.pending) && o.pending[j][0].Index < int(p.index); j++ {
+			if err := emit(o.pending[j]); err != nil {
 				return nil, err
 			}
 		}
@@ -253,17 +293,19 @@ func (o *Output) write(w *os.File) ([]place, error) {
 			places = append(places, place{index: p.index, n: uint32(n), off: off})
 			continue
 		}
-		r, err := decodeRow(o.format, b)
+		g, err := decodeRows(o.format, o.srcParams, b)
 		if err != nil {
 			return nil, fmt.Errorf("reading back %s: %w", o.path, err)
 		}
-		r.Index, r.Configs = int(p.index), c.Len()
-		if err := emit(&r); err != nil {
+		for k := range g {
+			g[k].Index, g[k].Configs, g[k].Sweep = int(p.index), c.Len(), c.sweepID
+		}
+		if err := emit(g); err != nil {
 			return nil, err
 		}
 	}
 	for ; j < len(o.pending); j++ {
-		if err := emit(&o.pending[j]); err != nil {
+		if err := emit(o.pending[j]); err != nil {
 			return nil, err
 		}
 	}

@@ -18,36 +18,53 @@ import (
 	"github.com/probesim/probesim/report"
 )
 
-// syntheticSweep is a config of n seeds (from Parse: the program is not
-// loaded) and its rows, as a sweep would have measured them.
-func syntheticSweep(t *testing.T, n int) (*Config, []Row) {
+// syntheticSweep is a config of n seeds and the given probes (from Parse:
+// the program is not loaded) and its rows, as a sweep would have measured
+// them, by configuration.
+func syntheticSweep(t *testing.T, n int, probes ...string) (*Config, [][]Row) {
 	t.Helper()
-	c, err := Parse(filepath.Join(t.TempDir(), "s.yaml"), []byte(fmt.Sprintf(
-		"program: /p\nprobes: [f]\ncpus: 2\nstrategies: inline\nseeds: {from: 1, to: %d}\n", n)))
-	require.NoError(t, err)
-	rows := make([]Row, n)
-	for i := range rows {
-		p := c.Point(i)
-		rows[i] = c.RowOf(p, &report.Run{StopReason: "exit", Cycles: uint64(1000 + i), Instructions: uint64(500 + i),
-			Probes: []report.Probe{{Executions: 200, Hits: 150, Misses: 50}}})
+	if len(probes) == 0 {
+		probes = []string{"f"}
 	}
-	return c, rows
+	c, err := Parse(filepath.Join(t.TempDir(), "s.yaml"), []byte(fmt.Sprintf(
+		"program: /p\nprobes: %s\ncpus: 2\nstrategies: inline\nseeds: {from: 1, to: %d}\n", jsonList(probes), n)))
+	require.NoError(t, err)
+	groups := make([][]Row, n)
+	for i := range groups {
+		p := c.Point(i)
+		var reps []report.Probe
+		for j, spec := range probes {
+			reps = append(reps, report.Probe{Spec: spec, Address: uint64(0x401000 + j), Instruction: "nop",
+				Executions: 200, Hits: 150, Misses: 50})
+		}
+		groups[i] = c.RowsOf(p, &report.Run{StopReason: "exit", Cycles: uint64(1000 + i), Instructions: uint64(500 + i),
+			Probes: reps})
+	}
+	return c, groups
+}
+
+// flat is the rows of groups, in order.
+func flat(groups [][]Row) []Row {
+	var out []Row
+	for _, g := range groups {
+		out = append(out, g...)
+	}
+	return out
 }
 
 // TestJSONIsTheEncodersIndentedArray: the streaming writer writes the
 // bytes encoding/json's Encoder with two-space indent writes for []Row,
 // as WriteJSON did before it streamed.
 func TestJSONIsTheEncodersIndentedArray(t *testing.T) {
-	for _, rows := range [][]Row{nil, {sampleRow()}, {sampleRow(), sampleRow(), {Key: "<&>\u2028"}}} {
+	odd := sampleRow()
+	odd.Program = "<&>\u2028"
+	for _, rows := range [][]Row{nil, {sampleRow()}, {sampleRow(), sampleRow(), odd}} {
 		var want bytes.Buffer
 		enc := json.NewEncoder(&want)
 		enc.SetIndent("", "  ")
 		list := rows
 		if list == nil {
 			list = []Row{}
-		}
-		for i := range list {
-			list[i].Args, list[i].Probes, list[i].Env, list[i].Params = orEmpty(list[i].Args), orEmpty(list[i].Probes), orEmpty(list[i].Env), orEmpty(list[i].Params)
 		}
 		require.NoError(t, enc.Encode(list))
 		var got bytes.Buffer
@@ -61,37 +78,50 @@ func TestJSONIsTheEncodersIndentedArray(t *testing.T) {
 // the places a grown config gives them, and saves them in configuration
 // order with the rows added since.
 func TestOutputResumesAFileOfAnyOrder(t *testing.T) {
-	c, rows := syntheticSweep(t, 40)
-	for _, name := range []string{"out.csv", "out.json"} {
-		out := filepath.Join(t.TempDir(), name)
-		// An earlier sweep of seeds 1..30 wrote some rows, then the file was
-		// reordered by hand.
-		small, _ := syntheticSweep(t, 30)
-		old := make([]Row, 0, 30)
-		for i := 29; i >= 0; i -= 2 {
-			r := rows[i]
-			r.Configs = small.Len()
-			old = append(old, r)
-		}
-		require.NoError(t, WriteFile(out, old))
-		o, err := OpenOutput(out, c, Shard{})
-		require.NoError(t, err)
-		assert.Equal(t, 15, o.Kept())
-		for i := range rows {
-			assert.Equal(t, i < 30 && i%2 == 1, o.Has(i), "configuration %d", i)
-		}
-		o.SaveEvery = 1 << 62 // only Close saves
-		for i := range rows {
-			if !o.Has(i) {
-				require.NoError(t, o.Add(rows[i]))
+	for _, probes := range [][]string{{"f"}, {"f", "g+1"}} {
+		c, groups := syntheticSweep(t, 40, probes...)
+		for _, name := range []string{"out.csv", "out.json"} {
+			out := filepath.Join(t.TempDir(), name)
+			// An earlier sweep of seeds 1..30 wrote some rows, then the
+			// file was reordered by hand, a configuration's rows kept
+			// together.
+			small, _ := syntheticSweep(t, 30, probes...)
+			var old []Row
+			for i := 29; i >= 0; i -= 2 {
+				for _, r := range groups[i] {
+					r.Configs, r.Sweep = small.Len(), small.ID()
+					old = append(old, r)
+				}
 			}
+			require.NoError(t, WriteFile(out, old))
+			o, err := OpenOutput(out, c, Shard{})
+			require.NoError(t, err)
+			assert.Equal(t, 15, o.Kept())
+			for i := range groups {
+				assert.Equal(t, i < 30 && i%2 == 1, o.Has(i), "configuration %d", i)
+			}
+			o.SaveEvery = 1 << 62 // only Close saves
+			for i := range groups {
+				if !o.Has(i) {
+					require.NoError(t, o.Add(groups[i]))
+				}
+			}
+			assert.Equal(t, 40, o.Rows())
+			require.NoError(t, o.Close())
+			var want bytes.Buffer
+			f, _ := FormatOf(out)
+			require.NoError(t, Encode(&want, f, flat(groups)))
+			assert.Equal(t, want.String(), string(readFile(t, out)), name)
+
+			// Saved by Output, the file is copied as it is on the next
+			// resume.
+			o, err = OpenOutput(out, c, Shard{})
+			require.NoError(t, err)
+			assert.Equal(t, 40, o.Kept())
+			require.NoError(t, o.Save())
+			require.NoError(t, o.Close())
+			assert.Equal(t, want.String(), string(readFile(t, out)), name)
 		}
-		assert.Equal(t, 40, o.Rows())
-		require.NoError(t, o.Close())
-		var want bytes.Buffer
-		f, _ := FormatOf(out)
-		require.NoError(t, Encode(&want, f, rows))
-		assert.Equal(t, want.String(), string(readFile(t, out)), name)
 	}
 }
 
@@ -99,7 +129,8 @@ func TestOutputResumesAFileOfAnyOrder(t *testing.T) {
 // tampered rows and what is not a results file are refused at Open, with
 // the row or line, and the file is left alone.
 func TestOutputRefusesBadFiles(t *testing.T) {
-	c, rows := syntheticSweep(t, 4)
+	c, groups := syntheticSweep(t, 4, "f", "g")
+	rows := flat(groups)
 	dir := t.TempDir()
 	write := func(name string, rows []Row) string {
 		p := filepath.Join(dir, name)
@@ -109,11 +140,16 @@ func TestOutputRefusesBadFiles(t *testing.T) {
 	tampered := append([]Row(nil), rows...)
 	tampered[2].Hits = 500
 	other := append([]Row(nil), rows...)
-	other[1].Program = "/q"
+	other[2].Program, other[3].Program = "/q", "/q"
+	runs := append([]Row(nil), rows...)
+	runs[1].Cycles++
 	for _, tc := range []struct{ path, want string }{
-		{write("twice.csv", []Row{rows[0], rows[1], rows[0]}), `row 3: "cpus=2 strategy=inline seed=1 quantum=10000 profile=skylake" appears twice`},
+		{write("twice.csv", append(append(append([]Row{}, groups[0]...), groups[1]...), groups[0]...)), `row 5: cpus=2 strategy=inline seed=1: appears twice`},
 		{write("tampered.json", tampered), "row 3: hits 500 + misses 50 is not executions 200"},
-		{write("other.csv", other), `row 2 comes from another sweep (program "/q" vs "/p" in ` + c.File + ")"},
+		{write("other.csv", other), `row 3 comes from another sweep (program "/q", not "/p" of ` + c.File + ")"},
+		{write("half.csv", rows[1:]), `row 1: row for probe "g" where probe "f" of ["f","g"] is due`},
+		{write("short.csv", rows[:3]), `row 3: 1 rows for the 2 probes ["f","g"] of configuration 1`},
+		{write("runs.csv", runs), `row 1: rows of configuration 0 describe different runs (probe "f": cycles 1000, exit exit 0; probe "g": cycles 1001, exit exit 0)`},
 	} {
 		before := readFile(t, tc.path)
 		_, err := OpenOutput(tc.path, c, Shard{})
@@ -144,22 +180,22 @@ func TestOutputRefusesBadFiles(t *testing.T) {
 // WriteFile of it fails at once naming the holder's pid, and the file
 // keeps the holder's rows; after Close the lock is free.
 func TestOutputIsExclusive(t *testing.T) {
-	c, rows := syntheticSweep(t, 4)
+	c, groups := syntheticSweep(t, 4)
 	out := filepath.Join(t.TempDir(), "out.csv")
 	o, err := OpenOutput(out, c, Shard{})
 	require.NoError(t, err)
-	require.NoError(t, o.Add(rows[0]))
+	require.NoError(t, o.Add(groups[0]))
 	_, err = OpenOutput(out, c, Shard{})
 	var le *LockError
 	require.ErrorAs(t, err, &le)
 	assert.Equal(t, os.Getpid(), le.PID)
 	assert.EqualError(t, err, fmt.Sprintf("%s is being written by another probesim (pid %d); wait for it to end or choose another file", out, os.Getpid()))
-	assert.ErrorAs(t, WriteFile(out, rows), &le)
+	assert.ErrorAs(t, WriteFile(out, flat(groups)), &le)
 	require.NoError(t, o.Close())
 	back, err := ReadFile(out)
 	require.NoError(t, err)
-	assert.Equal(t, rows[:1], back)
-	require.NoError(t, WriteFile(out, rows))
+	assert.Equal(t, groups[0], back)
+	require.NoError(t, WriteFile(out, flat(groups)))
 }
 
 // TestSweepStartIsBoundedInMemory: starting a sweep of a million
@@ -186,12 +222,12 @@ func TestSweepStartIsBoundedInMemory(t *testing.T) {
 // each), and saving it streams them.
 func TestResumeIsBoundedInMemory(t *testing.T) {
 	const n = 100_000
-	c, rows := syntheticSweep(t, n)
+	c, groups := syntheticSweep(t, n)
 	out := filepath.Join(t.TempDir(), "out.csv")
-	require.NoError(t, WriteFile(out, rows[:n-10]))
+	require.NoError(t, WriteFile(out, flat(groups[:n-10])))
 	st, err := os.Stat(out)
 	require.NoError(t, err)
-	rows = nil
+	groups = nil
 	runtime.GC()
 	var before, after runtime.MemStats
 	runtime.ReadMemStats(&before)
@@ -204,5 +240,5 @@ func TestResumeIsBoundedInMemory(t *testing.T) {
 	assert.Equal(t, n-10, o.Kept())
 	require.NoError(t, o.Close())
 	assert.Equal(t, st.Size(), int64(len(readFile(t, out))), "saved as it was")
-	assert.True(t, strings.HasSuffix(string(readFile(t, out)), fmt.Sprintf(",%d,%d\n", 1000+n-11, 500+n-11)))
+	assert.True(t, strings.HasSuffix(string(readFile(t, out)), fmt.Sprintf(",%d,%d,0,0,0,0\n", 1000+n-11, 500+n-11)))
 }

@@ -3,84 +3,37 @@ package sweep
 import (
 	"fmt"
 	"iter"
+	"sort"
 	"strconv"
 	"strings"
 
 	"github.com/probesim/probesim"
 )
 
-// Point is one configuration: one value of every dimension.
-type Point struct {
-	// Index is the configuration's position in the sweep (0-based).
-	Index    int
-	CPUs     int
-	Strategy probesim.Strategy
-	Seed     uint64
-	Quantum  uint64
-	Profile  string
-	Params   []string // NAME=VALUE, in name order
-}
-
-// Key spells the configuration as name=value pairs: cpus, strategy, seed,
-// quantum, profile, then the params. It names a configuration in rows,
-// messages and tables, and is how resume, merge and check match rows.
-func (p Point) Key() string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "cpus=%d strategy=%s seed=%d quantum=%d profile=%s", p.CPUs, p.Strategy, p.Seed, p.Quantum, p.Profile)
-	for _, a := range p.Params {
-		b.WriteString(" " + a)
-	}
-	return b.String()
-}
-
-// radices are the lengths of the dimensions from the slowest varying to
-// the fastest: profile, each param (in name order), quantum, strategy,
-// cpus, seed. Seeds vary fastest so that a configuration's repetitions sit
-// together in the results, as a reader averaging over seeds wants them.
-func (c *Config) radices() []int {
-	r := []int{len(c.Profiles)}
-	for _, p := range c.Params {
-		r = append(r, len(p.Values))
-	}
-	return append(r, len(c.Quanta), len(c.Strategies), len(c.CPUs), len(c.Seeds))
-}
-
 // Len is the number of configurations.
 func (c *Config) Len() int {
-	return len(c.Profiles) * c.combos() * len(c.Quanta) * len(c.Strategies) * len(c.CPUs) * len(c.Seeds)
+	b := c.blocks[len(c.blocks)-1]
+	return b.first + b.count
 }
 
-// Point returns configuration i (0 <= i < Len()), decoding i as a
-// mixed-radix number over the dimensions (radices).
+// Point returns configuration i (0 <= i < Len()): the i-th live position
+// of the blocks (space.go), decoded as a mixed-radix number over its
+// block's lists.
 func (c *Config) Point(i int) Point {
-	p := Point{Index: i}
-	p.Seed = c.Seeds[i%len(c.Seeds)]
-	i /= len(c.Seeds)
-	p.CPUs = c.CPUs[i%len(c.CPUs)]
-	i /= len(c.CPUs)
-	p.Strategy = c.Strategies[i%len(c.Strategies)]
-	i /= len(c.Strategies)
-	p.Quantum = c.Quanta[i%len(c.Quanta)]
-	i /= len(c.Quanta)
-	combos := c.combos()
-	p.Params = c.paramsOf(i % combos)
-	i /= combos
-	p.Profile = c.Profiles[i]
+	k := sort.Search(len(c.blocks), func(k int) bool { return c.blocks[k].first > i }) - 1
+	b := &c.blocks[k]
+	p := b.axes.point(b.selectLive(i - b.first))
+	p.Index = i
 	return p
 }
 
-// combos is the number of combinations of the params' values.
-func (c *Config) combos() int {
-	n := 1
-	for _, q := range c.Params {
-		n *= len(q.Values)
-	}
-	return n
-}
+// IndexOf is the index of the configuration with p's values (p.Index is
+// ignored), or false if the sweep has none.
+func (c *Config) IndexOf(p Point) (int, bool) { return findIndex(c.blocks, &p) }
 
 // Indexes yields the configuration indexes of shard s in configuration
 // order (all of them for the zero Shard), computing each as it goes: a
-// sweep never holds its Cartesian product in memory.
+// sweep never holds its configurations in memory.
 func (c *Config) Indexes(s Shard) iter.Seq[int] {
 	first, step := 0, 1
 	if s.N > 1 {
@@ -107,11 +60,11 @@ func (c *Config) ShardLen(s Shard) int {
 // RunConfig is the library configuration that runs point p.
 func (c *Config) RunConfig(p Point) probesim.Config {
 	return probesim.Config{
-		Program: c.ProgramPath, Args: c.Args, Env: c.Env, Seed: p.Seed,
+		Program: c.ProgramPath, Args: p.Args, Env: p.Env, Seed: p.Seed,
 		CPUs: p.CPUs, Quantum: p.Quantum,
 		Profile: c.profiles[p.Profile], Params: p.Params,
-		MaxCycles: c.MaxCycles, StackLimit: c.StackLimit,
-		Probes: c.Probes, Strategy: p.Strategy,
+		MaxCycles: p.MaxCycles, StackLimit: p.StackLimit,
+		Probes: p.Probes, Strategy: p.Strategy,
 	}
 }
 
@@ -146,20 +99,61 @@ func (s Shard) String() string {
 	return fmt.Sprintf("%d/%d", s.I, s.N)
 }
 
-// Label names configuration p for a table: cpus, strategy and seed, and
-// the other dimensions only when the config gives them several values.
+// Label names configuration p for a table: cpus, strategy and seed, then
+// every other setting that has several values in the sweep (in any of its
+// include entries too).
 func (c *Config) Label(p Point) string {
+	varies := c.Axes.varies()
+	for i := range c.Include {
+		for k, v := range c.Include[i].varies() {
+			varies[k] = varies[k] || v
+		}
+		// A setting an include gives another value varies too.
+		q := c.Include[i].point(0)
+		t := c.Axes.point(0)
+		for _, k := range labelKeys(c) {
+			if settingValue(&q, k) != settingValue(&t, k) {
+				varies[labelColumn(k)] = true
+			}
+		}
+	}
 	s := fmt.Sprintf("cpus=%d strategy=%s seed=%d", p.CPUs, p.Strategy, p.Seed)
-	if len(c.Quanta) > 1 {
-		s += fmt.Sprintf(" quantum=%d", p.Quantum)
-	}
-	if len(c.Profiles) > 1 {
-		s += " profile=" + p.Profile
-	}
-	for i, q := range c.Params {
-		if len(q.Values) > 1 {
-			s += " " + p.Params[i]
+	for _, k := range labelKeys(c) {
+		if varies[labelColumn(k)] {
+			s += " " + labelColumn(k) + "=" + settingValue(&p, k)
 		}
 	}
 	return s
+}
+
+// RowLabel names the row of configuration i and probe for a table: the
+// configuration's Label, then the probe when some configuration has
+// several.
+func (c *Config) RowLabel(i int, probe string) string {
+	for _, a := range append([]Axes{c.Axes}, c.Include...) {
+		for _, set := range a.Probes {
+			if len(set) > 1 {
+				return c.Label(c.Point(i)) + " probe=" + probe
+			}
+		}
+	}
+	return c.Label(c.Point(i))
+}
+
+// labelKeys are the settings Label may add, as settingValue names them,
+// in the configuration order.
+func labelKeys(c *Config) []string {
+	keys := []string{"args", "env", "probes", "stack_limit", "max_cycles", "profile"}
+	for _, q := range c.Params {
+		keys = append(keys, "params."+q.Name)
+	}
+	return append(keys, "quantum")
+}
+
+// labelColumn is the column a setting's key names: params.X is param.X.
+func labelColumn(k string) string {
+	if name, ok := strings.CutPrefix(k, "params."); ok {
+		return ParamColumnPrefix + name
+	}
+	return k
 }

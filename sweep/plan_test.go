@@ -7,8 +7,9 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// TestConfigurationOrder: profile, params, quantum, strategy, cpus, seed,
-// slowest first, each in the config's order.
+// TestConfigurationOrder: args, env, probes, stack_limit, max_cycles,
+// profile, params, quantum, strategy, cpus, seed, slowest first, each in
+// the config's order.
 func TestConfigurationOrder(t *testing.T) {
 	c, err := Parse("s.yaml", []byte(`program: /p
 probes: [f]
@@ -22,18 +23,19 @@ params: {kernel.syscall_entry_exit: [100, 200]}
 	require.Equal(t, 32, c.Len())
 	var keys []string
 	for _, p := range points(c, Shard{}) {
-		keys = append(keys, p.Key())
+		keys = append(keys, c.Label(p))
 	}
 	assert.Equal(t, []string{
-		"cpus=4 strategy=ssol-stack seed=9 quantum=500 profile=skylake kernel.syscall_entry_exit=100",
-		"cpus=4 strategy=ssol-stack seed=3 quantum=500 profile=skylake kernel.syscall_entry_exit=100",
-		"cpus=1 strategy=ssol-stack seed=9 quantum=500 profile=skylake kernel.syscall_entry_exit=100",
-		"cpus=1 strategy=ssol-stack seed=3 quantum=500 profile=skylake kernel.syscall_entry_exit=100",
-		"cpus=4 strategy=inline seed=9 quantum=500 profile=skylake kernel.syscall_entry_exit=100",
+		"cpus=4 strategy=ssol-stack seed=9 param.kernel.syscall_entry_exit=100 quantum=500",
+		"cpus=4 strategy=ssol-stack seed=3 param.kernel.syscall_entry_exit=100 quantum=500",
+		"cpus=1 strategy=ssol-stack seed=9 param.kernel.syscall_entry_exit=100 quantum=500",
+		"cpus=1 strategy=ssol-stack seed=3 param.kernel.syscall_entry_exit=100 quantum=500",
+		"cpus=4 strategy=inline seed=9 param.kernel.syscall_entry_exit=100 quantum=500",
 	}, keys[:5])
-	assert.Equal(t, "cpus=4 strategy=ssol-stack seed=9 quantum=1000 profile=skylake kernel.syscall_entry_exit=100", keys[8])
-	assert.Equal(t, "cpus=4 strategy=ssol-stack seed=9 quantum=500 profile=skylake kernel.syscall_entry_exit=200", keys[16])
-	assert.Equal(t, "cpus=1 strategy=inline seed=3 quantum=1000 profile=skylake kernel.syscall_entry_exit=200", keys[31])
+	assert.Equal(t, "cpus=4 strategy=ssol-stack seed=9 param.kernel.syscall_entry_exit=100 quantum=1000", keys[8])
+	assert.Equal(t, "cpus=4 strategy=ssol-stack seed=9 param.kernel.syscall_entry_exit=200 quantum=500", keys[16])
+	assert.Equal(t, "cpus=1 strategy=inline seed=3 param.kernel.syscall_entry_exit=200 quantum=1000", keys[31])
+	assert.Equal(t, `args=[] env=[] probes=["f"] stack_limit=8388608 max_cycles=10000000000 profile=skylake param.kernel.syscall_entry_exit=200 quantum=1000 strategy=inline cpus=1 seed=3`, c.Point(31).Key())
 	seen := map[string]bool{}
 	for i, k := range keys {
 		assert.False(t, seen[k], "key %q repeats", k)
@@ -41,7 +43,6 @@ params: {kernel.syscall_entry_exit: [100, 200]}
 		assert.Equal(t, i, c.Point(i).Index)
 	}
 	p := c.Point(31)
-	assert.Equal(t, "cpus=1 strategy=inline seed=3 quantum=1000 kernel.syscall_entry_exit=200", c.Label(p))
 	rc := c.RunConfig(p)
 	assert.Equal(t, []string{"kernel.syscall_entry_exit=200"}, rc.Params)
 	assert.Equal(t, uint64(1000), rc.Quantum)

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 )
 
@@ -53,6 +54,11 @@ type rowScanner struct {
 	csv *csv.Reader
 	dec *json.Decoder
 
+	// params are the file's param names: from the CSV header, or the
+	// first JSON row (every later row must have the same).
+	params     []string
+	haveParams bool
+
 	row      Row
 	n        int   // rows read
 	off, end int64 // the last row's bytes: [off, end)
@@ -69,18 +75,18 @@ func newRowScanner(r io.Reader, f Format) (*rowScanner, error) {
 		s.csv.ReuseRecord = true
 		header, err := s.csv.Read()
 		if err == io.EOF {
-			return nil, fmt.Errorf("empty file: want the header %s", strings.Join(Columns, ","))
+			return nil, fmt.Errorf("empty file: want the header %s", strings.Join(Columns(nil), ","))
 		}
 		if err != nil {
 			return nil, err
 		}
-		if strings.Join(header, ",") != strings.Join(Columns, ",") {
-			return nil, fmt.Errorf("header is not probesim's sweep header (%s,...)", strings.Join(Columns[:4], ","))
+		if s.params, err = parseHeader(header); err != nil {
+			return nil, err
 		}
+		s.haveParams = true
 		s.end = s.csv.InputOffset()
 	} else {
 		s.dec = json.NewDecoder(s.br)
-		s.dec.DisallowUnknownFields()
 		tok, err := s.dec.Token()
 		if err != nil {
 			return nil, fmt.Errorf("not a JSON array of sweep rows: %w", jsonError(err))
@@ -113,7 +119,7 @@ func (s *rowScanner) Scan() bool {
 			return false
 		}
 		s.line, _ = s.csv.FieldPos(0)
-		if s.row, err = parseRecord(rec); err != nil {
+		if s.row, err = parseRecord(s.params, rec); err != nil {
 			s.err = fmt.Errorf("line %d: %w", s.line, err)
 			return false
 		}
@@ -127,13 +133,20 @@ func (s *rowScanner) Scan() bool {
 		}
 		s.row = Row{}
 		if err := s.dec.Decode(&s.row); err != nil {
-			s.err = fmt.Errorf("not a JSON array of sweep rows: %w", jsonError(err))
+			var se *json.SyntaxError
+			if errors.As(err, &se) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) || errors.Is(err, errRowTooLong) {
+				s.err = fmt.Errorf("not a JSON array of sweep rows: %w", jsonError(err))
+			} else {
+				s.err = fmt.Errorf("row %d: %w", s.n+1, err) // Row.UnmarshalJSON's
+			}
 			return false
 		}
-		for _, l := range []*[]string{&s.row.Args, &s.row.Probes, &s.row.Env, &s.row.Params} {
-			if *l == nil {
-				*l = []string{}
-			}
+		names := paramNames(s.row.Params)
+		if !s.haveParams {
+			s.params, s.haveParams = names, true
+		} else if !slices.Equal(names, s.params) {
+			s.err = fmt.Errorf("row %d: params %s, but row 1 has %s: a file's rows set the same params", s.n+1, jsonList(names), jsonList(s.params))
+			return false
 		}
 		s.end = s.dec.InputOffset()
 	}
@@ -152,49 +165,52 @@ func jsonError(err error) error {
 	return err
 }
 
-// decodeRow parses one row's bytes as the scanner found them (for JSON,
-// possibly after the comma and white space separating it from the last).
-func decodeRow(f Format, b []byte) (Row, error) {
+// decodeRows parses the bytes of consecutive rows as the scanner found
+// them (for JSON, possibly after the comma and white space separating
+// them from the last), in a file whose rows set params.
+func decodeRows(f Format, params []string, b []byte) ([]Row, error) {
 	if f == JSON {
 		b = bytes.TrimLeft(b, " \t\r\n,")
 	}
-	sc, err := newRowScanner(io.MultiReader(strings.NewReader(prologue(f)), bytes.NewReader(b)), f)
-	if err != nil {
-		return Row{}, err
-	}
-	if !sc.Scan() {
-		if err := sc.Err(); err != nil {
-			return Row{}, err
-		}
-		return Row{}, errors.New("no row")
-	}
-	return sc.row, nil
-}
-
-// prologue is what a file starts with before its first row.
-func prologue(f Format) string {
+	pro, epi := "[", "]"
 	if f == CSV {
-		return strings.Join(Columns, ",") + "\n"
+		pro, epi = strings.Join(Columns(params), ",")+"\n", ""
 	}
-	return "["
+	sc, err := newRowScanner(io.MultiReader(strings.NewReader(pro), bytes.NewReader(b), strings.NewReader(epi)), f)
+	if err != nil {
+		return nil, err
+	}
+	var rows []Row
+	for sc.Scan() {
+		rows = append(rows, sc.row)
+	}
+	if err := sc.Err(); err != nil {
+		return nil, err
+	}
+	if len(rows) == 0 {
+		return nil, errors.New("no row")
+	}
+	return rows, nil
 }
 
 // rowWriter writes a results file one row at a time.
 type rowWriter struct {
-	f   Format
-	w   io.Writer
-	pos int64 // bytes written
-	n   int   // rows written
-	cw  *csv.Writer
+	f      Format
+	w      io.Writer
+	params []string
+	pos    int64 // bytes written
+	n      int   // rows written
+	cw     *csv.Writer
 }
 
-// newRowWriter writes the header (CSV).
-func newRowWriter(w io.Writer, f Format) (*rowWriter, error) {
-	rw := &rowWriter{f: f}
+// newRowWriter writes the header (CSV) of a file whose rows set params
+// (names, in name order).
+func newRowWriter(w io.Writer, f Format, params []string) (*rowWriter, error) {
+	rw := &rowWriter{f: f, params: params}
 	rw.w = writeCounter{w, &rw.pos}
 	if f == CSV {
 		rw.cw = csv.NewWriter(rw.w)
-		if err := rw.cw.Write(Columns); err != nil {
+		if err := rw.cw.Write(Columns(params)); err != nil {
 			return nil, err
 		}
 		rw.cw.Flush()
@@ -203,7 +219,7 @@ func newRowWriter(w io.Writer, f Format) (*rowWriter, error) {
 	return rw, nil
 }
 
-// write writes r and says where its bytes are.
+// write writes r.
 func (rw *rowWriter) write(r *Row) error {
 	_, _, err := rw.writeRow(r)
 	return err
@@ -212,6 +228,10 @@ func (rw *rowWriter) write(r *Row) error {
 // writeRow writes r and returns the offset and length of its bytes, which
 // writeRaw can copy into another file of this format.
 func (rw *rowWriter) writeRow(r *Row) (int64, int64, error) {
+	if names := paramNames(r.Params); !slices.Equal(names, rw.params) {
+		return 0, 0, fmt.Errorf("row of configuration %d sets params %s, the file %s: a file's rows set the same params",
+			r.Index, jsonList(names), jsonList(rw.params))
+	}
 	if rw.f == CSV {
 		off := rw.pos
 		if err := rw.cw.Write(r.record()); err != nil {
@@ -221,11 +241,6 @@ func (rw *rowWriter) writeRow(r *Row) (int64, int64, error) {
 		rw.n++
 		return off, rw.pos - off, rw.cw.Error()
 	}
-	if r.Args == nil || r.Probes == nil || r.Env == nil || r.Params == nil {
-		c := *r
-		c.Args, c.Probes, c.Env, c.Params = orEmpty(c.Args), orEmpty(c.Probes), orEmpty(c.Env), orEmpty(c.Params)
-		r = &c
-	}
 	b, err := json.MarshalIndent(r, "  ", "  ")
 	if err != nil {
 		return 0, 0, err
@@ -233,7 +248,8 @@ func (rw *rowWriter) writeRow(r *Row) (int64, int64, error) {
 	return rw.writeRaw(b)
 }
 
-// writeRaw writes a row's bytes as writeRow wrote them into another file.
+// writeRaw writes the bytes of one or more consecutive rows as writeRow
+// wrote them into another file of this format.
 func (rw *rowWriter) writeRaw(b []byte) (int64, int64, error) {
 	if rw.f == JSON {
 		sep := ",\n  "

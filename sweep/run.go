@@ -9,7 +9,6 @@ import (
 	"sync"
 
 	"github.com/probesim/probesim"
-	"github.com/probesim/probesim/report"
 )
 
 // ErrAbandoned is Run's error when Options.Abandon closed before the runs
@@ -30,11 +29,12 @@ type Options struct {
 	// configurations of the shard done (Done ones included) and their
 	// total.
 	Progress func(done, total int)
-	// Emit, if set, receives every row as its run ends, in the order the
+	// Emit, if set, receives the rows of every configuration (one per
+	// probe, in the probe set's order) as its run ends, in the order the
 	// runs end, and Run returns no rows: the caller keeps them (Output.Add
 	// saves them), so a sweep of any size holds only the rows in flight.
 	// An error from Emit stops the sweep like a run failing in probesim.
-	Emit func(Row) error
+	Emit func([]Row) error
 	// Abandon, when closed, makes Run return at once with ErrAbandoned
 	// (and, without Emit, the rows finished so far). The runs in flight
 	// are interrupted (probesim.Simulation.Run's cancellation) and
@@ -51,13 +51,13 @@ type Stats struct {
 }
 
 type outcome struct {
-	row Row
-	err error
+	rows []Row // one configuration's
+	err  error
 }
 
 // Run runs the configurations of o.Shard not o.Done, o.Jobs at a time.
-// Without o.Emit it returns their rows in configuration order, whatever
-// order the runs finished in. The configurations are computed one at a
+// Without o.Emit it returns their rows (one per configuration and probe)
+// in configuration order, whatever order the runs finished in. The configurations are computed one at a
 // time as workers take them, never listed.
 //
 // Cancelling ctx stops starting runs; the runs in flight finish and Run
@@ -101,9 +101,9 @@ func Run(ctx context.Context, c *Config, o Options) ([]Row, Stats, error) {
 		go func() {
 			defer wg.Done()
 			for i := range feed {
-				row, err := c.runPoint(runCtx, c.Point(i))
+				rows, err := c.runPoint(runCtx, c.Point(i))
 				select {
-				case results <- outcome{row, err}:
+				case results <- outcome{rows, err}:
 				case <-quit:
 					return
 				}
@@ -153,15 +153,15 @@ func Run(ctx context.Context, c *Config, o Options) ([]Row, Stats, error) {
 				continue
 			}
 			st.Ran++
-			if out.row.Failed() {
+			if out.rows[0].Failed() {
 				st.Failed++
 			}
 			if o.Emit != nil {
-				if err := o.Emit(out.row); err != nil {
+				if err := o.Emit(out.rows); err != nil {
 					fail(err)
 				}
 			} else {
-				rows = append(rows, out.row)
+				rows = append(rows, out.rows...)
 			}
 			if o.Progress != nil {
 				o.Progress(st.Kept+st.Ran, st.Total)
@@ -173,39 +173,21 @@ func Run(ctx context.Context, c *Config, o Options) ([]Row, Stats, error) {
 	}
 }
 
-// ordered sorts rows into configuration order.
+// ordered sorts rows into configuration order (the rows of one
+// configuration stay in their probes' order).
 func ordered(rows []Row) []Row {
-	slices.SortFunc(rows, func(a, b Row) int { return a.Index - b.Index })
+	slices.SortStableFunc(rows, func(a, b Row) int { return a.Index - b.Index })
 	return rows
 }
 
 // runPoint runs one configuration through the library API.
-func (c *Config) runPoint(ctx context.Context, p Point) (Row, error) {
+func (c *Config) runPoint(ctx context.Context, p Point) ([]Row, error) {
 	res, err := probesim.Run(ctx, c.RunConfig(p))
 	if err != nil {
-		return Row{}, fmt.Errorf("%s: %w", p.Key(), err)
+		return nil, fmt.Errorf("%s: %w", c.Label(p), err)
 	}
-	return c.RowOf(p, res.Report), nil
-}
-
-// RowOf is the row of configuration p from its run report.
-func (c *Config) RowOf(p Point, rep *report.Run) Row {
-	r := Row{
-		Index: p.Index, Configs: c.Len(), Key: p.Key(),
-		Program: c.Program, Args: orEmpty(c.Args), Probes: orEmpty(c.Probes), Env: orEmpty(c.Env),
-		MaxCycles: c.MaxCycles, StackLimit: c.StackLimit,
-		Strategy: string(p.Strategy), CPUs: p.CPUs, Seed: p.Seed, Quantum: p.Quantum,
-		Profile: p.Profile, Params: orEmpty(p.Params),
+	if len(res.Report.Probes) != len(p.Probes) {
+		return nil, fmt.Errorf("%s: %d probes reported for the %d placed", c.Label(p), len(res.Report.Probes), len(p.Probes))
 	}
-	r.SetResults(rep)
-	return r
-}
-
-// orEmpty gives nil lists one spelling ([] in JSON), so rows compare and
-// encode the same whether built here or read back from a file.
-func orEmpty(l []string) []string {
-	if l == nil {
-		return []string{}
-	}
-	return l
+	return c.RowsOf(p, res.Report), nil
 }

@@ -170,7 +170,7 @@ func runCheck(c *cobra.Command, f *checkFlags, configPath string) error {
 			}
 			return usageError("--baseline: %v", err)
 		}
-		fmt.Fprintf(w, "check: recorded %s: %d configurations\n", f.baseline, len(rows))
+		fmt.Fprintf(w, "check: recorded %s: %d configurations\n", f.baseline, cfg.Len())
 		return nil
 	}
 	cmp, err := sweep.Compare(baseline, rows, f.tolerance)
@@ -190,7 +190,7 @@ func printComparison(w io.Writer, cfg *sweep.Config, cmp *sweep.Comparison, f *c
 		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 		fmt.Fprintln(tw, "CONFIGURATION\tMETRIC\tBASELINE\tCURRENT\tCHANGE\tTOLERANCE\tVERDICT")
 		for _, ch := range cmp.Changes {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", cfg.Label(cfg.Point(ch.Index)), ch.Metric,
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", cfg.RowLabel(ch.Index, ch.Probe), ch.Metric,
 				ch.Baseline, ch.Current, orDash(ch.Delta), ch.Tolerance, ch.Verdict)
 		}
 		tw.Flush()

@@ -81,7 +81,7 @@ func TestCheckFailsOnFewerMissesInTheBaseline(t *testing.T) {
 			require.Greater(t, r.Misses, uint64(40))
 			r.Misses -= 40
 			r.Hits += 40
-			edited = append(edited, r.Key)
+			edited = append(edited, r.Key())
 		}
 	})
 	require.Len(t, edited, 2)
@@ -94,7 +94,9 @@ func TestCheckFailsOnFewerMissesInTheBaseline(t *testing.T) {
 	assert.Regexp(t, `^CONFIGURATION +METRIC +BASELINE +CURRENT +CHANGE +TOLERANCE +VERDICT$`, lines[0])
 	_, measured := baselineRows(t)
 	cur := measured[2] // cpus=2 strategy=inline seed=1, as measured
-	require.Equal(t, "cpus=2 strategy=inline seed=1 quantum=10000 profile=skylake", cur.Key)
+	require.Equal(t, 2, cur.CPUs)
+	require.Equal(t, "inline", cur.Strategy)
+	require.Equal(t, uint64(1), cur.Seed)
 	assert.Contains(t, out, "\ncpus=2 strategy=inline seed=1  ")
 	assert.Contains(t, out, "\ncpus=2 strategy=inline seed=2  ")
 	assert.Regexp(t, `\ncpus=2 strategy=inline seed=1 +miss_rate +0\.\d{4} +0\.\d{4} +\+0\.\d{4} +±0\.0100 +REGRESSED\n`, out)
@@ -160,7 +162,7 @@ func TestCheckUsageErrors(t *testing.T) {
 	}{
 		{[]string{cfg, "--baseline", missing}, "--baseline " + missing + ": no such file; record one with --update"},
 		{[]string{other, "--baseline", base}, "--baseline " + base + ": has 8 of the 12 configurations of " + other +
-			`; missing "cpus=1 strategy=inline seed=3 quantum=10000 profile=skylake"; rerun with --update to record a new baseline`},
+			`; missing cpus=1 strategy=inline seed=3; rerun with --update to record a new baseline`},
 		{[]string{cfg, "--baseline", filepath.Join(dir, "b.txt")}, "--baseline: " + filepath.Join(dir, "b.txt") + ": want a .csv or .json file"},
 		{[]string{cfg, "--baseline", base, "--cycles-tol", "lots"}, `invalid argument "lots" for --cycles-tol: want a percentage such as 5% or 0.5`},
 		{[]string{cfg, "--baseline", base, "--miss-rate-tol", "2"}, "invalid argument 2 for --miss-rate-tol: want a rate from 0 to 1, such as 0.01"},

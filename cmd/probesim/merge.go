@@ -18,12 +18,15 @@ func newMergeCmd() *cobra.Command {
 in any mix) into OUT, one row per configuration in configuration order, as
 an unsharded sweep would have written it.
 
-The shards must come from one sweep: the same program, args, probes, env,
-budget and number of configurations. A configuration found in several files
-is kept once if the rows are identical (runs are deterministic, so a re-run
-shard repeats itself); rows that differ are a conflict. A configuration no
-file has is an error unless --partial, which writes the rows there are:
-'probesim sweep CONFIG --out OUT' then runs the missing ones.
+Shards of one sweep (rows carry its fingerprint, the sweep column) are put
+back in configuration order: OUT is byte-identical to the unsharded sweep's
+file. Files of several sweeps (configs that differ in their values, run
+apart) are joined one sweep after the other, each row keeping its place in
+its own sweep. A configuration found in several files is kept once if the
+rows are identical (runs are deterministic, so a re-run shard repeats
+itself); rows that differ are a conflict. A configuration no file has is an
+error unless --partial, which writes the rows there are: 'probesim sweep
+CONFIG --out OUT' then runs the missing ones.
 
 Exit status: 0 on success; 125 for unreadable files, rows of different
 sweeps, conflicts, or missing configurations without --partial.`,
@@ -48,9 +51,11 @@ sweeps, conflicts, or missing configurations without --partial.`,
 			if err != nil {
 				return usageError("merge: %v", err)
 			}
-			if len(st.Missing) > 0 && !partial {
-				return usageError("merge: %d of the %d configurations are in no file (indexes %s): is a shard missing? --partial writes the rows there are",
-					len(st.Missing), st.Configs, indexList(st.Missing))
+			for _, sw := range st.Sweeps {
+				if len(sw.Missing) > 0 && !partial {
+					return usageError("merge: %d of the %d configurations of the sweep of %s are in no file (indexes %s): is a shard missing? --partial writes the rows there are",
+						len(sw.Missing), sw.Configs, sw.File, indexList(sw.Missing))
+				}
 			}
 			if err := sweep.WriteFile(out, rows); err != nil {
 				if werr := writeError("merge: OUT", err); werr != nil {
@@ -59,8 +64,16 @@ sweeps, conflicts, or missing configurations without --partial.`,
 				return usageError("merge: %v", err)
 			}
 			if !quiet {
-				fmt.Fprintf(c.ErrOrStderr(), "merge: %s: %d of %d configurations from %d files (%d identical repeats dropped, %d missing)\n",
-					out, st.Rows, st.Configs, st.Files, st.Duplicates, len(st.Missing))
+				have, configs := 0, 0
+				for _, sw := range st.Sweeps {
+					have, configs = have+sw.Rows, configs+sw.Configs
+				}
+				of := ""
+				if len(st.Sweeps) > 1 {
+					of = fmt.Sprintf(" of %d sweeps", len(st.Sweeps))
+				}
+				fmt.Fprintf(c.ErrOrStderr(), "merge: %s: %d of %d configurations%s from %d files (%d identical repeats dropped, %d missing)\n",
+					out, have, configs, of, st.Files, st.Duplicates, st.Missing())
 			}
 			return nil
 		},

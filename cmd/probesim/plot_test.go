@@ -42,14 +42,30 @@ func threadsRows(t *testing.T, cpus []int, seeds []uint64) []sweep.Row {
 	return rows
 }
 
-// rowOf is a run's sweep row: its configuration, then its probes' counts
-// summed.
+// rowOf is a run's sweep row: its configuration, then its probe's counts.
 func rowOf(cfg probesim.Config, rep *report.Run) sweep.Row {
+	pr := rep.Probes[0]
 	r := sweep.Row{
-		Program: cfg.Program, Args: cfg.Args, Probes: cfg.Probes, Strategy: string(cfg.Strategy),
+		Program: cfg.Program, Args: cfg.Args, Env: []string{}, Probes: cfg.Probes, Strategy: string(cfg.Strategy),
+		Configs: 1, Sweep: "0123456789abcdef",
 		CPUs: cfg.CPUs, Seed: cfg.Seed, Profile: rep.Profile, Params: []string{},
+		Probe: pr.Spec, ProbeAddress: pr.Address, ProbeInstruction: pr.Instruction,
+		Executions: pr.Executions, Hits: pr.Hits, Misses: pr.Misses, OverheadCycles: pr.OverheadCycles.Total,
+		StopReason: rep.StopReason, ExitStatus: rep.ExitStatus, Cycles: rep.Cycles, Instructions: rep.Instructions,
 	}
-	r.SetResults(rep)
+	r.SetRates()
+	return r
+}
+
+// fileRow fills in the fields every row of a results file has (none is
+// empty) around the ones a test sets.
+func fileRow(r sweep.Row) sweep.Row {
+	r.Configs, r.Sweep, r.Profile, r.Quantum = 1, "0123456789abcdef", "skylake", 10000
+	if r.Probes == nil {
+		r.Probes = []string{"probed"}
+	}
+	r.Probe, r.ProbeInstruction, r.StopReason = r.Probes[0], "nop", "exit"
+	r.Args, r.Env, r.Params = append([]string{}, r.Args...), []string{}, []string{}
 	return r
 }
 
@@ -159,8 +175,8 @@ func TestPlotThreadsSweep(t *testing.T) {
 func TestPlotGroups(t *testing.T) {
 	dir := t.TempDir()
 	mk := func(args string, strategy string, cpus int, misses uint64) sweep.Row {
-		return sweep.Row{Program: "fixtures/bin/x86_64/threads", Args: strings.Fields(args), Probes: []string{"probed"},
-			Strategy: strategy, CPUs: cpus, Seed: 1, Executions: 100, Hits: 100 - misses, Misses: misses}
+		return fileRow(sweep.Row{Program: "fixtures/bin/x86_64/threads", Args: strings.Fields(args), Probes: []string{"probed"},
+			Strategy: strategy, CPUs: cpus, Seed: 1, Executions: 100, Hits: 100 - misses, Misses: misses})
 	}
 	results := filepath.Join(dir, "mixed.csv")
 	require.NoError(t, sweep.WriteFile(results, []sweep.Row{
@@ -171,11 +187,11 @@ func TestPlotGroups(t *testing.T) {
 	res := cli(t, "plot", results, "--out", first)
 	require.Equal(t, 0, res.status, "stderr: %s", res.stderr)
 	assert.Equal(t, "probesim plot: warning: "+results+" holds 2 settings; plotting the first (choose one with --group N):\n"+
-		"  1: fixtures/bin/x86_64/threads 4 50; probes probed (2 rows)\n"+
-		"  2: fixtures/bin/x86_64/threads 4 500; probes probed (2 rows)\n", string(res.stderr))
+		"  1: fixtures/bin/x86_64/threads 4 50; probes probed; quantum 10000; profile skylake (2 rows)\n"+
+		"  2: fixtures/bin/x86_64/threads 4 500; probes probed; quantum 10000; profile skylake (2 rows)\n", string(res.stderr))
 	svg, err := os.ReadFile(first)
 	require.NoError(t, err)
-	assert.Contains(t, svgTexts(t, svg), "threads 4 50 \u00b7 probe probed")
+	assert.Contains(t, svgTexts(t, svg), "threads 4 50 \u00b7 probe probed; quantum 10000; profile skylake")
 
 	second := filepath.Join(dir, "second.svg")
 	res = cli(t, "plot", results, "--group", "2", "--out", second)
@@ -183,7 +199,7 @@ func TestPlotGroups(t *testing.T) {
 	assert.Empty(t, res.stderr, "an explicit --group needs no warning")
 	svg, err = os.ReadFile(second)
 	require.NoError(t, err)
-	assert.Contains(t, svgTexts(t, svg), "threads 4 500 \u00b7 probe probed")
+	assert.Contains(t, svgTexts(t, svg), "threads 4 500 \u00b7 probe probed; quantum 10000; profile skylake")
 }
 
 // Every bad input ends with one line naming the file or flag, status 125,
@@ -191,7 +207,7 @@ func TestPlotGroups(t *testing.T) {
 func TestPlotBadInputs(t *testing.T) {
 	dir := t.TempDir()
 	good := filepath.Join(dir, "good.csv")
-	require.NoError(t, sweep.WriteFile(good, []sweep.Row{{Program: "p", Strategy: "inline", CPUs: 2, Seed: 1, Executions: 10, Hits: 10}}))
+	require.NoError(t, sweep.WriteFile(good, []sweep.Row{fileRow(sweep.Row{Program: "p", Strategy: "inline", CPUs: 2, Seed: 1, Executions: 10, Hits: 10})}))
 	headerOnly := filepath.Join(dir, "header.csv")
 	require.NoError(t, sweep.WriteFile(headerOnly, nil))
 	emptyFile := writeFile(t, dir, "empty.csv", nil, 0o644)
@@ -199,11 +215,11 @@ func TestPlotBadInputs(t *testing.T) {
 	missingColumns := writeFile(t, dir, "columns.json", []byte(`[{"program": "p", "cpus": 2, "executions": 10}]`), 0o644)
 	otherCSV := writeFile(t, dir, "other.csv", []byte("strategy,cpus,miss_rate\ninline,2,0.5\n"), 0o644)
 	noExec := filepath.Join(dir, "noexec.json")
-	require.NoError(t, sweep.WriteFile(noExec, []sweep.Row{{Program: "p", Strategy: "inline", CPUs: 2}}))
+	require.NoError(t, sweep.WriteFile(noExec, []sweep.Row{fileRow(sweep.Row{Program: "p", Strategy: "inline", CPUs: 2})}))
 	dup := filepath.Join(dir, "dup.csv")
 	require.NoError(t, sweep.WriteFile(dup, []sweep.Row{
-		{Program: "p", Strategy: "inline", CPUs: 2, Seed: 1, Executions: 10},
-		{Program: "p", Strategy: "inline", CPUs: 2, Seed: 1, Executions: 10},
+		fileRow(sweep.Row{Program: "p", Strategy: "inline", CPUs: 2, Seed: 1, Executions: 10}),
+		fileRow(sweep.Row{Program: "p", Strategy: "inline", CPUs: 2, Seed: 1, Executions: 10}),
 	}))
 	textFile := writeFile(t, dir, "results.txt", []byte("x"), 0o644)
 	out := filepath.Join(dir, "fig.svg")
@@ -217,7 +233,7 @@ func TestPlotBadInputs(t *testing.T) {
 		{"empty file", []string{emptyFile, "--out", out}, emptyFile + ": empty file"},
 		{"header only", []string{headerOnly, "--out", out}, headerOnly + ": no rows to plot"},
 		{"empty JSON", []string{emptyJSON, "--out", out}, emptyJSON + ": no rows to plot"},
-		{"missing columns", []string{missingColumns, "--out", out}, missingColumns + ": row 1: no strategy"},
+		{"missing columns", []string{missingColumns, "--out", out}, missingColumns + `: row 1: no "index"`},
 		{"other CSV", []string{otherCSV, "--out", out}, otherCSV + ": header is not probesim's sweep header"},
 		{"no executions", []string{noExec, "--out", out}, noExec + ": no row has a probe execution"},
 		{"duplicate", []string{dup, "--out", out}, dup + ": row 2: repeats row 1 (strategy inline, 2 vCPUs, seed 1)"},

@@ -134,8 +134,8 @@ func TestSweepResumes(t *testing.T) {
 	other := sweepConfig(t, "env: [A=1]\n")
 	res = cli(t, "sweep", other, "--out", out)
 	assert.Equal(t, 125, res.status)
-	assert.Equal(t, "probesim: --out "+out+`: row 1 comes from another sweep (env [] vs ["A=1"] in `+other+
-		"); to start afresh, move the file away\n", string(res.stderr))
+	assert.Equal(t, "probesim: --out "+out+`: row 1: not a configuration of `+other+
+		`: env [] is not one of its values (["A=1"]); to start afresh, move the file away`+"\n", string(res.stderr))
 	assert.Equal(t, string(full), string(readFile(t, out)), "the file is left alone")
 }
 
@@ -161,7 +161,7 @@ func TestSweepShardsMerge(t *testing.T) {
 	partial := filepath.Join(dir, "partial.csv")
 	res = cli(t, "merge", partial, a, a)
 	assert.Equal(t, 125, res.status)
-	assert.Equal(t, "probesim: merge: 4 of the 8 configurations are in no file (indexes 1, 3, 5, 7): is a shard missing? --partial writes the rows there are\n", string(res.stderr))
+	assert.Equal(t, "probesim: merge: 4 of the 8 configurations of the sweep of "+a+" are in no file (indexes 1, 3, 5, 7): is a shard missing? --partial writes the rows there are\n", string(res.stderr))
 	assert.NoFileExists(t, partial)
 	res = cli(t, "merge", "--partial", partial, a, a)
 	require.Equal(t, 0, res.status, "stderr: %s", res.stderr)
@@ -179,12 +179,12 @@ func TestSweepShardsMerge(t *testing.T) {
 	require.NoError(t, sweep.WriteFile(bad, rows[:1]))
 	res = cli(t, "merge", filepath.Join(dir, "m2.csv"), a, bad)
 	assert.Equal(t, 125, res.status)
-	assert.Equal(t, fmt.Sprintf("probesim: merge: %s: row 1 (%s) conflicts with %s: cycles %d vs %d\n", bad, rows[0].Key, a, rows[0].Cycles-1, rows[0].Cycles), string(res.stderr))
+	assert.Equal(t, fmt.Sprintf("probesim: merge: %s: row 1 (%s) conflicts with %s: cycles %d vs %d\n", bad, rows[0].Key(), a, rows[0].Cycles-1, rows[0].Cycles), string(res.stderr))
 
 	// A shard file is not a resumable file of another shard.
 	res = cli(t, "sweep", cfg, "--out", a, "--shard", "2/2")
 	assert.Equal(t, 125, res.status)
-	assert.Equal(t, "probesim: --out "+a+`: row 1: "cpus=1 strategy=inline seed=1 quantum=10000 profile=skylake" is configuration 0, not in shard 2/2; to start afresh, move the file away`+"\n", string(res.stderr))
+	assert.Equal(t, "probesim: --out "+a+`: row 1: cpus=1 strategy=inline seed=1: configuration 0, not in shard 2/2; to start afresh, move the file away`+"\n", string(res.stderr))
 
 	for _, tc := range []struct {
 		args []string
@@ -250,7 +250,7 @@ func TestSweepUsageErrors(t *testing.T) {
 	notRows := write("notrows.csv", "a,b\n1,2\n")
 	res = cli(t, "sweep", ok, "--out", notRows)
 	assert.Equal(t, 125, res.status)
-	assert.Equal(t, "probesim: --out "+notRows+": header is not probesim's sweep header (index,configs,key,program,...); to start afresh, move the file away\n", string(res.stderr))
+	assert.Equal(t, "probesim: --out "+notRows+": header is not probesim's sweep header (index,configs,sweep,program,...); to start afresh, move the file away\n", string(res.stderr))
 	assert.Equal(t, "a,b\n1,2\n", string(readFile(t, notRows)), "left alone")
 }
 
@@ -261,7 +261,7 @@ func TestSweepRecordsFailingPrograms(t *testing.T) {
 	res := cli(t, "sweep", sweepConfig(t, "max_cycles: 100_000\n"), "--out", out)
 	assert.Equal(t, 1, res.status)
 	assert.Equal(t, "sweep: "+out+": 8 configurations: 8 run, 0 kept, 8 failed\n"+
-		"probesim: sweep: 8 of 8 configurations did not exit 0 (first: cpus=1 strategy=inline seed=1 quantum=10000 profile=skylake: cycle_budget, status 152); their rows are recorded\n",
+		"probesim: sweep: 8 of 8 configurations did not exit 0 (first: cpus=1 strategy=inline seed=1: cycle_budget, status 152); their rows are recorded\n",
 		string(res.stderr))
 	rows, err := sweep.ReadFile(out)
 	require.NoError(t, err)
@@ -331,7 +331,7 @@ func TestSweepInterruptedKeepsRows(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, again, n+2)
 	for i := range rows {
-		rows[i].Configs = n + 2
+		rows[i].Configs, rows[i].Sweep = n+2, again[i].Sweep
 		assert.Equal(t, rows[i], again[i])
 	}
 }
