@@ -39,6 +39,13 @@ const DefaultMaxCycles = 10_000_000_000
 // fit, /dev/zero named by mistake does not.
 const MaxConfigBytes = 16 << 20
 
+// GuestDir is where the guest of a sweep sees its program:
+// GuestDir + "/" + the base name of the config's program.
+const GuestDir = "/probesim/sweep"
+
+// MaxProgramBytes bounds the program a sweep reads into memory once.
+const MaxProgramBytes = 1 << 30
+
 // MaxConfigs bounds a sweep's Cartesian product, so that a typo such as
 // seeds: {from: 1, to: 100000000} is an error rather than a run of years.
 const MaxConfigs = 1_000_000
@@ -76,6 +83,12 @@ type Config struct {
 	Include []Axes
 	Exclude []Filter
 
+	// image is the program's bytes, read once by Load: every run starts
+	// from them under GuestPath, so that a run (argv[0], AT_EXECFN,
+	// /proc/self/exe and so the initial stack) does not depend on where
+	// the program or the config lie, nor on the path the config was
+	// loaded by.
+	image    []byte
 	blocks   []block
 	profiles map[string]*timing.Profile // by Profiles entry
 	lines    map[string]int             // line of each top-level key
@@ -752,5 +765,10 @@ func (c *Config) checkProgram() error {
 			}
 		}
 	}
+	image, err := inputfile.Read(c.ProgramPath, MaxProgramBytes, "a sweep's program")
+	if err != nil {
+		return fmt.Errorf("%s: %s: %v", at("program"), c.ProgramPath, err)
+	}
+	c.image = image
 	return nil
 }

@@ -3,6 +3,7 @@ package sweep
 import (
 	"fmt"
 	"iter"
+	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -57,16 +58,27 @@ func (c *Config) ShardLen(s Shard) int {
 	return (c.Len() - (s.I - 1) + s.N - 1) / s.N
 }
 
-// RunConfig is the library configuration that runs point p.
+// RunConfig is the library configuration that runs point p: once Load
+// read the program, from its bytes under GuestPath (so the run is the
+// same wherever the program, the config and the current directory are),
+// else from ProgramPath.
 func (c *Config) RunConfig(p Point) probesim.Config {
+	program := c.ProgramPath
+	if c.image != nil {
+		program = c.GuestPath()
+	}
 	return probesim.Config{
-		Program: c.ProgramPath, Args: p.Args, Env: p.Env, Seed: p.Seed,
+		Program: program, Image: c.image, Args: p.Args, Env: p.Env, Seed: p.Seed,
 		CPUs: p.CPUs, Quantum: p.Quantum,
 		Profile: c.profiles[p.Profile], Params: p.Params,
 		MaxCycles: p.MaxCycles, StackLimit: p.StackLimit,
 		Probes: p.Probes, Strategy: p.Strategy,
 	}
 }
+
+// GuestPath is the path the guest sees its program at: GuestDir and the
+// program's base name.
+func (c *Config) GuestPath() string { return GuestDir + "/" + filepath.Base(c.Program) }
 
 // Shard selects a deterministic share of a sweep's configurations: shard
 // I of N (1-based, 1 <= I <= N) holds the configurations whose index is

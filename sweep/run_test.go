@@ -53,8 +53,10 @@ func TestSweepMatchesSingleRuns(t *testing.T) {
 		require.Equal(t, i, r.Index)
 		require.Equal(t, p.Key(), r.Key())
 		require.Equal(t, c.ID(), r.Sweep)
+		image, err := os.ReadFile(threadsProgram(t))
+		require.NoError(t, err)
 		res, err := probesim.Run(t.Context(), probesim.Config{
-			Program: threadsProgram(t), Args: []string{"4", "50"}, Probes: []string{"probed"},
+			Program: "/probesim/sweep/threads", Image: image, Args: []string{"4", "50"}, Probes: []string{"probed"},
 			CPUs: p.CPUs, Strategy: p.Strategy, Seed: p.Seed, MaxCycles: DefaultMaxCycles,
 		})
 		require.NoError(t, err)

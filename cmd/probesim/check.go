@@ -20,40 +20,47 @@ type checkFlags struct {
 	update    bool
 	jobs      int
 	out       string
-	missRate  float64
+	missRate  string
 	misses    string
 	hits      string
 	cycles    string
+	tols      []string
 	tolerance sweep.Tolerances
 }
 
 func newCheckCmd() *cobra.Command {
 	var f checkFlags
-	def := sweep.DefaultTolerances
 	c := &cobra.Command{
 		Use:   "check CONFIG.yaml --baseline FILE.csv|FILE.json",
-		Short: "Fail when miss rates, hits or cycles regress against a baseline",
+		Short: "Fail when miss rates, hits or cycles move against a baseline",
 		Long: `Run every configuration of CONFIG.yaml (the sweep config format, docs/sweep.md)
-and compare its misses, miss rate, hits, cycles and cycles per hit with the
-baseline FILE, a sweep results file (.csv or .json). Print a table of every
-metric that moved and a summary line.
+and compare its results, probe by probe, with the baseline FILE, a sweep
+results file (.csv or .json). Print a table of every metric that moved and a
+summary line.
 
-A rise beyond tolerance of misses, miss rate, cycles or cycles per hit, or a
-fall of hits, is a regression. So is a miss where the baseline had none
-(whatever the tolerances), a change in the probed instruction's executions,
-and a change in how the program ended. Moves the other way beyond tolerance
-are improvements: reported, never failing.
+Runs are deterministic, so the comparison is exact: a move of one cycle is a
+move. A move in a metric's bad direction (more misses, cycles, cycles per
+hit, overhead or window time; fewer hits) is a regression; so is a miss where
+the baseline had none (whatever the tolerances), and any change in the
+probed instruction's executions, address or instruction, the program's
+instruction count or how it ended. Moves the other way are improvements:
+reported, never failing, but they mean the baseline is out of date.
+
+Tolerances are opt-in, per metric: --tol METRIC=TOL (repeatable), or the
+shorthands below. TOL is a percentage of the baseline's value (5%) or an
+absolute amount in the metric's units (100 cycles, 0.01 of a miss rate).
 
 --update runs the configurations and writes them as the new baseline (after
 printing what moved, if an old baseline of this config exists).
 
-Exit status: 0 when everything is within tolerance (or after --update); 1 on a
-regression; 125 on a usage error: bad flags or config, a baseline that is
-missing (without --update) or recorded for another config.`,
+Exit status: 0 when nothing regressed (or after --update); 1 on a regression;
+125 on a usage error: bad flags or config, a baseline that is missing (without
+--update) or recorded for another config.`,
 		Example: `  probesim check ci/misses.yaml --baseline ci/misses-baseline.csv
   probesim check ci/misses.yaml --baseline ci/misses-baseline.csv --update
-  probesim check ci/misses.yaml --baseline base.csv --miss-rate-tol 0 --cycles-tol 1%`,
-		Args: cobra.ExactArgs(1),
+  probesim check ci/misses.yaml --baseline base.csv --cycles-tol 1% --miss-rate-tol 0.01
+  probesim check ci/misses.yaml --baseline base.csv --tol overhead_cycles=2% --tol windows=10`,
+		Args: exactArgs(1, "CONFIG.yaml"),
 		RunE: func(c *cobra.Command, args []string) error {
 			return runCheck(c, &f, args[0])
 		},
@@ -63,37 +70,54 @@ missing (without --update) or recorded for another config.`,
 	fl.BoolVar(&f.update, "update", false, "write the results as the new baseline instead of failing on what moved")
 	fl.IntVarP(&f.jobs, "jobs", "j", runtime.NumCPU(), "run `N` configurations at once (the default is the number of CPUs here)")
 	fl.StringVarP(&f.out, "out", "o", "", "also write this run's results to `FILE` (.csv or .json), e.g. as a CI artifact")
-	fl.Float64Var(&f.missRate, "miss-rate-tol", def.MissRate, "allowed absolute change of a miss `RATE` (0.01 = one percentage point)")
-	fl.StringVar(&f.misses, "misses-tol", pct(def.Misses), "allowed relative change of misses, in `PERCENT` (a miss where the baseline had none always fails)")
-	fl.StringVar(&f.hits, "hits-tol", pct(def.Hits), "allowed relative change of hits, in `PERCENT`")
-	fl.StringVar(&f.cycles, "cycles-tol", pct(def.Cycles), "allowed relative change of cycles and of cycles per hit, in `PERCENT`")
+	fl.StringArrayVar(&f.tols, "tol", nil, "allow `METRIC=TOL`, TOL a percentage of the baseline (5%) or an absolute amount (100); repeatable; metrics: "+strings.Join(sweep.MetricNames(), ", "))
+	fl.StringVar(&f.missRate, "miss-rate-tol", "", "--tol miss_rate=`TOL` (0.01 = one percentage point; 5% = 5% of the baseline's rate)")
+	fl.StringVar(&f.misses, "misses-tol", "", "--tol misses=`TOL` (a miss where the baseline had none always fails)")
+	fl.StringVar(&f.hits, "hits-tol", "", "--tol hits=`TOL`")
+	fl.StringVar(&f.cycles, "cycles-tol", "", "--tol cycles=`TOL` --tol cycles_per_hit=TOL")
 	c.MarkFlagRequired("baseline")
 	return c
 }
 
-func pct(f float64) string { return strconv.FormatFloat(100*f, 'f', -1, 64) + "%" }
-
-// parsePercent reads "5%" or "5" as 0.05.
-func parsePercent(flag, s string) (float64, error) {
-	v, err := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(s), "%"), 64)
-	if err != nil || v < 0 || v != v {
-		return 0, usageError("invalid argument %q for --%s: want a percentage such as 5%% or 0.5", s, flag)
-	}
-	return v / 100, nil
-}
-
+// tolerances reads --tol and the shorthands.
 func (f *checkFlags) tolerances() error {
-	if f.missRate < 0 || f.missRate > 1 || f.missRate != f.missRate {
-		return usageError("invalid argument %v for --miss-rate-tol: want a rate from 0 to 1, such as 0.01", f.missRate)
+	f.tolerance = sweep.Tolerances{}
+	set := func(flag, metric, s string) error {
+		t, err := sweep.ParseTolerance(s)
+		if err != nil {
+			return usageError("invalid argument %q for --%s: %v", s, flag, strings.TrimPrefix(err.Error(), strconv.Quote(s)+" is not a tolerance: "))
+		}
+		f.tolerance[metric] = t
+		return nil
 	}
-	f.tolerance.MissRate = f.missRate
-	var err error
+	for _, a := range f.tols {
+		metric, s, ok := strings.Cut(a, "=")
+		if !ok {
+			return usageError("invalid argument %q for --tol: want METRIC=TOL, such as cycles=1%% or misses=2", a)
+		}
+		if err := (sweep.Tolerances{metric: {}}).Check(); err != nil {
+			return usageError("invalid argument %q for --tol: %v", a, err)
+		}
+		if err := set("tol", metric, s); err != nil {
+			return err
+		}
+	}
 	for _, t := range []struct {
 		flag, s string
-		dst     *float64
-	}{{"misses-tol", f.misses, &f.tolerance.Misses}, {"hits-tol", f.hits, &f.tolerance.Hits}, {"cycles-tol", f.cycles, &f.tolerance.Cycles}} {
-		if *t.dst, err = parsePercent(t.flag, t.s); err != nil {
-			return err
+		metrics []string
+	}{
+		{"miss-rate-tol", f.missRate, []string{"miss_rate"}},
+		{"misses-tol", f.misses, []string{"misses"}},
+		{"hits-tol", f.hits, []string{"hits"}},
+		{"cycles-tol", f.cycles, []string{"cycles", "cycles_per_hit"}},
+	} {
+		if t.s == "" {
+			continue
+		}
+		for _, m := range t.metrics {
+			if err := set(t.flag, m, t.s); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
@@ -199,10 +223,13 @@ func printComparison(w io.Writer, cfg *sweep.Config, cmp *sweep.Comparison, f *c
 	if cmp.Regressed > 0 {
 		verdict = "FAIL"
 	}
-	t := f.tolerance
-	fmt.Fprintf(w, "check: %s: %d of %d configurations regressed, %d improved, %d moved within tolerance (baseline %s; tolerances: miss rate ±%g, misses ±%s, hits ±%s, cycles ±%s)\n",
+	stale := ""
+	if cmp.Improved > 0 {
+		stale = "; improvements mean the baseline is out of date: --update records them"
+	}
+	fmt.Fprintf(w, "check: %s: %d of %d configurations regressed, %d improved, %d moved within tolerance (baseline %s; tolerances: %s%s)\n",
 		verdict, cmp.Regressed, cmp.Configs, cmp.Improved, cmp.Moved-cmp.Regressed-cmp.Improved, f.baseline,
-		t.MissRate, pct(t.Misses), pct(t.Hits), pct(t.Cycles))
+		f.tolerance, stale)
 }
 
 func orDash(s string) string {

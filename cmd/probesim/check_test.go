@@ -58,7 +58,7 @@ func writeBaseline(t *testing.T, name string, rows []sweep.Row, edit func(r *swe
 	return path
 }
 
-const tolerancesLine = "tolerances: miss rate ±0.01, misses ±10%, hits ±10%, cycles ±5%)"
+const tolerancesLine = "tolerances: exact)"
 
 func TestCheckPassesAgainstAFreshBaseline(t *testing.T) {
 	cfg, rows := baselineRows(t)
@@ -99,8 +99,8 @@ func TestCheckFailsOnFewerMissesInTheBaseline(t *testing.T) {
 	require.Equal(t, uint64(1), cur.Seed)
 	assert.Contains(t, out, "\ncpus=2 strategy=inline seed=1  ")
 	assert.Contains(t, out, "\ncpus=2 strategy=inline seed=2  ")
-	assert.Regexp(t, `\ncpus=2 strategy=inline seed=1 +miss_rate +0\.\d{4} +0\.\d{4} +\+0\.\d{4} +±0\.0100 +REGRESSED\n`, out)
-	assert.Regexp(t, `\ncpus=2 strategy=inline seed=1 +hits +`+itoa(cur.Hits+40)+` +`+itoa(cur.Hits)+` +-40 \(-\d+\.\d%\) +±10% +REGRESSED\n`, out)
+	assert.Regexp(t, `\ncpus=2 strategy=inline seed=1 +miss_rate +0\.\d{4} +0\.\d{4} +\+0\.\d{4} +exact +REGRESSED\n`, out)
+	assert.Regexp(t, `\ncpus=2 strategy=inline seed=1 +hits +`+itoa(cur.Hits+40)+` +`+itoa(cur.Hits)+` +-40 \(-\d+\.\d%\) +exact +REGRESSED\n`, out)
 	assert.NotContains(t, out, "ssol-stack", "nothing else moved")
 	assert.NotContains(t, out, "cpus=1")
 	assert.True(t, strings.HasSuffix(out, "check: FAIL: 2 of 8 configurations regressed, 0 improved, 0 moved within tolerance (baseline "+base+"; "+tolerancesLine+"\n"), out)
@@ -128,7 +128,7 @@ func TestCheckNewMissesFailWhateverTheTolerance(t *testing.T) {
 	assert.Regexp(t, `\ncpus=2 strategy=inline seed=1 +misses +0 +\d+ +\+\d+ \(new\) +none: baseline had no misses +REGRESSED\n`, out)
 	assert.Regexp(t, `\ncpus=2 strategy=inline seed=2 +miss_rate +0\.0000 +0\.\d{4} +\+0\.\d{4} +none: baseline had no misses +REGRESSED\n`, out)
 	assert.Contains(t, out, "check: FAIL: 2 of 8 configurations regressed, 0 improved, 0 moved within tolerance")
-	assert.Contains(t, out, "tolerances: miss rate ±1, misses ±1000%, hits ±1000%, cycles ±1000%)")
+	assert.Contains(t, out, "tolerances: misses ±1000%, miss_rate ±1, hits ±1000, cycles ±1000%, cycles_per_hit ±1000%; the rest exact)")
 }
 
 // TestCheckReportsImprovements: a baseline with more misses than now is
@@ -147,6 +147,30 @@ func TestCheckReportsImprovements(t *testing.T) {
 	assert.Regexp(t, `\ncpus=2 strategy=inline seed=1 +miss_rate .* improved\n`, out)
 	assert.NotContains(t, out, "REGRESSED")
 	assert.Contains(t, out, "check: ok: 0 of 8 configurations regressed, 1 improved, 0 moved within tolerance")
+	assert.Contains(t, out, "; improvements mean the baseline is out of date: --update records them)")
+}
+
+// TestCheckIsExact: a baseline one cycle off fails, in whichever row;
+// a tolerance lets exactly that through.
+func TestCheckIsExact(t *testing.T) {
+	cfg, rows := baselineRows(t)
+	base := writeBaseline(t, "base.csv", rows, func(r *sweep.Row) {
+		if r.Index == 5 {
+			r.Cycles-- // the code now takes one cycle more
+		}
+	})
+	res := cli(t, "check", cfg, "--baseline", base)
+	assert.Equal(t, 1, res.status, "stdout: %s", res.stdout)
+	out := string(res.stdout)
+	assert.Regexp(t, `\ncpus=1 strategy=ssol-stack seed=2 +cycles +\d+ +\d+ +\+1 \(\+0\.0%\) +exact +REGRESSED\n`, out)
+	assert.Contains(t, out, "check: FAIL: 1 of 8 configurations regressed")
+
+	for _, tol := range [][]string{{"--cycles-tol", "1"}, {"--tol", "cycles=0.01%"}} {
+		res = cli(t, append([]string{"check", cfg, "--baseline", base}, tol...)...)
+		assert.Equal(t, 0, res.status, "%q: stdout: %s", tol, res.stdout)
+		assert.Regexp(t, `\ncpus=1 strategy=ssol-stack seed=2 +cycles .* +ok\n`, string(res.stdout))
+		assert.Contains(t, string(res.stdout), "check: ok: 0 of 8 configurations regressed, 0 improved, 1 moved within tolerance")
+	}
 }
 
 func TestCheckUsageErrors(t *testing.T) {
@@ -164,8 +188,10 @@ func TestCheckUsageErrors(t *testing.T) {
 		{[]string{other, "--baseline", base}, "--baseline " + base + ": has 8 of the 12 configurations of " + other +
 			`; missing cpus=1 strategy=inline seed=3; rerun with --update to record a new baseline`},
 		{[]string{cfg, "--baseline", filepath.Join(dir, "b.txt")}, "--baseline: " + filepath.Join(dir, "b.txt") + ": want a .csv or .json file"},
-		{[]string{cfg, "--baseline", base, "--cycles-tol", "lots"}, `invalid argument "lots" for --cycles-tol: want a percentage such as 5% or 0.5`},
-		{[]string{cfg, "--baseline", base, "--miss-rate-tol", "2"}, "invalid argument 2 for --miss-rate-tol: want a rate from 0 to 1, such as 0.01"},
+		{[]string{cfg, "--baseline", base, "--cycles-tol", "lots"}, `invalid argument "lots" for --cycles-tol: want a percentage of the baseline such as 5% or an absolute amount such as 100 or 0.01`},
+		{[]string{cfg, "--baseline", base, "--miss-rate-tol", "5 %"}, `invalid argument "5 %" for --miss-rate-tol: want a percentage of the baseline such as 5% or an absolute amount such as 100 or 0.01`},
+		{[]string{cfg, "--baseline", base, "--tol", "cycles"}, `invalid argument "cycles" for --tol: want METRIC=TOL, such as cycles=1% or misses=2`},
+		{[]string{cfg, "--baseline", base, "--tol", "exit=1"}, `invalid argument "exit=1" for --tol: "exit" takes no tolerance: want one of ` + strings.Join(sweep.MetricNames(), ", ")},
 		{[]string{cfg}, `required flag(s) "baseline" not set`},
 	} {
 		res := cli(t, append([]string{"check"}, tc.args...)...)
