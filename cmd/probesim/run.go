@@ -1,9 +1,7 @@
 package main
 
 import (
-	"bufio"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -40,6 +38,8 @@ type runFlags struct {
 	strategy      string
 	eventsPath    string
 	probeLogPath  string
+	stdoutPath    string
+	quiet         bool
 }
 
 func newRunCmd() *cobra.Command {
@@ -54,6 +54,17 @@ output and error pass through; probesim exits with the program's status, or
 The guest's environment is empty unless given with --env or --inherit-env, so
 that a run depends only on its command line.
 
+--json, --events and --probe-log take "-" for standard output (one of them at
+a time), kept apart from the guest's output: the guest's standard output then
+goes to the terminal (/dev/tty), or to --stdout FILE, or, with neither, only
+into the report. Files are written whole or not at all.
+
+SIGINT, SIGTERM and SIGPIPE (a reader of probesim's output that went away,
+as in '| head -1') end the run at its next scheduling decision: the report
+and the event log are still written, complete up to there, with stop_reason
+"interrupted", and probesim exits 130, 143 or 141. A second SIGINT or
+SIGTERM kills probesim at once.
+
 Exit statuses of probesim itself: 125 for its own errors (bad flags, an
 unwritable report), 126 when PROGRAM cannot be run (not ELF, dynamically
 linked, corrupt), 127 when PROGRAM does not exist.`,
@@ -62,8 +73,10 @@ linked, corrupt), 127 when PROGRAM does not exist.`,
   probesim run --stack-limit 1M --env LANG=C ./prog arg1 arg2
   probesim run --max-cycles 1000000000 --trace-syscalls ./prog
   probesim run --cpus 4 --seed 3 --json r.json fixtures/bin/x86_64/threads 4 1000
-  probesim run --cpus 4 --probe probed --strategy inline fixtures/bin/x86_64/threads 4 1000`,
-		Args: cobra.MinimumNArgs(1),
+  probesim run --cpus 4 --probe probed --strategy inline fixtures/bin/x86_64/threads 4 1000
+  probesim run -q --json - --stdout out.txt fixtures/bin/x86_64/threads 4 1000 | jq .cycles
+  probesim run -q --cpus 4 --probe probed --strategy inline --events - fixtures/bin/x86_64/threads 4 1000 | grep -m3 miss`,
+		Args: minArgs("PROGRAM"),
 		RunE: func(c *cobra.Command, args []string) error {
 			return runProgram(c, &f, args[0], args[1:])
 		},
@@ -71,7 +84,7 @@ linked, corrupt), 127 when PROGRAM does not exist.`,
 	// Everything after PROGRAM belongs to the guest.
 	c.Flags().SetInterspersed(false)
 	fl := c.Flags()
-	fl.StringVar(&f.jsonPath, "json", "", "write the run report (JSON, docs/report-schema.md) to `FILE`")
+	fl.StringVar(&f.jsonPath, "json", "", "write the run report (JSON, docs/report-schema.md) to `FILE` (- for standard output)")
 	fl.Uint64Var(&f.seed, "seed", 0, "seed for every random choice of the run (AT_RANDOM, getrandom, ...)")
 	fl.Uint64Var(&f.maxCycles, "max-cycles", 0, "end the guest with SIGXCPU after `N` simulated cycles (0 = no budget)")
 	fl.StringVar(&f.stackLimit, "stack-limit", "8M", "RLIMIT_STACK of the guest, in `BYTES` (suffixes K, M, G; at least 64K; 18446744073709551615 for unlimited)")
@@ -79,14 +92,16 @@ linked, corrupt), 127 when PROGRAM does not exist.`,
 	fl.StringVar(&f.ram, "ram", "8G", "memory of the modelled machine, in `BYTES` (suffixes K, M, G): a guest touching more is killed, as by the OOM killer")
 	fl.BoolVar(&f.traceSyscalls, "trace-syscalls", false, "print every syscall to standard error, strace style")
 	fl.IntVar(&f.cpus, "cpus", 1, "number of vCPUs sharing the address space (1 to 64)")
-	fl.Uint64Var(&f.quantum, "quantum", 0, "how many `CYCLES` a vCPU may run ahead of the slowest one (0 = 10000)")
+	fl.Uint64Var(&f.quantum, "quantum", 0, "how many `CYCLES` a vCPU may run ahead of the slowest one (0 = the default, 10000)")
 	fl.BoolVar(&f.lockstep, "lockstep", false, "slow reference mode: run every block in global cycle order")
-	fl.StringVar(&f.profile, "profile", "", "machine profile JSON `FILE` (default: the built-in skylake; see docs/timing.md)")
+	fl.StringVar(&f.profile, "profile", "", "machine profile: a built-in `NAME` (skylake) or a profile JSON file (default: skylake; see docs/timing.md)")
 	fl.StringArrayVar(&f.params, "param", nil, "override a profile parameter, `NAME=VALUE` (repeatable), e.g. kernel.exception_entry_exit=1500")
 	fl.StringArrayVar(&f.probeSpecs, "probe", nil, "place a probe at `SPEC`: symbol, symbol+offset or 0xADDR (repeatable)")
-	fl.StringVar(&f.strategy, "strategy", "ssol-stack", "how a probed instruction runs after a hit: inline, ssol-stack or xol")
-	fl.StringVar(&f.eventsPath, "events", "", "write every probe event (hits, misses, open windows) as cycle-stamped JSON lines to `FILE`")
-	fl.StringVar(&f.probeLogPath, "probe-log", "", "write one JSON line per probe hit, with the thread's registers, to `FILE`")
+	fl.StringVar(&f.strategy, "strategy", "ssol-stack", "how a probed instruction runs after a hit: inline, ssol-stack or xol (needs --probe)")
+	fl.StringVar(&f.eventsPath, "events", "", "write every probe event (hits, misses, open windows) as cycle-stamped JSON lines to `FILE`, as they happen (- for standard output; needs --probe)")
+	fl.StringVar(&f.probeLogPath, "probe-log", "", "write one JSON line per probe hit, with the thread's registers, to `FILE` (- for standard output; needs --probe)")
+	fl.StringVar(&f.stdoutPath, "stdout", "", "write the guest's standard output to `FILE` instead of probesim's")
+	fl.BoolVarP(&f.quiet, "quiet", "q", false, "print none of probesim's own lines (probe summaries, how the guest ended); errors still")
 	fl.StringArrayVar(&f.env, "env", nil, "add `NAME=VALUE` to the guest's environment (repeatable)")
 	fl.BoolVar(&f.inheritEnv, "inherit-env", false, "start the guest's environment from probesim's own")
 	return c
@@ -102,66 +117,62 @@ func parseBytes(flag, s string) (uint64, error) {
 }
 
 func runProgram(c *cobra.Command, f *runFlags, program string, args []string) error {
-	stackLimit, err := parseBytes("stack-limit", f.stackLimit)
+	cfg, err := f.config(c, program, args)
 	if err != nil {
 		return err
 	}
-	if stackLimit < 64<<10 {
-		return &exitError{status: exitUsage, err: fmt.Errorf("invalid argument %q for --stack-limit: at least 64K is needed for the initial stack", f.stackLimit)}
+	memLimit := cfg.MemoryLimit
+
+	stdout := &pipeWatch{w: c.OutOrStdout()}
+	report := &outFile{flag: "--json", path: f.jsonPath, stdout: stdout}
+	events := &outFile{flag: "--events", path: f.eventsPath, stdout: stdout}
+	hitLog := &outFile{flag: "--probe-log", path: f.probeLogPath, stdout: stdout}
+	guestOut := &outFile{flag: "--stdout", path: f.stdoutPath, stdout: stdout}
+	outs := []*outFile{report, events, hitLog, guestOut}
+	if f.stdoutPath == stdoutName {
+		return usageError("--stdout: want a FILE (the guest's output goes to standard output without --stdout)")
 	}
-	memLimit, err := parseBytes("memory-limit", f.memoryLimit)
-	if err != nil {
-		return err
-	}
-	ram, err := parseBytes("ram", f.ram)
-	if err != nil {
-		return err
-	}
-	if ram < probesim.MinRAM || ram > probesim.MaxRAM {
-		return &exitError{status: exitUsage, err: fmt.Errorf("invalid argument %q for --ram: want 1M to 64T", f.ram)}
-	}
-	if ram == probesim.DefaultRAM {
-		ram = 0 // the report leaves the default out
-	}
-	// probesim.Config's zero Strategy is the default; an empty flag is a
-	// mistake (an unset shell variable, say), not a request for it.
-	if err := probesim.CheckStrategy(probesim.Strategy(f.strategy)); err != nil {
-		return &exitError{status: exitUsage, err: fmt.Errorf("--strategy: %w", err)}
-	}
-	if f.cpus < 1 || f.cpus > probesim.MaxCPUs {
-		return &exitError{status: exitUsage, err: fmt.Errorf("invalid argument %d for --cpus: want 1 to %d", f.cpus, probesim.MaxCPUs)}
-	}
-	var env []string
-	if f.inheritEnv {
-		env = os.Environ()
-	}
-	for _, e := range f.env {
-		if !strings.Contains(e, "=") {
-			return &exitError{status: exitUsage, err: fmt.Errorf("invalid argument %q for --env: want NAME=VALUE", e)}
-		}
-		env = append(env, e)
-	}
-	prof := timing.Default()
-	if f.profile != "" {
-		if prof, err = timing.LoadProfile(f.profile); err != nil {
-			return &exitError{status: exitUsage, err: fmt.Errorf("--profile: %w", err)}
+	var dash []string
+	for _, o := range outs {
+		if o.path == stdoutName {
+			dash = append(dash, o.flag)
 		}
 	}
-	cfg := probesim.Config{
-		Program: program, Args: args, Env: env, Seed: f.seed,
-		CPUs: f.cpus, Quantum: f.quantum, Lockstep: f.lockstep,
-		Profile: prof, Params: f.params,
-		MaxCycles: f.maxCycles, StackLimit: stackLimit, MemoryLimit: memLimit, RAM: ram,
-		Probes: f.probeSpecs, Strategy: probesim.Strategy(f.strategy),
-		Stdin: guestStdin(), Stdout: c.OutOrStdout(), Stderr: c.ErrOrStderr(),
+	if len(dash) > 1 {
+		return usageError("%s: only one output can be - (standard output)", strings.Join(dash, " and "))
 	}
-	if f.traceSyscalls {
-		cfg.TraceSyscalls = c.ErrOrStderr()
+
+	// The run ends early on SIGINT, SIGTERM or SIGPIPE (interrupt.go).
+	ctx, cancel := context.WithCancelCause(context.Background())
+	defer cancel(nil)
+	stop := interruptOnSignals(cancel)
+	defer stop()
+	stdout.broken = func() { cancel(&probesim.Interruption{Signal: syscall.SIGPIPE}) }
+
+	switch {
+	case guestOut.on():
+		cfg.Stdout = guestOut
+	case len(dash) > 0:
+		// Standard output carries a stream: the guest writes to the
+		// terminal, if there is one, and into the report anyway.
+		if tty, err := os.OpenFile("/dev/tty", os.O_WRONLY, 0); err == nil {
+			defer tty.Close()
+			cfg.Stdout = tty
+		}
+	default:
+		cfg.Stdout = stdout
 	}
-	var hitLog *probeLog
-	if f.probeLogPath != "" {
-		hitLog = &probeLog{}
-		cfg.OnHit = hitLog.hit
+	var evLines, hitLines jsonLines
+	if events.on() {
+		evLines = newJSONLines(events)
+		cfg.OnEvent = func(e probesim.Event) { evLines.write(e) }
+	}
+	if hitLog.on() {
+		hitLines = newJSONLines(hitLog)
+		cfg.OnHit = func(h probesim.Hit) {
+			hitLines.write(probeLogLine{Cycle: h.Cycle, VCPU: h.VCPU, TID: h.TID, Probe: h.Probe.Spec,
+				Address: h.Probe.Address, Registers: h.Regs})
+		}
 	}
 	sim, err := probesim.New(cfg)
 	if err != nil {
@@ -172,68 +183,146 @@ func runProgram(c *cobra.Command, f *runFlags, program string, args []string) er
 		return cannotRun(err)
 	}
 	defer sim.Close()
-	if hitLog != nil {
-		if err := hitLog.open(f.probeLogPath); err != nil {
-			return &exitError{status: exitUsage, err: fmt.Errorf("--probe-log: %w", err)}
+	// Create the files before spending time on the run.
+	for _, o := range outs {
+		if err := o.open(); err != nil {
+			return usageError("%v", err)
 		}
-		defer hitLog.f.Close()
+		defer o.abort()
 	}
-	// Check the report can be written before spending time on the run.
-	var out io.WriteCloser
-	if f.jsonPath != "" {
-		if out, err = os.Create(f.jsonPath); err != nil {
-			return &exitError{status: exitUsage, err: fmt.Errorf("--json: %w", err)}
-		}
-		defer out.Close()
-	}
-	res, err := sim.Run(context.Background())
-	if err != nil {
+	res, err := sim.Run(ctx)
+	if err != nil && res == nil {
 		return &exitError{status: exitUsage, err: fmt.Errorf("%s: %w", program, err)}
 	}
 	rep := res.Report
-	if hitLog != nil {
-		if err := hitLog.close(); err != nil {
-			return &exitError{status: exitUsage, err: fmt.Errorf("--probe-log: %w", err)}
+	for _, o := range []*outFile{events, hitLog, guestOut} {
+		if err := o.commit(); err != nil && !isEPIPE(err) {
+			return usageError("%s: %v", o.flag, err)
 		}
 	}
-	for _, p := range rep.Probes {
-		fmt.Fprintf(c.ErrOrStderr(), "probesim: probe %s (%s): %d executions, %d hits, %d misses (%s)\n",
-			p.Spec, p.Instruction, p.Executions, p.Hits, p.Misses, f.strategy)
+	if !f.quiet {
+		f.summarize(c.ErrOrStderr(), program, rep)
 	}
-	if f.eventsPath != "" {
-		if err := writeEvents(f.eventsPath, res.Events); err != nil {
-			return &exitError{status: exitUsage, err: fmt.Errorf("--events: %w", err)}
+	if report.on() {
+		if err := rep.Encode(report); err == nil || !isEPIPE(err) {
+			if err == nil {
+				err = report.commit()
+			}
+			if err != nil && !isEPIPE(err) {
+				return usageError("--json: %v", err)
+			}
 		}
 	}
-	if rep.Fault != nil {
-		fmt.Fprintf(c.ErrOrStderr(), "probesim: %s\n", rep.Fault.Message)
-	}
-	if rep.Signal != nil {
-		why := ""
-		switch rep.StopReason {
-		case "cycle_budget":
-			why = fmt.Sprintf(" (cycle budget of %d exhausted)", f.maxCycles)
-		case "deadlock":
-			why = " (every thread sleeps forever)"
-		case "out_of_memory":
-			// The kernel's line (oom_kill_process, mm/oom_kill.c), then ours.
-			fmt.Fprintf(c.ErrOrStderr(), "probesim: Out of memory: Killed process %d (%s)\n", probesim.PID, probesim.Comm(program))
-			why = fmt.Sprintf(" (out of memory: --ram %s)", f.ram)
-		}
-		fmt.Fprintf(c.ErrOrStderr(), "probesim: %s killed by %s%s\n", program, *rep.Signal, why)
-	}
-	if out != nil {
-		if err := rep.Encode(out); err != nil {
-			return &exitError{status: exitUsage, err: fmt.Errorf("--json: %w", err)}
-		}
-		if err := out.Close(); err != nil {
-			return &exitError{status: exitUsage, err: fmt.Errorf("--json: %w", err)}
-		}
+	if rep.StopReason != probesim.StopInterrupted && stdout.done {
+		// Standard output broke as the run ended: a pipeline's writer
+		// ends with SIGPIPE.
+		return &guestStatus{status: 128 + int(syscall.SIGPIPE)}
 	}
 	if rep.ExitStatus != 0 {
 		return &guestStatus{status: rep.ExitStatus}
 	}
 	return nil
+}
+
+// config checks the flags and builds the run's library configuration
+// (without its output streams).
+func (f *runFlags) config(c *cobra.Command, program string, args []string) (probesim.Config, error) {
+	var cfg probesim.Config
+	stackLimit, err := parseBytes("stack-limit", f.stackLimit)
+	if err != nil {
+		return cfg, err
+	}
+	if stackLimit < 64<<10 {
+		return cfg, &exitError{status: exitUsage, err: fmt.Errorf("invalid argument %q for --stack-limit: at least 64K is needed for the initial stack", f.stackLimit)}
+	}
+	memLimit, err := parseBytes("memory-limit", f.memoryLimit)
+	if err != nil {
+		return cfg, err
+	}
+	ram, err := parseBytes("ram", f.ram)
+	if err != nil {
+		return cfg, err
+	}
+	if ram < probesim.MinRAM || ram > probesim.MaxRAM {
+		return cfg, &exitError{status: exitUsage, err: fmt.Errorf("invalid argument %q for --ram: want 1M to 64T", f.ram)}
+	}
+	if ram == probesim.DefaultRAM {
+		ram = 0 // the report leaves the default out
+	}
+	// probesim.Config's zero Strategy is the default; an empty flag is a
+	// mistake (an unset shell variable, say), not a request for it.
+	if err := probesim.CheckStrategy(probesim.Strategy(f.strategy)); err != nil {
+		return cfg, &exitError{status: exitUsage, err: fmt.Errorf("--strategy: %w", err)}
+	}
+	if len(f.probeSpecs) == 0 {
+		// Flags that mean nothing without a probe are mistakes, not no-ops.
+		for _, name := range []string{"strategy", "events", "probe-log"} {
+			if c.Flags().Changed(name) {
+				return cfg, usageError("--%s: needs --probe (there is no probe to run a strategy for, or to log)", name)
+			}
+		}
+	}
+	if f.cpus < 1 || f.cpus > probesim.MaxCPUs {
+		return cfg, &exitError{status: exitUsage, err: fmt.Errorf("invalid argument %d for --cpus: want 1 to %d", f.cpus, probesim.MaxCPUs)}
+	}
+	var env []string
+	if f.inheritEnv {
+		env = os.Environ()
+	}
+	for _, e := range f.env {
+		if !strings.Contains(e, "=") {
+			return cfg, &exitError{status: exitUsage, err: fmt.Errorf("invalid argument %q for --env: want NAME=VALUE", e)}
+		}
+		env = append(env, e)
+	}
+	prof := timing.Default()
+	if f.profile != "" {
+		if prof, err = timing.LoadProfile(f.profile); err != nil {
+			return cfg, &exitError{status: exitUsage, err: fmt.Errorf("--profile: %w", err)}
+		}
+	}
+	cfg = probesim.Config{
+		Program: program, Args: args, Env: env, Seed: f.seed,
+		CPUs: f.cpus, Quantum: f.quantum, Lockstep: f.lockstep,
+		Profile: prof, Params: f.params,
+		MaxCycles: f.maxCycles, StackLimit: stackLimit, MemoryLimit: memLimit, RAM: ram,
+		Probes: f.probeSpecs, Strategy: probesim.Strategy(f.strategy),
+		Stdin: guestStdin(), Stderr: c.ErrOrStderr(),
+	}
+	if f.traceSyscalls {
+		cfg.TraceSyscalls = c.ErrOrStderr()
+	}
+	return cfg, nil
+}
+
+// summarize prints probesim's own lines after a run: each probe's counts,
+// the kernel-like fault line, and how the guest ended when a signal did.
+func (f *runFlags) summarize(w io.Writer, program string, rep *report.Run) {
+	for _, p := range rep.Probes {
+		fmt.Fprintf(w, "probesim: probe %s (%s): %d executions, %d hits, %d misses (%s)\n",
+			p.Spec, p.Instruction, p.Executions, p.Hits, p.Misses, f.strategy)
+	}
+	if rep.Fault != nil {
+		fmt.Fprintf(w, "probesim: %s\n", rep.Fault.Message)
+	}
+	if rep.Signal == nil {
+		return
+	}
+	why := ""
+	switch rep.StopReason {
+	case "cycle_budget":
+		why = fmt.Sprintf(" (cycle budget of %d exhausted)", f.maxCycles)
+	case "deadlock":
+		why = " (every thread sleeps forever)"
+	case "out_of_memory":
+		// The kernel's line (oom_kill_process, mm/oom_kill.c), then ours.
+		fmt.Fprintf(w, "probesim: Out of memory: Killed process %d (%s)\n", probesim.PID, probesim.Comm(program))
+		why = fmt.Sprintf(" (out of memory: --ram %s)", f.ram)
+	case probesim.StopInterrupted:
+		fmt.Fprintf(w, "probesim: %s interrupted by %s at cycle %d: the report is complete up to there\n", program, *rep.Signal, rep.Cycles)
+		return
+	}
+	fmt.Fprintf(w, "probesim: %s killed by %s%s\n", program, *rep.Signal, why)
 }
 
 // cannotRun maps a set-up error to env(1)'s statuses: a bad Config field
@@ -251,63 +340,10 @@ func cannotRun(err error) error {
 	return &exitError{status: exitUsage, err: err}
 }
 
-// writeEvents writes the probe event log as JSON lines (empty without
-// probes).
-func writeEvents(path string, events []probesim.Event) error {
-	var out jsonLines
-	if err := out.open(path); err != nil {
-		return err
-	}
-	for _, ev := range events {
-		out.write(ev)
-	}
-	return out.close()
-}
-
-// jsonLines writes a file of JSON values, one a line, keeping the first
-// write error for close.
-type jsonLines struct {
-	f   *os.File
-	w   *bufio.Writer
-	enc *json.Encoder
-	err error
-}
-
-func (l *jsonLines) open(path string) error {
-	f, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	l.f, l.w = f, bufio.NewWriter(f)
-	l.enc = json.NewEncoder(l.w)
-	return nil
-}
-
-func (l *jsonLines) write(v any) {
-	if l.err == nil && l.enc != nil {
-		l.err = l.enc.Encode(v)
-	}
-}
-
-func (l *jsonLines) close() error {
-	if l.err != nil {
-		l.f.Close()
-		return l.err
-	}
-	if err := l.w.Flush(); err != nil {
-		l.f.Close()
-		return err
-	}
-	return l.f.Close()
-}
-
-// probeLog writes --probe-log: one JSON line per hit, in hit order (which
-// is cycle order: hits are ordered events). It is the CLI's handler, so it
-// costs the guest nothing beyond the modelled counting handler: the
+// probeLogLine is one hit in --probe-log, written in hit order (which is
+// cycle order: hits are ordered events). The log is the CLI's handler, so
+// it costs the guest nothing beyond the modelled counting handler: the
 // registers are the ones the kernel saved on exception entry.
-type probeLog struct{ jsonLines }
-
-// probeLogLine is one hit in the log.
 type probeLogLine struct {
 	Cycle     uint64        `json:"cycle"`
 	VCPU      int           `json:"vcpu"`
@@ -315,11 +351,6 @@ type probeLogLine struct {
 	Probe     string        `json:"probe"`
 	Address   uint64        `json:"address"`
 	Registers probesim.Regs `json:"registers"`
-}
-
-func (l *probeLog) hit(h probesim.Hit) {
-	l.write(probeLogLine{Cycle: h.Cycle, VCPU: h.VCPU, TID: h.TID, Probe: h.Probe.Spec,
-		Address: h.Probe.Address, Registers: h.Regs})
 }
 
 // guestStdin is what the guest reads as descriptor 0: probesim's own, or

@@ -8,6 +8,8 @@ import (
 	"os/signal"
 	"sync"
 	"syscall"
+
+	"github.com/probesim/probesim"
 )
 
 // signalCatcher turns SIGINT and SIGTERM into a cancelled context (the
@@ -69,4 +71,32 @@ func (s *signalCatcher) caught() syscall.Signal {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.sig
+}
+
+// interruptOnSignals cancels a run, naming the signal as the cause
+// (probesim.Interruption), on the first SIGINT, SIGTERM or SIGPIPE. After
+// a SIGINT or SIGTERM a second one has its default effect: probesim ends
+// at once, as a user pressing Ctrl-C twice expects. SIGPIPE stays caught,
+// so that a write to a standard output whose reader went away fails with
+// EPIPE rather than killing probesim before it writes the report. The
+// function returned stops listening.
+func interruptOnSignals(cancel context.CancelCauseFunc) func() {
+	ch := make(chan os.Signal, 1)
+	signal.Notify(ch, os.Interrupt, syscall.SIGTERM, syscall.SIGPIPE)
+	done := make(chan struct{})
+	go func() {
+		select {
+		case sig := <-ch:
+			s := sig.(syscall.Signal)
+			if s != syscall.SIGPIPE {
+				signal.Reset(os.Interrupt, syscall.SIGTERM)
+			}
+			cancel(&probesim.Interruption{Signal: s})
+		case <-done:
+		}
+	}()
+	return func() {
+		signal.Stop(ch)
+		close(done)
+	}
 }
