@@ -33,7 +33,7 @@ RACE_PKGS := ./mmu/... ./emu/loader/... ./emu/linux/... ./emu/insn/... ./probes/
 
 include fixtures/fixtures.mk
 
-.PHONY: all deps unicorn build test demo demo-workload bench check-go fmt-check vet race fuzz clean validate-timing validate-kernel
+.PHONY: all deps unicorn build install uninstall test demo demo-workload bench check-go fmt-check vet race fuzz clean validate-timing validate-kernel
 
 all: build
 
@@ -65,6 +65,26 @@ $(UNICORN_LIB): scripts/fetch-unicorn.sh
 
 build: deps check-go
 	$(GO) build -ldflags "-X main.version=$(VERSION)" -o $(BIN) ./cmd/probesim
+
+# Install bin/probesim, its manual pages (generated from the commands) and
+# its shell completions under PREFIX (DESTDIR for staging, as packagers use).
+PREFIX ?= /usr/local
+INSTALL_BIN = $(DESTDIR)$(PREFIX)/bin
+INSTALL_MAN = $(DESTDIR)$(PREFIX)/share/man/man1
+INSTALL_BASH = $(DESTDIR)$(PREFIX)/share/bash-completion/completions
+INSTALL_ZSH = $(DESTDIR)$(PREFIX)/share/zsh/site-functions
+INSTALL_FISH = $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d
+install: build
+	install -d $(INSTALL_BIN) $(INSTALL_MAN) $(INSTALL_BASH) $(INSTALL_ZSH) $(INSTALL_FISH)
+	install -m 755 $(BIN) $(INSTALL_BIN)/probesim
+	$(BIN) man $(INSTALL_MAN)
+	$(BIN) completion bash > $(INSTALL_BASH)/probesim
+	$(BIN) completion zsh > $(INSTALL_ZSH)/_probesim
+	$(BIN) completion fish > $(INSTALL_FISH)/probesim.fish
+
+uninstall:
+	rm -f $(INSTALL_BIN)/probesim $(INSTALL_MAN)/probesim.1 $(INSTALL_MAN)/probesim-*.1 \
+	  $(INSTALL_BASH)/probesim $(INSTALL_ZSH)/_probesim $(INSTALL_FISH)/probesim.fish
 
 fmt-check: check-go
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \

@@ -44,6 +44,7 @@ import (
 	"io"
 
 	"github.com/probesim/probesim/emu/linux"
+	"github.com/probesim/probesim/emu/uc"
 	"github.com/probesim/probesim/probes"
 	"github.com/probesim/probesim/report"
 	"github.com/probesim/probesim/smp"
@@ -194,3 +195,7 @@ const StopInterrupted = smp.StopInterrupted
 // ErrCannotRun marks a program probesim cannot load (not ELF, dynamically
 // linked, corrupt, wrong machine); a missing file is fs.ErrNotExist.
 var ErrCannotRun = smp.ErrCannotRun
+
+// EngineVersion is the version of the Unicorn engine probesim runs on,
+// linked statically (emu/uc refuses any other).
+func EngineVersion() string { return uc.Version }

@@ -8,9 +8,25 @@ import (
 )
 
 // initialStackSize is how much stack Linux maps before the program runs:
-// setup_arg_pages expands the stack VMA to 128 KiB (stack_expand) below the
-// argument pages. The rest comes from growth on demand.
+// setup_arg_pages expands the stack VMA by 128 KiB (stack_expand) below the
+// argument pages, but no further than RLIMIT_STACK allows (initialStack).
+// The rest comes from growth on demand.
 const initialStackSize = 128 << 10
+
+// initialStack is the size of the stack VMA setup_arg_pages (fs/exec.c)
+// leaves for argument pages of argPages bytes under a stack limit:
+//
+//	rlim_stack = bprm->rlim_stack.rlim_cur & PAGE_MASK;
+//	stack_expand = min(rlim_stack, stack_size + stack_expand);
+//	stack_base = vma->vm_end - stack_expand;
+//
+// and never less than the argument pages themselves (expand_stack does not
+// shrink). Argument pages beyond the limit are refused by the address space
+// (Linux runs them, with a stack that cannot grow; bprm_stack_limits lets
+// up to 128 KiB of arguments through whatever the limit).
+func initialStack(argPages, limit uint64) uint64 {
+	return max(argPages, min(limit&^(loader.PageSize-1), argPages+initialStackSize))
+}
 
 // Start is where a loaded program begins.
 type Start struct {
@@ -35,7 +51,8 @@ func LoadProgram(as *mmu.AddressSpace, im *loader.Image, spec loader.StackSpec, 
 		return Start{}, fmt.Errorf("%s: %w", im.Path, err)
 	}
 	top := layout.Top
-	size := (top - sp + initialStackSize + loader.PageSize - 1) &^ (loader.PageSize - 1)
+	argPages := (top - sp + loader.PageSize - 1) &^ (loader.PageSize - 1)
+	size := initialStack(argPages, as.StackLimit())
 	if err := as.SetupStack(top, size); err != nil {
 		return Start{}, fmt.Errorf("%s: setting up the stack: %w", im.Path, err)
 	}

@@ -3,6 +3,7 @@ package probes
 import (
 	"errors"
 	"fmt"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -99,9 +100,20 @@ func resolve(im *loader.Image, text string) (Spec, error) {
 	if spec.Addr-seg.Vaddr >= uint64(len(seg.Data)) {
 		return Spec{}, errors.New("address is in the zero-filled (bss) part of its segment: there is no code there")
 	}
-	if spec.Symbol != "" {
+	switch {
+	case spec.Symbol != "":
 		if err := checkBoundary(seg, spec, mode); err != nil {
 			return Spec{}, err
+		}
+	default:
+		// A raw address no symbol's size covers (assembly symbols often
+		// have none): decode from the nearest symbol before it in its
+		// segment, so an address inside an instruction is refused still.
+		if sym, ok := precedingSymbol(im, seg, spec.Addr); ok {
+			near := Spec{Addr: spec.Addr, Symbol: sym.Name, Offset: spec.Addr - sym.Value}
+			if err := checkBoundary(seg, near, mode); err != nil {
+				return Spec{}, fmt.Errorf("%w, decoding from %s, the nearest symbol before it", err, sym.Name)
+			}
 		}
 	}
 	code := seg.Data[spec.Addr-seg.Vaddr:]
@@ -142,6 +154,20 @@ func execSegment(im *loader.Image, addr uint64) (loader.Segment, bool) {
 		return loader.Segment{}, false
 	}
 	return seg, true
+}
+
+// precedingSymbol is the symbol starting closest below or at addr in
+// seg, whatever its size.
+func precedingSymbol(im *loader.Image, seg loader.Segment, addr uint64) (loader.Symbol, bool) {
+	syms, err := im.Symbols() // sorted by address
+	if err != nil {
+		return loader.Symbol{}, false
+	}
+	i := sort.Search(len(syms), func(i int) bool { return syms[i].Value > addr }) - 1
+	if i < 0 || !seg.Contains(syms[i].Value) {
+		return loader.Symbol{}, false
+	}
+	return syms[i], true
 }
 
 // checkBoundary decodes linearly from the containing symbol's start to the

@@ -128,6 +128,27 @@ func TestResolveOffsetsInProbed(t *testing.T) {
 	}
 }
 
+// TestRawAddressWithoutSymbolSize: an address no symbol's size covers
+// (parse_dec of the assembly fixtures has no .size) is checked by decoding
+// from the nearest symbol before it, so one inside an instruction is
+// refused, as it is for a symbol with a size.
+func TestRawAddressWithoutSymbolSize(t *testing.T) {
+	for _, a := range arches {
+		im := loadFixture(t, a.name, "loop")
+		base := elfSymbol(t, im.Path, "parse_dec")
+		sym, _, ok := im.SymbolAt(base + 1)
+		require.False(t, ok && sym.Name == "parse_dec" && sym.Size > 0, "parse_dec has no size (%+v)", sym)
+		first, err := insn.Len(codeAt(t, im, base), a.mode)
+		require.NoError(t, err)
+		require.Greater(t, first, 1)
+		_, err = Resolve(im, fmt.Sprintf("0x%x", base+1))
+		require.EqualError(t, err, fmt.Sprintf(`probe "0x%x": not on an instruction boundary (instructions start at parse_dec+0 and parse_dec+%d), decoding from parse_dec, the nearest symbol before it`, base+1, first))
+		s, err := Resolve(im, fmt.Sprintf("0x%x", base+uint64(first)))
+		require.NoError(t, err, "the next instruction")
+		assert.Equal(t, base+uint64(first), s.Addr)
+	}
+}
+
 // The ret that ends probed is found by decoding and classed ClassRet.
 func TestResolveProbedRet(t *testing.T) {
 	for _, a := range arches {

@@ -311,10 +311,15 @@ func (d *decoder) axes(pairs []pair, where string) (*axisSet, error) {
 		case "seeds":
 			s.Seeds, err = seeds(d, p, key)
 		case "quantum":
+			// 0 is the default quantum, as in probesim run and the
+			// library; rows record the quantum the run had.
 			s.Quanta, err = dimension(d, p, key, "cycle counts", func(t string) (uint64, bool) {
 				v, ok := parseCount(t)
-				return v, ok && v >= 1
-			}, "is not a quantum in cycles (at least 1)")
+				if v == 0 {
+					v = smp.DefaultQuantum
+				}
+				return v, ok
+			}, "is not a quantum in cycles (0 = the default, 10000)")
 		case "profile":
 			s.Profiles, err = dimension(d, p, key, `profile JSON paths or "skylake"`, func(t string) (string, bool) {
 				return t, t != ""
@@ -696,8 +701,8 @@ func (c *Config) loadProfiles(d *decoder) error {
 // loadProfile reads the profile a config names: the built-in one, or a
 // JSON file relative to the config's directory.
 func loadProfile(configFile, name string) (*timing.Profile, error) {
-	if name == DefaultProfile {
-		return timing.Default(), nil
+	if slices.Contains(probesim.BuiltinProfiles, name) {
+		return probesim.LoadProfile(name)
 	}
 	path := name
 	if !filepath.IsAbs(path) {

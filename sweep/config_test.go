@@ -178,6 +178,15 @@ func TestParseOneExplicitDocument(t *testing.T) {
 	require.NoError(t, err)
 }
 
+// TestQuantumZeroIsTheDefault: quantum 0 means the default, as in
+// probesim run and the library; rows record the quantum the runs had.
+func TestQuantumZeroIsTheDefault(t *testing.T) {
+	c, err := Parse("s.yaml", []byte("program: /p\nprobes: [f]\ncpus: 2\nstrategies: inline\nseeds: 7\nquantum: [0, 500]\n"))
+	require.NoError(t, err)
+	assert.Equal(t, []uint64{smp.DefaultQuantum, 500}, c.Quanta)
+	assert.Equal(t, uint64(smp.DefaultQuantum), c.RunConfig(c.Point(0)).Quantum)
+}
+
 func TestParseDefaults(t *testing.T) {
 	c, err := Parse("s.yaml", []byte("program: /p\nprobes: [f]\ncpus: 2\nstrategies: inline\nseeds: 7\n"))
 	require.NoError(t, err)
@@ -217,7 +226,8 @@ func TestParseErrors(t *testing.T) {
 		{head + "cpus: [1]\nstrategies: [inline]\nseeds: {from: 1}\n", "s.yaml:5: seeds: a range needs both from and to, as {from: 1, to: 100}"},
 		{head + "cpus: [1]\nstrategies: [inline]\nseeds: {from: 1, to: 2, by: 1}\n", `s.yaml:5: seeds: unknown key "by" (known: from, to)`},
 		{head + "cpus: [1]\nstrategies: [inline]\nseeds: {from: 1, to: 5000000}\n", "s.yaml:5: seeds: 1..5000000 is more than 1000000 seeds"},
-		{head + dims + "quantum: [0]\n", "s.yaml:6: quantum: 0 is not a quantum in cycles (at least 1)"},
+		{head + dims + "quantum: [0, 10000]\n", "s.yaml:6: quantum: 10000 is listed twice"},
+		{head + dims + "quantum: [-1]\n", "s.yaml:6: quantum: -1 is not a quantum in cycles (0 = the default, 10000)"},
 		{head + dims + "max_cycles: lots\n", `s.yaml:6: max_cycles: lots is not a cycle count (0 = no budget)`},
 		{head + dims + "max_cycles: [1, 1]\n", "s.yaml:6: max_cycles: 1 is listed twice"},
 		{head + dims + "stack_limit: 1K\n", `s.yaml:6: stack_limit: 1K is not a stack size of at least 64K (a byte count such as 8388608 or 8M)`},

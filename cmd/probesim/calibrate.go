@@ -44,7 +44,7 @@ See docs/calibrate.md.`,
 		Example: `  probesim calibrate --out host.json
   probesim calibrate --out host.json --ptrace-out ptrace-inline.json --cpus 2 --repeat 7
   probesim run --profile host.json --strategy xol --probe probed fixtures/bin/x86_64/threads 1 1000`,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: func(c *cobra.Command, _ []string) error { return runCalibrate(c, &f) },
 	}
 	fl := c.Flags()

@@ -23,7 +23,7 @@ func TestCalibrateBadFlags(t *testing.T) {
 		{[]string{"calibrate", "--out", "x.json", "--repeat", "0"}, "probesim: invalid argument 0 for --repeat: want 1 to 1000\n"},
 		{[]string{"calibrate", "--out", "x.json", "--cpus", "-1"}, "probesim: invalid argument -1 for --cpus: want 0 or more\n"},
 		{[]string{"calibrate", "--out", "x.json", "--cpus", "4096"}, "probesim: calibrate: --cpus 4096: this process may run on "},
-		{[]string{"calibrate", "extra"}, "probesim: unknown command \"extra\" for \"probesim calibrate\"\n"},
+		{[]string{"calibrate", "extra"}, "probesim: calibrate: takes no arguments, got extra (see 'probesim calibrate --help')\n"},
 	} {
 		r := cli(t, c.args...)
 		require.Equal(t, exitUsage, r.status, "%q: %s", c.args, r.stderr)

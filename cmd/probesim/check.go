@@ -62,6 +62,9 @@ Exit status: 0 when nothing regressed (or after --update); 1 on a regression;
   probesim check ci/misses.yaml --baseline base.csv --tol overhead_cycles=2% --tol windows=10`,
 		Args: exactArgs(1, "CONFIG.yaml"),
 		RunE: func(c *cobra.Command, args []string) error {
+			if err := requireFlags(c, "baseline"); err != nil {
+				return err
+			}
 			return runCheck(c, &f, args[0])
 		},
 	}
@@ -75,7 +78,6 @@ Exit status: 0 when nothing regressed (or after --update); 1 on a regression;
 	fl.StringVar(&f.misses, "misses-tol", "", "--tol misses=`TOL` (a miss where the baseline had none always fails)")
 	fl.StringVar(&f.hits, "hits-tol", "", "--tol hits=`TOL`")
 	fl.StringVar(&f.cycles, "cycles-tol", "", "--tol cycles=`TOL` --tol cycles_per_hit=TOL")
-	c.MarkFlagRequired("baseline")
 	return c
 }
 

@@ -192,7 +192,7 @@ func TestCheckUsageErrors(t *testing.T) {
 		{[]string{cfg, "--baseline", base, "--miss-rate-tol", "5 %"}, `invalid argument "5 %" for --miss-rate-tol: want a percentage of the baseline such as 5% or an absolute amount such as 100 or 0.01`},
 		{[]string{cfg, "--baseline", base, "--tol", "cycles"}, `invalid argument "cycles" for --tol: want METRIC=TOL, such as cycles=1% or misses=2`},
 		{[]string{cfg, "--baseline", base, "--tol", "exit=1"}, `invalid argument "exit=1" for --tol: "exit" takes no tolerance: want one of ` + strings.Join(sweep.MetricNames(), ", ")},
-		{[]string{cfg}, `required flag(s) "baseline" not set`},
+		{[]string{cfg}, `check: --baseline is required (see 'probesim check --help')`},
 	} {
 		res := cli(t, append([]string{"check"}, tc.args...)...)
 		assert.Equal(t, 125, res.status, "%q", tc.args)

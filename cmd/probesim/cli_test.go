@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/binary"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -170,5 +171,89 @@ func TestTraceSyscalls(t *testing.T) {
 			res = cli(t, "run", path)
 			assert.Empty(t, res.stderr)
 		})
+	}
+}
+
+// TestCobraErrorsAreOneFriendlyLine: every error cobra and pflag would
+// word themselves is one line with one "probesim: " prefix, naming the
+// command and what it wants.
+func TestCobraErrorsAreOneFriendlyLine(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"runn"}, `probesim: unknown command "runn" (did you mean "run"?): the commands are calibrate, check, completion, demo, merge, plot, run, sweep, version (see 'probesim --help')`},
+		{[]string{"run"}, "probesim: run: missing PROGRAM (see 'probesim run --help')"},
+		{[]string{"run", "--seed", "-1", "x"}, `probesim: run: invalid argument "-1" for --seed: want a non-negative integer (see 'probesim run --help')`},
+		{[]string{"run", "--cpus", "two", "x"}, `probesim: run: invalid argument "two" for --cpus: want an integer (see 'probesim run --help')`},
+		{[]string{"run", "--lockstep=maybe", "x"}, `probesim: run: invalid argument "maybe" for --lockstep: want true or false (see 'probesim run --help')`},
+		{[]string{"run", "--frobnicate", "x"}, "probesim: run: unknown flag: --frobnicate (see 'probesim run --help')"},
+		{[]string{"--frobnicate"}, "probesim: unknown flag: --frobnicate (see 'probesim --help')"},
+		{[]string{"plot", "a.csv", "b.csv"}, "probesim: plot: want RESULTS, got 2 arguments: a.csv b.csv (see 'probesim plot --help')"},
+		{[]string{"sweep", "s.yaml"}, "probesim: sweep: --out is required (see 'probesim sweep --help')"},
+		{[]string{"version", "now"}, "probesim: version: takes no arguments, got now (see 'probesim version --help')"},
+		{[]string{"calibrate", "x"}, "probesim: calibrate: takes no arguments, got x (see 'probesim calibrate --help')"},
+	} {
+		res := cli(t, tc.args...)
+		assert.Equal(t, exitUsage, res.status, "%q", tc.args)
+		assert.Equal(t, tc.want+"\n", string(res.stderr), "%q", tc.args)
+		assert.Empty(t, res.stdout)
+	}
+}
+
+// TestRunTakesBuiltinProfiles: --profile skylake is the built-in profile,
+// as in a sweep; an unknown name says what it looked for.
+func TestRunTakesBuiltinProfiles(t *testing.T) {
+	exit42 := fixturePath(t, fixtures.ArchAMD64, "exit42")
+	_, named, _, _ := runReport(t, []string{"--profile", "skylake"}, exit42)
+	_, plain, _, _ := runReport(t, nil, exit42)
+	named.Host, plain.Host = nil, nil
+	assert.Equal(t, plain, named)
+	res := cli(t, "run", "--profile", "nosuch", exit42)
+	assert.Equal(t, exitUsage, res.status)
+	assert.Equal(t, "probesim: --profile: nosuch: neither a built-in profile (skylake) nor a file\n", string(res.stderr))
+}
+
+// TestCompletion: the scripts are generated, and the values of
+// --strategy and --profile complete.
+func TestCompletion(t *testing.T) {
+	res := cli(t, "completion", "bash")
+	require.Equal(t, 0, res.status, "stderr %s", res.stderr)
+	assert.Contains(t, string(res.stdout), "__start_probesim")
+	res = cli(t, "__complete", "run", "--strategy", "")
+	require.Equal(t, 0, res.status)
+	assert.Equal(t, "inline\nssol-stack\nxol\n:4\n", string(res.stdout))
+	res = cli(t, "__complete", "run", "--profile", "")
+	assert.Equal(t, "skylake\njson\n:8\n", string(res.stdout))
+	res = cli(t, "__complete", "sweep", "")
+	assert.Equal(t, "yaml\nyml\n:8\n", string(res.stdout))
+}
+
+// TestManPages: make install's pages cover every command, say what its
+// help says, and are the same bytes each time.
+func TestManPages(t *testing.T) {
+	dir := t.TempDir()
+	res := cli(t, "man", dir)
+	require.Equal(t, 0, res.status, "stderr %s", res.stderr)
+	entries, err := os.ReadDir(dir)
+	require.NoError(t, err)
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	assert.Equal(t, []string{"probesim-calibrate.1", "probesim-check.1", "probesim-completion.1", "probesim-demo.1", "probesim-merge.1",
+		"probesim-plot.1", "probesim-run.1", "probesim-sweep.1", "probesim-version.1", "probesim.1"}, names)
+	run := string(readFile(t, filepath.Join(dir, "probesim-run.1")))
+	assert.True(t, strings.HasPrefix(run, ".TH PROBESIM-RUN 1 "), run[:40])
+	for _, s := range []string{".SH SYNOPSIS\n.B probesim run [flags] PROGRAM [ARGS...]", ".SH OPTIONS", `.B \-\-strategy string`, ".SH EXAMPLES", "126 when PROGRAM cannot be run"} {
+		assert.Contains(t, run, s)
+	}
+	again := t.TempDir()
+	cli(t, "man", again)
+	assert.Equal(t, run, string(readFile(t, filepath.Join(again, "probesim-run.1"))))
+	if _, err := exec.LookPath("man"); err == nil {
+		out, err := exec.Command("man", "-l", "-Tutf8", filepath.Join(dir, "probesim-run.1")).CombinedOutput()
+		require.NoError(t, err, "%s", out)
+		assert.Contains(t, string(out), "PROBESIM-RUN(1)")
 	}
 }

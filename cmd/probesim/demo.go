@@ -40,7 +40,7 @@ drag) and hover.`,
 		Example: `  probesim demo
   probesim demo --no-color > demo.txt
   probesim demo --html demo.html && xdg-open demo.html`,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
 			return runDemo(c.OutOrStdout(), &f)
 		},

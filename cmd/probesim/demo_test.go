@@ -87,9 +87,9 @@ func TestDemoUsageErrors(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"demo", "extra"}, `probesim: unknown command "extra" for "probesim demo"`},
-		{[]string{"demo", "--bogus"}, "probesim: probesim demo: unknown flag: --bogus (see 'probesim demo --help')"},
-		{[]string{"demo", "--html"}, "probesim: probesim demo: flag needs an argument: --html (see 'probesim demo --help')"},
+		{[]string{"demo", "extra"}, "probesim: demo: takes no arguments, got extra (see 'probesim demo --help')"},
+		{[]string{"demo", "--bogus"}, "probesim: demo: unknown flag: --bogus (see 'probesim demo --help')"},
+		{[]string{"demo", "--html"}, "probesim: demo: flag needs an argument: --html (see 'probesim demo --help')"},
 		{[]string{"demo", "--html", "/nonexistent/dir/demo.html"}, "probesim: --html: open /nonexistent/dir/demo.html: no such file or directory"},
 	} {
 		res := cli(t, tc.args...)

@@ -36,6 +36,7 @@ func run(args []string) int {
 	if err == nil {
 		return 0
 	}
+	err = commandError(cmd, err)
 	var st *guestStatus
 	if errors.As(err, &st) {
 		return st.status

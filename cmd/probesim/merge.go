@@ -33,7 +33,7 @@ sweeps, conflicts, or missing configurations without --partial.`,
 		Example: `  probesim merge results.csv shard-1.csv shard-2.csv shard-3.csv
   probesim merge results.json shard-*.csv
   probesim merge --partial results.csv shard-*.csv && probesim sweep sweep.yaml --out results.csv`,
-		Args: cobra.MinimumNArgs(2),
+		Args: minArgs("OUT", "SHARD_FILE"),
 		RunE: func(c *cobra.Command, args []string) error {
 			out := args[0]
 			if _, err := sweep.FormatOf(out); err != nil {

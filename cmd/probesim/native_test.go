@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"regexp"
 	"strconv"
 	"strings"
@@ -150,6 +151,31 @@ func TestStackGrowth(t *testing.T) {
 			assert.Equal(t, uint64(3<<20), rep.Limits.StackLimit)
 			assert.LessOrEqual(t, rep.Memory.StackBytes, uint64(3<<20))
 		})
+	}
+}
+
+// TestSmallStackLimitsMatchNative: under the smallest stack limits (64K,
+// the documented minimum, up to just over the 132K Linux's exec wants
+// without a limit), programs start, grow their stack and overflow it as
+// they do natively under prlimit: setup_arg_pages clamps the initial stack
+// to the limit (emu/load.go).
+func TestSmallStackLimitsMatchNative(t *testing.T) {
+	for _, limit := range []string{"65536", "98304", "135168"} {
+		for _, arch := range arches {
+			for _, c := range []struct {
+				name string
+				args []string
+			}{{"qsort", nil}, {"stdio", nil}, {"stackgrow", []string{"16"}}, {"stackgrow", []string{"100"}}} {
+				t.Run(fmt.Sprintf("%s/%s/%s%v", limit, arch, c.name, c.args), func(t *testing.T) {
+					t.Parallel()
+					path := fixturePath(t, arch, c.name)
+					want := native(t, "/usr/bin/prlimit", append([]string{"--stack=" + limit, path}, c.args...), nil)
+					got := cli(t, append([]string{"run", "-q", "--stack-limit", limit, path}, c.args...)...)
+					assert.Equal(t, want.status, got.status)
+					assert.Equal(t, string(want.stdout), string(got.stdout))
+				})
+			}
+		}
 	}
 }
 

@@ -41,12 +41,7 @@ extension or size) print one line naming the file or flag and exit 125.`,
   probesim plot results.csv --out missrate.svg
   probesim plot results.json --out missrate.png --width 1600 --height 700
   probesim plot results.csv --group 2 --out quantum-1000.svg`,
-		Args: func(c *cobra.Command, args []string) error {
-			if len(args) != 1 {
-				return fmt.Errorf("%s: want one RESULTS file, got %d arguments (see '%s --help')", c.CommandPath(), len(args), c.CommandPath())
-			}
-			return nil
-		},
+		Args: exactArgs(1, "RESULTS"),
 		RunE: func(c *cobra.Command, args []string) error {
 			if err := plotResults(c.ErrOrStderr(), &f, args[0]); err != nil {
 				return &exitError{status: exitUsage, err: err}

@@ -246,8 +246,8 @@ func TestPlotBadInputs(t *testing.T) {
 		{"width not a number", []string{good, "--out", out, "--width", "wide"}, "--width"},
 		{"group", []string{good, "--out", out, "--group", "3"}, "--group 3: " + good + " holds 1 settings"},
 		{"negative group", []string{good, "--out", out, "--group", "-1"}, "--group -1: want 1 or more"},
-		{"no results", []string{"--out", out}, "want one RESULTS file, got 0 arguments"},
-		{"two results", []string{good, good, "--out", out}, "want one RESULTS file, got 2 arguments"},
+		{"no results", []string{"--out", out}, "plot: missing RESULTS (see 'probesim plot --help')"},
+		{"two results", []string{good, good, "--out", out}, "plot: want RESULTS, got 2 arguments: "},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

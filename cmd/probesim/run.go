@@ -277,7 +277,7 @@ func (f *runFlags) config(c *cobra.Command, program string, args []string) (prob
 	}
 	prof := timing.Default()
 	if f.profile != "" {
-		if prof, err = timing.LoadProfile(f.profile); err != nil {
+		if prof, err = probesim.LoadProfile(f.profile); err != nil {
 			return cfg, &exitError{status: exitUsage, err: fmt.Errorf("--profile: %w", err)}
 		}
 	}

@@ -44,8 +44,11 @@ the same); 125 for a bad config, flag or --out file; 128+N after signal N.`,
   probesim sweep sweep.yaml --out results.json --jobs 4
   probesim sweep sweep.yaml --out shard-$SLURM_ARRAY_TASK_ID.csv --shard $SLURM_ARRAY_TASK_ID/8
   probesim merge results.csv shard-*.csv`,
-		Args: cobra.ExactArgs(1),
+		Args: exactArgs(1, "CONFIG.yaml"),
 		RunE: func(c *cobra.Command, args []string) error {
+			if err := requireFlags(c, "out"); err != nil {
+				return err
+			}
 			return runSweep(c, &f, args[0])
 		},
 	}
@@ -54,7 +57,6 @@ the same); 125 for a bad config, flag or --out file; 128+N after signal N.`,
 	fl.IntVarP(&f.jobs, "jobs", "j", runtime.NumCPU(), "run `N` configurations at once (the default is the number of CPUs here)")
 	fl.StringVar(&f.shard, "shard", "", "run only shard `I/N` (1-based): the configurations whose index is I-1 modulo N")
 	fl.BoolVarP(&f.quiet, "quiet", "q", false, "print nothing but errors (no summary line)")
-	c.MarkFlagRequired("out")
 	return c
 }
 

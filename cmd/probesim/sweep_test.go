@@ -192,7 +192,7 @@ func TestSweepShardsMerge(t *testing.T) {
 	}{
 		{[]string{"merge", filepath.Join(dir, "m.txt"), a}, "probesim: merge: OUT: " + filepath.Join(dir, "m.txt") + ": want a .csv or .json file\n"},
 		{[]string{"merge", filepath.Join(dir, "m.csv"), filepath.Join(dir, "none.csv")}, "probesim: merge: open " + filepath.Join(dir, "none.csv") + ": no such file or directory\n"},
-		{[]string{"merge", filepath.Join(dir, "m.csv")}, "probesim: requires at least 2 arg(s), only received 1\n"},
+		{[]string{"merge", filepath.Join(dir, "m.csv")}, "probesim: merge: missing SHARD_FILE (see 'probesim merge --help')\n"},
 	} {
 		res := cli(t, tc.args...)
 		assert.Equal(t, 125, res.status, "%q", tc.args)
@@ -233,8 +233,8 @@ func TestSweepUsageErrors(t *testing.T) {
 		{[]string{none}, none + ": no such file or directory"},
 		{[]string{ok, "--shard", "0/2"}, `invalid argument for --shard: "0/2": want 1 <= I <= N (shards are numbered from 1)`},
 		{[]string{ok, "--jobs", "0"}, "invalid argument 0 for --jobs: want at least 1"},
-		{[]string{ok, "--jobs", "many"}, `probesim sweep: invalid argument "many" for "-j, --jobs" flag: strconv.ParseInt: parsing "many": invalid syntax (see 'probesim sweep --help')`},
-		{[]string{ok, "extra.yaml"}, "accepts 1 arg(s), received 2"},
+		{[]string{ok, "--jobs", "many"}, `sweep: invalid argument "many" for --jobs: want an integer (see 'probesim sweep --help')`},
+		{[]string{ok, "extra.yaml"}, "sweep: want CONFIG.yaml, got 2 arguments: " + ok + " extra.yaml (see 'probesim sweep --help')"},
 	} {
 		res := cli(t, append([]string{"sweep"}, append(tc.args, "--out", out)...)...)
 		assert.Equal(t, 125, res.status, "%q", tc.args)
@@ -246,7 +246,7 @@ func TestSweepUsageErrors(t *testing.T) {
 	assert.Equal(t, "probesim: --out: "+filepath.Join(dir, "out.txt")+": want a .csv or .json file\n", string(res.stderr))
 	res = cli(t, "sweep", ok)
 	assert.Equal(t, 125, res.status)
-	assert.Equal(t, "probesim: required flag(s) \"out\" not set\n", string(res.stderr))
+	assert.Equal(t, "probesim: sweep: --out is required (see 'probesim sweep --help')\n", string(res.stderr))
 	notRows := write("notrows.csv", "a,b\n1,2\n")
 	res = cli(t, "sweep", ok, "--out", notRows)
 	assert.Equal(t, 125, res.status)
