@@ -65,9 +65,10 @@ func RenderComparison(w io.Writer, c Comparison, f Format, size Size) error {
 			xy[j] = errorXY{x: float64(j) + offset, y: pt.Y, low: pt.Y - pt.Min, high: pt.Max - pt.Y}
 			yMax = max(yMax, pt.Max)
 		}
-		if err := pn.addSeries(i, se.Name, xy); err != nil {
+		if err := pn.addSeries(style{palette[i%len(palette)], glyphs[i%len(glyphs)]}, xy); err != nil {
 			return fmt.Errorf("comparison: series %s: %w", se.Name, err)
 		}
+		p.Legend.Add(se.Name, pn.lines[len(pn.lines)-1], pn.points[len(pn.points)-1])
 	}
 	ticks := make(gplot.ConstantTicks, len(c.XTicks))
 	for i, l := range c.XTicks {

@@ -10,8 +10,6 @@ import (
 	"path/filepath"
 	"strings"
 
-	gplot "gonum.org/v1/plot"
-	"gonum.org/v1/plot/font"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 	"gonum.org/v1/plot/vg/vgimg"
@@ -76,16 +74,22 @@ func (s Size) Resolve() (Size, error) {
 // pixel is one CSS pixel: vg lengths are in points (1/72 inch).
 const pixel = vg.Inch / 96
 
-// Render draws s in format f at size to w.
+// Render draws s in format f at size to w. A zero height is the default
+// for s's grid: 480 px for one row of panels, 320 more for each further
+// row.
 func Render(w io.Writer, s Summary, f Format, size Size) error {
+	if len(s.XValues) == 0 {
+		return ErrNoRows
+	}
+	if size.Height == 0 {
+		rows, _ := gridShape(s)
+		size.Height = DefaultHeight + 320*(rows-1)
+	}
 	size, err := size.Resolve()
 	if err != nil {
 		return err
 	}
-	if len(s.CPUs) == 0 {
-		return ErrNoRows
-	}
-	fig, err := newFigure(s)
+	fig, err := newFigure(s, size)
 	if err != nil {
 		return err
 	}
@@ -159,31 +163,4 @@ func writeError(path string, err error) error {
 		err = le.Err
 	}
 	return fmt.Errorf("%s: %w", path, err)
-}
-
-// draw lays the figure out on c: the title and caption across the top,
-// the two panels side by side below, their data areas aligned.
-func (f *figure) draw(c draw.Canvas) {
-	pad := vg.Points(8)
-	titleStyle := f.missRate.plot.Title.TextStyle
-	titleStyle.Font = font.From(sans, titleSize)
-	titleStyle.XAlign, titleStyle.YAlign = draw.XCenter, draw.YTop
-	captionStyle := titleStyle
-	captionStyle.Font = font.From(sans, captionSize)
-	captionStyle.Color = gray
-
-	top := c.Max.Y - pad
-	center := (c.Min.X + c.Max.X) / 2
-	c.FillText(titleStyle, vg.Point{X: center, Y: top}, f.title)
-	top -= titleStyle.Height(f.title) + vg.Points(4)
-	c.FillText(captionStyle, vg.Point{X: center, Y: top}, f.caption)
-	top -= captionStyle.Height(f.caption) + pad
-
-	body := draw.Crop(c, 0, 0, 0, top-c.Max.Y)
-	tiles := draw.Tiles{Rows: 1, Cols: 2, PadX: vg.Points(28),
-		PadLeft: pad, PadRight: pad * 2, PadBottom: pad}
-	plots := [][]*gplot.Plot{{f.missRate.plot, f.cost.plot}}
-	canvases := gplot.Align(plots, tiles, body)
-	f.missRate.plot.Draw(canvases[0][0])
-	f.cost.plot.Draw(canvases[0][1])
 }

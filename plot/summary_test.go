@@ -1,6 +1,8 @@
 package plot
 
 import (
+	"fmt"
+	"strconv"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -9,27 +11,27 @@ import (
 	"github.com/probesim/probesim/sweep"
 )
 
-// row is a result of the threaded fixture's setting.
+// row is a consistent sweep row of the threads fixture with the duty
+// cycle work (its third argument) and a parameter.
 func row(strategy string, cpus int, seed, executions, misses, overhead uint64) sweep.Row {
+	return dutyRow(strategy, cpus, seed, 0, executions, misses, overhead)
+}
+
+func dutyRow(strategy string, cpus int, seed uint64, work int, executions, misses, overhead uint64) sweep.Row {
 	hits := executions - misses
 	r := sweep.Row{
 		Configs: 1, Sweep: "0123456789abcdef",
-		Program: "fixtures/bin/x86_64/threads", Args: []string{"4", "50"}, Env: []string{}, Probes: []string{"probed"},
-		Params:   []string{},
+		Program: "fixtures/bin/x86_64/threads", Args: []string{"4", "50", strconv.Itoa(work)}, Env: []string{}, Probes: []string{"probed"},
+		StackLimit: 8 << 20, MaxCycles: 1e10, Profile: "skylake", Params: []string{"kernel.exception_entry_exit=600"}, Quantum: 10000,
 		Strategy: strategy, CPUs: cpus, Seed: seed, Probe: "probed", ProbeInstruction: "nop", StopReason: "exit",
 		Executions: executions, Hits: hits, Misses: misses, OverheadCycles: overhead,
 	}
-	if executions > 0 {
-		r.MissRate = float64(misses) / float64(executions)
-	}
-	if hits > 0 {
-		r.CyclesPerHit = float64(overhead) / float64(hits)
-	}
+	r.SetRates()
 	return r
 }
 
-// sampleRows is a sweep over cpus 1, 2, 4, both strategies, seeds 1-3,
-// in the order a sweep writes it; ssol-stack never misses.
+// sampleRows is a sweep over cpus 1, 2, 4, two strategies, seeds 1-3, in
+// the order a sweep writes it; ssol-stack never misses.
 func sampleRows() []sweep.Row {
 	return []sweep.Row{
 		row("inline", 1, 1, 200, 0, 200*3000),
@@ -53,150 +55,165 @@ func sampleRows() []sweep.Row {
 	}
 }
 
+// dutyRows is a sweep over the duty cycle (args[2]: 0, 1000, 4000) and
+// cpus 2 and 4, inline and xol, two seeds: inline misses less as the
+// threads work longer between calls, more on more vCPUs.
+func dutyRows() []sweep.Row {
+	var rows []sweep.Row
+	for _, work := range []int{4000, 0, 1000} { // not in order: the axis sorts them
+		for _, st := range []string{"xol", "inline"} {
+			for _, cpus := range []int{2, 4} {
+				for seed := uint64(1); seed <= 2; seed++ {
+					misses := uint64(0)
+					if st == "inline" {
+						misses = uint64(cpus*40) / uint64(1+work/1000) * (9 + seed) / 10
+					}
+					rows = append(rows, dutyRow(st, cpus, seed, work, 200, misses, 200*2000))
+				}
+			}
+		}
+	}
+	return rows
+}
+
 func TestSummarizeMeansAndRanges(t *testing.T) {
 	rows := sampleRows()
 	// Reverse the order: the summary does not depend on it.
 	for i, j := 0, len(rows)-1; i < j; i, j = i+1, j-1 {
 		rows[i], rows[j] = rows[j], rows[i]
 	}
-	s, err := Summarize(rows)
+	s, err := Summarize(rows, Options{})
 	require.NoError(t, err)
-	assert.Equal(t, []int{1, 2, 4}, s.CPUs)
-	assert.Equal(t, "fixtures/bin/x86_64/threads", s.Setting.Program)
-	require.Len(t, s.Series, 2)
-
-	inline := s.Series[0]
+	assert.Equal(t, "cpus", s.X.Name)
+	assert.Equal(t, []string{"1", "2", "4"}, s.XValues)
+	assert.Equal(t, Log2, s.Scale)
+	assert.Equal(t, []float64{0, 1, 2}, s.XPos)
+	assert.Equal(t, []string{"inline", "ssol-stack"}, s.Strategies)
+	assert.Equal(t, []string{""}, s.Facets)
+	require.Len(t, s.Panels, 2)
+	mr := s.Panels[0][0]
+	assert.Equal(t, "miss_rate", mr.Metric.Name)
+	inline := mr.Series[0]
 	assert.Equal(t, "inline", inline.Strategy)
-	assert.Equal(t, []Point{
-		{CPUs: 1, Seeds: 3, Mean: 0, Min: 0, Max: 0},
-		{CPUs: 2, Seeds: 3, Mean: 25, Min: 20, Max: 30},
-		{CPUs: 4, Seeds: 3, Mean: 70, Min: 65, Max: 75},
-	}, inline.MissRate)
-	assert.Equal(t, []Point{
-		{CPUs: 1, Seeds: 3, Mean: 3100, Min: 3000, Max: 3200},
-		{CPUs: 2, Seeds: 3, Mean: 3000, Min: 3000, Max: 3000},
-		{CPUs: 4, Seeds: 3, Mean: 4000, Min: 4000, Max: 4000},
-	}, inline.CyclesPerHit)
-
-	ssol := s.Series[1]
-	assert.Equal(t, "ssol-stack", ssol.Strategy)
-	for _, p := range ssol.MissRate {
-		assert.Equal(t, Point{CPUs: p.CPUs, Seeds: 3}, p, "ssol-stack never misses")
-	}
-	assert.Equal(t, []Point{
-		{CPUs: 1, Seeds: 3, Mean: 5000, Min: 5000, Max: 5000},
-		{CPUs: 2, Seeds: 3, Mean: 5400, Min: 5200, Max: 5600},
-		{CPUs: 4, Seeds: 3, Mean: 6100, Min: 6000, Max: 6300},
-	}, ssol.CyclesPerHit)
+	require.Len(t, inline.Points, 3)
+	assert.Equal(t, Point{X: 1, Seeds: 3, Mean: 25, Min: 20, Max: 30, positionX: 1}, inline.Points[1])
+	assert.Equal(t, 3, s.MinSeeds)
+	cph := s.Panels[1][0].Series[1] // ssol-stack's cycles per hit
+	assert.InDelta(t, 5400, cph.Points[1].Mean, 1e-9)
+	assert.Equal(t, "threads 4 50 0 \u00b7 probe probed \u00b7 quantum 10000, profile skylake, kernel.exception_entry_exit=600", s.Title)
 }
 
-// Rows without executions have no miss rate and rows without hits no
-// cycles per hit: they are left out of those means, not counted as 0.
-func TestSummarizeLeavesOutUnmeasured(t *testing.T) {
-	s, err := Summarize([]sweep.Row{
-		row("inline", 4, 1, 200, 200, 0), // every execution missed: no hits
-		row("inline", 4, 2, 200, 100, 100*2000),
-		row("inline", 8, 1, 0, 0, 0), // the probe never ran
-		row("inline", 8, 2, 100, 50, 50*1000),
-	})
+// TestSummarizeAxes: any setting along x, in numeric order, and a second
+// as facets; the title marks the argument laid out.
+func TestSummarizeAxes(t *testing.T) {
+	s, err := Summarize(dutyRows(), Options{X: "args[2]", Facet: "cpus"})
 	require.NoError(t, err)
-	require.Len(t, s.Series, 1)
-	assert.Equal(t, []int{4, 8}, s.CPUs)
-	assert.Equal(t, []Point{
-		{CPUs: 4, Seeds: 2, Mean: 75, Min: 50, Max: 100},
-		{CPUs: 8, Seeds: 1, Mean: 50, Min: 50, Max: 50},
-	}, s.Series[0].MissRate)
-	assert.Equal(t, []Point{
-		{CPUs: 4, Seeds: 1, Mean: 2000, Min: 2000, Max: 2000},
-		{CPUs: 8, Seeds: 1, Mean: 1000, Min: 1000, Max: 1000},
-	}, s.Series[0].CyclesPerHit)
-	lo, hi := s.seedRange()
-	assert.Equal(t, [2]int{1, 2}, [2]int{lo, hi})
+	assert.Equal(t, []string{"0", "1000", "4000"}, s.XValues)
+	assert.Equal(t, Category, s.Scale, "0, 1000, 4000 are not evenly spaced")
+	assert.Equal(t, []float64{0, 1, 2}, s.XPos)
+	assert.Equal(t, []string{"2", "4"}, s.Facets)
+	assert.Equal(t, []string{"inline", "xol"}, s.Strategies, "probesim's order, not the file's")
+	assert.Equal(t, "threads 4 50 args[2] \u00b7 probe probed \u00b7 quantum 10000, profile skylake, kernel.exception_entry_exit=600", s.Title)
+	require.Len(t, s.Panels, 2)
+	require.Len(t, s.Panels[0], 2)
+	four := s.Panels[0][1].Series[0]
+	require.Len(t, four.Points, 3)
+	assert.Greater(t, four.Points[0].Mean, four.Points[2].Mean, "inline misses less with more work")
+	assert.Greater(t, four.Points[0].Mean, s.Panels[0][0].Series[0].Points[0].Mean, "and more on more vCPUs")
+
+	lin, err := Summarize(dutyRows(), Options{X: "args[2]", Facet: "cpus", XScale: Linear})
+	require.NoError(t, err)
+	assert.Equal(t, []float64{0, 1000, 4000}, lin.XPos)
+	_, err = Summarize(dutyRows(), Options{X: "args[2]", Facet: "cpus", XScale: Log2})
+	assert.EqualError(t, err, "--x-scale log2: args[2] has the value 0: a log scale needs positive values (try --x-scale linear or category)")
+
+	// A parameter along x, one vCPU count picked by --where.
+	var rows []sweep.Row
+	for _, entry := range []int{600, 900, 1200} {
+		for _, st := range []string{"inline", "ssol-stack"} {
+			r := dutyRow(st, 4, 1, 0, 200, uint64(entry/10)*map[string]uint64{"inline": 1}[st], 1000)
+			r.Params = []string{fmt.Sprintf("kernel.exception_entry_exit=%d", entry)}
+			rows = append(rows, r)
+			r.CPUs = 2
+			rows = append(rows, r)
+		}
+	}
+	p, err := Summarize(rows, Options{X: "param.kernel.exception_entry_exit", Where: []string{"cpus=4"}, Metrics: []string{"misses"}})
+	require.NoError(t, err)
+	assert.Equal(t, Linear, p.Scale, "evenly spaced")
+	assert.Equal(t, []float64{600, 900, 1200}, p.XPos)
+	require.Len(t, p.Panels, 1)
+	assert.Equal(t, 120.0, p.Panels[0][0].Series[0].Points[2].Mean)
+	bare, err := Summarize(rows, Options{X: "kernel.exception_entry_exit", Where: []string{"cpus=4"}})
+	require.NoError(t, err)
+	assert.Equal(t, p.XValues, bare.XValues, "param. may be left out")
+}
+
+// TestSummarizeProbes: a configuration's probes are summed, or one is
+// picked.
+func TestSummarizeProbes(t *testing.T) {
+	var rows []sweep.Row
+	for _, r := range sampleRows()[:3] {
+		r.Probes = []string{"probed", "main"}
+		m := r
+		m.Probe, m.Executions, m.Hits, m.Misses, m.OverheadCycles = "main", 1, 1, 0, 0
+		m.SetRates()
+		rows = append(rows, r, m)
+	}
+	all, err := Summarize(rows, Options{})
+	require.NoError(t, err)
+	assert.Equal(t, 201*3, all.Panels[0][0].Series[0].Points[0].Seeds*201)
+	assert.Contains(t, all.Title, "probe probed + main")
+	one, err := Summarize(rows, Options{Probe: "main"})
+	require.NoError(t, err)
+	assert.Equal(t, 0.0, one.Panels[0][0].Series[0].Points[0].Mean)
+	_, err = Summarize(rows, Options{Probe: "nope"})
+	assert.EqualError(t, err, "--probe nope: no row of that probe (the probes: probed, main)")
 }
 
 func TestSummarizeErrors(t *testing.T) {
-	other := row("inline", 2, 1, 10, 0, 0)
-	other.Args = []string{"4", "500"}
-	noStrategy := row("", 2, 1, 10, 0, 0)
+	noStrategy := row("", 1, 1, 10, 0, 0)
 	noCPUs := row("inline", 0, 1, 10, 0, 0)
-	cases := []struct {
+	other := row("inline", 1, 2, 10, 0, 0)
+	other.Quantum = 500
+	for _, c := range []struct {
 		name string
 		rows []sweep.Row
-		msg  string
+		o    Options
+		want string
 	}{
-		{"empty", nil, "no rows to plot"},
-		{"no strategy", []sweep.Row{row("inline", 1, 1, 10, 0, 0), noStrategy}, "row 2: no strategy"},
-		{"no cpus", []sweep.Row{noCPUs}, "row 1: cpus 0, want at least 1"},
-		{"two settings", []sweep.Row{row("inline", 1, 1, 10, 0, 0), other},
-			`row 2: setting "fixtures/bin/x86_64/threads 4 500; probes probed" differs from row 1's "fixtures/bin/x86_64/threads 4 50; probes probed"`},
-		{"duplicate", []sweep.Row{row("inline", 1, 1, 10, 0, 0), row("inline", 2, 1, 10, 0, 0), row("inline", 1, 1, 10, 0, 0)},
-			"row 3: repeats row 1 (strategy inline, 1 vCPUs, seed 1)"},
-		{"no executions", []sweep.Row{row("inline", 1, 1, 0, 0, 0)}, "no row has a probe execution"},
+		{"empty", nil, Options{}, "no rows to plot"},
+		{"no strategy", []sweep.Row{row("inline", 1, 1, 10, 0, 0), noStrategy}, Options{}, "row 2: no strategy (not a sweep results row)"},
+		{"no cpus", []sweep.Row{noCPUs}, Options{}, "row 1: cpus 0, want at least 1 (not a sweep results row)"},
+		{"two settings", []sweep.Row{row("inline", 1, 1, 10, 0, 0), other}, Options{},
+			"rows 1 and 2 differ in quantum (10000 and 500) besides the x axis (cpus): choose one with --where quantum=VALUE or lay it out with --facet quantum"},
+		{"args", dutyRows(), Options{},
+			`rows 1 and 9 differ in args (["4" "50" "4000"] and ["4" "50" "0"]) besides the x axis (cpus): lay an argument out with --x args[N] or --facet args[N], or choose one with --where args[N]=VALUE`},
+		{"duplicate", []sweep.Row{row("inline", 1, 1, 10, 0, 0), row("inline", 2, 1, 10, 0, 0), row("inline", 1, 1, 10, 0, 0)}, Options{},
+			"row 3: repeats row 1 (strategy inline, cpus 1, seed 1): merge shards with probesim merge, do not concatenate them"},
+		{"no executions", []sweep.Row{row("inline", 1, 1, 0, 0, 0)}, Options{}, "no row has a probe execution: nothing to plot"},
+		{"axis", sampleRows(), Options{X: "seed"}, `--x: "seed": strategies are the series and seeds are averaged: choose another axis`},
+		{"axis name", sampleRows(), Options{X: "args[x]"}, `--x: "args[x]" is not an axis: want cpus, quantum, stack_limit, max_cycles, profile, probe, args[N] or a parameter (param.NAME)`},
+		{"short args", sampleRows(), Options{X: "args[7]"}, "row 1 has no args[7] (args 4 50 0)"},
+		{"no param", sampleRows(), Options{X: "colour"}, "row 1 has no parameter colour (its params: kernel.exception_entry_exit=600): the axes are cpus, quantum, stack_limit, max_cycles, profile, probe, args[N] and param.NAME"},
+		{"facet is x", sampleRows(), Options{Facet: "vcpus"}, "--facet vcpus: the x axis already"},
+		{"metric", sampleRows(), Options{Metrics: []string{"joy"}}, "--metric joy: want one of miss_rate, cycles_per_hit, misses, hits, window_cycles, cycles"},
+		{"where", sampleRows(), Options{Where: []string{"cpus=16"}}, "no row matches --where cpus=16"},
+		{"where syntax", sampleRows(), Options{Where: []string{"cpus"}}, "--where cpus: want COLUMN=VALUE, such as quantum=1000"},
+	} {
+		_, err := Summarize(c.rows, c.o)
+		if assert.Error(t, err, c.name) {
+			assert.Equal(t, c.want, err.Error(), c.name)
+		}
 	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			_, err := Summarize(c.rows)
-			require.Error(t, err)
-			assert.Contains(t, err.Error(), c.msg)
-			assert.NotContains(t, err.Error(), "\n")
-		})
-	}
-	_, err := Summarize(nil)
-	assert.ErrorIs(t, err, ErrNoRows)
 }
 
-func TestSplit(t *testing.T) {
-	a1 := row("inline", 1, 1, 10, 0, 0)
-	b := row("inline", 1, 1, 10, 0, 0)
-	b.Quantum = 1000
-	c := row("inline", 1, 1, 10, 0, 0)
-	c.Probes = []string{"probed", "main"}
-	a2 := row("ssol-stack", 1, 1, 10, 0, 0)
-	groups := Split([]sweep.Row{b, a1, c, a2})
-	require.Len(t, groups, 3)
-	assert.Equal(t, []sweep.Row{b}, groups[0].Rows)
-	assert.Equal(t, []sweep.Row{a1, a2}, groups[1].Rows)
-	assert.Equal(t, []sweep.Row{c}, groups[2].Rows)
-	assert.Equal(t, uint64(1000), groups[0].Setting.Quantum)
-	assert.Equal(t, "threads 4 50 \u00b7 probe probed; quantum 1000", groups[0].Setting.Title())
-	assert.Equal(t, "threads 4 50 \u00b7 probes probed, main", groups[2].Setting.Title())
-	assert.Equal(t, "fixtures/bin/x86_64/threads 4 50; probes probed,main", groups[2].Setting.String())
-
-	p := row("inline", 1, 1, 10, 0, 0)
-	p.Profile, p.Params = "slow", []string{"kernel.exception_entry_exit=1500", "x=1"}
-	assert.Equal(t, "threads 4 50 \u00b7 probe probed; profile slow; kernel.exception_entry_exit=1500 x=1",
-		settingOf(&p).Title())
-
-	// List elements that contain the separator stay distinct settings.
-	x, y := row("inline", 1, 1, 10, 0, 0), row("inline", 1, 1, 10, 0, 0)
-	x.Args, y.Args = []string{"a b"}, []string{"a", "b"}
-	assert.Len(t, Split([]sweep.Row{x, y}), 2)
-	assert.Empty(t, Split(nil))
-}
-
-// Check numbers rows in the order given, across settings, and tells a
-// repeated configuration from the same one in another setting.
-func TestCheck(t *testing.T) {
-	q := row("inline", 1, 1, 10, 0, 0)
-	q.Quantum = 500
-	require.NoError(t, Check([]sweep.Row{row("inline", 1, 1, 10, 0, 0), q}))
-	err := Check([]sweep.Row{row("inline", 1, 1, 10, 0, 0), q, row("inline", 2, 1, 10, 0, 0), q})
-	assert.EqualError(t, err, "row 4: repeats row 2 (strategy inline, 1 vCPUs, seed 1)")
-	err = Check([]sweep.Row{q, q, row("", 2, 1, 10, 0, 0)})
-	assert.EqualError(t, err, "row 2: repeats row 1 (strategy inline, 1 vCPUs, seed 1)")
-	err = Check([]sweep.Row{q, row("inline", -2, 1, 10, 0, 0)})
-	assert.EqualError(t, err, "row 2: cpus -2, want at least 1 (not a sweep results row)")
-	require.NoError(t, Check(nil))
-}
-
-// The environment and limits tell settings apart and show in String, not
-// in the figure's title.
-func TestSettingEnvAndLimits(t *testing.T) {
-	a, b := row("inline", 1, 1, 10, 0, 0), row("inline", 1, 1, 10, 0, 0)
-	b.Env, b.MaxCycles, b.StackLimit = []string{"LANG=C", "X=1"}, 5000000, 1<<20
-	groups := Split([]sweep.Row{a, b})
-	require.Len(t, groups, 2)
-	assert.Equal(t, "fixtures/bin/x86_64/threads 4 50; probes probed; env LANG=C X=1; max cycles 5000000; stack limit 1048576",
-		groups[1].Setting.String())
-	assert.Equal(t, groups[0].Setting.Title(), groups[1].Setting.Title())
+// TestStrategyStyles: a strategy has one colour and glyph whatever else
+// the figure holds.
+func TestStrategyStyles(t *testing.T) {
+	assert.Equal(t, palette[0], strategyStyle("inline").color)
+	assert.Equal(t, palette[1], strategyStyle("ssol-stack").color)
+	assert.Equal(t, palette[2], strategyStyle("xol").color)
+	assert.Equal(t, strategyStyle("uretprobe"), strategyStyle("uretprobe"), "an unknown name is stable too")
+	assert.NotContains(t, []any{palette[0], palette[1], palette[2]}, strategyStyle("uretprobe").color)
 }

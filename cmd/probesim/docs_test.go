@@ -36,7 +36,7 @@ import (
 )
 
 // docFiles are the documents whose examples run.
-var docFiles = []string{"docs/sweep.md", "docs/ci.md"}
+var docFiles = []string{"docs/sweep.md", "docs/ci.md", "docs/plot.md"}
 
 // python is Debian's interpreter, the one python3-pandas installs for
 // (make deps puts it there; a python3 earlier on PATH may be another).

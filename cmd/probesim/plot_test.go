@@ -8,54 +8,16 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/probesim/probesim"
 	"github.com/probesim/probesim/fixtures"
 	"github.com/probesim/probesim/plot"
-	"github.com/probesim/probesim/report"
 	"github.com/probesim/probesim/sweep"
 )
-
-// threadsRows runs the threaded fixture (4 threads, 50 iterations, probe
-// "probed") through the library for every vCPU count, strategy and seed,
-// and records the runs as sweep rows, as a sweep would.
-func threadsRows(t *testing.T, cpus []int, seeds []uint64) []sweep.Row {
-	t.Helper()
-	program := fixturePath(t, fixtures.ArchAMD64, "threads")
-	var rows []sweep.Row
-	for _, strategy := range probesim.Strategies {
-		for _, n := range cpus {
-			for _, seed := range seeds {
-				cfg := probesim.Config{Program: program, Args: []string{"4", "50"}, CPUs: n, Seed: seed,
-					Probes: []string{"probed"}, Strategy: strategy}
-				res, err := probesim.Run(t.Context(), cfg)
-				require.NoError(t, err, "%s on %d vCPUs, seed %d", strategy, n, seed)
-				require.Equal(t, 0, res.Report.ExitStatus)
-				rows = append(rows, rowOf(cfg, res.Report))
-			}
-		}
-	}
-	return rows
-}
-
-// rowOf is a run's sweep row: its configuration, then its probe's counts.
-func rowOf(cfg probesim.Config, rep *report.Run) sweep.Row {
-	pr := rep.Probes[0]
-	r := sweep.Row{
-		Program: cfg.Program, Args: cfg.Args, Env: []string{}, Probes: cfg.Probes, Strategy: string(cfg.Strategy),
-		Configs: 1, Sweep: "0123456789abcdef",
-		CPUs: cfg.CPUs, Seed: cfg.Seed, Profile: rep.Profile, Params: []string{},
-		Probe: pr.Spec, ProbeAddress: pr.Address, ProbeInstruction: pr.Instruction,
-		Executions: pr.Executions, Hits: pr.Hits, Misses: pr.Misses, OverheadCycles: pr.OverheadCycles.Total,
-		StopReason: rep.StopReason, ExitStatus: rep.ExitStatus, Cycles: rep.Cycles, Instructions: rep.Instructions,
-	}
-	r.SetRates()
-	return r
-}
 
 // fileRow fills in the fields every row of a results file has (none is
 // empty) around the ones a test sets.
@@ -99,107 +61,100 @@ func svgTexts(t *testing.T, data []byte) []string {
 	}
 }
 
-// TestPlotThreadsSweep plots real runs of the threaded fixture: inline
-// misses grow with vCPUs while ssol-stack never misses, and `probesim
-// plot` draws them to SVG and PNG, the same bytes every time.
-func TestPlotThreadsSweep(t *testing.T) {
-	rows := threadsRows(t, []int{1, 2, 4}, []uint64{1, 2})
-	dir := t.TempDir()
-	results := filepath.Join(dir, "results.json")
-	require.NoError(t, sweep.WriteFile(results, rows))
+// plotSweep is a real sweep of the threaded fixture, written once: duty
+// cycles 0 and 2000 (args[2]), 1, 2 and 4 vCPUs, every strategy, two
+// seeds.
+var plotSweep struct {
+	once sync.Once
+	path string
+}
 
-	// What the figure shows.
-	sum, err := plot.Summarize(rows)
+func plotResultsFile(t *testing.T) string {
+	t.Helper()
+	plotSweep.once.Do(func() {
+		dir, err := os.MkdirTemp(workDir, "plot-")
+		require.NoError(t, err)
+		cfg := filepath.Join(dir, "duty.yaml")
+		require.NoError(t, os.WriteFile(cfg, []byte("program: "+fixturePath(t, fixtures.ArchAMD64, "threads")+
+			"\nargs: [[4, 50, 0], [4, 50, 2000]]\nprobes: [probed]\ncpus: [1, 2, 4]\nstrategies: [inline, ssol-stack, xol]\nseeds: [1, 2]\n"), 0o644))
+		out := filepath.Join(dir, "results.csv")
+		res := cli(t, "sweep", cfg, "--out", out, "-q")
+		require.Equal(t, 0, res.status, "stderr: %s", res.stderr)
+		plotSweep.path = out
+	})
+	require.NotEmpty(t, plotSweep.path)
+	return plotSweep.path
+}
+
+// TestPlotSweep plots a real sweep: against vCPUs for one duty cycle,
+// then the duty cycle along x with a column per vCPU count; inline misses
+// on several vCPUs, out-of-line stepping never; the same bytes each time.
+func TestPlotSweep(t *testing.T) {
+	results := plotResultsFile(t)
+	rows, err := sweep.ReadFile(results)
 	require.NoError(t, err)
-	require.Len(t, sum.Series, 3)
-	assert.Equal(t, []int{1, 2, 4}, sum.CPUs)
-	inline, ssol, xol := sum.Series[0], sum.Series[1], sum.Series[2]
-	require.Equal(t, "inline", inline.Strategy)
-	require.Equal(t, "ssol-stack", ssol.Strategy)
-	require.Equal(t, "xol", xol.Strategy)
-	require.Len(t, inline.MissRate, 3)
-	require.Len(t, ssol.MissRate, 3)
-	assert.Equal(t, plot.Point{CPUs: 1, Seeds: 2}, inline.MissRate[0], "one vCPU cannot miss")
-	assert.Greater(t, inline.MissRate[2].Min, 0.0, "inline misses on 4 vCPUs")
-	assert.GreaterOrEqual(t, inline.MissRate[2].Mean, inline.MissRate[1].Mean, "inline misses grow with vCPUs")
-	for _, p := range append(ssol.MissRate, xol.MissRate...) {
-		assert.Equal(t, plot.Point{CPUs: p.CPUs, Seeds: 2}, p, "out-of-line stepping never misses")
-	}
+	dir := t.TempDir()
 
+	// Two duty cycles against vCPUs would mix two settings in a point.
+	res := cli(t, "plot", results, "--out", filepath.Join(dir, "mixed.svg"))
+	assert.Equal(t, exitUsage, res.status)
+	assert.Equal(t, "probesim: "+results+`: rows 1 and 19 differ in args (["4" "50" "0"] and ["4" "50" "2000"]) besides the x axis (cpus): lay an argument out with --x args[N] or --facet args[N], or choose one with --where args[N]=VALUE`+"\n", string(res.stderr))
+
+	sum, err := plot.Summarize(rows, plot.Options{Where: []string{"args[2]=0"}})
+	require.NoError(t, err)
+	assert.Equal(t, []string{"1", "2", "4"}, sum.XValues)
+	assert.Equal(t, []string{"inline", "ssol-stack", "xol"}, sum.Strategies)
+	inline := sum.Panels[0][0].Series[0]
+	require.Len(t, inline.Points, 3)
+	assert.Equal(t, 0.0, inline.Points[0].Max, "one vCPU cannot miss")
+	assert.Greater(t, inline.Points[2].Min, 0.0, "inline misses on 4 vCPUs")
+	for _, se := range sum.Panels[0][0].Series[1:] {
+		for _, p := range se.Points {
+			assert.Equal(t, 0.0, p.Max, "%s never misses", se.Strategy)
+		}
+	}
 	svgPath := filepath.Join(dir, "fig.svg")
-	res := cli(t, "plot", results, "--out", svgPath)
+	res = cli(t, "plot", results, "--out", svgPath, "--where", "args[2]=0")
 	require.Equal(t, 0, res.status, "stderr: %s", res.stderr)
 	assert.Empty(t, res.stderr)
 	assert.Empty(t, res.stdout)
-	svg, err := os.ReadFile(svgPath)
-	require.NoError(t, err)
+	svg := readFile(t, svgPath)
 	texts := svgTexts(t, svg)
-	for _, want := range []string{"threads 4 50 \u00b7 probe probed; profile " + rows[0].Profile, "vCPUs", "miss rate (%)", "cycles per hit", "inline", "ssol-stack", "4"} {
+	for _, want := range []string{"threads 4 50 0 \u00b7 probe probed \u00b7 quantum 10000, profile skylake", "vCPUs", "miss rate (%)", "cycles per hit",
+		"Miss rate against vCPUs", "inline", "ssol-stack", "xol", "4"} {
 		assert.Contains(t, texts, want)
 	}
 	var direct bytes.Buffer
 	require.NoError(t, plot.Render(&direct, sum, plot.SVG, plot.Size{}))
-	assert.True(t, bytes.Equal(direct.Bytes(), svg), "the command draws what the library draws")
+	assert.Equal(t, direct.Bytes(), svg, "the command draws what the library draws")
+	res = cli(t, "plot", results, "--out", svgPath, "--where", "args[2]=0")
+	require.Equal(t, 0, res.status)
+	assert.True(t, bytes.Equal(svg, readFile(t, svgPath)), "SVG differs between two plots of the same results")
 
-	// The same results, again, from CSV: the same bytes.
-	csvResults := filepath.Join(dir, "results.csv")
-	require.NoError(t, sweep.WriteFile(csvResults, rows))
-	again := filepath.Join(dir, "again.svg")
-	res = cli(t, "plot", csvResults, "-o", again)
+	// The duty cycle along x, a column of panels per vCPU count.
+	facets := filepath.Join(dir, "facets.png")
+	res = cli(t, "plot", results, "--out", facets, "--x", "args[2]", "--facet", "cpus", "--width", "800")
 	require.Equal(t, 0, res.status, "stderr: %s", res.stderr)
-	svg2, err := os.ReadFile(again)
-	require.NoError(t, err)
-	assert.True(t, bytes.Equal(svg, svg2), "SVG differs between two plots of the same results")
-
-	pngPath := filepath.Join(dir, "fig.png")
-	res = cli(t, "plot", results, "--out", pngPath, "--width", "700", "--height", "320")
-	require.Equal(t, 0, res.status, "stderr: %s", res.stderr)
-	fh, err := os.Open(pngPath)
+	fh, err := os.Open(facets)
 	require.NoError(t, err)
 	defer fh.Close()
 	img, err := png.Decode(fh)
 	require.NoError(t, err)
-	assert.Equal(t, [2]int{700, 320}, [2]int{img.Bounds().Dx(), img.Bounds().Dy()})
+	assert.Equal(t, [2]int{800, 800}, [2]int{img.Bounds().Dx(), img.Bounds().Dy()}, "two rows of panels: 480 + 320 px")
 	colours := map[uint32]bool{}
-	for y := 0; y < 320; y += 2 {
-		for x := 0; x < 700; x += 2 {
+	for y := 0; y < 800; y += 2 {
+		for x := 0; x < 800; x += 2 {
 			r, g, b, _ := img.At(x, y).RGBA()
 			colours[r>>8<<16|g>>8<<8|b>>8] = true
 		}
 	}
 	assert.Greater(t, len(colours), 20, "the PNG is not blank")
-}
-
-// A results file of several settings plots the first with a warning that
-// lists them; --group picks another.
-func TestPlotGroups(t *testing.T) {
-	dir := t.TempDir()
-	mk := func(args string, strategy string, cpus int, misses uint64) sweep.Row {
-		return fileRow(sweep.Row{Program: "fixtures/bin/x86_64/threads", Args: strings.Fields(args), Probes: []string{"probed"},
-			Strategy: strategy, CPUs: cpus, Seed: 1, Executions: 100, Hits: 100 - misses, Misses: misses})
+	res = cli(t, "plot", results, "--out", filepath.Join(dir, "f.svg"), "--x", "args[2]", "--facet", "cpus")
+	require.Equal(t, 0, res.status, "stderr: %s", res.stderr)
+	texts = svgTexts(t, readFile(t, filepath.Join(dir, "f.svg")))
+	for _, want := range []string{"vCPUs = 1", "vCPUs = 2", "vCPUs = 4", "args[2]", "0", "2000"} {
+		assert.Contains(t, texts, want)
 	}
-	results := filepath.Join(dir, "mixed.csv")
-	require.NoError(t, sweep.WriteFile(results, []sweep.Row{
-		mk("4 50", "inline", 1, 0), mk("4 500", "inline", 1, 0), mk("4 50", "inline", 4, 30), mk("4 500", "inline", 4, 60),
-	}))
-
-	first := filepath.Join(dir, "first.svg")
-	res := cli(t, "plot", results, "--out", first)
-	require.Equal(t, 0, res.status, "stderr: %s", res.stderr)
-	assert.Equal(t, "probesim plot: warning: "+results+" holds 2 settings; plotting the first (choose one with --group N):\n"+
-		"  1: fixtures/bin/x86_64/threads 4 50; probes probed; quantum 10000; profile skylake (2 rows)\n"+
-		"  2: fixtures/bin/x86_64/threads 4 500; probes probed; quantum 10000; profile skylake (2 rows)\n", string(res.stderr))
-	svg, err := os.ReadFile(first)
-	require.NoError(t, err)
-	assert.Contains(t, svgTexts(t, svg), "threads 4 50 \u00b7 probe probed; quantum 10000; profile skylake")
-
-	second := filepath.Join(dir, "second.svg")
-	res = cli(t, "plot", results, "--group", "2", "--out", second)
-	require.Equal(t, 0, res.status, "stderr: %s", res.stderr)
-	assert.Empty(t, res.stderr, "an explicit --group needs no warning")
-	svg, err = os.ReadFile(second)
-	require.NoError(t, err)
-	assert.Contains(t, svgTexts(t, svg), "threads 4 500 \u00b7 probe probed; quantum 10000; profile skylake")
 }
 
 // Every bad input ends with one line naming the file or flag, status 125,
@@ -236,7 +191,7 @@ func TestPlotBadInputs(t *testing.T) {
 		{"missing columns", []string{missingColumns, "--out", out}, missingColumns + `: row 1: no "index"`},
 		{"other CSV", []string{otherCSV, "--out", out}, otherCSV + ": header is not probesim's sweep header"},
 		{"no executions", []string{noExec, "--out", out}, noExec + ": no row has a probe execution"},
-		{"duplicate", []string{dup, "--out", out}, dup + ": row 2: repeats row 1 (strategy inline, 2 vCPUs, seed 1)"},
+		{"duplicate", []string{dup, "--out", out}, dup + ": row 2: repeats row 1 (strategy inline, cpus 2, seed 1): merge shards with probesim merge, do not concatenate them"},
 		{"results extension", []string{textFile, "--out", out}, textFile + ": want a .csv or .json file"},
 		{"out extension", []string{good, "--out", filepath.Join(dir, "fig.pdf")}, "--out " + filepath.Join(dir, "fig.pdf") + ": want a .svg or .png file"},
 		{"no out", []string{good}, "--out: required"},
@@ -244,8 +199,10 @@ func TestPlotBadInputs(t *testing.T) {
 		{"width", []string{good, "--out", out, "--width", "20"}, "--width 20 px: want 500 to 8000"},
 		{"height", []string{good, "--out", out, "--height", "90000"}, "--height 90000 px: want 250 to 8000"},
 		{"width not a number", []string{good, "--out", out, "--width", "wide"}, "--width"},
-		{"group", []string{good, "--out", out, "--group", "3"}, "--group 3: " + good + " holds 1 settings"},
-		{"negative group", []string{good, "--out", out, "--group", "-1"}, "--group -1: want 1 or more"},
+		{"bad axis", []string{good, "--out", out, "--x", "args[x]"}, `--x: "args[x]" is not an axis`},
+		{"missing param", []string{good, "--out", out, "--x", "colour"}, good + ": row 1 has no parameter colour (its params: none): the axes are cpus, quantum, stack_limit, max_cycles, profile, probe, args[N] and param.NAME"},
+		{"bad scale", []string{good, "--out", out, "--x-scale", "cubic"}, `--x-scale: "cubic" is not a scale: want auto, linear, log2 or category`},
+		{"bad metric", []string{good, "--out", out, "--metric", "joy"}, "--metric joy: want one of miss_rate"},
 		{"no results", []string{"--out", out}, "plot: missing RESULTS (see 'probesim plot --help')"},
 		{"two results", []string{good, good, "--out", out}, "plot: want RESULTS, got 2 arguments: "},
 	}
@@ -266,7 +223,7 @@ func TestPlotBadInputs(t *testing.T) {
 func TestPlotHelp(t *testing.T) {
 	res := cli(t, "plot", "--help")
 	require.Equal(t, 0, res.status)
-	for _, want := range []string{"probesim plot results.csv --out missrate.svg", "--out FILE", "--width PIXELS", "--group N", "minimum to the maximum"} {
+	for _, want := range []string{"probesim plot results.csv --out missrate.svg", "--out FILE", "--width PIXELS", "--x AXIS", "--facet AXIS", "--where COLUMN=VALUE", "minimum to the maximum"} {
 		assert.Contains(t, string(res.stdout), want)
 	}
 }
