@@ -38,27 +38,25 @@ const bandColor = "#ffd666"
 
 type htmlPage struct {
 	Title, Intro, ColumnNotes, TimelineHeading string
-	Groups                                     []htmlGroup
-	Columns                                    []trialCells
-	Metrics                                    []htmlMetric
+	Headers                                    []string
+	Rows                                       []htmlRow
+	HasTimeline, Followed                      bool
 	Timeline                                   htmlTimeline
 	Legend                                     []htmlLegend
 	Paras                                      []string
+	NoStory                                    string
 	BandColor                                  template.CSS
 }
 
-type htmlGroup struct {
-	Heading string
-	Span    int
-}
-
-type htmlMetric struct {
-	Name  string
-	Cells []htmlCell
+// htmlRow is one trial of the table; Group is the vCPU heading on the
+// first row of its group.
+type htmlRow struct {
+	Group, Strategy, CPUs string
+	Cells                 []htmlCell
 }
 
 type htmlCell struct {
-	Text, Class string
+	Text, Class, Title string
 }
 
 type htmlLegend struct {
@@ -116,50 +114,62 @@ func (d *Demo) WriteHTML(w io.Writer) error {
 }
 
 func (d *Demo) htmlPage() htmlPage {
-	s := d.Story
 	p := htmlPage{
-		Title:           "probesim demo: the uprobe miss window on SMP",
-		Intro:           d.intro(),
-		ColumnNotes:     columnNotes,
-		TimelineHeading: fmt.Sprintf("One real miss: inline on %d vCPUs", s.CPUs),
-		Columns:         d.columns(),
-		Paras:           d.walkthrough(),
-		BandColor:       template.CSS(bandColor),
-		Timeline:        htmlTimelineOf(s),
+		Title:       "probesim demo: the uprobe miss window on SMP",
+		Intro:       d.intro(),
+		ColumnNotes: d.columnNotes(),
+		NoStory:     d.NoStory,
+		BandColor:   template.CSS(bandColor),
 	}
-	for i := 0; i < len(p.Columns); {
-		j := i
-		for j < len(p.Columns) && p.Columns[j].VCPUs == p.Columns[i].VCPUs {
-			j++
+	p.Headers = append(p.Headers, "")
+	for _, c := range tableColumns {
+		p.Headers = append(p.Headers, c.name)
+	}
+	cols := d.columns()
+	for k, c := range cols {
+		row := htmlRow{Strategy: c.Strategy, CPUs: c.VCPUs}
+		if k == 0 || cols[k-1].VCPUs != c.VCPUs {
+			row.Group = vcpuHeading(c.VCPUs)
 		}
-		p.Groups = append(p.Groups, htmlGroup{Heading: vcpuHeading(p.Columns[i].VCPUs), Span: j - i})
-		i = j
-	}
-	for mi, m := range tableMetrics {
-		row := htmlMetric{Name: m.name}
-		for _, c := range p.Columns {
-			class := ""
+		for _, col := range tableColumns {
+			cell := htmlCell{Text: col.cell(c)}
 			switch {
-			case (mi == 2 || mi == 3) && c.Missed:
-				class = "bad"
-			case mi == len(tableMetrics)-1 && c.OutputOK:
-				class = "good"
-			case mi == len(tableMetrics)-1:
-				class = "bad"
+			case col.name == "strategy":
+				cell.Class = "metric"
+			case col.name == "misses" && c.Missed:
+				cell.Class = "bad"
+			case col.name == "✓" && c.OutputOK:
+				cell.Class, cell.Title = "good", c.CheckTitle
+			case col.name == "✓":
+				cell.Class, cell.Title = "bad", c.CheckTitle
 			}
-			row.Cells = append(row.Cells, htmlCell{Text: m.cell(c), Class: class})
+			row.Cells = append(row.Cells, cell)
 		}
-		p.Metrics = append(p.Metrics, row)
+		p.Rows = append(p.Rows, row)
 	}
-	p.Legend = []htmlLegend{
-		{"band", "", "the window: " + s.Probe + "'s first byte is the original one, not int3, for every vCPU"},
+	if s := d.Story; s != nil {
+		p.HasTimeline, p.Followed = true, true
+		p.TimelineHeading = fmt.Sprintf("One real miss: inline on %d vCPUs", s.CPUs)
+		p.Timeline = htmlTimelineOf(s)
+		p.Legend = htmlLegendOf(s.Probe, true)
+		p.Paras = d.walkthrough()
+	}
+	return p
+}
+
+// htmlLegendOf explains the timeline's marks.
+func htmlLegendOf(probe string, followed bool) []htmlLegend {
+	l := []htmlLegend{
+		{"band", "", "the window: " + probe + "'s first byte is the original one, not int3, for every vCPU"},
 		{"bar", "", "the vCPU single-stepping the instruction in place"},
 		{"hit", "●", "hit: int3 trapped and the handler ran"},
 		{"close", "▮", "#DB after the step: int3 is written again"},
-		{"miss", "│", "miss: " + s.Probe + "() ran without a trap, nobody saw it"},
-		{"followed", "✕", "the miss the walkthrough follows"},
+		{"miss", "│", "miss: " + callName(probe) + " ran without a trap, nobody saw it"},
 	}
-	return p
+	if followed {
+		l = append(l, htmlLegend{"followed", "✕", "the miss the walkthrough follows"})
+	}
+	return l
 }
 
 // htmlTimeline lays the story out for the full range; the page's script
@@ -175,6 +185,9 @@ func htmlTimelineOf(s *Story) htmlTimeline {
 		PlotWidth: px(plotRight - plotLeft), Top: px(firstLaneY - laneGap/2), Bottom: px(bottom),
 		BandHeight: px(bottom - (firstLaneY - laneGap/2)), LabelDY: px(labelDY), LabelRoom: px(labelRoom),
 		From: s.From, To: s.To, MissCycle: s.Miss.Cycle,
+	}
+	if !s.Followed {
+		t.MissCycle = (s.From + s.To) / 2
 	}
 	missed := make([]int, s.CPUs)
 	for _, e := range s.Events {
@@ -193,7 +206,7 @@ func htmlTimelineOf(s *Story) htmlTimeline {
 		x0, x1 := x(max(w.Open.Cycle, s.From)), x(min(w.Close.Cycle, s.To))
 		t.Bands = append(t.Bands, htmlBand{
 			From: w.Open.Cycle, To: w.Close.Cycle, X: px(x0), W: px(x1 - x0), X2: px(x1),
-			BarY: px(laneY(w.Open.VCPU)), VCPU: w.Open.VCPU, TID: w.Open.TID, Chosen: w == s.Window,
+			BarY: px(laneY(w.Open.VCPU)), VCPU: w.Open.VCPU, TID: w.Open.TID, Chosen: s.Followed && w == s.Window,
 			Title: fmt.Sprintf("window: original byte back from cycle %s to %s (%s cycles) while TID %d on cpu%d single-steps it",
 				num(w.Open.Cycle), num(w.Close.Cycle), num(w.Cycles()), w.Open.TID, w.Open.VCPU),
 		})
@@ -213,12 +226,13 @@ func htmlTimelineOf(s *Story) htmlTimeline {
 		case probesim.EventSpuriousMiss:
 			h.Class, h.Title = "miss", "spurious miss: trapped, but int3 was gone ("+where+")"
 		default:
-			h.Class, h.Title = "miss", "miss: "+s.Probe+"() ran without a trap ("+where+")"
+			h.Class, h.Title = "miss", "miss: "+callName(s.Probe)+" ran without a trap ("+where+")"
 		}
 		switch {
+		case !s.Followed:
 		case e == s.Miss:
 			h.Class = "followed"
-			h.Label = fmt.Sprintf("miss at %s (TID %d): ran %s() without a trap", num(e.Cycle), e.TID, s.Probe)
+			h.Label = fmt.Sprintf("miss at %s (TID %d): ran %s without a trap", num(e.Cycle), e.TID, callName(s.Probe))
 		case e.Kind == probesim.EventHit && e.Cycle == s.Window.Open.Cycle && e.TID == s.Window.Open.TID:
 			h.Label = fmt.Sprintf("hit at %s (TID %d): original byte put back", num(e.Cycle), e.TID)
 		case e == s.Window.Close:

@@ -2,20 +2,19 @@ package demo
 
 import (
 	"bytes"
-	"context"
 	"fmt"
 	"html/template"
 	"image/png"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
-	"syscall"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/probesim/probesim/internal/chromiumtest"
 )
 
 func TestHTMLStructure(t *testing.T) {
@@ -35,8 +34,8 @@ func TestHTMLStructure(t *testing.T) {
 	requireHas(t, page, `data-cycle="1200" data-kind="miss" data-vcpu="0" data-tid="10" data-y="84.0" transform="translate(346.2,84.0)"`)
 	requireHas(t, page, `<text class="label" x="10" y="24.0" text-anchor="start">miss at 1,200 (TID 10): ran probed() without a trap</text>`)
 	requireHas(t, page, "<title>miss: probed() ran without a trap (cycle 1,200, cpu0, TID 10)</title>")
-	requireHas(t, page, `<tr><td class="metric">misses</td><td>0</td><td>0</td><td class="bad">3</td><td>0</td></tr>`)
-	requireHas(t, page, `<th class="group" colspan="2">3 vCPUs</th>`)
+	requireHas(t, page, `<tr data-strategy="inline" data-cpus="3"><th class="group">3 vCPUs</th><td class="metric">inline</td><td>6</td><td>3</td><td class="bad">3 (50.0%)</td><td>350</td><td>3,000</td><td class="good" title="calls=6, exit 0">✓</td></tr>`)
+	requireHas(t, page, `<tr data-strategy="ssol-stack" data-cpus="3"><th class="group"></th><td class="metric">ssol-stack</td>`)
 	for _, p := range d.walkthrough() {
 		requireHas(t, page, "<p>"+template.HTMLEscapeString(p)+"</p>")
 	}
@@ -69,7 +68,7 @@ func requireSelfContained(t *testing.T, page string) {
 // Every value reaches the page escaped.
 func TestHTMLEscapes(t *testing.T) {
 	d := syntheticDemo()
-	d.Workload.Probe = `<b>"p"</b>`
+	d.Options.Workload.Probe = `<b>"p"</b>`
 	d.Story.Probe = `<b>"p"</b>`
 	d.Trials[2].Report.Probes[0].Instruction = `<script>alert(1)</script>`
 	var b bytes.Buffer
@@ -81,36 +80,10 @@ func TestHTMLEscapes(t *testing.T) {
 	requireHas(t, page, `&lt;script&gt;alert(1)&lt;/script&gt;`)
 }
 
-// chromiumTimeout bounds one headless Chromium run: it takes a second or
-// two, so reaching it means Chromium hangs.
-const chromiumTimeout = 2 * time.Minute
-
-// chromium runs headless Chromium with args in a profile of its own and
-// returns its standard output. It fails, never skips, without Chromium.
+// chromium runs headless Chromium (internal/chromiumtest).
 func chromium(t *testing.T, args ...string) []byte {
 	t.Helper()
-	bin, err := exec.LookPath("chromium")
-	require.NoError(t, err, "the demo's HTML page is checked in headless Chromium: `make deps` installs it (Debian package chromium)")
-	profile := t.TempDir()
-	ctx, cancel := context.WithTimeout(context.Background(), chromiumTimeout)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, bin, append([]string{
-		"--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--no-default-browser-check",
-		"--disable-extensions", "--disable-background-networking", "--hide-scrollbars",
-		"--user-data-dir=" + profile,
-	}, args...)...)
-	cmd.Env = append(os.Environ(), "HOME="+profile)
-	// Chromium forks helpers: on a timeout kill the whole group, and do
-	// not wait forever for pipes a stray helper holds.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
-	cmd.WaitDelay = 10 * time.Second
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	err = cmd.Run()
-	require.NoError(t, ctx.Err(), "chromium %q did not finish within %s", args, chromiumTimeout)
-	require.NoError(t, err, "chromium %q: %s", args, errb.String())
-	return out.Bytes()
+	return chromiumtest.Run(t, args...)
 }
 
 // The real demo's page, rendered by Chromium after its script ran, has
@@ -127,24 +100,13 @@ func TestHTMLInChromium(t *testing.T) {
 	url := "file://" + path
 	s := d.Story
 
-	dom := string(chromium(t, "--dump-dom", url))
-	// The table, a row per metric, a column per trial.
-	cols := d.columns()
-	for _, m := range tableMetrics {
-		row := `<tr><td class="metric">` + m.name + `</td>`
-		for _, c := range cols {
-			row += `<td`
-			switch {
-			case (m.name == "misses" || m.name == "miss rate") && c.Missed:
-				row += ` class="bad"`
-			case m.name == "program output" && c.OutputOK:
-				row += ` class="good"`
-			case m.name == "program output":
-				row += ` class="bad"`
-			}
-			row += `>` + m.cell(c) + `</td>`
-		}
-		requireHas(t, dom, row+`</tr>`)
+	// A window as wide as the page's own (1240 px), so the script keeps
+	// the drawn geometry: one SVG unit is one pixel.
+	dom := string(chromium(t, "--window-size=1240,900", "--dump-dom", url))
+	// The table, a row per trial.
+	for _, c := range d.columns() {
+		requireHas(t, dom, fmt.Sprintf(`<tr data-strategy="%s" data-cpus="%s">`, c.Strategy, c.VCPUs))
+		requireHas(t, dom, fmt.Sprintf(`<td class="metric">%s</td><td>%s</td><td>%s</td>`, c.Strategy, c.Executions, c.Hits))
 	}
 	// The lanes, the window band and every marker.
 	require.Equal(t, s.CPUs, strings.Count(dom, `<g class="lane"`))
@@ -168,7 +130,7 @@ func TestHTMLInChromium(t *testing.T) {
 	// Zoomed on the miss through the address: the script lays it out
 	// again, the miss in the middle of the plot (96 + 1084/2).
 	from, to := s.Miss.Cycle-100, s.Miss.Cycle+100
-	dom = string(chromium(t, "--dump-dom", fmt.Sprintf("%s#view=%d-%d", url, from, to)))
+	dom = string(chromium(t, "--window-size=1240,900", "--dump-dom", fmt.Sprintf("%s#view=%d-%d", url, from, to)))
 	requireHas(t, dom, fmt.Sprintf(`data-view="%d-%d"`, from, to))
 	followed := regexp.MustCompile(`<g class="ev followed"[^>]*transform="translate\(([0-9.]+),`).FindStringSubmatch(dom)
 	require.NotNil(t, followed)
@@ -181,6 +143,35 @@ func TestHTMLInChromium(t *testing.T) {
 	require.NotNil(t, band)
 	require.Equal(t, "76.0", band[1])
 	require.Equal(t, "1124.0", band[2])
+}
+
+// In a window 800 px wide the timeline is laid out again at one SVG unit
+// per pixel: the plot narrows, the labels keep their 12-13 px size and
+// stay inside it.
+func TestHTMLNarrowWindow(t *testing.T) {
+	d, err := realDemo()
+	require.NoError(t, err)
+	path := filepath.Join(t.TempDir(), "demo.html")
+	var b bytes.Buffer
+	require.NoError(t, d.WriteHTML(&b))
+	require.NoError(t, os.WriteFile(path, b.Bytes(), 0o644))
+	dom := string(chromium(t, "--window-size=800,900", "--dump-dom", "file://"+path))
+	vb := regexp.MustCompile(`<svg id="timeline"[^>]* viewBox="0 0 ([0-9.]+) `).FindStringSubmatch(dom)
+	require.NotNil(t, vb)
+	w, err := strconv.ParseFloat(vb[1], 64)
+	require.NoError(t, err)
+	require.Less(t, w, 800.0, "the SVG is as wide as the window less the margins, not 1200 units scaled down")
+	require.Greater(t, w, 700.0)
+	right := regexp.MustCompile(`data-plot-right="([0-9.]+)"`).FindStringSubmatch(dom)
+	require.NotNil(t, right)
+	require.Equal(t, fmt.Sprintf("%.1f", w-20), right[1])
+	for _, m := range regexp.MustCompile(`<g class="ev [^"]*"[^>]*transform="translate\(([0-9.]+),`).FindAllStringSubmatch(dom, -1) {
+		x, err := strconv.ParseFloat(m[1], 64)
+		require.NoError(t, err)
+		require.LessOrEqual(t, x, w, "a marker past the right edge")
+	}
+	// The labels near the right edge end at their marker, inside the plot.
+	require.Contains(t, dom, `text-anchor="end"`)
 }
 
 // A screenshot of the page is not blank: it has text and the window's
@@ -223,5 +214,6 @@ func TestHTMLScreenshot(t *testing.T) {
 	require.Greater(t, nonWhite, total/10, "the screenshot is almost blank")
 	// The band is some 700 x 260 pixels, less what is drawn over it.
 	require.Greater(t, band, 50_000, "too few pixels of the window's band colour %s", bandColor)
-	require.Greater(t, red, 2_000, "too few pixels of the misses' red")
+	// The misses are thin red strokes, the followed one a red cross.
+	require.Greater(t, red, 500, "too few pixels of the misses' red")
 }

@@ -83,22 +83,17 @@ func TestPlaceLabels(t *testing.T) {
 func TestRenderTable(t *testing.T) {
 	d := syntheticDemo()
 	d.Trials[2].Report.Stdout = "calls=5\n" // the program disagrees
-	want := `                1 vCPU ───────────────  3 vCPUs ──────────────
-                    inline  ssol-stack      inline  ssol-stack
-executions               6           6           6           6
-hits                     6           6           3           6
-misses                   0           0           3           0
-miss rate             0.0%        0.0%       50.0%        0.0%
-cycles per hit         300       1,200         350         900
-run cycles           5,000       8,000       3,000       9,000
-program output   calls=6 ✓   calls=6 ✓   calls=5 ✗   calls=6 ✓
+	want := `         strategy    executions  hits     misses  cycles/hit  run cycles  ✓
+1 vCPU   inline               6     6   0 (0.0%)         300       5,000  ✓
+         ssol-stack           6     6   0 (0.0%)       1,200       8,000  ✓
+3 vCPUs  inline               6     3  3 (50.0%)         350       3,000  ✗
+         ssol-stack           6     6   0 (0.0%)         900       9,000  ✓
 `
 	require.Equal(t, want, renderTable(d.columns(), palette{}))
 	colored := renderTable(d.columns(), palette{on: true})
-	require.Contains(t, colored, "\x1b[31m         3\x1b[0m") // misses
-	require.Contains(t, colored, "\x1b[31m     50.0%\x1b[0m")
-	require.Contains(t, colored, "\x1b[31m calls=5 ✗\x1b[0m")
-	require.Contains(t, colored, "\x1b[32m calls=6 ✓\x1b[0m")
+	require.Contains(t, colored, "\x1b[31m3 (50.0%)\x1b[0m") // misses
+	require.Contains(t, colored, "\x1b[31m✗\x1b[0m")
+	require.Contains(t, colored, "\x1b[32m✓\x1b[0m")
 	require.Equal(t, want, stripANSI(colored))
 }
 
@@ -108,12 +103,17 @@ func TestProgramCalls(t *testing.T) {
 	require.True(t, ok)
 	require.Equal(t, uint64(6), n)
 	require.True(t, tr.OutputAgrees())
+	require.Equal(t, "calls=6, exit 0", newTrialCells(&tr).CheckTitle)
 	tr.Report.ExitStatus = 1
 	require.False(t, tr.OutputAgrees())
 	tr.Report.Stdout = "no count\n"
 	_, ok = tr.ProgramCalls()
 	require.False(t, ok)
-	require.Equal(t, "no calls= line ✗", newTrialCells(&tr).Output)
+	require.Equal(t, "no calls= line, exit 1", newTrialCells(&tr).CheckTitle)
+	// Another program is only asked to exit 0.
+	tr.builtin, tr.Report.ExitStatus = false, 0
+	require.True(t, tr.OutputAgrees())
+	require.Equal(t, "exit 0", newTrialCells(&tr).CheckTitle)
 }
 
 func TestWriteText(t *testing.T) {
@@ -129,15 +129,17 @@ func TestWriteText(t *testing.T) {
 		renderTable(d.columns(), palette{}),
 		renderTimeline(d.Story, palette{}),
 		"One real miss: inline on 3 vCPUs, cycles 900 to 2,200\n",
+		"Each row is one run: inline and\nssol-stack on 1 vCPU and 3 vCPUs, seed 7.",
 		// The walkthrough, with the story's numbers.
-		"At cycle 1,000, thread 11 on cpu1 called probed() and trapped on the int3 the\n",
+		"At cycle 1,000, thread 11 on cpu1 ran probed() and trapped on the int3 the\n",
 		"The window stayed open from cycle 1,000 to 1,800, 800 cycles, until the step's\n",
-		"#DB let the kernel write int3 again. At cycle 1,200, 200 cycles into it,\nthread 10 on cpu0 called probed()",
-		"3 calls on\ncpu0 and cpu2 went through this one window unseen.",
+		"#DB let the kernel write int3 again. At cycle 1,200, 200 cycles into it,\nthread 10 on cpu0 ran probed()",
+		"3 executions on cpu0\nand cpu2 went through this one window unseen.",
 		"At cycle 2,100 int3 was back and thread 10 on cpu0 trapped again.",
-		"inline on 3 vCPUs missed 3 of 6 calls (50.0%) in 3 windows of up to\n800 cycles",
+		"It is the\nonly one of the run's 3 windows that other vCPUs ran through (they lasted 400\ncycles at the median).",
+		"inline on 3 vCPUs missed 3 of 6\nexecutions (50.0%) in 3 windows of up to 800 cycles.",
 		"(6 NX\nflips on 3 vCPUs)",
-		"every call traps: 6 hits, 0 misses. The price is\n900 cycles per hit, against 350 for inline.",
+		"every execution traps: 6 hits, 0 misses. The price\nis 900 cycles per hit, against 350 for inline.",
 	} {
 		require.Contains(t, text, want)
 	}
@@ -160,6 +162,9 @@ func TestFormatting(t *testing.T) {
 	require.Equal(t, "a, b and c", joinAnd([]string{"a", "b", "c"}))
 	require.Equal(t, "a", joinAnd([]string{"a"}))
 	require.Equal(t, "no call", plural(0, "call"))
+	require.Equal(t, "probed()", callName("probed"))
+	require.Equal(t, "probed+4", callName("probed+4"))
+	require.Equal(t, "0x401000", callName("0x401000"))
 	require.Equal(t, "1,200 calls", plural(1200, "call"))
 }
 

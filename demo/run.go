@@ -3,7 +3,9 @@ package demo
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -17,6 +19,7 @@ type Trial struct {
 	CPUs     int
 	Report   *report.Run
 	Events   []probesim.Event
+	builtin  bool // the embedded workload, which counts its calls
 }
 
 // Probe is the trial's account of the workload's probe.
@@ -35,64 +38,138 @@ func (t *Trial) ProgramCalls() (calls uint64, ok bool) {
 	return 0, false
 }
 
-// OutputAgrees says whether the program exited 0 and counted as many calls
-// as probesim saw executions of the probed instruction: the emulation ran
-// the program correctly whatever the probes did.
+// OutputAgrees says whether the program exited 0 and, for the embedded
+// workload, counted as many calls as probesim saw executions of the
+// probed instruction: the emulation ran the program correctly whatever
+// the probes did. Another program is only asked to exit 0.
 func (t *Trial) OutputAgrees() bool {
+	if t.Report.ExitStatus != 0 {
+		return false
+	}
+	if !t.builtin {
+		return true
+	}
 	calls, ok := t.ProgramCalls()
-	return ok && t.Report.ExitStatus == 0 && calls == t.Probe().Executions
+	return ok && calls == t.Probe().Executions
 }
 
 // Demo is the comparison and the miss it follows.
 type Demo struct {
-	Workload Workload
-	// Trials in table order: for each vCPU count, inline then ssol-stack.
+	Options Options
+	// Trials in table order: for each vCPU count, each strategy.
 	Trials []Trial
-	// Story is one real miss of the inline trial on the most vCPUs.
-	Story *Story
+	// Story is one real miss of the inline trial on the most vCPUs, or nil
+	// when there is none to follow (NoStory says why).
+	Story   *Story
+	NoStory string
 }
 
-// trialCPUs are the machine sizes compared: one vCPU, where inline cannot
-// miss, and four, where it does.
-var trialCPUs = []int{1, 4}
+// Options choose what the demo compares.
+type Options struct {
+	Workload   Workload
+	CPUs       []int               // the machine sizes, in table order
+	Strategies []probesim.Strategy // in table order
+	Seed       uint64
+}
 
-// trialStrategies are the seed's two: single-stepping in place, and out of
-// line on the stack.
-var trialStrategies = []probesim.Strategy{probesim.Inline, probesim.SSOLStack}
+// DefaultOptions are what 'probesim demo' runs: the embedded workload on
+// 1 vCPU, where inline cannot miss, and 4, where it does, with the seed's
+// two strategies and mainline Linux's XOL page, seed 1.
+func DefaultOptions() Options {
+	return Options{Workload: DefaultWorkload, CPUs: []int{1, 4}, Strategies: append([]probesim.Strategy{}, probesim.Strategies...), Seed: 1}
+}
+
+// check refuses options the demo cannot run.
+func (o Options) check() error {
+	if len(o.CPUs) == 0 || len(o.Strategies) == 0 {
+		return fmt.Errorf("no vCPU count or no strategy to compare")
+	}
+	for i, n := range o.CPUs {
+		if n < 1 || n > probesim.MaxCPUs {
+			return fmt.Errorf("--cpus %d: want 1 to %d", n, probesim.MaxCPUs)
+		}
+		if slices.Contains(o.CPUs[:i], n) {
+			return fmt.Errorf("--cpus %d: listed twice", n)
+		}
+	}
+	for i, s := range o.Strategies {
+		if err := probesim.CheckStrategy(s); err != nil {
+			return fmt.Errorf("--strategies: %w", err)
+		}
+		if slices.Contains(o.Strategies[:i], s) {
+			return fmt.Errorf("--strategies %s: listed twice", s)
+		}
+	}
+	if len(o.Workload.Image) == 0 || o.Workload.Probe == "" {
+		return fmt.Errorf("no program or no probe")
+	}
+	return nil
+}
 
 // Run runs the workload with every strategy on every vCPU count and finds
-// the miss to follow.
-func Run(ctx context.Context, w Workload) (*Demo, error) {
-	d := &Demo{Workload: w}
-	for _, cpus := range trialCPUs {
-		for _, s := range trialStrategies {
+// the miss to follow: a typical one of the inline run on the most vCPUs.
+func Run(ctx context.Context, o Options) (*Demo, error) {
+	if err := o.check(); err != nil {
+		return nil, err
+	}
+	w := o.Workload
+	d := &Demo{Options: o}
+	for _, cpus := range o.CPUs {
+		for _, s := range o.Strategies {
 			res, err := probesim.Run(ctx, probesim.Config{
-				Program:  GuestPath,
-				Image:    workloadELF,
-				Args:     w.Args(),
-				Seed:     w.Seed,
+				Program:  w.Path,
+				Image:    w.Image,
+				Args:     w.Args,
+				Seed:     o.Seed,
 				CPUs:     cpus,
 				Probes:   []string{w.Probe},
 				Strategy: s,
 			})
+			var ce *probesim.ConfigError
+			if errors.As(err, &ce) {
+				return nil, err // the same for every run: a bad probe, say
+			}
 			if err != nil {
-				return nil, fmt.Errorf("demo: %s on %d vCPUs: %w", s, cpus, err)
+				return nil, fmt.Errorf("demo: %s on %s: %w", s, vcpuHeading(strconv.Itoa(cpus)), err)
 			}
 			rep := res.Report
-			if rep.ExitStatus != 0 || len(rep.Probes) != 1 {
-				return nil, fmt.Errorf("demo: %s on %d vCPUs: %s exited with status %d: %s",
-					s, cpus, w.Name, rep.ExitStatus, strings.TrimSpace(rep.Stderr))
+			if len(rep.Probes) != 1 || (w.builtin() && rep.ExitStatus != 0) {
+				return nil, fmt.Errorf("demo: %s on %s: %s exited with status %d: %s",
+					s, vcpuHeading(strconv.Itoa(cpus)), w.Name, rep.ExitStatus, strings.TrimSpace(rep.Stderr))
 			}
 			rep.Program, rep.Host = w.Name, nil
-			d.Trials = append(d.Trials, Trial{Strategy: s, CPUs: cpus, Report: rep, Events: res.Events})
+			d.Trials = append(d.Trials, Trial{Strategy: s, CPUs: cpus, Report: rep, Events: res.Events, builtin: w.builtin()})
 		}
 	}
-	inline := d.Trial(probesim.Inline, trialCPUs[len(trialCPUs)-1])
-	var err error
-	if d.Story, err = FindStory(inline.Events, inline.CPUs); err != nil {
-		return nil, fmt.Errorf("demo: inline on %d vCPUs: %w", inline.CPUs, err)
+	inline := d.inlineOnMost()
+	switch {
+	case inline == nil:
+		d.NoStory = "inline is not among the strategies compared: no window to follow."
+	case inline.CPUs == 1:
+		d.NoStory = "inline ran on 1 vCPU only: no other vCPU can run through its windows, so it cannot miss."
+	case inline.Probe().Misses == 0:
+		d.NoStory = fmt.Sprintf("inline did not miss on %d vCPUs: no miss to follow.", inline.CPUs)
+	default:
+		s, err := FindStory(inline.Events, inline.CPUs)
+		if err != nil {
+			d.NoStory = fmt.Sprintf("inline on %d vCPUs: %v.", inline.CPUs, err)
+		} else {
+			d.Story = s
+		}
 	}
 	return d, nil
+}
+
+// inlineOnMost is the inline trial on the most vCPUs, or nil.
+func (d *Demo) inlineOnMost() *Trial {
+	var best *Trial
+	for i := range d.Trials {
+		t := &d.Trials[i]
+		if t.Strategy == probesim.Inline && (best == nil || t.CPUs > best.CPUs) {
+			best = t
+		}
+	}
+	return best
 }
 
 // Trial returns the trial of strategy s on cpus vCPUs, or nil.

@@ -2,6 +2,7 @@ package demo
 
 import (
 	"errors"
+	"slices"
 	"sort"
 
 	"github.com/probesim/probesim"
@@ -22,17 +23,28 @@ func (w Window) Cycles() uint64 { return w.Close.Cycle - w.Open.Cycle }
 func (w Window) Contains(c uint64) bool { return w.Open.Cycle <= c && c <= w.Close.Cycle }
 
 // Story is one real miss, told from the event log: the window it ran
-// through and everything that happened around it.
+// through and everything that happened around it. A Story made by
+// NewView is a plain range of the log, without a miss followed
+// (Followed false): Miss, Window, Next and MissesInWindow are then zero.
 type Story struct {
-	CPUs   int
-	Probe  string
-	Miss   probesim.Event // the miss followed
-	Window Window         // the window it ran through
+	CPUs     int
+	Probe    string
+	Followed bool
+	Miss     probesim.Event // the miss followed
+	Window   Window         // the window it ran through
 	// Next is the first hit after the window closed (int3 back in place),
 	// if it falls in the range shown.
 	Next *probesim.Event
 	// MissesInWindow counts the misses inside Window, per vCPU.
 	MissesInWindow []int
+	// The run's windows of the probe: how many, their median length, and
+	// the first one; and of them, those another vCPU's miss ran through,
+	// among which Window is a typical one.
+	WindowCount  int
+	MedianCycles uint64
+	First        Window
+	MissedCount  int
+	MissedMedian uint64
 	// From and To bound the cycles shown; Events and Windows are those of
 	// the probe within them, in cycle order.
 	From, To uint64
@@ -49,41 +61,86 @@ func (s *Story) WindowMisses() int {
 	return n
 }
 
-// FindStory picks the first miss of the log that ran through a window
-// opened by another vCPU, and the events around it. cpus is the number of
-// vCPUs of the run. The log must be in cycle order, as probes.Engine
-// records it.
+// FindStory picks a typical miss of the log: of the windows a miss of
+// another vCPU ran through, the one whose length is nearest their median
+// (the earliest on a tie), and the first such miss in it, with the events
+// around. The run's first window is usually
+// not typical: the kernel's first write to the text page also breaks its
+// copy-on-write. cpus is the number of vCPUs of the run. The log must be
+// in cycle order, as the probe engine records it.
 func FindStory(events []probesim.Event, cpus int) (*Story, error) {
-	var miss *probesim.Event
+	var first *probesim.Event
 	for i := range events {
 		if events[i].Kind == probesim.EventMiss {
-			miss = &events[i]
+			first = &events[i]
 			break
 		}
 	}
-	if miss == nil {
+	if first == nil {
 		return nil, errors.New("no miss in the event log")
 	}
-	windows, err := pairWindows(events, miss.Probe)
+	windows, err := pairWindows(events, first.Probe)
 	if err != nil {
 		return nil, err
 	}
-	var story *Story
-	for i := range events {
-		e := &events[i]
-		if e.Kind != probesim.EventMiss || e.Probe != miss.Probe {
-			continue
+	lengths := make([]uint64, len(windows))
+	for i, w := range windows {
+		lengths[i] = w.Cycles()
+	}
+	median := medianOf(lengths)
+	// The first miss of another vCPU in each window.
+	type candidate struct {
+		w    Window
+		miss probesim.Event
+	}
+	var cands []candidate
+	j := 0 // next event to look at
+	for _, w := range windows {
+		for j < len(events) && events[j].Cycle < w.Open.Cycle {
+			j++
 		}
-		if w, ok := windowAround(windows, *e); ok {
-			story = &Story{CPUs: cpus, Probe: e.Probe, Miss: *e, Window: w}
-			break
+		for k := j; k < len(events) && events[k].Cycle <= w.Close.Cycle; k++ {
+			e := events[k]
+			if e.Kind == probesim.EventMiss && e.Probe == first.Probe && e.VCPU != w.Open.VCPU {
+				cands = append(cands, candidate{w, e})
+				break
+			}
 		}
 	}
-	if story == nil {
+	if len(cands) == 0 {
 		return nil, errors.New("no miss inside a window opened by another vCPU")
 	}
+	// Typical of the windows a miss ran through: those are longer than
+	// the rest (a longer window catches more calls), so the median of all
+	// windows would pick a rare one among them.
+	missedLengths := make([]uint64, len(cands))
+	for i, c := range cands {
+		missedLengths[i] = c.w.Cycles()
+	}
+	typical := medianOf(missedLengths)
+	best := cands[0]
+	dist := func(c uint64) uint64 { return max(c, typical) - min(c, typical) }
+	for _, c := range cands[1:] {
+		if dist(c.w.Cycles()) < dist(best.w.Cycles()) {
+			best = c
+		}
+	}
+	story := &Story{CPUs: cpus, Probe: first.Probe, Followed: true, Miss: best.miss, Window: best.w,
+		WindowCount: len(windows), MedianCycles: median, First: windows[0],
+		MissedCount: len(cands), MissedMedian: typical}
 	story.fill(events, windows)
 	return story, nil
+}
+
+// medianOf is the median of vs (the lower middle for an even count), 0
+// for none.
+func medianOf(vs []uint64) uint64 {
+	if len(vs) == 0 {
+		return 0
+	}
+	s := append([]uint64(nil), vs...)
+	slices.Sort(s)
+	return s[(len(s)-1)/2]
 }
 
 // pairWindows matches every window_open of probe with the window_close of
@@ -109,20 +166,6 @@ func pairWindows(events []probesim.Event, probe string) ([]Window, error) {
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].Open.Cycle < out[j].Open.Cycle })
 	return out, nil
-}
-
-// windowAround finds the window, opened by another vCPU, that miss ran
-// through.
-func windowAround(windows []Window, miss probesim.Event) (Window, bool) {
-	for _, w := range windows {
-		if w.Open.Cycle > miss.Cycle {
-			break
-		}
-		if w.Contains(miss.Cycle) && w.Open.VCPU != miss.VCPU {
-			return w, true
-		}
-	}
-	return Window{}, false
 }
 
 // fill chooses the range shown and collects what happened in it: the

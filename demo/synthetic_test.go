@@ -28,9 +28,10 @@ func syntheticEvents() []probesim.Event {
 	}
 }
 
-// syntheticTrial makes a trial with the counts given and nothing else.
+// syntheticTrial makes a trial of the built-in workload with the counts
+// given and nothing else.
 func syntheticTrial(s probesim.Strategy, cpus int, hits, misses, perHit, cycles uint64, stdout string) Trial {
-	return Trial{Strategy: s, CPUs: cpus, Report: &report.Run{
+	return Trial{Strategy: s, CPUs: cpus, builtin: true, Report: &report.Run{
 		Cycles: cycles, Stdout: stdout,
 		Probes: []report.Probe{{
 			Spec: "probed", Instruction: "imul edi, edi, -0x61c8864f",
@@ -46,7 +47,8 @@ func syntheticDemo() *Demo {
 	ssol4 := syntheticTrial(probesim.SSOLStack, 3, 6, 0, 900, 9000, "calls=6\n")
 	ssol4.Report.OutOfLine = &report.OutOfLine{NXFlips: 6}
 	d := &Demo{
-		Workload: Workload{Name: "threads", Threads: 3, Calls: 2, Probe: "probed", Seed: 7},
+		Options: Options{Workload: Workload{Name: "threads", Args: []string{"3", "2"}, Threads: 3, Calls: 2, Probe: "probed"},
+			CPUs: []int{1, 3}, Strategies: []probesim.Strategy{probesim.Inline, probesim.SSOLStack}, Seed: 7},
 		Trials: []Trial{
 			syntheticTrial(probesim.Inline, 1, 6, 0, 300, 5000, "threads=3 iters=2\ncalls=6\n"),
 			syntheticTrial(probesim.SSOLStack, 1, 6, 0, 1200, 8000, "calls=6\n"),

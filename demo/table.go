@@ -5,7 +5,7 @@ import (
 	"strings"
 )
 
-// trialCells is one trial, a column of the table, formatted once for both
+// trialCells is one trial, a row of the table, formatted once for both
 // the text and the HTML page.
 type trialCells struct {
 	Strategy   string
@@ -16,24 +16,25 @@ type trialCells struct {
 	MissRate   string
 	PerHit     string // overhead cycles per hit
 	RunCycles  string // the run's simulated time
-	Output     string // the program's own count, "calls=N ✓"
-	Missed     bool   // some calls went unseen
+	Check      string // ✓ or ✗: the program's output agrees
+	CheckTitle string // what was checked
+	Missed     bool   // some executions went unseen
 	OutputOK   bool
 }
 
-// tableMetrics are the table's rows: a heading and how to read it off
-// a column.
-var tableMetrics = []struct {
+// tableColumns are the table's columns after the vCPU count: a heading
+// and how to read the cell off a row.
+var tableColumns = []struct {
 	name string
 	cell func(trialCells) string
 }{
+	{"strategy", func(r trialCells) string { return r.Strategy }},
 	{"executions", func(r trialCells) string { return r.Executions }},
 	{"hits", func(r trialCells) string { return r.Hits }},
-	{"misses", func(r trialCells) string { return r.Misses }},
-	{"miss rate", func(r trialCells) string { return r.MissRate }},
-	{"cycles per hit", func(r trialCells) string { return r.PerHit }},
+	{"misses", func(r trialCells) string { return r.Misses + " (" + r.MissRate + ")" }},
+	{"cycles/hit", func(r trialCells) string { return r.PerHit }},
 	{"run cycles", func(r trialCells) string { return r.RunCycles }},
-	{"program output", func(r trialCells) string { return r.Output }},
+	{"✓", func(r trialCells) string { return r.Check }},
 }
 
 func (d *Demo) columns() []trialCells {
@@ -46,13 +47,17 @@ func (d *Demo) columns() []trialCells {
 
 func newTrialCells(t *Trial) trialCells {
 	p := t.Probe()
-	out := "no calls= line ✗"
-	if calls, ok := t.ProgramCalls(); ok {
-		mark := " ✓"
-		if !t.OutputAgrees() {
-			mark = " ✗"
+	title := "exit " + strconv.Itoa(t.Report.ExitStatus)
+	if t.builtin {
+		if calls, ok := t.ProgramCalls(); ok {
+			title = "calls=" + strconv.FormatUint(calls, 10) + ", " + title
+		} else {
+			title = "no calls= line, " + title
 		}
-		out = "calls=" + strconv.FormatUint(calls, 10) + mark
+	}
+	check := "✗"
+	if t.OutputAgrees() {
+		check = "✓"
 	}
 	return trialCells{
 		Strategy:   string(t.Strategy),
@@ -63,13 +68,14 @@ func newTrialCells(t *Trial) trialCells {
 		MissRate:   percent(p.Misses, p.Executions),
 		PerHit:     num(p.OverheadCycles.PerHit),
 		RunCycles:  num(t.Report.Cycles),
-		Output:     out,
+		Check:      check,
+		CheckTitle: title,
 		Missed:     p.Misses > 0,
 		OutputOK:   t.OutputAgrees(),
 	}
 }
 
-// vcpuHeading is the heading of a group of columns: "1 vCPU", "4 vCPUs".
+// vcpuHeading is the heading of a group of rows: "1 vCPU", "4 vCPUs".
 func vcpuHeading(cpus string) string {
 	if cpus == "1" {
 		return "1 vCPU"
@@ -77,53 +83,51 @@ func vcpuHeading(cpus string) string {
 	return cpus + " vCPUs"
 }
 
-// renderTable lays the trials out side by side, one column each, under a
-// heading per vCPU count; misses are red, the output check green or red.
+// renderTable lays the trials out one per row, grouped by vCPU count (the
+// count written on the group's first row): misses are red, the check
+// green or red. It stays within 80 columns for the default demo.
 func renderTable(rows []trialCells, pal palette) string {
-	labelW := 0
-	for _, m := range tableMetrics {
-		labelW = max(labelW, width(m.name))
-	}
-	colW := 0
+	headW := 0
 	for _, r := range rows {
-		colW = max(colW, width(r.Strategy))
-		for _, m := range tableMetrics {
-			colW = max(colW, width(m.cell(r)))
+		headW = max(headW, width(vcpuHeading(r.VCPUs)))
+	}
+	widths := make([]int, len(tableColumns))
+	for i, c := range tableColumns {
+		widths[i] = width(c.name)
+		for _, r := range rows {
+			widths[i] = max(widths[i], width(c.cell(r)))
 		}
 	}
 	const gap = "  "
 	var b strings.Builder
-	// The vCPU headings, over the columns of their group.
-	b.WriteString(strings.Repeat(" ", labelW))
-	for i := 0; i < len(rows); {
-		j := i
-		for j < len(rows) && rows[j].VCPUs == rows[i].VCPUs {
-			j++
+	b.WriteString(strings.Repeat(" ", headW))
+	for i, c := range tableColumns {
+		cell := padLeft(c.name, widths[i])
+		if i == 0 {
+			cell = padRight(c.name, widths[i])
 		}
-		span := (j-i)*(colW+len(gap)) - len(gap)
-		h := vcpuHeading(rows[i].VCPUs)
-		rule := strings.Repeat("─", max(0, span-width(h)-1))
-		b.WriteString(gap + pal.paint(sgrBold, h) + " " + pal.paint(sgrDim, rule))
-		i = j
-	}
-	b.WriteString("\n" + strings.Repeat(" ", labelW))
-	for _, r := range rows {
-		b.WriteString(gap + pal.paint(sgrBold, padLeft(r.Strategy, colW)))
+		b.WriteString(gap + pal.paint(sgrBold, cell))
 	}
 	b.WriteString("\n")
-	for mi, m := range tableMetrics {
-		b.WriteString(padRight(m.name, labelW))
-		for _, r := range rows {
-			c := padLeft(m.cell(r), colW)
+	for k, r := range rows {
+		head := ""
+		if k == 0 || rows[k-1].VCPUs != r.VCPUs {
+			head = vcpuHeading(r.VCPUs)
+		}
+		b.WriteString(pal.paint(sgrBold, padRight(head, headW)))
+		for i, c := range tableColumns {
+			cell := padLeft(c.cell(r), widths[i])
 			switch {
-			case (mi == 2 || mi == 3) && r.Missed:
-				c = pal.paint(sgrMiss, c)
-			case mi == len(tableMetrics)-1 && r.OutputOK:
-				c = pal.paint(sgrHit, c)
-			case mi == len(tableMetrics)-1:
-				c = pal.paint(sgrMiss, c)
+			case i == 0:
+				cell = padRight(c.cell(r), widths[i])
+			case c.name == "misses" && r.Missed:
+				cell = pal.paint(sgrMiss, cell)
+			case c.name == "✓" && r.OutputOK:
+				cell = pal.paint(sgrHit, cell)
+			case c.name == "✓":
+				cell = pal.paint(sgrMiss, cell)
 			}
-			b.WriteString(gap + c)
+			b.WriteString(gap + cell)
 		}
 		b.WriteString("\n")
 	}

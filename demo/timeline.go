@@ -220,7 +220,7 @@ func renderTimeline(s *Story, pal palette) string {
 		}
 	}
 	caption := []rune(" original byte back: " + num(s.Window.Cycles()) + " cycles ")
-	if open, end := a.col(s.Window.Open.Cycle), a.col(s.Window.Close.Cycle); end-open-1 >= len(caption) {
+	if open, end := a.col(s.Window.Open.Cycle), a.col(s.Window.Close.Cycle); s.Followed && end-open-1 >= len(caption) {
 		at := open + 1 + (end-open-1-len(caption))/2
 		for i, r := range caption {
 			text[at+i] = cell{r: r, sgr: sgrWindow}
@@ -253,7 +253,7 @@ func renderTimeline(s *Story, pal palette) string {
 		}
 		c := &lanes[e.VCPU][a.col(e.Cycle)]
 		switch {
-		case e == s.Miss:
+		case s.Followed && e == s.Miss:
 			c.set('X', sgrFollowed, rankFollowed)
 			missed[e.VCPU]++
 		case isMiss(e.Kind):
@@ -269,12 +269,13 @@ func renderTimeline(s *Story, pal palette) string {
 			labels[e.VCPU] = append(labels[e.VCPU], label{col: a.col(e.Cycle), sgr: sgr, text: fmt.Sprintf(format, args...)})
 		}
 	}
-	w := s.Window
-	add(w.Open, sgrHit, "hit at %s (TID %d): original byte put back", num(w.Open.Cycle), w.Open.TID)
-	add(w.Close, sgrWindow, "#DB at %s: int3 written again", num(w.Close.Cycle))
-	add(s.Miss, sgrFollowed, "miss at %s (TID %d): ran probed() without a trap", num(s.Miss.Cycle), s.Miss.TID)
-	if n := s.Next; n != nil {
-		add(*n, sgrHit, "hit at %s (TID %d): int3 is back", num(n.Cycle), n.TID)
+	if w := s.Window; s.Followed {
+		add(w.Open, sgrHit, "hit at %s (TID %d): original byte put back", num(w.Open.Cycle), w.Open.TID)
+		add(w.Close, sgrWindow, "#DB at %s: int3 written again", num(w.Close.Cycle))
+		add(s.Miss, sgrFollowed, "miss at %s (TID %d): ran %s without a trap", num(s.Miss.Cycle), s.Miss.TID, callName(s.Probe))
+		if n := s.Next; n != nil {
+			add(*n, sgrHit, "hit at %s (TID %d): int3 is back", num(n.Cycle), n.TID)
+		}
 	}
 	for v := range lanes {
 		line := prefix(fmt.Sprintf("cpu%d", v)) + renderCells(lanes[v], pal)
@@ -300,15 +301,18 @@ func sortLabels(ls []label) {
 	}
 }
 
-// legend explains the glyphs of the timeline.
-func legend(probe string, pal palette) string {
+// legend explains the glyphs of the timeline; followed adds the miss the
+// walkthrough follows.
+func legend(probe string, followed bool, pal palette) string {
 	items := [][2]string{
 		{pal.paint(sgrWindow, "░"), "the window: " + probe + "'s first byte is the original one, not int3"},
 		{pal.paint(sgrHit, "●"), "hit: int3 trapped and the handler ran"},
 		{pal.paint(sgrWindow, "═"), "that vCPU single-steps the instruction in place"},
 		{pal.paint(sgrWindow, "▪"), "#DB after the step: int3 is written again"},
-		{pal.paint(sgrMiss, "x"), "miss: " + probe + "() ran without a trap, nobody saw it"},
-		{pal.paint(sgrFollowed, "X"), "the miss the walkthrough below follows"},
+		{pal.paint(sgrMiss, "x"), "miss: " + callName(probe) + " ran without a trap, nobody saw it"},
+	}
+	if followed {
+		items = append(items, [2]string{pal.paint(sgrFollowed, "X"), "the miss the text below follows"})
 	}
 	var b strings.Builder
 	for _, it := range items {

@@ -47,8 +47,8 @@ func TestWorkloadELF(t *testing.T) {
 func TestRunReadsNoFile(t *testing.T) {
 	t.Chdir(t.TempDir())
 	t.Setenv("TMPDIR", "/nonexistent")
-	d, err := Run(t.Context(), DefaultWorkload)
+	d, err := Run(t.Context(), DefaultOptions())
 	require.NoError(t, err)
-	require.Len(t, d.Trials, 4)
+	require.Len(t, d.Trials, 6)
 	require.Equal(t, "threads", d.Trials[0].Report.Program)
 }

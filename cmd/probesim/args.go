@@ -86,6 +86,8 @@ func flagError(c *cobra.Command, err error) error {
 				want = "true or false"
 			case "float64":
 				want = "a number"
+			case "intSlice":
+				want = "comma-separated integers"
 			}
 		}
 		msg = fmt.Sprintf("invalid argument %q for --%s: want %s", m[1], m[2], want)

@@ -182,7 +182,7 @@ func TestCobraErrorsAreOneFriendlyLine(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"runn"}, `probesim: unknown command "runn" (did you mean "run"?): the commands are calibrate, check, completion, demo, merge, plot, run, sweep, version (see 'probesim --help')`},
+		{[]string{"runn"}, `probesim: unknown command "runn" (did you mean "run"?): the commands are calibrate, check, completion, demo, merge, plot, run, sweep, timeline, version (see 'probesim --help')`},
 		{[]string{"run"}, "probesim: run: missing PROGRAM (see 'probesim run --help')"},
 		{[]string{"run", "--seed", "-1", "x"}, `probesim: run: invalid argument "-1" for --seed: want a non-negative integer (see 'probesim run --help')`},
 		{[]string{"run", "--cpus", "two", "x"}, `probesim: run: invalid argument "two" for --cpus: want an integer (see 'probesim run --help')`},
@@ -242,7 +242,7 @@ func TestManPages(t *testing.T) {
 		names = append(names, e.Name())
 	}
 	assert.Equal(t, []string{"probesim-calibrate.1", "probesim-check.1", "probesim-completion.1", "probesim-demo.1", "probesim-merge.1",
-		"probesim-plot.1", "probesim-run.1", "probesim-sweep.1", "probesim-version.1", "probesim.1"}, names)
+		"probesim-plot.1", "probesim-run.1", "probesim-sweep.1", "probesim-timeline.1", "probesim-version.1", "probesim.1"}, names)
 	run := string(readFile(t, filepath.Join(dir, "probesim-run.1")))
 	assert.True(t, strings.HasPrefix(run, ".TH PROBESIM-RUN 1 "), run[:40])
 	for _, s := range []string{".SH SYNOPSIS\n.B probesim run [flags] PROGRAM [ARGS...]", ".SH OPTIONS", `.B \-\-strategy string`, ".SH EXAMPLES", "126 when PROGRAM cannot be run"} {

@@ -2,57 +2,101 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
+	"github.com/probesim/probesim"
 	"github.com/probesim/probesim/demo"
 )
 
 type demoFlags struct {
-	htmlPath string
-	noColor  bool
+	htmlPath   string
+	noColor    bool
+	cpus       []int
+	strategies []string
+	seed       uint64
+	probe      string
 }
 
 func newDemoCmd() *cobra.Command {
 	var f demoFlags
 	c := &cobra.Command{
-		Use:   "demo",
+		Use:   "demo [flags] [--probe SPEC PROGRAM [ARGS...]]",
 		Short: "Show the uprobe miss window on SMP (what `make demo` runs)",
-		Long: `Run the built-in threaded workload (4 threads x 1,000 calls of probed(),
-embedded in probesim) with a uprobe on probed(), under the inline and the
-ssol-stack strategies on 1 and 4 vCPUs, and show:
+		Long: `Run a threaded workload with a uprobe under each strategy (inline, ssol-stack
+and xol by default) on each vCPU count (1 and 4 by default), and show:
 
-  - a side-by-side table of executions, hits, misses, miss rate, cycles per
-    hit and run cycles, with the program's own call count as a check;
-  - the timeline of one real miss of inline on 4 vCPUs: a lane per vCPU,
-    the window when the original byte was back in the text, and the vCPU
-    that ran through it, then a walk through what happened.
+  - a table of executions, hits, misses, miss rate, cycles per hit and run
+    cycles, with a check of the program's own output;
+  - the timeline of one real, typical miss of inline on the most vCPUs: a
+    lane per vCPU, the window when the original byte was back in the text,
+    and the vCPU that ran through it, then a walk through what happened.
 
-It needs no file and no argument, and prints the same thing every time.
+Without PROGRAM the workload is built in (4 threads x 1,000 calls of
+probed(), embedded in probesim): it needs no file and prints the same thing
+every time. With --probe SPEC PROGRAM [ARGS...] any static program runs
+instead, probed at SPEC (symbol, symbol+offset or 0xADDR).
+
 Colours are used when standard output is a terminal, unless --no-color is
 given or NO_COLOR is set. --html also writes the whole demo as one
-self-contained web page with a timeline to zoom (mouse wheel, buttons,
-drag) and hover.`,
+self-contained web page with a timeline to zoom (mouse wheel, buttons, drag)
+and hover. 'probesim timeline' draws the same timeline for any run's
+--events log.`,
 		Example: `  probesim demo
   probesim demo --no-color > demo.txt
-  probesim demo --html demo.html && xdg-open demo.html`,
-		Args: noArgs,
-		RunE: func(c *cobra.Command, _ []string) error {
-			return runDemo(c.OutOrStdout(), &f)
+  probesim demo --html demo.html && xdg-open demo.html
+  probesim demo --cpus 2,4,8 --strategies inline,xol --seed 3
+  probesim demo --cpus 1,4 --probe probed fixtures/bin/x86_64/threads 8 500 2000`,
+		RunE: func(c *cobra.Command, args []string) error {
+			return runDemo(c, &f, args)
 		},
 	}
-	c.Flags().StringVar(&f.htmlPath, "html", "", "also write the demo as a self-contained HTML page to `FILE`")
-	c.Flags().BoolVar(&f.noColor, "no-color", false, "no ANSI colours, even on a terminal (so does a non-empty NO_COLOR)")
+	c.Flags().SetInterspersed(false) // what follows PROGRAM is the program's
+	fl := c.Flags()
+	fl.StringVar(&f.htmlPath, "html", "", "also write the demo as a self-contained HTML page to `FILE`")
+	fl.BoolVar(&f.noColor, "no-color", false, "no ANSI colours, even on a terminal (so does a non-empty NO_COLOR)")
+	fl.IntSliceVar(&f.cpus, "cpus", []int{1, 4}, "the vCPU `COUNTS` compared, comma-separated")
+	fl.StringSliceVar(&f.strategies, "strategies", strategyNames(), "the `STRATEGIES` compared, comma-separated")
+	fl.Uint64Var(&f.seed, "seed", 1, "the `SEED` of every run")
+	fl.StringVar(&f.probe, "probe", "", "probe PROGRAM at `SPEC` (with PROGRAM; the built-in workload's probe is probed)")
 	return c
 }
 
-func runDemo(out io.Writer, f *demoFlags) (err error) {
+// strategyNames are the strategies, in probesim's order.
+func strategyNames() []string {
+	out := make([]string, len(probesim.Strategies))
+	for i, s := range probesim.Strategies {
+		out[i] = string(s)
+	}
+	return out
+}
+
+func runDemo(c *cobra.Command, f *demoFlags, args []string) (err error) {
+	o := demo.DefaultOptions()
+	o.CPUs, o.Seed = f.cpus, f.seed
+	o.Strategies = nil
+	for _, s := range f.strategies {
+		o.Strategies = append(o.Strategies, probesim.Strategy(s))
+	}
+	switch {
+	case len(args) > 0 && f.probe == "":
+		return argsError(c, "a PROGRAM needs --probe SPEC (what to probe in it)")
+	case len(args) == 0 && f.probe != "":
+		return argsError(c, "--probe needs a PROGRAM to probe (the built-in workload has its own probe)")
+	case len(args) > 0:
+		if o.Workload, err = demo.ProgramWorkload(args[0], args[1:], f.probe); err != nil {
+			return cannotRun(err)
+		}
+	}
 	// Create the page before the runs, so a bad path fails at once; a
 	// failed demo leaves no page behind.
+	out := c.OutOrStdout()
 	var page *os.File
 	if f.htmlPath != "" {
 		if page, err = os.Create(f.htmlPath); err != nil {
@@ -67,9 +111,19 @@ func runDemo(out io.Writer, f *demoFlags) (err error) {
 			}
 		}()
 	}
-	d, err := demo.Run(context.Background(), demo.DefaultWorkload)
-	if err != nil {
-		return err
+	d, err := demo.Run(context.Background(), o)
+	var ce *probesim.ConfigError
+	switch {
+	case errors.As(err, &ce):
+		msg := ce.Err.Error()
+		if len(args) > 0 {
+			msg = strings.ReplaceAll(msg, o.Workload.Path, args[0]) // the path the user gave
+		}
+		return usageError("--%s: %s", ce.Field, msg)
+	case err != nil && strings.HasPrefix(err.Error(), "--"):
+		return usageError("%v", err)
+	case err != nil:
+		return cannotRun(err)
 	}
 	if err := d.WriteText(out, useColor(out, f.noColor)); err != nil {
 		return err

@@ -5,18 +5,25 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/probesim/probesim/fixtures"
+	"github.com/probesim/probesim/internal/chromiumtest"
 )
 
 // demoParts are pieces every demo prints, whatever the numbers.
 var demoParts = []string{
 	"probesim demo: the uprobe miss window on SMP\n",
-	"                1 vCPU ",
-	"                      inline    ssol-stack        inline    ssol-stack\n",
-	"\nprogram output  calls=4000 ✓  calls=4000 ✓  calls=4000 ✓  calls=4000 ✓\n",
+	"\n         strategy    executions   hits         misses  cycles/hit  run cycles  ✓\n",
+	"\n1 vCPU   inline           4,000  4,000       0 (0.0%)",
+	"\n         ssol-stack       4,000  4,000       0 (0.0%)",
+	"\n         xol              4,000  4,000       0 (0.0%)",
+	"\n4 vCPUs  inline           4,000",
 	"One real miss: inline on 4 vCPUs, cycles ",
 	"\ncpu0    ", "\ncpu1    ", "\ncpu2    ", "\ncpu3    ",
 	"): ran probed() without a trap\n",
@@ -24,6 +31,7 @@ var demoParts = []string{
 	": int3 written again",
 	"What happened\n",
 	"Why ssol-stack does not miss",
+	"Why xol does not miss",
 }
 
 func TestDemoCommand(t *testing.T) {
@@ -87,7 +95,12 @@ func TestDemoUsageErrors(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"demo", "extra"}, "probesim: demo: takes no arguments, got extra (see 'probesim demo --help')"},
+		{[]string{"demo", "extra"}, "probesim: demo: a PROGRAM needs --probe SPEC (what to probe in it) (see 'probesim demo --help')"},
+		{[]string{"demo", "--probe", "probed"}, "probesim: demo: --probe needs a PROGRAM to probe (the built-in workload has its own probe) (see 'probesim demo --help')"},
+		{[]string{"demo", "--cpus", "0"}, "probesim: --cpus 0: want 1 to 64"},
+		{[]string{"demo", "--cpus", "two"}, `probesim: demo: invalid argument "two" for --cpus: want comma-separated integers (see 'probesim demo --help')`},
+		{[]string{"demo", "--strategies", "inline,inline"}, "probesim: --strategies inline: listed twice"},
+		{[]string{"demo", "--strategies", "emulate"}, `probesim: --strategies: unknown strategy "emulate" (have: inline, ssol-stack, xol)`},
 		{[]string{"demo", "--bogus"}, "probesim: demo: unknown flag: --bogus (see 'probesim demo --help')"},
 		{[]string{"demo", "--html"}, "probesim: demo: flag needs an argument: --html (see 'probesim demo --help')"},
 		{[]string{"demo", "--html", "/nonexistent/dir/demo.html"}, "probesim: --html: open /nonexistent/dir/demo.html: no such file or directory"},
@@ -104,7 +117,8 @@ func TestDemoHelp(t *testing.T) {
 	res := cli(t, "demo", "--help")
 	require.Equal(t, 0, res.status)
 	for _, want := range []string{
-		"Usage:\n  probesim demo [flags]\n",
+		"Usage:\n  probesim demo [flags] [--probe SPEC PROGRAM [ARGS...]]\n",
+		"--cpus COUNTS", "--strategies STRATEGIES", "--seed SEED", "--probe SPEC",
 		"  probesim demo --html demo.html",
 		"--html FILE ",
 		"--no-color ",
@@ -120,4 +134,97 @@ func TestUseColor(t *testing.T) {
 	require.NoError(t, err)
 	defer f.Close()
 	require.False(t, useColor(f, false), "a regular file")
+}
+
+// TestDemoFlags: the vCPU counts, strategies, seed and workload are the
+// demo's to choose; the page of such a demo renders in Chromium.
+func TestDemoFlags(t *testing.T) {
+	t.Parallel()
+	page := filepath.Join(t.TempDir(), "demo.html")
+	res := cli(t, "demo", "--no-color", "--cpus", "2,3", "--strategies", "xol,inline", "--seed", "4", "--html", page)
+	require.Equal(t, 0, res.status, "stderr: %s", res.stderr)
+	out := string(res.stdout)
+	flat := strings.Join(strings.Fields(out), " ")
+	require.Contains(t, flat, "Each row is one run: xol and inline on 2 vCPUs and 3 vCPUs, seed 4.")
+	require.Contains(t, out, "\n2 vCPUs  xol            4,000  4,000")
+	require.Contains(t, out, "\n3 vCPUs  xol ")
+	require.Contains(t, out, "One real miss: inline on 3 vCPUs")
+	require.Contains(t, out, "Why xol does not miss")
+	require.NotContains(t, out, "  ssol-stack ", "no ssol-stack row")
+	require.NotContains(t, out, "Why ssol-stack")
+	dom := string(chromiumtest.Run(t, "--window-size=1240,900", "--dump-dom", "file://"+page))
+	require.Equal(t, 4, strings.Count(dom, `<tr data-strategy=`))
+	require.Equal(t, 3, strings.Count(dom, `<g class="lane"`))
+	require.Equal(t, 1, strings.Count(dom, `<g class="ev followed"`))
+	require.Equal(t, 1, strings.Count(dom, "<title>"), "the script ran: the titles became tooltips")
+
+	// Any program, probed anywhere.
+	threads := fixturePath(t, fixtures.ArchAMD64, "threads")
+	res = cli(t, "demo", "--no-color", "--cpus", "1,3", "--strategies", "inline", "--probe", "probed+6", threads, "3", "200", "500")
+	require.Equal(t, 0, res.status, "stderr: %s", res.stderr)
+	out = string(res.stdout)
+	flat = strings.Join(strings.Fields(out), " ")
+	require.Contains(t, flat, "A uprobe on probed+6 replaces")
+	require.Contains(t, flat, "The workload is threads 3 200 500.")
+	require.Contains(t, flat, "1 vCPU inline 600 600 0 (0.0%)")
+	require.Contains(t, flat, "✓: the program exited 0.")
+	res = cli(t, "demo", "--probe", "p", "/nonexistent/prog")
+	require.Equal(t, exitNotFound, res.status, "a missing program is 127, as for run")
+	require.Equal(t, "probesim: /nonexistent/prog: no such file or directory\n", string(res.stderr))
+	res = cli(t, "demo", "--probe", "nosuch", threads)
+	require.Equal(t, exitUsage, res.status)
+	require.Equal(t, `probesim: --probe: probe "nosuch": no symbol "nosuch" in `+threads+"\n", string(res.stderr))
+}
+
+// TestTimelineCommand: 'probesim timeline' draws any run's event log:
+// a typical miss by default, any range with --from and --to, from a file
+// or standard input; its page renders in Chromium, readable at 800 px.
+func TestTimelineCommand(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	threads := fixturePath(t, fixtures.ArchAMD64, "threads")
+	ev := filepath.Join(dir, "ev.jsonl")
+	res := cli(t, "run", "-q", "--stdout", filepath.Join(dir, "out.txt"), "--events", ev, "--cpus", "3", "--probe", "probed", "--strategy", "inline", threads, "3", "300", "500")
+	require.Equal(t, 0, res.status, "stderr: %s", res.stderr)
+
+	page := filepath.Join(dir, "ev.html")
+	res = cli(t, "timeline", ev, "--no-color", "--html", page)
+	require.Equal(t, 0, res.status, "stderr: %s", res.stderr)
+	out := string(res.stdout)
+	require.True(t, strings.HasPrefix(out, "A typical miss of probed on 3 vCPUs, cycles "), out)
+	for _, p := range []string{"\ncpu0    ", "\ncpu1    ", "\ncpu2    ", "): ran probed() without a trap\n", "Wrote " + page + ".\n"} {
+		require.Contains(t, out, p)
+	}
+	dom := string(chromiumtest.Run(t, "--window-size=800,900", "--dump-dom", "file://"+page))
+	require.Equal(t, 3, strings.Count(dom, `<g class="lane"`))
+	require.Equal(t, 1, strings.Count(dom, `<g class="ev followed"`))
+	require.Equal(t, 1, strings.Count(dom, "<title>"), "the script ran")
+	vb := regexp.MustCompile(`<svg id="timeline"[^>]* viewBox="0 0 ([0-9.]+) `).FindStringSubmatch(dom)
+	require.NotNil(t, vb)
+	w, err := strconv.ParseFloat(vb[1], 64)
+	require.NoError(t, err)
+	require.Less(t, w, 800.0, "at 800 px one SVG unit is one pixel: the labels keep their size")
+
+	// A range, from standard input.
+	res = execute(t, dir, runTimeout, "/bin/sh", "-c", probesimBin+" timeline - --from 50000 --to 60000 < "+ev)
+	require.Equal(t, 0, res.status, "stderr: %s", res.stderr)
+	require.True(t, strings.HasPrefix(string(res.stdout), "Probe probed on 3 vCPUs, cycles 50,000 to 60,000\n"), string(res.stdout))
+	require.NotContains(t, string(res.stdout), "X")
+
+	notEvents := filepath.Join(dir, "r.json")
+	require.NoError(t, os.WriteFile(notEvents, []byte("{\"schema\": 1}\n"), 0o644))
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{ev, "--from", "9", "--to", "9"}, ev + ": --from 9 --to 9: an empty range"},
+		{[]string{notEvents}, notEvents + `: line 1: not an event of probesim run --events: json: unknown field "schema"`},
+		{[]string{filepath.Join(dir, "none.jsonl")}, "open " + filepath.Join(dir, "none.jsonl") + ": no such file or directory"},
+		{[]string{ev, "--probe", "main"}, ev + ": --probe main: no event of that probe (the probes: probed)"},
+		{nil, "timeline: missing EVENTS.jsonl (see 'probesim timeline --help')"},
+	} {
+		res := cli(t, append([]string{"timeline"}, tc.args...)...)
+		require.Equal(t, exitUsage, res.status, "%q", tc.args)
+		require.Equal(t, "probesim: "+tc.want+"\n", string(res.stderr), "%q", tc.args)
+	}
 }

@@ -27,7 +27,7 @@ Shell completion (flags, strategies, profiles): 'probesim completion bash'
 		SilenceErrors: true,
 	}
 	root.SetVersionTemplate("{{.Version}}\n")
-	root.AddCommand(newRunCmd(), newDemoCmd(), newSweepCmd(), newMergeCmd(), newCheckCmd(), newPlotCmd(), newCalibrateCmd(), newVersionCmd(), newManCmd())
+	root.AddCommand(newRunCmd(), newDemoCmd(), newTimelineCmd(), newSweepCmd(), newMergeCmd(), newCheckCmd(), newPlotCmd(), newCalibrateCmd(), newVersionCmd(), newManCmd())
 	// Flag errors are usage errors (exit 125) and name the flag at fault.
 	root.SetFlagErrorFunc(flagError)
 	registerCompletions(root)

@@ -11,10 +11,11 @@ import (
 	"syscall"
 )
 
-// The files a run writes (--json, --events, --probe-log): "-" is standard
-// output; a file is written to a temporary file beside it, created before
-// the run (so a bad path fails at once) and renamed over it at the end, so
-// that the file is whole or absent, never a run's worth of half.
+// The files a run writes (--json, --events, --probe-log, --stdout): "-" is
+// standard output; a file is written to a temporary file beside it,
+// created before the run (so a bad path fails at once) and renamed over it
+// at the end, so that the file is whole or absent, never a run's worth of
+// half; a device or a FIFO (/dev/null, a named pipe) is written directly.
 
 // stdoutName is the file name that means standard output.
 const stdoutName = "-"
@@ -24,7 +25,10 @@ type outFile struct {
 	flag string // for messages: "--json"
 	path string // "" (none), "-" or a file
 	tmp  *os.File
-	w    *bufio.Writer
+	// direct says tmp is path itself: a device or a FIFO (/dev/null, a
+	// named pipe), written as it goes, as a shell's > would.
+	direct bool
+	w      *bufio.Writer
 	// stdout is where "-" writes (the command's standard output).
 	stdout io.Writer
 	err    error // the first write error
@@ -36,7 +40,15 @@ func (o *outFile) open() error {
 		return nil
 	}
 	if st, err := os.Stat(o.path); err == nil && !st.Mode().IsRegular() {
-		return fmt.Errorf("%s %s: not a regular file", o.flag, o.path)
+		if st.IsDir() {
+			return fmt.Errorf("%s %s: is a directory", o.flag, o.path)
+		}
+		f, err := os.OpenFile(o.path, os.O_WRONLY, 0)
+		if err != nil {
+			return fmt.Errorf("%s %w", o.flag, err)
+		}
+		o.tmp, o.w, o.direct = f, bufio.NewWriter(f), true
+		return nil
 	}
 	tmp, err := os.CreateTemp(filepath.Dir(o.path), "."+filepath.Base(o.path)+".*")
 	if err != nil {
@@ -81,6 +93,10 @@ func (o *outFile) commit() error {
 	if cerr := o.tmp.Close(); err == nil {
 		err = cerr
 	}
+	if o.direct {
+		o.tmp = nil
+		return err
+	}
 	if err == nil {
 		err = os.Chmod(o.tmp.Name(), 0o644)
 	}
@@ -98,7 +114,9 @@ func (o *outFile) commit() error {
 func (o *outFile) abort() {
 	if o.tmp != nil {
 		o.tmp.Close()
-		os.Remove(o.tmp.Name())
+		if !o.direct {
+			os.Remove(o.tmp.Name())
+		}
 		o.tmp = nil
 	}
 }

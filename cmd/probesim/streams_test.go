@@ -46,6 +46,11 @@ func TestStreamsToStdout(t *testing.T) {
 	assert.Contains(t, rep.Stdout, "calls=400\n")
 	assert.Equal(t, rep.Stdout, string(readFile(t, guestOut)), "the guest's output went to --stdout")
 
+	// A device takes an output as it goes.
+	res = cli(t, "run", "-q", "--json", "/dev/null", "--stdout", "/dev/null", threads, "4", "100")
+	require.Equal(t, 0, res.status, "stderr: %s", res.stderr)
+	assert.Empty(t, res.stdout)
+
 	// Without --stdout and without a terminal, the guest's output is in
 	// the report only.
 	res = cli(t, "run", "--json", "-", threads, "4", "100")
@@ -77,7 +82,7 @@ func TestStreamsToStdout(t *testing.T) {
 		{[]string{"--json", "-", "--events", "-", "--probe", "probed"}, "--json and --events: only one output can be - (standard output)"},
 		{[]string{"--stdout", "-"}, "--stdout: want a FILE (the guest's output goes to standard output without --stdout)"},
 		{[]string{"--json", filepath.Join(dir, "no", "r.json")}, "--json " + filepath.Join(dir, "no", "r.json") + ": no such file or directory"},
-		{[]string{"--json", dir}, "--json " + dir + ": not a regular file"},
+		{[]string{"--json", dir}, "--json " + dir + ": is a directory"},
 	} {
 		res := cli(t, append(append([]string{"run"}, tc.args...), threads)...)
 		assert.Equal(t, 125, res.status, "%q", tc.args)

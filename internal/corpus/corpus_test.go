@@ -175,7 +175,7 @@ func record(t *testing.T, sc scenario, images map[string][]byte) entry {
 
 // demoEntry records the demo's text (no colour) as its report.
 func demoEntry(t *testing.T) entry {
-	d, err := demo.Run(t.Context(), demo.DefaultWorkload)
+	d, err := demo.Run(t.Context(), demo.DefaultOptions())
 	if err != nil {
 		// Recorded as the report, so the comparison names it.
 		txt, _ := json.Marshal("demo failed: " + err.Error())
