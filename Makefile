@@ -33,7 +33,7 @@ RACE_PKGS := ./mmu/... ./emu/loader/... ./emu/linux/... ./emu/insn/... ./probes/
 
 include fixtures/fixtures.mk
 
-.PHONY: all deps unicorn build install uninstall test demo demo-workload bench check-go fmt-check vet race fuzz clean validate-timing validate-kernel
+.PHONY: all deps unicorn build install uninstall test test-slurm demo demo-workload bench check-go fmt-check vet race fuzz clean validate-timing validate-kernel
 
 all: build
 
@@ -144,6 +144,23 @@ fuzz: deps check-go fixtures
 
 clean: fixtures-clean
 	rm -rf bin build
+
+# docs/sweep.md's Slurm job array on a one-node Slurm cluster started on this
+# machine (munged, slurmctld and slurmd on loopback, configured under
+# build/slurm, stopped afterwards): 4 shards, merged, compared byte for byte
+# with the unsharded sweep. Needs root; installs Debian's slurmctld, slurmd,
+# slurm-client and munge if missing. Not part of `make test`.
+SLURM_DEB_PACKAGES := slurmctld slurmd slurm-client munge
+test-slurm: build fixtures
+	@missing=""; for p in $(SLURM_DEB_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "test-slurm: installing$$missing"; \
+	  if [ "$$(id -u)" != 0 ]; then echo "test-slurm: run as root (apt-get) or install:$$missing" >&2; exit 1; fi; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	fi
+	scripts/test-slurm.sh $(CURDIR)
 
 # Check probesim's predictions against this host's kernel (docs/calibrate.md):
 # calibrate the host, then real uprobes (perf probe + perf stat) against
