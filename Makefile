@@ -25,7 +25,7 @@ TEST_DEB_PACKAGES := chromium
 DEPS_PACKAGES = $(DEB_PACKAGES) $(TEST_DEB_PACKAGES)
 
 # Packages whose tests run under the race detector: those without cgo hot paths.
-RACE_PKGS := ./mmu/... ./emu/loader/... ./emu/linux/... ./emu/insn/... ./probes/... ./timing/... ./report/... ./fixtures/... ./sweep/... ./plot/...
+RACE_PKGS := ./mmu/... ./emu/loader/... ./kernel/... ./emu/insn/... ./probes/... ./timing/... ./report/... ./fixtures/... ./sweep/... ./plot/...
 
 include fixtures/fixtures.mk
 

@@ -1,8 +1,8 @@
 package emu
 
 import (
-	"github.com/probesim/probesim/emu/linux"
 	"github.com/probesim/probesim/emu/uc"
+	"github.com/probesim/probesim/kernel"
 )
 
 // The guest's CPUID.
@@ -53,7 +53,7 @@ var cpuidModeDependent = map[uint32][2]cpuidRegs{ // [i386, x86-64]
 // ecx = subleaf.
 func (c *Core) cpuidAnswer(leaf, subleaf uint32) cpuidRegs {
 	if m, ok := cpuidModeDependent[leaf]; ok {
-		if c.arch == linux.I386 {
+		if c.arch == kernel.I386 {
 			return m[0]
 		}
 		return m[1]
@@ -80,7 +80,7 @@ func (c *Core) onCPUID() bool {
 	r := c.cpuidAnswer(uint32(in[0]), uint32(in[1]))
 	out := []uint64{uint64(r.eax), uint64(r.ebx), uint64(r.ecx), uint64(r.edx)}
 	regs := cpuidOutRegs
-	if c.arch == linux.I386 {
+	if c.arch == kernel.I386 {
 		regs = []uc.Reg{uc.EAX, uc.EBX, uc.ECX, uc.EDX}
 	}
 	return c.eng.RegWriteBatch(regs, out) == nil

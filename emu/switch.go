@@ -1,8 +1,8 @@
 package emu
 
 import (
-	"github.com/probesim/probesim/emu/linux"
 	"github.com/probesim/probesim/emu/uc"
+	"github.com/probesim/probesim/kernel"
 )
 
 // Thread switching. All threads of a machine run on one Core; the machine
@@ -28,21 +28,21 @@ func (c *Core) SaveContext(ctx *uc.Context) error {
 // RestoreContext loads ctx into the engine and, on i386, makes the thread's
 // TLS descriptors current: switch_to() reloads the GDT's TLS slots
 // (load_TLS), and the GS selector is reloaded so its hidden base follows.
-func (c *Core) RestoreContext(ctx *uc.Context, t *linux.Thread) error {
+func (c *Core) RestoreContext(ctx *uc.Context, t *kernel.Thread) error {
 	c.regs = trapRegs{}
 	if err := c.eng.ContextRestore(ctx); err != nil {
 		return err
 	}
-	if c.arch != linux.I386 {
+	if c.arch != kernel.I386 {
 		return nil
 	}
 	for i, d := range t.TLS {
-		if err := c.WriteGDTEntry(linux.TLSEntryMin+i, d.Desc); err != nil {
+		if err := c.WriteGDTEntry(kernel.TLSEntryMin+i, d.Desc); err != nil {
 			return err
 		}
 	}
 	gs, err := c.eng.RegRead(uc.GS)
-	if err != nil || gs>>3 < linux.TLSEntryMin || gs>>3 >= linux.TLSEntryMin+linux.TLSEntries {
+	if err != nil || gs>>3 < kernel.TLSEntryMin || gs>>3 >= kernel.TLSEntryMin+kernel.TLSEntries {
 		return err
 	}
 	return c.eng.RegWrite(uc.GS, gs)
@@ -71,4 +71,4 @@ func (c *Core) RetReg() uc.Reg { return c.abi.ret }
 func (c *Core) Counters() *uc.Counters { return c.counters }
 
 // Thread returns the thread now running.
-func (c *Core) Thread() *linux.Thread { return c.thread }
+func (c *Core) Thread() *kernel.Thread { return c.thread }

@@ -1,8 +1,8 @@
 package emu
 
 import (
-	"github.com/probesim/probesim/emu/linux"
 	"github.com/probesim/probesim/emu/uc"
+	"github.com/probesim/probesim/kernel"
 )
 
 // syscallABI names the registers of a syscall ABI.
@@ -12,8 +12,8 @@ type syscallABI struct {
 	ret  uc.Reg
 }
 
-func abiFor(a linux.Arch) syscallABI {
-	if a == linux.I386 {
+func abiFor(a kernel.Arch) syscallABI {
+	if a == kernel.I386 {
 		// int $0x80: eax = nr; ebx, ecx, edx, esi, edi, ebp.
 		return syscallABI{nr: uc.EAX, ret: uc.EAX,
 			args: []uc.Reg{uc.EAX, uc.EBX, uc.ECX, uc.EDX, uc.ESI, uc.EDI, uc.EBP}}
@@ -50,23 +50,23 @@ func (c *Core) RunPendingSyscall() (Event, bool) { return c.doSyscall(false) }
 // tells whether Unicorn still has the ip on the syscall instruction.
 func (c *Core) doSyscall(inHook bool) (Event, bool) {
 	if err := c.eng.RegReadBatch(c.abi.args, c.argVals); err != nil {
-		return c.faultEvent(linux.SIGSEGV, "general protection", 0, 0, 0), true
+		return c.faultEvent(kernel.SIGSEGV, "general protection", 0, 0, 0), true
 	}
-	var a linux.Args
+	var a kernel.Args
 	copy(a[:], c.argVals[1:])
 	c.counters.Add(0, c.kernelCostFP(c.prof.Kernel.SyscallEntryExit))
 	c.syscallInHook = inHook
 	ret, res := c.kernel.Syscall(c.thread, c.argVals[0], a)
 	switch res.Outcome {
-	case linux.ExitThread:
+	case kernel.ExitThread:
 		return Event{Kind: EventExit, Status: res.Status}, true
-	case linux.ExitGroup:
+	case kernel.ExitGroup:
 		return Event{Kind: EventExitGroup, Status: res.Status}, true
-	case linux.Killed:
+	case kernel.Killed:
 		return Event{Kind: EventKilled, Signal: res.Signal, Caught: res.Caught}, true
 	}
 	c.writeResult(ret, inHook)
-	if res.Outcome == linux.Block {
+	if res.Outcome == kernel.Block {
 		return Event{Kind: EventBlock}, true
 	}
 	return Event{}, false
@@ -76,7 +76,7 @@ func (c *Core) doSyscall(inHook bool) (Event, bool) {
 // thread of clone resumes at.
 func (c *Core) SyscallNextPC() uint64 {
 	pc := c.PC()
-	if c.syscallInHook && c.arch == linux.X8664 {
+	if c.syscallInHook && c.arch == kernel.X8664 {
 		pc += 2
 	}
 	return pc
@@ -88,24 +88,24 @@ var trapKinds = map[uint32]struct {
 	sig  int
 	name string
 }{
-	0:  {linux.SIGFPE, "divide error"},
-	1:  {linux.SIGTRAP, "debug"},
-	3:  {linux.SIGTRAP, "int3"},
-	4:  {linux.SIGSEGV, "overflow"},
-	5:  {linux.SIGSEGV, "bounds"},
-	6:  {linux.SIGILL, "invalid opcode"},
-	7:  {linux.SIGFPE, "device not available"},
-	11: {linux.SIGBUS, "segment not present"},
-	12: {linux.SIGBUS, "stack segment"},
-	13: {linux.SIGSEGV, "general protection"},
-	16: {linux.SIGFPE, "coprocessor error"},
-	17: {linux.SIGBUS, "alignment check"},
-	19: {linux.SIGFPE, "simd exception"},
+	0:  {kernel.SIGFPE, "divide error"},
+	1:  {kernel.SIGTRAP, "debug"},
+	3:  {kernel.SIGTRAP, "int3"},
+	4:  {kernel.SIGSEGV, "overflow"},
+	5:  {kernel.SIGSEGV, "bounds"},
+	6:  {kernel.SIGILL, "invalid opcode"},
+	7:  {kernel.SIGFPE, "device not available"},
+	11: {kernel.SIGBUS, "segment not present"},
+	12: {kernel.SIGBUS, "stack segment"},
+	13: {kernel.SIGSEGV, "general protection"},
+	16: {kernel.SIGFPE, "coprocessor error"},
+	17: {kernel.SIGBUS, "alignment check"},
+	19: {kernel.SIGFPE, "simd exception"},
 }
 
 // onInterrupt handles int $0x80 on i386 and every CPU exception.
 func (c *Core) onInterrupt(intno uint32) {
-	if intno == 0x80 && c.arch == linux.I386 {
+	if intno == 0x80 && c.arch == kernel.I386 {
 		c.syscallHook()
 		return
 	}
@@ -135,7 +135,7 @@ func (c *Core) TrapFaultEvent(intno uint32) Event {
 	k, ok := trapKinds[intno]
 	if !ok {
 		// int $N with no user-callable gate raises #GP: SIGSEGV.
-		k.sig, k.name = linux.SIGSEGV, "general protection"
+		k.sig, k.name = kernel.SIGSEGV, "general protection"
 	}
 	pc := c.PC()
 	if intno == 3 {
@@ -148,7 +148,7 @@ func (c *Core) TrapFaultEvent(intno uint32) Event {
 
 func (c *Core) onInvalidInsn() bool {
 	pc := c.PC()
-	c.stop(c.faultEvent(linux.SIGILL, "invalid opcode", pc, pc, 0))
+	c.stop(c.faultEvent(kernel.SIGILL, "invalid opcode", pc, pc, 0))
 	return false
 }
 
@@ -158,7 +158,7 @@ func (c *Core) onInvalidInsn() bool {
 // In the syscall hook Unicorn's rip is still the syscall instruction (2
 // bytes long), measured on 2.0.1; outside it, rip is already past.
 func (c *Core) writeResult(ret uint64, inHook bool) {
-	if c.arch == linux.I386 {
+	if c.arch == kernel.I386 {
 		c.eng.RegWrite(c.abi.ret, ret)
 		return
 	}

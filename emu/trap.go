@@ -1,8 +1,8 @@
 package emu
 
 import (
-	"github.com/probesim/probesim/emu/linux"
 	"github.com/probesim/probesim/emu/uc"
+	"github.com/probesim/probesim/kernel"
 )
 
 // Breakpoint and single-step traps.
@@ -39,7 +39,7 @@ func (c *Core) SetPC(pc uint64) error {
 		return nil
 	}
 	r := uc.RIP
-	if c.arch == linux.I386 {
+	if c.arch == kernel.I386 {
 		r = uc.EIP
 	}
 	return c.eng.RegWrite(r, pc)

@@ -4,8 +4,8 @@ import (
 	"encoding/binary"
 	"syscall"
 
-	"github.com/probesim/probesim/emu/linux"
 	"github.com/probesim/probesim/emu/uc"
+	"github.com/probesim/probesim/kernel"
 )
 
 // Clone flags (include/uapi/linux/sched.h).
@@ -27,9 +27,9 @@ type cloneArgs struct {
 	flags, childTID, parentTID, stack, tls uint64
 }
 
-func (m *Machine) sysClone(k *linux.Kernel, lt *linux.Thread, a linux.Args) (uint64, linux.Result) {
+func (m *Machine) sysClone(k *kernel.Kernel, lt *kernel.Thread, a kernel.Args) (uint64, kernel.Result) {
 	ca := cloneArgs{flags: a[0], stack: a[1], parentTID: a[2]}
-	if m.arch == linux.I386 {
+	if m.arch == kernel.I386 {
 		// i386 passes tls before child_tid (CONFIG_CLONE_BACKWARDS).
 		ca.tls, ca.childTID = a[3], a[4]
 	} else {
@@ -40,14 +40,14 @@ func (m *Machine) sysClone(k *linux.Kernel, lt *linux.Thread, a linux.Args) (uin
 }
 
 // sysClone3 is clone3(struct clone_args *, size).
-func (m *Machine) sysClone3(k *linux.Kernel, lt *linux.Thread, a linux.Args) (uint64, linux.Result) {
+func (m *Machine) sysClone3(k *kernel.Kernel, lt *kernel.Thread, a kernel.Args) (uint64, kernel.Result) {
 	const sizeVer0 = 64
 	if a[1] < sizeVer0 || a[1] > 4096 {
-		return linux.Errno(syscall.EINVAL), linux.Result{}
+		return kernel.Errno(syscall.EINVAL), kernel.Result{}
 	}
 	var b [sizeVer0]byte
 	if err := m.as.Read(a[0], b[:]); err != nil {
-		return linux.Errno(syscall.EFAULT), linux.Result{}
+		return kernel.Errno(syscall.EFAULT), kernel.Result{}
 	}
 	f := func(i int) uint64 { return binary.LittleEndian.Uint64(b[8*i:]) }
 	ca := cloneArgs{flags: f(0), childTID: f(2), parentTID: f(3), tls: f(7)}
@@ -55,15 +55,15 @@ func (m *Machine) sysClone3(k *linux.Kernel, lt *linux.Thread, a linux.Args) (ui
 		ca.stack = stack + size
 	}
 	if f(4) != 0 { // exit_signal: a thread has none
-		return linux.Errno(syscall.EINVAL), linux.Result{}
+		return kernel.Errno(syscall.EINVAL), kernel.Result{}
 	}
 	return m.clone(lt, ca)
 }
 
 // clone creates a thread: a new task sharing everything with its parent.
 // Creating a process (no CLONE_VM) is not modelled and fails with ENOSYS.
-func (m *Machine) clone(plt *linux.Thread, ca cloneArgs) (uint64, linux.Result) {
-	fail := func(e syscall.Errno) (uint64, linux.Result) { return linux.Errno(e), linux.Result{} }
+func (m *Machine) clone(plt *kernel.Thread, ca cloneArgs) (uint64, kernel.Result) {
+	fail := func(e syscall.Errno) (uint64, kernel.Result) { return kernel.Errno(e), kernel.Result{} }
 	const threadFlags = cloneVM | cloneThread | cloneSighand
 	if ca.flags&threadFlags != threadFlags {
 		if ca.flags&cloneVM == 0 {
@@ -75,12 +75,12 @@ func (m *Machine) clone(plt *linux.Thread, ca cloneArgs) (uint64, linux.Result) 
 		return fail(syscall.EAGAIN)
 	}
 	tid := m.nextTID
-	child := linux.NewThread(tid, m.core)
+	child := kernel.NewThread(tid, m.core)
 	child.TLS = plt.TLS
 	child.SigMask = plt.SigMask
 	child.FSBase, child.GSBase = plt.FSBase, plt.GSBase
 	if ca.flags&cloneSettls != 0 {
-		if m.arch == linux.I386 {
+		if m.arch == kernel.I386 {
 			if e := m.kernel.SetThreadArea(child, ca.tls); e != 0 {
 				return fail(e)
 			}
@@ -115,7 +115,7 @@ func (m *Machine) clone(plt *linux.Thread, ca cloneArgs) (uint64, linux.Result) 
 	m.nextTID++
 	t := m.addThread(child, ctx)
 	t.setPending(m.core.RetReg(), 0)
-	if m.arch == linux.I386 {
+	if m.arch == kernel.I386 {
 		if ca.stack != 0 {
 			t.setPending(uc.ESP, ca.stack)
 		}
@@ -133,38 +133,38 @@ func (m *Machine) clone(plt *linux.Thread, ca cloneArgs) (uint64, linux.Result) 
 		}
 	}
 	m.makeRunnable(t, m.curV.clockFP())
-	return uint64(tid), linux.Result{}
+	return uint64(tid), kernel.Result{}
 }
 
 // sysSchedYield ends the slice; the thread goes to the back of the run
 // queue if another one waits (the Block outcome on a still-runnable thread).
-func (m *Machine) sysSchedYield(k *linux.Kernel, lt *linux.Thread, a linux.Args) (uint64, linux.Result) {
+func (m *Machine) sysSchedYield(k *kernel.Kernel, lt *kernel.Thread, a kernel.Args) (uint64, kernel.Result) {
 	if len(m.runq) == 0 {
-		return 0, linux.Result{}
+		return 0, kernel.Result{}
 	}
-	return 0, linux.Result{Outcome: linux.Block}
+	return 0, kernel.Result{Outcome: kernel.Block}
 }
 
 // sysSchedGetaffinity reports every vCPU; the mask is as long as Linux's
 // cpumask for that many CPUs (a multiple of the ABI's long).
-func (m *Machine) sysSchedGetaffinity(k *linux.Kernel, lt *linux.Thread, a linux.Args) (uint64, linux.Result) {
+func (m *Machine) sysSchedGetaffinity(k *kernel.Kernel, lt *kernel.Thread, a kernel.Args) (uint64, kernel.Result) {
 	word := uint64(8)
-	if m.arch == linux.I386 {
+	if m.arch == kernel.I386 {
 		word = 4
 	}
 	size := (uint64(len(m.vcpus)) + 8*word - 1) / (8 * word) * word
 	if a[1] < size || a[1]%word != 0 {
-		return linux.Errno(syscall.EINVAL), linux.Result{}
+		return kernel.Errno(syscall.EINVAL), kernel.Result{}
 	}
 	if a[0] != 0 && m.byTID[int(a[0])] == nil {
-		return linux.Errno(syscall.ESRCH), linux.Result{}
+		return kernel.Errno(syscall.ESRCH), kernel.Result{}
 	}
 	mask := make([]byte, size)
 	for i := range m.vcpus {
 		mask[i/8] |= 1 << (i % 8)
 	}
 	if err := m.as.Write(a[2], mask); err != nil {
-		return linux.Errno(syscall.EFAULT), linux.Result{}
+		return kernel.Errno(syscall.EFAULT), kernel.Result{}
 	}
-	return size, linux.Result{}
+	return size, kernel.Result{}
 }

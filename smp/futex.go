@@ -4,7 +4,7 @@ import (
 	"encoding/binary"
 	"syscall"
 
-	"github.com/probesim/probesim/emu/linux"
+	"github.com/probesim/probesim/kernel"
 )
 
 // futex(2): WAIT, WAKE, WAIT_BITSET and WAKE_BITSET, with timeouts in
@@ -24,8 +24,8 @@ const (
 
 // sysFutex serves "futex" (both ABIs, 32-bit timespec on i386) and
 // "futex_time64" (i386, 64-bit timespec).
-func (m *Machine) sysFutex(wideTime bool) linux.Handler {
-	return func(k *linux.Kernel, lt *linux.Thread, a linux.Args) (uint64, linux.Result) {
+func (m *Machine) sysFutex(wideTime bool) kernel.Handler {
+	return func(k *kernel.Kernel, lt *kernel.Thread, a kernel.Args) (uint64, kernel.Result) {
 		t := m.byTID[lt.TID]
 		addr, op, val, timeout := a[0], a[1], uint32(a[2]), a[3]
 		cmd := op &^ (futexPrivateFlag | futexClockRealtime)
@@ -35,19 +35,19 @@ func (m *Machine) sysFutex(wideTime bool) linux.Handler {
 		case futexWaitBitset:
 			return m.futexWait(t, addr, val, uint32(a[5]), timeout, wideTime, true, op&futexClockRealtime != 0)
 		case futexWake:
-			return uint64(m.futexWake(addr, int(int32(val)), futexBitsetAll)), linux.Result{}
+			return uint64(m.futexWake(addr, int(int32(val)), futexBitsetAll)), kernel.Result{}
 		case futexWakeBitset:
 			if uint32(a[5]) == 0 {
-				return linux.Errno(syscall.EINVAL), linux.Result{}
+				return kernel.Errno(syscall.EINVAL), kernel.Result{}
 			}
-			return uint64(m.futexWake(addr, int(int32(val)), uint32(a[5]))), linux.Result{}
+			return uint64(m.futexWake(addr, int(int32(val)), uint32(a[5]))), kernel.Result{}
 		}
-		return linux.Errno(syscall.ENOSYS), linux.Result{}
+		return kernel.Errno(syscall.ENOSYS), kernel.Result{}
 	}
 }
 
-func (m *Machine) futexWait(t *thread, addr uint64, val, bits uint32, timeout uint64, wide, absolute, realtime bool) (uint64, linux.Result) {
-	fail := func(e syscall.Errno) (uint64, linux.Result) { return linux.Errno(e), linux.Result{} }
+func (m *Machine) futexWait(t *thread, addr uint64, val, bits uint32, timeout uint64, wide, absolute, realtime bool) (uint64, kernel.Result) {
+	fail := func(e syscall.Errno) (uint64, kernel.Result) { return kernel.Errno(e), kernel.Result{} }
 	if addr&3 != 0 {
 		return fail(syscall.EINVAL)
 	}
@@ -74,7 +74,7 @@ func (m *Machine) futexWait(t *thread, addr uint64, val, bits uint32, timeout ui
 		ns := uint64(sec)*1_000_000_000 + uint64(nsec)
 		if absolute {
 			if realtime {
-				ns -= min(ns, linux.Epoch*1_000_000_000)
+				ns -= min(ns, kernel.Epoch*1_000_000_000)
 			}
 			wakeAt = m.nsToFP(ns)
 		} else {
@@ -88,7 +88,7 @@ func (m *Machine) futexWait(t *thread, addr uint64, val, bits uint32, timeout ui
 	t.futexAddr, t.futexBits, t.wakeAt = addr, bits, wakeAt
 	m.waiters[addr] = append(m.waiters[addr], t)
 	// The return value is written when it wakes (0, or -ETIMEDOUT).
-	return 0, linux.Result{Outcome: linux.Block}
+	return 0, kernel.Result{Outcome: kernel.Block}
 }
 
 // futexWake wakes up to n waiters on addr whose bitset meets bits.
@@ -135,7 +135,7 @@ func (m *Machine) setWaiters(addr uint64, q []*thread) {
 // readTimespec reads a timespec: two longs on i386's "futex", two 64-bit
 // fields for futex_time64 and on x86-64.
 func (m *Machine) readTimespec(addr uint64, wide bool) (int64, int64, syscall.Errno) {
-	if m.arch == linux.I386 && !wide {
+	if m.arch == kernel.I386 && !wide {
 		var b [8]byte
 		if err := m.as.Read(addr, b[:]); err != nil {
 			return 0, 0, syscall.EFAULT

@@ -11,10 +11,10 @@ import (
 	"time"
 
 	"github.com/probesim/probesim/emu"
-	"github.com/probesim/probesim/emu/linux"
 	"github.com/probesim/probesim/emu/loader"
 	"github.com/probesim/probesim/emu/uc"
 	"github.com/probesim/probesim/internal/chunklog"
+	"github.com/probesim/probesim/kernel"
 	"github.com/probesim/probesim/mmu"
 	"github.com/probesim/probesim/report"
 	"github.com/probesim/probesim/timing"
@@ -93,9 +93,9 @@ type Machine struct {
 	image  *loader.Image
 	as     *mmu.AddressSpace
 	core   *emu.Core
-	kernel *linux.Kernel
+	kernel *kernel.Kernel
 	start  emu.Start
-	arch   linux.Arch
+	arch   kernel.Arch
 	exe    string // absolute path of the program, as the guest sees it
 	stdout bytes.Buffer
 	stderr bytes.Buffer
@@ -164,9 +164,9 @@ func New(cfg Config) (*Machine, error) {
 	if err != nil {
 		return nil, cannotRunError{err}
 	}
-	arch := linux.X8664
+	arch := kernel.X8664
 	if im.Arch == loader.ArchI386 {
-		arch = linux.I386
+		arch = kernel.I386
 	}
 	m := &Machine{cfg: cfg, image: im, arch: arch, byTID: map[int]*thread{},
 		waiters: map[uint64][]*thread{}, nextTID: PID + 1, cowBroken: map[uint64]bool{}}
@@ -198,7 +198,7 @@ func seedStream(seed, purpose uint64) *rand.Rand {
 	return rand.New(rand.NewPCG(seed, purpose))
 }
 
-func (m *Machine) loadProgram(arch linux.Arch) error {
+func (m *Machine) loadProgram(arch kernel.Arch) error {
 	argv := append([]string{m.cfg.Program}, m.cfg.Args...)
 	spec := loader.NewStackSpec(m.image, argv, m.cfg.Env)
 	r := seedStream(m.cfg.Seed, 0x6174726e64) // "atrnd"
@@ -216,7 +216,7 @@ func (m *Machine) loadProgram(arch linux.Arch) error {
 		return err
 	}
 	m.start = st
-	m.kernel = linux.New(linux.Config{
+	m.kernel = kernel.New(kernel.Config{
 		Arch: arch, Mem: m.as, ExePath: exe,
 		Stdin:  m.cfg.Stdin,
 		Stdout: teeWriter(&m.stdout, m.cfg.Stdout),
@@ -244,7 +244,7 @@ func (m *Machine) loadProgram(arch linux.Arch) error {
 		v.advanceTo(uint64(sr.IntN(maxStartSkew)) << 8)
 		m.vcpus = append(m.vcpus, v)
 	}
-	main := m.addThread(linux.NewThread(PID, m.core), nil)
+	main := m.addThread(kernel.NewThread(PID, m.core), nil)
 	m.loaded = main
 	m.makeRunnable(main, 0)
 	return nil
@@ -255,17 +255,17 @@ func (m *Machine) registerThreadSyscalls() {
 	k := m.kernel
 	k.Register("clone", m.sysClone)
 	k.Register("clone3", m.sysClone3)
-	k.Register("futex", m.sysFutex(m.arch == linux.X8664))
+	k.Register("futex", m.sysFutex(m.arch == kernel.X8664))
 	k.Register("futex_time64", m.sysFutex(true))
 	k.Register("sched_yield", m.sysSchedYield)
 	k.Register("sched_getaffinity", m.sysSchedGetaffinity)
-	k.Register("nanosleep", m.sysNanosleep(m.arch == linux.X8664))
-	k.Register("clock_nanosleep", m.sysClockNanosleep(m.arch == linux.X8664))
+	k.Register("nanosleep", m.sysNanosleep(m.arch == kernel.X8664))
+	k.Register("clock_nanosleep", m.sysClockNanosleep(m.arch == kernel.X8664))
 	k.Register("clock_nanosleep_time64", m.sysClockNanosleep(true))
 }
 
 // addThread registers a new thread.
-func (m *Machine) addThread(lt *linux.Thread, ctx *uc.Context) *thread {
+func (m *Machine) addThread(lt *kernel.Thread, ctx *uc.Context) *thread {
 	t := &thread{lt: lt, ctx: ctx}
 	lt.CPUCycles = func() uint64 { return m.threadCycles(t) }
 	m.threads = append(m.threads, t)
@@ -356,7 +356,7 @@ func (m *Machine) loop() (ending, error) {
 		if v == nil {
 			// Every thread sleeps and no timeout can wake one: Linux would
 			// hang forever; probesim ends the run as if killed by SIGKILL.
-			return ending{reason: "deadlock", status: 128 + linux.SIGKILL, signal: linux.SIGKILL}, nil
+			return ending{reason: "deadlock", status: 128 + kernel.SIGKILL, signal: kernel.SIGKILL}, nil
 		}
 		t := v.cur
 		err := m.load(t)
@@ -404,7 +404,7 @@ func (m *Machine) loop() (ending, error) {
 			t.trapPending = ev.Intno
 		case emu.EventBudget:
 			if v.clockFP() >= budgetFP {
-				return ending{reason: "cycle_budget", status: 128 + linux.SIGXCPU, signal: linux.SIGXCPU}, nil
+				return ending{reason: "cycle_budget", status: 128 + kernel.SIGXCPU, signal: kernel.SIGXCPU}, nil
 			}
 			if len(m.runq) > 0 && v.clockFP()-v.sliceStartFP >= m.cfg.Timeslice<<8 && !t.kernelStepping {
 				m.preempt(v)
@@ -508,7 +508,7 @@ func (m *Machine) report(end ending, wall time.Duration) *report.Run {
 		UnsupportedSyscalls: m.kernel.Unsupported(),
 	}
 	if end.signal != 0 {
-		s := linux.SignalName(end.signal)
+		s := kernel.SignalName(end.signal)
 		r.Signal = &s
 	}
 	if f := end.fault; f != nil {
@@ -519,7 +519,7 @@ func (m *Machine) report(end ending, wall time.Duration) *report.Run {
 				vma = m.cfg.Program
 			}
 		}
-		r.Fault = &report.Fault{Signal: linux.SignalName(f.Signal), Kind: f.Kind, Address: f.Addr,
+		r.Fault = &report.Fault{Signal: kernel.SignalName(f.Signal), Kind: f.Kind, Address: f.Addr,
 			RIP: f.RIP, SP: f.SP, ErrorCode: f.ErrorCode, VMA: vma, Message: m.FaultMessage(f)}
 	}
 	r.SetOutput(m.stdout.Bytes(), m.stderr.Bytes())

@@ -3,8 +3,8 @@ package smp
 import (
 	"syscall"
 
-	"github.com/probesim/probesim/emu/linux"
 	"github.com/probesim/probesim/emu/uc"
+	"github.com/probesim/probesim/kernel"
 )
 
 // The scheduler.
@@ -178,7 +178,7 @@ func (m *Machine) fireTimers() {
 		wake := t.wakeAt
 		if t.futexAddr != 0 {
 			m.futexDequeue(t)
-			t.setPending(m.core.RetReg(), linux.Errno(syscall.ETIMEDOUT))
+			t.setPending(m.core.RetReg(), kernel.Errno(syscall.ETIMEDOUT))
 		} else {
 			t.wakeAt = 0 // a sleep ran its course: it returns 0
 			t.setPending(m.core.RetReg(), 0)

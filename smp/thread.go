@@ -1,8 +1,8 @@
 package smp
 
 import (
-	"github.com/probesim/probesim/emu/linux"
 	"github.com/probesim/probesim/emu/uc"
+	"github.com/probesim/probesim/kernel"
 )
 
 // threadState is where a guest thread is in its life.
@@ -16,7 +16,7 @@ const (
 
 // thread is a guest thread as the machine schedules it.
 type thread struct {
-	lt    *linux.Thread
+	lt    *kernel.Thread
 	ctx   *uc.Context // its registers while it is not loaded in the engine
 	state threadState
 	// pending are register writes to apply when the thread next runs: a new

@@ -1,7 +1,7 @@
 package smp
 
 import (
-	"github.com/probesim/probesim/emu/linux"
+	"github.com/probesim/probesim/kernel"
 )
 
 // TLB shootdowns.
@@ -28,7 +28,7 @@ func (m *Machine) registerShootdowns() {
 			continue
 		}
 		name := name
-		m.kernel.Register(name, func(k *linux.Kernel, lt *linux.Thread, a linux.Args) (uint64, linux.Result) {
+		m.kernel.Register(name, func(k *kernel.Kernel, lt *kernel.Thread, a kernel.Args) (uint64, kernel.Result) {
 			_, brkBefore := m.as.BrkRange()
 			ret, res := base(k, lt, a)
 			var changed bool

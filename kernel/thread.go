@@ -1,4 +1,4 @@
-package linux
+package kernel
 
 // CPU is the part of a vCPU's state that syscalls change beyond the return
 // register. Package emu implements it over the Unicorn engine.

@@ -1,4 +1,4 @@
-// Package linux is probesim's model of the Linux system-call layer for one
+// Package kernel is probesim's model of the Linux system-call layer for one
 // guest process: the i386 (int $0x80) and x86-64 (syscall) ABIs, the file
 // descriptors the guest may use, the recorded signal state, and the
 // deterministic clock and randomness the guest observes.
@@ -39,4 +39,4 @@
 //
 // A Kernel is not safe for concurrent use. The machine (package smp) runs
 // one vCPU at a time and calls Syscall from that single goroutine.
-package linux
+package kernel

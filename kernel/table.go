@@ -1,4 +1,4 @@
-package linux
+package kernel
 
 // registerBase installs the syscalls probesim implements for k's ABI.
 // Handlers are keyed by the name the kernel headers give the number, so one
