@@ -47,7 +47,7 @@ type Core struct {
 	prof   *timing.Profile
 	kernel *kernel.Kernel
 
-	thread   *kernel.Thread // the thread now running
+	thread   *kernel.Task  // the task now running
 	counters *uc.Counters   // its vCPU's counters
 
 	event    Event
@@ -153,7 +153,7 @@ func (c *Core) SetKernel(k *kernel.Kernel) { c.kernel = k }
 
 // SetRunning names the thread about to run and the counters its vCPU's
 // cycles are charged to.
-func (c *Core) SetRunning(t *kernel.Thread, cnt *uc.Counters) {
+func (c *Core) SetRunning(t *kernel.Task, cnt *uc.Counters) {
 	c.thread = t
 	c.counters = cnt
 	c.eng.SetCounters(cnt)

@@ -43,7 +43,7 @@ func newTestCore(t *testing.T, code []byte) *testCore {
 	require.NoError(t, as.SetupStack(stackTop, stackSize))
 	k := kernel.New(kernel.Config{Arch: kernel.X8664, Mem: as, Stdout: &tc.stdout, PID: 1000})
 	c.SetKernel(k)
-	c.SetRunning(kernel.NewThread(1000, c), tc.cnt)
+	c.SetRunning(k.NewTask(1000, c), tc.cnt)
 	tc.cnt.SetStopAt(^uint64(0))
 	require.NoError(t, c.InitRegisters(Start{PC: codeAddr, SP: stackTop - 64}))
 	return tc

@@ -28,7 +28,7 @@ func (c *Core) SaveContext(ctx *uc.Context) error {
 // RestoreContext loads ctx into the engine and, on i386, makes the thread's
 // TLS descriptors current: switch_to() reloads the GDT's TLS slots
 // (load_TLS), and the GS selector is reloaded so its hidden base follows.
-func (c *Core) RestoreContext(ctx *uc.Context, t *kernel.Thread) error {
+func (c *Core) RestoreContext(ctx *uc.Context, t *kernel.Task) error {
 	c.regs = trapRegs{}
 	if err := c.eng.ContextRestore(ctx); err != nil {
 		return err
@@ -71,4 +71,4 @@ func (c *Core) RetReg() uc.Reg { return c.abi.ret }
 func (c *Core) Counters() *uc.Counters { return c.counters }
 
 // Thread returns the thread now running.
-func (c *Core) Thread() *kernel.Thread { return c.thread }
+func (c *Core) Thread() *kernel.Task { return c.thread }

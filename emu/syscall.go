@@ -45,6 +45,17 @@ func (c *Core) syscallHook() {
 // slice as it would have inside the hook.
 func (c *Core) RunPendingSyscall() (Event, bool) { return c.doSyscall(false) }
 
+// ResumeSyscall finishes the syscall the running task slept in, now that
+// it woke and the machine loaded it (kernel.Kernel.Resume): the result is
+// written as doSyscall writes it, and the bool says whether the event ends
+// the slice (the task blocks again, or exits). No entry cost is charged:
+// the task never left the kernel.
+func (c *Core) ResumeSyscall() (Event, bool) {
+	c.syscallInHook = false
+	ret, res := c.kernel.Resume(c.thread)
+	return c.syscallOutcome(ret, res, false)
+}
+
 // doSyscall reads the call out of the registers, runs it in the modelled
 // kernel, charges the entry/exit cost and writes the result back. inHook
 // tells whether Unicorn still has the ip on the syscall instruction.
@@ -57,6 +68,12 @@ func (c *Core) doSyscall(inHook bool) (Event, bool) {
 	c.counters.Add(0, c.kernelCostFP(c.prof.Kernel.SyscallEntryExit))
 	c.syscallInHook = inHook
 	ret, res := c.kernel.Syscall(c.thread, c.argVals[0], a)
+	return c.syscallOutcome(ret, res, inHook)
+}
+
+// syscallOutcome writes a syscall's result and turns its outcome into the
+// event that ends the slice, if any.
+func (c *Core) syscallOutcome(ret uint64, res kernel.Result, inHook bool) (Event, bool) {
 	switch res.Outcome {
 	case kernel.ExitThread:
 		return Event{Kind: EventExit, Status: res.Status}, true

@@ -30,7 +30,7 @@ func (k *Kernel) nanos(cycles uint64) uint64 {
 
 // clockNanos reads clock id for thread t. Every clock derives from the
 // simulated cycle count, so guest time is deterministic.
-func (k *Kernel) clockNanos(t *Thread, id uint64) (uint64, syscall.Errno) {
+func (k *Kernel) clockNanos(t *Task, id uint64) (uint64, syscall.Errno) {
 	switch id {
 	case clockRealtime, clockRealtimeCoarse:
 		return Epoch*1_000_000_000 + k.nanos(k.cfg.Clock()), 0
@@ -62,7 +62,7 @@ func (k *Kernel) putTime(addr uint64, sec, frac uint64, wide bool) syscall.Errno
 	return k.writeBytes(addr, b.b)
 }
 
-func (k *Kernel) clockGettime(t *Thread, id, addr uint64, wide bool) (uint64, Result) {
+func (k *Kernel) clockGettime(t *Task, id, addr uint64, wide bool) (uint64, Result) {
 	ns, e := k.clockNanos(t, id)
 	if e != 0 {
 		return fail(e)
@@ -73,16 +73,16 @@ func (k *Kernel) clockGettime(t *Thread, id, addr uint64, wide bool) (uint64, Re
 	return ok0()
 }
 
-func sysClockGettime(k *Kernel, t *Thread, a Args) (uint64, Result) {
+func sysClockGettime(k *Kernel, t *Task, a Args) (uint64, Result) {
 	return k.clockGettime(t, a[0], a[1], k.cfg.Arch == X8664)
 }
 
-func sysClockGettime64(k *Kernel, t *Thread, a Args) (uint64, Result) {
+func sysClockGettime64(k *Kernel, t *Task, a Args) (uint64, Result) {
 	return k.clockGettime(t, a[0], a[1], true)
 }
 
 // clockGetres reports 1 ns for every clock, as hrtimer-based clocks do.
-func (k *Kernel) clockGetres(t *Thread, id, addr uint64, wide bool) (uint64, Result) {
+func (k *Kernel) clockGetres(t *Task, id, addr uint64, wide bool) (uint64, Result) {
 	if _, e := k.clockNanos(t, id); e != 0 {
 		return fail(e)
 	}
@@ -94,15 +94,15 @@ func (k *Kernel) clockGetres(t *Thread, id, addr uint64, wide bool) (uint64, Res
 	return ok0()
 }
 
-func sysClockGetres(k *Kernel, t *Thread, a Args) (uint64, Result) {
+func sysClockGetres(k *Kernel, t *Task, a Args) (uint64, Result) {
 	return k.clockGetres(t, a[0], a[1], k.cfg.Arch == X8664)
 }
 
-func sysClockGetresTime64(k *Kernel, t *Thread, a Args) (uint64, Result) {
+func sysClockGetresTime64(k *Kernel, t *Task, a Args) (uint64, Result) {
 	return k.clockGetres(t, a[0], a[1], true)
 }
 
-func sysGettimeofday(k *Kernel, t *Thread, a Args) (uint64, Result) {
+func sysGettimeofday(k *Kernel, t *Task, a Args) (uint64, Result) {
 	if a[0] != 0 {
 		ns, _ := k.clockNanos(t, clockRealtime)
 		if e := k.putTime(a[0], ns/1_000_000_000, ns%1_000_000_000/1000, k.cfg.Arch == X8664); e != 0 {
@@ -118,7 +118,7 @@ func sysGettimeofday(k *Kernel, t *Thread, a Args) (uint64, Result) {
 	return ok0()
 }
 
-func sysTime(k *Kernel, t *Thread, a Args) (uint64, Result) {
+func sysTime(k *Kernel, t *Task, a Args) (uint64, Result) {
 	ns, _ := k.clockNanos(t, clockRealtime)
 	sec := ns / 1_000_000_000
 	if a[0] != 0 {

@@ -1,14 +1,40 @@
-// Package kernel is probesim's model of the Linux system-call layer for one
-// guest process: the i386 (int $0x80) and x86-64 (syscall) ABIs, the file
-// descriptors the guest may use, the recorded signal state, and the
-// deterministic clock and randomness the guest observes.
+// Package kernel is probesim's model of the Linux kernel for one guest
+// process, in the shape of Linux's own objects (and of gVisor's
+// pkg/sentry/kernel, whose structure it follows at a much smaller scale):
 //
-// The package has no cgo and knows nothing of Unicorn. A caller (package emu)
-// reads the syscall number and arguments out of the vCPU registers, calls
-// Kernel.Syscall, writes the return value back, and acts on the Result
-// (continue, end the thread, end the process, or kill it with a signal).
-// Whatever a syscall does to a thread's CPU state beyond the return value
-// (the FS base, a GDT descriptor) goes through the CPU interface.
+//   - Task (task.go): one thread of execution, with its signal mask, TLS,
+//     clear-child-tid word and the objects it shares or owns;
+//   - ThreadGroup (threadgroup.go): the process, whose TGID is Config.PID;
+//   - the address space, mmu.AddressSpace (Config.Mem), shared by every
+//     task (only CLONE_VM threads exist);
+//   - FDTable (fdtable.go) of reference-counted FileDescriptions (file.go),
+//     each pointing at a FileImpl: what a descriptor is (a standard stream,
+//     a snapshot procfs file, ...), and where pipes and sockets plug in;
+//   - SignalHandlers (signals.go): the dispositions, shared per
+//     CLONE_SIGHAND;
+//   - timers in simulated time (timer.go), futex queues (futex.go), and
+//     blocking with wake-up (block.go).
+//
+// clone (clone.go) shares or copies each object as its CLONE_* flags say.
+//
+// # How a syscall runs
+//
+// The package has no cgo and knows nothing of Unicorn. A caller (package
+// emu) reads the syscall number and arguments out of the vCPU registers,
+// calls Kernel.Syscall, writes the return value back, and acts on the
+// Result (continue, block, end the task, end the process, or kill it with a
+// signal). Syscall looks the number up in the ABI's table (table.go), whose
+// entries carry a support level and a note; a number without an entry is
+// ENOSYS and counted in Unsupported, so a report shows exactly what the
+// guest missed. Whatever a syscall does to a task's CPU state beyond the
+// return value (the FS base, a GDT descriptor) goes through the CPU
+// interface.
+//
+// A syscall that must wait blocks the task (block.go): it records how to
+// finish and returns Outcome Block. Wakers (a futex wake, a timer) make the
+// task runnable through the Scheduler (sched.go), which package smp
+// implements; when the machine loads the task again it calls Resume, and
+// the syscall finishes then, in global cycle order.
 //
 // # Determinism
 //
@@ -16,8 +42,9 @@
 // (Config.Clock and Config.FreqHz, starting at Epoch), randomness from a
 // generator seeded with Config.Seed, identities are fixed (PID, UID), and no
 // host file is ever opened. A guest that asks for a path other than the few
-// synthetic /proc files gets ENOENT. The same inputs therefore produce the
-// same syscall results on every host.
+// synthetic /proc files gets ENOENT. Timers due at the same cycle fire in
+// creation order and futex waiters wake FIFO. The same inputs therefore
+// produce the same syscall results on every host.
 //
 // # Deviations from Linux
 //
@@ -32,11 +59,10 @@
 //     whose disposition is the default ends the process with that signal,
 //     as kernel/signal.c would. Delivery to a handler is not modelled yet and
 //     is reported as an error result.
-//   - Any syscall without a handler returns ENOSYS and is counted in
-//     Unsupported, so a report shows exactly what the guest missed.
+//   - Only threads: clone without CLONE_VM (a new process) is ENOSYS.
 //
 // # Locking
 //
 // A Kernel is not safe for concurrent use. The machine (package smp) runs
-// one vCPU at a time and calls Syscall from that single goroutine.
+// one vCPU at a time and calls into the kernel from that single goroutine.
 package kernel

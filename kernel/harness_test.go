@@ -68,7 +68,7 @@ type harness struct {
 	arch   Arch
 	k      *Kernel
 	as     *mmu.AddressSpace
-	th     *Thread
+	th     *Task
 	cpu    *fakeCPU
 	stdout *bytes.Buffer
 	stderr *bytes.Buffer
@@ -105,7 +105,7 @@ func newHarness(t *testing.T, arch Arch, opts ...harnessOption) *harness {
 		o(&cfg)
 	}
 	h.k = New(cfg)
-	h.th = NewThread(testTID, h.cpu)
+	h.th = h.k.NewTask(testTID, h.cpu)
 	addr, e := as.Mmap(0, scratchSize, mmu.ProtRead|mmu.ProtWrite, mmu.MapPrivate|mmu.MapAnonymous, "")
 	require.Zero(t, e)
 	h.scratch, h.next = addr, addr

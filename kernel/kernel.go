@@ -55,11 +55,15 @@ type Config struct {
 	UID    int
 	// Trace, if set, receives one strace-like line per syscall.
 	Trace io.Writer
+	// Sched is the machine that runs the tasks (package smp); nil gives a
+	// machine of one vCPU on which blocking syscalls never wake, enough
+	// for tests of single syscalls.
+	Sched Scheduler
 }
 
 // Handler implements one syscall. It returns the raw register value (a
 // negative errno encoded as Linux does) and what the caller must do next.
-type Handler func(k *Kernel, t *Thread, a Args) (uint64, Result)
+type Handler func(k *Kernel, t *Task, a Args) (uint64, Result)
 
 // Args are the six syscall arguments, already truncated to the ABI's width.
 type Args [6]uint64
@@ -72,7 +76,9 @@ const (
 	ExitThread                // the calling thread ended (exit)
 	ExitGroup                 // the process ended (exit_group)
 	Killed                    // the process was killed by Result.Signal
-	Block                     // the thread sleeps (set by smp's handlers)
+	// Block: the task sleeps in the syscall (Task.block), or, if it is
+	// still runnable, yields its vCPU (sched_yield).
+	Block
 )
 
 // Result is the effect of a syscall beyond its return value.
@@ -85,16 +91,28 @@ type Result struct {
 	Caught bool
 }
 
-// Kernel is the modelled kernel state of one guest process.
+// Kernel is the modelled kernel of one guest process: its tasks and thread
+// group, the objects they share, the timers and the futex queues, and the
+// syscall table that serves them.
 type Kernel struct {
 	cfg         Config
+	sched       Scheduler
 	names       []string // syscall number to name for cfg.Arch
-	handlers    map[string]Handler
+	table       map[string]*Syscall
 	counts      map[string]uint64
 	unsupported map[string]uint64
 	rng         *rand.Rand
-	files       fdTable
-	sigactions  [numSignals + 1]sigAction
+
+	tg      *ThreadGroup
+	tasks   map[int]*Task // every task created, by tid
+	nextTID int
+	// The first task's descriptor table and signal handlers, which
+	// NewTask gives every task it creates.
+	initFiles   *FDTable
+	initSighand *SignalHandlers
+
+	timers  timerQueue
+	futexes futexQueues
 }
 
 // New returns a kernel for one process. It panics only on a programming
@@ -117,19 +135,36 @@ func New(cfg Config) *Kernel {
 	}
 	k := &Kernel{
 		cfg:         cfg,
-		handlers:    map[string]Handler{},
+		sched:       cfg.Sched,
+		table:       map[string]*Syscall{},
 		counts:      map[string]uint64{},
 		unsupported: map[string]uint64{},
 		// A stream of its own, so getrandom never shares draws with other
 		// seeded choices (AT_RANDOM, scheduling skews).
-		rng: rand.New(rand.NewPCG(cfg.Seed, 0x67657472616e646f)), // "getrando"
+		rng:     rand.New(rand.NewPCG(cfg.Seed, 0x67657472616e646f)), // "getrando"
+		tg:      &ThreadGroup{TGID: cfg.PID},
+		tasks:   map[int]*Task{},
+		nextTID: cfg.PID + 1,
+		futexes: futexQueues{},
+	}
+	if k.sched == nil {
+		k.sched = &uniprocessor{k: k}
 	}
 	if cfg.Arch == I386 {
 		k.names = sysnamesI386[:]
 	} else {
 		k.names = sysnamesX8664[:]
 	}
-	k.files.init()
+	k.initFiles = newFDTable()
+	for fd, f := range []*stdioFile{{r: cfg.Stdin}, {w: cfg.Stdout}, {w: cfg.Stderr}} {
+		f.ino = 1000 + uint64(fd)
+		mode := uint32(oWriteOnly)
+		if fd == 0 {
+			mode = oReadOnly
+		}
+		k.initFiles.install(NewFileDescription(f, mode), false)
+	}
+	k.initSighand = newSignalHandlers()
 	registerBase(k)
 	return k
 }
@@ -144,9 +179,11 @@ func (k *Kernel) Mem() *mmu.AddressSpace { return k.cfg.Mem }
 func (k *Kernel) Config() Config { return k.cfg }
 
 // Register installs or replaces the handler for the named syscall (the name
-// as in the kernel's unistd headers, e.g. "futex"). The machine uses it to
-// add the thread syscalls it implements.
-func (k *Kernel) Register(name string, h Handler) { k.handlers[name] = h }
+// as in the kernel's unistd headers, e.g. "futex"), fully supported: for
+// tests and for front ends that model a syscall themselves.
+func (k *Kernel) Register(name string, h Handler) {
+	k.table[name] = &Syscall{Name: name, Fn: h, Support: SupportFull}
+}
 
 // SyscallName returns the name of syscall nr for this ABI, or "syscall_N".
 func (k *Kernel) SyscallName(nr uint64) string {
@@ -158,7 +195,7 @@ func (k *Kernel) SyscallName(nr uint64) string {
 
 // Syscall runs syscall nr for thread t and returns the value for the
 // return register and what to do next.
-func (k *Kernel) Syscall(t *Thread, nr uint64, a Args) (uint64, Result) {
+func (k *Kernel) Syscall(t *Task, nr uint64, a Args) (uint64, Result) {
 	if k.cfg.Arch == I386 {
 		for i := range a {
 			a[i] = uint64(uint32(a[i]))
@@ -166,11 +203,10 @@ func (k *Kernel) Syscall(t *Thread, nr uint64, a Args) (uint64, Result) {
 	}
 	name := k.SyscallName(nr)
 	k.counts[name]++
-	h, ok := k.handlers[name]
 	var ret uint64
 	var res Result
-	if ok {
-		ret, res = h(k, t, a)
+	if sc := k.table[name]; sc != nil && sc.Fn != nil {
+		ret, res = sc.Fn(k, t, a)
 	} else {
 		k.unsupported[name]++
 		ret = errno(syscall.ENOSYS)
@@ -216,7 +252,7 @@ func fail(e syscall.Errno) (uint64, Result) { return errno(e), Result{} }
 // okv returns v.
 func okv(v uint64) (uint64, Result) { return v, Result{} }
 
-func (k *Kernel) trace(t *Thread, name string, a Args, ret uint64, res Result) {
+func (k *Kernel) trace(t *Task, name string, a Args, ret uint64, res Result) {
 	// Values outside [-4095, -1] are results, not errors: print them
 	// unsigned so that an i386 mmap2 address above 2 GiB is not negative.
 	r := fmt.Sprintf("%d", int64(ret))
@@ -238,7 +274,10 @@ func (k *Kernel) trace(t *Thread, name string, a Args, ret uint64, res Result) {
 
 //go:generate go run mksysnum.go
 
-// Handler returns the handler registered for the named syscall, or nil, so
-// that the machine can wrap one (to charge the TLB shootdown a mapping
-// change causes, for instance).
-func (k *Kernel) Handler(name string) Handler { return k.handlers[name] }
+// Handler returns the handler of the named syscall, or nil.
+func (k *Kernel) Handler(name string) Handler {
+	if sc := k.table[name]; sc != nil {
+		return sc.Fn
+	}
+	return nil
+}

@@ -14,19 +14,28 @@ const (
 	protGrowsUp  = 0x02000000 // PROT_GROWSUP
 )
 
-func sysBrk(k *Kernel, t *Thread, a Args) (uint64, Result) {
-	return okv(k.cfg.Mem.Brk(a[0]))
+// TLB shootdowns: a syscall that takes away or changes translations other
+// vCPUs may cache (munmap, mprotect, madvise(MADV_DONTNEED/MADV_FREE), a
+// shrinking brk) ends with one, as flush_tlb_mm_range does.
+
+func sysBrk(k *Kernel, t *Task, a Args) (uint64, Result) {
+	_, before := k.cfg.Mem.BrkRange()
+	v := k.cfg.Mem.Brk(a[0])
+	if _, after := k.cfg.Mem.BrkRange(); after < before {
+		k.sched.TLBShootdown()
+	}
+	return okv(v)
 }
 
 // mmap is the common body of mmap (x86-64), mmap2 and old_mmap (i386).
 // File mappings are refused: probesim's guests can open only synthetic
 // procfs files, which cannot be mapped on Linux either (ENODEV).
-func (k *Kernel) mmap(addr, length, prot, flags, fd, off uint64) (uint64, Result) {
+func (k *Kernel) mmap(t *Task, addr, length, prot, flags, fd, off uint64) (uint64, Result) {
 	if prot&^uint64(protMask|protSem) != 0 {
 		return fail(syscall.EINVAL)
 	}
 	if flags&mapAnonymous == 0 {
-		if k.files.get(fd) == nil {
+		if t.files.Get(fd) == nil {
 			return fail(syscall.EBADF)
 		}
 		return fail(syscall.ENODEV)
@@ -41,17 +50,17 @@ func (k *Kernel) mmap(addr, length, prot, flags, fd, off uint64) (uint64, Result
 	return okv(v)
 }
 
-func sysMmap(k *Kernel, t *Thread, a Args) (uint64, Result) {
-	return k.mmap(a[0], a[1], a[2], a[3], a[4], a[5])
+func sysMmap(k *Kernel, t *Task, a Args) (uint64, Result) {
+	return k.mmap(t, a[0], a[1], a[2], a[3], a[4], a[5])
 }
 
 // sysMmap2 is i386 mmap2, whose offset is in 4096-byte units.
-func sysMmap2(k *Kernel, t *Thread, a Args) (uint64, Result) {
-	return k.mmap(a[0], a[1], a[2], a[3], a[4], a[5]<<12)
+func sysMmap2(k *Kernel, t *Task, a Args) (uint64, Result) {
+	return k.mmap(t, a[0], a[1], a[2], a[3], a[4], a[5]<<12)
 }
 
 // sysOldMmap is i386 old_mmap, which takes its six arguments in memory.
-func sysOldMmap(k *Kernel, t *Thread, a Args) (uint64, Result) {
+func sysOldMmap(k *Kernel, t *Task, a Args) (uint64, Result) {
 	var v [6]uint64
 	for i := range v {
 		w, e := k.readU32(a[0] + uint64(4*i))
@@ -60,20 +69,21 @@ func sysOldMmap(k *Kernel, t *Thread, a Args) (uint64, Result) {
 		}
 		v[i] = uint64(w)
 	}
-	return k.mmap(v[0], v[1], v[2], v[3], v[4], v[5])
+	return k.mmap(t, v[0], v[1], v[2], v[3], v[4], v[5])
 }
 
-func sysMunmap(k *Kernel, t *Thread, a Args) (uint64, Result) {
+func sysMunmap(k *Kernel, t *Task, a Args) (uint64, Result) {
 	if e := k.cfg.Mem.Munmap(a[0], a[1]); e != 0 {
 		return fail(e)
 	}
+	k.sched.TLBShootdown()
 	return ok0()
 }
 
 // sysMprotect accepts PROT_GROWSDOWN by ignoring it: probesim applies the
 // change to the named range only (a documented simplification of
 // mm/mprotect.c, which would extend it to the start of the stack VMA).
-func sysMprotect(k *Kernel, t *Thread, a Args) (uint64, Result) {
+func sysMprotect(k *Kernel, t *Task, a Args) (uint64, Result) {
 	prot := a[2]
 	if prot&protGrowsDn != 0 && prot&protGrowsUp != 0 {
 		return fail(syscall.EINVAL)
@@ -85,12 +95,17 @@ func sysMprotect(k *Kernel, t *Thread, a Args) (uint64, Result) {
 	if e := k.cfg.Mem.Mprotect(a[0], a[1], mmu.Prot(prot)); e != 0 {
 		return fail(e)
 	}
+	k.sched.TLBShootdown()
 	return ok0()
 }
 
-func sysMadvise(k *Kernel, t *Thread, a Args) (uint64, Result) {
+func sysMadvise(k *Kernel, t *Task, a Args) (uint64, Result) {
 	if e := k.cfg.Mem.Madvise(a[0], a[1], int(a[2])); e != 0 {
 		return fail(e)
+	}
+	const madvDontneed, madvFree = 4, 8
+	if a[2] == madvDontneed || a[2] == madvFree {
+		k.sched.TLBShootdown()
 	}
 	return ok0()
 }

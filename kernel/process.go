@@ -4,28 +4,45 @@ import (
 	"syscall"
 )
 
-func sysExit(k *Kernel, t *Thread, a Args) (uint64, Result) {
+func sysExit(k *Kernel, t *Task, a Args) (uint64, Result) {
 	return 0, Result{Outcome: ExitThread, Status: int(a[0] & 0xff)}
 }
 
-func sysExitGroup(k *Kernel, t *Thread, a Args) (uint64, Result) {
+func sysExitGroup(k *Kernel, t *Task, a Args) (uint64, Result) {
 	return 0, Result{Outcome: ExitGroup, Status: int(a[0] & 0xff)}
 }
 
-func sysGetpid(k *Kernel, t *Thread, a Args) (uint64, Result) { return okv(uint64(k.cfg.PID)) }
-func sysGettid(k *Kernel, t *Thread, a Args) (uint64, Result) { return okv(uint64(t.TID)) }
+// ExitTask ends task t with status (exit(2), or the end of its process):
+// its CLONE_CHILD_CLEARTID word is cleared and woken, as mm_release does,
+// and its references to shared objects are dropped. It reports whether t
+// was the last live task of its thread group.
+func (k *Kernel) ExitTask(t *Task, status int) bool {
+	t.state = TaskExited
+	t.exitStatus = status
+	t.tg.live--
+	if a := t.ClearChildTID; a != 0 {
+		if k.writeBytes(a, []byte{0, 0, 0, 0}) == 0 {
+			k.futexWake(a, 1, futexBitsetAll)
+		}
+	}
+	t.timer.Disarm()
+	return t.tg.live == 0
+}
+
+func sysGetpid(k *Kernel, t *Task, a Args) (uint64, Result) { return okv(uint64(t.tg.TGID)) }
+func sysGettid(k *Kernel, t *Task, a Args) (uint64, Result) { return okv(uint64(t.TID)) }
 
 // sysGetppid: the guest's parent is probesim itself, which it cannot see;
 // Linux reports 0 for a parent outside the pid namespace.
-func sysGetppid(k *Kernel, t *Thread, a Args) (uint64, Result) { return ok0() }
-func sysGetuid(k *Kernel, t *Thread, a Args) (uint64, Result)  { return okv(uint64(k.cfg.UID)) }
+func sysGetppid(k *Kernel, t *Task, a Args) (uint64, Result) { return ok0() }
+func sysGetuid(k *Kernel, t *Task, a Args) (uint64, Result)  { return okv(uint64(k.cfg.UID)) }
 
-func sysSetTidAddress(k *Kernel, t *Thread, a Args) (uint64, Result) {
+func sysSetTidAddress(k *Kernel, t *Task, a Args) (uint64, Result) {
 	t.ClearChildTID = a[0]
 	return okv(uint64(t.TID))
 }
 
-func sysSetRobustList(k *Kernel, t *Thread, a Args) (uint64, Result) {
+func sysSetRobustList(k *Kernel, t *Task, a Args) (uint64, Result) {
 	// struct robust_list_head is 3 words.
 	if a[1] != uint64(3*k.cfg.Arch.wordSize()) {
 		return fail(syscall.EINVAL)
@@ -34,15 +51,13 @@ func sysSetRobustList(k *Kernel, t *Thread, a Args) (uint64, Result) {
 	return ok0()
 }
 
-func sysENOSYS(k *Kernel, t *Thread, a Args) (uint64, Result) { return fail(syscall.ENOSYS) }
-
-func sysSchedYield(k *Kernel, t *Thread, a Args) (uint64, Result) { return ok0() }
+func sysENOSYS(k *Kernel, t *Task, a Args) (uint64, Result) { return fail(syscall.ENOSYS) }
 
 // utsname fields, each 65 bytes (__NEW_UTS_LEN + 1).
 // The machine field is filled in per ABI.
 var utsname = [6]string{"Linux", "probesim", "6.1.0-probesim", "#1 SMP PREEMPT_DYNAMIC probesim", "", "(none)"}
 
-func sysUname(k *Kernel, t *Thread, a Args) (uint64, Result) {
+func sysUname(k *Kernel, t *Task, a Args) (uint64, Result) {
 	f := utsname
 	f[4] = "x86_64"
 	if k.cfg.Arch == I386 {
@@ -91,7 +106,7 @@ func (k *Kernel) getRlimit(res uint64) (cur, max uint64) {
 }
 
 // sysPrlimit64 is prlimit64(pid, resource, new, old) with 64-bit rlimits.
-func sysPrlimit64(k *Kernel, t *Thread, a Args) (uint64, Result) {
+func sysPrlimit64(k *Kernel, t *Task, a Args) (uint64, Result) {
 	if a[0] != 0 && a[0] != uint64(k.cfg.PID) {
 		return fail(syscall.ESRCH)
 	}
@@ -132,14 +147,14 @@ func sysPrlimit64(k *Kernel, t *Thread, a Args) (uint64, Result) {
 // sysGetrlimit is getrlimit with the ABI's struct rlimit of two longs
 // (ugetrlimit on i386), with infinity clamped to COMPAT_RLIM_INFINITY as
 // compat_sys_getrlimit (kernel/sys.c) does.
-func sysGetrlimit(k *Kernel, t *Thread, a Args) (uint64, Result) {
+func sysGetrlimit(k *Kernel, t *Task, a Args) (uint64, Result) {
 	return k.getrlimit32(a, 0xffffffff)
 }
 
 // sysOldGetrlimit is i386 getrlimit (number 76), which is old_getrlimit:
 // kernel/sys.c clamps both values to 0x7fffffff there, the RLIM_INFINITY
 // of the old ABI.
-func sysOldGetrlimit(k *Kernel, t *Thread, a Args) (uint64, Result) {
+func sysOldGetrlimit(k *Kernel, t *Task, a Args) (uint64, Result) {
 	return k.getrlimit32(a, 0x7fffffff)
 }
 
@@ -165,7 +180,7 @@ func (k *Kernel) getrlimit32(a Args, clamp uint64) (uint64, Result) {
 
 // sysGetrandom fills the buffer from the seeded generator: a run's random
 // bytes are an input of the run, never the host's entropy.
-func sysGetrandom(k *Kernel, t *Thread, a Args) (uint64, Result) {
+func sysGetrandom(k *Kernel, t *Task, a Args) (uint64, Result) {
 	const grndNonblock, grndRandom, grndInsecure = 1, 2, 4
 	if a[2]&^uint64(grndNonblock|grndRandom|grndInsecure) != 0 {
 		return fail(syscall.EINVAL)

@@ -56,7 +56,7 @@ func TestIdentities(t *testing.T) {
 		}
 		assert.Equal(t, uint64(0), h.call("sched_yield"))
 
-		other := NewThread(1042, nil)
+		other := h.k.NewTask(1042, nil)
 		got, _ := h.k.Syscall(other, nr(t, h.arch, "gettid"), Args{})
 		assert.Equal(t, uint64(1042), got, "gettid is per thread")
 	})
@@ -123,7 +123,7 @@ func TestSyscallName(t *testing.T) {
 
 func TestRegisterReplacesHandler(t *testing.T) {
 	h := newHarness(t, X8664)
-	h.k.Register("getpid", func(k *Kernel, t *Thread, a Args) (uint64, Result) {
+	h.k.Register("getpid", func(k *Kernel, t *Task, a Args) (uint64, Result) {
 		return a[0] + 1, Result{Outcome: Block}
 	})
 	ret, res := h.sys("getpid", 41)
@@ -141,7 +141,7 @@ func TestNewDefaults(t *testing.T) {
 	assert.Equal(t, X8664, k.Arch())
 	assert.Same(t, as, k.Mem())
 	assert.Equal(t, uint64(3_000_000_000), k.Config().FreqHz)
-	th := NewThread(1, nil)
+	th := k.NewTask(1, nil)
 	buf, e := as.Mmap(0, 0x1000, mmu.ProtRead|mmu.ProtWrite, mmu.MapPrivate|mmu.MapAnonymous, "")
 	require.Zero(t, e)
 	ret, _ := k.Syscall(th, 1, Args{1, buf, 10}) // write to a discarded stdout

@@ -73,17 +73,40 @@ type sigAction struct {
 	Handler, Flags, Restorer, Mask uint64
 }
 
+// SignalHandlers are the dispositions of every signal (struct
+// sighand_struct), shared by the tasks created with CLONE_SIGHAND and
+// copied for the others.
+type SignalHandlers struct {
+	refs    int
+	actions [numSignals + 1]sigAction
+}
+
+func newSignalHandlers() *SignalHandlers { return &SignalHandlers{refs: 1} }
+
+func (s *SignalHandlers) incRef() *SignalHandlers {
+	s.refs++
+	return s
+}
+
+func (s *SignalHandlers) decRef() { s.refs-- }
+
+// fork returns a private copy (clone without CLONE_SIGHAND).
+func (s *SignalHandlers) fork() *SignalHandlers {
+	return &SignalHandlers{refs: 1, actions: s.actions}
+}
+
 const (
 	sigDFL = 0
 	sigIGN = 1
 )
 
-// SigAction returns the recorded disposition of sig (for reports and tests).
+// SigAction returns the recorded disposition of sig in the process's
+// first handler table (for reports and tests).
 func (k *Kernel) SigAction(sig int) (handler, flags, mask uint64) {
 	if sig < 1 || sig > numSignals {
 		return 0, 0, 0
 	}
-	a := k.sigactions[sig]
+	a := k.initSighand.actions[sig]
 	return a.Handler, a.Flags, a.Mask
 }
 
@@ -91,7 +114,7 @@ func (k *Kernel) SigAction(sig int) (handler, flags, mask uint64) {
 // restorer as longs, then the 64-bit mask.
 func (k *Kernel) sigactionSize() int { return 3*k.cfg.Arch.wordSize() + 8 }
 
-func sysRtSigaction(k *Kernel, t *Thread, a Args) (uint64, Result) {
+func sysRtSigaction(k *Kernel, t *Task, a Args) (uint64, Result) {
 	sig := int(a[0])
 	if a[3] != 8 || sig < 1 || sig > numSignals {
 		return fail(syscall.EINVAL)
@@ -100,7 +123,7 @@ func sysRtSigaction(k *Kernel, t *Thread, a Args) (uint64, Result) {
 		return fail(syscall.EINVAL)
 	}
 	ws := uint64(k.cfg.Arch.wordSize())
-	old := k.sigactions[sig]
+	old := t.sighand.actions[sig]
 	if a[1] != 0 {
 		var w [3]uint64
 		for i := range w {
@@ -116,7 +139,7 @@ func sysRtSigaction(k *Kernel, t *Thread, a Args) (uint64, Result) {
 		}
 		// do_sigaction (kernel/signal.c) drops the unblockable signals
 		// from sa_mask, so a later query does not report them.
-		k.sigactions[sig] = sigAction{Handler: w[0], Flags: w[1], Restorer: w[2], Mask: m &^ unblockable}
+		t.sighand.actions[sig] = sigAction{Handler: w[0], Flags: w[1], Restorer: w[2], Mask: m &^ unblockable}
 	}
 	if a[2] != 0 {
 		b := newStruct(k.sigactionSize())
@@ -134,7 +157,7 @@ func sysRtSigaction(k *Kernel, t *Thread, a Args) (uint64, Result) {
 // unblockable signals cannot be masked (kernel/signal.c sigdelsetmask).
 const unblockable = 1<<(SIGKILL-1) | 1<<(SIGSTOP-1)
 
-func sysRtSigprocmask(k *Kernel, t *Thread, a Args) (uint64, Result) {
+func sysRtSigprocmask(k *Kernel, t *Task, a Args) (uint64, Result) {
 	if a[3] != 8 {
 		return fail(syscall.EINVAL)
 	}
@@ -180,14 +203,14 @@ func ignoredByDefault(sig int) bool {
 // sendSelf delivers sig to the calling process. Without handler delivery
 // (see the package comment), a default-action signal kills the process and
 // a caught one does too, with Result.Caught set so the report can say so.
-func (k *Kernel) sendSelf(t *Thread, sig int) (uint64, Result) {
+func (k *Kernel) sendSelf(t *Task, sig int) (uint64, Result) {
 	if sig == 0 {
 		return ok0()
 	}
 	if sig < 0 || sig > numSignals {
 		return fail(syscall.EINVAL)
 	}
-	act := k.sigactions[sig]
+	act := t.sighand.actions[sig]
 	if act.Handler == sigIGN || (act.Handler == sigDFL && ignoredByDefault(sig)) {
 		return ok0()
 	}
@@ -201,7 +224,7 @@ func (k *Kernel) sendSelf(t *Thread, sig int) (uint64, Result) {
 // sysKill: kill(-1, sig) signals every process except init and the
 // caller's own thread group (kernel/signal.c kill_something_info); the
 // guest is the only process probesim models, so that finds nobody (ESRCH).
-func sysKill(k *Kernel, t *Thread, a Args) (uint64, Result) {
+func sysKill(k *Kernel, t *Task, a Args) (uint64, Result) {
 	pid := int32(a[0])
 	if pid != int32(k.cfg.PID) && pid != 0 {
 		return fail(syscall.ESRCH)
@@ -209,14 +232,14 @@ func sysKill(k *Kernel, t *Thread, a Args) (uint64, Result) {
 	return k.sendSelf(t, int(a[1]))
 }
 
-func sysTkill(k *Kernel, t *Thread, a Args) (uint64, Result) {
+func sysTkill(k *Kernel, t *Task, a Args) (uint64, Result) {
 	if int(a[0]) != t.TID {
 		return fail(syscall.ESRCH)
 	}
 	return k.sendSelf(t, int(a[1]))
 }
 
-func sysTgkill(k *Kernel, t *Thread, a Args) (uint64, Result) {
+func sysTgkill(k *Kernel, t *Task, a Args) (uint64, Result) {
 	if int(a[0]) != k.cfg.PID || int(a[1]) != t.TID {
 		return fail(syscall.ESRCH)
 	}

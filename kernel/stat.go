@@ -23,24 +23,20 @@ const (
 // descriptors report it so that they look like the pipes they pretend to be.
 const pipefsDev = 0x0d
 
-func (k *Kernel) statFD(fd uint64) (fileStat, syscall.Errno) {
-	f := k.files.get(fd)
+func (k *Kernel) statFD(t *Task, fd uint64) (fileStat, syscall.Errno) {
+	f := t.files.Get(fd)
 	if f == nil {
 		return fileStat{}, syscall.EBADF
 	}
+	st := f.impl.Stat()
 	id := uint32(k.cfg.UID) // getgid reports the uid too
-	switch f.kind {
-	case fileSnapshot:
-		// procfs files report size 0, as fs/proc does.
-		return fileStat{mode: sIFREG | 0o444, uid: id, gid: id, blksize: 1024, ino: 4026531840 + fd, dev: 0x16}, 0
-	default:
-		return fileStat{mode: sIFIFO | 0o600, uid: id, gid: id, blksize: 4096, ino: 1000 + fd, dev: pipefsDev}, 0
-	}
+	st.uid, st.gid = id, id
+	return st, 0
 }
 
 // statAt resolves the (dirfd, path, flags) triple of the *at calls. Only
 // AT_EMPTY_PATH on an open descriptor names something that exists.
-func (k *Kernel) statAt(dirfd, pathAddr, flags uint64) (fileStat, syscall.Errno) {
+func (k *Kernel) statAt(t *Task, dirfd, pathAddr, flags uint64) (fileStat, syscall.Errno) {
 	path, e := k.readPath(pathAddr)
 	if e != 0 {
 		return fileStat{}, e
@@ -49,7 +45,7 @@ func (k *Kernel) statAt(dirfd, pathAddr, flags uint64) (fileStat, syscall.Errno)
 		if flags&atEmptyPth == 0 {
 			return fileStat{}, syscall.ENOENT
 		}
-		return k.statFD(dirfd)
+		return k.statFD(t, dirfd)
 	}
 	return fileStat{}, syscall.ENOENT
 }
@@ -116,28 +112,28 @@ func (k *Kernel) putStat(addr uint64, st fileStat, e syscall.Errno, enc func(fil
 	return ok0()
 }
 
-func sysFstat(k *Kernel, t *Thread, a Args) (uint64, Result) {
-	st, e := k.statFD(a[0])
+func sysFstat(k *Kernel, t *Task, a Args) (uint64, Result) {
+	st, e := k.statFD(t, a[0])
 	return k.putStat(a[1], st, e, encodeStat)
 }
 
-func sysNewfstatat(k *Kernel, t *Thread, a Args) (uint64, Result) {
-	st, e := k.statAt(a[0], a[1], a[3])
+func sysNewfstatat(k *Kernel, t *Task, a Args) (uint64, Result) {
+	st, e := k.statAt(t, a[0], a[1], a[3])
 	return k.putStat(a[2], st, e, encodeStat)
 }
 
-func sysFstat64(k *Kernel, t *Thread, a Args) (uint64, Result) {
-	st, e := k.statFD(a[0])
+func sysFstat64(k *Kernel, t *Task, a Args) (uint64, Result) {
+	st, e := k.statFD(t, a[0])
 	return k.putStat(a[1], st, e, encodeStat64)
 }
 
-func sysFstatat64(k *Kernel, t *Thread, a Args) (uint64, Result) {
-	st, e := k.statAt(a[0], a[1], a[3])
+func sysFstatat64(k *Kernel, t *Task, a Args) (uint64, Result) {
+	st, e := k.statAt(t, a[0], a[1], a[3])
 	return k.putStat(a[2], st, e, encodeStat64)
 }
 
 // sysStatx is statx(dirfd, path, flags, mask, buf).
-func sysStatx(k *Kernel, t *Thread, a Args) (uint64, Result) {
-	st, e := k.statAt(a[0], a[1], a[2])
+func sysStatx(k *Kernel, t *Task, a Args) (uint64, Result) {
+	st, e := k.statAt(t, a[0], a[1], a[2])
 	return k.putStat(a[4], st, e, encodeStatx)
 }

@@ -77,7 +77,7 @@ func (u userDesc) encode() uint64 {
 var emptyUserDesc = [16]byte{12: 1<<3 | 1<<5}
 
 // sysSetThreadArea is i386 set_thread_area (arch/x86/kernel/tls.c).
-func sysSetThreadArea(k *Kernel, t *Thread, a Args) (uint64, Result) {
+func sysSetThreadArea(k *Kernel, t *Task, a Args) (uint64, Result) {
 	if e := k.SetThreadArea(t, a[0]); e != 0 {
 		return fail(e)
 	}
@@ -87,7 +87,7 @@ func sysSetThreadArea(k *Kernel, t *Thread, a Args) (uint64, Result) {
 // SetThreadArea applies set_thread_area(uinfo) to thread t: the calling
 // thread, or a new thread of clone(CLONE_SETTLS) on i386, whose CPU is nil
 // until it first runs (the scheduler loads its TLS slots then).
-func (k *Kernel) SetThreadArea(t *Thread, uinfo uint64) syscall.Errno {
+func (k *Kernel) SetThreadArea(t *Task, uinfo uint64) syscall.Errno {
 	raw, e := k.readBytes(uinfo, 16)
 	if e != 0 {
 		return e
@@ -135,7 +135,7 @@ func (k *Kernel) SetThreadArea(t *Thread, uinfo uint64) syscall.Errno {
 }
 
 // sysGetThreadArea returns the user_desc of a TLS slot.
-func sysGetThreadArea(k *Kernel, t *Thread, a Args) (uint64, Result) {
+func sysGetThreadArea(k *Kernel, t *Task, a Args) (uint64, Result) {
 	idx, e := k.readU32(a[0])
 	if e != 0 {
 		return fail(e)
@@ -167,7 +167,7 @@ const (
 // refused with EPERM, as do_arch_prctl_64 does.
 const userTop = 0x7ffffffff000
 
-func sysArchPrctl(k *Kernel, t *Thread, a Args) (uint64, Result) {
+func sysArchPrctl(k *Kernel, t *Task, a Args) (uint64, Result) {
 	if k.cfg.Arch != X8664 {
 		// On i386, arch_prctl only knows the CET/feature codes.
 		return fail(syscall.EINVAL)

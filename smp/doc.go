@@ -1,6 +1,9 @@
-// Package smp is the machine: the vCPUs, the guest threads that run on
-// them, the scheduler that orders them in simulated time, and the budgets
-// that end a runaway guest.
+// Package smp is the machine: the vCPUs, the scheduler that runs the
+// kernel's tasks (package kernel) on them and orders their events in
+// simulated time, and the budgets that end a runaway guest. The kernel owns
+// the tasks and everything they share (threads, futexes, sleeps, timers);
+// smp owns where and when they run, their saved registers, and the cycle
+// accounting, and implements kernel.Scheduler for the kernel.
 //
 // All vCPUs share one emu.Core (one Unicorn engine, so one translation
 // cache) and one mmu.AddressSpace. Each vCPU has its own C counters, which
@@ -27,8 +30,9 @@
 // wait in a FIFO run queue and are time-sliced (Config.Timeslice), and a
 // vCPU that switches between different threads pays the profile's
 // context-switch cost. A vCPU with nothing to run idles: its clock jumps to
-// the time the next thread becomes ready for it. Futex timeouts are timers
-// in simulated time.
+// the time the next thread becomes ready for it. The kernel's timers
+// (futex and sleep timeouts) fire once every running vCPU has reached
+// them, and bound a lone vCPU's slice.
 //
 // # Invariants
 //

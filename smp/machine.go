@@ -39,8 +39,6 @@ const (
 	DefaultTimeslice = 3_000_000
 	// maxStartSkew bounds the seed-drawn start offset of each vCPU's clock.
 	maxStartSkew = 1000
-	// maxThreads bounds the guest's threads (RLIMIT_NPROC-like).
-	maxThreads = 4096
 )
 
 // Config is everything a run depends on.
@@ -104,13 +102,10 @@ type Machine struct {
 	curV  *vcpu // the vCPU running now
 	// sliceRunStartFP is curV's clock when the current Core.Run began.
 	sliceRunStartFP uint64
-	threads         []*thread
+	threads         []*thread // every task the kernel created, in creation order
 	byTID           map[int]*thread
 	runq            []*thread
-	waiters         map[uint64][]*thread // futex address -> FIFO of waiters
-	loaded          *thread              // the thread whose registers the engine holds
-	nextTID         int
-	live            int // threads not exited
+	loaded          *thread // the thread whose registers the engine holds
 
 	running      bool            // inside Core.Run: a wake-up must shorten the slice
 	cowBroken    map[uint64]bool // text pages the kernel already copied (kernel.go)
@@ -168,8 +163,7 @@ func New(cfg Config) (*Machine, error) {
 	if im.Arch == loader.ArchI386 {
 		arch = kernel.I386
 	}
-	m := &Machine{cfg: cfg, image: im, arch: arch, byTID: map[int]*thread{},
-		waiters: map[uint64][]*thread{}, nextTID: PID + 1, cowBroken: map[uint64]bool{}}
+	m := &Machine{cfg: cfg, image: im, arch: arch, byTID: map[int]*thread{}, cowBroken: map[uint64]bool{}}
 	m.as = mmu.New(mmu.Config{
 		TaskSize:   im.Arch.TaskSize(),
 		MmapBase:   mmapBase(im.Arch),
@@ -224,13 +218,12 @@ func (m *Machine) loadProgram(arch kernel.Arch) error {
 		Seed:   m.cfg.Seed, FreqHz: m.cfg.Profile.FreqHz,
 		Clock: m.clock, PID: PID, UID: loader.DefaultUID,
 		Trace: m.cfg.TraceSyscalls,
+		Sched: schedAdapter{m},
 	})
 	m.core.SetKernel(m.kernel)
 	m.core.SetSyscallGate(m.mayProceed)
 	m.core.SetWatchGate(m.onWatch)
 	m.core.SetKernelJitter(func(cost uint64) uint64 { return m.jittered(m.runningThread(), cost) })
-	m.registerThreadSyscalls()
-	m.registerShootdowns()
 	if err := m.core.InitRegisters(st); err != nil {
 		return err
 	}
@@ -244,33 +237,18 @@ func (m *Machine) loadProgram(arch kernel.Arch) error {
 		v.advanceTo(uint64(sr.IntN(maxStartSkew)) << 8)
 		m.vcpus = append(m.vcpus, v)
 	}
-	main := m.addThread(kernel.NewThread(PID, m.core), nil)
+	main := m.addThread(m.kernel.NewTask(PID, m.core), nil)
 	m.loaded = main
 	m.makeRunnable(main, 0)
 	return nil
 }
 
-// registerThreadSyscalls adds the syscalls that need the scheduler.
-func (m *Machine) registerThreadSyscalls() {
-	k := m.kernel
-	k.Register("clone", m.sysClone)
-	k.Register("clone3", m.sysClone3)
-	k.Register("futex", m.sysFutex(m.arch == kernel.X8664))
-	k.Register("futex_time64", m.sysFutex(true))
-	k.Register("sched_yield", m.sysSchedYield)
-	k.Register("sched_getaffinity", m.sysSchedGetaffinity)
-	k.Register("nanosleep", m.sysNanosleep(m.arch == kernel.X8664))
-	k.Register("clock_nanosleep", m.sysClockNanosleep(m.arch == kernel.X8664))
-	k.Register("clock_nanosleep_time64", m.sysClockNanosleep(true))
-}
-
-// addThread registers a new thread.
-func (m *Machine) addThread(lt *kernel.Thread, ctx *uc.Context) *thread {
-	t := &thread{lt: lt, ctx: ctx}
-	lt.CPUCycles = func() uint64 { return m.threadCycles(t) }
+// addThread schedules a new kernel task.
+func (m *Machine) addThread(kt *kernel.Task, ctx *uc.Context) *thread {
+	t := &thread{kt: kt, ctx: ctx}
+	kt.CPUCycles = func() uint64 { return m.threadCycles(t) }
 	m.threads = append(m.threads, t)
-	m.byTID[lt.TID] = t
-	m.live++
+	m.byTID[kt.TID] = t
 	return t
 }
 
@@ -364,11 +342,15 @@ func (m *Machine) loop() (ending, error) {
 			return ending{}, err
 		}
 		m.curV = v
-		m.core.SetRunning(t.lt, v.counters)
+		m.core.SetRunning(t.kt, v.counters)
 		m.sliceRunStartFP = v.clockFP()
 		var ev emu.Event
 		ranSyscall := t.syscallPending || t.trapPending != 0
-		if t.syscallPending {
+		if t.kt.NeedsResume() {
+			// It woke from a sleep in a syscall: the syscall finishes
+			// now, in cycle order, before any user code.
+			ev, _ = m.core.ResumeSyscall()
+		} else if t.syscallPending {
 			// v is the lowest clock now: the deferred syscall happens.
 			t.syscallPending = false
 			ev, _ = m.core.RunPendingSyscall()
@@ -410,7 +392,7 @@ func (m *Machine) loop() (ending, error) {
 				m.preempt(v)
 			}
 		case emu.EventBlock:
-			if t.state == runnable { // sched_yield with others waiting
+			if t.kt.State() == kernel.TaskRunnable { // sched_yield with others waiting
 				m.preempt(v)
 			} else {
 				m.release(v)
@@ -427,18 +409,11 @@ func (m *Machine) loop() (ending, error) {
 	}
 }
 
-// threadExit ends thread t (exit(2)): CLONE_CHILD_CLEARTID's word is
-// cleared and woken, as mm_release does. It reports whether that was the
-// last thread, which ends the process with this thread's status.
+// threadExit ends thread t (exit(2)) in the kernel and takes it off its
+// vCPU. It reports whether that was the last thread, which ends the
+// process with this thread's status.
 func (m *Machine) threadExit(v *vcpu, t *thread, status int) bool {
-	t.state = exited
-	t.exitStatus = status
-	m.live--
-	if a := t.lt.ClearChildTID; a != 0 {
-		if m.as.Write(a, []byte{0, 0, 0, 0}) == nil {
-			m.futexWake(a, 1, futexBitsetAll)
-		}
-	}
+	last := m.kernel.ExitTask(t.kt, status)
 	if m.loaded == t {
 		m.loaded = nil
 	}
@@ -447,7 +422,7 @@ func (m *Machine) threadExit(v *vcpu, t *thread, status int) bool {
 		t.ctx = nil
 	}
 	m.release(v)
-	return m.live == 0
+	return last
 }
 
 // ending is how the process ended.
@@ -531,8 +506,8 @@ func (m *Machine) report(end ending, wall time.Duration) *report.Run {
 		r.Instructions += v.counters.Insns()
 	}
 	for _, t := range m.threads {
-		rt := report.Thread{TID: t.lt.TID, Cycles: t.cyclesFP >> 8, ExitStatus: t.exitStatus}
-		if t.state != exited {
+		rt := report.Thread{TID: t.kt.TID, Cycles: t.cyclesFP >> 8, ExitStatus: t.kt.ExitStatus()}
+		if !t.exited() {
 			// exit_group, a fatal signal or the budget ended it with the
 			// process (do_group_exit gives every thread the group's code).
 			rt.ExitStatus = end.status

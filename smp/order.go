@@ -77,7 +77,7 @@ func (m *Machine) onWatch(addr uint64) bool {
 		return false
 	}
 	v := m.curV
-	ev := WatchEvent{Cycle: v.clockFP() >> 8, VCPU: v.id, TID: v.cur.lt.TID, Addr: addr}
+	ev := WatchEvent{Cycle: v.clockFP() >> 8, VCPU: v.id, TID: v.cur.kt.TID, Addr: addr}
 	m.watchEvents.Add(ev)
 	if fn := m.watchFns[addr]; fn != nil {
 		fn(ev)

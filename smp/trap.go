@@ -41,7 +41,7 @@ func (m *Machine) SetTrapHandler(fn func(TrapEvent) bool) {
 // runTrap calls the handler for a trap of the running thread.
 func (m *Machine) runTrap(intno uint32) emu.TrapAction {
 	v := m.curV
-	ev := TrapEvent{Intno: intno, PC: m.core.PC(), Cycle: v.clockFP() >> 8, VCPU: v.id, TID: v.cur.lt.TID}
+	ev := TrapEvent{Intno: intno, PC: m.core.PC(), Cycle: v.clockFP() >> 8, VCPU: v.id, TID: v.cur.kt.TID}
 	m.trapCycles = m.jittered(v.cur, m.cfg.Profile.Kernel.ExceptionEntryExit)
 	if !m.trapFn(ev) {
 		return emu.TrapFault

@@ -1,0 +1,51 @@
+package kernel
+
+import "syscall"
+
+// nanosleep and clock_nanosleep sleep in simulated time: the task blocks
+// until its vCPU-independent wake-up cycle, and its vCPU runs something
+// else or idles meanwhile (kernel/time/hrtimer.c). Signals cannot interrupt
+// a sleep (none are delivered), so the remaining time is never written.
+
+const timerAbstime = 1
+
+func sysNanosleep(wide bool) Handler {
+	return func(k *Kernel, t *Task, a Args) (uint64, Result) {
+		return k.sleep(t, clockMonotonic, a[0], false, wide)
+	}
+}
+
+func sysClockNanosleep(wide bool) Handler {
+	return func(k *Kernel, t *Task, a Args) (uint64, Result) {
+		switch a[0] {
+		case clockRealtime, clockMonotonic, clockBoottime:
+		default:
+			return fail(syscall.EINVAL)
+		}
+		return k.sleep(t, int(a[0]), a[2], a[1]&timerAbstime != 0, wide)
+	}
+}
+
+func (k *Kernel) sleep(t *Task, clock int, req uint64, absolute, wide bool) (uint64, Result) {
+	sec, nsec, e := k.readTimespec(req, wide)
+	if e != 0 {
+		return fail(e)
+	}
+	if sec < 0 || nsec < 0 || nsec >= 1_000_000_000 {
+		return fail(syscall.EINVAL)
+	}
+	now := k.sched.NowFP()
+	ns := uint64(sec)*1_000_000_000 + uint64(nsec)
+	wakeAt := now + k.nsToFP(ns)
+	if absolute {
+		if clock == clockRealtime {
+			ns -= min(ns, Epoch*1_000_000_000)
+		}
+		wakeAt = k.nsToFP(ns)
+	}
+	if wakeAt <= now {
+		return ok0()
+	}
+	// A sleep that ran its course returns 0.
+	return t.block(wakeAt, nil, func(*Task, wakeReason) (uint64, Result) { return ok0() })
+}

@@ -1,0 +1,99 @@
+package kernel
+
+import (
+	"io"
+	"syscall"
+)
+
+// The standard streams and the snapshot files, the files a guest had
+// before the filesystem view.
+
+// stdioFile is descriptor 0, 1 or 2 as the process inherits it: a stream
+// from or to the host side of the run. They stat as pipes (see the package
+// comment), with the inode number of a pipe the shell made for each.
+type stdioFile struct {
+	FileDefaults
+	r   io.Reader // stdin; nil reads as end of file
+	w   io.Writer // stdout, stderr
+	ino uint64
+}
+
+// readChunk bounds the host buffer of one read: a guest may pass a huge
+// count.
+const readChunk = 1 << 20
+
+func (s *stdioFile) Read(f *FileDescription, dst []byte) (int, syscall.Errno) {
+	if s.r == nil {
+		return 0, 0
+	}
+	m, err := s.r.Read(dst)
+	if err != nil && err != io.EOF && m == 0 {
+		return 0, syscall.EIO
+	}
+	return m, 0
+}
+
+func (s *stdioFile) Write(f *FileDescription, src []byte) (int, syscall.Errno) {
+	if e := writeAll(s.w, src); e != 0 {
+		return 0, e
+	}
+	return len(src), 0
+}
+
+func (s *stdioFile) Stat() fileStat {
+	return fileStat{mode: sIFIFO | 0o600, blksize: 4096, ino: s.ino, dev: pipefsDev}
+}
+
+// writeAll passes buf to the host writer. A failing writer is a reader that
+// went away: EPIPE, as for a pipe (SIGPIPE is not modelled).
+func writeAll(w io.Writer, buf []byte) syscall.Errno {
+	if _, err := w.Write(buf); err != nil {
+		return syscall.EPIPE
+	}
+	return 0
+}
+
+// snapshotFile is a synthetic read-only file whose text was taken at open,
+// as fs/proc/task_mmu.c effectively does for a single read of maps.
+type snapshotFile struct {
+	FileDefaults
+	data []byte
+	ino  uint64
+}
+
+func (s *snapshotFile) Read(f *FileDescription, dst []byte) (int, syscall.Errno) {
+	if f.pos >= int64(len(s.data)) {
+		return 0, 0
+	}
+	n := copy(dst, s.data[f.pos:])
+	f.pos += int64(n)
+	return n, 0
+}
+
+func (s *snapshotFile) Seek(f *FileDescription, off int64, whence int) (int64, syscall.Errno) {
+	return seekIn(f, off, whence, int64(len(s.data)))
+}
+
+// Stat: procfs files report size 0, as fs/proc does.
+func (s *snapshotFile) Stat() fileStat {
+	return fileStat{mode: sIFREG | 0o444, blksize: 1024, ino: s.ino, dev: 0x16}
+}
+
+// seekIn is generic_file_llseek over a file of the given size.
+func seekIn(f *FileDescription, off int64, whence int, size int64) (int64, syscall.Errno) {
+	var base int64
+	switch whence {
+	case 0: // SEEK_SET
+	case 1: // SEEK_CUR
+		base = f.pos
+	case 2: // SEEK_END
+		base = size
+	default:
+		return 0, syscall.EINVAL
+	}
+	if base+off < 0 {
+		return 0, syscall.EINVAL
+	}
+	f.pos = base + off
+	return f.pos, 0
+}
