@@ -47,8 +47,8 @@ type Core struct {
 	prof   *timing.Profile
 	kernel *kernel.Kernel
 
-	thread   *kernel.Task  // the task now running
-	counters *uc.Counters   // its vCPU's counters
+	thread   *kernel.Task // the task now running
+	counters *uc.Counters // its vCPU's counters
 
 	event    Event
 	untilPC  uint64 // an address no guest ever executes
@@ -64,10 +64,14 @@ type Core struct {
 	retVals  [3]uint64
 
 	syscallInHook bool
-	syscallGate   func() bool
-	watchGate     func(addr uint64) bool
-	trapGate      func(intno uint32) TrapAction
-	watches       map[uint64]uc.Hook
+	// pcAtSyscall: inside the x86-64 syscall hook Unicorn's rip is still
+	// the syscall instruction, and it adds the instruction's length when
+	// the hook returns (Regs, SetRegs).
+	pcAtSyscall bool
+	syscallGate func() bool
+	watchGate   func(addr uint64) bool
+	trapGate    func(intno uint32) TrapAction
+	watches     map[uint64]uc.Hook
 
 	booting bool   // the boot page is mapped (see boot.go)
 	bootPC  uint64 // where the first Run must start while booting

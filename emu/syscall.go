@@ -67,6 +67,7 @@ func (c *Core) doSyscall(inHook bool) (Event, bool) {
 	copy(a[:], c.argVals[1:])
 	c.counters.Add(0, c.kernelCostFP(c.prof.Kernel.SyscallEntryExit))
 	c.syscallInHook = inHook
+	c.pcAtSyscall = inHook && c.arch == kernel.X8664
 	ret, res := c.kernel.Syscall(c.thread, c.argVals[0], a)
 	return c.syscallOutcome(ret, res, inHook)
 }
@@ -74,6 +75,7 @@ func (c *Core) doSyscall(inHook bool) (Event, bool) {
 // syscallOutcome writes a syscall's result and turns its outcome into the
 // event that ends the slice, if any.
 func (c *Core) syscallOutcome(ret uint64, res kernel.Result, inHook bool) (Event, bool) {
+	defer func() { c.pcAtSyscall = false }()
 	switch res.Outcome {
 	case kernel.ExitThread:
 		return Event{Kind: EventExit, Status: res.Status}, true
@@ -82,7 +84,9 @@ func (c *Core) syscallOutcome(ret uint64, res kernel.Result, inHook bool) (Event
 	case kernel.Killed:
 		return Event{Kind: EventKilled, Signal: res.Signal, Caught: res.Caught}, true
 	}
-	c.writeResult(ret, inHook)
+	if !res.RegsSet {
+		c.writeResult(ret, inHook)
+	}
 	if res.Outcome == kernel.Block {
 		return Event{Kind: EventBlock}, true
 	}

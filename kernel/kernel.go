@@ -89,6 +89,9 @@ type Result struct {
 	// Caught is set when the guest had installed a handler for Signal, which
 	// probesim cannot deliver yet; the process is killed instead.
 	Caught bool
+	// RegsSet: the syscall set the task's registers itself (through
+	// RegsCPU), return value included; nothing is to be written back.
+	RegsSet bool
 }
 
 // Kernel is the modelled kernel of one guest process: its tasks and thread
