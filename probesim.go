@@ -36,6 +36,7 @@ import (
 	"io"
 	"strings"
 
+	"github.com/probesim/probesim/kernel/vfs"
 	"github.com/probesim/probesim/probes"
 	"github.com/probesim/probesim/report"
 	"github.com/probesim/probesim/smp"
@@ -107,6 +108,18 @@ type Config struct {
 	// the trapping thread's registers.
 	OnHit func(Hit)
 
+	// Root is the host directory the guest sees as "/" ("" = the host's
+	// own root, read-only). Mounts bind host directories into the view,
+	// "HOST:GUEST[:ro|rw]": the guest's changes go to an in-memory
+	// overlay unless a mount says rw. HostTimes shows host files' own
+	// timestamps. Cwd is the guest's working directory ("" = the host's
+	// when Root is "", else "/"). NoFile is RLIMIT_NOFILE (0 = 1024).
+	Root      string
+	Mounts    []string
+	HostTimes bool
+	Cwd       string
+	NoFile    uint64
+
 	Stdin         io.Reader // the guest's standard input (nil = empty)
 	Stdout        io.Writer // guest output is captured in the report and copied here (nil = discard)
 	Stderr        io.Writer
@@ -175,13 +188,26 @@ func New(cfg Config) (*Simulation, error) {
 	if stderr == nil {
 		stderr = io.Discard
 	}
+	var mounts []vfs.Mount
+	for _, ms := range cfg.Mounts {
+		mt, err := vfs.ParseMount(ms)
+		if err != nil {
+			return nil, &ConfigError{"mount", err}
+		}
+		mounts = append(mounts, mt)
+	}
 	m, err := smp.New(smp.Config{
 		Program: cfg.Program, Image: cfg.Image, Args: cfg.Args, Env: cfg.Env, Seed: cfg.Seed,
 		MaxCycles: cfg.MaxCycles, StackLimit: cfg.StackLimit, MemoryLimit: cfg.MemoryLimit,
 		Profile: prof, ProfileOverrides: cfg.Params,
 		CPUs: cfg.CPUs, Quantum: cfg.Quantum, Lockstep: cfg.Lockstep,
 		Stdin: cfg.Stdin, Stdout: stdout, Stderr: stderr, TraceSyscalls: cfg.TraceSyscalls,
+		Root: cfg.Root, Mounts: mounts, HostTimes: cfg.HostTimes, Cwd: cfg.Cwd, NoFile: cfg.NoFile,
 	})
+	var ve *vfs.ConfigError
+	if errors.As(err, &ve) {
+		return nil, &ConfigError{ve.Field, ve.Err}
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -1,5 +1,7 @@
 package kernel
 
+import "syscall"
+
 // Blocking in simulated time.
 //
 // A syscall that must wait (futex, nanosleep, a read of an empty pipe)
@@ -82,4 +84,44 @@ func (k *Kernel) Resume(t *Task) (uint64, Result) {
 		ret = uint64(uint32(ret))
 	}
 	return ret, res
+}
+
+// Waitable is a file that can block a reader or writer: it reports its
+// readiness and has a queue it notifies when that changes.
+type Waitable interface {
+	Readiness(mask EventMask) EventMask
+	Queue() *WaitQueue
+}
+
+// blockOnFile puts t to sleep until f is ready for mask, then runs again
+// (the syscall retries from the start, as a woken reader in pipe_read
+// loops back). A file that cannot block reports EAGAIN as is.
+func (t *Task) blockOnFile(f *FileDescription, mask EventMask, again func() (uint64, Result)) (uint64, Result) {
+	w, ok := f.impl.(Waitable)
+	if !ok {
+		return fail(syscall.EAGAIN)
+	}
+	return t.blockOnQueues([]*WaitQueue{w.Queue()}, []EventMask{mask}, 0, func(*Task, wakeReason) (uint64, Result) {
+		return again()
+	})
+}
+
+// blockOnQueues puts t to sleep until one of the queues notifies an event
+// of its mask, or deadline passes; resume finishes the syscall then.
+func (t *Task) blockOnQueues(qs []*WaitQueue, masks []EventMask, deadline uint64,
+	resume func(*Task, wakeReason) (uint64, Result)) (uint64, Result) {
+	waiters := make([]*Waiter, len(qs))
+	cancel := func() {
+		for _, w := range waiters {
+			w.Remove()
+		}
+	}
+	for i, q := range qs {
+		waiters[i] = NewWaiter(masks[i], func(EventMask) {
+			cancel()
+			t.wake(wokenByEvent, t.k.sched.NowFP())
+		})
+		q.Add(waiters[i])
+	}
+	return t.block(deadline, cancel, resume)
 }

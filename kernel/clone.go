@@ -117,6 +117,11 @@ func (k *Kernel) clone(parent *Task, ca cloneArgs) (uint64, Result) {
 	} else {
 		child.files = parent.files.fork()
 	}
+	if ca.flags&cloneFS != 0 {
+		child.fsc = parent.fsc.incRef()
+	} else {
+		child.fsc = parent.fsc.fork()
+	}
 	k.addTask(child)
 	k.sched.Wake(child, k.sched.NowFP())
 	return okv(uint64(tid))

@@ -62,6 +62,9 @@ type FileImpl interface {
 	Read(f *FileDescription, dst []byte) (int, syscall.Errno)
 	// Write writes at the position (or to the stream); EAGAIN as for Read.
 	Write(f *FileDescription, src []byte) (int, syscall.Errno)
+	// ReadAt and WriteAt are pread and pwrite: ESPIPE for streams.
+	ReadAt(f *FileDescription, dst []byte, off int64) (int, syscall.Errno)
+	WriteAt(f *FileDescription, src []byte, off int64) (int, syscall.Errno)
 	// Seek moves the position (lseek).
 	Seek(f *FileDescription, off int64, whence int) (int64, syscall.Errno)
 	// Stat describes the file.
@@ -76,6 +79,12 @@ type FileDefaults struct{}
 func (FileDefaults) Read(*FileDescription, []byte) (int, syscall.Errno)  { return 0, syscall.EINVAL }
 func (FileDefaults) Write(*FileDescription, []byte) (int, syscall.Errno) { return 0, syscall.EINVAL }
 func (FileDefaults) Seek(*FileDescription, int64, int) (int64, syscall.Errno) {
+	return 0, syscall.ESPIPE
+}
+func (FileDefaults) ReadAt(*FileDescription, []byte, int64) (int, syscall.Errno) {
+	return 0, syscall.ESPIPE
+}
+func (FileDefaults) WriteAt(*FileDescription, []byte, int64) (int, syscall.Errno) {
 	return 0, syscall.ESPIPE
 }
 func (FileDefaults) Release() {}

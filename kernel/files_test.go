@@ -361,6 +361,8 @@ func TestReadlink(t *testing.T) {
 			assert.Equal(t, testExe+"#", string(h.get(buf, int(n)+1)), "%s: no NUL appended", tc.name)
 
 			assert.Equal(t, n, tc.call(byPid, buf, n), tc.name)
+			assert.Equal(t, uint64(1), tc.call(h.str("/proc/self/cwd"), buf, 64), "%s: the working directory", tc.name)
+			assert.Equal(t, "/", string(h.get(buf, 1)))
 
 			h.put(buf, []byte(strings.Repeat("#", 64)))
 			assert.Equal(t, uint64(5), tc.call(self, buf, 5), "%s truncates", tc.name)
@@ -377,7 +379,8 @@ func TestReadlink(t *testing.T) {
 			}{
 				{"size 0", self, buf, 0, syscall.EINVAL},
 				{"negative size", self, buf, huge, syscall.EINVAL},
-				{"not a link probesim knows", h.str("/proc/self/cwd"), buf, 64, syscall.ENOENT},
+				{"not a link", h.str("/proc/self/maps"), buf, 64, syscall.EINVAL},
+				{"a missing file", h.str("/proc/self/nope"), buf, 64, syscall.ENOENT},
 				{"another pid", h.str("/proc/1/exe"), buf, 64, syscall.ENOENT},
 				{"unmapped buffer", self, unmapped, 64, syscall.EFAULT},
 				{"unmapped path", unmapped, buf, 64, syscall.EFAULT},

@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"syscall"
 
+	"github.com/probesim/probesim/kernel/vfs"
 	"github.com/probesim/probesim/mmu"
 )
 
@@ -59,6 +60,24 @@ type Config struct {
 	// machine of one vCPU on which blocking syscalls never wake, enough
 	// for tests of single syscalls.
 	Sched Scheduler
+
+	// FS is the filesystem view; nil gives an empty in-memory root (with
+	// /proc, /dev and /sys, which the kernel adds to every view).
+	FS *vfs.FS
+	// Cwd is the first task's working directory in the view ("" = "/").
+	Cwd string
+	// Image, if not nil, is the program's content: it appears in the view
+	// at ExePath (a program run from memory, or under a fixed guest path).
+	Image []byte
+	// Argv and Envp are the program's arguments and environment
+	// (/proc/self/cmdline, environ).
+	Argv, Envp []string
+	// CPUID answers cpuid for /proc/cpuinfo (nil: all zeros).
+	CPUID func(leaf, subleaf uint32) [4]uint32
+	// PhysMemory is the machine's memory in bytes (/proc/meminfo).
+	PhysMemory uint64
+	// NoFile is RLIMIT_NOFILE's soft limit (0 = 1024).
+	NoFile uint64
 }
 
 // Handler implements one syscall. It returns the raw register value (a
@@ -116,6 +135,12 @@ type Kernel struct {
 
 	timers  timerQueue
 	futexes futexQueues
+
+	fs         *vfs.FS
+	initFS     *FSContext
+	cur        *Task     // the task in the syscall being served
+	rlimNofile [2]uint64 // RLIMIT_NOFILE soft and hard limits
+	notes      map[string]uint64
 }
 
 // New returns a kernel for one process. It panics only on a programming
@@ -168,8 +193,64 @@ func New(cfg Config) *Kernel {
 		k.initFiles.install(NewFileDescription(f, mode), false)
 	}
 	k.initSighand = newSignalHandlers()
+	k.rlimNofile = [2]uint64{1024, 1048576}
+	if cfg.NoFile != 0 {
+		k.rlimNofile = [2]uint64{cfg.NoFile, max(cfg.NoFile, 1048576)}
+	}
+	if cfg.PhysMemory == 0 {
+		k.cfg.PhysMemory = 8 << 30
+	}
+	k.fs = cfg.FS
+	if k.fs == nil {
+		k.fs = vfs.NewEmpty(vfs.Config{UID: uint32(cfg.UID), GID: uint32(cfg.UID), Epoch: Epoch * 1e9,
+			Now: k.realtimeNanos})
+	}
+	k.fs.SetClock(k.realtimeNanos)
+	for _, m := range []struct {
+		path string
+		n    *vfs.Node
+	}{{"/proc", k.buildProc()}, {"/dev", k.buildDev()}, {"/sys", k.buildSys()}} {
+		// The root always takes entries, so this cannot fail.
+		_ = k.fs.Attach(m.path, m.n)
+	}
+	if cfg.Image != nil && cfg.ExePath != "" {
+		_ = k.fs.AddFile(cfg.ExePath, cfg.Image, 0o755)
+	}
+	cwd := k.fs.Root()
+	if cfg.Cwd != "" {
+		if n, e := k.fs.Lookup(nil, cfg.Cwd, true); e == 0 && n.IsDir() {
+			cwd = n
+		}
+	}
+	k.initFS = &FSContext{cwd: cwd, umask: 0o022}
 	registerBase(k)
 	return k
+}
+
+// FS is the filesystem view.
+func (k *Kernel) FS() *vfs.FS { return k.fs }
+
+// nofile is RLIMIT_NOFILE's soft limit: descriptors at or above it
+// cannot be allocated (EMFILE).
+func (k *Kernel) nofile() uint64 { return k.rlimNofile[0] }
+
+// note records something the kernel accepted without modelling it (an
+// advisory lock, say), for the report.
+func (k *Kernel) note(name, detail string) {
+	if k.notes == nil {
+		k.notes = map[string]uint64{}
+	}
+	k.notes[name+":"+detail]++
+}
+
+// Notes returns what was accepted without being modelled, as "name:detail".
+func (k *Kernel) Notes() map[string]uint64 { return copyCounts(k.notes) }
+
+// unsupportedDetail counts a flag, command or family of a supported
+// syscall that probesim does not implement, as "name:detail"; the
+// syscall returns Linux's errno for it.
+func (k *Kernel) unsupportedDetail(name, detail string) {
+	k.unsupported[name+":"+detail]++
 }
 
 // Arch returns the ABI this kernel serves.
@@ -206,6 +287,7 @@ func (k *Kernel) Syscall(t *Task, nr uint64, a Args) (uint64, Result) {
 	}
 	name := k.SyscallName(nr)
 	k.counts[name]++
+	k.cur = t
 	var ret uint64
 	var res Result
 	if sc := k.table[name]; sc != nil && sc.Fn != nil {

@@ -3,6 +3,7 @@ package kernel
 import (
 	"syscall"
 
+	"github.com/probesim/probesim/kernel/vfs"
 	"github.com/probesim/probesim/mmu"
 )
 
@@ -28,20 +29,21 @@ func sysBrk(k *Kernel, t *Task, a Args) (uint64, Result) {
 }
 
 // mmap is the common body of mmap (x86-64), mmap2 and old_mmap (i386).
-// File mappings are refused: probesim's guests can open only synthetic
-// procfs files, which cannot be mapped on Linux either (ENODEV).
+// A regular file of the view maps privately (copy on write, read on
+// first touch: mmu.MmapFile), or shared without PROT_WRITE; /dev/zero
+// maps as anonymous memory. A writable shared mapping of a file would
+// need a page cache writing back to it: ENODEV, counted as unsupported.
+// Other files (procfs, pipes, the standard streams) cannot be mapped
+// (ENODEV), as on Linux.
 func (k *Kernel) mmap(t *Task, addr, length, prot, flags, fd, off uint64) (uint64, Result) {
 	if prot&^uint64(protMask|protSem) != 0 {
 		return fail(syscall.EINVAL)
 	}
-	if flags&mapAnonymous == 0 {
-		if t.files.Get(fd) == nil {
-			return fail(syscall.EBADF)
-		}
-		return fail(syscall.ENODEV)
-	}
 	if off&0xfff != 0 {
 		return fail(syscall.EINVAL)
+	}
+	if flags&mapAnonymous == 0 {
+		return k.mmapFile(t, addr, length, prot, flags, fd, off)
 	}
 	v, e := k.cfg.Mem.Mmap(addr, length, mmu.Prot(prot&protMask), uint32(flags), "")
 	if e != 0 {
@@ -108,4 +110,51 @@ func sysMadvise(k *Kernel, t *Task, a Args) (uint64, Result) {
 		k.sched.TLBShootdown()
 	}
 	return ok0()
+}
+
+// mmapFile maps the file open at fd (do_mmap's file half).
+func (k *Kernel) mmapFile(t *Task, addr, length, prot, flags, fd, off uint64) (uint64, Result) {
+	f := t.files.Get(fd)
+	if f == nil {
+		return fail(syscall.EBADF)
+	}
+	if d, ok := f.impl.(*devFile); ok && d.kind == devZero {
+		v, e := k.cfg.Mem.Mmap(addr, length, mmu.Prot(prot&protMask), uint32(flags)|mapAnonymous, "")
+		return k.mmapResult(v, e)
+	}
+	r, ok := f.impl.(*regularFile)
+	if !ok {
+		return fail(syscall.ENODEV)
+	}
+	if !f.readable() {
+		return fail(syscall.EACCES)
+	}
+	shared := flags&mmu.MapType != mmu.MapPrivate
+	if shared && prot&uint64(mmu.ProtWrite) != 0 {
+		if !f.writable() {
+			return fail(syscall.EACCES)
+		}
+		k.unsupportedDetail("mmap", "MAP_SHARED|PROT_WRITE file")
+		return fail(syscall.ENODEV)
+	}
+	v, e := k.cfg.Mem.MmapFile(addr, length, mmu.Prot(prot&protMask), uint32(flags), nodePages{k.fs, r.n}, off, r.n.Path())
+	return k.mmapResult(v, e)
+}
+
+func (k *Kernel) mmapResult(v uint64, e syscall.Errno) (uint64, Result) {
+	if e != 0 {
+		return fail(e)
+	}
+	return okv(v)
+}
+
+// nodePages reads a mapped file's pages from the view.
+type nodePages struct {
+	fs *vfs.FS
+	n  *vfs.Node
+}
+
+func (p nodePages) ReadAt(b []byte, off int64) int {
+	n, _ := p.fs.ReadAt(p.n, b, off)
+	return n
 }

@@ -90,7 +90,7 @@ func (k *Kernel) getRlimit(res uint64) (cur, max uint64) {
 	case rlimitStack:
 		return k.cfg.Mem.StackLimit(), rlimInfinity
 	case rlimitNofile:
-		return 1024, 1048576
+		return k.rlimNofile[0], k.rlimNofile[1]
 	case 8: // RLIMIT_MEMLOCK
 		return 8 << 20, 8 << 20
 	case 4: // RLIMIT_CORE
@@ -129,8 +129,11 @@ func sysPrlimit64(k *Kernel, t *Task, a Args) (uint64, Result) {
 		if nm > max {
 			return fail(syscall.EPERM)
 		}
-		if a[1] == rlimitStack {
+		switch a[1] {
+		case rlimitStack:
 			k.cfg.Mem.SetStackLimit(nc)
+		case rlimitNofile:
+			k.rlimNofile = [2]uint64{nc, nm}
 		}
 	}
 	if a[3] != 0 {

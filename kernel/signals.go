@@ -245,3 +245,10 @@ func sysTgkill(k *Kernel, t *Task, a Args) (uint64, Result) {
 	}
 	return k.sendSelf(t, int(a[2]))
 }
+
+// pendingMask is the set of signals pending for the task itself
+// (/proc/<pid>/status SigPnd): none is ever left pending yet.
+func (t *Task) pendingMask() uint64 { return 0 }
+
+// pendingMask is the set pending for the whole thread group (ShdPnd).
+func (tg *ThreadGroup) pendingMask() uint64 { return 0 }

@@ -15,7 +15,6 @@ const (
 	sentinel        = 0xa5
 	pipeMode        = 0o010600 // S_IFIFO | 0600
 	procMode        = 0o100444 // S_IFREG | 0444
-	procInodeBase   = 4026531840
 	pipefsDevice    = 0x0d
 	procDevice      = 0x16
 	statSize64      = 144 // x86-64 struct stat
@@ -28,14 +27,19 @@ type wantStat struct {
 	dev, ino uint64
 	mode     uint32
 	blksize  uint64
+	time     int64 // every timestamp, in nanoseconds (0 for the pipes)
 }
 
 func stdioStat(fd uint64) wantStat {
 	return wantStat{dev: pipefsDevice, ino: 1000 + fd, mode: pipeMode, blksize: 4096}
 }
 
-func mapsStat(fd uint64) wantStat {
-	return wantStat{dev: procDevice, ino: procInodeBase + fd, mode: procMode, blksize: 1024}
+// mapsStat is /proc/self/maps as the view has it: a procfs node whose
+// times are when the kernel made it (the guest clock's epoch here).
+func (h *harness) mapsStat() wantStat {
+	n, e := h.k.FS().Lookup(nil, "/proc/self/maps", true)
+	require.Zero(h.t, e)
+	return wantStat{dev: procDevice, ino: n.Ino(), mode: procMode, blksize: 1024, time: Epoch * 1e9}
 }
 
 // statBuf returns a buffer of n bytes followed by a sentinel, filled with
@@ -68,7 +72,12 @@ func (h *harness) checkStat64(buf uint64, w wantStat) {
 	assert.Equal(t, uint64(0), h.u64(buf+40), "st_rdev")
 	assert.Equal(t, uint64(0), h.u64(buf+48), "st_size")
 	assert.Equal(t, w.blksize, h.u64(buf+56), "st_blksize")
-	assert.Equal(t, make([]byte, statSize64-64), h.get(buf+64, statSize64-64), "blocks, times, unused")
+	assert.Equal(t, uint64(0), h.u64(buf+64), "st_blocks")
+	for i := uint64(0); i < 3; i++ {
+		assert.Equal(t, uint64(w.time/1e9), h.u64(buf+72+16*i), "time %d seconds", i)
+		assert.Equal(t, uint64(w.time%1e9), h.u64(buf+80+16*i), "time %d nanoseconds", i)
+	}
+	assert.Equal(t, make([]byte, statSize64-120), h.get(buf+120, statSize64-120), "unused")
 	h.requireSentinelAfter(buf, statSize64)
 }
 
@@ -90,7 +99,11 @@ func (h *harness) checkStat64I386(buf uint64, w wantStat) {
 	assert.Equal(t, uint32(0), h.u32(buf+40), "__pad3")
 	assert.Equal(t, uint64(0), h.u64(buf+44), "st_size")
 	assert.Equal(t, uint32(w.blksize), h.u32(buf+52), "st_blksize")
-	assert.Equal(t, make([]byte, 88-56), h.get(buf+56, 88-56), "blocks and times")
+	assert.Equal(t, uint64(0), h.u64(buf+56), "st_blocks")
+	for i := uint64(0); i < 3; i++ {
+		assert.Equal(t, uint32(w.time/1e9), h.u32(buf+64+8*i), "time %d seconds", i)
+		assert.Equal(t, uint32(w.time%1e9), h.u32(buf+68+8*i), "time %d nanoseconds", i)
+	}
 	assert.Equal(t, w.ino, h.u64(buf+88), "st_ino")
 	h.requireSentinelAfter(buf, stat64Size386)
 }
@@ -112,7 +125,12 @@ func (h *harness) checkStatx(buf uint64, w wantStat) {
 	assert.Equal(t, uint16(w.mode), h.u16(buf+28), "stx_mode")
 	assert.Equal(t, w.ino, h.u64(buf+32), "stx_ino")
 	assert.Equal(t, uint64(0), h.u64(buf+40), "stx_size")
-	assert.Equal(t, make([]byte, 128-48), h.get(buf+48, 128-48), "blocks, attributes_mask, timestamps")
+	assert.Equal(t, make([]byte, 64-48), h.get(buf+48, 64-48), "blocks, attributes_mask")
+	for _, off := range []uint64{64, 96, 112} { // atime, ctime, mtime
+		assert.Equal(t, uint64(w.time/1e9), h.u64(buf+off), "time at %d", off)
+		assert.Equal(t, uint32(w.time%1e9), h.u32(buf+off+8), "time at %d", off)
+	}
+	assert.Equal(t, make([]byte, 16), h.get(buf+80, 16), "no birth time")
 	assert.Equal(t, uint32(0), h.u32(buf+128), "stx_rdev_major")
 	assert.Equal(t, uint32(0), h.u32(buf+132), "stx_rdev_minor")
 	assert.Equal(t, uint32(w.dev>>8), h.u32(buf+136), "stx_dev_major")
@@ -129,7 +147,7 @@ func TestFstatX8664(t *testing.T) {
 		fd   uint64
 		want wantStat
 	}{
-		{0, stdioStat(0)}, {1, stdioStat(1)}, {2, stdioStat(2)}, {maps, mapsStat(maps)},
+		{0, stdioStat(0)}, {1, stdioStat(1)}, {2, stdioStat(2)}, {maps, h.mapsStat()},
 	} {
 		buf := h.statBuf(statSize64)
 		require.Equal(t, uint64(0), h.call("fstat", tc.fd, buf), "fstat(%d)", tc.fd)
@@ -166,7 +184,7 @@ func TestFstat64I386(t *testing.T) {
 		fd   uint64
 		want wantStat
 	}{
-		{0, stdioStat(0)}, {1, stdioStat(1)}, {2, stdioStat(2)}, {maps, mapsStat(maps)},
+		{0, stdioStat(0)}, {1, stdioStat(1)}, {2, stdioStat(2)}, {maps, h.mapsStat()},
 	} {
 		buf := h.statBuf(stat64Size386)
 		require.Equal(t, uint64(0), h.call("fstat64", tc.fd, buf), "fstat64(%d)", tc.fd)
@@ -180,7 +198,7 @@ func TestFstat64I386(t *testing.T) {
 	assert.Equal(t, h.errRet(syscall.EBADF), h.call("fstat64", 9, buf))
 	assert.Equal(t, h.errRet(syscall.EFAULT), h.call("fstat64", 1, unmapped))
 	assert.Equal(t, h.errRet(syscall.ENOENT), h.call("fstatat64", 1, empty, buf, 0))
-	assert.Equal(t, h.errRet(syscall.ENOENT), h.call("fstatat64", atFdcwd, h.str("/proc/self/maps"), buf, 0))
+	assert.Equal(t, h.errRet(syscall.ENOENT), h.call("fstatat64", atFdcwd, h.str("/proc/self/nope"), buf, 0))
 	assert.Equal(t, h.errRet(syscall.EBADF), h.call("fstatat64", 9, empty, buf, atEmptyPath))
 	// The old struct stat call is not modelled.
 	assert.Equal(t, h.errRet(syscall.ENOSYS), h.call("fstat", 1, buf))
@@ -195,7 +213,7 @@ func TestStatx(t *testing.T) {
 			fd   uint64
 			want wantStat
 		}{
-			{1, stdioStat(1)}, {maps, mapsStat(maps)},
+			{1, stdioStat(1)}, {maps, h.mapsStat()},
 		} {
 			buf := h.statBuf(statxStructSize)
 			// statx(dirfd, path, flags, mask, buf)

@@ -3,6 +3,8 @@ package kernel
 import (
 	"io"
 	"syscall"
+
+	"github.com/probesim/probesim/kernel/vfs"
 )
 
 // The standard streams and the snapshot files, the files a guest had
@@ -41,8 +43,10 @@ func (s *stdioFile) Write(f *FileDescription, src []byte) (int, syscall.Errno) {
 }
 
 func (s *stdioFile) Stat() fileStat {
-	return fileStat{mode: sIFIFO | 0o600, blksize: 4096, ino: s.ino, dev: pipefsDev}
+	return fileStat{mode: sIFIFO | 0o600, blksize: 4096, ino: s.ino, dev: pipefsDev, nlink: 1, guestOwned: true}
 }
+
+func (s *stdioFile) linkText() string { return "pipe:[" + itoa(int(s.ino)) + "]" }
 
 // writeAll passes buf to the host writer. A failing writer is a reader that
 // went away: EPIPE, as for a pipe (SIGPIPE is not modelled).
@@ -53,12 +57,23 @@ func writeAll(w io.Writer, buf []byte) syscall.Errno {
 	return 0
 }
 
-// snapshotFile is a synthetic read-only file whose text was taken at open,
-// as fs/proc/task_mmu.c effectively does for a single read of maps.
+// snapshotFile is a synthetic read-only file (procfs, sysfs) whose text
+// was taken at open, as fs/proc/task_mmu.c effectively does for a single
+// read of maps.
 type snapshotFile struct {
 	FileDefaults
 	data []byte
-	ino  uint64
+	st   fileStat
+	n    *vfs.Node
+}
+
+func (s *snapshotFile) node() *vfs.Node { return s.n }
+
+func (s *snapshotFile) ReadAt(f *FileDescription, dst []byte, off int64) (int, syscall.Errno) {
+	if off >= int64(len(s.data)) {
+		return 0, 0
+	}
+	return copy(dst, s.data[off:]), 0
 }
 
 func (s *snapshotFile) Read(f *FileDescription, dst []byte) (int, syscall.Errno) {
@@ -75,9 +90,7 @@ func (s *snapshotFile) Seek(f *FileDescription, off int64, whence int) (int64, s
 }
 
 // Stat: procfs files report size 0, as fs/proc does.
-func (s *snapshotFile) Stat() fileStat {
-	return fileStat{mode: sIFREG | 0o444, blksize: 1024, ino: s.ino, dev: 0x16}
-}
+func (s *snapshotFile) Stat() fileStat { return s.st }
 
 // seekIn is generic_file_llseek over a file of the given size.
 func seekIn(f *FileDescription, off int64, whence int, size int64) (int64, syscall.Errno) {

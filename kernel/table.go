@@ -62,20 +62,39 @@ func partial(fn Handler, note string) entry {
 // name can mean different things on the two ABIs (i386 "mmap" is old_mmap).
 func registerBase(k *Kernel) {
 	const (
-		noFiles     = "only the standard descriptors and /proc/self/maps exist"
-		noDelivery  = "signals are recorded, not delivered to handlers"
-		noFork      = "threads only: a new process (no CLONE_VM, or no CLONE_THREAD) is ENOSYS"
-		limitsNote  = "RLIMIT_STACK is modelled; the other limits report Debian 12's defaults"
-		futexNote   = "WAIT, WAKE, WAIT_BITSET and WAKE_BITSET; other commands are ENOSYS"
-		onlyEmptyAt = "only AT_EMPTY_PATH on an open descriptor names a file"
+		viewNote   = "in the filesystem view (kernel/vfs): host files read-only, changes in an overlay unless the mount is rw"
+		mmapNote   = "files map privately, read on first touch; a writable MAP_SHARED file mapping is ENODEV"
+		noDelivery = "signals are recorded, not delivered to handlers"
+		noFork     = "threads only: a new process (no CLONE_VM, or no CLONE_THREAD) is ENOSYS"
+		limitsNote = "RLIMIT_STACK is modelled; the other limits report Debian 12's defaults"
+		futexNote  = "WAIT, WAKE, WAIT_BITSET and WAKE_BITSET; other commands are ENOSYS"
 	)
 	common := map[string]entry{
-		"read": partial(sysRead, noFiles), "write": partial(sysWrite, noFiles), "writev": partial(sysWritev, noFiles),
-		"open": partial(sysOpen, noFiles), "openat": partial(sysOpenat, noFiles), "close": full(sysClose),
+		"read": full(sysRead), "write": full(sysWrite), "readv": full(sysReadv), "writev": full(sysWritev),
+		"pread64": full(sysPread64), "pwrite64": full(sysPwrite64), "preadv": full(sysPreadv), "pwritev": full(sysPwritev),
+		"preadv2": partial(sysPreadv2, "no RWF_* flags"), "pwritev2": partial(sysPwritev2, "no RWF_* flags"),
+		"open": partial(sysOpen, viewNote), "openat": partial(sysOpenat, viewNote), "creat": partial(sysCreat, viewNote),
+		"close": full(sysClose),
 		"lseek": full(sysLseek), "ioctl": partial(sysIoctl, "no descriptor is a terminal: every request is ENOTTY"),
-		"readlink": partial(sysReadlink, "only /proc/self/exe"), "readlinkat": partial(sysReadlinkat, "only /proc/self/exe"),
-		"statx": partial(sysStatx, onlyEmptyAt),
-		"exit":  full(sysExit), "exit_group": full(sysExitGroup),
+		"readlink": full(sysReadlink), "readlinkat": full(sysReadlinkat),
+		"statx":      partial(sysStatx, "STATX_BASIC_STATS; no birth time"),
+		"getdents64": full(sysGetdents64), "mkdir": partial(sysMkdir, viewNote), "mkdirat": partial(sysMkdirat, viewNote),
+		"mknodat": partial(sysMknodat, "regular files and FIFOs; devices are EPERM"),
+		"unlink":  partial(sysUnlink, viewNote), "unlinkat": partial(sysUnlinkat, viewNote), "rmdir": partial(sysRmdir, viewNote),
+		"rename": partial(sysRename, viewNote), "renameat": partial(sysRenameat, viewNote),
+		"renameat2": partial(sysRenameat2, "no RENAME_WHITEOUT"),
+		"link":      full(sysLink), "linkat": full(sysLinkat), "symlink": full(sysSymlink), "symlinkat": full(sysSymlinkat),
+		"faccessat": full(sysFaccessat), "faccessat2": full(sysFaccessat2),
+		"chdir": full(sysChdir), "fchdir": full(sysFchdir), "getcwd": full(sysGetcwd), "umask": full(sysUmask),
+		"ftruncate": full(sysFtruncate), "fsync": full(sysFsync), "fdatasync": full(sysFsync), "syncfs": full(sysFsync),
+		"sync": full(sysSync), "fchmod": full(sysFchmod), "fchmodat": full(sysFchmodat),
+		"fchownat":  partial(chownHandler(true, true, false, id32), "an unprivileged guest can change nothing"),
+		"utimensat": full(sysUtimensat),
+		"statfs":    partial(sysStatfs, "fixed figures per filesystem type"), "fstatfs": partial(sysFstatfs, "fixed figures per filesystem type"),
+		"flock":     partial(sysFlock, "accepted and recorded in kernel_notes: one process cannot contend"),
+		"fallocate": partial(sysFallocate, "mode 0 only"),
+		"readahead": full(sysFadvise),
+		"exit":      full(sysExit), "exit_group": full(sysExitGroup),
 		"brk": full(sysBrk), "munmap": full(sysMunmap),
 		"mprotect":        partial(sysMprotect, "PROT_GROWSDOWN applies to the named range only"),
 		"madvise":         full(sysMadvise),
@@ -111,8 +130,23 @@ func registerBase(k *Kernel) {
 	var arch map[string]entry
 	if k.cfg.Arch == I386 {
 		arch = map[string]entry{
-			"mmap": partial(sysOldMmap, noFiles), "mmap2": partial(sysMmap2, noFiles), "_llseek": full(sysLlseek),
-			"fstat64": full(sysFstat64), "fstatat64": partial(sysFstatat64, onlyEmptyAt),
+			"mmap": partial(sysOldMmap, mmapNote), "mmap2": partial(sysMmap2, mmapNote), "_llseek": full(sysLlseek),
+			"fstat64": full(sysFstat64), "fstatat64": full(sysFstatat64),
+			"stat64": full(sysStat64), "lstat64": full(sysLstat64),
+			"getdents": full(sysGetdents), "truncate64": full(sysTruncate64), "ftruncate64": full(sysFtruncate64),
+			"statfs64": partial(sysStatfs64, "fixed figures per filesystem type"), "fstatfs64": partial(sysFstatfs64, "fixed figures per filesystem type"),
+			"fadvise64_64": full(sysFadvise), "fadvise64": full(sysFadvise),
+			"sendfile": full(sendfileHandler(false)), "sendfile64": full(sendfileHandler(true)),
+			"chown32":          partial(chownHandler(true, false, false, id32), "an unprivileged guest can change nothing"),
+			"lchown32":         partial(chownHandler(false, false, false, id32), "an unprivileged guest can change nothing"),
+			"fchown32":         partial(chownHandler(true, false, true, id32), "an unprivileged guest can change nothing"),
+			"chown":            partial(chownHandler(true, false, false, id16), "an unprivileged guest can change nothing"),
+			"lchown":           partial(chownHandler(false, false, false, id16), "an unprivileged guest can change nothing"),
+			"fchown":           partial(chownHandler(true, false, true, id16), "an unprivileged guest can change nothing"),
+			"utimensat_time64": full(sysUtimensatTime64),
+			"mkdir":            partial(sysMkdir, viewNote), "access": full(sysAccess), "truncate": full(sysTruncate),
+			"chmod": full(sysChmod), "mknod": partial(sysMknod, "regular files and FIFOs; devices are EPERM"),
+			"utimes":     full(sysUtimes),
 			"ugetrlimit": partial(sysGetrlimit, limitsNote), "getrlimit": partial(sysOldGetrlimit, limitsNote),
 			"set_thread_area": full(sysSetThreadArea), "get_thread_area": full(sysGetThreadArea),
 			"clock_gettime64": full(sysClockGettime64), "clock_getres_time64": full(sysClockGetresTime64),
@@ -124,8 +158,15 @@ func registerBase(k *Kernel) {
 		}
 	} else {
 		arch = map[string]entry{
-			"mmap": partial(sysMmap, noFiles), "fstat": full(sysFstat), "newfstatat": partial(sysNewfstatat, onlyEmptyAt),
+			"mmap": partial(sysMmap, mmapNote), "fstat": full(sysFstat), "newfstatat": full(sysNewfstatat),
+			"stat": full(sysStat), "lstat": full(sysLstat),
 			"getrlimit": partial(sysGetrlimit, limitsNote),
+			"getdents":  full(sysGetdents), "access": full(sysAccess), "truncate": full(sysTruncate),
+			"chmod": full(sysChmod), "mknod": partial(sysMknod, "regular files and FIFOs; devices are EPERM"),
+			"fadvise64": full(sysFadvise), "sendfile": full(sendfileHandler(true)), "utimes": full(sysUtimes),
+			"chown":  partial(chownHandler(true, false, false, id32), "an unprivileged guest can change nothing"),
+			"lchown": partial(chownHandler(false, false, false, id32), "an unprivileged guest can change nothing"),
+			"fchown": partial(chownHandler(true, false, true, id32), "an unprivileged guest can change nothing"),
 		}
 	}
 	for _, m := range []map[string]entry{common, arch} {

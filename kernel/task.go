@@ -38,6 +38,7 @@ type Task struct {
 	k       *Kernel
 	tg      *ThreadGroup
 	files   *FDTable
+	fsc     *FSContext
 	sighand *SignalHandlers
 
 	// ClearChildTID is the set_tid_address / CLONE_CHILD_CLEARTID word,
@@ -81,7 +82,8 @@ func (t *Task) Kernel() *Kernel { return t.k }
 // descriptor table and signal handlers, as the process's first thread or
 // as a test's extra thread. Threads the guest creates come from clone.
 func (k *Kernel) NewTask(tid int, cpu CPU) *Task {
-	t := &Task{TID: tid, CPU: cpu, k: k, tg: k.tg, files: k.initFiles.incRef(), sighand: k.initSighand.incRef()}
+	t := &Task{TID: tid, CPU: cpu, k: k, tg: k.tg, files: k.initFiles.incRef(), fsc: k.initFS.incRef(),
+		sighand: k.initSighand.incRef()}
 	k.addTask(t)
 	return t
 }

@@ -55,6 +55,12 @@ type Run struct {
 
 	Syscalls            map[string]uint64 `json:"syscalls"`
 	UnsupportedSyscalls map[string]uint64 `json:"unsupported_syscalls"`
+	// KernelNotes count what the kernel accepted without modelling it
+	// (an advisory lock, say), as "syscall:detail".
+	KernelNotes map[string]uint64 `json:"kernel_notes,omitempty"`
+	// HostFiles are the host files whose contents the guest read, in the
+	// order it first read them: inputs of the run.
+	HostFiles []HostFile `json:"host_files,omitempty"`
 
 	// Probes is present when probes were placed (--probe).
 	Probes []Probe `json:"probes,omitempty"`
@@ -67,6 +73,14 @@ type Run struct {
 	Maps   []VMA  `json:"maps"`
 
 	Host *Host `json:"host,omitempty"`
+}
+
+// HostFile is a host file the guest read: its path in the guest's view,
+// its size and its SHA-256 (hex).
+type HostFile struct {
+	Path   string `json:"path"`
+	Size   int64  `json:"size"`
+	SHA256 string `json:"sha256"`
 }
 
 // Limits are the budgets the run had.

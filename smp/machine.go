@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"os"
 	"path/filepath"
 	"runtime"
 	"time"
@@ -15,6 +16,7 @@ import (
 	"github.com/probesim/probesim/emu/uc"
 	"github.com/probesim/probesim/internal/chunklog"
 	"github.com/probesim/probesim/kernel"
+	"github.com/probesim/probesim/kernel/vfs"
 	"github.com/probesim/probesim/mmu"
 	"github.com/probesim/probesim/report"
 	"github.com/probesim/probesim/timing"
@@ -77,6 +79,18 @@ type Config struct {
 	// (and so every instruction, since a block's cost is charged at its
 	// first instruction) executes in global cycle order.
 	Lockstep bool
+
+	// The filesystem view (kernel/vfs): Root is the host directory the
+	// guest sees as "/" ("" = the host's root), Mounts bind more host
+	// directories, HostTimes shows host files' own times. Cwd is the
+	// guest's working directory ("" = the host's when the root is the
+	// host's, else "/").
+	Root      string
+	Mounts    []vfs.Mount
+	HostTimes bool
+	Cwd       string
+	// NoFile is RLIMIT_NOFILE (0 = 1024).
+	NoFile uint64
 
 	Stdin  io.Reader
 	Stdout io.Writer // guest output is captured for the report and copied here
@@ -200,6 +214,10 @@ func (m *Machine) loadProgram(arch kernel.Arch) error {
 		spec.Random[i] = byte(r.Uint32())
 	}
 	spec.HWCap = emu.HWCap
+	view, cwd, err := m.buildView()
+	if err != nil {
+		return err
+	}
 	exe, err := filepath.Abs(m.cfg.Program)
 	if err != nil || m.cfg.Image != nil {
 		exe = m.cfg.Program
@@ -219,6 +237,8 @@ func (m *Machine) loadProgram(arch kernel.Arch) error {
 		Clock: m.clock, PID: PID, UID: loader.DefaultUID,
 		Trace: m.cfg.TraceSyscalls,
 		Sched: schedAdapter{m},
+		FS:    view, Cwd: cwd, Image: m.cfg.Image, Argv: argv, Envp: m.cfg.Env,
+		CPUID: m.core.CPUID, PhysMemory: mmu.DefaultPhysMemory, NoFile: m.cfg.NoFile,
 	})
 	m.core.SetKernel(m.kernel)
 	m.core.SetSyscallGate(m.mayProceed)
@@ -241,6 +261,26 @@ func (m *Machine) loadProgram(arch kernel.Arch) error {
 	m.loaded = main
 	m.makeRunnable(main, 0)
 	return nil
+}
+
+// buildView makes the guest's filesystem view and its working directory.
+func (m *Machine) buildView() (*vfs.FS, string, error) {
+	view, err := vfs.New(vfs.Config{Root: m.cfg.Root, Mounts: m.cfg.Mounts, HostTimes: m.cfg.HostTimes,
+		Epoch: kernel.Epoch * 1e9, UID: loader.DefaultUID, GID: loader.DefaultGID,
+		HostUID: os.Getuid(), HostGID: os.Getgid()})
+	if err != nil {
+		return nil, "", err // a *vfs.ConfigError
+	}
+	cwd := m.cfg.Cwd
+	if cwd == "" {
+		cwd = "/"
+		if m.cfg.Root == "" || filepath.Clean(m.cfg.Root) == "/" {
+			if wd, err := os.Getwd(); err == nil {
+				cwd = wd
+			}
+		}
+	}
+	return view, cwd, nil
 }
 
 // addThread schedules a new kernel task.
@@ -498,6 +538,12 @@ func (m *Machine) report(end ending, wall time.Duration) *report.Run {
 			RIP: f.RIP, SP: f.SP, ErrorCode: f.ErrorCode, VMA: vma, Message: m.FaultMessage(f)}
 	}
 	r.SetOutput(m.stdout.Bytes(), m.stderr.Bytes())
+	for _, h := range m.kernel.FS().HostReads() {
+		r.HostFiles = append(r.HostFiles, report.HostFile{Path: h.Path, Size: h.Size, SHA256: h.SHA256})
+	}
+	if notes := m.kernel.Notes(); len(notes) > 0 {
+		r.KernelNotes = notes
+	}
 	for _, v := range m.vcpus {
 		r.VCPUs = append(r.VCPUs, report.VCPU{ID: v.id, Cycles: v.counters.Cycles(), Instructions: v.counters.Insns(),
 			IdleCycles: v.idleFP >> 8, ContextSwitches: v.contextSwitches,

@@ -37,6 +37,10 @@ type runFlags struct {
 	strategy      string
 	eventsPath    string
 	probeLogPath  string
+	root          string
+	mounts        []string
+	hostTimes     bool
+	nofile        uint64
 }
 
 func newRunCmd() *cobra.Command {
@@ -85,6 +89,10 @@ linked, corrupt), 127 when PROGRAM does not exist.`,
 	fl.StringVar(&f.probeLogPath, "probe-log", "", "write one JSON line per probe hit, with the thread's registers, to `FILE`")
 	fl.StringArrayVar(&f.env, "env", nil, "add `NAME=VALUE` to the guest's environment (repeatable)")
 	fl.BoolVar(&f.inheritEnv, "inherit-env", false, "start the guest's environment from probesim's own")
+	fl.StringVar(&f.root, "root", "", "host `DIR` the guest sees as / (default: the host's root, read-only)")
+	fl.StringArrayVar(&f.mounts, "mount", nil, "bind host directory HOST at GUEST in the guest's view, `HOST:GUEST[:ro|rw]` (repeatable; ro keeps the guest's changes in memory)")
+	fl.BoolVar(&f.hostTimes, "host-times", false, "show host files' own timestamps to the guest (default: fixed, for determinism)")
+	fl.Uint64Var(&f.nofile, "nofile", 1024, "RLIMIT_NOFILE of the guest: at most `N` open descriptors")
 	return c
 }
 
@@ -134,6 +142,7 @@ func runProgram(c *cobra.Command, f *runFlags, program string, args []string) er
 		Profile: prof, Params: f.params,
 		MaxCycles: f.maxCycles, StackLimit: stackLimit, MemoryLimit: memLimit,
 		Probes: f.probeSpecs, Strategy: probesim.Strategy(f.strategy),
+		Root: f.root, Mounts: f.mounts, HostTimes: f.hostTimes, NoFile: f.nofile,
 		Stdin: os.Stdin, Stdout: c.OutOrStdout(), Stderr: c.ErrOrStderr(),
 	}
 	if f.traceSyscalls {

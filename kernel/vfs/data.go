@@ -137,7 +137,8 @@ func (f *FS) Stat(n *Node) Stat {
 		}
 	}
 	if n.gen != nil {
-		st.Size = 0 // procfs files report 0, as fs/proc does
+		st.Size = 0       // procfs files report 0, as fs/proc does,
+		st.Blksize = 1024 // and a block size of 1 KiB
 	}
 	if n.IsRegular() || n.IsDir() {
 		st.Blocks = (st.Size + 511) / 512

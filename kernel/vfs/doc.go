@@ -15,8 +15,7 @@
 // directory as the guest makes them. Host files are read whole into
 // memory the first time the guest opens them (and recorded, with their
 // size and SHA-256, in HostReads); a file the guest writes is copied up
-// first. /tmp is an empty in-memory directory (a fresh tmpfs), so that
-// what other programs left in the host's /tmp is not part of a run.
+// first.
 //
 // # Determinism
 //

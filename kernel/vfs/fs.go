@@ -103,24 +103,67 @@ func New(cfg Config) (*FS, error) {
 	}
 	root, err := hostDir(cfg.Root)
 	if err != nil {
-		return nil, fmt.Errorf("root %s: %w", cfg.Root, err)
+		return nil, &ConfigError{"root", fmt.Errorf("%s: %w", cfg.Root, err)}
 	}
 	f := &FS{cfg: cfg, inos: map[uint64]bool{}, nextDev: devRoot + 1}
 	f.root = f.newNode(nil, "", S_IFDIR|0o755, &mount{dev: devRoot})
 	f.root.host = root
 	f.hostAttrs(f.root)
-	tmp := f.newNode(f.root, "tmp", S_IFDIR|0o1777, &mount{dev: DevTmpfs})
-	tmp.uid, tmp.gid = 0, 0
-	tmp.populated, tmp.children = true, map[string]*Node{}
-	if e := f.attach("/tmp", tmp); e != nil {
-		return nil, e
-	}
 	for _, m := range cfg.Mounts {
 		if err := f.bind(m); err != nil {
 			return nil, err
 		}
 	}
 	return f, nil
+}
+
+// NewEmpty builds a view whose root is an empty in-memory directory, with
+// no host files at all (tests, and programs run without a host view).
+func NewEmpty(cfg Config) *FS {
+	if cfg.Now == nil {
+		cfg.Now = func() int64 { return cfg.Epoch }
+	}
+	f := &FS{cfg: cfg, inos: map[uint64]bool{}, nextDev: devRoot + 1}
+	f.root = f.newNode(nil, "", S_IFDIR|0o755, &mount{dev: devRoot})
+	f.root.uid, f.root.gid = 0, 0
+	f.root.populated, f.root.children = true, map[string]*Node{}
+	return f
+}
+
+// SetClock sets the clock that timestamps the guest's changes.
+func (f *FS) SetClock(now func() int64) { f.cfg.Now = now }
+
+// AddFile puts a read-only regular file with data at the guest path p,
+// making the directories above it in the overlay as needed (the program
+// of a run from memory appears where its path says).
+func (f *FS) AddFile(p string, data []byte, perm uint32) error {
+	if !insideView(p) {
+		return fmt.Errorf("%s: outside the view", p)
+	}
+	dir := f.root
+	parts := strings.Split(strings.Trim(path.Clean(p), "/"), "/")
+	for _, c := range parts[:len(parts)-1] {
+		next, e := dir.child(c)
+		if e != 0 {
+			return e
+		}
+		if next == nil {
+			next = f.newNode(dir, c, S_IFDIR|0o755, dir.mount)
+			next.uid, next.gid = 0, 0
+			next.populated, next.children = true, map[string]*Node{}
+			f.link(dir, c, next)
+		}
+		if !next.IsDir() {
+			return fmt.Errorf("%s: %s is not a directory", p, next.Path())
+		}
+		dir = next
+	}
+	name := parts[len(parts)-1]
+	n := f.newNode(dir, name, S_IFREG|perm, dir.mount)
+	n.uid, n.gid = 0, 0
+	n.data = data
+	f.link(dir, name, n)
+	return nil
 }
 
 // hostDir checks that p is a host directory and returns its absolute path.
@@ -145,11 +188,11 @@ func hostDir(p string) (string, error) {
 func (f *FS) bind(m Mount) error {
 	host, err := hostDir(m.Host)
 	if err != nil {
-		return fmt.Errorf("mount %s: %w", m.Host, err)
+		return &ConfigError{"mount", fmt.Errorf("%s: %w", m.Host, err)}
 	}
 	g := m.Guest
 	if !insideView(g) {
-		return fmt.Errorf("mount target %s: outside the view (want an absolute path without . or ..)", m.Guest)
+		return &ConfigError{"mount", fmt.Errorf("target %s: outside the view (want an absolute path without . or ..)", m.Guest)}
 	}
 	n := f.newNode(nil, path.Base(g), S_IFDIR, &mount{dev: f.nextDev, rw: m.RW})
 	f.nextDev++
@@ -160,8 +203,21 @@ func (f *FS) bind(m Mount) error {
 		f.root = n
 		return nil
 	}
-	return f.attach(path.Clean(g), n)
+	if err := f.attach(path.Clean(g), n); err != nil {
+		return &ConfigError{"mount", err}
+	}
+	return nil
 }
+
+// ConfigError is a root or mount the view cannot have; Field says which
+// ("root" or "mount") and Err says why, in one line.
+type ConfigError struct {
+	Field string
+	Err   error
+}
+
+func (e *ConfigError) Error() string { return e.Field + ": " + e.Err.Error() }
+func (e *ConfigError) Unwrap() error { return e.Err }
 
 // insideView reports whether g names a place in the view: absolute, with
 // no "." or ".." component that could climb out of it.
@@ -186,13 +242,13 @@ func (f *FS) attach(p string, n *Node) error {
 	dirPath, name := path.Split(p)
 	dir, e := f.lookup(f.root, dirPath, true, 0, false)
 	if e != 0 || !dir.IsDir() {
-		return fmt.Errorf("mount target %s: %s is not a directory in the view", p, path.Clean(dirPath))
+		return fmt.Errorf("target %s: %s is not a directory in the view", p, path.Clean(dirPath))
 	}
 	if e := dir.populate(); e != 0 {
-		return fmt.Errorf("mount target %s: %w", p, e)
+		return fmt.Errorf("target %s: %w", p, e)
 	}
 	if dir.dyn != nil {
-		return fmt.Errorf("mount target %s: inside a kernel directory", p)
+		return fmt.Errorf("target %s: inside a kernel directory", p)
 	}
 	n.parent, n.name = dir, name
 	dir.children[name] = n

@@ -112,6 +112,15 @@ func (f *FS) lookup(dir *Node, p string, follow bool, depth int, check bool) (*N
 			if depth >= maxSymlinks {
 				return nil, syscall.ELOOP
 			}
+			if next.magic != nil {
+				// /proc/<pid>/fd/N and friends land on the open file
+				// itself, whatever its path (proc_get_link).
+				if next = next.magic(); next == nil {
+					return nil, syscall.ENOENT
+				}
+				cur = next
+				continue
+			}
 			target, e := next.Readlink()
 			if e != 0 {
 				return nil, e

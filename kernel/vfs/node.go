@@ -54,6 +54,7 @@ type Node struct {
 	// Synthetic nodes (synthetic.go).
 	gen     func() []byte               // a file whose contents are produced at open
 	link    func() string               // a symlink whose target is produced at readlink
+	magic   func() *Node                // a procfs magic link: where following it lands
 	dyn     DynDir                      // a directory whose entries are produced
 	Private any                         // the kernel's own data for a synthetic node
 	open    func() (any, syscall.Errno) // a device: what an open returns (Open)

@@ -48,6 +48,24 @@ func (f *FS) NewLink(name string, dev uint64, link func() string) *Node {
 	return n
 }
 
+// NewMagicLink makes a procfs magic link: readlink gives text, and path
+// resolution through it lands on the node target returns (nil: ENOENT),
+// as following /proc/<pid>/fd/N reaches the open file even when its path
+// is gone.
+func (f *FS) NewMagicLink(name string, dev uint64, text func() string, target func() *Node) *Node {
+	n := f.NewLink(name, dev, text)
+	n.magic = target
+	return n
+}
+
+// NewFIFO makes a FIFO node that no directory holds, for the kernel's
+// anonymous pipes (what /proc/<pid>/fd/N of a pipe lands on).
+func (f *FS) NewFIFO(name string, dev uint64) *Node {
+	n := f.newNode(nil, name, S_IFIFO|0o600, &mount{dev: dev})
+	n.removed = true
+	return n
+}
+
 // NewDevice makes a character device; open produces what an open of it
 // gives the kernel (Device).
 func (f *FS) NewDevice(name string, perm uint32, rdev uint64, open func() (any, syscall.Errno)) *Node {
