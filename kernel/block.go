@@ -119,7 +119,7 @@ func (t *Task) blockOnQueues(qs []*WaitQueue, masks []EventMask, deadline uint64
 	for i, q := range qs {
 		waiters[i] = NewWaiter(masks[i], func(EventMask) {
 			cancel()
-			t.wake(wokenByEvent, t.k.sched.NowFP())
+			t.wake(wokenByEvent, t.k.nowFP())
 		})
 		q.Add(waiters[i])
 	}

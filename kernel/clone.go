@@ -123,7 +123,7 @@ func (k *Kernel) clone(parent *Task, ca cloneArgs) (uint64, Result) {
 		child.fsc = parent.fsc.fork()
 	}
 	k.addTask(child)
-	k.sched.Wake(child, k.sched.NowFP())
+	k.sched.Wake(child, k.nowFP())
 	return okv(uint64(tid))
 }
 

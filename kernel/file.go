@@ -23,6 +23,20 @@ type FileDescription struct {
 	flags uint32 // O_ACCMODE and the status flags
 	pos   int64  // the file position, for impls that have one
 	impl  FileImpl
+	// watchers are the epoll items on this description, dropped when it
+	// is released (eventpoll_release).
+	watchers []*epitem
+}
+
+func (f *FileDescription) addReleaseHook(it *epitem) { f.watchers = append(f.watchers, it) }
+
+func (f *FileDescription) dropReleaseHook(it *epitem) {
+	for i, o := range f.watchers {
+		if o == it {
+			f.watchers = append(f.watchers[:i], f.watchers[i+1:]...)
+			return
+		}
+	}
 }
 
 // NewFileDescription returns a description of impl with one reference.
@@ -37,6 +51,10 @@ func (f *FileDescription) IncRef() { f.refs++ }
 func (f *FileDescription) DecRef() {
 	f.refs--
 	if f.refs == 0 {
+		for _, it := range f.watchers {
+			it.fileReleased()
+		}
+		f.watchers = nil
 		f.impl.Release()
 	}
 }

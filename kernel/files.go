@@ -61,12 +61,3 @@ func sysLlseek(k *Kernel, t *Task, a Args) (uint64, Result) {
 	}
 	return ok0()
 }
-
-// sysIoctl: no descriptor here is a terminal, so TCGETS and every other
-// request get ENOTTY, as a pipe would give.
-func sysIoctl(k *Kernel, t *Task, a Args) (uint64, Result) {
-	if t.files.Get(a[0]) == nil {
-		return fail(syscall.EBADF)
-	}
-	return fail(syscall.ENOTTY)
-}

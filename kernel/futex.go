@@ -65,7 +65,7 @@ func (k *Kernel) futexWait(t *Task, addr uint64, val, bits uint32, timeout uint6
 	if cur != val {
 		return fail(syscall.EAGAIN)
 	}
-	now := k.sched.NowFP()
+	now := k.nowFP()
 	var wakeAt uint64
 	if timeout != 0 {
 		sec, nsec, e := k.readTimespec(timeout, wide)
@@ -109,7 +109,7 @@ func (k *Kernel) futexWake(addr uint64, n int, bits uint32) int {
 			continue
 		}
 		q = append(q[:i], q[i+1:]...)
-		w.t.wake(wokenByEvent, k.sched.NowFP())
+		w.t.wake(wokenByEvent, k.nowFP())
 		woken++
 	}
 	k.setFutexQueue(addr, q)

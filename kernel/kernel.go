@@ -135,12 +135,14 @@ type Kernel struct {
 
 	timers  timerQueue
 	futexes futexQueues
+	firing  uint64 // the deadline of the timer firing now (0: none)
 
 	fs         *vfs.FS
 	initFS     *FSContext
 	cur        *Task     // the task in the syscall being served
 	rlimNofile [2]uint64 // RLIMIT_NOFILE soft and hard limits
 	notes      map[string]uint64
+	pipeIno    uint64 // the last pipe inode number given out
 }
 
 // New returns a kernel for one process. It panics only on a programming
@@ -174,6 +176,7 @@ func New(cfg Config) *Kernel {
 		tasks:   map[int]*Task{},
 		nextTID: cfg.PID + 1,
 		futexes: futexQueues{},
+		pipeIno: 10000,
 	}
 	if k.sched == nil {
 		k.sched = &uniprocessor{k: k}

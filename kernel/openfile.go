@@ -51,6 +51,9 @@ func (k *Kernel) openat(t *Task, dirfd, pathAddr, flags, mode uint64) (uint64, R
 		fl |= oLargefile // force_o_largefile
 	}
 	f, e := k.openPath(t, dirfd, path, fl, uint32(mode))
+	if e == errBlockFIFO {
+		return k.blockFIFO(t, fl&oCloexec != 0)
+	}
 	if e != 0 {
 		return fail(e)
 	}

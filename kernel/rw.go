@@ -138,15 +138,26 @@ func (k *Kernel) writeFrom(f *FileDescription, segs []iovec, at *int64) (uint64,
 			off += take
 			if len(chunk) == ioChunk {
 				if ok, e := flush(); !ok {
-					return partialIO(done, e)
+					return writeStop(done, e)
 				}
 			}
 		}
 	}
-	if _, e := flush(); e != 0 {
-		return partialIO(done, e)
+	if ok, e := flush(); !ok {
+		return writeStop(done, e)
 	}
 	return done, 0
+}
+
+// writeStop is a write's outcome when a chunk did not go through whole:
+// a stream that is full (EAGAIN, or a short write) reports EAGAIN with
+// what was written, so that a blocking writer waits for room and goes on;
+// another error after some bytes is the bytes, as on Linux.
+func writeStop(done uint64, e syscall.Errno) (uint64, syscall.Errno) {
+	if e == 0 || e == syscall.EAGAIN {
+		return done, syscall.EAGAIN
+	}
+	return partialIO(done, e)
 }
 
 // partialIO is a transfer's outcome after an error: what was done counts,
@@ -174,23 +185,60 @@ func (k *Kernel) transfer(t *Task, fd uint64, write bool, segsOf func() ([]iovec
 	if e != 0 {
 		return fail(e)
 	}
-	var n uint64
 	if write {
-		n, e = k.writeFrom(f, segs, at)
-	} else {
-		n, e = k.readInto(f, segs, at)
+		return k.writeOn(t, f, segs, at, 0)
 	}
+	n, e := k.readInto(f, segs, at)
 	if e == syscall.EAGAIN && f.flags&oNonblock == 0 {
-		mask := EventIn
-		if write {
-			mask = EventOut
-		}
-		return t.blockOnFile(f, mask, again)
+		return t.blockOnFile(f, EventIn, again)
 	}
 	if e != 0 {
 		return fail(e)
 	}
 	return okv(n)
+}
+
+// writeOn writes segs to f, done bytes of the syscall being written
+// already. A full stream blocks a blocking writer until there is room,
+// and the write goes on from where it stopped (pipe_write waits between
+// pages); a non-blocking one returns what went through, or EAGAIN.
+func (k *Kernel) writeOn(t *Task, f *FileDescription, segs []iovec, at *int64, done uint64) (uint64, Result) {
+	n, e := k.writeFrom(f, segs, at)
+	done += n
+	if e == syscall.EAGAIN {
+		if f.flags&oNonblock != 0 {
+			if done > 0 {
+				return okv(done)
+			}
+			return fail(e)
+		}
+		rest := advance(segs, n)
+		f.IncRef() // the syscall holds the file while it sleeps
+		return t.blockOnFile(f, EventOut, func() (uint64, Result) {
+			defer f.DecRef()
+			return k.writeOn(t, f, rest, at, done)
+		})
+	}
+	if e != 0 {
+		if done > 0 {
+			return okv(done)
+		}
+		return fail(e)
+	}
+	return okv(done)
+}
+
+// advance drops the first n bytes of segs.
+func advance(segs []iovec, n uint64) []iovec {
+	for len(segs) > 0 && n >= segs[0].len {
+		n -= segs[0].len
+		segs = segs[1:]
+	}
+	if len(segs) > 0 && n > 0 {
+		first := iovec{segs[0].base + n, segs[0].len - n}
+		segs = append([]iovec{first}, segs[1:]...)
+	}
+	return segs
 }
 
 func oneSeg(base, n uint64) func() ([]iovec, syscall.Errno) {

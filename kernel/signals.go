@@ -252,3 +252,7 @@ func (t *Task) pendingMask() uint64 { return 0 }
 
 // pendingMask is the set pending for the whole thread group (ShdPnd).
 func (tg *ThreadGroup) pendingMask() uint64 { return 0 }
+
+// sigpipe is raised on the task writing to a pipe without readers
+// (pipe_write's send_sig(SIGPIPE, current, 0)).
+func (k *Kernel) sigpipe() {}

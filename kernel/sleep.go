@@ -34,7 +34,7 @@ func (k *Kernel) sleep(t *Task, clock int, req uint64, absolute, wide bool) (uin
 	if sec < 0 || nsec < 0 || nsec >= 1_000_000_000 {
 		return fail(syscall.EINVAL)
 	}
-	now := k.sched.NowFP()
+	now := k.nowFP()
 	ns := uint64(sec)*1_000_000_000 + uint64(nsec)
 	wakeAt := now + k.nsToFP(ns)
 	if absolute {

@@ -18,6 +18,7 @@ type stdioFile struct {
 	r   io.Reader // stdin; nil reads as end of file
 	w   io.Writer // stdout, stderr
 	ino uint64
+	q   WaitQueue
 }
 
 // readChunk bounds the host buffer of one read: a guest may pass a huge
@@ -45,6 +46,19 @@ func (s *stdioFile) Write(f *FileDescription, src []byte) (int, syscall.Errno) {
 func (s *stdioFile) Stat() fileStat {
 	return fileStat{mode: sIFIFO | 0o600, blksize: 4096, ino: s.ino, dev: pipefsDev, nlink: 1, guestOwned: true}
 }
+
+// Readiness: the host side of a standard stream is always ready (its
+// contents are an input of the run, never waited for), so its queue is
+// never notified.
+func (s *stdioFile) Readiness(mask EventMask) EventMask {
+	r := EventOut | EventWrNorm
+	if s.w == nil {
+		r = EventIn | EventRdNorm
+	}
+	return r & (mask | eventsAlways)
+}
+
+func (s *stdioFile) Queue() *WaitQueue { return &s.q }
 
 func (s *stdioFile) linkText() string { return "pipe:[" + itoa(int(s.ino)) + "]" }
 

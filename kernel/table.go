@@ -62,12 +62,14 @@ func partial(fn Handler, note string) entry {
 // name can mean different things on the two ABIs (i386 "mmap" is old_mmap).
 func registerBase(k *Kernel) {
 	const (
-		viewNote   = "in the filesystem view (kernel/vfs): host files read-only, changes in an overlay unless the mount is rw"
-		mmapNote   = "files map privately, read on first touch; a writable MAP_SHARED file mapping is ENODEV"
-		noDelivery = "signals are recorded, not delivered to handlers"
-		noFork     = "threads only: a new process (no CLONE_VM, or no CLONE_THREAD) is ENOSYS"
-		limitsNote = "RLIMIT_STACK is modelled; the other limits report Debian 12's defaults"
-		futexNote  = "WAIT, WAKE, WAIT_BITSET and WAKE_BITSET; other commands are ENOSYS"
+		viewNote    = "in the filesystem view (kernel/vfs): host files read-only, changes in an overlay unless the mount is rw"
+		fcntlNote   = "locks are accepted and noted (one process); leases, F_NOTIFY, F_SETSIG and seals are EINVAL"
+		sigmaskNote = "the signal mask argument is not applied during the wait"
+		mmapNote    = "files map privately, read on first touch; a writable MAP_SHARED file mapping is ENODEV"
+		noDelivery  = "signals are recorded, not delivered to handlers"
+		noFork      = "threads only: a new process (no CLONE_VM, or no CLONE_THREAD) is ENOSYS"
+		limitsNote  = "RLIMIT_STACK is modelled; the other limits report Debian 12's defaults"
+		futexNote   = "WAIT, WAKE, WAIT_BITSET and WAKE_BITSET; other commands are ENOSYS"
 	)
 	common := map[string]entry{
 		"read": full(sysRead), "write": full(sysWrite), "readv": full(sysReadv), "writev": full(sysWritev),
@@ -94,7 +96,18 @@ func registerBase(k *Kernel) {
 		"flock":     partial(sysFlock, "accepted and recorded in kernel_notes: one process cannot contend"),
 		"fallocate": partial(sysFallocate, "mode 0 only"),
 		"readahead": full(sysFadvise),
-		"exit":      full(sysExit), "exit_group": full(sysExitGroup),
+
+		"dup": full(sysDup), "dup2": full(sysDup2), "dup3": full(sysDup3), "close_range": full(sysCloseRange),
+		"fcntl": partial(sysFcntl, fcntlNote),
+		"pipe":  full(sysPipe), "pipe2": full(sysPipe2), "eventfd": full(sysEventfd), "eventfd2": full(sysEventfd2),
+		"timerfd_create":  partial(sysTimerfdCreate, "REALTIME, MONOTONIC and BOOTTIME; TFD_TIMER_CANCEL_ON_SET never cancels"),
+		"timerfd_settime": full(timerfdSettime(k.cfg.Arch == X8664)), "timerfd_gettime": full(timerfdGettime(k.cfg.Arch == X8664)),
+		"poll": full(sysPoll), "ppoll": partial(ppollHandler(k.cfg.Arch == X8664), sigmaskNote),
+		"pselect6":     partial(pselect6Handler(k.cfg.Arch == X8664), sigmaskNote),
+		"epoll_create": full(sysEpollCreate), "epoll_create1": full(sysEpollCreate1), "epoll_ctl": full(sysEpollCtl),
+		"epoll_wait": full(epollWaitHandler), "epoll_pwait": partial(epollWaitHandler, sigmaskNote),
+		"epoll_pwait2": partial(sysEpollPwait2, sigmaskNote),
+		"exit":         full(sysExit), "exit_group": full(sysExitGroup),
 		"brk": full(sysBrk), "munmap": full(sysMunmap),
 		"mprotect":        partial(sysMprotect, "PROT_GROWSDOWN applies to the named range only"),
 		"madvise":         full(sysMadvise),
@@ -146,7 +159,10 @@ func registerBase(k *Kernel) {
 			"utimensat_time64": full(sysUtimensatTime64),
 			"mkdir":            partial(sysMkdir, viewNote), "access": full(sysAccess), "truncate": full(sysTruncate),
 			"chmod": full(sysChmod), "mknod": partial(sysMknod, "regular files and FIFOs; devices are EPERM"),
-			"utimes":     full(sysUtimes),
+			"utimes":  full(sysUtimes),
+			"fcntl64": partial(sysFcntl, fcntlNote), "_newselect": full(sysSelect), "select": full(sysOldSelect),
+			"ppoll_time64": partial(ppollHandler(true), sigmaskNote), "pselect6_time64": partial(pselect6Handler(true), sigmaskNote),
+			"timerfd_settime64": full(timerfdSettime(true)), "timerfd_gettime64": full(timerfdGettime(true)),
 			"ugetrlimit": partial(sysGetrlimit, limitsNote), "getrlimit": partial(sysOldGetrlimit, limitsNote),
 			"set_thread_area": full(sysSetThreadArea), "get_thread_area": full(sysGetThreadArea),
 			"clock_gettime64": full(sysClockGettime64), "clock_getres_time64": full(sysClockGetresTime64),
@@ -164,6 +180,7 @@ func registerBase(k *Kernel) {
 			"getdents":  full(sysGetdents), "access": full(sysAccess), "truncate": full(sysTruncate),
 			"chmod": full(sysChmod), "mknod": partial(sysMknod, "regular files and FIFOs; devices are EPERM"),
 			"fadvise64": full(sysFadvise), "sendfile": full(sendfileHandler(true)), "utimes": full(sysUtimes),
+			"select": full(sysSelect),
 			"chown":  partial(chownHandler(true, false, false, id32), "an unprivileged guest can change nothing"),
 			"lchown": partial(chownHandler(false, false, false, id32), "an unprivileged guest can change nothing"),
 			"fchown": partial(chownHandler(true, false, true, id32), "an unprivileged guest can change nothing"),

@@ -60,6 +60,8 @@ type Task struct {
 	exitStatus int
 	// blocked is the syscall the task sleeps in (block.go); nil otherwise.
 	blocked *blocker
+	// fifoWait is a FIFO open waiting for its other end (fifo.go).
+	fifoWait *fifoWait
 	// timer is the task's own timeout timer (futex, nanosleep), created
 	// with the task so that simultaneous timeouts fire in task creation
 	// order.

@@ -68,7 +68,19 @@ func (k *Kernel) FireNextTimer() {
 		return
 	}
 	t := heap.Pop(&k.timers.heap).(*Timer)
+	k.firing = t.deadline
 	t.fire(t.deadline)
+	k.firing = 0
+}
+
+// nowFP is the time of the kernel event being served, in fixed-point
+// cycles: the running vCPU's clock during a syscall, the deadline while a
+// timer fires (whatever it wakes becomes ready then).
+func (k *Kernel) nowFP() uint64 {
+	if k.firing != 0 {
+		return k.firing
+	}
+	return k.sched.NowFP()
 }
 
 // timerHeap orders armed timers by (deadline, creation).
