@@ -33,7 +33,6 @@ type Event struct {
 	Kind   EventKind
 	Status int    // exit status for EventExit and EventExitGroup
 	Signal int    // for EventKilled and EventFault
-	Caught bool   // EventKilled: the guest had a handler probesim cannot run
 	Fault  Fault  // for EventFault
 	Addr   uint64 // for EventWatch
 	Intno  uint32 // for EventTrap

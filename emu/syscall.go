@@ -82,13 +82,28 @@ func (c *Core) syscallOutcome(ret uint64, res kernel.Result, inHook bool) (Event
 	case kernel.ExitGroup:
 		return Event{Kind: EventExitGroup, Status: res.Status}, true
 	case kernel.Killed:
-		return Event{Kind: EventKilled, Signal: res.Signal, Caught: res.Caught}, true
+		return Event{Kind: EventKilled, Signal: res.Signal}, true
 	}
 	if !res.RegsSet {
 		c.writeResult(ret, inHook)
 	}
 	if res.Outcome == kernel.Block {
 		return Event{Kind: EventBlock}, true
+	}
+	// The return to user mode: pending signals are delivered now.
+	if r := c.kernel.ExitToUser(c.thread, true, false); r.Outcome == kernel.Killed {
+		return Event{Kind: EventKilled, Signal: r.Signal}, true
+	}
+	return Event{}, false
+}
+
+// ExitToUser is the return to user mode of the running task outside a
+// syscall (the start of a slice, after a fault a handler takes): its
+// deliverable signals are delivered, unless a probe single-steps it
+// (stepping). The bool says the event ends the process.
+func (c *Core) ExitToUser(stepping bool) (Event, bool) {
+	if r := c.kernel.ExitToUser(c.thread, false, stepping); r.Outcome == kernel.Killed {
+		return Event{Kind: EventKilled, Signal: r.Signal}, true
 	}
 	return Event{}, false
 }

@@ -21,6 +21,7 @@ type wakeReason int
 const (
 	wokenByEvent   wakeReason = iota // a waker (futex wake, wait queue)
 	wokenByTimeout                   // its deadline passed
+	wokenBySignal                    // a signal it does not block (restart.go)
 )
 
 // blocker is the state of a task asleep in a syscall.
@@ -79,10 +80,12 @@ func (t *Task) NeedsResume() bool { return t.blocked != nil && t.blocked.woken }
 func (k *Kernel) Resume(t *Task) (uint64, Result) {
 	b := t.blocked
 	t.blocked = nil
+	k.cur = t
 	ret, res := b.resume(t, b.why)
 	if k.cfg.Arch == I386 {
 		ret = uint64(uint32(ret))
 	}
+	t.restartPending = isRestart(ret)
 	return ret, res
 }
 
@@ -101,7 +104,10 @@ func (t *Task) blockOnFile(f *FileDescription, mask EventMask, again func() (uin
 	if !ok {
 		return fail(syscall.EAGAIN)
 	}
-	return t.blockOnQueues([]*WaitQueue{w.Queue()}, []EventMask{mask}, 0, func(*Task, wakeReason) (uint64, Result) {
+	return t.blockOnQueues([]*WaitQueue{w.Queue()}, []EventMask{mask}, 0, func(_ *Task, why wakeReason) (uint64, Result) {
+		if why == wokenBySignal {
+			return fail(errRestartSys)
+		}
 		return again()
 	})
 }

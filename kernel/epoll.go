@@ -207,6 +207,17 @@ func sysEpollCtl(k *Kernel, t *Task, a Args) (uint64, Result) {
 // (eventpoll_release): its items go.
 func (it *epitem) fileReleased() { it.ep.remove(it) }
 
+func epollPwaitHandler(k *Kernel, t *Task, a Args) (uint64, Result) {
+	if a[4] != 0 {
+		m, e := k.readSigmask(a[4], a[5])
+		if e != 0 {
+			return fail(e)
+		}
+		t.setTempMask(m)
+	}
+	return epollWaitHandler(k, t, a)
+}
+
 func epollWaitHandler(k *Kernel, t *Task, a Args) (uint64, Result) {
 	ms := int64(int32(a[3]))
 	ns := int64(-1)
@@ -217,6 +228,13 @@ func epollWaitHandler(k *Kernel, t *Task, a Args) (uint64, Result) {
 }
 
 func sysEpollPwait2(k *Kernel, t *Task, a Args) (uint64, Result) {
+	if a[4] != 0 {
+		m, e := k.readSigmask(a[4], a[5])
+		if e != 0 {
+			return fail(e)
+		}
+		t.setTempMask(m)
+	}
 	ns := int64(-1)
 	if a[3] != 0 {
 		sec, nsec, e := k.readTimespec(a[3], true)
@@ -278,7 +296,7 @@ func (k *Kernel) epollLoop(t *Task, ep *epollFile, addr uint64, maxEvents int, d
 		}
 		return okv(uint64(n))
 	}
-	return t.waitReady([]*FileDescription{{impl: ep}}, []EventMask{EventIn}, deadline,
+	return t.waitReady([]*FileDescription{{impl: ep}}, []EventMask{EventIn}, deadline, syscall.EINTR,
 		func() (uint64, Result) { return k.epollLoop(t, ep, addr, maxEvents, deadline) },
 		func() (uint64, Result) { return ok0() })
 }

@@ -69,7 +69,11 @@ func (k *Kernel) blockFIFO(t *Task, cloexec bool) (uint64, Result) {
 	t.fifoWait = nil
 	q := &w.p.q
 	var again func(*Task, wakeReason) (uint64, Result)
-	again = func(t *Task, _ wakeReason) (uint64, Result) {
+	again = func(t *Task, why wakeReason) (uint64, Result) {
+		if why == wokenBySignal {
+			w.f.DecRef()
+			return fail(errRestartSys)
+		}
 		opened := w.p.wOpened
 		if w.writer {
 			opened = w.p.rOpened

@@ -91,8 +91,11 @@ func (k *Kernel) futexWait(t *Task, addr uint64, val, bits uint32, timeout uint6
 	w := &futexWaiter{t: t, bits: bits}
 	k.futexes[addr] = append(k.futexes[addr], w)
 	return t.block(wakeAt, func() { k.futexDequeue(addr, w) }, func(t *Task, why wakeReason) (uint64, Result) {
-		if why == wokenByTimeout {
+		switch why {
+		case wokenByTimeout:
 			return fail(syscall.ETIMEDOUT)
+		case wokenBySignal:
+			return fail(errRestartSys)
 		}
 		return ok0()
 	})

@@ -39,13 +39,21 @@ type gdtWrite struct {
 	desc uint64
 }
 
-// fakeCPU records the CPU state changes a syscall asks for.
+// fakeCPU records the CPU state changes a syscall asks for, and holds
+// the task's registers for signal frames (RegsCPU).
 type fakeCPU struct {
 	fsBases []uint64
 	gsBases []uint64
 	gdt     []gdtWrite
 	fail    error // returned by every method when set
+	regs    Regs
+	fp      FPState
 }
+
+func (c *fakeCPU) Regs() (Regs, error)         { return c.regs, c.fail }
+func (c *fakeCPU) SetRegs(r *Regs) error       { c.regs = *r; return c.fail }
+func (c *fakeCPU) FPState(s *FPState) error    { *s = c.fp; return c.fail }
+func (c *fakeCPU) SetFPState(s *FPState) error { c.fp = *s; return c.fail }
 
 func (c *fakeCPU) SetFSBase(base uint64) error {
 	c.fsBases = append(c.fsBases, base)

@@ -105,9 +105,6 @@ type Result struct {
 	Outcome Outcome
 	Status  int // exit status for ExitThread and ExitGroup
 	Signal  int // for Killed
-	// Caught is set when the guest had installed a handler for Signal, which
-	// probesim cannot deliver yet; the process is killed instead.
-	Caught bool
 	// RegsSet: the syscall set the task's registers itself (through
 	// RegsCPU), return value included; nothing is to be written back.
 	RegsSet bool
@@ -137,12 +134,14 @@ type Kernel struct {
 	futexes futexQueues
 	firing  uint64 // the deadline of the timer firing now (0: none)
 
-	fs         *vfs.FS
-	initFS     *FSContext
-	cur        *Task     // the task in the syscall being served
-	rlimNofile [2]uint64 // RLIMIT_NOFILE soft and hard limits
-	notes      map[string]uint64
-	pipeIno    uint64 // the last pipe inode number given out
+	heldForStep uint64 // ExitToUser calls that held signals for a probe's step
+	delivered   uint64 // signal frames set up
+	fs          *vfs.FS
+	initFS      *FSContext
+	cur         *Task     // the task in the syscall being served
+	rlimNofile  [2]uint64 // RLIMIT_NOFILE soft and hard limits
+	notes       map[string]uint64
+	pipeIno     uint64 // the last pipe inode number given out
 }
 
 // New returns a kernel for one process. It panics only on a programming
@@ -291,6 +290,7 @@ func (k *Kernel) Syscall(t *Task, nr uint64, a Args) (uint64, Result) {
 	name := k.SyscallName(nr)
 	k.counts[name]++
 	k.cur = t
+	t.syscallNr = nr
 	var ret uint64
 	var res Result
 	if sc := k.table[name]; sc != nil && sc.Fn != nil {
@@ -299,6 +299,7 @@ func (k *Kernel) Syscall(t *Task, nr uint64, a Args) (uint64, Result) {
 		k.unsupported[name]++
 		ret = errno(syscall.ENOSYS)
 	}
+	t.restartPending = isRestart(ret)
 	if k.cfg.Arch == I386 {
 		ret = uint64(uint32(ret))
 	}

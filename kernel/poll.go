@@ -37,7 +37,7 @@ func (k *Kernel) deadlineFor(ns int64) uint64 {
 // waitReady sleeps until a file of fs notifies one of its mask, or
 // deadline passes, then runs again (again has the deadline built in).
 // A timed-out wait runs timedOut instead.
-func (t *Task) waitReady(fs []*FileDescription, masks []EventMask, deadline uint64,
+func (t *Task) waitReady(fs []*FileDescription, masks []EventMask, deadline uint64, interrupted syscall.Errno,
 	again func() (uint64, Result), timedOut func() (uint64, Result)) (uint64, Result) {
 	if deadline == noWait || deadline != 0 && deadline <= t.k.nowFP() {
 		return timedOut()
@@ -51,8 +51,11 @@ func (t *Task) waitReady(fs []*FileDescription, masks []EventMask, deadline uint
 		}
 	}
 	return t.blockOnQueues(qs, ms, deadline, func(t *Task, why wakeReason) (uint64, Result) {
-		if why == wokenByTimeout {
+		switch why {
+		case wokenByTimeout:
 			return timedOut()
+		case wokenBySignal:
+			return fail(interrupted)
 		}
 		return again()
 	})
@@ -86,8 +89,12 @@ func ppollHandler(wide bool) Handler {
 			}
 			ns = sec*1e9 + nsec
 		}
-		if a[3] != 0 && a[4] != 8 {
-			return fail(syscall.EINVAL)
+		if a[3] != 0 {
+			m, e := k.readSigmask(a[3], a[4])
+			if e != 0 {
+				return fail(e)
+			}
+			t.setTempMask(m)
 		}
 		return k.poll(t, a[0], a[1], k.deadlineFor(ns), a[3])
 	}
@@ -150,7 +157,7 @@ func (k *Kernel) pollLoop(t *Task, addr uint64, fds []pollFD, deadline uint64) (
 	if n > 0 {
 		return finish()
 	}
-	return t.waitReady(files, masks, deadline,
+	return t.waitReady(files, masks, deadline, errRestartNoHand,
 		func() (uint64, Result) { return k.pollLoop(t, addr, fds, deadline) },
 		finish)
 }
@@ -261,7 +268,7 @@ func (k *Kernel) selectLoop(t *Task, nfds int, sets fdSets, deadline uint64, tv 
 	if n > 0 {
 		return finish()
 	}
-	return t.waitReady(files, masks, deadline,
+	return t.waitReady(files, masks, deadline, errRestartNoHand,
 		func() (uint64, Result) { return k.selectLoop(t, nfds, sets, deadline, tv, tvWide, tvMicro) },
 		finish)
 }
@@ -313,6 +320,25 @@ func pselect6Handler(wide bool) Handler {
 				return fail(syscall.EINVAL)
 			}
 			ns = sec*1e9 + nsec
+		}
+		if a[5] != 0 {
+			// struct { const sigset_t *ss; size_t ss_len; }
+			ws := uint64(k.cfg.Arch.wordSize())
+			ss, e := k.readWord(a[5])
+			if e != 0 {
+				return fail(e)
+			}
+			size, e := k.readWord(a[5] + ws)
+			if e != 0 {
+				return fail(e)
+			}
+			if ss != 0 {
+				m, e := k.readSigmask(ss, size)
+				if e != 0 {
+					return fail(e)
+				}
+				t.setTempMask(m)
+			}
 		}
 		return k.selectFDs(t, int(int32(a[0])), fdSets{addr: [3]uint64{a[1], a[2], a[3]}}, k.deadlineFor(ns), a[4],
 			wide || k.cfg.Arch == X8664, false)

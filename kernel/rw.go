@@ -214,8 +214,20 @@ func (k *Kernel) writeOn(t *Task, f *FileDescription, segs []iovec, at *int64, d
 		}
 		rest := advance(segs, n)
 		f.IncRef() // the syscall holds the file while it sleeps
-		return t.blockOnFile(f, EventOut, func() (uint64, Result) {
+		w, ok := f.impl.(Waitable)
+		if !ok {
+			f.DecRef()
+			return okv(done)
+		}
+		return t.blockOnQueues([]*WaitQueue{w.Queue()}, []EventMask{EventOut}, 0, func(_ *Task, why wakeReason) (uint64, Result) {
 			defer f.DecRef()
+			if why == wokenBySignal {
+				// What went through counts; nothing is ERESTARTSYS.
+				if done > 0 {
+					return okv(done)
+				}
+				return fail(errRestartSys)
+			}
 			return k.writeOn(t, f, rest, at, done)
 		})
 	}

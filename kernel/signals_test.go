@@ -14,8 +14,6 @@ const (
 	sigUSR2 = 12
 	sigALRM = 14
 
-	saSiginfo  = 0x4
-	saRestorer = 0x04000000
 	sigBlock   = 0
 	sigUnblock = 1
 	sigSetmask = 2
@@ -143,8 +141,11 @@ func TestRtSigprocmask(t *testing.T) {
 	})
 }
 
+// deliver is the harness task's return to user mode after a syscall.
+func (h *harness) deliver() Result { return h.k.ExitToUser(h.th, true, false) }
+
 func TestSignalSelf(t *testing.T) {
-	killed := func(sig int, caught bool) Result { return Result{Outcome: Killed, Signal: sig, Caught: caught} }
+	killed := func(sig int) Result { return Result{Outcome: Killed, Signal: sig} }
 	forEachArch(t, func(t *testing.T, h *harness) {
 		minus1 := uint64(0xffffffff)
 		if h.arch == X8664 {
@@ -155,16 +156,17 @@ func TestSignalSelf(t *testing.T) {
 			args []uint64
 			want Result
 		}{
-			{"kill", []uint64{testPID, SIGTERM}, killed(SIGTERM, false)},
-			{"kill", []uint64{0, SIGINT}, killed(SIGINT, false)},
-			{"tkill", []uint64{testTID, SIGABRT}, killed(SIGABRT, false)},
-			{"tgkill", []uint64{testPID, testTID, SIGSEGV}, killed(SIGSEGV, false)},
-			{"kill", []uint64{testPID, SIGKILL}, killed(SIGKILL, false)},
-			{"kill", []uint64{testPID, 64}, killed(64, false)},
+			{"kill", []uint64{testPID, SIGTERM}, killed(SIGTERM)},
+			{"kill", []uint64{0, SIGINT}, killed(SIGINT)},
+			{"tkill", []uint64{testTID, SIGABRT}, killed(SIGABRT)},
+			{"tgkill", []uint64{testPID, testTID, SIGSEGV}, killed(SIGSEGV)},
+			{"kill", []uint64{testPID, SIGKILL}, killed(SIGKILL)},
+			{"kill", []uint64{testPID, 64}, killed(64)},
 		} {
-			ret, res := h.sys(tc.name, tc.args...)
-			assert.Equal(t, uint64(0), ret, "%s%v", tc.name, tc.args)
-			assert.Equal(t, tc.want, res, "%s%v", tc.name, tc.args)
+			// The syscall queues the signal; the return to user mode
+			// takes the default action.
+			assert.Equal(t, uint64(0), h.call(tc.name, tc.args...), "%s%v", tc.name, tc.args)
+			assert.Equal(t, tc.want, h.deliver(), "%s%v", tc.name, tc.args)
 		}
 
 		// Ignored by default, or not sent at all.
@@ -181,6 +183,7 @@ func TestSignalSelf(t *testing.T) {
 			{"tgkill", []uint64{testPID, testTID, 0}},
 		} {
 			assert.Equal(t, uint64(0), h.call(tc.name, tc.args...), "%s%v", tc.name, tc.args)
+			assert.Equal(t, Result{}, h.deliver(), "%s%v", tc.name, tc.args)
 		}
 
 		for _, tc := range []struct {
@@ -212,27 +215,38 @@ func TestSignalDispositions(t *testing.T) {
 		require.Equal(t, uint64(0), h.call("rt_sigaction", SIGCHLD, handler, 0, 8))
 
 		assert.Equal(t, uint64(0), h.call("kill", testPID, SIGTERM), "SIG_IGN")
+		assert.Equal(t, Result{}, h.deliver())
 
-		ret, res := h.sys("kill", testPID, sigUSR1)
-		assert.Equal(t, uint64(0), ret)
-		assert.Equal(t, Result{Outcome: Killed, Signal: sigUSR1, Caught: true}, res,
-			"a handler cannot be run yet: killed, and said so")
-		_, res = h.sys("tgkill", testPID, testTID, SIGCHLD)
-		assert.Equal(t, Result{Outcome: Killed, Signal: SIGCHLD, Caught: true}, res,
-			"a handled SIGCHLD is no longer ignored")
+		// A handler runs: the task resumes in it, on a frame below its
+		// stack.
+		h.cpu.regs.SP = h.scratch + scratchSize - 64
+		h.cpu.regs.IP = 0x400123
+		assert.Equal(t, uint64(0), h.call("kill", testPID, sigUSR1))
+		assert.Equal(t, Result{RegsSet: true}, h.deliver())
+		assert.Equal(t, uint64(0x401000), h.cpu.regs.IP, "in the handler")
+		assert.Less(t, h.cpu.regs.SP, h.scratch+scratchSize-64, "on a frame below the stack")
+		assert.Equal(t, bit(sigUSR1), h.th.SigMask, "the signal is blocked while its handler runs")
+		h.th.SigMask = 0
+		h.cpu.regs.SP = h.scratch + scratchSize - 64
+		assert.Equal(t, uint64(0), h.call("tgkill", testPID, testTID, SIGCHLD))
+		assert.Equal(t, Result{RegsSet: true}, h.deliver(), "a handled SIGCHLD is no longer ignored")
 
-		// Blocked signals stay pending forever.
+		// Blocked signals stay pending.
 		set := h.data(le64(bit(sigUSR1) | bit(sigUSR2) | bit(SIGKILL)))
 		require.Equal(t, uint64(0), h.call("rt_sigprocmask", sigBlock, set, 0, 8))
 		assert.Equal(t, uint64(0), h.call("kill", testPID, sigUSR1))
 		assert.Equal(t, uint64(0), h.call("tkill", testTID, sigUSR2))
-		_, res = h.sys("kill", testPID, SIGKILL)
-		assert.Equal(t, Result{Outcome: Killed, Signal: SIGKILL}, res, "SIGKILL is never blocked")
+		assert.Equal(t, Result{}, h.deliver())
+		pending := h.alloc(8)
+		require.Equal(t, uint64(0), h.call("rt_sigpending", pending, 8))
+		assert.Equal(t, bit(sigUSR1)|bit(sigUSR2), h.u64(pending))
+		assert.Equal(t, uint64(0), h.call("kill", testPID, SIGKILL))
+		assert.Equal(t, Result{Outcome: Killed, Signal: SIGKILL}, h.deliver(), "SIGKILL is never blocked")
 
 		// Back to the default action.
 		require.Equal(t, uint64(0), h.call("rt_sigaction", SIGTERM, dfl, 0, 8))
-		_, res = h.sys("kill", testPID, SIGTERM)
-		assert.Equal(t, Result{Outcome: Killed, Signal: SIGTERM}, res)
+		assert.Equal(t, uint64(0), h.call("kill", testPID, SIGTERM))
+		assert.Equal(t, Result{Outcome: Killed, Signal: SIGTERM}, h.deliver())
 	})
 }
 

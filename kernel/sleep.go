@@ -4,14 +4,16 @@ import "syscall"
 
 // nanosleep and clock_nanosleep sleep in simulated time: the task blocks
 // until its vCPU-independent wake-up cycle, and its vCPU runs something
-// else or idles meanwhile (kernel/time/hrtimer.c). Signals cannot interrupt
-// a sleep (none are delivered), so the remaining time is never written.
+// else or idles meanwhile (kernel/time/hrtimer.c). A signal with a
+// handler interrupts a sleep: EINTR, with the time left written to rem
+// for a relative sleep (ERESTART_RESTARTBLOCK, ERESTARTNOHAND for an
+// absolute one).
 
 const timerAbstime = 1
 
 func sysNanosleep(wide bool) Handler {
 	return func(k *Kernel, t *Task, a Args) (uint64, Result) {
-		return k.sleep(t, clockMonotonic, a[0], false, wide)
+		return k.sleep(t, clockMonotonic, a[0], a[1], false, wide)
 	}
 }
 
@@ -22,11 +24,11 @@ func sysClockNanosleep(wide bool) Handler {
 		default:
 			return fail(syscall.EINVAL)
 		}
-		return k.sleep(t, int(a[0]), a[2], a[1]&timerAbstime != 0, wide)
+		return k.sleep(t, int(a[0]), a[2], a[3], a[1]&timerAbstime != 0, wide)
 	}
 }
 
-func (k *Kernel) sleep(t *Task, clock int, req uint64, absolute, wide bool) (uint64, Result) {
+func (k *Kernel) sleep(t *Task, clock int, req, rem uint64, absolute, wide bool) (uint64, Result) {
 	sec, nsec, e := k.readTimespec(req, wide)
 	if e != 0 {
 		return fail(e)
@@ -47,5 +49,22 @@ func (k *Kernel) sleep(t *Task, clock int, req uint64, absolute, wide bool) (uin
 		return ok0()
 	}
 	// A sleep that ran its course returns 0.
-	return t.block(wakeAt, nil, func(*Task, wakeReason) (uint64, Result) { return ok0() })
+	return t.block(wakeAt, nil, func(_ *Task, why wakeReason) (uint64, Result) {
+		if why != wokenBySignal {
+			return ok0()
+		}
+		if absolute {
+			return fail(errRestartNoHand)
+		}
+		if rem != 0 {
+			var left uint64
+			if now := k.nowFP(); wakeAt > now {
+				left = k.fpToNS(wakeAt - now)
+			}
+			if e := k.putTime(rem, left/1e9, left%1e9, wide || k.cfg.Arch == X8664); e != 0 {
+				return fail(e)
+			}
+		}
+		return fail(errRestartBlock)
+	})
 }

@@ -62,14 +62,12 @@ func partial(fn Handler, note string) entry {
 // name can mean different things on the two ABIs (i386 "mmap" is old_mmap).
 func registerBase(k *Kernel) {
 	const (
-		viewNote    = "in the filesystem view (kernel/vfs): host files read-only, changes in an overlay unless the mount is rw"
-		fcntlNote   = "locks are accepted and noted (one process); leases, F_NOTIFY, F_SETSIG and seals are EINVAL"
-		sigmaskNote = "the signal mask argument is not applied during the wait"
-		mmapNote    = "files map privately, read on first touch; a writable MAP_SHARED file mapping is ENODEV"
-		noDelivery  = "signals are recorded, not delivered to handlers"
-		noFork      = "threads only: a new process (no CLONE_VM, or no CLONE_THREAD) is ENOSYS"
-		limitsNote  = "RLIMIT_STACK is modelled; the other limits report Debian 12's defaults"
-		futexNote   = "WAIT, WAKE, WAIT_BITSET and WAKE_BITSET; other commands are ENOSYS"
+		viewNote   = "in the filesystem view (kernel/vfs): host files read-only, changes in an overlay unless the mount is rw"
+		fcntlNote  = "locks are accepted and noted (one process); leases, F_NOTIFY, F_SETSIG and seals are EINVAL"
+		mmapNote   = "files map privately, read on first touch; a writable MAP_SHARED file mapping is ENODEV"
+		noFork     = "threads only: a new process (no CLONE_VM, or no CLONE_THREAD) is ENOSYS"
+		limitsNote = "RLIMIT_STACK is modelled; the other limits report Debian 12's defaults"
+		futexNote  = "WAIT, WAKE, WAIT_BITSET and WAKE_BITSET; other commands are ENOSYS"
 	)
 	common := map[string]entry{
 		"read": full(sysRead), "write": full(sysWrite), "readv": full(sysReadv), "writev": full(sysWritev),
@@ -102,12 +100,18 @@ func registerBase(k *Kernel) {
 		"pipe":  full(sysPipe), "pipe2": full(sysPipe2), "eventfd": full(sysEventfd), "eventfd2": full(sysEventfd2),
 		"timerfd_create":  partial(sysTimerfdCreate, "REALTIME, MONOTONIC and BOOTTIME; TFD_TIMER_CANCEL_ON_SET never cancels"),
 		"timerfd_settime": full(timerfdSettime(k.cfg.Arch == X8664)), "timerfd_gettime": full(timerfdGettime(k.cfg.Arch == X8664)),
-		"poll": full(sysPoll), "ppoll": partial(ppollHandler(k.cfg.Arch == X8664), sigmaskNote),
-		"pselect6":     partial(pselect6Handler(k.cfg.Arch == X8664), sigmaskNote),
+		"poll": full(sysPoll), "ppoll": full(ppollHandler(k.cfg.Arch == X8664)),
+		"pselect6":     full(pselect6Handler(k.cfg.Arch == X8664)),
 		"epoll_create": full(sysEpollCreate), "epoll_create1": full(sysEpollCreate1), "epoll_ctl": full(sysEpollCtl),
-		"epoll_wait": full(epollWaitHandler), "epoll_pwait": partial(epollWaitHandler, sigmaskNote),
-		"epoll_pwait2": partial(sysEpollPwait2, sigmaskNote),
-		"exit":         full(sysExit), "exit_group": full(sysExitGroup),
+		"epoll_wait": full(epollWaitHandler), "epoll_pwait": full(epollPwaitHandler),
+		"epoll_pwait2": full(sysEpollPwait2),
+
+		"rt_sigreturn": full(sysRtSigreturn), "sigaltstack": full(sysSigaltstack),
+		"rt_sigsuspend": full(sysRtSigsuspend), "pause": full(sysPause),
+		"rt_sigtimedwait": full(sigtimedwaitHandler(k.cfg.Arch == X8664)),
+		"rt_sigqueueinfo": full(sysRtSigqueueinfo), "rt_tgsigqueueinfo": full(sysRtTgsigqueueinfo),
+		"rt_sigpending": full(sysRtSigpending),
+		"exit":          full(sysExit), "exit_group": full(sysExitGroup),
 		"brk": full(sysBrk), "munmap": full(sysMunmap),
 		"mprotect":        partial(sysMprotect, "PROT_GROWSDOWN applies to the named range only"),
 		"madvise":         full(sysMadvise),
@@ -116,10 +120,10 @@ func registerBase(k *Kernel) {
 		"rseq":            partial(sysENOSYS, "ENOSYS, as a kernel without CONFIG_RSEQ; glibc and musl run without it"),
 		"prlimit64":       partial(sysPrlimit64, limitsNote),
 		"getrandom":       full(sysGetrandom),
-		"rt_sigaction":    partial(sysRtSigaction, noDelivery),
-		"rt_sigprocmask":  partial(sysRtSigprocmask, noDelivery),
-		"kill":            partial(sysKill, noDelivery), "tkill": partial(sysTkill, noDelivery),
-		"tgkill":        partial(sysTgkill, noDelivery),
+		"rt_sigaction":    full(sysRtSigaction),
+		"rt_sigprocmask":  full(sysRtSigprocmask),
+		"kill":            partial(sysKill, "this process only: other pids are ESRCH"), "tkill": full(sysTkill),
+		"tgkill":        full(sysTgkill),
 		"clock_gettime": full(sysClockGettime), "clock_getres": full(sysClockGetres),
 		"gettimeofday": full(sysGettimeofday), "time": full(sysTime),
 		"uname": full(sysUname), "getpid": full(sysGetpid), "gettid": full(sysGettid),
@@ -161,8 +165,11 @@ func registerBase(k *Kernel) {
 			"chmod": full(sysChmod), "mknod": partial(sysMknod, "regular files and FIFOs; devices are EPERM"),
 			"utimes":  full(sysUtimes),
 			"fcntl64": partial(sysFcntl, fcntlNote), "_newselect": full(sysSelect), "select": full(sysOldSelect),
-			"ppoll_time64": partial(ppollHandler(true), sigmaskNote), "pselect6_time64": partial(pselect6Handler(true), sigmaskNote),
-			"timerfd_settime64": full(timerfdSettime(true)), "timerfd_gettime64": full(timerfdGettime(true)),
+			"ppoll_time64": full(ppollHandler(true)), "pselect6_time64": full(pselect6Handler(true)),
+			"sigreturn": full(sysSigreturn), "signal": full(sysSignal), "sigaction": full(sysOldSigaction),
+			"sigprocmask": full(sysOldSigprocmask), "sigsuspend": full(sysSigsuspend), "sigpending": full(sysOldSigpending),
+			"rt_sigtimedwait_time64": full(sigtimedwaitHandler(true)),
+			"timerfd_settime64":      full(timerfdSettime(true)), "timerfd_gettime64": full(timerfdGettime(true)),
 			"ugetrlimit": partial(sysGetrlimit, limitsNote), "getrlimit": partial(sysOldGetrlimit, limitsNote),
 			"set_thread_area": full(sysSetThreadArea), "get_thread_area": full(sysGetThreadArea),
 			"clock_gettime64": full(sysClockGettime64), "clock_getres_time64": full(sysClockGetresTime64),

@@ -56,6 +56,18 @@ type Task struct {
 	// the scheduler sets it.
 	CPUCycles func() uint64
 
+	// Signals (signal.go, deliver.go): pending for the task itself, the
+	// alternate stack, and the mask to restore after a sigsuspend-like
+	// wait (savedMask, valid while restoreMask).
+	pending     sigPending
+	altStack    altStack
+	savedMask   uint64
+	restoreMask bool
+	// Syscall restart (restart.go): the number of the syscall being
+	// returned from, and whether it returned an ERESTART* code.
+	syscallNr      uint64
+	restartPending bool
+
 	state      TaskState
 	exitStatus int
 	// blocked is the syscall the task sleeps in (block.go); nil otherwise.

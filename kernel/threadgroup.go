@@ -7,6 +7,8 @@ type ThreadGroup struct {
 	TGID  int
 	tasks []*Task // in creation order
 	live  int     // tasks not exited
+	// pending are the process-directed signals not yet taken.
+	pending sigPending
 }
 
 func (tg *ThreadGroup) add(t *Task) {

@@ -236,6 +236,7 @@ func Attach(m *smp.Machine, specs []Spec, s Strategy, handler func(Hit)) (*Engin
 		}
 	}
 	m.SetTrapHandler(e.onTrap)
+	m.SetStepAbortHandler(e.onStepAbort)
 	return e, nil
 }
 

@@ -76,6 +76,9 @@ type Stats struct {
 	InlineFallback uint64 `json:"inline_fallbacks"`
 	// NXFlipCycles: clearing NX and restoring it, shootdowns included.
 	NXFlipCycles uint64 `json:"nx_flip_cycles"`
+	// StepAborts: steps abandoned because the stepped instruction
+	// faulted (abort.go).
+	StepAborts uint64 `json:"step_aborts"`
 	// StackExpansionCycles: growing the stack by a page for a slot.
 	StackExpansionCycles uint64 `json:"stack_expansion_cycles"`
 	// XOLSlotsMaxInUse: the most XOL slots taken at once (xol, at most 31).

@@ -127,6 +127,7 @@ type Machine struct {
 	trapFn       func(TrapEvent) bool
 	trapCycles   uint64 // the exception cost of the trap being handled (TrapCycles)
 	watchFns     map[uint64]func(WatchEvent)
+	stepAbortFn  func(TrapEvent) // SetStepAbortHandler
 	watchEvents  chunklog.Log[WatchEvent]
 }
 
@@ -407,6 +408,11 @@ func (m *Machine) loop() (ending, error) {
 		// a vCPU it has already overtaken, and read memory that vCPU has
 		// not written yet in cycle order (the bound "at most a quantum
 		// ahead of the slowest running vCPU" counts from the lowest clock).
+		if ev.Kind == emu.EventNone && !ranSyscall {
+			// The return to user mode from the interrupt that ended
+			// its last slice: signals sent to it meanwhile.
+			ev, _ = m.core.ExitToUser(t.kernelStepping)
+		}
 		if ev.Kind == emu.EventNone && (!ranSyscall || m.mayProceed()) {
 			v.counters.SetStopAt(min(m.sliceEnd(v), budgetFP))
 			m.running = true
@@ -442,6 +448,14 @@ func (m *Machine) loop() (ending, error) {
 				return ending{reason: "exit", status: ev.Status}, nil
 			}
 		default:
+			if ev.Kind == emu.EventFault {
+				if t.kernelStepping {
+					m.abortStep(v, t, &ev)
+				}
+				if m.faultToHandler(v, t, ev) {
+					continue
+				}
+			}
 			if end, done := m.handle(ev); done {
 				return end, nil
 			}
