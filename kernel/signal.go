@@ -185,6 +185,20 @@ func (k *Kernel) SendFault(t *Task, sig int, code int, addr, trapno, errcode uin
 	return true
 }
 
+// SignalThread sends sig to the task tid as tgkill from the process
+// itself would (SI_TKILL): for tools and tests driving the machine.
+func (k *Kernel) SignalThread(tid, sig int) error {
+	t := k.tasks[tid]
+	if t == nil || t.state == TaskExited {
+		return syscall.ESRCH
+	}
+	if e := checkSig(sig); e != 0 || sig == 0 {
+		return syscall.EINVAL
+	}
+	k.sendToTask(t, sigInfo{signo: int32(sig), code: siTkill, pid: int32(t.tg.TGID), uid: int32(k.cfg.UID)})
+	return nil
+}
+
 // checkSig validates a signal number from a syscall (0 is "check only").
 func checkSig(sig int) syscall.Errno {
 	if sig < 0 || sig > numSignals {

@@ -1,6 +1,9 @@
 package smp
 
-import "github.com/probesim/probesim/emu"
+import (
+	"github.com/probesim/probesim/emu"
+	"github.com/probesim/probesim/kernel"
+)
 
 // Faults with a handler, and faults of a probe's single-step.
 //
@@ -18,6 +21,10 @@ import "github.com/probesim/probesim/emu"
 // arch_uprobe_abort_xol does: the probe engine's abort handler puts the ip
 // back at the probed instruction (and undoes what the step set up), so
 // the fault is reported, and delivered, at the original address.
+
+// Kernel is the machine's kernel (for tests and tools that send signals
+// or read kernel state between events).
+func (m *Machine) Kernel() *kernel.Kernel { return m.kernel }
 
 // SetStepAbortHandler installs the probe engine's handler of a fault
 // during a single-step it set up (TrapEvent.PC is the ip of the fault).
