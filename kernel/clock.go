@@ -31,6 +31,17 @@ func (k *Kernel) nanos(cycles uint64) uint64 {
 // clockNanos reads clock id for thread t. Every clock derives from the
 // simulated cycle count, so guest time is deterministic.
 func (k *Kernel) clockNanos(t *Task, id uint64) (uint64, syscall.Errno) {
+	if int32(id) < 0 {
+		// A dynamic CPU clock (pthread_getcpuclockid, clock_getcpuclockid).
+		clock, target, ok := k.decodeCPUClock(int32(id), t)
+		if !ok {
+			return 0, syscall.EINVAL
+		}
+		if target != nil {
+			t = target
+		}
+		id = uint64(clock)
+	}
 	switch id {
 	case clockRealtime, clockRealtimeCoarse:
 		return Epoch*1_000_000_000 + k.nanos(k.cfg.Clock()), 0

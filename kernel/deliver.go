@@ -122,6 +122,9 @@ func (k *Kernel) ExitToUser(t *Task, fromSyscall, stepping bool) Result {
 	changed, delivered := false, false
 	for n := 0; n < numSignals && t.hasDeliverable(); n++ {
 		info, _ := t.dequeue()
+		if info.code == siTimer {
+			info = k.timerTaken(info)
+		}
 		sig := int(info.signo)
 		act := t.sighand.actions[sig]
 		switch act.Handler {

@@ -130,9 +130,12 @@ type Kernel struct {
 	initFiles   *FDTable
 	initSighand *SignalHandlers
 
-	timers  timerQueue
-	futexes futexQueues
-	firing  uint64 // the deadline of the timer firing now (0: none)
+	timers       timerQueue
+	futexes      futexQueues
+	firing       uint64               // the deadline of the timer firing now (0: none)
+	itimers      [3]*procTimer        // ITIMER_REAL, VIRTUAL, PROF
+	posixTimers  []*procTimer         // by timer id
+	timerSignals map[int][]*procTimer // timers whose signal is queued, by signal
 
 	heldForStep uint64 // ExitToUser calls that held signals for a probe's step
 	delivered   uint64 // signal frames set up
@@ -170,16 +173,18 @@ func New(cfg Config) *Kernel {
 		unsupported: map[string]uint64{},
 		// A stream of its own, so getrandom never shares draws with other
 		// seeded choices (AT_RANDOM, scheduling skews).
-		rng:     rand.New(rand.NewPCG(cfg.Seed, 0x67657472616e646f)), // "getrando"
-		tg:      &ThreadGroup{TGID: cfg.PID},
-		tasks:   map[int]*Task{},
-		nextTID: cfg.PID + 1,
-		futexes: futexQueues{},
-		pipeIno: 10000,
+		rng:          rand.New(rand.NewPCG(cfg.Seed, 0x67657472616e646f)), // "getrando"
+		tg:           &ThreadGroup{TGID: cfg.PID},
+		tasks:        map[int]*Task{},
+		nextTID:      cfg.PID + 1,
+		futexes:      futexQueues{},
+		pipeIno:      10000,
+		timerSignals: map[int][]*procTimer{},
 	}
 	if k.sched == nil {
 		k.sched = &uniprocessor{k: k}
 	}
+	k.timers.onArm = func(at uint64) { k.sched.TimerArmed(at) }
 	if cfg.Arch == I386 {
 		k.names = sysnamesI386[:]
 	} else {

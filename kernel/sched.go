@@ -27,6 +27,10 @@ type Scheduler interface {
 	// process's address space (the syscall changed page tables that other
 	// vCPUs may cache), as flush_tlb_mm_range does.
 	TLBShootdown()
+	// TimerArmed says a timer now expires at fixed-point cycle at: a
+	// running vCPU's slice must not go past it, or the timer would fire
+	// late (a timer armed while a task runs: timer_settime, setitimer).
+	TimerArmed(atFP uint64)
 }
 
 // uniprocessor is the Scheduler of a kernel without a machine (tests of
@@ -40,3 +44,4 @@ func (u *uniprocessor) Clone(child *Task, _ uint64) error { return syscall.ENOSY
 func (u *uniprocessor) Waiting() bool                     { return false }
 func (u *uniprocessor) CPUs() int                         { return 1 }
 func (u *uniprocessor) TLBShootdown()                     {}
+func (u *uniprocessor) TimerArmed(uint64)                 {}

@@ -100,6 +100,9 @@ func sigtimedwaitHandler(wide bool) Handler {
 
 func (k *Kernel) sigtimedwait(t *Task, set, infoAddr, deadline uint64) (uint64, Result) {
 	if info, ok := t.dequeueIn(set); ok {
+		if info.code == siTimer {
+			info = k.timerTaken(info)
+		}
 		if infoAddr != 0 {
 			w := &frameWriter{k: k, b: make([]byte, 128)}
 			k.putSiginfo(w, 0, info)

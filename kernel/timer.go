@@ -25,6 +25,8 @@ type Timer struct {
 type timerQueue struct {
 	heap timerHeap
 	seq  uint64
+	// onArm tells the scheduler of a new deadline (Scheduler.TimerArmed).
+	onArm func(deadline uint64)
 }
 
 func (q *timerQueue) newTimer(fire func(atFP uint64)) *Timer {
@@ -38,9 +40,12 @@ func (t *Timer) Arm(deadline uint64) {
 	t.deadline = deadline
 	if t.index >= 0 {
 		heap.Fix(&t.q.heap, t.index)
-		return
+	} else {
+		heap.Push(&t.q.heap, t)
 	}
-	heap.Push(&t.q.heap, t)
+	if t.q.onArm != nil {
+		t.q.onArm(deadline)
+	}
 }
 
 // Disarm cancels the timer if it is armed.

@@ -48,3 +48,5 @@ func (m *Machine) startClone(child *kernel.Task, stack uint64) error {
 	}
 	return nil
 }
+
+func (s schedAdapter) TimerArmed(at uint64) { s.m.timerArmed(at) }

@@ -52,6 +52,16 @@ func (m *Machine) sliceEnd(v *vcpu) uint64 {
 	return end
 }
 
+// timerArmed cuts the running slice at a timer armed during it, as
+// sliceEnd would have had the timer been there when the slice began.
+func (m *Machine) timerArmed(at uint64) {
+	if !m.running {
+		return
+	}
+	c := m.curV.counters
+	c.SetStopAt(min(c.StopAt(), max(at, m.curV.clockFP()+1)))
+}
+
 // makeRunnable puts t, ready at fixed-point cycle at, on an idle vCPU (the
 // one with the lowest clock, so it starts as early as possible) or at the
 // tail of the run queue. Called during a slice (clone, futex wake), it cuts
