@@ -20,6 +20,7 @@ func (k *Kernel) ExitTask(t *Task, status int) bool {
 	t.state = TaskExited
 	t.exitStatus = status
 	t.tg.live--
+	k.exitRobustList(t)
 	if a := t.ClearChildTID; a != 0 {
 		if k.writeBytes(a, []byte{0, 0, 0, 0}) == 0 {
 			k.futexWake(a, 1, futexBitsetAll)
@@ -202,4 +203,23 @@ func sysGetrandom(k *Kernel, t *Task, a Args) (uint64, Result) {
 		return fail(e)
 	}
 	return okv(n)
+}
+
+// sysGetRobustList is get_robust_list(pid, head_ptr, len_ptr): the robust
+// list head a task registered (pid 0: the caller).
+func sysGetRobustList(k *Kernel, t *Task, a Args) (uint64, Result) {
+	target := t
+	if pid := int(int32(a[0])); pid != 0 {
+		if target = k.tasks[pid]; target == nil || target.state == TaskExited {
+			return fail(syscall.ESRCH)
+		}
+	}
+	ws := k.cfg.Arch.wordSize()
+	b := newStruct(ws)
+	b.word(k.cfg.Arch, 0, target.RobustList)
+	if e := k.writeBytes(a[1], b.b); e != 0 {
+		return fail(e)
+	}
+	b.word(k.cfg.Arch, 0, uint64(3*ws))
+	return okOrFault(k.writeBytes(a[2], b.b))
 }

@@ -67,7 +67,7 @@ func registerBase(k *Kernel) {
 		mmapNote   = "files map privately, read on first touch; a writable MAP_SHARED file mapping is ENODEV"
 		noFork     = "threads only: a new process (no CLONE_VM, or no CLONE_THREAD) is ENOSYS"
 		limitsNote = "RLIMIT_STACK is modelled; the other limits report Debian 12's defaults"
-		futexNote  = "WAIT, WAKE, WAIT_BITSET and WAKE_BITSET; other commands are ENOSYS"
+		futexNote  = "no priority inheritance: the PI commands are ENOSYS"
 	)
 	common := map[string]entry{
 		"read": full(sysRead), "write": full(sysWrite), "readv": full(sysReadv), "writev": full(sysWritev),
@@ -120,13 +120,13 @@ func registerBase(k *Kernel) {
 		"mprotect":        partial(sysMprotect, "PROT_GROWSDOWN applies to the named range only"),
 		"madvise":         full(sysMadvise),
 		"set_tid_address": full(sysSetTidAddress),
-		"set_robust_list": partial(sysSetRobustList, "the list is recorded, not walked at exit"),
-		"rseq":            partial(sysENOSYS, "ENOSYS, as a kernel without CONFIG_RSEQ; glibc and musl run without it"),
-		"prlimit64":       partial(sysPrlimit64, limitsNote),
-		"getrandom":       full(sysGetrandom),
-		"rt_sigaction":    full(sysRtSigaction),
-		"rt_sigprocmask":  full(sysRtSigprocmask),
-		"kill":            partial(sysKill, "this process only: other pids are ESRCH"), "tkill": full(sysTkill),
+		"set_robust_list": full(sysSetRobustList), "get_robust_list": full(sysGetRobustList),
+		"rseq":           partial(sysENOSYS, "ENOSYS, as a kernel without CONFIG_RSEQ; glibc and musl run without it"),
+		"prlimit64":      partial(sysPrlimit64, limitsNote),
+		"getrandom":      full(sysGetrandom),
+		"rt_sigaction":   full(sysRtSigaction),
+		"rt_sigprocmask": full(sysRtSigprocmask),
+		"kill":           partial(sysKill, "this process only: other pids are ESRCH"), "tkill": full(sysTkill),
 		"tgkill":        full(sysTgkill),
 		"clock_gettime": full(sysClockGettime), "clock_getres": full(sysClockGetres),
 		"gettimeofday": full(sysGettimeofday), "time": full(sysTime),
