@@ -145,6 +145,8 @@ type Kernel struct {
 	rlimNofile  [2]uint64 // RLIMIT_NOFILE soft and hard limits
 	notes       map[string]uint64
 	pipeIno     uint64 // the last pipe inode number given out
+	dumpable    int    // prctl(PR_GET_DUMPABLE)
+	noNewPrivs  bool   // prctl(PR_SET_NO_NEW_PRIVS)
 }
 
 // New returns a kernel for one process. It panics only on a programming
@@ -200,6 +202,7 @@ func New(cfg Config) *Kernel {
 		k.initFiles.install(NewFileDescription(f, mode), false)
 	}
 	k.initSighand = newSignalHandlers()
+	k.dumpable = 1
 	k.rlimNofile = [2]uint64{1024, 1048576}
 	if cfg.NoFile != 0 {
 		k.rlimNofile = [2]uint64{cfg.NoFile, max(cfg.NoFile, 1048576)}

@@ -33,9 +33,13 @@ func (k *Kernel) ExitTask(t *Task, status int) bool {
 func sysGetpid(k *Kernel, t *Task, a Args) (uint64, Result) { return okv(uint64(t.tg.TGID)) }
 func sysGettid(k *Kernel, t *Task, a Args) (uint64, Result) { return okv(uint64(t.TID)) }
 
-// sysGetppid: the guest's parent is probesim itself, which it cannot see;
-// Linux reports 0 for a parent outside the pid namespace.
-func sysGetppid(k *Kernel, t *Task, a Args) (uint64, Result) { return ok0() }
+// ParentPID is the guest's parent as it sees it: the modelled init. The
+// real parent, probesim, is outside the guest's view; a process whose
+// parent went away is reparented to init, so 1 is what such a process
+// sees on Linux, and it is the same on every host.
+const ParentPID = 1
+
+func sysGetppid(k *Kernel, t *Task, a Args) (uint64, Result) { return okv(ParentPID) }
 func sysGetuid(k *Kernel, t *Task, a Args) (uint64, Result)  { return okv(uint64(k.cfg.UID)) }
 
 func sysSetTidAddress(k *Kernel, t *Task, a Args) (uint64, Result) {

@@ -46,7 +46,7 @@ func TestIdentities(t *testing.T) {
 	forEachArch(t, func(t *testing.T, h *harness) {
 		assert.Equal(t, uint64(testPID), h.call("getpid"))
 		assert.Equal(t, uint64(testTID), h.call("gettid"))
-		assert.Equal(t, uint64(0), h.call("getppid"), "the parent is outside the guest's world")
+		assert.Equal(t, uint64(ParentPID), h.call("getppid"), "the modelled init: the parent is outside the guest's world")
 		names := []string{"getuid", "geteuid", "getgid", "getegid"}
 		if h.arch == I386 {
 			names = append(names, "getuid32", "geteuid32", "getgid32", "getegid32")

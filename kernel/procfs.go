@@ -116,7 +116,7 @@ func (p *procPid) Lookup(name string) *vfs.Node {
 	case "environ":
 		return gen(0o400, func() string { return nulJoin(k.cfg.Envp) })
 	case "comm":
-		return gen(0o644, func() string { return k.comm() + "\n" })
+		return gen(0o644, func() string { return t.name() + "\n" })
 	case "status":
 		return gen(0o444, func() string { return k.procStatus(t) })
 	case "stat":

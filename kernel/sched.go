@@ -31,6 +31,8 @@ type Scheduler interface {
 	// running vCPU's slice must not go past it, or the timer would fire
 	// late (a timer armed while a task runs: timer_settime, setitimer).
 	TimerArmed(atFP uint64)
+	// CurrentCPU is the vCPU the running task is on.
+	CurrentCPU() int
 }
 
 // uniprocessor is the Scheduler of a kernel without a machine (tests of
@@ -45,3 +47,4 @@ func (u *uniprocessor) Waiting() bool                     { return false }
 func (u *uniprocessor) CPUs() int                         { return 1 }
 func (u *uniprocessor) TLBShootdown()                     {}
 func (u *uniprocessor) TimerArmed(uint64)                 {}
+func (u *uniprocessor) CurrentCPU() int                   { return 0 }

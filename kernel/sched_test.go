@@ -27,6 +27,7 @@ func (s *fakeSched) Wake(t *Task, at uint64) { s.woken = append(s.woken, wakeRec
 func (s *fakeSched) Waiting() bool           { return s.waiting }
 func (s *fakeSched) CPUs() int               { return 4 }
 func (s *fakeSched) TLBShootdown()           { s.flushes++ }
+func (s *fakeSched) CurrentCPU() int         { return 0 }
 func (s *fakeSched) TimerArmed(uint64)       {}
 func (s *fakeSched) Clone(c *Task, _ uint64) error {
 	s.cloned = append(s.cloned, c)

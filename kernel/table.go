@@ -115,6 +115,19 @@ func registerBase(k *Kernel) {
 		"timer_create":  partial(sysTimerCreate, "SIGEV_SIGNAL, SIGEV_THREAD_ID, SIGEV_NONE; the process CPU clock is the machine's"),
 		"timer_settime": full(timerSettimeHandler(k.cfg.Arch == X8664)), "timer_gettime": full(timerGettimeHandler(k.cfg.Arch == X8664)),
 		"timer_getoverrun": full(sysTimerGetoverrun), "timer_delete": full(sysTimerDelete),
+
+		"prctl":              partial(sysPrctl, "names, death signal, dumpable, no_new_privs, THP and timer slack; no seccomp"),
+		"sched_setaffinity":  partial(sysSchedSetaffinity, "accepted and noted: tasks are not pinned"),
+		"sched_getscheduler": full(sysSchedGetscheduler), "sched_getparam": full(sysSchedGetparam),
+		"sched_setscheduler": full(sysSchedSetscheduler), "sched_setparam": full(sysSchedGetscheduler),
+		"sched_get_priority_max": full(sysSchedPriority(true)), "sched_get_priority_min": full(sysSchedPriority(false)),
+		"getrusage":   partial(sysGetrusage, "user time and max RSS; the other fields are 0"),
+		"sysinfo":     partial(sysSysinfo, "the machine's memory; no swap, loads 0"),
+		"getpriority": full(sysGetpriority), "setpriority": full(sysSetpriority),
+		"membarrier": full(sysMembarrier), "getcpu": full(sysGetcpu), "times": full(sysTimes),
+		"capget": full(sysCapget), "personality": partial(sysPersonality, "PER_LINUX only"),
+		"mlock": full(sysNop), "munlock": full(sysNop), "mlockall": full(sysNop), "munlockall": full(sysNop),
+		"msync": full(sysNop), "mlock2": full(sysNop),
 		"exit": full(sysExit), "exit_group": full(sysExitGroup),
 		"brk": full(sysBrk), "munmap": full(sysMunmap),
 		"mprotect":        partial(sysMprotect, "PROT_GROWSDOWN applies to the named range only"),
@@ -131,7 +144,7 @@ func registerBase(k *Kernel) {
 		"clock_gettime": full(sysClockGettime), "clock_getres": full(sysClockGetres),
 		"gettimeofday": full(sysGettimeofday), "time": full(sysTime),
 		"uname": full(sysUname), "getpid": full(sysGetpid), "gettid": full(sysGettid),
-		"getppid": partial(sysGetppid, "0: the parent is outside the guest's view"),
+		"getppid": partial(sysGetppid, "1: the modelled init, the parent of an orphan"),
 		// Registered for i386 too, where every code probesim sees is EINVAL
 		// (the compat arch_prctl knows only CPUID and feature codes), not
 		// an unsupported syscall.
@@ -147,6 +160,18 @@ func registerBase(k *Kernel) {
 	}
 	for _, n := range []string{"getuid", "geteuid", "getgid", "getegid"} {
 		common[n] = full(sysGetuid)
+	}
+	creds := map[string]entry{
+		"getresuid": full(sysGetresuid), "getresgid": full(sysGetresuid), "getgroups": full(sysGetgroups),
+		"setuid": full(sysSetid(1)), "setgid": full(sysSetid(1)), "setreuid": full(sysSetid(2)), "setregid": full(sysSetid(2)),
+		"setresuid": full(sysSetid(3)), "setresgid": full(sysSetid(3)), "setfsuid": full(sysGetuid), "setfsgid": full(sysGetuid),
+		"setgroups": full(sysSetid(0)),
+	}
+	for n, e := range creds {
+		common[n] = e
+		if k.cfg.Arch == I386 {
+			common[n+"32"] = e
+		}
 	}
 	var arch map[string]entry
 	if k.cfg.Arch == I386 {

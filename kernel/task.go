@@ -68,6 +68,10 @@ type Task struct {
 	syscallNr      uint64
 	restartPending bool
 
+	comm      string // prctl(PR_SET_NAME); "" = the program's name
+	pdeathsig int
+	nice      int
+
 	state      TaskState
 	exitStatus int
 	// blocked is the syscall the task sleeps in (block.go); nil otherwise.
@@ -78,6 +82,14 @@ type Task struct {
 	// with the task so that simultaneous timeouts fire in task creation
 	// order.
 	timer *Timer
+}
+
+// name is the task's comm: its PR_SET_NAME, else the program's.
+func (t *Task) name() string {
+	if t.comm != "" {
+		return t.comm
+	}
+	return t.k.comm()
 }
 
 // State is the task's state.

@@ -50,3 +50,5 @@ func (m *Machine) startClone(child *kernel.Task, stack uint64) error {
 }
 
 func (s schedAdapter) TimerArmed(at uint64) { s.m.timerArmed(at) }
+
+func (s schedAdapter) CurrentCPU() int { return s.m.curV.id }
