@@ -91,6 +91,7 @@ func run(args []string, w io.Writer) error {
 	probesimBin := fs.String("probesim", "bin/probesim", "the probesim binary the programs table runs")
 	qemuBin := fs.String("qemu", "qemu-x86_64", "the qemu-user binary the programs table runs")
 	only := fs.String("only", "", "run only these comma-separated sections: engine, programs, mappings, smp")
+	writeInputTo := fs.String("write-input", "", "write the programs table's generated 27 MB input to this file and exit (to time the same runs by other means)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -99,6 +100,9 @@ func run(args []string, w io.Writer) error {
 	}
 	if *reps < 1 {
 		return fmt.Errorf("-reps must be at least 1, got %d", *reps)
+	}
+	if *writeInputTo != "" {
+		return writeInputFile(*writeInputTo)
 	}
 	sections := map[string]bool{"engine": true, "programs": true, "mappings": true, "smp": true}
 	if *only != "" {

@@ -196,14 +196,33 @@ func timeCommand(argv []string, stdin string) (commandResult, error) {
 	return commandResult{secs: secs, status: status, sha256: fmt.Sprintf("%x", h.Sum(nil))}, nil
 }
 
-// writeInput writes inputSize bytes of text, words of a fixed vocabulary
-// in lines of up to 12, drawn by a fixed xorshift generator, so every run
-// compresses and hashes the same bytes.
+// writeInput writes the generated input to a temporary file and returns
+// its name.
 func writeInput() (string, error) {
 	f, err := os.CreateTemp("", "probesim-bench-input-")
 	if err != nil {
 		return "", err
 	}
+	if err := fillInput(f); err != nil {
+		os.Remove(f.Name())
+		return "", err
+	}
+	return f.Name(), nil
+}
+
+// writeInputFile writes the generated input to path.
+func writeInputFile(path string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	return fillInput(f)
+}
+
+// fillInput writes inputSize bytes of text to f and closes it: words of a
+// fixed vocabulary in lines of up to 12, drawn by a fixed xorshift
+// generator, so every run compresses and hashes the same bytes.
+func fillInput(f *os.File) error {
 	words := []string{"probe", "uprobe", "int3", "single", "step", "out", "of", "line", "stack",
 		"page", "vma", "growsdown", "fixup", "trap", "kernel", "user", "space", "cpu", "smp",
 		"miss", "hit", "window", "cycle", "instruction", "copy", "slot", "xol", "breakpoint",
@@ -235,12 +254,7 @@ func writeInput() (string, error) {
 	}
 	if err := bw.Flush(); err != nil {
 		f.Close()
-		os.Remove(f.Name())
-		return "", err
+		return err
 	}
-	if err := f.Close(); err != nil {
-		os.Remove(f.Name())
-		return "", err
-	}
-	return f.Name(), nil
+	return f.Close()
 }
