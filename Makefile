@@ -20,16 +20,19 @@ VERSION := $(shell git describe --always --dirty 2>/dev/null || echo dev)
 DEB_PACKAGES := gcc gcc-multilib musl-tools make binutils git
 # What only the tests need: the demo's HTML page is checked in headless Chromium.
 TEST_DEB_PACKAGES := chromium
+# What only `make bench` needs: qemu-user as the anchor of the programs
+# table, and the third-party programs it runs.
+BENCH_DEB_PACKAGES := qemu-user busybox-static bash-static
 # What `deps` installs. `make demo` needs no browser: it installs only the
 # build's packages (a target-specific value, seen by its prerequisites).
 DEPS_PACKAGES = $(DEB_PACKAGES) $(TEST_DEB_PACKAGES)
 
 # Packages whose tests run under the race detector: those without cgo hot paths.
-RACE_PKGS := ./mmu/... ./emu/loader/... ./kernel/... ./emu/insn/... ./probes/... ./timing/... ./report/... ./fixtures/... ./sweep/... ./plot/...
+RACE_PKGS := ./mmu/... ./emu/loader/... ./kernel/... ./emu/insn/... ./probes/... ./timing/... ./report/... ./fixtures/... ./sweep/... ./plot/... ./calibrate/... ./internal/ptraceinline/...
 
 include fixtures/fixtures.mk
 
-.PHONY: all deps unicorn build test demo demo-workload bench check-go fmt-check vet race fuzz clean validate-timing
+.PHONY: all deps unicorn build test demo demo-workload bench check-go fmt-check vet race fuzz clean validate-timing validate-kernel
 
 all: build
 
@@ -85,10 +88,11 @@ demo: build
 demo-workload:
 	$(FIXTURES_MUSL_CC) -static -O2 -o demo/workload/threads-x86_64.elf fixtures/src/c/threads.c
 
+bench: DEPS_PACKAGES = $(DEB_PACKAGES) $(TEST_DEB_PACKAGES) $(BENCH_DEB_PACKAGES)
 bench: build fixtures
-	$(GO) run ./cmd/probesim-bench
+	$(GO) run ./cmd/probesim-bench -probesim $(BIN)
 	$(GO) test -run '^$$' -bench . -benchtime 3x ./smp/ ./emu/uc/ ./timing/ ./mmu/
-	$(GO) test -run '^$$' -bench 'Hit$$' -benchtime 10x ./probes/
+	$(GO) test -run '^$$' -bench 'Hit(1000)?$$' -benchtime 10x ./probes/
 	$(GO) test -run '^$$' -bench Sweep -benchtime 5x ./sweep/
 
 # Compare the block model with llvm-mca-14 (docs/timing.md); installs llvm-14 if missing.
@@ -100,11 +104,38 @@ validate-timing: deps check-go fixtures
 	fi
 	$(GO) run ./timing/cmd/validatetiming
 
-# A bounded fuzzing session of the ELF loader and the address space.
+# A bounded fuzzing session: the ELF loader, the address space, the
+# instruction helpers, the sweep config parser, the probe spec parser, the
+# syscall layer, and extreme flag and config values run under a watchdog.
+# Minimisation is kept short (FUZZ_MINIMIZE), so the time goes to fuzzing;
+# FUZZ_TIME is per target.
+FUZZ_TIME ?= 60s
+FUZZ_MINIMIZE ?= 3s
+FUZZ = $(GO) test -run '^$$' -fuzztime $(FUZZ_TIME) -fuzzminimizetime $(FUZZ_MINIMIZE) -fuzz
 fuzz: deps check-go fixtures
-	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime 60s ./emu/loader/
-	$(GO) test -run '^$$' -fuzz FuzzOps -fuzztime 60s -fuzzminimizetime 3s ./mmu/
-	$(GO) test -run '^$$' -fuzz FuzzFindFaulting -fuzztime 60s ./emu/insn/
+	$(FUZZ) FuzzParse ./emu/loader/
+	$(FUZZ) FuzzOps ./mmu/
+	$(FUZZ) FuzzFindFaulting ./emu/insn/
+	$(FUZZ) FuzzParse ./sweep/
+	$(FUZZ) FuzzResolve ./probes/
+	$(FUZZ) FuzzSyscalls ./kernel/
+	$(FUZZ) FuzzExtremeValues ./cmd/probesim/
 
 clean: fixtures-clean
 	rm -rf bin build
+
+# Check probesim's predictions against this host's kernel (docs/calibrate.md):
+# calibrate the host, then real uprobes (perf probe + perf stat) against
+# --strategy xol, and the ptrace inline tracer's miss rates against
+# --strategy inline. Needs root, perf and the uprobe PMU; installs linux-perf
+# if perf is missing. Not part of `make test`. VALIDATE_FLAGS=-quick for a
+# short run.
+VALIDATE_FLAGS ?=
+validate-kernel: build fixtures
+	@if ! command -v perf >/dev/null || ! perf version >/dev/null 2>&1; then \
+	  echo "validate-kernel: installing linux-perf"; \
+	  if [ "$$(id -u)" != 0 ]; then echo "validate-kernel: run as root (apt-get, perf probe) or install linux-perf" >&2; exit 1; fi; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq linux-perf >/dev/null; \
+	fi
+	$(BIN) calibrate --out bin/host.json --ptrace-out bin/ptrace-inline.json
+	$(GO) run ./calibrate/cmd/validatekernel -host bin/host.json -ptrace bin/ptrace-inline.json $(VALIDATE_FLAGS)

@@ -36,6 +36,7 @@ import (
 	"io"
 	"strings"
 
+	"github.com/probesim/probesim/kernel"
 	"github.com/probesim/probesim/kernel/vfs"
 	"github.com/probesim/probesim/probes"
 	"github.com/probesim/probesim/report"
@@ -62,6 +63,10 @@ const (
 
 // Strategies lists every strategy, in the order reports and tables use.
 var Strategies = probes.Strategies
+
+// CheckStrategy returns an error naming the strategies unless s is one
+// ("" is not: only Config's zero value means the default).
+func CheckStrategy(s Strategy) error { return probes.CheckStrategy(s) }
 
 // Hit is what a probe handler sees (probes.Hit): the probe, the cycle,
 // vCPU and thread, and the thread's registers; Hit.Charge adds simulated
@@ -97,8 +102,13 @@ type Config struct {
 	Params  []string
 
 	MaxCycles   uint64 // end the guest with SIGXCPU past this many cycles (0 = none)
-	StackLimit  uint64 // RLIMIT_STACK in bytes (0 = smp.DefaultStackLimit)
+	StackLimit  uint64 // RLIMIT_STACK in bytes (0 = smp.DefaultStackLimit; StackUnlimited for none)
 	MemoryLimit uint64 // bound on all guest memory in bytes (0 = none)
+	// RAM is the modelled machine's memory for guest pages, in bytes (0 =
+	// smp.DefaultRAM, 8 GiB). A guest that touches more pages than that is
+	// killed with SIGKILL, as Linux's OOM killer would (stop reason
+	// "out_of_memory"); the host never holds more of the guest than this.
+	RAM uint64
 
 	// Probes are probe specs: "symbol", "symbol+offset" or "0xADDRESS".
 	Probes []string
@@ -120,7 +130,7 @@ type Config struct {
 	Cwd       string
 	NoFile    uint64
 
-	Stdin         io.Reader // the guest's standard input (nil = empty)
+	Stdin         io.Reader // the guest's standard input (nil = empty; ClosedStdin = not open)
 	Stdout        io.Writer // guest output is captured in the report and copied here (nil = discard)
 	Stderr        io.Writer
 	TraceSyscalls io.Writer // receives an strace-like line per syscall (nil = none)
@@ -145,8 +155,35 @@ type ConfigError struct {
 func (e *ConfigError) Error() string { return e.Field + ": " + e.Err.Error() }
 func (e *ConfigError) Unwrap() error { return e.Err }
 
+// ClosedStdin, as Config.Stdin, starts the guest with descriptor 0 not
+// open, as a shell's <&- does: its reads fail with EBADF.
+var ClosedStdin = kernel.ClosedStdin
+
+// StackUnlimited is RLIM_INFINITY as a stack limit, with which glibc picks
+// its own default thread stack size. Any finite limit is allowed: glibc
+// gives every new thread a stack of RLIMIT_STACK bytes, which costs only
+// bookkeeping until the thread touches it (pages are populated on first
+// touch, and a protection change visits only touched pages).
+const StackUnlimited = ^uint64(0)
+
 // MaxCPUs is the most vCPUs a machine can have.
 const MaxCPUs = smp.MaxCPUs
+
+// DefaultRAM is the machine's memory when Config.RAM is 0: 8 GiB.
+const DefaultRAM = smp.DefaultRAM
+
+// The bounds of Config.RAM: 1 MiB (less would not load a program) to 64
+// TiB (the physical address space the page table can hold).
+const (
+	MinRAM = 1 << 20
+	MaxRAM = 1 << 46
+)
+
+// PID is the guest process's pid (and its main thread's tid).
+const PID = smp.PID
+
+// Comm is the task name the kernel prints for a program at path program.
+func Comm(program string) string { return smp.Comm(program) }
 
 // ErrCannotRun marks a program probesim cannot load (not ELF, dynamically
 // linked, corrupt, wrong machine); a missing file is fs.ErrNotExist.
@@ -164,6 +201,9 @@ type Simulation struct {
 func New(cfg Config) (*Simulation, error) {
 	if cfg.CPUs < 0 || cfg.CPUs > smp.MaxCPUs {
 		return nil, &ConfigError{"cpus", fmt.Errorf("%d: want 1 to %d", cfg.CPUs, smp.MaxCPUs)}
+	}
+	if cfg.RAM != 0 && (cfg.RAM < MinRAM || cfg.RAM > MaxRAM) {
+		return nil, &ConfigError{"ram", fmt.Errorf("%d bytes: want %d to %d", cfg.RAM, uint64(MinRAM), uint64(MaxRAM))}
 	}
 	if cfg.Strategy == "" {
 		cfg.Strategy = SSOLStack
@@ -198,7 +238,7 @@ func New(cfg Config) (*Simulation, error) {
 	}
 	m, err := smp.New(smp.Config{
 		Program: cfg.Program, Image: cfg.Image, Args: cfg.Args, Env: cfg.Env, Seed: cfg.Seed,
-		MaxCycles: cfg.MaxCycles, StackLimit: cfg.StackLimit, MemoryLimit: cfg.MemoryLimit,
+		MaxCycles: cfg.MaxCycles, StackLimit: cfg.StackLimit, MemoryLimit: cfg.MemoryLimit, RAM: cfg.RAM,
 		Profile: prof, ProfileOverrides: cfg.Params,
 		CPUs: cfg.CPUs, Quantum: cfg.Quantum, Lockstep: cfg.Lockstep,
 		Stdin: cfg.Stdin, Stdout: stdout, Stderr: stderr, TraceSyscalls: cfg.TraceSyscalls,
@@ -214,6 +254,12 @@ func New(cfg Config) (*Simulation, error) {
 	s := &Simulation{cfg: cfg, m: m}
 	if len(cfg.Probes) > 0 {
 		specs, err := probes.ParseList(m.Image(), cfg.Probes)
+		var ue *probes.UnresolvableError
+		if errors.As(err, &ue) {
+			// The program is damaged, not the spec.
+			m.Close()
+			return nil, smp.CannotRun(err)
+		}
 		if err != nil {
 			m.Close()
 			return nil, &ConfigError{"probe", joinLines(err)}

@@ -2,35 +2,19 @@ package demo
 
 import (
 	"bytes"
-	"context"
 	"debug/elf"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/probesim/probesim/internal/rebuildtest"
 )
 
 // The embedded workload is fixtures/src/c/threads.c built by the
 // go:generate line of workload.go: rebuilding it gives the same bytes, so
 // the binary cannot drift from its source.
 func TestWorkloadReproducible(t *testing.T) {
-	cc, err := exec.LookPath("musl-gcc")
-	require.NoError(t, err, "musl-gcc rebuilds the embedded workload: `make deps` installs it (Debian package musl-tools)")
-	out := filepath.Join(t.TempDir(), "threads-x86_64.elf")
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, cc, "-static", "-O2", "-o", out, "../fixtures/src/c/threads.c")
-	msg, err := cmd.CombinedOutput()
-	require.NoError(t, err, "musl-gcc: %s", msg)
-	rebuilt, err := os.ReadFile(out)
-	require.NoError(t, err)
-	require.True(t, bytes.Equal(rebuilt, workloadELF),
-		"demo/workload/threads-x86_64.elf is not fixtures/src/c/threads.c built with musl-gcc -static -O2 "+
-			"(%d bytes rebuilt, %d embedded): run `go generate ./demo/` (or `make demo-workload`) and commit it",
-		len(rebuilt), len(workloadELF))
+	rebuildtest.MuslStatic(t, "../fixtures/src/c/threads.c", workloadELF, "go generate ./demo/` (or `make demo-workload")
 }
 
 // The workload is a static x86-64 executable whose symbol table has the

@@ -144,6 +144,9 @@ func (c *Core) enterUserMode(st Start) error {
 	if err := c.eng.RegWriteBatch(regs, vals); err != nil {
 		return err
 	}
+	if err := c.enableTSCTrap(); err != nil {
+		return err
+	}
 	c.booting = true
 	c.bootPC = bootPage
 	return nil

@@ -16,16 +16,17 @@ import (
 type EventKind int
 
 const (
-	EventNone      EventKind = iota
-	EventExit                // the running thread called exit
-	EventExitGroup           // the process called exit_group
-	EventKilled              // the process sent itself a fatal signal
-	EventFault               // a guest fault (Event.Fault)
-	EventBudget              // the running vCPU reached its stop cycle
-	EventBlock               // the running thread sleeps in a syscall
-	EventSyscall             // a syscall waits for the other vCPUs (RunPendingSyscall)
-	EventWatch               // a watched address waits for the other vCPUs
-	EventTrap                // an int3 or #DB trap waits for the other vCPUs (Event.Intno)
+	EventNone        EventKind = iota
+	EventExit                  // the running thread called exit
+	EventExitGroup             // the process called exit_group
+	EventKilled                // the process sent itself a fatal signal
+	EventFault                 // a guest fault (Event.Fault)
+	EventBudget                // the running vCPU reached its stop cycle
+	EventBlock                 // the running thread sleeps in a syscall
+	EventSyscall               // a syscall waits for the other vCPUs (RunPendingSyscall)
+	EventWatch                 // a watched address waits for the other vCPUs
+	EventTrap                  // an int3 or #DB trap waits for the other vCPUs (Event.Intno)
+	EventOutOfMemory           // a page could not be populated: the machine's memory is used up
 )
 
 // Event is what ended one Core.Run.
@@ -55,6 +56,8 @@ type Core struct {
 	argVals  []uint64
 	costBuf  []byte
 	costMemo map[string]memoCost
+	// costedAt holds every block address costed (DistinctBlocks).
+	costedAt map[uint64]struct{}
 
 	jitter   func(cost uint64) uint64 // SetKernelJitter
 	flagRegs [2]uc.Reg
@@ -77,6 +80,7 @@ type Core struct {
 	// kernelMem holds the pages only the modelled kernel maps: the GDT
 	// and the boot page (boot.go), outside the address space.
 	kernelMem []byte
+	cpuid     map[cpuidKey]cpuidLeaf // the model's answers (cpuid.go)
 
 	regs trapRegs // the trapping thread's registers during a trap gate (trapregs.go)
 }
@@ -92,9 +96,12 @@ func NewCore(arch kernel.Arch, as *mmu.AddressSpace, prof *timing.Profile) (*Cor
 	}
 	c := &Core{arch: arch, as: as, prof: prof, untilPC: until, abi: abiFor(arch)}
 	// The engine's CPU model decides which instructions run; the guest's
-	// cpuid answers come from the Core (cpuid.go). Skylake-client runs
-	// every extension those answers advertise.
-	eng, err := uc.OpenWith(mode, uc.Options{CPUModel: uc.CPUSkylakeClient, Translate: c.translate})
+	// cpuid answers are the same model's (cpuid.go).
+	var err error
+	if c.cpuid, err = modelCPUID(arch); err != nil {
+		return nil, err
+	}
+	eng, err := uc.OpenWith(mode, uc.Options{CPUModel: cpuModel, Translate: c.translate})
 	if err != nil {
 		return nil, err
 	}
@@ -127,10 +134,16 @@ func (c *Core) install() error {
 	if _, err := c.eng.HookCPUID(c.onCPUID); err != nil {
 		return err
 	}
+	if err := c.eng.HookPortIO(c.onPortIO); err != nil {
+		return err
+	}
 	if _, err := c.eng.HookInvalidInsn(c.onInvalidInsn); err != nil {
 		return err
 	}
-	return c.eng.EnableAccounting(c.blockCost)
+	if err := c.eng.EnableAccounting(c.blockCost); err != nil {
+		return err
+	}
+	return c.eng.SetWatchFunc(c.onBlockWatch)
 }
 
 // Close releases the engine and the kernel pages.
@@ -166,6 +179,10 @@ func (c *Core) SetRunning(t *kernel.Task, cnt *uc.Counters) {
 // re-costs after code changes): a measure of the event rate.
 func (c *Core) BlocksCosted() uint64 { return c.eng.CostCacheMisses() }
 
+// DistinctBlocks is how many different block start addresses were costed:
+// BlocksCosted's floor, reached when nothing is ever costed twice.
+func (c *Core) DistinctBlocks() uint64 { return uint64(len(c.costedAt)) }
+
 // Run executes the running thread from pc until an event ends the slice.
 // The returned error is a host-side failure, never a guest fault.
 func (c *Core) Run(pc uint64) (Event, error) {
@@ -176,6 +193,7 @@ func (c *Core) Run(pc uint64) (Event, error) {
 	}
 	err := c.eng.Start(pc, c.untilPC, 0, 0)
 	c.finishBoot()
+
 	if c.event.Kind != EventNone {
 		return c.event, nil
 	}
@@ -185,7 +203,7 @@ func (c *Core) Run(pc uint64) (Event, error) {
 	if pf, ok := c.eng.PageFault(); ok && err != nil {
 		if c.as.OutOfMemory() {
 			// The page could not be populated: the OOM killer's SIGKILL.
-			return Event{Kind: EventKilled, Signal: kernel.SIGKILL}, nil
+			return Event{Kind: EventOutOfMemory, Signal: kernel.SIGKILL}, nil
 		}
 		return c.pageFaultEvent(pf), nil
 	}
@@ -259,6 +277,10 @@ func (c *Core) blockCost(addr uint64, size uint32) (uint32, uint64) {
 	if inBootPage(addr) {
 		return 0, 0
 	}
+	if c.costedAt == nil {
+		c.costedAt = map[uint64]struct{}{}
+	}
+	c.costedAt[addr] = struct{}{}
 	if cap(c.costBuf) < int(size) {
 		c.costBuf = make([]byte, size)
 	}

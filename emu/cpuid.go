@@ -1,68 +1,161 @@
 package emu
 
 import (
+	"sync"
+
 	"github.com/probesim/probesim/emu/uc"
 	"github.com/probesim/probesim/kernel"
 )
 
-// The guest's CPUID.
+// The modelled CPU.
 //
-// What cpuid answers is part of the modelled machine, not of the engine:
-// the C library picks its string and memory routines (ifuncs, cache-size
-// thresholds) from it, so the same program runs different instructions,
-// and different cycle counts, under different answers. The Core therefore
-// answers cpuid itself from a table, whatever CPU model the engine has.
+// The engine runs Unicorn's SandyBridge model (cpuModel), chosen as the
+// model closest to the timing profile's Skylake that keeps every run a
+// pure function of its inputs: Unicorn 2.1.1's models from IvyBridge on
+// (skylake-client included) execute rdrand and rdseed with the host's
+// randomness, which no API of Unicorn can trap or seed, while on
+// SandyBridge they raise #UD, as on a real SandyBridge. What is lost
+// against skylake-client: MOVBE, BMI1/2, ADX, FSGSBASE, ERMS (and AVX,
+// which Unicorn's TCG does not run on any model).
 //
-// cpuidQEMU64v201 is what Unicorn 2.0.1's default qemu64 model answered
-// (recorded with the cpuid instruction on 2.0.1, every leaf 0..0x14 and
-// 0x80000000..0x80000020 with subleaves 0..7): the answers probesim's
-// reports were made with until the engine moved to 2.1.1. Leaves not
-// listed answer zeros, as 2.0.1 did for every other leaf recorded. Leaf
-// 0x80000001 EDX and 0x80000008 EAX differ between the modes: long mode
-// and the virtual address width exist only in 64-bit mode.
+// What cpuid answers is part of the model: the C library picks its string
+// and memory routines from it. The Core answers from a table read once per
+// mode from the model itself (cpuidTable), after cpuidMasks take away what
+// the engine does not run correctly; AT_HWCAP is the table's CPUID.1:EDX,
+// so the two always agree. TestAdvertisedFeaturesMatchTheCPU runs one
+// instruction of every advertised feature natively and under probesim.
+//
+// Deviations that cpuid cannot express (the engine's own, measured, see
+// docs/ARCHITECTURE.md): x87 and SSE exception flags are never set in the
+// status word and MXCSR; every vCPU reports APIC id 0 and one core.
+const cpuModel = uc.CPUSandyBridge
+
+// cpuidLeaf is one answer: eax, ebx, ecx, edx.
+type cpuidLeaf [4]uint32
+
 type cpuidKey struct{ leaf, subleaf uint32 }
 
-type cpuidRegs struct{ eax, ebx, ecx, edx uint32 }
+// cpuidMask clears bits of a leaf's answer (eax, ebx, ecx, edx).
+type cpuidMask [4]uint32
+
+// cpuidMasks take away features the model advertises but the engine does
+// not run as the CPU does. None, on SandyBridge: every feature it
+// advertises passes TestAdvertisedFeaturesMatchTheCPU.
+var cpuidMasks = map[uint32]cpuidMask{}
+
+// cpuidSubleafLeaves are the leaves whose answer depends on ECX.
+var cpuidSubleafLeaves = map[uint32]bool{4: true, 7: true, 0xb: true, 0xd: true, 0x8000001d: true}
+
+// maxSubleaf bounds the subleaves recorded of such a leaf.
+const maxSubleaf = 8
+
+type cpuidModel struct {
+	table map[cpuidKey]cpuidLeaf
+	err   error
+}
+
+var (
+	cpuidOnce   [2]sync.Once
+	cpuidModels [2]cpuidModel
+)
+
+// modelCPUID returns the table of arch's engine model, reading it on first
+// use from a scratch engine (a few milliseconds, once per process).
+func modelCPUID(arch kernel.Arch) (map[cpuidKey]cpuidLeaf, error) {
+	i, mode := 1, uc.Mode64
+	if arch == kernel.I386 {
+		i, mode = 0, uc.Mode32
+	}
+	cpuidOnce[i].Do(func() {
+		cpuidModels[i].table, cpuidModels[i].err = readModelCPUID(mode)
+	})
+	return cpuidModels[i].table, cpuidModels[i].err
+}
+
+// readModelCPUID executes cpuid on a scratch engine of the model for every
+// leaf it reports (up to its maximum basic and extended leaves).
+func readModelCPUID(mode uc.Mode) (map[cpuidKey]cpuidLeaf, error) {
+	e, err := uc.OpenWith(mode, uc.Options{CPUModel: cpuModel})
+	if err != nil {
+		return nil, err
+	}
+	defer e.Close()
+	const code = 0x10000
+	if err := e.Map(code, 0x1000, uc.ProtAll); err != nil {
+		return nil, err
+	}
+	if err := e.MemWrite(code, []byte{0x0f, 0xa2}); err != nil { // cpuid
+		return nil, err
+	}
+	in := []uc.Reg{uc.RAX, uc.RCX}
+	out := []uc.Reg{uc.RAX, uc.RBX, uc.RCX, uc.RDX}
+	if mode == uc.Mode32 {
+		in, out = []uc.Reg{uc.EAX, uc.ECX}, []uc.Reg{uc.EAX, uc.EBX, uc.ECX, uc.EDX}
+	}
+	ask := func(leaf, sub uint32) (cpuidLeaf, error) {
+		if err := e.RegWriteBatch(in, []uint64{uint64(leaf), uint64(sub)}); err != nil {
+			return cpuidLeaf{}, err
+		}
+		if err := e.Start(code, code+2, 0, 0); err != nil {
+			return cpuidLeaf{}, err
+		}
+		v := make([]uint64, 4)
+		if err := e.RegReadBatch(out, v); err != nil {
+			return cpuidLeaf{}, err
+		}
+		return cpuidLeaf{uint32(v[0]), uint32(v[1]), uint32(v[2]), uint32(v[3])}, nil
+	}
+	table := map[cpuidKey]cpuidLeaf{}
+	for _, base := range []uint32{0, 0x80000000} {
+		top, err := ask(base, 0)
+		if err != nil {
+			return nil, err
+		}
+		for leaf := base; leaf <= top[0] && leaf-base < 0x100; leaf++ {
+			subs := uint32(1)
+			if cpuidSubleafLeaves[leaf] {
+				subs = maxSubleaf
+			}
+			for sub := uint32(0); sub < subs; sub++ {
+				r, err := ask(leaf, sub)
+				if err != nil {
+					return nil, err
+				}
+				m := cpuidMasks[leaf]
+				for j := range r {
+					r[j] &^= m[j]
+				}
+				key := cpuidKey{leaf, sub}
+				if !cpuidSubleafLeaves[leaf] {
+					key.subleaf = anySubleaf
+				}
+				table[key] = r
+			}
+		}
+	}
+	return table, nil
+}
 
 // anySubleaf marks a leaf whose answer does not depend on ECX.
 const anySubleaf = ^uint32(0)
 
-var cpuidQEMU64v201 = map[cpuidKey]cpuidRegs{
-	{0x0, anySubleaf}:        {0x0000000d, 0x68747541, 0x444d4163, 0x69746e65}, // "AuthenticAMD", max leaf 0xd
-	{0x1, anySubleaf}:        {0x00000663, 0x00000800, 0x02182200, 0x07088100},
-	{0x2, anySubleaf}:        {0x00000001, 0x00000000, 0x00000000, 0x002c307d},
-	{0x4, 0}:                 {0x00000121, 0x01c0003f, 0x0000003f, 0x00000001},
-	{0x4, 1}:                 {0x00000122, 0x01c0003f, 0x0000003f, 0x00000001},
-	{0x4, 2}:                 {0x00000143, 0x03c0003f, 0x00000fff, 0x00000001},
-	{0x5, anySubleaf}:        {0x00000000, 0x00000000, 0x00000003, 0x00000000},
-	{0x7, 0}:                 {0x00000000, 0x00180108, 0x00000000, 0x00000000},
-	{0x80000000, anySubleaf}: {0x8000000a, 0x68747541, 0x444d4163, 0x69746e65},
-	{0x80000002, anySubleaf}: {0x554d4551, 0x72695620, 0x6c617574, 0x55504320}, // "QEMU Virtual CPU version 2.5+"
-	{0x80000003, anySubleaf}: {0x72657620, 0x6e6f6973, 0x352e3220, 0x0000002b},
-	{0x80000005, anySubleaf}: {0x01ff01ff, 0x01ff01ff, 0x40020140, 0x40020140},
-	{0x80000006, anySubleaf}: {0x00000000, 0x42004200, 0x02008140, 0x00000000},
-}
-
-// cpuidModeDependent holds the leaves whose answer depends on the mode.
-var cpuidModeDependent = map[uint32][2]cpuidRegs{ // [i386, x86-64]
-	0x80000001: {{0x00000663, 0, 0x00001031, 0x88000000}, {0x00000663, 0, 0x00001031, 0xa8000000}},
-	0x80000008: {{0x00000028, 0, 0, 0}, {0x00003028, 0, 0, 0}},
-}
-
 // cpuidAnswer is the modelled CPU's answer to cpuid with eax = leaf and
-// ecx = subleaf.
-func (c *Core) cpuidAnswer(leaf, subleaf uint32) cpuidRegs {
-	if m, ok := cpuidModeDependent[leaf]; ok {
-		if c.arch == kernel.I386 {
-			return m[0]
-		}
-		return m[1]
-	}
-	if r, ok := cpuidQEMU64v201[cpuidKey{leaf, anySubleaf}]; ok {
+// ecx = subleaf. A leaf the model does not report answers zeros (and a
+// subleaf past those recorded, too).
+func (c *Core) cpuidAnswer(leaf, subleaf uint32) cpuidLeaf {
+	if r, ok := c.cpuid[cpuidKey{leaf, anySubleaf}]; ok {
 		return r
 	}
-	return cpuidQEMU64v201[cpuidKey{leaf, subleaf}]
+	return c.cpuid[cpuidKey{leaf, subleaf}]
 }
+
+// HWCap is AT_HWCAP for the Core's CPU: CPUID.1:EDX, as the kernel puts it
+// in the auxiliary vector on x86.
+func (c *Core) HWCap() uint64 { return uint64(c.cpuidAnswer(1, 0)[3]) }
+
+// HWCap2 is AT_HWCAP2: 0. Its x86 bits say that ring-3 mwait or the
+// FSGSBASE instructions are enabled, and neither is (no such feature).
+func (c *Core) HWCap2() uint64 { return 0 }
 
 var (
 	cpuidInRegs  = []uc.Reg{uc.EAX, uc.ECX}
@@ -78,7 +171,7 @@ func (c *Core) onCPUID() bool {
 		return false
 	}
 	r := c.cpuidAnswer(uint32(in[0]), uint32(in[1]))
-	out := []uint64{uint64(r.eax), uint64(r.ebx), uint64(r.ecx), uint64(r.edx)}
+	out := []uint64{uint64(r[0]), uint64(r[1]), uint64(r[2]), uint64(r[3])}
 	regs := cpuidOutRegs
 	if c.arch == kernel.I386 {
 		regs = []uc.Reg{uc.EAX, uc.EBX, uc.ECX, uc.EDX}

@@ -90,7 +90,3 @@ func mapSegment(as *mmu.AddressSpace, im *loader.Image, s loader.Segment, exe st
 
 // InitRegisters sets up the first Run: user mode, pc, sp (see boot.go).
 func (c *Core) InitRegisters(st Start) error { return c.enterUserMode(st) }
-
-// HWCap is AT_HWCAP: on x86, CPUID.1:EDX of the emulated CPU (Unicorn's
-// qemu64 model), measured with the cpuid instruction under Unicorn 2.0.1.
-const HWCap = 0x078bfbfd

@@ -31,6 +31,11 @@ func (c *Core) onSyscall() { c.syscallHook() }
 // EventSyscall and leaves the call in the registers for RunPendingSyscall.
 // Either way Unicorn moves the ip past the instruction.
 func (c *Core) syscallHook() {
+	if c.event.Kind == EventFault {
+		// A fault earlier in this block is pending (its stop takes effect
+		// at the block's end, privileged.go): the syscall does not happen.
+		return
+	}
 	if c.syscallGate != nil && !c.syscallGate() {
 		c.stop(Event{Kind: EventSyscall})
 		return
@@ -144,6 +149,9 @@ func (c *Core) onInterrupt(intno uint32) {
 	if intno == 0x80 && c.arch == kernel.I386 {
 		c.syscallHook()
 		return
+	}
+	if intno == 13 && c.emulateTSC() {
+		return // rdtsc or rdtscp (privileged.go)
 	}
 	if (intno == 1 || intno == 3) && c.trapGate != nil {
 		c.loadTrapRegs()

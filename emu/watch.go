@@ -42,6 +42,32 @@ func (c *Core) Watch(addr uint64) error {
 	return nil
 }
 
+// WatchBlocks makes addr a block-watched address: every executed block
+// that holds the instruction there consults the watch gate at the block's
+// start (uc.Engine.WatchAddr). It costs nothing per instruction and no
+// retranslation, so it may come and go while the machine runs; the price
+// is that the instructions of the block before addr run after the event.
+func (c *Core) WatchBlocks(addr uint64) error {
+	if err := c.eng.WatchAddr(addr); err != nil {
+		return fmt.Errorf("emu: watching %#x: %w", addr, err)
+	}
+	return nil
+}
+
+// UnwatchBlocks stops block-watching addr.
+func (c *Core) UnwatchBlocks(addr uint64) { c.eng.UnwatchAddr(addr) }
+
+// onBlockWatch is the block hook's question about a block-watched address:
+// it happens now, or the engine stops before the block (which is then not
+// charged again when it resumes).
+func (c *Core) onBlockWatch(addr uint64) bool {
+	if c.watchGate == nil || c.watchGate(addr) {
+		return true
+	}
+	c.event = Event{Kind: EventWatch, Addr: addr}
+	return false
+}
+
 // Unwatch stops watching addr.
 func (c *Core) Unwatch(addr uint64) error {
 	h, ok := c.watches[addr]

@@ -1,6 +1,10 @@
 package kernel
 
-import "syscall"
+import (
+	"math"
+	"math/bits"
+	"syscall"
+)
 
 // Clock ids the machine's sleep calls need.
 const (
@@ -21,11 +25,27 @@ const (
 	clockBoottime         = 7
 )
 
-// nanos converts cycles of the simulated clock to nanoseconds.
+// nanos converts cycles of the simulated clock to nanoseconds, rounding
+// down, in 128 bits: the split cycles/f*1e9 + cycles%f*1e9/f this replaced
+// wrapped for any freq_hz above 18 GHz (the profile allows up to 1e12),
+// and for a slow clock after enough cycles. Past 2^64-1 ns it saturates.
 func (k *Kernel) nanos(cycles uint64) uint64 {
-	// Split to avoid overflow of cycles*1e9 on long runs.
 	f := k.cfg.FreqHz
-	return cycles/f*1_000_000_000 + cycles%f*1_000_000_000/f
+	hi, lo := bits.Mul64(cycles, 1_000_000_000)
+	if hi >= f {
+		return math.MaxUint64
+	}
+	ns, _ := bits.Div64(hi, lo, f)
+	return ns
+}
+
+// sinceEpoch is a time of the realtime clock: ns after Epoch, saturating.
+func sinceEpoch(ns uint64) uint64 {
+	t, carry := bits.Add64(Epoch*1_000_000_000, ns, 0)
+	if carry != 0 {
+		return math.MaxUint64
+	}
+	return t
 }
 
 // clockNanos reads clock id for thread t. Every clock derives from the
@@ -44,7 +64,7 @@ func (k *Kernel) clockNanos(t *Task, id uint64) (uint64, syscall.Errno) {
 	}
 	switch id {
 	case clockRealtime, clockRealtimeCoarse:
-		return Epoch*1_000_000_000 + k.nanos(k.cfg.Clock()), 0
+		return sinceEpoch(k.nanos(k.cfg.Clock())), 0
 	case clockMonotonic, clockMonotonicRaw, clockMonotonicCoarse, clockBoottime:
 		return k.nanos(k.cfg.Clock()), 0
 	case clockProcessCPUTimeID:

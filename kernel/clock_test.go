@@ -184,3 +184,37 @@ func TestTime(t *testing.T) {
 		assert.Equal(t, h.errRet(syscall.EFAULT), h.call("time", unmapped))
 	})
 }
+
+// TestClockAtExtremeFrequencies: the profile allows freq_hz from 1 to 1e12;
+// cycles convert to nanoseconds exactly (rounded down) at every one, and
+// saturate past 2^64-1 ns instead of wrapping. Before, any clock above
+// 18 GHz wrapped within its first second.
+func TestClockAtExtremeFrequencies(t *testing.T) {
+	for _, tc := range []struct {
+		freq, cycles uint64
+	}{
+		{1_000_000_000_000, 999_999_999_999}, // 1e12 Hz, just under a second
+		{1_000_000_000_000, 1<<63 + 12345},
+		{20_000_000_000, 19_999_999_999},
+		{3_000_000_000, cycles1500ms},
+		{1, 18_000_000_000}, // 1 Hz: 5.7e2 years, still in range
+		{1, 1 << 40},        // past 2^64-1 ns
+		{7, 1<<64 - 1},
+	} {
+		h := newHarness(t, X8664, func(c *Config) { c.FreqHz = tc.freq })
+		h.cycles = tc.cycles
+		want := new(big.Int).Mul(new(big.Int).SetUint64(tc.cycles), big.NewInt(1_000_000_000))
+		want.Div(want, new(big.Int).SetUint64(tc.freq))
+		if !want.IsUint64() {
+			want.SetUint64(1<<64 - 1)
+		}
+		ts := h.statBuf(16)
+		require.Equal(t, uint64(0), h.call("clock_gettime", cMonotonic, ts))
+		sec, nsec := h.timespec(ts, true)
+		assert.Equal(t, want.Uint64()/1e9, sec, "%d cycles at %d Hz", tc.cycles, tc.freq)
+		assert.Equal(t, want.Uint64()%1e9, nsec, "%d cycles at %d Hz", tc.cycles, tc.freq)
+		require.Equal(t, uint64(0), h.call("clock_gettime", cRealtime, ts))
+		rsec, _ := h.timespec(ts, true)
+		assert.GreaterOrEqual(t, rsec, sec, "realtime does not wrap below monotonic")
+	}
+}

@@ -19,7 +19,7 @@ const (
 	cloneChildSettid   = 0x01000000
 )
 
-// maxThreads bounds the guest's threads (RLIMIT_NPROC-like).
+// maxThreads bounds the guest's live threads (RLIMIT_NPROC-like).
 const maxThreads = 4096
 
 // cloneArgs is struct clone_args, reduced to what threads use.
@@ -72,8 +72,8 @@ func (k *Kernel) clone(parent *Task, ca cloneArgs) (uint64, Result) {
 		}
 		return fail(syscall.EINVAL)
 	}
-	if len(k.tasks) >= maxThreads {
-		return fail(syscall.EAGAIN)
+	if t := parent.tg; t.live >= maxThreads {
+		return fail(syscall.EAGAIN) // RLIMIT_NPROC counts live threads
 	}
 	tid := k.nextTID
 	child := &Task{TID: tid, CPU: parent.CPU, k: k, tg: parent.tg, sighand: parent.sighand}

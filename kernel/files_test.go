@@ -1,7 +1,10 @@
 package kernel
 
 import (
+	"bytes"
 	"errors"
+	"io"
+	"os"
 	"strings"
 	"syscall"
 	"testing"
@@ -81,6 +84,44 @@ func TestWritePipeError(t *testing.T) {
 		h := newHarness(t, arch, func(c *Config) { c.Stdout = brokenPipe{} })
 		buf := h.data([]byte("x"))
 		assert.Equal(t, h.errRet(syscall.EPIPE), h.call("write", 1, buf, 1), "%v", arch)
+	}
+}
+
+// hostErrWriter fails like an os.File does, with the errno in a PathError.
+type hostErrWriter struct{ errno syscall.Errno }
+
+func (w hostErrWriter) Write([]byte) (int, error) {
+	return 0, &os.PathError{Op: "write", Path: "/dev/stdout", Err: w.errno}
+}
+
+// TestWriteHostErrno: a host write error reaches the guest as its errno
+// (on /dev/full, ENOSPC, as natively); before, every failure was EPIPE.
+func TestWriteHostErrno(t *testing.T) {
+	for _, arch := range arches {
+		for _, e := range []syscall.Errno{syscall.ENOSPC, syscall.EIO, syscall.EPIPE, syscall.EFBIG} {
+			h := newHarness(t, arch, func(c *Config) { c.Stdout = io.MultiWriter(&bytes.Buffer{}, hostErrWriter{e}) })
+			buf := h.data([]byte("x"))
+			assert.Equal(t, h.errRet(e), h.call("write", 1, buf, 1), "%v %v", arch, e)
+			iov := h.data(h.words(buf, 1))
+			assert.Equal(t, h.errRet(e), h.call("writev", 1, iov, 1), "%v %v", arch, e)
+		}
+	}
+	// The real thing: a guest writing to /dev/full.
+	full, err := os.OpenFile("/dev/full", os.O_WRONLY, 0)
+	require.NoError(t, err)
+	defer full.Close()
+	h := newHarness(t, X8664, func(c *Config) { c.Stdout = full })
+	assert.Equal(t, h.errRet(syscall.ENOSPC), h.call("write", 1, h.data([]byte("x")), 1))
+}
+
+// TestClosedStdin: with ClosedStdin, descriptor 0 is not open, as after a
+// shell's <&-: reads fail with EBADF (before: end of file), and the next
+// open takes descriptor 0.
+func TestClosedStdin(t *testing.T) {
+	for _, arch := range arches {
+		h := newHarness(t, arch, withStdin(ClosedStdin))
+		assert.Equal(t, h.errRet(syscall.EBADF), h.call("read", 0, h.alloc(8), 8), "%v", arch)
+		assert.Equal(t, uint64(0), h.call("open", h.str("/proc/self/maps"), oRdonly), "%v: lowest free descriptor", arch)
 	}
 }
 

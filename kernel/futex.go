@@ -96,18 +96,11 @@ func (k *Kernel) futexWait(t *Task, addr uint64, val, bits uint32, timeout uint6
 		if nsec >= 1_000_000_000 || sec < 0 {
 			return fail(syscall.EINVAL)
 		}
-		ns := uint64(sec)*1_000_000_000 + uint64(nsec)
-		if absolute {
-			if realtime {
-				ns -= min(ns, Epoch*1_000_000_000)
-			}
-			wakeAt = k.nsToFP(ns)
-		} else {
-			wakeAt = now + k.nsToFP(ns)
-		}
+		wakeAt = k.wakeTime(now, sec, nsec, absolute, realtime)
 		if wakeAt <= now {
 			return fail(syscall.ETIMEDOUT)
 		}
+		wakeAt = never(wakeAt) // too far to ever fire: no timeout
 	}
 	w := &futexWaiter{t: t, bits: bits, addr: addr}
 	k.futexes[addr] = append(k.futexes[addr], w)
@@ -337,11 +330,4 @@ func (k *Kernel) readTimespec(addr uint64, wide bool) (int64, int64, syscall.Err
 		return 0, 0, e
 	}
 	return int64(binary.LittleEndian.Uint64(b)), int64(binary.LittleEndian.Uint64(b[8:])), 0
-}
-
-// nsToFP converts guest nanoseconds to fixed-point cycles.
-func (k *Kernel) nsToFP(ns uint64) uint64 {
-	f := k.cfg.FreqHz
-	cycles := ns/1_000_000_000*f + ns%1_000_000_000*f/1_000_000_000
-	return cycles << 8
 }

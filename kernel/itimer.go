@@ -54,9 +54,11 @@ func (pt *procTimer) arm() {
 	now := pt.clockNow()
 	at := pt.k.nowFP()
 	if pt.expiry > now {
-		at += pt.k.nsToFP(pt.expiry - now)
+		at = addFP(at, pt.k.nsToFP(pt.expiry-now))
 	}
-	pt.timer.Arm(at)
+	if at < neverFP {
+		pt.timer.Arm(at)
+	}
 }
 
 func (pt *procTimer) fire(at uint64) {

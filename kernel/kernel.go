@@ -43,8 +43,8 @@ const Epoch = 1126742400
 type Config struct {
 	Arch    Arch
 	Mem     *mmu.AddressSpace
-	ExePath string // absolute path reported by readlink(/proc/self/exe)
-	Stdin   io.Reader
+	ExePath string    // absolute path reported by readlink(/proc/self/exe)
+	Stdin   io.Reader // nil: empty; ClosedStdin: descriptor 0 not open
 	Stdout  io.Writer
 	Stderr  io.Writer
 	Seed    uint64
@@ -199,7 +199,11 @@ func New(cfg Config) *Kernel {
 		if fd == 0 {
 			mode = oReadOnly
 		}
-		k.initFiles.install(NewFileDescription(f, mode), false)
+		k.initFiles.slots = append(k.initFiles.slots, fdSlot{fd: NewFileDescription(f, mode)})
+	}
+	if cfg.Stdin == ClosedStdin {
+		// Descriptor 0 is not open, as after a shell's <&-.
+		k.initFiles.slots[0] = fdSlot{}
 	}
 	k.initSighand = newSignalHandlers()
 	k.dumpable = 1

@@ -31,7 +31,7 @@ func (k *Kernel) deadlineFor(ns int64) uint64 {
 	case ns == 0:
 		return noWait
 	}
-	return k.nowFP() + k.nsToFP(uint64(ns))
+	return never(addFP(k.nowFP(), k.nsToFP(uint64(ns))))
 }
 
 // waitReady sleeps until a file of fs notifies one of its mask, or

@@ -27,7 +27,28 @@ func (k *Kernel) ExitTask(t *Task, status int) bool {
 		}
 	}
 	t.timer.Disarm()
+	k.reap(t)
 	return t.tg.live == 0
+}
+
+// reap forgets an exited task (release_task): it leaves the task table and
+// its thread group, so that a guest creating and joining threads forever
+// holds only its live ones. The group leader stays, as its pid names the
+// process.
+func (k *Kernel) reap(t *Task) {
+	if t.TID == t.tg.TGID {
+		return
+	}
+	delete(k.tasks, t.TID)
+	for i, o := range t.tg.tasks {
+		if o == t {
+			t.tg.tasks = append(t.tg.tasks[:i], t.tg.tasks[i+1:]...)
+			break
+		}
+	}
+	t.files.decRef()
+	t.sighand.decRef()
+	t.fsc.refs--
 }
 
 func sysGetpid(k *Kernel, t *Task, a Args) (uint64, Result) { return okv(uint64(t.tg.TGID)) }

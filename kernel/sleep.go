@@ -37,17 +37,13 @@ func (k *Kernel) sleep(t *Task, clock int, req, rem uint64, absolute, wide bool)
 		return fail(syscall.EINVAL)
 	}
 	now := k.nowFP()
-	ns := uint64(sec)*1_000_000_000 + uint64(nsec)
-	wakeAt := now + k.nsToFP(ns)
-	if absolute {
-		if clock == clockRealtime {
-			ns -= min(ns, Epoch*1_000_000_000)
-		}
-		wakeAt = k.nsToFP(ns)
-	}
+	wakeAt := k.wakeTime(now, sec, nsec, absolute, clock == clockRealtime)
 	if wakeAt <= now {
 		return ok0()
 	}
+	// Too far to ever come: the task sleeps for good, and if nothing else
+	// runs the machine ends the run as deadlocked.
+	wakeAt = never(wakeAt)
 	// A sleep that ran its course returns 0.
 	return t.block(wakeAt, nil, func(_ *Task, why wakeReason) (uint64, Result) {
 		if why != wokenBySignal {

@@ -1,6 +1,7 @@
 package kernel
 
 import (
+	"errors"
 	"io"
 	"syscall"
 
@@ -62,10 +63,25 @@ func (s *stdioFile) Queue() *WaitQueue { return &s.q }
 
 func (s *stdioFile) linkText() string { return "pipe:[" + itoa(int(s.ino)) + "]" }
 
-// writeAll passes buf to the host writer. A failing writer is a reader that
-// went away: EPIPE, as for a pipe (SIGPIPE is not modelled).
+// ClosedStdin, as Config.Stdin, starts the process with descriptor 0 not
+// open, as a shell's <&- does: reads of it fail with EBADF, and the first
+// file the guest opens gets descriptor 0 (alloc_fd takes the lowest).
+var ClosedStdin io.Reader = closedStdin{}
+
+type closedStdin struct{}
+
+func (closedStdin) Read([]byte) (int, error) { return 0, io.ErrClosedPipe }
+
+// writeAll passes buf to the host writer. The guest gets the host's errno
+// when there is one (ENOSPC on /dev/full, EPIPE for a closed pipe, EIO,
+// EFBIG); a writer failing without an errno is a reader that went away:
+// EPIPE, as for a pipe.
 func writeAll(w io.Writer, buf []byte) syscall.Errno {
 	if _, err := w.Write(buf); err != nil {
+		var e syscall.Errno
+		if errors.As(err, &e) && e != 0 {
+			return e
+		}
 		return syscall.EPIPE
 	}
 	return 0

@@ -28,8 +28,8 @@ type timerFD struct {
 
 func (tf *timerFD) fire(at uint64) {
 	tf.ticks++
-	if tf.interval > 0 {
-		tf.timer.Arm(at + tf.interval)
+	if next := addFP(at, tf.interval); tf.interval > 0 && next < neverFP {
+		tf.timer.Arm(next)
 	}
 	tf.q.Notify(EventIn | EventRdNorm)
 }
@@ -157,7 +157,7 @@ func timerfdSettime(wide bool) Handler {
 			return ok0()
 		}
 		now := k.nowFP()
-		at := now + k.nsToFP(uint64(value))
+		at := addFP(now, k.nsToFP(uint64(value)))
 		if flags&tfdTimerAbstime != 0 {
 			ns := uint64(value)
 			if tf.clock == clockRealtime {
@@ -168,6 +168,9 @@ func timerfdSettime(wide bool) Handler {
 		if at <= now {
 			// Already expired: it fires at once (and again per interval).
 			at = now
+		}
+		if at >= neverFP {
+			return ok0() // too far to ever fire
 		}
 		tf.timer.Arm(at)
 		return ok0()

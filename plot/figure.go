@@ -118,27 +118,9 @@ func newPanel(s Summary, title, yLabel string, yCap float64, pick func(Series) [
 			xy[j] = errorXY{x: math.Log2(float64(pt.CPUs)) + offset, y: pt.Mean, low: pt.Mean - pt.Min, high: pt.Max - pt.Mean}
 			yMax = max(yMax, pt.Max)
 		}
-		clr, glyph := palette[i%len(palette)], glyphs[i%len(glyphs)]
-		line, err := plotter.NewLine(xy)
-		if err != nil {
+		if err := pn.addSeries(i, se.Strategy, xy); err != nil {
 			return nil, fmt.Errorf("%s of %s: %w", yLabel, se.Strategy, err)
 		}
-		line.Color, line.Width = clr, vg.Points(1.6)
-		points, err := plotter.NewScatter(xy)
-		if err != nil {
-			return nil, fmt.Errorf("%s of %s: %w", yLabel, se.Strategy, err)
-		}
-		points.GlyphStyle = draw.GlyphStyle{Color: clr, Radius: vg.Points(3.6), Shape: glyph}
-		bars, err := plotter.NewYErrorBars(xy)
-		if err != nil {
-			return nil, fmt.Errorf("%s of %s: %w", yLabel, se.Strategy, err)
-		}
-		bars.Color, bars.Width, bars.CapWidth = clr, vg.Points(1.1), vg.Points(7)
-		p.Add(line, bars, points)
-		p.Legend.Add(se.Strategy, line, points)
-		pn.lines = append(pn.lines, line)
-		pn.points = append(pn.points, points)
-		pn.bars = append(pn.bars, bars)
 	}
 
 	ticks := make(gplot.ConstantTicks, len(s.CPUs))
@@ -154,6 +136,33 @@ func newPanel(s Summary, title, yLabel string, yCap float64, pick func(Series) [
 		p.Y.Max = 1 // an axis of zeros still needs a span
 	}
 	return pn, nil
+}
+
+// addSeries draws series i (its colour and glyph) as a line through its
+// points with min-max error bars, and names it in the legend.
+func (pn *panel) addSeries(i int, name string, xy errorXYs) error {
+	clr, glyph := palette[i%len(palette)], glyphs[i%len(glyphs)]
+	line, err := plotter.NewLine(xy)
+	if err != nil {
+		return err
+	}
+	line.Color, line.Width = clr, vg.Points(1.6)
+	points, err := plotter.NewScatter(xy)
+	if err != nil {
+		return err
+	}
+	points.GlyphStyle = draw.GlyphStyle{Color: clr, Radius: vg.Points(3.6), Shape: glyph}
+	bars, err := plotter.NewYErrorBars(xy)
+	if err != nil {
+		return err
+	}
+	bars.Color, bars.Width, bars.CapWidth = clr, vg.Points(1.1), vg.Points(7)
+	pn.plot.Add(line, bars, points)
+	pn.plot.Legend.Add(name, line, points)
+	pn.lines = append(pn.lines, line)
+	pn.points = append(pn.points, points)
+	pn.bars = append(pn.bars, bars)
+	return nil
 }
 
 // dodgeStep is how far apart, in log2 units, the strategies' points at one

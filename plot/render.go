@@ -89,6 +89,12 @@ func Render(w io.Writer, s Summary, f Format, size Size) error {
 	if err != nil {
 		return err
 	}
+	return renderCanvas(w, f, size, fig.draw)
+}
+
+// renderCanvas makes a canvas of format f and size (resolved), draws on
+// it and writes it to w.
+func renderCanvas(w io.Writer, f Format, size Size, drawOn func(draw.Canvas)) error {
 	width, height := vg.Length(size.Width)*pixel, vg.Length(size.Height)*pixel
 	var c vg.CanvasWriterTo
 	switch f {
@@ -100,20 +106,26 @@ func Render(w io.Writer, s Summary, f Format, size Size) error {
 	default:
 		return fmt.Errorf("unknown format %d", f)
 	}
-	fig.draw(draw.New(c))
-	_, err = c.WriteTo(w)
+	drawOn(draw.New(c))
+	_, err := c.WriteTo(w)
 	return err
 }
 
 // WriteFile renders s into path, in the format its extension names. The
 // file is written whole or not at all (a temporary file renamed into place).
 func WriteFile(path string, s Summary, size Size) error {
+	return writeRendered(path, func(w io.Writer, f Format) error { return Render(w, s, f, size) })
+}
+
+// writeRendered renders into path with render, in the format path's
+// extension names, whole or not at all.
+func writeRendered(path string, render func(io.Writer, Format) error) error {
 	f, err := FormatOf(path)
 	if err != nil {
 		return err
 	}
 	var buf bytes.Buffer
-	if err := Render(&buf, s, f, size); err != nil {
+	if err := render(&buf, f); err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
 	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")

@@ -45,12 +45,7 @@ func (e *Engine) onStepAbort(ev smp.TrapEvent) {
 	if c, err := e.m.KernelWriteCost(p.spec.Addr, []byte{int3}); err == nil {
 		p.cost.kernel(&p.cost.step, c)
 	}
-	if w := p.open; w != nil {
-		w.End = ev.Cycle
-		p.windows = append(p.windows, *w)
-		e.log(kindWindowClose, p, ev.Cycle, ev.VCPU, ev.TID)
-		p.open = nil
-	}
+	_ = e.closeWindow(p, ev.Cycle, ev.VCPU, ev.TID)
 	_ = e.m.SetPC(p.spec.Addr)
 	_ = e.m.SetTrapFlag(false)
 	e.stats.StepAborts++

@@ -1,9 +1,11 @@
 package probes
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
+	"github.com/probesim/probesim/emu/loader"
 	"github.com/probesim/probesim/fixtures"
 	"github.com/probesim/probesim/smp"
 )
@@ -24,7 +26,46 @@ func BenchmarkSSOLStackHitRegs(b *testing.B) {
 	benchHit(b, SSOLStack, func(h Hit) { sum += h.Regs.DI })
 }
 
-func benchHit(b *testing.B, s Strategy, handler func(Hit)) {
+// BenchmarkInlineHit1000, BenchmarkSSOLStackHit1000 and BenchmarkXOLHit1000
+// are the same with 999 more probes registered, on the entry of every
+// other function of the program that can be probed (up to 999): the
+// figure must not grow with the number of probes. Their hits (the few the
+// program makes at start and exit) count in the denominator too.
+func BenchmarkInlineHit1000(b *testing.B) { benchHitN(b, Inline, nil, 1000) }
+
+func BenchmarkSSOLStackHit1000(b *testing.B) { benchHitN(b, SSOLStack, nil, 1000) }
+
+func BenchmarkXOLHit1000(b *testing.B) { benchHitN(b, XOL, nil, 1000) }
+
+func benchHit(b *testing.B, s Strategy, handler func(Hit)) { benchHitN(b, s, handler, 1) }
+
+// moreProbes resolves the entries of up to n functions of im other than
+// probed, in symbol order, skipping those that cannot be probed.
+func moreProbes(im *loader.Image, n int) []Spec {
+	var out []Spec
+	seen := map[uint64]bool{}
+	syms, err := im.Symbols()
+	if err != nil {
+		return nil
+	}
+	for _, sym := range syms {
+		if len(out) == n {
+			break
+		}
+		if !sym.Func || sym.Name == "probed" || seen[sym.Value] {
+			continue
+		}
+		spec, err := Resolve(im, fmt.Sprintf("%#x", sym.Value))
+		if err != nil {
+			continue
+		}
+		seen[sym.Value] = true
+		out = append(out, spec)
+	}
+	return out
+}
+
+func benchHitN(b *testing.B, s Strategy, handler func(Hit), probes int) {
 	prog, err := fixtures.Path(fixtures.ArchAMD64, "threads")
 	if err != nil {
 		b.Fatal(err)
@@ -41,7 +82,11 @@ func benchHit(b *testing.B, s Strategy, handler func(Hit)) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			if e, err = Attach(m, []Spec{spec}, s, handler); err != nil {
+			specs := append([]Spec{spec}, moreProbes(m.Image(), probes-1)...)
+			if len(specs) != probes {
+				b.Fatalf("only %d probeable functions", len(specs))
+			}
+			if e, err = Attach(m, specs, s, handler); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -53,7 +98,11 @@ func benchHit(b *testing.B, s Strategy, handler func(Hit)) {
 		if e == nil {
 			return d, 0
 		}
-		return d, e.Results()[0].Hits
+		var hits uint64
+		for _, r := range e.Results() {
+			hits += r.Hits
+		}
+		return d, hits
 	}
 	var base, probed time.Duration
 	var hits uint64

@@ -26,10 +26,15 @@
 // invariants:
 //
 //   - hits + misses = executions, per probe and per vCPU: every execution
-//     of a probed instruction as program flow is an ordered watched-address
-//     event, and is a hit (the int3 trapped and the handler ran) or a miss
-//     (the original byte was back, or the trap found it gone); the kernel's
-//     own step is not an execution;
+//     of a probed instruction as program flow is an ordered event and is a
+//     hit or a miss. While the first byte is int3, the trap is that event
+//     (a hit; one that finds the byte restored when its ordered turn comes
+//     is undone and counted as the miss it was); only while the original
+//     byte is back (an inline window) is the address watched, at block
+//     granularity in the C block hook (smp.Machine.WatchBlocks), and each
+//     execution then is a miss. The kernel's own step is not an execution.
+//     So the watching costs nothing per instruction and does not grow with
+//     the number of probes (BenchmarkInlineHit1000);
 //   - every cycle a hit charges the trapping vCPU is in exactly one phase of
 //     its probe's overhead, booked from the figure that charged it, so the
 //     phases add up to what the probe cost that vCPU (overhead.go;

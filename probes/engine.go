@@ -129,23 +129,33 @@ type probe struct {
 
 // Engine places probes on a machine and runs the strategy on every hit.
 //
-// Accounting is exact by construction: every execution of a probed
-// instruction as program flow is an ordered watched-address event, and it
-// is either a hit (the int3 trapped and the handler ran) or a miss (the
-// original byte was back, or the trap found it gone). The kernel's own
-// in-place step does not count again.
+// Accounting is exact by construction, and costs nothing per instruction
+// while every probe's first byte is int3: an execution then traps, and the
+// trap, an ordered event, counts it (a hit). Only while a probe's original
+// byte is back in the text (an inline window) can an execution go without
+// a trap, so only then is the probe's address watched (a code hook, an
+// ordered event per execution): those executions are misses. A trap
+// handled in its ordered turn that finds the original byte back counts as
+// the miss it was (the thread executed the restored instruction; the trap
+// is undone, smp.Machine.UndoTrap). The kernel's own in-place step does
+// not count. So hits + misses = executions, and the watching cost depends
+// on the windows open, not on the number of probes.
 type Engine struct {
 	m        *smp.Machine
 	strategy Strategy
 	probes   map[uint64]*probe
 	order    []uint64
-	stepping map[int]*probe    // tid -> probe it is single-stepping in place
-	ssol     map[int]*ssolStep // tid -> its out-of-line step
-	xol      xolArea           // the XOL page and its slots (strategy XOL)
-	stats    Stats
-	handler  func(Hit)
-	events   chunklog.Log[eventRecord]
-	regBuf   [18]uint64
+	stepping map[int]*probe // tid -> probe it is single-stepping in place
+	// restarted: tid -> the probe whose trap was undone (onBreakpoint):
+	// the thread's next watched execution of it is the one already
+	// counted.
+	restarted map[int]*probe
+	ssol      map[int]*ssolStep // tid -> its out-of-line step
+	xol       xolArea           // the XOL page and its slots (strategy XOL)
+	stats     Stats
+	handler   func(Hit)
+	events    chunklog.Log[eventRecord]
+	regBuf    [18]uint64
 }
 
 // Event kinds of the probe event log.
@@ -216,7 +226,7 @@ func Attach(m *smp.Machine, specs []Spec, s Strategy, handler func(Hit)) (*Engin
 		return nil, err
 	}
 	e := &Engine{m: m, strategy: s, probes: map[uint64]*probe{}, stepping: map[int]*probe{},
-		ssol: map[int]*ssolStep{}, handler: handler}
+		restarted: map[int]*probe{}, ssol: map[int]*ssolStep{}, handler: handler}
 	for _, sp := range specs {
 		if _, dup := e.probes[sp.Addr]; dup {
 			return nil, fmt.Errorf("probe %q: address %#x is probed twice", sp.Text, sp.Addr)
@@ -228,9 +238,6 @@ func Attach(m *smp.Machine, specs []Spec, s Strategy, handler func(Hit)) (*Engin
 		e.prepareCopy(p)
 		e.probes[sp.Addr] = p
 		e.order = append(e.order, sp.Addr)
-		if err := m.Watch(sp.Addr, func(ev smp.WatchEvent) { e.onExecute(p, ev) }); err != nil {
-			return nil, err
-		}
 		if err := m.KernelWrite(sp.Addr, []byte{int3}); err != nil {
 			return nil, err
 		}
@@ -283,19 +290,51 @@ func (e *Engine) byteAt(addr uint64) byte {
 }
 
 // onExecute runs, in cycle order, before every execution of a probed
-// instruction.
+// instruction while its address is watched (an inline window is open).
 func (e *Engine) onExecute(p *probe, ev smp.WatchEvent) {
 	if e.stepping[ev.TID] == p {
 		return // the kernel's own step of the original instruction
 	}
-	c := &p.perCPU[ev.VCPU]
-	c.Executions++
+	if e.restarted[ev.TID] == p {
+		delete(e.restarted, ev.TID)
+		return // counted when its trap was undone
+	}
 	if e.byteAt(p.spec.Addr) != int3 {
 		// The original byte is back: the instruction runs without a trap.
-		c.Misses++
-		p.misses = append(p.misses, Miss{Cycle: ev.Cycle, VCPU: ev.VCPU, TID: ev.TID})
-		e.log(kindMiss, p, ev.Cycle, ev.VCPU, ev.TID)
+		e.miss(p, ev.Cycle, ev.VCPU, ev.TID)
+		return
 	}
+	// int3 is back (the window closed in this very event's cycle): the
+	// trap that follows counts the execution.
+}
+
+// miss counts an execution of p that ran the original instruction.
+func (e *Engine) miss(p *probe, cycle uint64, vcpu, tid int) {
+	c := &p.perCPU[vcpu]
+	c.Executions++
+	c.Misses++
+	p.misses = append(p.misses, Miss{Cycle: cycle, VCPU: vcpu, TID: tid})
+	e.log(kindMiss, p, cycle, vcpu, tid)
+}
+
+// openWindow records that p's original byte is back in the text, put there
+// by tid on vcpu at cycle, and starts watching p's address.
+func (e *Engine) openWindow(p *probe, cycle uint64, vcpu, tid int) error {
+	p.open = &Window{Start: cycle, VCPU: vcpu, TID: tid}
+	e.log(kindWindowOpen, p, cycle, vcpu, tid)
+	return e.m.WatchBlocks(p.spec.Addr, func(ev smp.WatchEvent) { e.onExecute(p, ev) })
+}
+
+// closeWindow records that int3 is back at p and stops watching it.
+func (e *Engine) closeWindow(p *probe, cycle uint64, vcpu, tid int) error {
+	if w := p.open; w != nil {
+		w.End = cycle
+		p.windows = append(p.windows, *w)
+		e.log(kindWindowClose, p, cycle, vcpu, tid)
+		p.open = nil
+	}
+	e.m.UnwatchBlocks(p.spec.Addr)
+	return nil
 }
 
 // onTrap handles int3 at a probe and the #DB that ends a step. The
@@ -307,7 +346,13 @@ func (e *Engine) onTrap(ev smp.TrapEvent) bool {
 	switch ev.Intno {
 	case 3:
 		p := e.probes[ev.PC-1]
-		if p == nil || !e.onBreakpoint(p, ev) {
+		if p == nil {
+			return false
+		}
+		if e.byteAt(p.spec.Addr) != int3 {
+			return e.undoBreakpoint(p, ev)
+		}
+		if !e.onBreakpoint(p, ev) {
 			return false
 		}
 		p.cost.trap += trapFP
@@ -338,18 +383,23 @@ func (e *Engine) onTrap(ev smp.TrapEvent) bool {
 	return false
 }
 
-// onBreakpoint handles a trap on p's int3: a spurious miss, or a hit whose
-// step it starts.
+// undoBreakpoint handles a trap on p's int3 that waited for its ordered
+// turn while another vCPU put the original byte back earlier in cycle
+// order: at this cycle the thread executes the original instruction, not
+// the int3. It is a miss, and the trap did not happen (smp's UndoTrap: no
+// exception is charged, nothing is booked to the probe's overhead).
+// (Linux's handle_swbp, finding no breakpoint, restarts the instruction
+// too; the Spurious kind is kept for a trap on a probe that is gone.)
+func (e *Engine) undoBreakpoint(p *probe, ev smp.TrapEvent) bool {
+	e.miss(p, ev.Cycle, ev.VCPU, ev.TID)
+	e.restarted[ev.TID] = p
+	e.m.UndoTrap(p.spec.Addr)
+	return e.m.SetPC(p.spec.Addr) == nil
+}
+
+// onBreakpoint handles a trap on p's int3: a hit, whose step it starts.
 func (e *Engine) onBreakpoint(p *probe, ev smp.TrapEvent) bool {
-	if e.byteAt(p.spec.Addr) != int3 {
-		// handle_swbp finds no breakpoint: restart the original
-		// instruction; this execution was not seen by the handler.
-		c := &p.perCPU[ev.VCPU]
-		c.Misses++
-		p.misses = append(p.misses, Miss{Cycle: ev.Cycle, VCPU: ev.VCPU, TID: ev.TID, Spurious: true})
-		e.log(kindSpuriousMiss, p, ev.Cycle, ev.VCPU, ev.TID)
-		return e.m.SetPC(p.spec.Addr) == nil
-	}
+	p.perCPU[ev.VCPU].Executions++
 	p.perCPU[ev.VCPU].Hits++
 	e.log(kindHit, p, ev.Cycle, ev.VCPU, ev.TID)
 	if err := e.runHandler(p, ev); err != nil {
@@ -376,8 +426,9 @@ func (e *Engine) onBreakpoint(p *probe, ev smp.TrapEvent) bool {
 		return false
 	}
 	p.cost.kernel(&p.cost.step, c)
-	p.open = &Window{Start: ev.Cycle, VCPU: ev.VCPU, TID: ev.TID}
-	e.log(kindWindowOpen, p, ev.Cycle, ev.VCPU, ev.TID)
+	if err := e.openWindow(p, ev.Cycle, ev.VCPU, ev.TID); err != nil {
+		return false
+	}
 	e.stepping[ev.TID] = p
 	return e.m.SetPC(p.spec.Addr) == nil && e.m.SetTrapFlag(true) == nil
 }
@@ -397,11 +448,8 @@ func (e *Engine) inlineDone(p *probe, ev smp.TrapEvent) bool {
 		return false
 	}
 	p.cost.kernel(&p.cost.step, c)
-	if w := p.open; w != nil {
-		w.End = ev.Cycle
-		p.windows = append(p.windows, *w)
-		e.log(kindWindowClose, p, ev.Cycle, ev.VCPU, ev.TID)
-		p.open = nil
+	if err := e.closeWindow(p, ev.Cycle, ev.VCPU, ev.TID); err != nil {
+		return false
 	}
 	return e.m.SetTrapFlag(false) == nil
 }

@@ -34,8 +34,12 @@ const maxInsnLen = 15
 // Resolve parses text (a symbol, symbol+offset with a decimal or 0x-hex
 // offset, or an absolute 0x address) against im, and checks that it names
 // the first byte of a probeable instruction in an executable segment.
-// Every error is one line starting with `probe "TEXT": `.
+// Every error is one line starting with `probe "TEXT": `, but for an
+// *UnresolvableError when the program's symbols cannot be read.
 func Resolve(im *loader.Image, text string) (Spec, error) {
+	if err := symbolsReadable(im, text); err != nil {
+		return Spec{}, err
+	}
 	s, err := resolve(im, text)
 	if err != nil {
 		return Spec{}, fmt.Errorf("probe %q: %w", text, err)
@@ -167,7 +171,15 @@ func checkBoundary(seg loader.Segment, spec Spec, mode int) error {
 // ParseList resolves every spec in texts, in order. Two specs naming the same
 // address are refused (one probe per address, as in Linux). All errors are
 // returned, one line each, joined by errors.Join.
+//
+// When the program's section headers are damaged, no spec resolves and
+// the one error is an *UnresolvableError for the first.
 func ParseList(im *loader.Image, texts []string) ([]Spec, error) {
+	if len(texts) > 0 {
+		if err := symbolsReadable(im, texts[0]); err != nil {
+			return nil, err
+		}
+	}
 	var specs []Spec
 	var errs []error
 	seen := make(map[uint64]string, len(texts))
@@ -188,4 +200,35 @@ func ParseList(im *loader.Image, texts []string) ([]Spec, error) {
 		return nil, errors.Join(errs...)
 	}
 	return specs, nil
+}
+
+// UnresolvableError is a probe spec that cannot be resolved because the
+// program's section headers or symbol table are damaged. Every spec needs
+// them: a symbol to find, or for an address the symbol containing it and
+// the instruction boundaries from its start. The program itself runs
+// without them, as on Linux. It unwraps to the loader's error, whose chain
+// holds loader.ErrSectionHeaders.
+type UnresolvableError struct {
+	Text string        // the spec as given
+	Err  *loader.Error // from Image.Symbols
+}
+
+func (e *UnresolvableError) Error() string {
+	return fmt.Sprintf("%s: cannot resolve probe %q: %s", e.Err.Path, e.Text, e.Err.Msg)
+}
+
+func (e *UnresolvableError) Unwrap() error { return e.Err }
+
+// symbolsReadable returns an *UnresolvableError for text when im's symbols
+// cannot be read.
+func symbolsReadable(im *loader.Image, text string) error {
+	if im == nil {
+		return nil
+	}
+	_, err := im.Symbols()
+	var le *loader.Error
+	if errors.As(err, &le) {
+		return &UnresolvableError{Text: text, Err: le}
+	}
+	return err
 }

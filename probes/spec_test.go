@@ -2,7 +2,9 @@ package probes
 
 import (
 	"debug/elf"
+	"encoding/binary"
 	"fmt"
+	"os"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -200,7 +202,9 @@ func TestResolveDataSectionAddress(t *testing.T) {
 func TestResolveI386CallAtFunctionEntry(t *testing.T) {
 	im := loadFixture(t, fixtures.ArchI386, "threads")
 	found := ""
-	for _, sym := range im.Symbols {
+	syms, err := im.Symbols()
+	require.NoError(t, err)
+	for _, sym := range syms {
 		seg, ok := im.SegmentAt(sym.Value)
 		if !sym.Func || !ok || !seg.Exec {
 			continue
@@ -250,5 +254,34 @@ func TestParseOffset(t *testing.T) {
 	for _, in := range []string{"", "x", "+1", "-1", "0x", "1.5", "99999999999999999999"} {
 		_, err := parseOffset(in)
 		assert.EqualError(t, err, fmt.Sprintf("bad offset %q", in))
+	}
+}
+
+// TestResolveWithDamagedSectionHeaders: a program whose e_shstrndx is
+// garbage runs (the loader needs program headers only), but no probe spec
+// resolves, a symbol or an address, and the one error says why.
+func TestResolveWithDamagedSectionHeaders(t *testing.T) {
+	for _, a := range arches {
+		path, err := fixtures.Path(a.name, "threads")
+		require.NoError(t, err)
+		data, err := os.ReadFile(path)
+		require.NoError(t, err)
+		shstrndx := 62
+		if a.mode == 32 {
+			shstrndx = 50
+		}
+		binary.LittleEndian.PutUint16(data[shstrndx:], 0xfeff)
+		im, err := loader.Parse("damaged", data)
+		require.NoError(t, err)
+		entry := fmt.Sprintf("0x%x", im.Entry)
+		for _, text := range []string{"probed", entry} {
+			_, err = Resolve(im, text)
+			var ue *UnresolvableError
+			require.ErrorAs(t, err, &ue, text)
+			assert.Equal(t, fmt.Sprintf(`damaged: cannot resolve probe %q: section headers corrupt: invalid ELF shstrndx '65279' in record at byte 0x0`, text), err.Error())
+			assert.ErrorIs(t, err, loader.ErrSectionHeaders)
+		}
+		_, err = ParseList(im, []string{"probed", "main", entry})
+		assert.EqualError(t, err, `damaged: cannot resolve probe "probed": section headers corrupt: invalid ELF shstrndx '65279' in record at byte 0x0`)
 	}
 }

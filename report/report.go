@@ -85,9 +85,10 @@ type HostFile struct {
 
 // Limits are the budgets the run had.
 type Limits struct {
-	MaxCycles   uint64 `json:"max_cycles"`   // 0 = none
-	StackLimit  uint64 `json:"stack_limit"`  // RLIMIT_STACK in bytes
-	MemoryLimit uint64 `json:"memory_limit"` // 0 = none
+	MaxCycles   uint64 `json:"max_cycles"`    // 0 = none
+	StackLimit  uint64 `json:"stack_limit"`   // RLIMIT_STACK in bytes
+	MemoryLimit uint64 `json:"memory_limit"`  // 0 = none
+	RAM         uint64 `json:"ram,omitempty"` // the machine's memory for guest pages; absent: the default, 8 GiB
 }
 
 // Fault is a guest fault.
@@ -244,7 +245,10 @@ type Host struct {
 	WallSeconds  float64 `json:"wall_seconds"`
 	GuestMIPS    float64 `json:"guest_mips"`
 	BlocksCosted uint64  `json:"blocks_costed"`
-	GoVersion    string  `json:"go_version"`
+	// DistinctBlocks is how many different block addresses were costed:
+	// blocks_costed minus it is the re-costs (after code changed).
+	DistinctBlocks uint64 `json:"distinct_blocks"`
+	GoVersion      string `json:"go_version"`
 }
 
 // SetOutput stores captured guest output: as text when it is valid UTF-8,

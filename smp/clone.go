@@ -16,7 +16,7 @@ func (s schedAdapter) Clone(child *kernel.Task, stack uint64) error {
 	return s.m.startClone(child, stack)
 }
 func (s schedAdapter) Waiting() bool { return len(s.m.runq) > 0 }
-func (s schedAdapter) CPUs() int     { return len(s.m.vcpus) }
+func (s schedAdapter) CPUs() int     { return s.m.cfg.CPUs }
 func (s schedAdapter) TLBShootdown() { s.m.shootdown() }
 
 // startClone gives a task the running thread's clone created its

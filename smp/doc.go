@@ -42,6 +42,11 @@
 //   - The engine holds the registers of Machine.loaded; every other live
 //     thread's are in its saved context plus its pending register writes.
 //
+// Quanta, budgets, time slices and timeouts come from users and guests and
+// may be anything up to 2^64-1: their conversions to fixed point and their
+// sums with a clock saturate (cycles.go), and a timer past neverFP (2^55
+// cycles) never fires.
+//
 // TLB shootdowns (tlb.go) charge the initiator and steal cycles from the
 // other running vCPUs; the IPI lands in the target's current quantum.
 //

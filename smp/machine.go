@@ -29,6 +29,9 @@ const PID = 1000
 // DefaultStackLimit is the default RLIMIT_STACK (8 MiB, as on Debian).
 const DefaultStackLimit = 8 << 20
 
+// DefaultRAM is the machine's memory for guest pages when Config.RAM is 0.
+const DefaultRAM = mmu.DefaultPhysMemory
+
 // Scheduling defaults.
 const (
 	MaxCPUs = 64
@@ -61,7 +64,10 @@ type Config struct {
 	// MemoryLimit bounds all mapped guest memory in bytes (0 = none):
 	// mmap and brk fail with ENOMEM past it, and stack growth faults.
 	MemoryLimit uint64
-	Profile     *timing.Profile // nil = timing.Default()
+	// RAM is the machine's memory for guest pages in bytes (0 =
+	// DefaultRAM); touching a page past it ends the run out_of_memory.
+	RAM     uint64
+	Profile *timing.Profile // nil = timing.Default()
 	// ProfileOverrides are the NAME=VALUE assignments applied to Profile,
 	// recorded in the report so that it says which machine it measured.
 	ProfileOverrides []string
@@ -126,6 +132,7 @@ type Machine struct {
 	kernelEvents chunklog.Log[KernelEvent]
 	trapFn       func(TrapEvent) bool
 	trapCycles   uint64 // the exception cost of the trap being handled (TrapCycles)
+	trapUndone   bool   // the handler called UndoTrap
 	watchFns     map[uint64]func(WatchEvent)
 	stepAbortFn  func(TrapEvent) // SetStepAbortHandler
 	watchEvents  chunklog.Log[WatchEvent]
@@ -143,6 +150,10 @@ type cannotRunError struct{ err error }
 func (e cannotRunError) Error() string        { return e.err.Error() }
 func (e cannotRunError) Unwrap() error        { return e.err }
 func (e cannotRunError) Is(target error) bool { return target == ErrCannotRun }
+
+// CannotRun marks err, a one-line error about the program itself, as
+// ErrCannotRun.
+func CannotRun(err error) error { return cannotRunError{err} }
 
 // New loads cfg.Program into a fresh machine, ready to Run.
 func New(cfg Config) (*Machine, error) {
@@ -184,6 +195,7 @@ func New(cfg Config) (*Machine, error) {
 		MmapBase:   mmapBase(im.Arch),
 		StackLimit: cfg.StackLimit,
 		MaxMemory:  cfg.MemoryLimit,
+		PhysMemory: cfg.RAM,
 	})
 	if m.core, err = emu.NewCore(arch, m.as, cfg.Profile); err != nil {
 		m.as.Close()
@@ -214,7 +226,7 @@ func (m *Machine) loadProgram(arch kernel.Arch) error {
 	for i := range spec.Random {
 		spec.Random[i] = byte(r.Uint32())
 	}
-	spec.HWCap = emu.HWCap
+	spec.HWCap, spec.HWCap2 = m.core.HWCap(), m.core.HWCap2()
 	view, cwd, err := m.buildView()
 	if err != nil {
 		return err
@@ -349,6 +361,9 @@ func (m *Machine) Close() error {
 		errs = append(errs, m.as.Close())
 		m.as = nil
 	}
+	if m.image != nil {
+		errs = append(errs, m.image.Close())
+	}
 	return errors.Join(errs...)
 }
 
@@ -367,7 +382,7 @@ func (m *Machine) Run() (*report.Run, error) {
 func (m *Machine) loop() (ending, error) {
 	budgetFP := ^uint64(0)
 	if m.cfg.MaxCycles > 0 {
-		budgetFP = m.cfg.MaxCycles << 8
+		budgetFP = toFP(m.cfg.MaxCycles)
 	}
 	for {
 		m.fireTimers()
@@ -386,7 +401,8 @@ func (m *Machine) loop() (ending, error) {
 		m.core.SetRunning(t.kt, v.counters)
 		m.sliceRunStartFP = v.clockFP()
 		var ev emu.Event
-		ranSyscall := t.syscallPending || t.trapPending != 0
+		ranSyscall := t.syscallPending || t.trapPending == 1
+		stopSet := false
 		if t.kt.NeedsResume() {
 			// It woke from a sleep in a syscall: the syscall finishes
 			// now, in cycle order, before any user code.
@@ -397,6 +413,15 @@ func (m *Machine) loop() (ending, error) {
 			ev, _ = m.core.RunPendingSyscall()
 		} else if intno := t.trapPending; intno != 0 {
 			t.trapPending = 0
+			if intno == 3 {
+				// An int3 is ordered as the execution of the probed
+				// instruction it stands for: it happens at the start of
+				// the slice, as if the thread had stopped just before the
+				// instruction, and the slice goes on from there whatever
+				// the handler charged (stop cycle set first).
+				v.counters.SetStopAt(min(m.sliceEnd(v), budgetFP))
+				stopSet = true
+			}
 			if m.runTrap(intno) == emu.TrapFault {
 				ev = m.core.TrapFaultEvent(intno)
 			}
@@ -414,7 +439,9 @@ func (m *Machine) loop() (ending, error) {
 			ev, _ = m.core.ExitToUser(t.kernelStepping)
 		}
 		if ev.Kind == emu.EventNone && (!ranSyscall || m.mayProceed()) {
-			v.counters.SetStopAt(min(m.sliceEnd(v), budgetFP))
+			if !stopSet {
+				v.counters.SetStopAt(min(m.sliceEnd(v), budgetFP))
+			}
 			m.running = true
 			ev, err = m.core.Run(m.core.PC())
 			m.running = false
@@ -434,7 +461,7 @@ func (m *Machine) loop() (ending, error) {
 			if v.clockFP() >= budgetFP {
 				return ending{reason: "cycle_budget", status: 128 + kernel.SIGXCPU, signal: kernel.SIGXCPU}, nil
 			}
-			if len(m.runq) > 0 && v.clockFP()-v.sliceStartFP >= m.cfg.Timeslice<<8 && !t.kernelStepping {
+			if len(m.runq) > 0 && v.clockFP()-v.sliceStartFP >= toFP(m.cfg.Timeslice) && !t.kernelStepping {
 				m.preempt(v)
 			}
 		case emu.EventBlock:
@@ -494,6 +521,9 @@ func (m *Machine) handle(ev emu.Event) (ending, bool) {
 		return ending{reason: "exit", status: ev.Status}, true
 	case emu.EventKilled:
 		return ending{reason: "signal", status: 128 + ev.Signal, signal: ev.Signal}, true
+	case emu.EventOutOfMemory:
+		// The OOM killer's choice is the only process there is.
+		return ending{reason: "out_of_memory", status: 128 + kernel.SIGKILL, signal: kernel.SIGKILL}, true
 	case emu.EventFault:
 		f := ev.Fault
 		return ending{reason: "fault", status: 128 + ev.Signal, signal: ev.Signal, fault: &f}, true
@@ -503,8 +533,12 @@ func (m *Machine) handle(ev emu.Event) (ending, bool) {
 
 // Comm is the task name the kernel would print: the file name, cut to
 // TASK_COMM_LEN-1 bytes.
-func (m *Machine) Comm() string {
-	c := filepath.Base(m.cfg.Program)
+func (m *Machine) Comm() string { return Comm(m.cfg.Program) }
+
+// Comm is the task name of a program at path program: its file name, cut
+// to TASK_COMM_LEN-1 bytes.
+func Comm(program string) string {
+	c := filepath.Base(program)
 	if len(c) > 15 {
 		c = c[:15]
 	}
@@ -530,7 +564,7 @@ func (m *Machine) report(end ending, wall time.Duration) *report.Run {
 		Quantum:          m.cfg.Quantum,
 		Lockstep:         m.cfg.Lockstep,
 		Limits: report.Limits{MaxCycles: m.cfg.MaxCycles, StackLimit: m.as.StackLimit(),
-			MemoryLimit: m.cfg.MemoryLimit},
+			MemoryLimit: m.cfg.MemoryLimit, RAM: m.cfg.RAM},
 		StopReason:          end.reason,
 		ExitStatus:          end.status,
 		Syscalls:            m.kernel.Counts(),
@@ -596,7 +630,8 @@ func (m *Machine) report(end ending, wall time.Duration) *report.Run {
 			Offset: vma.Offset, Name: name})
 	}
 	secs := wall.Seconds()
-	r.Host = &report.Host{WallSeconds: secs, BlocksCosted: m.core.BlocksCosted(), GoVersion: runtime.Version()}
+	r.Host = &report.Host{WallSeconds: secs, BlocksCosted: m.core.BlocksCosted(),
+		DistinctBlocks: m.core.DistinctBlocks(), GoVersion: runtime.Version()}
 	if secs > 0 {
 		r.Host.GuestMIPS = float64(r.Instructions) / secs / 1e6
 	}

@@ -48,14 +48,16 @@ func (m *Machine) horizon(v *vcpu) uint64 {
 		h = min(h, lim)
 	}
 	if h == ^uint64(0) {
-		return v.clockFP() + m.cfg.Quantum<<8
+		return addFP(v.clockFP(), toFP(m.cfg.Quantum))
 	}
 	return h
 }
 
 // Watch makes every execution of the instruction at addr an ordered event:
 // it is recorded (WatchEvents) and fn, if not nil, is called at that cycle
-// on the executing vCPU, before the instruction runs. Call it before Run.
+// on the executing vCPU, before the instruction runs. Watching costs a
+// Go call per execution of the instruction, and a code hook that Unicorn
+// checks at every hooked instruction.
 func (m *Machine) Watch(addr uint64, fn func(WatchEvent)) error {
 	if err := m.core.Watch(addr); err != nil {
 		return err
@@ -65,6 +67,30 @@ func (m *Machine) Watch(addr uint64, fn func(WatchEvent)) error {
 	}
 	m.watchFns[addr] = fn
 	return nil
+}
+
+// WatchBlocks is Watch at block granularity: the event happens when an
+// executed block that holds the instruction at addr starts (so the block's
+// instructions before addr run after it), at the cycle the instruction
+// would have, as the block is charged at its start. It costs nothing per
+// instruction and no retranslation, and may be added and removed while
+// the machine runs (from a trap or watch handler): the probe engine
+// watches a probe this way only while its original byte is back.
+func (m *Machine) WatchBlocks(addr uint64, fn func(WatchEvent)) error {
+	if err := m.core.WatchBlocks(addr); err != nil {
+		return err
+	}
+	if m.watchFns == nil {
+		m.watchFns = map[uint64]func(WatchEvent){}
+	}
+	m.watchFns[addr] = fn
+	return nil
+}
+
+// UnwatchBlocks stops WatchBlocks of addr.
+func (m *Machine) UnwatchBlocks(addr uint64) {
+	delete(m.watchFns, addr)
+	m.core.UnwatchBlocks(addr)
 }
 
 // WatchEvents returns the executions of watched addresses, in order (a new

@@ -39,12 +39,12 @@ func (m *Machine) sliceEnd(v *vcpu) uint64 {
 	}
 	for _, o := range m.vcpus {
 		if o != v && o.cur != nil {
-			return v.clockFP() + m.cfg.Quantum<<8
+			return addFP(v.clockFP(), toFP(m.cfg.Quantum))
 		}
 	}
 	end := ^uint64(0)
 	if len(m.runq) > 0 {
-		end = max(v.sliceStartFP+m.cfg.Timeslice<<8, v.clockFP()+m.cfg.Quantum<<8)
+		end = max(addFP(v.sliceStartFP, toFP(m.cfg.Timeslice)), addFP(v.clockFP(), toFP(m.cfg.Quantum)))
 	}
 	if at, ok := m.kernel.NextTimerFP(); ok {
 		end = min(end, max(at, v.clockFP()+1))
@@ -70,7 +70,7 @@ func (m *Machine) makeRunnable(t *thread, at uint64) {
 	t.readyAt = at
 	if m.running {
 		c := m.curV.counters
-		c.SetStopAt(min(c.StopAt(), m.curV.clockFP()+m.cfg.Quantum<<8))
+		c.SetStopAt(min(c.StopAt(), addFP(m.curV.clockFP(), toFP(m.cfg.Quantum))))
 	}
 	var idle *vcpu
 	for _, v := range m.vcpus {

@@ -43,11 +43,35 @@ func (m *Machine) runTrap(intno uint32) emu.TrapAction {
 	v := m.curV
 	ev := TrapEvent{Intno: intno, PC: m.core.PC(), Cycle: v.clockFP() >> 8, VCPU: v.id, TID: v.cur.kt.TID}
 	m.trapCycles = m.jittered(v.cur, m.cfg.Profile.Kernel.ExceptionEntryExit)
+	m.trapUndone = false
 	if !m.trapFn(ev) {
 		return emu.TrapFault
 	}
-	v.counters.Add(0, m.TrapCycles()<<8)
+	if m.trapUndone {
+		// No exception happened: its cost is not charged, and its jitter
+		// draw is given back, so that the thread's later kernel events
+		// cost what they would have (jitter.go draws by event count).
+		if m.cfg.Profile.KernelJitterPercent != 0 {
+			v.cur.kernelEvents--
+		}
+	} else {
+		v.counters.Add(0, m.TrapCycles()<<8)
+	}
 	return emu.TrapHandled
+}
+
+// UndoTrap tells the machine, from a trap handler, that the trap being
+// handled did not happen in cycle order: an int3 handled late, in its
+// ordered turn, found the original byte back (another vCPU opened an
+// inline window first), so the thread executed the original instruction,
+// not the int3. The handler has put the ip back at addr; the exception is
+// not charged, and the block that resumes at addr is not charged again (its
+// instructions were charged with the block that held the int3).
+func (m *Machine) UndoTrap(addr uint64) {
+	m.trapUndone = true
+	if v := m.curV; v != nil {
+		v.counters.SkipNextBlockAt(addr)
+	}
 }
 
 // TrapCycles is what the int3 or #DB being handled costs the trapping vCPU

@@ -1,10 +1,11 @@
 package sweep
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -12,17 +13,26 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/probesim/probesim"
+	"github.com/probesim/probesim/internal/inputfile"
 	"github.com/probesim/probesim/probes"
 	"github.com/probesim/probesim/smp"
 	"github.com/probesim/probesim/timing"
 )
 
 // DefaultMaxCycles is the per-run cycle budget when a config names none:
-// 10 G cycles, 3.3 s of guest time at the default profile's 3 GHz, and a
-// few minutes of host time at worst. A runaway configuration (a program
-// that never ends under some schedule) then ends with SIGXCPU and a row
-// that says cycle_budget, instead of holding a sweep forever.
+// 10 G cycles, 3.3 s of guest time at the default profile's 3 GHz. The
+// host time that takes depends on the code: about 15 s for a register-only
+// loop but up to about 10 minutes for a loop of stores (measured on a
+// loaded 2-core host: 1.3 s and 49 s per G cycles); docs/sweep.md says so.
+// A runaway configuration (a program that never ends under some schedule)
+// then ends with SIGXCPU and a row that says cycle_budget, instead of
+// holding a sweep forever. Rows record the budget, so changing this value
+// would make every existing results file one of another sweep.
 const DefaultMaxCycles = 10_000_000_000
+
+// MaxConfigBytes bounds a config file: a million seeds listed one by one
+// fit, /dev/zero named by mistake does not.
+const MaxConfigBytes = 16 << 20
 
 // MaxConfigs bounds a sweep's Cartesian product, so that a typo such as
 // seeds: {from: 1, to: 100000000} is an error rather than a run of years.
@@ -75,7 +85,10 @@ type Param struct {
 // profiles, and that the program loads and its probes resolve. Errors are
 // one line: FILE:LINE: key: what is wrong.
 func Load(path string) (*Config, error) {
-	data, err := os.ReadFile(path)
+	data, err := inputfile.Read(path, MaxConfigBytes, "a sweep config")
+	if errors.Is(err, inputfile.ErrTooLarge) {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
 	if err != nil {
 		var pe *fs.PathError
 		if errors.As(err, &pe) {
@@ -99,7 +112,17 @@ func Load(path string) (*Config, error) {
 func Parse(name string, data []byte) (*Config, error) {
 	d := &decoder{file: name}
 	var doc yaml.Node
-	if err := yaml.Unmarshal(data, &doc); err != nil {
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	if err := dec.Decode(&doc); err != nil && err != io.EOF {
+		return nil, d.syntaxError(err)
+	}
+	// A config is one document: yaml.Unmarshal would silently drop what
+	// follows a "---" (a second config appended by mistake, say).
+	var next yaml.Node
+	switch err := dec.Decode(&next); {
+	case err == nil:
+		return nil, fmt.Errorf("%s:%d: a second YAML document: a config is one document (remove the \"---\" and what follows, or merge them)", name, max(next.Line, 1))
+	case err != io.EOF:
 		return nil, d.syntaxError(err)
 	}
 	if doc.Kind == 0 || len(doc.Content) == 0 {
@@ -348,7 +371,10 @@ func (c *Config) loadProfiles(d *decoder) error {
 		if !filepath.IsAbs(path) {
 			path = filepath.Join(filepath.Dir(c.File), path)
 		}
-		data, err := os.ReadFile(path)
+		data, err := inputfile.Read(path, timing.MaxProfileBytes, "a profile")
+		if errors.Is(err, inputfile.ErrTooLarge) {
+			return fmt.Errorf("%s:%d: profile: %s: %v", d.file, line, name, err)
+		}
 		if err != nil {
 			var pe *fs.PathError
 			if errors.As(err, &pe) {
@@ -423,8 +449,12 @@ func (c *Config) checkProgram() error {
 			return fmt.Errorf("%s: %v", at("probes"), ce.Err)
 		case errors.As(err, &ce) && ce.Field == "param":
 			return fmt.Errorf("%s: %v", at("params"), ce.Err)
+		case errors.As(err, new(*probes.UnresolvableError)):
+			// The program runs, but its section headers are damaged.
+			return fmt.Errorf("%s: %v", at("probes"), err)
 		}
-		return fmt.Errorf("%s: %s: %v", at("program"), c.ProgramPath, err)
+		// The loader's errors start with the path already.
+		return fmt.Errorf("%s: %s: %s", at("program"), c.ProgramPath, strings.TrimPrefix(err.Error(), c.ProgramPath+": "))
 	}
 	if err := sim.Close(); err != nil {
 		return fmt.Errorf("%s: %s: %v", at("program"), c.ProgramPath, err)

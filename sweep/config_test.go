@@ -1,9 +1,11 @@
 package sweep
 
 import (
+	"encoding/binary"
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -49,6 +51,13 @@ stack_limit: 1M
 	assert.Equal(t, uint64(5_000_000), c.MaxCycles)
 	assert.Equal(t, uint64(1<<20), c.StackLimit)
 	assert.Equal(t, 2*2*2*2*2*3, c.Len())
+}
+
+// TestParseOneExplicitDocument: "---" before and "..." after the one
+// document are fine.
+func TestParseOneExplicitDocument(t *testing.T) {
+	_, err := Parse("s.yaml", []byte("---\nprogram: /p\nprobes: [f]\ncpus: 2\nstrategies: inline\nseeds: 7\n...\n"))
+	require.NoError(t, err)
 }
 
 func TestParseDefaults(t *testing.T) {
@@ -105,6 +114,10 @@ func TestParseErrors(t *testing.T) {
 		{"program: /p\ncpus: [1]\nstrategies: [inline]\nseeds: [1]\n", `s.yaml: missing key "probes"`},
 		{"", "s.yaml: empty config: want a mapping with program, probes, cpus, strategies and seeds"},
 		{"- a\n", "s.yaml:1: want a mapping, got a list"},
+		// A second document was silently ignored.
+		{head + dims + "---\nprogram: /q\n", `s.yaml:6: a second YAML document: a config is one document (remove the "---" and what follows, or merge them)`},
+		{head + dims + "---\n", `s.yaml:6: a second YAML document: a config is one document (remove the "---" and what follows, or merge them)`},
+		{head + dims + "---\ncpus: [1\n", "s.yaml:7: did not find expected ',' or ']'"},
 		{head + "cpus: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]\nstrategies: [inline, ssol-stack]\nseeds: {from: 1, to: 100000}\n",
 			"s.yaml: more than 1000000 configurations; at most 1000000 are allowed"},
 	} {
@@ -132,6 +145,30 @@ func TestLoadChecksTheProgram(t *testing.T) {
 
 	_, err = Load(filepath.Join(t.TempDir(), "none.yaml"))
 	require.ErrorContains(t, err, "none.yaml: no such file or directory")
+
+	// A program the loader refuses is named once; one whose section headers
+	// are damaged runs, but its probes do not resolve.
+	data, err := os.ReadFile(prog)
+	require.NoError(t, err)
+	dir := t.TempDir()
+	cut := filepath.Join(dir, "cut")
+	require.NoError(t, os.WriteFile(cut, data[:3000], 0o755))
+	cfg := writeConfig(t, "program: "+cut+"\nprobes: [probed]\ncpus: 1\nstrategies: inline\nseeds: 1\n")
+	_, err = Load(cfg)
+	require.ErrorContains(t, err, cfg+":1: program: "+cut+": corrupt ELF: ")
+	damaged := filepath.Join(dir, "damaged")
+	binary.LittleEndian.PutUint16(data[62:], 0xfeff) // e_shstrndx
+	require.NoError(t, os.WriteFile(damaged, data, 0o755))
+	cfg = writeConfig(t, "program: "+damaged+"\nprobes: [probed]\ncpus: 1\nstrategies: inline\nseeds: 1\n")
+	_, err = Load(cfg)
+	require.ErrorContains(t, err, cfg+":2: probes: "+damaged+`: cannot resolve probe "probed": section headers corrupt: `)
+
+	// /dev/zero is refused after MaxConfigBytes, not read until memory ends.
+	_, err = Load("/dev/zero")
+	require.EqualError(t, err, "/dev/zero: more than 16 MiB: too large for a sweep config")
+	prof := writeConfig(t, fmt.Sprintf("program: %s\nprobes: [probed]\ncpus: 1\nstrategies: inline\nseeds: 1\nprofile: /dev/zero\n", prog))
+	_, err = Load(prof)
+	require.EqualError(t, err, prof+":6: profile: /dev/zero: more than 1 MiB: too large for a profile")
 }
 
 // TestProgramRelativeToConfig: a relative program path starts at the
@@ -168,4 +205,23 @@ func TestSyntaxErrorLines(t *testing.T) {
 			assert.Equal(t, tc.want, err.Error(), "%q", tc.yaml)
 		}
 	}
+}
+
+// TestDefaultBudgetDocumented: docs/sweep.md gives the default budget's
+// value and its host cost at worst (a loop of stores runs about 1 G cycles
+// in 50 s here), not "a few minutes".
+func TestDefaultBudgetDocumented(t *testing.T) {
+	doc, err := os.ReadFile("../docs/sweep.md")
+	require.NoError(t, err)
+	var line string
+	for _, l := range strings.Split(string(doc), "\n") {
+		if strings.HasPrefix(l, "| `max_cycles` |") {
+			line = l
+		}
+	}
+	require.NotEmpty(t, line, "docs/sweep.md documents max_cycles")
+	assert.Contains(t, line, "`10_000_000_000`")
+	assert.Equal(t, uint64(10_000_000_000), uint64(DefaultMaxCycles))
+	assert.Contains(t, line, "up to about 10 minutes for a loop of stores")
+	assert.NotContains(t, string(doc), "few minutes")
 }

@@ -22,9 +22,9 @@ type MergeStats struct {
 }
 
 // Merge joins shard files of one sweep into its rows in configuration
-// order. Every row must have the fixed part and the Configs of the first
-// row of the first input, and one configuration (Index) must always have
-// one Key. A configuration in several inputs is kept once when the rows
+// order. Every row must be consistent (Row.Check), have the fixed part and
+// the Configs of the first row of the first input, and one configuration
+// (Index) must always have one Key. A configuration in several inputs is kept once when the rows
 // are identical (a run is deterministic, so a re-run shard or a file
 // given twice repeats itself); rows that differ are a conflict, an error
 // naming both files. Missing configurations are not an error here: they
@@ -53,8 +53,8 @@ func Merge(inputs []Input) ([]Row, MergeStats, error) {
 			if r.Configs != first.Configs {
 				return nil, st, fmt.Errorf("%s comes from a sweep of %d configurations, %s from one of %d", where, r.Configs, firstFile, first.Configs)
 			}
-			if r.Index < 0 || r.Index >= r.Configs {
-				return nil, st, fmt.Errorf("%s: index %d is not in 0..%d", where, r.Index, r.Configs-1)
+			if err := r.Check(); err != nil {
+				return nil, st, fmt.Errorf("%s: %v", where, err)
 			}
 			if i, ok := keyIndex[r.Key]; ok && i != r.Index {
 				return nil, st, fmt.Errorf("%s: index %d, but %s has it at index %d", where, r.Index, byIndex[i].file, i)

@@ -14,7 +14,7 @@ func synthetic(n int) []Row {
 	for i := range rows {
 		r := sampleRow()
 		r.Index, r.Configs = i, n
-		r.Key = fmt.Sprintf("cpus=%d strategy=inline seed=1 quantum=10000 profile=skylake", i+1)
+		r.Key = fmt.Sprintf("cpus=%d strategy=inline seed=1 quantum=10000 profile=skylake a=1 b=2", i+1)
 		r.CPUs = i + 1
 		rows[i] = r
 	}
@@ -49,7 +49,7 @@ func TestMergeReportsMissing(t *testing.T) {
 func TestMergeRefusesMismatches(t *testing.T) {
 	rows := synthetic(4)
 	conflict := rows[2]
-	conflict.Misses, conflict.Hits = 151, 49
+	conflict.Misses, conflict.Hits, conflict.MissRate, conflict.CyclesPerHit = 151, 49, 151.0/200, 5000.0/49
 	otherArgs := rows[1]
 	otherArgs.Args = []string{"8"}
 	otherSize := rows[1]
@@ -58,13 +58,13 @@ func TestMergeRefusesMismatches(t *testing.T) {
 	badIndex.Index = 4
 	moved := rows[1]
 	moved.Index = 3
-	swapped := rows[3]
-	swapped.Key = rows[0].Key
+	swapped := rows[0]
+	swapped.Index = 3
 	for _, tc := range []struct {
 		second Row
 		want   string
 	}{
-		{conflict, "b.csv: row 1 (" + rows[2].Key + ") conflicts with a.csv: hits 50 vs 49, misses 150 vs 151"},
+		{conflict, "b.csv: row 1 (" + rows[2].Key + ") conflicts with a.csv: hits 50 vs 49, misses 150 vs 151, miss_rate 0.750000 vs 0.755000, cycles_per_hit 100.000000 vs 102.040816"},
 		{otherArgs, "b.csv: row 1 (" + rows[1].Key + `) comes from another sweep (args ["8"] vs ["4","a b,\"c\""] in a.csv)`},
 		{otherSize, "b.csv: row 1 (" + rows[1].Key + ") comes from a sweep of 9 configurations, a.csv from one of 4"},
 		{badIndex, "b.csv: row 1 (" + rows[1].Key + "): index 4 is not in 0..3"},
@@ -78,7 +78,8 @@ func TestMergeRefusesMismatches(t *testing.T) {
 	}
 	// A different key at a taken index.
 	renamed := rows[0]
-	renamed.Key = "cpus=99 strategy=inline seed=1 quantum=10000 profile=skylake"
+	renamed.CPUs = 9
+	renamed.Key = "cpus=9 strategy=inline seed=1 quantum=10000 profile=skylake a=1 b=2"
 	_, _, err := Merge([]Input{{"a.csv", rows[:1]}, {"b.csv", []Row{renamed}}})
 	require.EqualError(t, err, `b.csv: row 1 (`+renamed.Key+`): index 0 is "`+rows[0].Key+`" in a.csv`)
 }

@@ -2,6 +2,7 @@ package sweep
 
 import (
 	"fmt"
+	"iter"
 	"strconv"
 	"strings"
 
@@ -46,11 +47,7 @@ func (c *Config) radices() []int {
 
 // Len is the number of configurations.
 func (c *Config) Len() int {
-	n := 1
-	for _, l := range c.radices() {
-		n *= l
-	}
-	return n
+	return len(c.Profiles) * c.combos() * len(c.Quanta) * len(c.Strategies) * len(c.CPUs) * len(c.Seeds)
 }
 
 // Point returns configuration i (0 <= i < Len()), decoding i as a
@@ -65,26 +62,46 @@ func (c *Config) Point(i int) Point {
 	i /= len(c.Strategies)
 	p.Quantum = c.Quanta[i%len(c.Quanta)]
 	i /= len(c.Quanta)
-	combos := 1
-	for _, q := range c.Params {
-		combos *= len(q.Values)
-	}
+	combos := c.combos()
 	p.Params = c.paramsOf(i % combos)
 	i /= combos
 	p.Profile = c.Profiles[i]
 	return p
 }
 
-// Points returns the configurations of shard s in configuration order
-// (all of them for the zero Shard).
-func (c *Config) Points(s Shard) []Point {
-	var out []Point
-	for i := range c.Len() {
-		if s.Has(i) {
-			out = append(out, c.Point(i))
+// combos is the number of combinations of the params' values.
+func (c *Config) combos() int {
+	n := 1
+	for _, q := range c.Params {
+		n *= len(q.Values)
+	}
+	return n
+}
+
+// Indexes yields the configuration indexes of shard s in configuration
+// order (all of them for the zero Shard), computing each as it goes: a
+// sweep never holds its Cartesian product in memory.
+func (c *Config) Indexes(s Shard) iter.Seq[int] {
+	first, step := 0, 1
+	if s.N > 1 {
+		first, step = s.I-1, s.N
+	}
+	n := c.Len()
+	return func(yield func(int) bool) {
+		for i := first; i < n; i += step {
+			if !yield(i) {
+				return
+			}
 		}
 	}
-	return out
+}
+
+// ShardLen is the number of configurations of shard s.
+func (c *Config) ShardLen(s Shard) int {
+	if s.N <= 1 {
+		return c.Len()
+	}
+	return (c.Len() - (s.I - 1) + s.N - 1) / s.N
 }
 
 // RunConfig is the library configuration that runs point p.

@@ -21,7 +21,7 @@ params: {kernel.syscall_entry_exit: [100, 200]}
 	require.NoError(t, err)
 	require.Equal(t, 32, c.Len())
 	var keys []string
-	for _, p := range c.Points(Shard{}) {
+	for _, p := range points(c, Shard{}) {
 		keys = append(keys, p.Key())
 	}
 	assert.Equal(t, []string{
@@ -60,7 +60,7 @@ func TestShardsPartition(t *testing.T) {
 		count := make([]int, c.Len())
 		for i := 1; i <= n; i++ {
 			s := Shard{i, n}
-			for _, p := range c.Points(s) {
+			for _, p := range points(c, s) {
 				count[p.Index]++
 				assert.Equal(t, i-1, p.Index%n)
 			}
@@ -69,8 +69,8 @@ func TestShardsPartition(t *testing.T) {
 			assert.Equal(t, 1, k, "n=%d: configuration %d in %d shards", n, idx, k)
 		}
 	}
-	assert.Len(t, c.Points(Shard{}), 30)
-	assert.Equal(t, []int{1, 4, 7}, indexes(c.Points(Shard{2, 3})[:3]))
+	assert.Len(t, points(c, Shard{}), 30)
+	assert.Equal(t, []int{1, 4, 7}, indexes(points(c, Shard{2, 3})[:3]))
 }
 
 func indexes(ps []Point) []int {
@@ -97,5 +97,23 @@ func TestParseShard(t *testing.T) {
 		if assert.Error(t, err, in) {
 			assert.Equal(t, want, err.Error())
 		}
+	}
+}
+
+// points lists the configurations of shard s.
+func points(c *Config, s Shard) []Point {
+	var out []Point
+	for i := range c.Indexes(s) {
+		out = append(out, c.Point(i))
+	}
+	return out
+}
+
+// TestShardLen: ShardLen counts what Indexes yields.
+func TestShardLen(t *testing.T) {
+	c, err := Parse("s.yaml", []byte("program: /p\nprobes: [f]\ncpus: [1, 2, 3]\nstrategies: [inline, ssol-stack]\nseeds: {from: 1, to: 5}\n"))
+	require.NoError(t, err)
+	for _, s := range []Shard{{}, {1, 1}, {1, 2}, {2, 2}, {3, 7}, {7, 7}, {30, 31}, {31, 31}} {
+		assert.Equal(t, len(points(c, s)), c.ShardLen(s), "%v", s)
 	}
 }

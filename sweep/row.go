@@ -1,16 +1,18 @@
 package sweep
 
 import (
-	"bytes"
-	"encoding/csv"
+	"bufio"
 	"encoding/json"
+	"errors"
 	"fmt"
-	"github.com/probesim/probesim/report"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
+
+	"github.com/probesim/probesim/report"
 )
 
 // Row is one configuration's result: where the configuration sits in its
@@ -194,80 +196,22 @@ func parseRecord(rec []string) (Row, error) {
 
 // WriteCSV writes a header and rows.
 func WriteCSV(w io.Writer, rows []Row) error {
-	cw := csv.NewWriter(w)
-	if err := cw.Write(Columns); err != nil {
-		return err
-	}
-	for i := range rows {
-		if err := cw.Write(rows[i].record()); err != nil {
-			return err
-		}
-	}
-	cw.Flush()
-	return cw.Error()
+	return encode(w, CSV, rows)
 }
 
 // ReadCSV reads rows written by WriteCSV.
 func ReadCSV(r io.Reader) ([]Row, error) {
-	cr := csv.NewReader(r)
-	cr.FieldsPerRecord = -1
-	header, err := cr.Read()
-	if err == io.EOF {
-		return nil, fmt.Errorf("empty file: want the header %s", strings.Join(Columns, ","))
-	}
-	if err != nil {
-		return nil, err
-	}
-	if strings.Join(header, ",") != strings.Join(Columns, ",") {
-		return nil, fmt.Errorf("header is not probesim's sweep header (%s,...)", strings.Join(Columns[:4], ","))
-	}
-	rows := []Row{}
-	for {
-		rec, err := cr.Read()
-		if err == io.EOF {
-			return rows, nil
-		}
-		if err != nil {
-			return nil, err
-		}
-		row, err := parseRecord(rec)
-		if err != nil {
-			line, _ := cr.FieldPos(0)
-			return nil, fmt.Errorf("line %d: %w", line, err)
-		}
-		rows = append(rows, row)
-	}
+	return readAll(r, CSV)
 }
 
 // WriteJSON writes rows as an indented JSON array.
 func WriteJSON(w io.Writer, rows []Row) error {
-	if rows == nil {
-		rows = []Row{}
-	}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(rows)
+	return encode(w, JSON, rows)
 }
 
 // ReadJSON reads rows written by WriteJSON.
 func ReadJSON(r io.Reader) ([]Row, error) {
-	dec := json.NewDecoder(r)
-	dec.DisallowUnknownFields()
-	var rows []Row
-	if err := dec.Decode(&rows); err != nil {
-		return nil, fmt.Errorf("not a JSON array of sweep rows: %w", err)
-	}
-	if rows == nil {
-		return nil, fmt.Errorf("not a JSON array of sweep rows: null")
-	}
-	for i := range rows {
-		for _, l := range []*[]string{&rows[i].Args, &rows[i].Probes, &rows[i].Env, &rows[i].Params} {
-			if *l == nil {
-				*l = []string{}
-			}
-		}
-	}
-	return rows, nil
+	return readAll(r, JSON)
 }
 
 // Format is a results file's format, from its extension.
@@ -290,60 +234,103 @@ func FormatOf(path string) (Format, error) {
 	return 0, fmt.Errorf("%s: want a .csv or .json file", path)
 }
 
-// ReadFile reads a results file, CSV or JSON by its extension. Errors
-// name the file.
+// ReadFile reads a results file, CSV or JSON by its extension, one row at
+// a time (no row may exceed MaxRowBytes, so even /dev/zero is refused in
+// bounded memory). Errors name the file.
 func ReadFile(path string) ([]Row, error) {
 	f, err := FormatOf(path)
 	if err != nil {
 		return nil, err
 	}
-	data, err := os.ReadFile(path)
+	file, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
-	var rows []Row
-	if f == CSV {
-		rows, err = ReadCSV(bytes.NewReader(data))
-	} else {
-		rows, err = ReadJSON(bytes.NewReader(data))
-	}
+	defer file.Close()
+	rows, err := readAll(file, f)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return rows, nil
 }
 
+// readAll reads every row of a results file in format f.
+func readAll(r io.Reader, f Format) ([]Row, error) {
+	sc, err := newRowScanner(r, f)
+	if err != nil {
+		return nil, err
+	}
+	rows := []Row{}
+	for sc.Scan() {
+		rows = append(rows, sc.row)
+	}
+	if err := sc.Err(); err != nil {
+		return nil, err
+	}
+	return rows, nil
+}
+
 // Encode writes rows to w in format f.
 func Encode(w io.Writer, f Format, rows []Row) error {
-	if f == CSV {
-		return WriteCSV(w, rows)
+	return encode(w, f, rows)
+}
+
+func encode(w io.Writer, f Format, rows []Row) error {
+	rw, err := newRowWriter(w, f)
+	if err != nil {
+		return err
 	}
-	return WriteJSON(w, rows)
+	for i := range rows {
+		if err := rw.write(&rows[i]); err != nil {
+			return err
+		}
+	}
+	return rw.close()
 }
 
 // WriteFile writes rows to path, CSV or JSON by its extension, atomically:
 // the rows go to a temporary file in the same directory, which then
-// replaces path, so a reader (or a crash) never sees half a file.
+// replaces path, so a reader (or a crash) never sees half a file. It holds
+// path's lock (lockFile) meanwhile, so it fails, naming the holder, while
+// a sweep writes path.
 func WriteFile(path string, rows []Row) error {
 	f, err := FormatOf(path)
 	if err != nil {
 		return err
 	}
-	var buf bytes.Buffer
-	if err := Encode(&buf, f, rows); err != nil {
-		return err
-	}
-	return writeAtomic(path, buf.Bytes())
-}
-
-// writeAtomic replaces path with data through a temporary file and rename
-// (atomic on POSIX file systems when both are in one directory).
-func writeAtomic(path string, data []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
+	lock, err := lockFile(path)
 	if err != nil {
 		return err
 	}
-	_, err = tmp.Write(data)
+	defer lock.release()
+	tmp, err := createTemp(path)
+	if err != nil {
+		return err
+	}
+	bw := bufio.NewWriter(tmp)
+	err = encode(bw, f, rows)
+	if err == nil {
+		err = bw.Flush()
+	}
+	return commitTemp(tmp, path, err)
+}
+
+// createTemp creates the temporary file that will replace path, in path's
+// directory. Its errors name path, not the temporary file.
+func createTemp(path string) (*os.File, error) {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
+	if err != nil {
+		return nil, &fs.PathError{Op: "create", Path: path, Err: osErr(err)}
+	}
+	return tmp, nil
+}
+
+// commitTemp ends writing tmp (err is how writing it went): it syncs it,
+// makes it world-readable like a file created under the usual umask, and
+// renames it over path (atomic on POSIX file systems when both are in one
+// directory); on any failure it removes it. tmp is closed either way.
+// Errors name path.
+func commitTemp(tmp *os.File, path string, err error) error {
 	if err == nil {
 		err = tmp.Sync()
 	}
@@ -358,6 +345,21 @@ func writeAtomic(path string, data []byte) error {
 	}
 	if err != nil {
 		os.Remove(tmp.Name())
+		return &fs.PathError{Op: "write", Path: path, Err: osErr(err)}
+	}
+	return nil
+}
+
+// osErr is the errno of an os error (so a message names the file it is
+// about, not the temporary one), or err itself.
+func osErr(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	var le *os.LinkError
+	if errors.As(err, &le) {
+		return le.Err
 	}
 	return err
 }
@@ -377,14 +379,21 @@ func (r *Row) SetResults(rep *report.Run) {
 		r.MaxWindowCycles = max(r.MaxWindowCycles, pr.Windows.MaxCycles)
 		r.OverheadCycles += pr.OverheadCycles.Total
 	}
+	r.SetRates()
+	if ool := rep.OutOfLine; ool != nil {
+		r.NXFlips, r.StackExpansions, r.InlineFallbacks = ool.NXFlips, ool.StackExpansions, ool.InlineFallbacks
+		r.StackStartSlots = ool.StackStartSlots
+	}
+}
+
+// SetRates derives MissRate and CyclesPerHit from the counts (0 when
+// there is nothing to divide by).
+func (r *Row) SetRates() {
+	r.MissRate, r.CyclesPerHit = 0, 0
 	if r.Executions > 0 {
 		r.MissRate = float64(r.Misses) / float64(r.Executions)
 	}
 	if r.Hits > 0 {
 		r.CyclesPerHit = float64(r.OverheadCycles) / float64(r.Hits)
-	}
-	if ool := rep.OutOfLine; ool != nil {
-		r.NXFlips, r.StackExpansions, r.InlineFallbacks = ool.NXFlips, ool.StackExpansions, ool.InlineFallbacks
-		r.StackStartSlots = ool.StackStartSlots
 	}
 }

@@ -13,7 +13,7 @@ import (
 
 func sampleRow() Row {
 	return Row{
-		Index: 3, Configs: 8, Key: "cpus=2 strategy=inline seed=1 quantum=10000 profile=skylake a=1",
+		Index: 3, Configs: 8, Key: "cpus=2 strategy=inline seed=1 quantum=10000 profile=skylake a=1 b=2",
 		Program: "bin/p", Args: []string{"4", "a b,\"c\""}, Probes: []string{"f", "g+4"}, Env: []string{"X=1;2"},
 		MaxCycles: 1000, StackLimit: 8 << 20,
 		Strategy: "inline", CPUs: 2, Seed: 1, Quantum: 10000, Profile: "skylake", Params: []string{"a=1", "b=2"},
@@ -82,7 +82,9 @@ func TestReadErrors(t *testing.T) {
 		{"other.csv", "a,b,c\n1,2,3\n", "header is not probesim's sweep header (index,configs,key,program,...)"},
 		{"count.csv", badCount, `line 2: column hits: "x" is not a count`},
 		{"short.csv", strings.Join(Columns, ",") + "\n1,2\n", "line 2: 2 fields, want 32"},
-		{"obj.json", `{"a": 1}`, "not a JSON array of sweep rows: json: cannot unmarshal object into Go value of type []sweep.Row"},
+		{"obj.json", `{"a": 1}`, "not a JSON array of sweep rows: {"},
+		{"null.json", `null`, "not a JSON array of sweep rows: null"},
+		{"cut.json", `[{"index": 1},`, "not a JSON array of sweep rows: the file ends inside it"},
 		{"unknown.json", `[{"nope": 1}]`, `not a JSON array of sweep rows: json: unknown field "nope"`},
 	} {
 		p := write(tc.name, tc.text)

@@ -7,7 +7,6 @@ import (
 	"runtime"
 	"slices"
 	"sync"
-	"time"
 
 	"github.com/probesim/probesim"
 	"github.com/probesim/probesim/report"
@@ -18,39 +17,37 @@ import (
 var ErrAbandoned = errors.New("abandoned the runs in flight")
 
 // Options tune Run. The zero value runs every configuration on
-// runtime.NumCPU() workers with no checkpoints.
+// runtime.NumCPU() workers and returns the rows.
 type Options struct {
 	// Jobs is the number of configurations run at once (0 = NumCPU).
 	Jobs int
 	// Shard selects the configurations to run (zero = all).
 	Shard Shard
-	// Keep are rows already measured, from Reconcile: their
-	// configurations are not run again and they are part of the result.
-	Keep []Row
+	// Done, if set, reports the configurations already measured (such as
+	// Output.Has): they are not run again.
+	Done func(index int) bool
 	// Progress, if set, is called after each run with the number of
-	// configurations of the shard done (kept ones included) and their
+	// configurations of the shard done (Done ones included) and their
 	// total.
 	Progress func(done, total int)
-	// Save, if set, is called with every finished row in configuration
-	// order, at most once per SaveEvery (1 s if zero; stretched to ten
-	// times the last save's duration for big files) while runs go on, so
-	// that an interrupted sweep loses at most that much work. Run does not
-	// call it at the end: the caller writes the result.
-	Save      func([]Row) error
-	SaveEvery time.Duration
-	// Abandon, when closed, makes Run return at once with the rows
-	// finished so far and ErrAbandoned. The runs in flight go on in their
-	// goroutines until they end and are dropped; it is for a process on
-	// its way out (a second Ctrl-C).
+	// Emit, if set, receives every row as its run ends, in the order the
+	// runs end, and Run returns no rows: the caller keeps them (Output.Add
+	// saves them), so a sweep of any size holds only the rows in flight.
+	// An error from Emit stops the sweep like a run failing in probesim.
+	Emit func(Row) error
+	// Abandon, when closed, makes Run return at once with ErrAbandoned
+	// (and, without Emit, the rows finished so far). The runs in flight go
+	// on in their goroutines until they end and are dropped; it is for a
+	// process on its way out (a second Ctrl-C).
 	Abandon <-chan struct{}
 }
 
 // Stats count what Run did.
 type Stats struct {
 	Total  int // configurations in the shard
-	Kept   int // rows taken from Options.Keep
+	Kept   int // of them, Done before Run
 	Ran    int // configurations run
-	Failed int // rows whose program failed (Row.Failed), kept ones included
+	Failed int // rows run whose program failed (Row.Failed)
 }
 
 type outcome struct {
@@ -58,65 +55,70 @@ type outcome struct {
 	err error
 }
 
-// Run runs the configurations of o.Shard not already in o.Keep, o.Jobs at
-// a time, and returns all rows of the shard in configuration order,
-// whatever order the runs finished in.
+// Run runs the configurations of o.Shard not o.Done, o.Jobs at a time.
+// Without o.Emit it returns their rows in configuration order, whatever
+// order the runs finished in. The configurations are computed one at a
+// time as workers take them, never listed.
 //
 // Cancelling ctx stops starting runs; the runs in flight finish and Run
-// returns the rows done with ctx's error. A run that fails inside
-// probesim (not the program: a program's exit status, signal or fault is
-// measured, in Row.ExitStatus and Row.StopReason) stops the sweep the same
-// way and is returned as an error naming the configuration.
+// returns with ctx's error. A run that fails inside probesim (not the
+// program: a program's exit status, signal or fault is measured, in
+// Row.ExitStatus and Row.StopReason) stops the sweep the same way and is
+// returned as an error naming the configuration.
 func Run(ctx context.Context, c *Config, o Options) ([]Row, Stats, error) {
-	points := c.Points(o.Shard)
-	done := make(map[int]Row, len(points))
-	for _, r := range o.Keep {
-		done[r.Index] = r
+	done := func(int) bool { return false }
+	if o.Done != nil {
+		done = o.Done
 	}
-	var todo []Point
-	for _, p := range points {
-		if _, ok := done[p.Index]; !ok {
-			todo = append(todo, p)
+	st := Stats{Total: c.ShardLen(o.Shard)}
+	for i := range c.Indexes(o.Shard) {
+		if done(i) {
+			st.Kept++
 		}
 	}
-	st := Stats{Total: len(points), Kept: len(done)}
+	todo := st.Total - st.Kept
 	jobs := o.Jobs
 	if jobs <= 0 {
 		jobs = runtime.NumCPU()
 	}
-	jobs = max(1, min(jobs, len(todo)))
-	saveEvery := o.SaveEvery
-	if saveEvery <= 0 {
-		saveEvery = time.Second
-	}
+	jobs = max(1, min(jobs, todo))
 
 	ctx, stop := context.WithCancel(ctx)
 	defer stop()
-	feed := make(chan Point)
-	// Room for every result, so that workers never block on a collector
-	// that has returned (Abandon).
-	results := make(chan outcome, len(todo))
+	// quit is closed when Run returns, so that no worker blocks for ever
+	// on a result nobody collects (Abandon).
+	quit := make(chan struct{})
+	defer close(quit)
+	feed := make(chan int)
+	results := make(chan outcome, jobs)
 	var wg sync.WaitGroup
 	for range jobs {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for p := range feed {
-				row, err := c.runPoint(p)
-				results <- outcome{row, err}
+			for i := range feed {
+				row, err := c.runPoint(c.Point(i))
+				select {
+				case results <- outcome{row, err}:
+				case <-quit:
+					return
+				}
 			}
 		}()
 	}
 	go func() {
 		defer close(feed)
-		for _, p := range todo {
+		for i := range c.Indexes(o.Shard) {
+			if done(i) {
+				continue
+			}
 			select {
 			case <-ctx.Done():
 				return
 			default:
 			}
 			select {
-			case feed <- p:
+			case feed <- i:
 			case <-ctx.Done():
 				return
 			}
@@ -125,7 +127,13 @@ func Run(ctx context.Context, c *Config, o Options) ([]Row, Stats, error) {
 	go func() { wg.Wait(); close(results) }()
 
 	var firstErr error
-	lastSave := time.Now()
+	var rows []Row
+	fail := func(err error) {
+		if firstErr == nil {
+			firstErr = err
+			stop()
+		}
+	}
 	for {
 		select {
 		case out, ok := <-results:
@@ -134,55 +142,35 @@ func Run(ctx context.Context, c *Config, o Options) ([]Row, Stats, error) {
 				if err == nil {
 					err = ctx.Err() // the caller's cancellation, if any
 				}
-				return finish(done, &st), st, err
+				return ordered(rows), st, err
 			}
 			if out.err != nil {
-				if firstErr == nil {
-					firstErr = out.err
-					stop()
-				}
+				fail(out.err)
 				continue
 			}
-			done[out.row.Index] = out.row
 			st.Ran++
-			if o.Progress != nil {
-				o.Progress(len(done), st.Total)
+			if out.row.Failed() {
+				st.Failed++
 			}
-			if o.Save != nil && time.Since(lastSave) >= saveEvery {
-				start := time.Now()
-				if err := o.Save(ordered(done)); err != nil && firstErr == nil {
-					firstErr = fmt.Errorf("saving rows: %w", err)
-					stop()
+			if o.Emit != nil {
+				if err := o.Emit(out.row); err != nil {
+					fail(err)
 				}
-				lastSave = time.Now()
-				// Each save rewrites the whole file: keep the time spent
-				// saving under a tenth of the sweep's, however big it grows.
-				saveEvery = max(saveEvery, 10*lastSave.Sub(start))
+			} else {
+				rows = append(rows, out.row)
+			}
+			if o.Progress != nil {
+				o.Progress(st.Kept+st.Ran, st.Total)
 			}
 		case <-o.Abandon:
 			stop()
-			return finish(done, &st), st, ErrAbandoned
+			return ordered(rows), st, ErrAbandoned
 		}
 	}
 }
 
-// finish orders the rows and counts the failed ones.
-func finish(done map[int]Row, st *Stats) []Row {
-	rows := ordered(done)
-	for i := range rows {
-		if rows[i].Failed() {
-			st.Failed++
-		}
-	}
-	return rows
-}
-
-// ordered returns the rows in configuration order.
-func ordered(done map[int]Row) []Row {
-	rows := make([]Row, 0, len(done))
-	for _, r := range done {
-		rows = append(rows, r)
-	}
+// ordered sorts rows into configuration order.
+func ordered(rows []Row) []Row {
 	slices.SortFunc(rows, func(a, b Row) int { return a.Index - b.Index })
 	return rows
 }

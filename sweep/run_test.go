@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 
@@ -95,37 +97,51 @@ func TestJobsDoNotChangeTheOutput(t *testing.T) {
 // not run again, and the result is the full sweep's.
 func TestResumeRunsOnlyTheMissing(t *testing.T) {
 	c, rows := fullSweep(t)
-	// As read back from a file, with the last two rows lost.
-	var file bytes.Buffer
-	require.NoError(t, WriteCSV(&file, rows[:6]))
-	partial, err := ReadCSV(&file)
+	// An interrupted sweep's file, with the last two rows lost.
+	out := filepath.Join(t.TempDir(), "out.csv")
+	require.NoError(t, WriteFile(out, rows[:6]))
+	o, err := OpenOutput(out, c, Shard{})
 	require.NoError(t, err)
-	keep, err := Reconcile(c, Shard{}, "out.csv", partial)
-	require.NoError(t, err)
+	assert.Equal(t, 6, o.Kept())
 
 	var progress []int
-	var saved [][]Row
-	got, st, err := Run(context.Background(), c, Options{Jobs: 2, Keep: keep,
-		Progress:  func(done, total int) { progress = append(progress, done*100+total) },
-		Save:      func(r []Row) error { saved = append(saved, r); return nil },
-		SaveEvery: 1, // every row
+	var saved []string
+	o.SaveEvery = 1 // every row
+	got, st, err := Run(context.Background(), c, Options{Jobs: 2, Done: o.Has,
+		Progress: func(done, total int) { progress = append(progress, done*100+total) },
+		Emit: func(r Row) error {
+			if err := o.Add(r); err != nil {
+				return err
+			}
+			saved = append(saved, string(readFile(t, out)))
+			return nil
+		},
 	})
 	require.NoError(t, err)
+	assert.Empty(t, got, "Emit has the rows")
 	assert.Equal(t, Stats{Total: 8, Kept: 6, Ran: 2}, st)
 	assert.Equal(t, []int{708, 808}, progress)
 	require.Len(t, saved, 2)
-	assert.Len(t, saved[0], 7)
-	for i := range saved[0] {
+	back, err := ReadCSV(strings.NewReader(saved[0]))
+	require.NoError(t, err)
+	require.Len(t, back, 7, "a checkpoint after the first new row")
+	for i := range back {
 		if i > 0 {
-			assert.Less(t, saved[0][i-1].Index, saved[0][i].Index, "checkpoints are in configuration order")
+			assert.Less(t, back[i-1].Index, back[i].Index, "checkpoints are in configuration order")
 		}
 	}
-	assert.Equal(t, string(encodeCSV(t, rows)), string(encodeCSV(t, got)))
+	require.NoError(t, o.Close())
+	assert.Equal(t, string(encodeCSV(t, rows)), string(readFile(t, out)))
+	assert.NoFileExists(t, lockPath(out), "the lock file goes with the lock")
 
 	// Nothing left: nothing runs.
-	_, st, err = Run(context.Background(), c, Options{Keep: got})
+	o, err = OpenOutput(out, c, Shard{})
+	require.NoError(t, err)
+	_, st, err = Run(context.Background(), c, Options{Done: o.Has, Emit: o.Add})
 	require.NoError(t, err)
 	assert.Equal(t, Stats{Total: 8, Kept: 8}, st)
+	require.NoError(t, o.Close())
+	assert.Equal(t, string(encodeCSV(t, rows)), string(readFile(t, out)))
 }
 
 // TestShardsMergeToTheFullSweep: shards 1/2 and 2/2, merged, are the
@@ -156,7 +172,7 @@ func TestReconcileRefusesOtherSweeps(t *testing.T) {
 	require.EqualError(t, err, `out.csv: row 2 comes from another sweep (args ["4","60"] vs ["4","50"] in `+c.File+")")
 
 	stranger := append([]Row(nil), rows[:1]...)
-	stranger[0].Key = "cpus=16 strategy=inline seed=1 quantum=10000 profile=skylake"
+	stranger[0].CPUs, stranger[0].Key = 16, "cpus=16 strategy=inline seed=1 quantum=10000 profile=skylake"
 	_, err = Reconcile(c, Shard{}, "out.csv", stranger)
 	require.EqualError(t, err, `out.csv: row 1: "cpus=16 strategy=inline seed=1 quantum=10000 profile=skylake" is not a configuration of `+c.File)
 
@@ -166,6 +182,31 @@ func TestReconcileRefusesOtherSweeps(t *testing.T) {
 	_, err = Reconcile(c, Shard{}, "out.csv", []Row{rows[3], rows[3]})
 	require.EqualError(t, err, `out.csv: row 2: "cpus=2 strategy=inline seed=2 quantum=10000 profile=skylake" appears twice`)
 
+	// Rows that contradict themselves are tampered with, not measured.
+	for _, tc := range []struct {
+		edit func(r *Row)
+		want string
+	}{
+		{func(r *Row) { r.Hits = r.Executions + 1 }, "hits 201 + misses 0 is not executions 200"},
+		{func(r *Row) { r.MissRate = 0.5 }, "miss_rate 0.500000 is not misses/executions (0.000000)"},
+		{func(r *Row) { r.Seed = 2 }, `key "cpus=1 strategy=inline seed=1 quantum=10000 profile=skylake" does not match the row's columns ("cpus=1 strategy=inline seed=2 quantum=10000 profile=skylake")`},
+		{func(r *Row) { r.Index = 8 }, "index 8 is not in 0..7"},
+		{func(r *Row) { r.Configs = 0 }, "configs 0 is not in 1..1000000"},
+		{func(r *Row) { r.StopReason = "bored" }, `stop_reason "bored" is not one of exit, signal, fault, cycle_budget, deadlock`},
+		{func(r *Row) { r.StopReason = "signal" }, "exit_status 0 cannot end a run by signal"},
+		{func(r *Row) { r.Windows, r.WindowCycles, r.MaxWindowCycles = 2, 10, 11 }, "windows 2 of 10 cycles cannot have a longest of 11"},
+	} {
+		bad := append([]Row(nil), rows...)
+		tc.edit(&bad[0])
+		_, err := Reconcile(c, Shard{}, "out.csv", bad)
+		assert.EqualError(t, err, "out.csv: row 1: "+tc.want)
+		assert.EqualError(t, Matches(c, "base.csv", bad), "base.csv: row 1: "+tc.want)
+	}
+
+	// A baseline is this config's rows at their places, not a resumable file.
+	moved := append([]Row(nil), rows...)
+	moved[0].Configs = 9
+	require.EqualError(t, Matches(c, "base.csv", moved), `base.csv: row 1: "cpus=1 strategy=inline seed=1 quantum=10000 profile=skylake" is configuration 0 of 8 in `+c.File+", not 0 of 9")
 	require.NoError(t, Matches(c, "base.csv", rows))
 	require.EqualError(t, Matches(c, "base.csv", rows[1:]),
 		`base.csv: has 7 of the 8 configurations of `+c.File+`; missing "cpus=1 strategy=inline seed=1 quantum=10000 profile=skylake"`)
@@ -247,4 +288,11 @@ func BenchmarkSweep(b *testing.B) {
 			}
 		})
 	}
+}
+
+func readFile(t *testing.T, path string) []byte {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	require.NoError(t, err)
+	return data
 }

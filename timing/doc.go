@@ -121,6 +121,29 @@
 // Cycle values are at most 2^40. Set names a parameter by its dotted JSON name
 // ("issue_width", "kernel.exception_entry_exit").
 //
+// # Calibration
+//
+// A profile measured by `probesim calibrate` (package calibrate) has one more, optional
+// key, "calibration": its provenance, which the model never reads and which is no
+// parameter (Params, Set and checkAllPresent skip it; the built-in profiles have none):
+//
+//	calibration   object  (Calibration)
+//	  tool, host    string  "probesim calibrate"; CPU model, CPUs online, kernel release
+//	  cpus, repeat  integer CPUs of the multi-CPU measurements; repeats of each measurement
+//	  clock_method  string  how freq_hz was measured (the core clock) and times converted
+//	  insn_table    string  why the block costs come from that table (calibrate.ClosestTable)
+//	  params        [object] per parameter, in Params order: name, source ("measured",
+//	                "estimate": carried over from skylake, "table", "choice", "mechanism"),
+//	                method (one sentence), median_ns, min_ns, max_ns, spread_percent
+//	                (interquartile range / median) over the repeats
+//	  measurements  [object] every raw measurement by name: median, min, max,
+//	                spread_percent, samples
+//	  skipped       [string] the parts not measured, each with its one-line reason
+//
+// profiles/ptrace-inline.json is such a profile, measured on the host named in it: the
+// inline mechanism as a ptrace tracer implements it (cmd/ptrace-inline), the profile
+// behind the measured-versus-predicted inline miss rate of docs/calibrate.md.
+//
 // # Kernel event costs and their sources
 //
 // Nanosecond figures are converted at the default 3 GHz. Sources are those collected in

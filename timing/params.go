@@ -79,7 +79,7 @@ func walkParams(v reflect.Value, prefix string, visit func(string, reflect.Value
 	t := v.Type()
 	for i := 0; i < t.NumField(); i++ {
 		f := t.Field(i)
-		if !f.IsExported() {
+		if !f.IsExported() || f.Tag.Get("param") == "-" {
 			continue
 		}
 		name := prefix + jsonName(f)

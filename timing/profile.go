@@ -9,10 +9,11 @@ import (
 	"io"
 	"math"
 	"math/bits"
-	"os"
 	"reflect"
 	"strings"
 	"sync"
+
+	"github.com/probesim/probesim/internal/inputfile"
 )
 
 // Fixed point: block costs are cycles * fpOne, so fractional block throughput (0.25 cycles
@@ -46,6 +47,11 @@ type Profile struct {
 	// percent of their value, drawn from the run's seed (doc.go).
 	KernelJitterPercent uint64      `json:"kernel_jitter_percent"`
 	Kernel              KernelCosts `json:"kernel"`
+	// Calibration, if present, says how a measured profile's numbers were
+	// obtained (probesim calibrate; calibration.go). It is provenance: the
+	// model never reads it, it is no parameter (Params, Set skip it) and
+	// the built-in profiles have none.
+	Calibration *Calibration `json:"calibration,omitempty" param:"-"`
 
 	table *insnTable
 }
@@ -128,7 +134,7 @@ func Default() *Profile {
 // LoadProfile reads a JSON profile (schema in doc.go). Every field is required; unknown
 // fields are errors. Errors are one line and name the offending field.
 func LoadProfile(path string) (*Profile, error) {
-	data, err := os.ReadFile(path)
+	data, err := inputfile.Read(path, MaxProfileBytes, "a profile")
 	if err != nil {
 		return nil, fmt.Errorf("profile %s: %v", path, err)
 	}
@@ -138,6 +144,9 @@ func LoadProfile(path string) (*Profile, error) {
 	}
 	return p, nil
 }
+
+// MaxProfileBytes bounds a profile file (the built-in one is under 1 KiB).
+const MaxProfileBytes = 1 << 20
 
 // ParseProfile parses a JSON profile, like LoadProfile.
 func ParseProfile(data []byte) (*Profile, error) {

@@ -174,3 +174,37 @@ func TestJitterSpreadsUniformlyWithinBounds(t *testing.T) {
 	assert.Equal(t, uint64(1000), p.Jitter(1000, r), "0 is exact")
 	assert.Error(t, p.Set("kernel_jitter_percent", "51"))
 }
+
+// A calibrated profile carries its provenance; it is no parameter, so the
+// parameter list, Set and the model see the same profile without it.
+func TestCalibrationIsProvenance(t *testing.T) {
+	p := Default()
+	p.Calibration = &Calibration{Tool: "probesim calibrate", Host: "test", CPUs: 2, Repeat: 3,
+		Params:       []CalibratedParam{{Name: "kernel.syscall_entry_exit", Source: "measured", Method: "m", MedianNS: 100}},
+		Measurements: []Measurement{{Name: "syscall_ns", Median: 100, Samples: 3}}, Skipped: []string{}}
+	data, err := json.Marshal(p)
+	require.NoError(t, err)
+	q, err := ParseProfile(data)
+	require.NoError(t, err)
+	require.NotNil(t, q.Calibration)
+	assert.Equal(t, *p.Calibration, *q.Calibration)
+	assert.Equal(t, Default().Params(), q.Params())
+	require.ErrorContains(t, q.Set("calibration", "x"), "unknown parameter")
+
+	// The built-in profile has none, and its JSON has no such key.
+	data, err = json.Marshal(Default())
+	require.NoError(t, err)
+	assert.NotContains(t, string(data), "calibration")
+
+	// Unknown fields inside it are errors, as anywhere in a profile.
+	bad := strings.Replace(string(mustJSON(t, p)), `"tool"`, `"tool_typo"`, 1)
+	_, err = ParseProfile([]byte(bad))
+	require.ErrorContains(t, err, "tool_typo")
+}
+
+func mustJSON(t *testing.T, v any) []byte {
+	t.Helper()
+	data, err := json.Marshal(v)
+	require.NoError(t, err)
+	return data
+}

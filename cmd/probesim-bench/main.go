@@ -1,12 +1,18 @@
-// Command probesim-bench measures probesim's emulation overhead: it runs the
-// loop fixture (200M iterations of a register-only loop, no system call
-// until exit_group) on a bare Unicorn engine and under probesim, and prints
-// both speeds and their ratio (the target is probesim/raw <= 2.0). It then
-// measures host time per guest instruction of the threaded fixture on 1, 4
-// and 16 vCPUs (smp.go; target: 16 within 1.5x of 1) and the cost of the
-// lockstep reference mode against the fast mode.
+// Command probesim-bench measures probesim's emulation overhead. It runs
+// the loop fixture (200M iterations of a register-only loop, no system call
+// until exit_group) and the storeloop fixture (50M iterations of two stores
+// and a load) on a bare Unicorn engine and under probesim, and prints both
+// speeds and their ratio (targets: probesim/raw <= 2.0 on loop, 1.5 on
+// storeloop). Then programs side by side, natively, under qemu-user and
+// under bin/probesim (programs.go: the fixtures' workloads, qsort of 2M
+// ints, busybox md5sum and gzip of 27 MB, a bash loop; target: within 3x
+// of qemu-user); the mapping cost at two sizes (mappings.go); host time per
+// guest instruction of the threaded fixture on 1, 4 and 16 vCPUs (smp.go;
+// target: 16 within 1.5x of 1) and the cost of the lockstep reference mode
+// against the fast mode.
 //
 //	go run ./cmd/probesim-bench [-arch x86_64|i386|both] [-reps N] [-json FILE]
+//	    [-probesim bin/probesim] [-qemu qemu-x86_64]
 //
 // The raw run (raw.go) maps the same ELF segments directly into Unicorn with
 // a single hook that stops at the exit system call; the probesim run is
@@ -24,6 +30,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/probesim/probesim/emu/loader"
@@ -31,11 +38,16 @@ import (
 	"github.com/probesim/probesim/smp"
 )
 
-// targetRatio is the overhead probesim aims to stay within.
-const targetRatio = 2.0
+// engineFixtures are the engine table's workloads and the overhead against
+// raw Unicorn probesim aims to stay within on each.
+var engineFixtures = []struct {
+	name   string
+	target float64
+}{{"loop", 2.0}, {"storeloop", 1.5}}
 
 // result is one architecture's measurement (best of the repetitions).
 type result struct {
+	Fixture      string  `json:"fixture"`
 	Arch         string  `json:"arch"`
 	Instructions uint64  `json:"instructions"`
 	Cycles       uint64  `json:"cycles"`
@@ -45,18 +57,19 @@ type result struct {
 	ProbesimSecs float64 `json:"probesim_seconds"`
 	ProbesimMIPS float64 `json:"probesim_mips"`
 	Ratio        float64 `json:"ratio"` // probesim seconds / raw seconds
+	TargetRatio  float64 `json:"target_ratio"`
 	ExitStatus   int     `json:"exit_status"`
 	Repetitions  int     `json:"repetitions"`
 	Statistic    string  `json:"statistic"` // how the repetitions' times were combined
 }
 
 type output struct {
-	Host        hostInfo     `json:"host"`
-	Fixture     string       `json:"fixture"`
-	TargetRatio float64      `json:"target_ratio"`
-	Results     []result     `json:"results"`
-	Scaling     []scalingRow `json:"smp_scaling"`
-	Lockstep    lockstepRow  `json:"lockstep"`
+	Host     hostInfo     `json:"host"`
+	Results  []result     `json:"results"`
+	Programs []programRow `json:"programs"`
+	Mappings []scaleRow   `json:"mappings"`
+	Scaling  []scalingRow `json:"smp_scaling"`
+	Lockstep lockstepRow  `json:"lockstep"`
 }
 
 func main() {
@@ -75,6 +88,10 @@ func run(args []string, w io.Writer) error {
 	archFlag := fs.String("arch", "both", "guest architecture: x86_64, i386 or both")
 	reps := fs.Int("reps", 3, "repetitions of each run; the minimum time is kept")
 	jsonPath := fs.String("json", "", "also write the results as JSON to this file")
+	probesimBin := fs.String("probesim", "bin/probesim", "the probesim binary the programs table runs")
+	qemuBin := fs.String("qemu", "qemu-x86_64", "the qemu-user binary the programs table runs")
+	only := fs.String("only", "", "run only these comma-separated sections: engine, programs, mappings, smp")
+	writeInputTo := fs.String("write-input", "", "write the programs table's generated 27 MB input to this file and exit (to time the same runs by other means)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -83,6 +100,21 @@ func run(args []string, w io.Writer) error {
 	}
 	if *reps < 1 {
 		return fmt.Errorf("-reps must be at least 1, got %d", *reps)
+	}
+	if *writeInputTo != "" {
+		return writeInputFile(*writeInputTo)
+	}
+	sections := map[string]bool{"engine": true, "programs": true, "mappings": true, "smp": true}
+	if *only != "" {
+		for s := range sections {
+			sections[s] = false
+		}
+		for _, s := range strings.Split(*only, ",") {
+			if _, ok := sections[s]; !ok {
+				return fmt.Errorf("-only: unknown section %q (engine, programs, mappings, smp)", s)
+			}
+			sections[s] = true
+		}
 	}
 	var arches []string
 	switch *archFlag {
@@ -105,24 +137,41 @@ func run(args []string, w io.Writer) error {
 		jsonFile = f
 	}
 
-	out := output{Host: newHostInfo(), Fixture: "loop", TargetRatio: targetRatio}
+	out := output{Host: newHostInfo()}
 	fmt.Fprintf(w, "host: %s (%d CPUs), %s, load average at start %s\n",
 		out.Host.CPU, out.Host.CPUs, out.Host.GoVersion, out.Host.LoadAtStart)
-	fmt.Fprintf(w, "fixture: loop (no argument), best of %d interleaved runs each; execution only\n\n", *reps)
-	for _, arch := range arches {
-		r, err := measure(arch, *reps)
-		if err != nil {
-			return fmt.Errorf("%s: %w", arch, err)
+	if sections["engine"] {
+		fmt.Fprintf(w, "engine: raw Unicorn against probesim, fixtures without arguments, best of %d interleaved runs each; execution only\n\n", *reps)
+		for _, fx := range engineFixtures {
+			for _, arch := range arches {
+				r, err := measure(fx.name, arch, *reps)
+				if err != nil {
+					return fmt.Errorf("%s/%s: %w", arch, fx.name, err)
+				}
+				r.TargetRatio = fx.target
+				out.Results = append(out.Results, r)
+			}
 		}
-		out.Results = append(out.Results, r)
+		printTable(w, out.Results)
 	}
-	printTable(w, out.Results)
 	var err error
-	if out.Scaling, err = measureScaling(w, *reps); err != nil {
-		return fmt.Errorf("smp scaling: %w", err)
+	if sections["programs"] {
+		if out.Programs, err = measurePrograms(w, *probesimBin, *qemuBin, *reps); err != nil {
+			return fmt.Errorf("programs: %w", err)
+		}
 	}
-	if out.Lockstep, err = measureLockstep(w, *reps); err != nil {
-		return fmt.Errorf("lockstep: %w", err)
+	if sections["mappings"] {
+		if out.Mappings, err = measureMappings(w, *reps); err != nil {
+			return fmt.Errorf("mappings: %w", err)
+		}
+	}
+	if sections["smp"] {
+		if out.Scaling, err = measureScaling(w, *reps); err != nil {
+			return fmt.Errorf("smp scaling: %w", err)
+		}
+		if out.Lockstep, err = measureLockstep(w, *reps); err != nil {
+			return fmt.Errorf("lockstep: %w", err)
+		}
 	}
 	out.Host.LoadAtEnd = loadAverage()
 	fmt.Fprintf(w, "\nload average at end %s\n", out.Host.LoadAtEnd)
@@ -138,10 +187,10 @@ func run(args []string, w io.Writer) error {
 	return jsonFile.Close()
 }
 
-// measure runs the loop fixture reps times raw and under probesim,
-// interleaved, and keeps the fastest of each.
-func measure(arch string, reps int) (result, error) {
-	path, err := fixtures.Path(arch, "loop")
+// measure runs a fixture reps times raw and under probesim, interleaved,
+// and keeps the fastest of each.
+func measure(name, arch string, reps int) (result, error) {
+	path, err := fixtures.Path(arch, name)
 	if err != nil {
 		return result{}, err
 	}
@@ -149,7 +198,7 @@ func measure(arch string, reps int) (result, error) {
 	if err != nil {
 		return result{}, err
 	}
-	r := result{Arch: arch, Repetitions: reps, Statistic: "min"}
+	r := result{Fixture: name, Arch: arch, Repetitions: reps, Statistic: "min"}
 	var bestRaw, bestSim time.Duration
 	for i := 0; i < reps; i++ {
 		raw, err := runRaw(im)
@@ -216,15 +265,15 @@ func mips(insns uint64, secs float64) float64 {
 }
 
 func printTable(w io.Writer, rs []result) {
-	fmt.Fprintf(w, "%-7s %14s %9s %9s %9s %9s %7s %14s %6s\n",
-		"arch", "guest insns", "raw s", "raw MIPS", "sim s", "sim MIPS", "ratio", "sim cycles", "IPC")
+	fmt.Fprintf(w, "%-10s %-7s %14s %9s %9s %9s %9s %7s %14s %6s\n",
+		"fixture", "arch", "guest insns", "raw s", "raw MIPS", "sim s", "sim MIPS", "ratio", "sim cycles", "IPC")
 	for _, r := range rs {
 		verdict := ""
-		if r.Ratio > targetRatio {
-			verdict = fmt.Sprintf("  (over the %.1fx target)", targetRatio)
+		if r.Ratio > r.TargetRatio {
+			verdict = fmt.Sprintf("  (over the %.1fx target)", r.TargetRatio)
 		}
-		fmt.Fprintf(w, "%-7s %14d %9.3f %9.0f %9.3f %9.0f %6.2fx %14d %6.2f%s\n",
-			r.Arch, r.Instructions, r.RawSeconds, r.RawMIPS, r.ProbesimSecs, r.ProbesimMIPS,
+		fmt.Fprintf(w, "%-10s %-7s %14d %9.3f %9.0f %9.3f %9.0f %6.2fx %14d %6.2f%s\n",
+			r.Fixture, r.Arch, r.Instructions, r.RawSeconds, r.RawMIPS, r.ProbesimSecs, r.ProbesimMIPS,
 			r.Ratio, r.Cycles, r.IPC, verdict)
 	}
 }

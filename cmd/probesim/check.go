@@ -150,6 +150,9 @@ func runCheck(c *cobra.Command, f *checkFlags, configPath string) error {
 	}
 	if f.out != "" {
 		if err := sweep.WriteFile(f.out, rows); err != nil {
+			if werr := writeError("--out", err); werr != nil {
+				return werr
+			}
 			return usageError("--out: %v", err)
 		}
 	}
@@ -162,6 +165,9 @@ func runCheck(c *cobra.Command, f *checkFlags, configPath string) error {
 			}
 		}
 		if err := sweep.WriteFile(f.baseline, rows); err != nil {
+			if werr := writeError("--baseline", err); werr != nil {
+				return werr
+			}
 			return usageError("--baseline: %v", err)
 		}
 		fmt.Fprintf(w, "check: recorded %s: %d configurations\n", f.baseline, len(rows))

@@ -53,6 +53,9 @@ sweeps, conflicts, or missing configurations without --partial.`,
 					len(st.Missing), st.Configs, indexList(st.Missing))
 			}
 			if err := sweep.WriteFile(out, rows); err != nil {
+				if werr := writeError("merge: OUT", err); werr != nil {
+					return werr
+				}
 				return usageError("merge: %v", err)
 			}
 			if !quiet {

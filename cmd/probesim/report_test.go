@@ -202,7 +202,7 @@ var schemaFields = []string{
 var schemaSubfields = map[string][]string{
 	"limits": {"max_cycles", "stack_limit", "memory_limit"},
 	"memory": {"mapped_bytes", "peak_mapped_bytes", "stack_bytes", "stack_growths"},
-	"host":   {"wall_seconds", "guest_mips", "blocks_costed", "go_version"},
+	"host":   {"wall_seconds", "guest_mips", "blocks_costed", "distinct_blocks", "go_version"},
 }
 
 // TestReportFields checks every documented field of a stdio run's report.

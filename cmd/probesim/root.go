@@ -20,7 +20,7 @@ and measures how user-space probe strategies behave.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newRunCmd(), newDemoCmd(), newSweepCmd(), newMergeCmd(), newCheckCmd(), newPlotCmd(), newVersionCmd())
+	root.AddCommand(newRunCmd(), newDemoCmd(), newSweepCmd(), newMergeCmd(), newCheckCmd(), newPlotCmd(), newCalibrateCmd(), newVersionCmd())
 	// Flag errors are usage errors (exit 125) and name the flag at fault.
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return &exitError{status: exitUsage, err: fmt.Errorf("%s: %w (see '%s --help')", c.CommandPath(), err, c.CommandPath())}

@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 	"strings"
+	"syscall"
 
 	"github.com/spf13/cobra"
 
@@ -25,6 +26,7 @@ type runFlags struct {
 	maxCycles     uint64
 	stackLimit    string
 	memoryLimit   string
+	ram           string
 	traceSyscalls bool
 	env           []string
 	inheritEnv    bool
@@ -75,8 +77,9 @@ linked, corrupt), 127 when PROGRAM does not exist.`,
 	fl.StringVar(&f.jsonPath, "json", "", "write the run report (JSON, docs/report-schema.md) to `FILE`")
 	fl.Uint64Var(&f.seed, "seed", 0, "seed for every random choice of the run (AT_RANDOM, getrandom, ...)")
 	fl.Uint64Var(&f.maxCycles, "max-cycles", 0, "end the guest with SIGXCPU after `N` simulated cycles (0 = no budget)")
-	fl.StringVar(&f.stackLimit, "stack-limit", "8M", "RLIMIT_STACK of the guest, in `BYTES` (suffixes K, M, G)")
+	fl.StringVar(&f.stackLimit, "stack-limit", "8M", "RLIMIT_STACK of the guest, in `BYTES` (suffixes K, M, G; at least 64K; 18446744073709551615 for unlimited)")
 	fl.StringVar(&f.memoryLimit, "memory-limit", "0", "bound on all guest memory, in `BYTES` (suffixes K, M, G; 0 = none)")
+	fl.StringVar(&f.ram, "ram", "8G", "memory of the modelled machine, in `BYTES` (suffixes K, M, G): a guest touching more is killed, as by the OOM killer")
 	fl.BoolVar(&f.traceSyscalls, "trace-syscalls", false, "print every syscall to standard error, strace style")
 	fl.IntVar(&f.cpus, "cpus", 1, "number of vCPUs sharing the address space (1 to 64)")
 	fl.Uint64Var(&f.quantum, "quantum", 0, "how many `CYCLES` a vCPU may run ahead of the slowest one (0 = 10000)")
@@ -117,6 +120,21 @@ func runProgram(c *cobra.Command, f *runFlags, program string, args []string) er
 	if err != nil {
 		return err
 	}
+	ram, err := parseBytes("ram", f.ram)
+	if err != nil {
+		return err
+	}
+	if ram < probesim.MinRAM || ram > probesim.MaxRAM {
+		return &exitError{status: exitUsage, err: fmt.Errorf("invalid argument %q for --ram: want 1M to 64T", f.ram)}
+	}
+	if ram == probesim.DefaultRAM {
+		ram = 0 // the report leaves the default out
+	}
+	// probesim.Config's zero Strategy is the default; an empty flag is a
+	// mistake (an unset shell variable, say), not a request for it.
+	if err := probesim.CheckStrategy(probesim.Strategy(f.strategy)); err != nil {
+		return &exitError{status: exitUsage, err: fmt.Errorf("--strategy: %w", err)}
+	}
 	if f.cpus < 1 || f.cpus > probesim.MaxCPUs {
 		return &exitError{status: exitUsage, err: fmt.Errorf("invalid argument %d for --cpus: want 1 to %d", f.cpus, probesim.MaxCPUs)}
 	}
@@ -140,10 +158,10 @@ func runProgram(c *cobra.Command, f *runFlags, program string, args []string) er
 		Program: program, Args: args, Env: env, Seed: f.seed,
 		CPUs: f.cpus, Quantum: f.quantum, Lockstep: f.lockstep,
 		Profile: prof, Params: f.params,
-		MaxCycles: f.maxCycles, StackLimit: stackLimit, MemoryLimit: memLimit,
+		MaxCycles: f.maxCycles, StackLimit: stackLimit, MemoryLimit: memLimit, RAM: ram,
 		Probes: f.probeSpecs, Strategy: probesim.Strategy(f.strategy),
 		Root: f.root, Mounts: f.mounts, HostTimes: f.hostTimes, NoFile: f.nofile,
-		Stdin: os.Stdin, Stdout: c.OutOrStdout(), Stderr: c.ErrOrStderr(),
+		Stdin: guestStdin(), Stdout: c.OutOrStdout(), Stderr: c.ErrOrStderr(),
 	}
 	if f.traceSyscalls {
 		cfg.TraceSyscalls = c.ErrOrStderr()
@@ -155,6 +173,10 @@ func runProgram(c *cobra.Command, f *runFlags, program string, args []string) er
 	}
 	sim, err := probesim.New(cfg)
 	if err != nil {
+		if memLimit > 0 && errors.Is(err, syscall.ENOMEM) {
+			// The program's own segments and stack do not fit the bound.
+			return &exitError{status: exitUsage, err: fmt.Errorf("--memory-limit %s: too small to load the program: %w", f.memoryLimit, err)}
+		}
 		return cannotRun(err)
 	}
 	defer sim.Close()
@@ -201,6 +223,10 @@ func runProgram(c *cobra.Command, f *runFlags, program string, args []string) er
 			why = fmt.Sprintf(" (cycle budget of %d exhausted)", f.maxCycles)
 		case "deadlock":
 			why = " (every thread sleeps forever)"
+		case "out_of_memory":
+			// The kernel's line (oom_kill_process, mm/oom_kill.c), then ours.
+			fmt.Fprintf(c.ErrOrStderr(), "probesim: Out of memory: Killed process %d (%s)\n", probesim.PID, probesim.Comm(program))
+			why = fmt.Sprintf(" (out of memory: --ram %s)", f.ram)
 		}
 		fmt.Fprintf(c.ErrOrStderr(), "probesim: %s killed by %s%s\n", program, *rep.Signal, why)
 	}
@@ -302,4 +328,31 @@ type probeLogLine struct {
 func (l *probeLog) hit(h probesim.Hit) {
 	l.write(probeLogLine{Cycle: h.Cycle, VCPU: h.VCPU, TID: h.TID, Probe: h.Probe.Text,
 		Address: h.Probe.Addr, Registers: h.Regs})
+}
+
+// guestStdin is what the guest reads as descriptor 0: probesim's own, or
+// none when probesim started with it closed (<&-), so that the guest's
+// reads fail with EBADF as they would natively.
+func guestStdin() io.Reader {
+	if stdinClosed() {
+		return probesim.ClosedStdin
+	}
+	return os.Stdin
+}
+
+// stdinClosed reports whether probesim started with descriptor 0 closed.
+// The Go runtime then opens /dev/null read-write on it before any of
+// probesim runs (runtime.checkfds, for safety), so that is the sign: a
+// shell's </dev/null opens it read-only. (A deliberate <>/dev/null looks
+// the same and is taken as closed too.)
+func stdinClosed() bool {
+	fl, _, errno := syscall.Syscall(syscall.SYS_FCNTL, 0, syscall.F_GETFL, 0)
+	if errno != 0 || fl&syscall.O_ACCMODE != syscall.O_RDWR {
+		return false
+	}
+	var fd0, null syscall.Stat_t
+	if syscall.Fstat(0, &fd0) != nil || syscall.Stat(os.DevNull, &null) != nil {
+		return false
+	}
+	return fd0.Mode&syscall.S_IFMT == syscall.S_IFCHR && fd0.Rdev == null.Rdev
 }

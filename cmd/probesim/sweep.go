@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"runtime"
 	"sync"
 	"syscall"
@@ -97,80 +98,72 @@ func runSweep(c *cobra.Command, f *sweepFlags, configPath string) error {
 	if err != nil {
 		return usageError("%v", err)
 	}
-	keep, err := existingRows(cfg, shard, f.out)
+	// Opening --out locks it, reads the rows it has and saves them back,
+	// which proves it writable before any run.
+	out, err := sweep.OpenOutput(f.out, cfg, shard)
 	if err != nil {
-		return err
-	}
-	// Writing the kept rows first proves --out writable before any run.
-	if err := sweep.WriteFile(f.out, keep); err != nil {
-		return usageError("--out: %v", err)
+		if werr := writeError("--out", err); werr != nil {
+			return werr
+		}
+		return usageError("--out %v; to start afresh, move the file away", err)
 	}
 
 	stop := catchSignals(c.ErrOrStderr(), "sweep")
 	defer stop.release()
-	bar := newProgress(c.ErrOrStderr(), "sweep", len(keep), len(cfg.Points(shard)))
-	rows, st, err := sweep.Run(stop.ctx, cfg, sweep.Options{
-		Jobs: f.jobs, Shard: shard, Keep: keep,
+	total := cfg.ShardLen(shard)
+	bar := newProgress(c.ErrOrStderr(), "sweep", out.Kept(), total)
+	_, st, err := sweep.Run(stop.ctx, cfg, sweep.Options{
+		Jobs: f.jobs, Shard: shard, Done: out.Has,
 		Progress: bar.update,
-		Save:     func(rows []sweep.Row) error { return sweep.WriteFile(f.out, rows) },
+		Emit:     out.Add,
 		Abandon:  stop.abandon,
 	})
 	bar.finish()
-	if werr := sweep.WriteFile(f.out, rows); werr != nil {
-		return usageError("--out: %v", werr)
+	if werr := out.Close(); werr != nil {
+		if e := writeError("--out", werr); e != nil {
+			return e
+		}
+		return usageError("--out %v", werr)
 	}
 	if sig := stop.caught(); sig != 0 {
 		return &exitError{status: 128 + int(sig), err: fmt.Errorf("sweep: interrupted by %s: saved %d of %d rows to %s; run the same command again to resume",
-			signalName(sig), len(rows), st.Total, f.out)}
+			signalName(sig), out.Rows(), total, f.out)}
 	}
 	if err != nil {
-		return usageError("sweep: %v (saved %d of %d rows to %s)", err, len(rows), st.Total, f.out)
+		return usageError("sweep: %v (saved %d of %d rows to %s)", err, out.Rows(), total, f.out)
 	}
 	if !f.quiet {
 		where := ""
 		if shard.N > 0 {
 			where = fmt.Sprintf(" (shard %s of %d)", shard, cfg.Len())
 		}
+		failed, _, _, _ := out.Failed()
 		fmt.Fprintf(c.ErrOrStderr(), "sweep: %s: %d configurations%s: %d run, %d kept, %d failed\n",
-			f.out, st.Total, where, st.Ran, st.Kept, st.Failed)
+			f.out, total, where, st.Ran, st.Kept, failed)
 	}
-	if st.Failed > 0 {
-		return &exitError{status: 1, err: fmt.Errorf("sweep: %s", failures(rows))}
+	if n, key, reason, status := out.Failed(); n > 0 {
+		return &exitError{status: 1, err: fmt.Errorf("sweep: %d of %d configurations did not exit 0 (first: %s: %s, status %d); their rows are recorded",
+			n, out.Rows(), key, reason, status)}
 	}
 	return nil
 }
 
-// existingRows reads --out when it exists and checks its rows belong to
-// this sweep and shard.
-func existingRows(cfg *sweep.Config, shard sweep.Shard, out string) ([]sweep.Row, error) {
-	rows, err := sweep.ReadFile(out)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil
+// writeError is the usage error for a results file that cannot be
+// written (its directory missing, another probesim writing it, a full
+// disk), naming the flag and the file, or nil for other errors.
+func writeError(flag string, err error) error {
+	var le *sweep.LockError
+	if errors.As(err, &le) {
+		return usageError("%s %v", flag, err)
 	}
-	if err != nil {
-		return nil, usageError("--out %v (to start afresh, move the file away)", err)
+	var pe *fs.PathError
+	if !errors.As(err, &pe) || (pe.Op != "lock" && pe.Op != "create" && pe.Op != "write") {
+		return nil // not sweep's own write-side errors (lock.go, row.go)
 	}
-	keep, err := sweep.Reconcile(cfg, shard, out, rows)
-	if err != nil {
-		return nil, usageError("--out %v; to start afresh, move the file away", err)
+	if errors.Is(pe.Err, fs.ErrNotExist) {
+		return usageError("%s %s: directory %s does not exist", flag, pe.Path, filepath.Dir(pe.Path))
 	}
-	return keep, nil
-}
-
-// failures summarises the rows whose program failed.
-func failures(rows []sweep.Row) string {
-	n, first := 0, -1
-	for i := range rows {
-		if rows[i].Failed() {
-			if first < 0 {
-				first = i
-			}
-			n++
-		}
-	}
-	r := &rows[first]
-	return fmt.Sprintf("%d of %d configurations did not exit 0 (first: %s: %s, status %d); their rows are recorded",
-		n, len(rows), r.Key, r.StopReason, r.ExitStatus)
+	return usageError("%s %s: cannot write it: %v", flag, pe.Path, pe.Err)
 }
 
 // signalCatcher turns SIGINT and SIGTERM into a cancelled context (the

@@ -174,12 +174,12 @@ func TestSweepShardsMerge(t *testing.T) {
 	// Conflicting rows for one configuration are refused.
 	rows, err := sweep.ReadFile(a)
 	require.NoError(t, err)
-	rows[0].Misses++
+	rows[0].Cycles++
 	bad := filepath.Join(dir, "bad.csv")
 	require.NoError(t, sweep.WriteFile(bad, rows[:1]))
 	res = cli(t, "merge", filepath.Join(dir, "m2.csv"), a, bad)
 	assert.Equal(t, 125, res.status)
-	assert.Equal(t, "probesim: merge: "+bad+": row 1 ("+rows[0].Key+") conflicts with "+a+": misses 0 vs 1\n", string(res.stderr))
+	assert.Equal(t, fmt.Sprintf("probesim: merge: %s: row 1 (%s) conflicts with %s: cycles %d vs %d\n", bad, rows[0].Key, a, rows[0].Cycles-1, rows[0].Cycles), string(res.stderr))
 
 	// A shard file is not a resumable file of another shard.
 	res = cli(t, "sweep", cfg, "--out", a, "--shard", "2/2")
@@ -250,7 +250,7 @@ func TestSweepUsageErrors(t *testing.T) {
 	notRows := write("notrows.csv", "a,b\n1,2\n")
 	res = cli(t, "sweep", ok, "--out", notRows)
 	assert.Equal(t, 125, res.status)
-	assert.Equal(t, "probesim: --out "+notRows+": header is not probesim's sweep header (index,configs,key,program,...) (to start afresh, move the file away)\n", string(res.stderr))
+	assert.Equal(t, "probesim: --out "+notRows+": header is not probesim's sweep header (index,configs,key,program,...); to start afresh, move the file away\n", string(res.stderr))
 	assert.Equal(t, "a,b\n1,2\n", string(readFile(t, notRows)), "left alone")
 }
 

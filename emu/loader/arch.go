@@ -98,8 +98,10 @@ const PageSize = 4096
 const MinAddr = 0x10000
 
 // MaxMemory caps the total page-rounded memory size of the PT_LOAD segments
-// and the size of a file Load will read. Anything larger is treated as a
-// corrupt or hostile file rather than a program probesim should emulate.
+// (and so the bytes Load reads for them) and the size of the PT_TLS
+// template. Anything larger is treated as a corrupt or hostile file rather
+// than a program probesim should emulate. The file itself may be of any
+// size: only the ranges the headers locate are read.
 const MaxMemory = 1 << 30
 
 func pageDown(v uint64) uint64 { return v &^ (PageSize - 1) }

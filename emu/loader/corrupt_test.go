@@ -5,6 +5,10 @@ import (
 	"debug/elf"
 	"encoding/binary"
 	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -104,19 +108,38 @@ func TestTruncatedHeaders(t *testing.T) {
 }
 
 // TestEveryPrefixOfSmallPrograms truncates whole files, so the cut also
-// falls inside segment data and the section headers.
+// falls inside segment data and the section headers. A cut in what Linux
+// reads to start the program (headers and segments) makes it corrupt; a cut
+// after that loses only the section headers, which the program runs
+// without and only Symbols needs.
 func TestEveryPrefixOfSmallPrograms(t *testing.T) {
 	for _, v := range []string{"tiny64", "tiny32"} {
 		data := readProg(t, v)
+		f := newELFFile(data)
+		loadEnd := f.headersEnd()
+		for _, i := range f.loads() {
+			loadEnd = max(loadEnd, int(f.word(f.pOffset(i))+f.word(f.pFilesz(i))))
+		}
+		require.Less(t, loadEnd, len(data), "the section headers follow the segments")
 		for n := 0; n < len(data); n++ {
-			_, err := Parse("p", data[:n])
+			im, err := Parse("p", data[:n])
+			if n >= loadEnd {
+				require.NoError(t, err, "cut at %d, after the segments (%d)", n, loadEnd)
+				_, err = im.Symbols()
+				requireKind(t, err, Corrupt, "")
+				require.ErrorIs(t, err, ErrSectionHeaders)
+				assert.Contains(t, err.Error(), "p: section headers corrupt: ")
+				continue
+			}
 			kind := Corrupt
 			if n < 4 {
 				kind = NotELF
 			}
 			requireKind(t, err, kind, "")
 		}
-		_, err := Parse("p", data)
+		im, err := Parse("p", data)
+		require.NoError(t, err)
+		_, err = im.Symbols()
 		require.NoError(t, err)
 	}
 }
@@ -206,9 +229,6 @@ func TestCorruptHeaders(t *testing.T) {
 				f.setWord(f.pFilesz(stack), 8)
 				f.setWord(f.pMemsz(stack), 8)
 			}, fmt.Sprintf("PT_TLS[%d] file range [0x%x, +0x8) outside the file (%d bytes)", stack, size, size)},
-			{"section headers past the end", func(f *elfFile) {
-				f.setWord(f.pick(40, 32), size)
-			}, "section headers: "},
 		}
 		for _, c := range cases {
 			t.Run(v+"/"+c.name, func(t *testing.T) {
@@ -216,10 +236,68 @@ func TestCorruptHeaders(t *testing.T) {
 				c.mutate(f)
 				_, err := Parse("p", f.data)
 				le := requireKind(t, err, Corrupt, "")
-				assert.Contains(t, le.Error(), "p: corrupt ELF: "+c.msg)
-				if c.name != "section headers past the end" {
-					assert.Equal(t, "p: corrupt ELF: "+c.msg, le.Error())
-				}
+				assert.Equal(t, "p: corrupt ELF: "+c.msg, le.Error())
+			})
+		}
+	}
+}
+
+// TestSectionHeaderDamage: Linux starts a program from its program headers
+// alone, so damage to the section headers (an e_shoff past the end of the
+// file, a bad e_shstrndx, a symbol table outside the file) does not stop
+// Parse or Load; it is an error of Symbols only, and Lookup and SymbolAt
+// then find nothing. Before, Parse refused all three.
+func TestSectionHeaderDamage(t *testing.T) {
+	for _, v := range []string{"tiny64", "tiny32", "x64", "i386", "x64pie"} {
+		orig := readProg(t, v)
+		fh, err := elf.NewFile(bytes.NewReader(orig))
+		require.NoError(t, err)
+		symtab := fh.Section(".symtab")
+		require.NotNil(t, symtab, v)
+		symtabIndex := slices.Index(fh.Sections, symtab)
+		shoffOff, shentOff, shstrndxOff := 40, 58, 62
+		if fh.Class == elf.ELFCLASS32 {
+			shoffOff, shentOff, shstrndxOff = 32, 46, 50
+		}
+		for _, c := range []struct {
+			name   string
+			mutate func(f *elfFile)
+			msg    string // after "p: section headers corrupt: "
+		}{
+			{"e_shoff past the end", func(f *elfFile) { f.setWord(shoffOff, uint64(len(orig))+8) }, ""},
+			{"bad e_shstrndx", func(f *elfFile) { binary.LittleEndian.PutUint16(f.data[shstrndxOff:], 0xfeff) }, "invalid ELF shstrndx"},
+			{"bad e_shentsize", func(f *elfFile) { binary.LittleEndian.PutUint16(f.data[shentOff:], 7) }, "invalid ELF shentsize"},
+			{"symbol table outside the file", func(f *elfFile) {
+				shoff := int(f.word(shoffOff))
+				shent := int(binary.LittleEndian.Uint16(f.data[shentOff:]))
+				sh := shoff + symtabIndex*shent
+				f.setWord(sh+f.pick(24, 16), uint64(len(orig))) // sh_offset
+			}, "symbol table: "},
+		} {
+			t.Run(v+"/"+c.name, func(t *testing.T) {
+				f := newELFFile(orig)
+				c.mutate(f)
+				im, err := Parse("p", f.data)
+				require.NoError(t, err, "the program headers are intact")
+				checkInvariants(t, im)
+				syms, err := im.Symbols()
+				require.Empty(t, syms)
+				le := requireKind(t, err, Corrupt, "")
+				require.ErrorIs(t, err, ErrSectionHeaders)
+				assert.True(t, strings.HasPrefix(le.Error(), "p: section headers corrupt: "+c.msg), "%q", le.Error())
+				_, ok := im.Lookup("_start")
+				assert.False(t, ok)
+				_, _, ok = im.SymbolAt(im.Entry)
+				assert.False(t, ok)
+
+				// The same from a file through Load.
+				path := filepath.Join(t.TempDir(), "p")
+				require.NoError(t, os.WriteFile(path, f.data, 0o755))
+				im, err = Load(path)
+				require.NoError(t, err)
+				defer im.Close()
+				_, err = im.Symbols()
+				require.ErrorIs(t, err, ErrSectionHeaders)
 			})
 		}
 	}

@@ -12,13 +12,26 @@
 // when Image.ReadImpliesExec is set, readable mappings must also be made
 // executable (READ_IMPLIES_EXEC).
 //
+// # What it reads
+//
+// What Linux reads to start a program (fs/binfmt_elf.c load_elf_binary):
+// the ELF header, the program headers and the file ranges of the PT_LOAD
+// and PT_TLS segments, each with one bounded read from an io.ReaderAt once
+// the headers locating it are checked. Load stats the path first and opens
+// nothing but a regular file (a FIFO would block, /dev/zero never end). The
+// section headers and .symtab are read only when Symbols, Lookup or
+// SymbolAt first need them (probes do), so damage there does not stop a
+// program from running: Symbols reports it, with ErrSectionHeaders in the
+// error's chain.
+//
 // # Errors
 //
 // Load and Parse return only *Error, one line each, whose Kind tells a front
 // end which exit status to use: NotExist (127 in a shell) and, for "cannot
 // run this program" (126), Unreadable, NotELF, Unsupported, Dynamic and
-// Corrupt. NotExist and Unreadable unwrap to the os error. Nothing panics on
-// any input; FuzzParse checks that.
+// Corrupt. NotExist and Unreadable unwrap to the os error (EACCES for a file
+// that is not regular, as execve gives). Symbols' errors are *Error too.
+// Nothing panics on any input; FuzzParse checks that.
 //
 // # Invariants of an Image returned by Parse
 //
@@ -32,8 +45,9 @@
 //   - Bias is 0 unless StaticPIE; all addresses (segments, Entry, PhdrAddr,
 //     TLS, symbols) are already relocated, modulo 2^32 on i386.
 //   - PhdrAddr, when non-zero, lies inside a segment.
-//   - Symbols are sorted by (Value, Name, ...) without exact duplicates.
+//   - Symbols() are sorted by (Value, Name, ...) without exact duplicates.
 //   - An Image shares no memory with the byte slice given to Parse.
+//   - An Image from Load holds its file open, for the symbols, until Close.
 //
 // # Stack
 //
@@ -48,12 +62,14 @@
 // (Arch.DynBase), EI_OSABI checking (parseHeader), refusing overlapping or
 // unsorted PT_LOADs and maps below vm.mmap_min_addr (planSegments),
 // preferring PT_PHDR for AT_PHDR (findPhdr), requiring the entry point to be
-// in an executable segment, and the missing vDSO entries (BuildStack).
-// Load does not check the file's execute permission bits.
+// in an executable segment, the missing vDSO entries (BuildStack), and
+// checking the execute permission bits after the file's contents (load).
 //
 // # Locking
 //
-// None is needed: an Image is immutable after Parse returns, so Lookup,
-// SymbolAt and SegmentAt may be called from any number of goroutines. Do not
-// modify an Image's slices while others read it.
+// An Image is immutable after Parse returns but for its symbol table, which
+// the first Symbols, Lookup or SymbolAt reads under a sync.Once; so all of
+// them and SegmentAt may be called from any number of goroutines. Close
+// must not race with them. Do not modify an Image's slices while others
+// read it.
 package loader

@@ -41,7 +41,8 @@ func FuzzParse(f *testing.F) {
 		for _, s := range im.Segments {
 			_, _, _ = im.SymbolAt(s.Vaddr)
 		}
-		for _, s := range im.Symbols {
+		syms, _ := im.Symbols()
+		for _, s := range syms {
 			got, ok := im.Lookup(s.Name)
 			require.True(t, ok)
 			require.Equal(t, s.Name, got.Name)

@@ -56,9 +56,6 @@ type Image struct {
 	// BrkStart is the page-aligned end of the highest segment: where the
 	// program break starts (mm->start_brk without randomisation).
 	BrkStart uint64
-	// Symbols are the defined code and data symbols of .symtab, relocated,
-	// sorted by address then name; empty for a stripped program.
-	Symbols []Symbol
 	// TLS is the PT_TLS template (Data = .tdata, Memsz includes .tbss) or nil.
 	TLS *Segment
 	// HasGNUStack tells whether the file has a PT_GNU_STACK header.
@@ -72,7 +69,9 @@ type Image struct {
 	// mapping (including these Segments) is also executable.
 	ReadImpliesExec bool
 
-	syms *symbolIndex // built by Parse; nil for a hand-built Image
+	// symtab reads the symbols on first use (Symbols); nil for a
+	// hand-built Image, which has none.
+	symtab *symbolTable
 }
 
 // SegmentAt returns the segment containing addr.

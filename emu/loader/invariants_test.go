@@ -2,6 +2,7 @@ package loader
 
 import (
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -45,12 +46,19 @@ func checkInvariants(t *testing.T, im *Image) {
 		require.LessOrEqual(t, im.TLS.Filesz, im.TLS.Memsz)
 		require.Len(t, im.TLS.Data, int(im.TLS.Filesz))
 	}
-	require.True(t, slices.IsSortedFunc(im.Symbols, compareSymbols))
-	for i := 1; i < len(im.Symbols); i++ {
-		require.NotEqual(t, im.Symbols[i-1], im.Symbols[i], "duplicate symbol")
+	syms, err := im.Symbols()
+	if err != nil {
+		require.ErrorIs(t, err, ErrSectionHeaders)
+		require.Equal(t, Corrupt, KindOf(err))
+		require.False(t, strings.ContainsAny(err.Error(), "\n\r"), "one line: %q", err.Error())
+		require.Empty(t, syms)
+	}
+	require.True(t, slices.IsSortedFunc(syms, compareSymbols))
+	for i := 1; i < len(syms); i++ {
+		require.NotEqual(t, syms[i-1], syms[i], "duplicate symbol")
 	}
 	if im.Arch == ArchI386 {
-		for _, s := range im.Symbols {
+		for _, s := range syms {
 			require.LessOrEqual(t, s.Value, uint64(0xFFFFFFFF))
 		}
 	}

@@ -4,34 +4,54 @@ import (
 	"bytes"
 	"debug/elf"
 	"encoding/binary"
+	"errors"
 	"io"
+	"io/fs"
 	"os"
+	"syscall"
 )
 
-// Load reads the file at path and parses it with Parse.
+// Load opens the file at path and parses it as Parse does, reading only
+// what Linux reads to start a program: the ELF header, the program headers
+// and the loaded segments, each with one bounded read. The section headers
+// and the symbol table are read when Symbols, Lookup or SymbolAt first need
+// them, so damage there does not stop a program that needs no symbols. The
+// Image keeps the file open for that until Close.
 func Load(path string) (*Image, error) {
-	f, err := os.Open(path)
+	// Stat before opening: execve runs regular files only (do_open_execat:
+	// S_ISREG, else EACCES), and opening or reading anything else may block
+	// (a FIFO without a writer) or never end (/dev/zero).
+	st, err := os.Stat(path)
 	if err != nil {
 		return nil, osError(path, err)
 	}
-	defer f.Close()
+	if err := checkRegular(path, st); err != nil {
+		return nil, err
+	}
+	// O_NONBLOCK: should path have become a FIFO since the Stat, the open
+	// must not wait for a writer; the Stat of the open file then refuses it.
+	// For a regular file the flag changes nothing.
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return nil, osError(path, err)
+	}
+	im, err := load(path, f)
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	return im, nil
+}
+
+func load(path string, f *os.File) (*Image, error) {
 	st, err := f.Stat()
 	if err != nil {
 		return nil, osError(path, err)
 	}
-	if st.Size() > MaxMemory {
-		return nil, corrupt(path, "file is %d bytes, more than the %d MiB limit", st.Size(), MaxMemory>>20)
+	if err := checkRegular(path, st); err != nil {
+		return nil, err
 	}
-	// Read one byte past the limit so a file that grew after Stat is still
-	// caught by the size check below.
-	data, err := io.ReadAll(io.LimitReader(f, MaxMemory+1))
-	if err != nil {
-		return nil, osError(path, err)
-	}
-	if len(data) > MaxMemory {
-		return nil, corrupt(path, "file is more than the %d MiB limit", MaxMemory>>20)
-	}
-	im, err := Parse(path, data)
+	im, err := parse(path, f, st.Size())
 	if err != nil {
 		return nil, err
 	}
@@ -42,18 +62,59 @@ func Load(path string) (*Image, error) {
 	if st.Mode().Perm()&0o111 == 0 {
 		return nil, newError(path, Unreadable, "permission denied (no execute permission)")
 	}
+	im.symtab = &symbolTable{src: f, size: st.Size(), closer: f}
 	return im, nil
+}
+
+// checkRegular refuses what execve refuses with EACCES before reading a
+// byte: anything but a regular file.
+func checkRegular(path string, st fs.FileInfo) error {
+	if st.Mode().IsRegular() {
+		return nil
+	}
+	what := "not a regular file"
+	switch m := st.Mode(); {
+	case m.IsDir():
+		what = "a directory"
+	case m&fs.ModeNamedPipe != 0:
+		what = "a FIFO"
+	case m&fs.ModeSocket != 0:
+		what = "a socket"
+	case m&fs.ModeCharDevice != 0:
+		what = "a character device"
+	case m&fs.ModeDevice != 0:
+		what = "a block device"
+	}
+	return &Error{Path: path, Kind: Unreadable, Msg: "not a regular file (" + what + "): only regular files can be run",
+		Err: &fs.PathError{Op: "execve", Path: path, Err: syscall.EACCES}}
 }
 
 // Parse validates data as a static i386 or x86-64 Linux executable and
 // returns its load plan. path is only used in messages and Image.Path. Every
-// failure is an *Error; Parse never panics and does not retain data.
+// failure is an *Error; Parse never panics and does not retain data (the
+// Image keeps a private copy, read for its symbols only when they are
+// first needed).
 func Parse(path string, data []byte) (*Image, error) {
-	h, err := parseHeader(path, data)
+	src := bytes.NewReader(bytes.Clone(data))
+	im, err := parse(path, src, src.Size())
 	if err != nil {
 		return nil, err
 	}
-	phdrs, err := parseProgs(path, data, h)
+	im.symtab = &symbolTable{src: src, size: src.Size()}
+	return im, nil
+}
+
+// parse reads the load plan from the size bytes of r: the ELF header, the
+// program headers and the segments' file ranges, each read once and only
+// after the headers that locate it are checked, so no read is larger than
+// the file or, for segments, than MaxMemory in all.
+func parse(path string, r io.ReaderAt, size int64) (*Image, error) {
+	f := &fileReader{path: path, r: r, size: uint64(size)}
+	h, err := parseHeader(path, f)
+	if err != nil {
+		return nil, err
+	}
+	phdrs, err := parseProgs(f, h)
 	if err != nil {
 		return nil, err
 	}
@@ -69,16 +130,48 @@ func Parse(path string, data []byte) (*Image, error) {
 		Phent:     uint64(h.phentsize),
 		Phnum:     uint64(h.phnum),
 	}
-	if err := planSegments(path, data, h, phdrs, im); err != nil {
+	if err := planSegments(f, h, phdrs, im); err != nil {
 		return nil, err
 	}
-	syms, err := readSymbols(path, data, im.Arch, im.Bias)
-	if err != nil {
+	if err := readSegments(f, im); err != nil {
 		return nil, err
 	}
-	im.Symbols = syms
-	im.syms = newSymbolIndex(syms)
 	return im, nil
+}
+
+// fileReader reads bounded ranges of an executable of known size.
+type fileReader struct {
+	path string
+	r    io.ReaderAt
+	size uint64
+}
+
+// check reports an error unless [off, off+n) lies in the file.
+func (f *fileReader) check(what string, off, n uint64) error {
+	if off > f.size || n > f.size-off {
+		return corrupt(f.path, "%s file range [0x%x, +0x%x) outside the file (%d bytes)", what, off, n, f.size)
+	}
+	return nil
+}
+
+// read returns a new buffer holding the n bytes at off, which check has
+// accepted. A file that shrank since is corrupt; other failures are the
+// os error.
+func (f *fileReader) read(off, n uint64) ([]byte, error) {
+	buf := make([]byte, n)
+	m, err := f.r.ReadAt(buf, int64(off))
+	if m == len(buf) {
+		return buf, nil
+	}
+	if err == nil || errors.Is(err, io.EOF) {
+		return nil, corrupt(f.path, "the file ends at 0x%x, inside [0x%x, +0x%x) (did it change while being read?)", off+uint64(m), off, n)
+	}
+	return nil, osError(f.path, err)
+}
+
+// prefix reads the first min(n, size) bytes.
+func (f *fileReader) prefix(n uint64) ([]byte, error) {
+	return f.read(0, min(n, f.size))
 }
 
 // header is the part of the ELF file header the loader uses, widened to 64
@@ -105,8 +198,12 @@ var le = binary.LittleEndian
 // fs/binfmt_elf.c load_elf_binary does (magic, type, machine, phentsize),
 // with the class, byte order and OS ABI checks debug/elf-style tools make
 // first because the rest of the header cannot be read without them.
-func parseHeader(path string, data []byte) (header, error) {
+func parseHeader(path string, f *fileReader) (header, error) {
 	var h header
+	data, err := f.prefix(ehdr64Size)
+	if err != nil {
+		return h, err
+	}
 	if len(data) < 4 || !bytes.Equal(data[:4], []byte(elf.ELFMAG)) {
 		return h, newError(path, NotELF, "not an ELF executable")
 	}
@@ -191,14 +288,19 @@ type prog struct {
 	off, vaddr, filesz, memsz, align uint64
 }
 
-func parseProgs(path string, data []byte, h header) ([]prog, error) {
+func parseProgs(f *fileReader, h header) ([]prog, error) {
 	tableSize := uint64(h.phnum) * uint64(h.phentsize)
-	if h.phoff > uint64(len(data)) || tableSize > uint64(len(data))-h.phoff {
-		return nil, corrupt(path, "program headers [0x%x, +0x%x) outside the file (%d bytes)", h.phoff, tableSize, len(data))
+	if h.phoff > f.size || tableSize > f.size-h.phoff {
+		return nil, corrupt(f.path, "program headers [0x%x, +0x%x) outside the file (%d bytes)", h.phoff, tableSize, f.size)
+	}
+	// At most 64 KiB (parseHeader checked e_phnum).
+	data, err := f.read(h.phoff, tableSize)
+	if err != nil {
+		return nil, err
 	}
 	phdrs := make([]prog, h.phnum)
 	for i := range phdrs {
-		b := data[h.phoff+uint64(i)*uint64(h.phentsize):]
+		b := data[uint64(i)*uint64(h.phentsize):]
 		p := &phdrs[i]
 		p.typ = elf.ProgType(le.Uint32(b))
 		if h.arch == ArchI386 {
@@ -220,10 +322,24 @@ func parseProgs(path string, data []byte, h header) ([]prog, error) {
 	return phdrs, nil
 }
 
-// fileRange checks that [off, off+size) lies in the file and returns a copy.
-func fileRange(path string, data []byte, what string, off, size uint64) ([]byte, error) {
-	if off > uint64(len(data)) || size > uint64(len(data))-off {
-		return nil, corrupt(path, "%s file range [0x%x, +0x%x) outside the file (%d bytes)", what, off, size, len(data))
+// readSegments reads the file ranges of the planned segments and of the TLS
+// template: at most MaxMemory bytes for the segments (planSegments bounds
+// their memory, and Filesz <= Memsz) and MaxMemory for the template.
+func readSegments(f *fileReader, im *Image) error {
+	for i := range im.Segments {
+		s := &im.Segments[i]
+		data, err := f.read(s.FileOff, s.Filesz)
+		if err != nil {
+			return err
+		}
+		s.Data = data
 	}
-	return bytes.Clone(data[off : off+size : off+size]), nil
+	if t := im.TLS; t != nil {
+		data, err := f.read(t.FileOff, t.Filesz)
+		if err != nil {
+			return err
+		}
+		t.Data = data
+	}
+	return nil
 }

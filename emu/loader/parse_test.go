@@ -187,7 +187,9 @@ func TestLoadRealPrograms(t *testing.T) {
 func TestStrippedProgramHasNoSymbols(t *testing.T) {
 	im, err := Load(buildProg(t, "x64strip"))
 	require.NoError(t, err)
-	assert.Empty(t, im.Symbols)
+	syms, err := im.Symbols()
+	require.NoError(t, err)
+	assert.Empty(t, syms)
 	_, ok := im.Lookup("main")
 	assert.False(t, ok)
 	_, _, ok = im.SymbolAt(im.Entry)
@@ -232,14 +234,15 @@ func requireKind(t *testing.T, err error, kind ErrKind, msg string) *Error {
 func TestOSErrors(t *testing.T) {
 	missing := filepath.Join(t.TempDir(), "nope")
 	_, err := Load(missing)
-	le := requireKind(t, err, NotExist, "open "+missing+": no such file or directory")
+	le := requireKind(t, err, NotExist, "stat "+missing+": no such file or directory")
 	assert.True(t, errors.Is(err, fs.ErrNotExist))
 	assert.Equal(t, missing, le.Path)
 	assert.Equal(t, NotExist, KindOf(err))
 
 	dir := t.TempDir()
 	_, err = Load(dir)
-	requireKind(t, err, Unreadable, "read "+dir+": is a directory")
+	requireKind(t, err, Unreadable, dir+": not a regular file (a directory): only regular files can be run")
+	assert.True(t, errors.Is(err, fs.ErrPermission), "execve's EACCES")
 	assert.False(t, errors.Is(err, fs.ErrNotExist))
 	assert.Equal(t, ErrKind(0), KindOf(errors.New("other")))
 }

@@ -8,8 +8,10 @@ import (
 
 // planSegments validates the PT_LOAD, PT_PHDR, PT_TLS and PT_GNU_STACK
 // headers and fills the load plan of im (Bias, Entry, Segments, BrkStart,
-// PhdrAddr, TLS, stack flags).
-func planSegments(path string, data []byte, h header, phdrs []prog, im *Image) error {
+// PhdrAddr, TLS, stack flags). It checks that the file ranges lie in the
+// file but reads none of them: readSegments does, once the plan is whole.
+func planSegments(f *fileReader, h header, phdrs []prog, im *Image) error {
+	path := f.path
 	arch := h.arch
 	mask := arch.wordMask()
 
@@ -38,8 +40,7 @@ func planSegments(path string, data []byte, h header, phdrs []prog, im *Image) e
 		if p.filesz > p.memsz {
 			return corrupt(path, "%s p_filesz 0x%x > p_memsz 0x%x", what, p.filesz, p.memsz)
 		}
-		segData, err := fileRange(path, data, what, p.off, p.filesz)
-		if err != nil {
+		if err := f.check(what, p.off, p.filesz); err != nil {
 			return err
 		}
 		if p.memsz == 0 {
@@ -85,7 +86,6 @@ func planSegments(path string, data []byte, h header, phdrs []prog, im *Image) e
 			Filesz:  p.filesz,
 			FileOff: p.off,
 			Align:   p.align,
-			Data:    segData,
 			Read:    p.flags&elf.PF_R != 0,
 			Write:   p.flags&elf.PF_W != 0,
 			Exec:    p.flags&elf.PF_X != 0,
@@ -109,7 +109,7 @@ func planSegments(path string, data []byte, h header, phdrs []prog, im *Image) e
 	for i, p := range phdrs {
 		switch p.typ {
 		case elf.PT_TLS:
-			if err := planTLS(path, data, i, p, im); err != nil {
+			if err := planTLS(f, i, p, im); err != nil {
 				return err
 			}
 		case elf.PT_GNU_STACK:
@@ -164,7 +164,8 @@ func findPhdr(path string, h header, phdrs []prog, im *Image) error {
 	return nil
 }
 
-func planTLS(path string, data []byte, i int, p prog, im *Image) error {
+func planTLS(f *fileReader, i int, p prog, im *Image) error {
+	path := f.path
 	what := "PT_TLS[" + strconv.Itoa(i) + "]"
 	if p.filesz > p.memsz {
 		return corrupt(path, "%s p_filesz 0x%x > p_memsz 0x%x", what, p.filesz, p.memsz)
@@ -175,8 +176,7 @@ func planTLS(path string, data []byte, i int, p prog, im *Image) error {
 	if p.align > 1 && p.align&(p.align-1) != 0 {
 		return corrupt(path, "%s p_align 0x%x is not a power of two", what, p.align)
 	}
-	tdata, err := fileRange(path, data, what, p.off, p.filesz)
-	if err != nil {
+	if err := f.check(what, p.off, p.filesz); err != nil {
 		return err
 	}
 	im.TLS = &Segment{
@@ -185,7 +185,6 @@ func planTLS(path string, data []byte, i int, p prog, im *Image) error {
 		Filesz:  p.filesz,
 		FileOff: p.off,
 		Align:   p.align,
-		Data:    tdata,
 		Read:    p.flags&elf.PF_R != 0,
 		Write:   p.flags&elf.PF_W != 0,
 		Exec:    p.flags&elf.PF_X != 0,

@@ -1,7 +1,6 @@
 package loader
 
 import (
-	"bytes"
 	"debug/elf"
 	"errors"
 	"fmt"
@@ -9,6 +8,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 )
 
 // Symbol is a defined function or data symbol of the program's .symtab.
@@ -22,28 +22,93 @@ type Symbol struct {
 	Global bool
 }
 
+// ErrSectionHeaders is in the chain of the error Symbols returns when the
+// section headers, or the symbol table they locate, are damaged. Running a
+// program never needs them (Linux reads program headers only); resolving
+// a probe does.
+var ErrSectionHeaders = errors.New("section headers corrupt")
+
+// symbolTable is an Image's symbols, read from src on first use.
+type symbolTable struct {
+	src    io.ReaderAt
+	size   int64
+	closer io.Closer // the file Load opened, or nil
+
+	once sync.Once
+	syms []Symbol
+	ix   *symbolIndex
+	err  error
+}
+
+// Symbols returns the defined code and data symbols of .symtab, relocated
+// and sorted by address then name (empty for a stripped program). It reads
+// the section headers and the symbol table on the first call; when they are
+// damaged it returns an *Error of kind Corrupt whose chain holds
+// ErrSectionHeaders, and Lookup and SymbolAt find nothing.
+func (im *Image) Symbols() ([]Symbol, error) {
+	t := im.table()
+	return t.syms, t.err
+}
+
+// table reads the symbols once.
+func (im *Image) table() *symbolTable {
+	t := im.symtab
+	if t == nil {
+		// A hand-built Image has no file: no symbols.
+		return &symbolTable{ix: newSymbolIndex(nil)}
+	}
+	t.once.Do(func() {
+		r := io.NewSectionReader(t.src, 0, t.size)
+		t.syms, t.err = readSymbols(im.Path, r, im.Arch, im.Bias)
+		t.ix = newSymbolIndex(t.syms)
+	})
+	return t
+}
+
+// Close releases the file Load opened for the symbols (a no-op for an
+// Image from Parse). Symbols not read by then are not read afterwards:
+// Symbols returns an error.
+func (im *Image) Close() error {
+	t := im.symtab
+	if t == nil || t.closer == nil {
+		return nil
+	}
+	t.once.Do(func() {
+		t.err = newError(im.Path, Unreadable, "symbols: the image was closed before they were read")
+		t.ix = newSymbolIndex(nil)
+	})
+	err := t.closer.Close()
+	t.closer = nil
+	return err
+}
+
+// sectionError is the error for damaged section headers.
+func sectionError(path, format string, args ...any) *Error {
+	return &Error{Path: path, Kind: Corrupt, Msg: ErrSectionHeaders.Error() + ": " + fmt.Sprintf(format, args...), Err: ErrSectionHeaders}
+}
+
 // readSymbols returns the defined symbols of .symtab that name an address:
 // STT_NOTYPE, STT_OBJECT, STT_FUNC and STT_GNU_IFUNC symbols of a real
 // section. Section, file and TLS symbols (whose values are offsets, not
 // addresses) and SHN_ABS/SHN_COMMON symbols are left out.
-func readSymbols(path string, data []byte, arch Arch, bias uint64) (syms []Symbol, err error) {
+func readSymbols(path string, r io.ReaderAt, arch Arch, bias uint64) (syms []Symbol, err error) {
 	// debug/elf is the standard library's parser; guard against a panic on
 	// hostile section headers so Parse keeps its never-panics promise.
 	defer func() {
 		if r := recover(); r != nil {
-			syms, err = nil, corrupt(path, "section headers: %v", r)
+			syms, err = nil, sectionError(path, "%v", r)
 		}
 	}()
-	f, err := elf.NewFile(bytes.NewReader(data))
+	f, err := elf.NewFile(r)
 	if err != nil {
-		return nil, corrupt(path, "section headers: %s", oneLine(err))
+		return nil, sectionError(path, "%s", oneLine(err))
 	}
 	raw, err := f.Symbols()
 	if errors.Is(err, elf.ErrNoSymbols) {
 		return nil, nil
 	}
 	if err != nil {
-		return nil, corrupt(path, "symbol table: %s", oneLine(err))
+		return nil, sectionError(path, "symbol table: %s", oneLine(err))
 	}
 	mask := arch.wordMask()
 	for _, s := range raw {
@@ -134,21 +199,15 @@ func newSymbolIndex(syms []Symbol) *symbolIndex {
 	return ix
 }
 
-func (im *Image) index() *symbolIndex {
-	if im.syms != nil {
-		return im.syms
-	}
-	return newSymbolIndex(im.Symbols)
-}
-
 // Lookup finds a symbol by name. When several share the name, a global one
 // is preferred, then the one at the lowest address.
 func (im *Image) Lookup(name string) (Symbol, bool) {
-	i, ok := im.index().byName[name]
+	t := im.table()
+	i, ok := t.ix.byName[name]
 	if !ok {
 		return Symbol{}, false
 	}
-	return im.Symbols[i], true
+	return t.syms[i], true
 }
 
 // SymbolAt finds the symbol containing addr and returns it with addr's
@@ -158,8 +217,8 @@ func (im *Image) Lookup(name string) (Symbol, bool) {
 // function over data, a global over a local, and finally the first name in
 // byte order.
 func (im *Image) SymbolAt(addr uint64) (Symbol, uint64, bool) {
-	ix := im.index()
-	syms := im.Symbols
+	t := im.table()
+	ix, syms := t.ix, t.syms
 	// First symbol with Value > addr; candidates are below it.
 	i := sort.Search(len(syms), func(i int) bool { return syms[i].Value > addr })
 	best := -1

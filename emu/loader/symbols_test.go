@@ -22,7 +22,7 @@ func TestLookupAndSymbolAtRules(t *testing.T) {
 		{Name: "end_marker", Value: 0x5000},
 	}
 	slices.SortFunc(syms, compareSymbols)
-	for _, im := range []*Image{{Symbols: syms}, {Symbols: syms, syms: newSymbolIndex(syms)}} {
+	for _, im := range []*Image{withSymbols(syms)} {
 		s, ok := im.Lookup("helper")
 		require.True(t, ok)
 		assert.Equal(t, uint64(0x3000), s.Value, "global wins over locals")
@@ -62,13 +62,23 @@ func TestLookupAndSymbolAtRules(t *testing.T) {
 func TestSymbolsDeduplicatedAndSorted(t *testing.T) {
 	im, err := Load(buildProg(t, "x64"))
 	require.NoError(t, err)
-	require.NotEmpty(t, im.Symbols)
-	assert.True(t, slices.IsSortedFunc(im.Symbols, compareSymbols))
-	for i := 1; i < len(im.Symbols); i++ {
-		assert.NotEqual(t, im.Symbols[i-1], im.Symbols[i])
+	defer im.Close()
+	syms, err := im.Symbols()
+	require.NoError(t, err)
+	require.NotEmpty(t, syms)
+	assert.True(t, slices.IsSortedFunc(syms, compareSymbols))
+	for i := 1; i < len(syms); i++ {
+		assert.NotEqual(t, syms[i-1], syms[i])
 	}
 	// The IFUNC memcpy of static glibc counts as a function.
 	s, ok := im.Lookup("memcpy")
 	require.True(t, ok)
 	assert.True(t, s.Func)
+}
+
+// withSymbols is a hand-built Image whose symbol table is syms, already read.
+func withSymbols(syms []Symbol) *Image {
+	t := &symbolTable{syms: syms, ix: newSymbolIndex(syms)}
+	t.once.Do(func() {})
+	return &Image{symtab: t}
 }

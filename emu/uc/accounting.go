@@ -8,6 +8,7 @@ import "C"
 
 import (
 	"errors"
+	"fmt"
 	"math"
 	"unsafe"
 )
@@ -35,6 +36,7 @@ func NewCounters() *Counters {
 	p := (*C.probesim_counters)(C.malloc(C.size_t(unsafe.Sizeof(C.probesim_counters{}))))
 	*p = C.probesim_counters{}
 	p.stop_at_fp = C.uint64_t(math.MaxUint64)
+	p.fast_limit_fp = p.stop_at_fp
 	return &Counters{p: p}
 }
 
@@ -82,6 +84,9 @@ func (c *Counters) Cycles() uint64 { return c.CyclesFP() >> 8 }
 func (c *Counters) SetStopAt(fp uint64) {
 	if c.live() {
 		c.p.stop_at_fp = C.uint64_t(fp)
+		if c.p.skip_valid == 0 {
+			c.p.fast_limit_fp = c.p.stop_at_fp
+		}
 	}
 }
 
@@ -111,6 +116,7 @@ func (c *Counters) SkipNextBlockAt(addr uint64) {
 	if c.live() {
 		c.p.skip_at = C.uint64_t(addr)
 		c.p.skip_valid = 1
+		c.p.fast_limit_fp = 0
 	}
 }
 
@@ -154,7 +160,9 @@ func (e *Engine) EnableAccounting(cost func(addr uint64, size uint32) (insns uin
 		return errors.New("unicorn: enable accounting: out of C memory for the cost cache")
 	}
 	if e.counters.live() {
-		a.cur = e.counters.p
+		C.probesim_acct_set_counters(a, e.counters.p)
+	} else {
+		C.probesim_acct_set_counters(a, nil)
 	}
 	if err := check("hook_add(accounting)", C.probesim_acct_install(e.uc, a)); err != nil {
 		C.probesim_acct_free(a)
@@ -191,9 +199,9 @@ func (e *Engine) attachCounters(c *Counters) {
 	}
 	if e.acct != nil {
 		if c.live() {
-			e.acct.cur = c.p
+			C.probesim_acct_set_counters(e.acct, c.p)
 		} else {
-			e.acct.cur = nil
+			C.probesim_acct_set_counters(e.acct, nil)
 		}
 	}
 }
@@ -237,4 +245,60 @@ func (e *Engine) CostCacheEvictions() uint64 {
 		return 0
 	}
 	return uint64(e.acct.evictions)
+}
+
+// WatchFunc is called, from the block hook, for a watched address that an
+// executed block holds, after the block was charged and before it runs.
+// Returning false stops the engine before the block; the block is not
+// charged again when it resumes (at its start), and the function is asked
+// again then.
+type WatchFunc func(addr uint64) (proceed bool)
+
+// SetWatchFunc installs the function the block hook asks about watched
+// addresses (WatchAddr). It needs accounting (EnableAccounting).
+func (e *Engine) SetWatchFunc(fn WatchFunc) error {
+	if err := e.alive(); err != nil {
+		return err
+	}
+	if e.acct == nil {
+		return errors.New("unicorn: watch: accounting is not enabled")
+	}
+	if fn == nil {
+		return errNilCallback
+	}
+	cb := &callback{eng: e, fn: fn}
+	if e.acct.watch_handle != 0 {
+		replace(uintptr(e.acct.watch_handle), cb)
+		return nil
+	}
+	e.acct.watch_handle = C.uintptr_t(register(cb))
+	e.watchHandle = uintptr(e.acct.watch_handle)
+	return nil
+}
+
+// WatchAddr makes every executed block that holds the instruction at addr
+// ask the watch function first (SetWatchFunc). Unlike HookCode, a watched
+// address costs nothing per instruction, changes no translation and can be
+// added and removed at any time, also inside Start: the block hook checks
+// the (short, sorted) list only while it is not empty. The question comes
+// at the block's start, so instructions of the block before addr run after
+// it. At most PROBESIM_MAX_WATCHES addresses are watched at once.
+func (e *Engine) WatchAddr(addr uint64) error {
+	if err := e.alive(); err != nil {
+		return err
+	}
+	if e.acct == nil || e.acct.watch_handle == 0 {
+		return errors.New("unicorn: watch: no watch function (SetWatchFunc)")
+	}
+	if C.probesim_watch_add(e.acct, C.uint64_t(addr)) == 0 {
+		return fmt.Errorf("unicorn: watch %#x: %d addresses are watched already", addr, C.PROBESIM_MAX_WATCHES)
+	}
+	return nil
+}
+
+// UnwatchAddr stops watching addr.
+func (e *Engine) UnwatchAddr(addr uint64) {
+	if e.alive() == nil && e.acct != nil {
+		C.probesim_watch_remove(e.acct, C.uint64_t(addr))
+	}
 }

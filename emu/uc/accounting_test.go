@@ -122,6 +122,25 @@ func TestAccountingBudgetStopsBeforeNextBlock(t *testing.T) {
 	}
 }
 
+// TestSkipSurvivesSetStopAt: a skip set before the budget still applies
+// (the fast path's single limit must not lose it), applies once, and the
+// blocks after it are charged through the fast path again.
+func TestSkipSurvivesSetStopAt(t *testing.T) {
+	e, _, c := loopEngine(t)
+	require.NoError(t, run(e)) // every block cached
+	base := c.Insns()
+	c.SkipNextBlockAt(codeAddr)
+	c.SetStopAt(math.MaxUint64 - 1)
+	require.NoError(t, run(e))
+	assert.Equal(t, base+loopInsns-3, c.Insns(), "block A skipped once, the rest charged")
+	assert.Equal(t, uint64(2*loopCostFP-(3*256+10)), c.CyclesFP())
+	// With the skip consumed, a budget set now stops the run as usual.
+	c.SetStopAt(c.CyclesFP() + 3*256 + 10)
+	require.NoError(t, run(e))
+	assert.True(t, c.BudgetHit())
+	assert.Equal(t, base+loopInsns-3+3, c.Insns(), "A charged, the first B stopped")
+}
+
 func TestAccountingBudgetAlreadyExhaustedMakesNoProgress(t *testing.T) {
 	e, _, c := loopEngine(t)
 	c.Add(0, 100)
@@ -160,32 +179,23 @@ func TestInvalidateCostsRequeriesOverlappingBlocks(t *testing.T) {
 	assert.Equal(t, uint64(5*loopInsns), c.Insns(), "re-pricing does not change the totals")
 }
 
-// TestInvalidateCostsSmallRangeIsExact: a range of a few pages drops only
-// the blocks that overlap it, even in its own page.
-func TestInvalidateCostsSmallRangeIsExact(t *testing.T) {
-	e, f, _ := loopEngine(t)
-	require.NoError(t, run(e))
-	e.InvalidateCosts(codeAddr+0x400, codeAddr+0x800)
-	require.NoError(t, run(e))
-	assert.Len(t, f.queries, 3, "1 KiB after the loop, in its page: nothing of the loop")
-}
-
-// TestInvalidateCostsLargeRangeDropsItsPages: a range of more than a few
-// pages drops every cached block of its pages, and a block that starts in
-// the page before and runs into the range.
-func TestInvalidateCostsLargeRangeDropsItsPages(t *testing.T) {
+// TestInvalidateCostsIsExact: a range drops exactly the blocks that
+// overlap it, whatever its size, even in their own page, and a block that
+// starts in the page before and runs into the range.
+func TestInvalidateCostsIsExact(t *testing.T) {
 	e, f, c := loopEngine(t)
 	require.NoError(t, run(e))
 	require.Len(t, f.queries, 3)
-	// From 1 KiB after the loop over five pages: the loop's page goes whole.
-	e.InvalidateCosts(codeAddr+0x400, codeAddr+5*pageSize)
+	e.InvalidateCosts(codeAddr+0x400, codeAddr+0x800)
 	require.NoError(t, run(e))
-	assert.Equal(t, []blockKey{blockA, blockB, blockC}, f.queries[3:])
-	// The next pages only: nothing of the loop.
-	e.InvalidateCosts(codeAddr+pageSize, codeAddr+8*pageSize)
+	assert.Len(t, f.queries, 3, "1 KiB after the loop, in its page: nothing of the loop")
+	e.InvalidateCosts(codeAddr+0x400, codeAddr+64*pageSize)
 	require.NoError(t, run(e))
-	assert.Len(t, f.queries, 6)
-	assert.Equal(t, uint64(3*loopInsns), c.Insns())
+	assert.Len(t, f.queries, 3, "256 KiB from there: still nothing")
+	e.InvalidateCosts(codeAddr+13, codeAddr+64*pageSize)
+	require.NoError(t, run(e))
+	assert.Equal(t, []blockKey{blockC}, f.queries[3:], "the last byte of C")
+	assert.Equal(t, uint64(4*loopInsns), c.Insns())
 
 	// A block across a page boundary: [cross, cross+15) holds
 	// mov eax, 1; mov ecx, 2; jmp exit and ends in the next page.
@@ -197,16 +207,46 @@ func TestInvalidateCostsLargeRangeDropsItsPages(t *testing.T) {
 	hostWrite(t, e, 0x61000, code[6:])
 	require.NoError(t, e.Start(cross, exitAddr, 0, 0))
 	crossBlock := blockKey{cross, 15}
-	assert.Equal(t, []blockKey{crossBlock}, f.queries[6:])
+	assert.Equal(t, []blockKey{crossBlock}, f.queries[4:])
 	e.InvalidateCosts(0x62000, 0x63000)
 	require.NoError(t, e.Start(cross, exitAddr, 0, 0))
-	assert.Len(t, f.queries, 7, "a page it does not touch")
+	assert.Len(t, f.queries, 5, "a page it does not touch")
 	e.InvalidateCosts(0x61000, 0x62000)
 	require.NoError(t, e.Start(cross, exitAddr, 0, 0))
-	assert.Equal(t, []blockKey{crossBlock, crossBlock}, f.queries[6:], "its last page")
+	assert.Equal(t, []blockKey{crossBlock, crossBlock}, f.queries[4:], "its last page")
 	e.InvalidateCosts(0x60000, 0x61000)
 	require.NoError(t, e.Start(cross, exitAddr, 0, 0))
-	assert.Equal(t, []blockKey{crossBlock, crossBlock, crossBlock}, f.queries[6:], "its first page")
+	assert.Equal(t, []blockKey{crossBlock, crossBlock, crossBlock}, f.queries[4:], "its first page")
+	e.InvalidateCosts(0, 1<<47)
+	require.NoError(t, e.Start(cross, exitAddr, 0, 0))
+	assert.Equal(t, []blockKey{crossBlock, crossBlock, crossBlock, crossBlock}, f.queries[4:], "everything")
+}
+
+// TestCostCacheKeepsAliasedBlocks: blocks whose addresses share their low
+// 16 bits (a direct-mapped table on them thrashed: every execution of a
+// pair 64 KiB apart was a miss) are each priced once.
+func TestCostCacheKeepsAliasedBlocks(t *testing.T) {
+	e, f, _ := loopEngine(t)
+	// Eight pages, 64 KiB apart, each `mov eax, i; jmp` to the next, the
+	// last back to the loop head, 200 times.
+	const n = 8
+	var heads []uint64
+	for i := uint64(0); i < n; i++ {
+		heads = append(heads, 0x100000+i<<16)
+	}
+	for i, h := range heads {
+		mapPage(t, e, h, ProtAll)
+		next := uint64(exitAddr)
+		if i+1 < n {
+			next = heads[i+1]
+		}
+		hostWrite(t, e, h, cat(movEAX(uint32(i)), jmpRel32(h+5, next)))
+	}
+	for i := 0; i < 200; i++ {
+		require.NoError(t, e.Start(heads[0], exitAddr, 0, 0))
+	}
+	assert.Len(t, f.queries, n, "each block priced once")
+	assert.Equal(t, uint64(n), e.CostCacheMisses())
 }
 
 func TestEnableAccountingTwiceReplacesCostFunction(t *testing.T) {

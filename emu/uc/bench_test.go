@@ -103,6 +103,19 @@ func BenchmarkRawLoopPhysical(b *testing.B) {
 	benchLoopOn(b, newPhysEngine(b, Mode64), code, n, nil)
 }
 
+// BenchmarkNoopBlockHookLoop: the register loop with a C block hook that
+// only counts, the floor of any per-block accounting (BenchmarkAccountedLoop
+// against it is the accounting's own work).
+func BenchmarkNoopBlockHookLoop(b *testing.B) {
+	code, n := regLoop()
+	benchLoop(b, code, n, func(e *Engine) {
+		_, free, err := e.hookNoopBlock()
+		require.NoError(b, err)
+		b.Cleanup(free)
+		require.NoError(b, e.removeTranslations(0, ^uint64(0)))
+	})
+}
+
 // BenchmarkGoBlockHookLoop: the register loop with a no-op Go block hook,
 // i.e. one Go callback per 5 instructions (reports ns per callback too).
 func BenchmarkGoBlockHookLoop(b *testing.B) {

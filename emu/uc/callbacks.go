@@ -126,6 +126,32 @@ func probesimGoInvalidInsn(handle C.uintptr_t) (handled C.bool) {
 	return false
 }
 
+//export probesimGoPortIO
+func probesimGoPortIO(handle C.uintptr_t, port C.uint32_t, size C.int, value C.uint32_t, out C.int) C.uint32_t {
+	cb := lookup(uintptr(handle))
+	if cb == nil {
+		return 0
+	}
+	defer cb.eng.recoverCallback()
+	if fn, ok := cb.fn.(PortIOFunc); ok {
+		return C.uint32_t(fn(uint32(port), int(size), out != 0, uint32(value)))
+	}
+	return 0
+}
+
+//export probesimGoWatch
+func probesimGoWatch(handle C.uintptr_t, addr C.uint64_t) (proceed C.int) {
+	cb := lookup(uintptr(handle))
+	if cb == nil {
+		return 1
+	}
+	defer cb.eng.recoverCallback()
+	if fn, ok := cb.fn.(WatchFunc); ok && !fn(uint64(addr)) {
+		return 0
+	}
+	return 1
+}
+
 // maxBlockInsns bounds what a cost function may return for one block: the
 // cache keeps the count in 31 bits.
 const maxBlockInsns = 1<<31 - 1

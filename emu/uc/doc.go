@@ -70,18 +70,17 @@
 //
 // The C block hook runs at the start of every executed translated block.
 // It looks the block up by (address, size) in a 4-way set-associative
-// cache indexed by a hash of the whole address (so no alignment makes two
-// hot blocks evict each other; the table doubles when sets overflow
-// often). An entry is valid only while the states of the records of the
-// pages holding the block's first and last bytes are those it was priced
-// under; page records are found by a hash of the whole page number (no
-// two pages share one). On a miss it checks the fence marks, calls the Go
-// cost function once and caches the answer. Then, if the current
-// Counters' CyclesFP is already >= StopAt, it sets BudgetHit and calls
-// uc_emu_stop WITHOUT charging the block; otherwise it adds the block's
-// instructions and cost. This order follows a measured fact:
-// uc_emu_stop from a block hook stops before the block executes (Start
-// returns with the PC at the block's address;
+// cache indexed by the address with its higher bits folded in (so no
+// alignment makes two hot blocks evict each other; the table doubles when
+// sets overflow often). A hit in the set's first way, with nothing to skip,
+// budget left and nothing watched, is the whole hot path: the entry's
+// instructions and cost are added. Otherwise (acct_slow) it checks the
+// fence marks on a miss, calls the Go cost function once and caches the
+// answer. Then, if the current Counters' CyclesFP is already >= StopAt, it
+// sets BudgetHit and calls uc_emu_stop WITHOUT charging the block;
+// otherwise it adds the block's instructions and cost. This order follows a
+// measured fact: uc_emu_stop from a block hook stops before the block
+// executes (Start returns with the PC at the block's address;
 // TestStopInBlockHookSkipsTheBlock). Consequences:
 //
 //   - the block that crosses the budget runs whole and is charged; Start
@@ -94,13 +93,12 @@
 //   - the block at Start's until address is never charged (never runs);
 //   - code changes must be followed by both RemoveCache (translations) and
 //     InvalidateCosts (costs): a rewritten block with the same address and
-//     size would otherwise keep its old cost. InvalidateCosts drops every
-//     cached block that overlaps the range, including blocks starting before
-//     it: a range of up to four pages through the lists of cached blocks
-//     each page record keeps, a larger one by bumping the generation of each
-//     of its pages that has a record, which also drops the other blocks of
-//     those pages (they are only priced again, nothing is charged
-//     differently).
+//     size would otherwise keep its old cost. InvalidateCosts drops exactly
+//     the cached blocks that overlap the range, including blocks starting
+//     before it, through the list of cached blocks that each page's record
+//     keeps (a page with more than 4096 gives its list up, and then
+//     invalidating it empties the cache: only priced again, nothing is
+//     charged differently).
 //
 // # Measured Unicorn 2.1.1 behaviour (pinned by the tests)
 //
@@ -130,7 +128,18 @@
 //   - The CPU model decides which instructions translate: qemu64 (the
 //     default) raises #UD for SSE4.1 (ptest), popcnt and movbe, which
 //     skylake-client runs. CPUID answers come from the model unless
-//     HookCPUID answers (TestCPUIDHook).
+//     HookCPUID answers (TestCPUIDHook). From IvyBridge on (skylake-client
+//     included) rdrand and rdseed run with the host's randomness, and no
+//     hook sees them; SandyBridge raises #UD for both.
+//   - rdtsc and rdtscp read the host's TSC unless CR4.TSD is set, when
+//     they raise #GP (13) at CPL 3 like the CPU. CR4 reads 0 before the
+//     first run; writing it recomputes the hidden SSE flags from the value.
+//   - An exception an interrupt hook handled is never delivered, so QEMU's
+//     old_exception keeps it: the next #GP or #DE becomes #DF (8), the
+//     one after that halts the CPU. ClearException resets it through a
+//     context (TestHandledExceptionsDoNotDoubleFault).
+//   - in and out run at CPL 3 whatever IOPL says; HookPortIO sees them
+//     with a stale RIP (see PortIOFunc).
 //   - int3 reaches HookInterrupt as 3 with RIP past the int3; i386 int 0x80
 //     as 0x80 with EIP past it; divide error as 0 with RIP AT the div (a
 //     fault: returning without moving RIP or stopping re-executes it).

@@ -67,8 +67,13 @@ const (
 	// CPUDefault is Unicorn's default model (qemu64).
 	CPUDefault CPUModel = -1
 	// CPUSkylakeClient executes SSE up to SSE4.2, POPCNT, MOVBE, AES,
-	// PCLMULQDQ, BMI1/2 and ADX, and no AVX (Unicorn's TCG has none).
+	// PCLMULQDQ, BMI1/2 and ADX, and no AVX (Unicorn's TCG has none); also
+	// rdrand and rdseed, which return the host's randomness.
 	CPUSkylakeClient = CPUModel(C.UC_CPU_X86_SKYLAKE_CLIENT)
+	// CPUSandyBridge executes SSE up to SSE4.2, POPCNT, AES, PCLMULQDQ and
+	// rdtscp, and no AVX; rdrand and rdseed raise #UD (measured: the
+	// newest Intel model of 2.1.1 without them).
+	CPUSandyBridge = CPUModel(C.UC_CPU_X86_SANDYBRIDGE)
 )
 
 // Options are an engine's fixed choices.
@@ -94,9 +99,10 @@ type Engine struct {
 
 	// acct is the C accounting state (nil until EnableAccounting);
 	// costHandle is the table handle of its cost function.
-	acct       *C.probesim_acct
-	costHandle uintptr
-	counters   *Counters
+	acct        *C.probesim_acct
+	costHandle  uintptr
+	watchHandle uintptr // the watch function's table handle (0: none)
+	counters    *Counters
 
 	// vm is the page table of an engine opened with a translator (nil
 	// otherwise); translateHandle is the translator's table handle.
@@ -106,6 +112,9 @@ type Engine struct {
 	// started is set by the first Start: from then on translations exist
 	// and adding a translation-time hook must drop them.
 	started bool
+
+	// scratchCtx is ClearException's context (nil until first used).
+	scratchCtx *Context
 
 	// cbFailure is the first failure (panic or invalid result) of a Go
 	// callback during the current Start; Start returns it.
@@ -178,6 +187,8 @@ func (e *Engine) Close() error {
 	if e == nil || e.uc == nil {
 		return nil
 	}
+	e.scratchCtx.Free()
+	e.scratchCtx = nil
 	rc := C.uc_close(e.uc)
 	e.uc = nil
 	for handle := range e.hooks {
@@ -189,6 +200,10 @@ func (e *Engine) Close() error {
 		e.acct = nil
 		unregister(e.costHandle)
 		e.costHandle = 0
+		if e.watchHandle != 0 {
+			unregister(e.watchHandle)
+			e.watchHandle = 0
+		}
 	}
 	if e.vm != nil {
 		C.probesim_vm_free(e.vm)

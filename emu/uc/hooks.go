@@ -123,6 +123,30 @@ func (e *Engine) HookCPUID(fn func() bool) (Hook, error) {
 	})
 }
 
+// PortIOFunc is called for an in (out false; its result is the value read)
+// or out instruction (UC_HOOK_INSN + UC_X86_INS_IN, OUT). RIP inside the
+// hook is not the instruction's but the last one Unicorn stored (the
+// block's start, normally), and a Stop takes effect at the end of the
+// translated block. Unicorn 2.1.1 executes in and out at CPL 3 whatever
+// IOPL says (a real CPU raises #GP): a hook is how to refuse them.
+type PortIOFunc func(port uint32, size int, out bool, value uint32) uint32
+
+// HookPortIO installs fn for both in and out.
+func (e *Engine) HookPortIO(fn PortIOFunc) error {
+	if fn == nil {
+		return errNilCallback
+	}
+	if _, err := e.addHook(fn, func(id *C.uc_hook, h C.uintptr_t) C.uc_err {
+		return C.probesim_hook_in(e.uc, id, h)
+	}); err != nil {
+		return err
+	}
+	_, err := e.addHook(fn, func(id *C.uc_hook, h C.uintptr_t) C.uc_err {
+		return C.probesim_hook_out(e.uc, id, h)
+	})
+	return err
+}
+
 // hookRange converts Unicorn's inclusive hook range (begin > end: all) to
 // the inclusive range of code whose translation must be dropped.
 func hookRange(begin, end uint64) (first, last uint64) {

@@ -53,6 +53,7 @@ const (
 	GS_BASE = Reg(C.UC_X86_REG_GS_BASE) // x86-64 only; ignored in Mode32
 	FPCW    = Reg(C.UC_X86_REG_FPCW)    // x87 control word
 	MXCSR   = Reg(C.UC_X86_REG_MXCSR)   // SSE control and status
+	CR4     = Reg(C.UC_X86_REG_CR4)     // control register 4 (TSD: rdtsc faults at CPL 3)
 )
 
 // regNames doubles as the whitelist of registers accepted by RegRead and
@@ -65,7 +66,7 @@ var regNames = map[Reg]string{
 	EFLAGS: "eflags", EAX: "eax", EBX: "ebx", ECX: "ecx", EDX: "edx",
 	ESI: "esi", EDI: "edi", EBP: "ebp", ESP: "esp", EIP: "eip",
 	CS: "cs", DS: "ds", ES: "es", FS: "fs", GS: "gs", SS: "ss",
-	FS_BASE: "fs_base", GS_BASE: "gs_base", FPCW: "fpcw", MXCSR: "mxcsr",
+	FS_BASE: "fs_base", GS_BASE: "gs_base", FPCW: "fpcw", MXCSR: "mxcsr", CR4: "cr4",
 }
 
 func (r Reg) String() string {

@@ -23,8 +23,12 @@
 uc_err probesim_hook_intr(uc_engine *uc, uc_hook *hh, uintptr_t handle);
 uc_err probesim_hook_syscall(uc_engine *uc, uc_hook *hh, uintptr_t handle);
 uc_err probesim_hook_cpuid(uc_engine *uc, uc_hook *hh, uintptr_t handle);
+// in and out: two hooks, both calling the same Go function.
+uc_err probesim_hook_in(uc_engine *uc, uc_hook *hh, uintptr_t handle);
+uc_err probesim_hook_out(uc_engine *uc, uc_hook *hh, uintptr_t handle);
 uc_err probesim_hook_code(uc_engine *uc, uc_hook *hh, uintptr_t handle,
                           uint64_t begin, uint64_t end);
+uc_err probesim_hook_block_noop(uc_engine *uc, uc_hook *hh, uint64_t *count);
 uc_err probesim_hook_block(uc_engine *uc, uc_hook *hh, uintptr_t handle,
                            uint64_t begin, uint64_t end);
 uc_err probesim_hook_insn_invalid(uc_engine *uc, uc_hook *hh,
@@ -128,6 +132,10 @@ uc_err probesim_vm_remove_cache(uc_engine *uc, probesim_vm *vm, uint64_t begin,
 typedef struct probesim_counters {
     uint64_t insns;      // guest instructions executed (block granularity)
     uint64_t cycles_fp;  // cycles in 24.8 fixed point (cycles * 256)
+    // fast_limit_fp is stop_at_fp, or 0 while skip_valid: the hook's fast
+    // path runs a block only while cycles_fp < fast_limit_fp, one test for
+    // both. Every writer of stop_at_fp or skip_valid keeps it in step.
+    uint64_t fast_limit_fp;
     uint64_t stop_at_fp; // a block starting with cycles_fp >= stop_at_fp
                          // stops the engine instead of running
     uint32_t budget_hit; // set by the hook when it requested the stop
@@ -139,15 +147,11 @@ typedef struct probesim_counters {
     uint64_t skip_at;
 } probesim_counters;
 
-// A code page's record: its state and the blocks cached that start in it.
-// Records never move (they are allocated in fixed chunks), so a cost entry
-// can point at its pages' states.
-//
-// state: bits 1..31 the generation, bumped by every invalidation of the
-// page as a whole; bit 0 set while the page is fenced.
-#define PROBESIM_PAGE_FENCED 1u
-#define PROBESIM_PAGE_GEN_STEP 2u
-// A page whose block list would grow past this is invalidated whole.
+// A code page's record: its fence mark and the cached blocks that start in
+// it (so that an invalidation finds them). Records never move (they are
+// allocated in fixed chunks).
+// A page whose block list would grow past this gives the list up; an
+// invalidation touching it then empties the whole cache.
 #define PROBESIM_PAGE_MAX_BLOCKS 4096u
 
 typedef struct probesim_block_key {
@@ -158,24 +162,21 @@ typedef struct probesim_block_key {
 
 typedef struct probesim_page {
     uint64_t page; // page number (address >> 12)
-    uint32_t state;
+    uint32_t fenced;
     uint32_t nblocks, cap;
     uint32_t overflow; // the block list was given up: invalidate whole
     probesim_block_key *blocks;
 } probesim_page;
 
 // One cost entry: a block (start address and byte size: one address can
-// start blocks of different lengths) with its price, valid while the states
-// of the pages holding its first and last bytes are those it was priced
-// under.
+// start blocks of different lengths) with its price. Size 0: empty (no
+// translated block is empty). An invalidation removes the entries of the
+// blocks it touches, found through the page records' lists.
 typedef struct probesim_cost_entry {
     uint64_t addr;
     uint32_t size;
-    uint32_t insns; // 0 with addr 0 and size 0: empty
+    uint32_t insns;
     uint64_t cost_fp;
-    uint32_t *state_first;
-    uint32_t *state_last; // NULL: the block lies in one page
-    uint32_t gen_first, gen_last;
 } probesim_cost_entry;
 
 #define PROBESIM_WAYS 4u
@@ -190,6 +191,11 @@ typedef struct probesim_cost_set {
 // until the next full TLB flush. More than this many flush at once.
 #define PROBESIM_MAX_FENCES 64u
 
+// Watched addresses of the block hook (Engine.WatchBlocks): an executed
+// block holding one asks Go first. Few are watched at a time (the probe
+// engine watches a probe only while its inline window is open).
+#define PROBESIM_MAX_WATCHES 256u
+
 typedef struct probesim_acct {
     probesim_counters *cur; // may be NULL: blocks are then not charged
     uintptr_t cost_handle;  // Go callback table handle of the cost function
@@ -203,6 +209,10 @@ typedef struct probesim_acct {
     uint32_t stopped;
     uint32_t fence_hit; // the stop was a block on a fenced page
     uint32_t set_bits;  // log2 of the number of sets
+    uint64_t set_mask;  // sets - 1
+    // epoch counts invalidations, so that the miss path can tell whether
+    // the cost function invalidated (a code write from Go) while it ran.
+    uint64_t epoch;
     uint64_t stop_pc;
     uc_hook hook;
     probesim_cost_set *sets;
@@ -216,6 +226,15 @@ typedef struct probesim_acct {
     uint32_t fence_count;
     uint32_t fence_overflow; // set when the fence list filled up
     probesim_page *fences[PROBESIM_MAX_FENCES];
+    // fast is what the hook's fast path charges: cur while nothing is
+    // watched, else gate, whose fast_limit_fp of 0 sends every block to
+    // the slow path (probesim_acct_set_counters and the watch list keep it
+    // in step).
+    probesim_counters *fast;
+    probesim_counters gate;
+    uintptr_t watch_handle; // Go callback table handle of the watch function
+    uint32_t nwatch;        // watched addresses, sorted
+    uint64_t watch[PROBESIM_MAX_WATCHES];
 } probesim_acct;
 
 probesim_acct *probesim_acct_new(uintptr_t cost_handle);
@@ -223,6 +242,8 @@ void probesim_acct_free(probesim_acct *a);
 uc_err probesim_acct_install(uc_engine *uc, probesim_acct *a);
 void probesim_acct_invalidate(probesim_acct *a, uint64_t begin, uint64_t end);
 void probesim_acct_clear(probesim_acct *a);
+// Makes c (NULL: none) the counters the hook charges.
+void probesim_acct_set_counters(probesim_acct *a, probesim_counters *c);
 // Fences the pages of [begin, end); returns 0 when the fence list is full
 // (the caller must then flush the TLB and clear the fences).
 int probesim_fence_pages(probesim_acct *a, uint64_t begin, uint64_t end);
@@ -232,5 +253,8 @@ void probesim_unfence_pages(probesim_acct *a, uint64_t begin, uint64_t end);
 // Lifts every fence (after a full TLB flush).
 void probesim_fence_clear(probesim_acct *a);
 uint64_t probesim_acct_entries(probesim_acct *a);
+// Adds or removes a watched address; add returns 0 when the list is full.
+int probesim_watch_add(probesim_acct *a, uint64_t addr);
+void probesim_watch_remove(probesim_acct *a, uint64_t addr);
 
 #endif

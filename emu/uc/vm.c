@@ -195,14 +195,12 @@ static void walk(probesim_vm *vm, probesim_pt_node *n, int level,
     }
     int shift = (LEVELS - 1 - level) * LEVEL_BITS;
     uint64_t span = 1ull << shift; // vpns per entry at this level
-    for (unsigned i = 0; i < 512; i++) {
+    // The entries whose spans meet [lo, hi): from the one holding lo (or
+    // the first) to the one holding hi-1 (or the last).
+    unsigned i = lo > base ? (unsigned)((lo - base) >> shift) : 0;
+    unsigned last = (hi - 1 - base) >> shift < 511 ? (unsigned)((hi - 1 - base) >> shift) : 511;
+    for (; i <= last; i++) {
         uint64_t first = base + (uint64_t)i * span;
-        if (first + span <= lo) {
-            continue;
-        }
-        if (first >= hi) {
-            break;
-        }
         if (level == LEVELS - 1) {
             if (n->e[i] & PROBESIM_PTE_PRESENT) {
                 f(vm, first, &n->e[i], arg);

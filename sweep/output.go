@@ -1,0 +1,298 @@
+package sweep
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"slices"
+	"time"
+)
+
+// Output is a sweep's results file (--out) while the sweep runs. It holds
+// the file's lock (lock.go) from Open to Close; it knows which
+// configurations the file has, and where each row is in it, but not the
+// rows: Save writes the file anew, atomically, merging the rows already
+// in it with the ones added since, in configuration order, reading the
+// former back one at a time. Memory is a few bytes per configuration (the
+// set of rows and their places), never the rows themselves, whether the
+// file holds ten rows or a million.
+//
+// An Output is used by one goroutine (Run's, through Options.Done and
+// Options.Emit).
+type Output struct {
+	path   string
+	format Format
+	cfg    *Config
+	lock   *fileLock
+
+	// src holds the rows saved so far: the file Open found, then each
+	// file Save wrote (open for reading, so it stays readable after the
+	// next save renames another file over its name). places says where
+	// each row is in it, in configuration order. canonical says src is a
+	// file Save wrote, so its rows' bytes can be copied as they are.
+	src       *os.File
+	places    []place
+	canonical bool
+
+	// kept is the set of configurations the file had at Open, fixed
+	// from then on (so Has may run beside Add); have grows with Add.
+	kept    bitset
+	have    bitset
+	rows    int   // rows held: saved and pending
+	nkept   int   // rows found in the file at Open
+	pending []Row // added since the last save
+	failed  int
+	first   failure // the failed row of the lowest index, if failed > 0
+
+	// SaveEvery is the least time between two saves Add makes (1 s by
+	// default), stretched to ten times the last save's duration, so that
+	// saving a big file takes a tenth of the sweep at most. An interrupted
+	// sweep loses at most that much work.
+	SaveEvery time.Duration
+	lastSave  time.Time
+}
+
+// place is where a row is in Output.src.
+type place struct {
+	index int32
+	n     uint32
+	off   int64
+}
+
+// failure is what the summary line says of a failed row.
+type failure struct {
+	index      int
+	key        string
+	stopReason string
+	exitStatus int
+}
+
+// OpenOutput takes path's lock and reads the rows path already holds, if
+// any (an earlier, possibly interrupted, sweep's output), scanning the
+// file once: every row must be consistent (Row.Check), of this sweep and
+// of a configuration of shard s, and appear once (Reconcile's rules).
+// Then it saves the file, rewritten for c (the config may have gained
+// values since, which moves the rows to other indexes), which also proves
+// the file writable before anything runs.
+func OpenOutput(path string, c *Config, s Shard) (*Output, error) {
+	f, err := FormatOf(path)
+	if err != nil {
+		return nil, err
+	}
+	lock, err := lockFile(path)
+	if err != nil {
+		return nil, err
+	}
+	o := &Output{path: path, format: f, cfg: c, lock: lock, have: newBitset(c.Len()), kept: newBitset(c.Len()), SaveEvery: time.Second}
+	if err := o.scan(s); err != nil {
+		o.abort()
+		return nil, err
+	}
+	if err := o.Save(); err != nil {
+		o.abort()
+		return nil, err
+	}
+	return o, nil
+}
+
+// scan reads the rows of the file at o.path into o.places.
+func (o *Output) scan(s Shard) error {
+	st, err := os.Stat(o.path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if !st.Mode().IsRegular() {
+		return fmt.Errorf("%s: not a regular file", o.path)
+	}
+	file, err := os.Open(o.path)
+	if err != nil {
+		return err
+	}
+	o.src = file
+	sc, err := newRowScanner(bufio.NewReaderSize(file, 1<<16), o.format)
+	if err != nil {
+		return fmt.Errorf("%s: %w", o.path, err)
+	}
+	m := newRowMatcher(o.cfg)
+	for sc.Scan() {
+		r := &sc.row
+		i, err := m.reconcile(fmt.Sprintf("%s: row %d", o.path, sc.n), r, s, o.have)
+		if err != nil {
+			return err
+		}
+		o.places = append(o.places, place{index: int32(i), n: uint32(sc.end - sc.off), off: sc.off})
+		o.rows++
+		o.count(i, r)
+	}
+	if err := sc.Err(); err != nil {
+		return fmt.Errorf("%s: %w", o.path, err)
+	}
+	o.nkept = o.rows
+	copy(o.kept, o.have)
+	slices.SortFunc(o.places, func(a, b place) int { return int(a.index - b.index) })
+	return nil
+}
+
+// count notes a row of configuration i for the failure summary.
+func (o *Output) count(i int, r *Row) {
+	if !r.Failed() {
+		return
+	}
+	if o.failed == 0 || i < o.first.index {
+		o.first = failure{i, r.Key, r.StopReason, r.ExitStatus}
+	}
+	o.failed++
+}
+
+// Has reports whether the file had configuration i at Open
+// (Options.Done). It may be called from another goroutine than Add.
+func (o *Output) Has(i int) bool { return o.kept.has(i) }
+
+// Kept is the number of rows the file had at Open.
+func (o *Output) Kept() int { return o.nkept }
+
+// Rows is the number of rows the file has (saved or to be saved).
+func (o *Output) Rows() int { return o.rows }
+
+// Failed is the number of those rows whose program failed (Row.Failed),
+// and the key, stop reason and exit status of the first in configuration
+// order.
+func (o *Output) Failed() (n int, key, stopReason string, exitStatus int) {
+	return o.failed, o.first.key, o.first.stopReason, o.first.exitStatus
+}
+
+// Add takes a finished row (Options.Emit) and saves the file when the last
+// save is SaveEvery old.
+func (o *Output) Add(r Row) error {
+	if o.have.has(r.Index) {
+		return fmt.Errorf("configuration %d (%s) added twice", r.Index, r.Key)
+	}
+	o.have.set(r.Index)
+	o.rows++
+	o.count(r.Index, &r)
+	o.pending = append(o.pending, r)
+	if time.Since(o.lastSave) < o.SaveEvery {
+		return nil
+	}
+	start := time.Now()
+	if err := o.Save(); err != nil {
+		return fmt.Errorf("saving rows: %w", err)
+	}
+	o.SaveEvery = max(o.SaveEvery, 10*time.Since(start))
+	return nil
+}
+
+// Save writes every row to the file now, in configuration order.
+func (o *Output) Save() error {
+	tmp, err := createTemp(o.path)
+	if err != nil {
+		return err
+	}
+	places, err := o.write(tmp)
+	// The new file is the next save's source: keep it open for reading
+	// (commitTemp closes the handle written through).
+	var next *os.File
+	if err == nil {
+		next, err = os.Open(tmp.Name())
+	}
+	if err := commitTemp(tmp, o.path, err); err != nil {
+		if next != nil {
+			next.Close()
+		}
+		return err
+	}
+	if o.src != nil {
+		o.src.Close()
+	}
+	o.src, o.places, o.canonical, o.pending = next, places, true, nil
+	o.lastSave = time.Now()
+	return nil
+}
+
+// write merges the saved rows and the pending ones into w and returns the
+// new places.
+func (o *Output) write(w *os.File) ([]place, error) {
+	slices.SortFunc(o.pending, func(a, b Row) int { return a.Index - b.Index })
+	bw := bufio.NewWriterSize(w, 1<<16)
+	rw, err := newRowWriter(bw, o.format)
+	if err != nil {
+		return nil, err
+	}
+	var src *windowReader
+	if o.src != nil {
+		src = newWindowReader(o.src)
+	}
+	places := make([]place, 0, len(o.places)+len(o.pending))
+	c := o.cfg
+	j := 0 // next pending row
+	emit := func(r *Row) error {
+		off, n, err := rw.writeRow(r)
+		places = append(places, place{index: int32(r.Index), n: uint32(n), off: off})
+		return err
+	}
+	for _, p := range o.places {
+		for ; j < len(o.pending) && o.pending[j].Index < int(p.index); j++ {
+			if err := emit(&o.pending[j]); err != nil {
+				return nil, err
+			}
+		}
+		b, err := src.bytes(p.off, int64(p.n))
+		if err != nil {
+			return nil, fmt.Errorf("reading back %s: %w", o.path, err)
+		}
+		if o.canonical {
+			off, n, err := rw.writeRaw(b)
+			if err != nil {
+				return nil, err
+			}
+			places = append(places, place{index: p.index, n: uint32(n), off: off})
+			continue
+		}
+		r, err := decodeRow(o.format, b)
+		if err != nil {
+			return nil, fmt.Errorf("reading back %s: %w", o.path, err)
+		}
+		r.Index, r.Configs = int(p.index), c.Len()
+		if err := emit(&r); err != nil {
+			return nil, err
+		}
+	}
+	for ; j < len(o.pending); j++ {
+		if err := emit(&o.pending[j]); err != nil {
+			return nil, err
+		}
+	}
+	if err := rw.close(); err != nil {
+		return nil, err
+	}
+	return places, bw.Flush()
+}
+
+// Close saves what is pending and releases the lock.
+func (o *Output) Close() error {
+	var err error
+	if len(o.pending) > 0 {
+		err = o.Save()
+	}
+	if o.src != nil {
+		o.src.Close()
+		o.src = nil
+	}
+	if lerr := o.lock.release(); err == nil {
+		err = lerr
+	}
+	return err
+}
+
+// abort releases everything without saving.
+func (o *Output) abort() {
+	if o.src != nil {
+		o.src.Close()
+	}
+	o.lock.release()
+}

@@ -1,0 +1,208 @@
+package sweep
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"syscall"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/probesim/probesim/report"
+)
+
+// syntheticSweep is a config of n seeds (from Parse: the program is not
+// loaded) and its rows, as a sweep would have measured them.
+func syntheticSweep(t *testing.T, n int) (*Config, []Row) {
+	t.Helper()
+	c, err := Parse(filepath.Join(t.TempDir(), "s.yaml"), []byte(fmt.Sprintf(
+		"program: /p\nprobes: [f]\ncpus: 2\nstrategies: inline\nseeds: {from: 1, to: %d}\n", n)))
+	require.NoError(t, err)
+	rows := make([]Row, n)
+	for i := range rows {
+		p := c.Point(i)
+		rows[i] = c.RowOf(p, &report.Run{StopReason: "exit", Cycles: uint64(1000 + i), Instructions: uint64(500 + i),
+			Probes: []report.Probe{{Executions: 200, Hits: 150, Misses: 50}}})
+	}
+	return c, rows
+}
+
+// TestJSONIsTheEncodersIndentedArray: the streaming writer writes the
+// bytes encoding/json's Encoder with two-space indent writes for []Row,
+// as WriteJSON did before it streamed.
+func TestJSONIsTheEncodersIndentedArray(t *testing.T) {
+	for _, rows := range [][]Row{nil, {sampleRow()}, {sampleRow(), sampleRow(), {Key: "<&>\u2028"}}} {
+		var want bytes.Buffer
+		enc := json.NewEncoder(&want)
+		enc.SetIndent("", "  ")
+		list := rows
+		if list == nil {
+			list = []Row{}
+		}
+		for i := range list {
+			list[i].Args, list[i].Probes, list[i].Env, list[i].Params = orEmpty(list[i].Args), orEmpty(list[i].Probes), orEmpty(list[i].Env), orEmpty(list[i].Params)
+		}
+		require.NoError(t, enc.Encode(list))
+		var got bytes.Buffer
+		require.NoError(t, WriteJSON(&got, rows))
+		assert.Equal(t, want.String(), got.String())
+	}
+}
+
+// TestOutputResumesAFileOfAnyOrder: OpenOutput scans the rows of a file,
+// in whatever order it holds them and from either format, moves them to
+// the places a grown config gives them, and saves them in configuration
+// order with the rows added since.
+func TestOutputResumesAFileOfAnyOrder(t *testing.T) {
+	c, rows := syntheticSweep(t, 40)
+	for _, name := range []string{"out.csv", "out.json"} {
+		out := filepath.Join(t.TempDir(), name)
+		// An earlier sweep of seeds 1..30 wrote some rows, then the file was
+		// reordered by hand.
+		small, _ := syntheticSweep(t, 30)
+		old := make([]Row, 0, 30)
+		for i := 29; i >= 0; i -= 2 {
+			r := rows[i]
+			r.Configs = small.Len()
+			old = append(old, r)
+		}
+		require.NoError(t, WriteFile(out, old))
+		o, err := OpenOutput(out, c, Shard{})
+		require.NoError(t, err)
+		assert.Equal(t, 15, o.Kept())
+		for i := range rows {
+			assert.Equal(t, i < 30 && i%2 == 1, o.Has(i), "configuration %d", i)
+		}
+		o.SaveEvery = 1 << 62 // only Close saves
+		for i := range rows {
+			if !o.Has(i) {
+				require.NoError(t, o.Add(rows[i]))
+			}
+		}
+		assert.Equal(t, 40, o.Rows())
+		require.NoError(t, o.Close())
+		var want bytes.Buffer
+		f, _ := FormatOf(out)
+		require.NoError(t, Encode(&want, f, rows))
+		assert.Equal(t, want.String(), string(readFile(t, out)), name)
+	}
+}
+
+// TestOutputRefusesBadFiles: the rows of another sweep, repeated rows,
+// tampered rows and what is not a results file are refused at Open, with
+// the row or line, and the file is left alone.
+func TestOutputRefusesBadFiles(t *testing.T) {
+	c, rows := syntheticSweep(t, 4)
+	dir := t.TempDir()
+	write := func(name string, rows []Row) string {
+		p := filepath.Join(dir, name)
+		require.NoError(t, WriteFile(p, rows))
+		return p
+	}
+	tampered := append([]Row(nil), rows...)
+	tampered[2].Hits = 500
+	other := append([]Row(nil), rows...)
+	other[1].Program = "/q"
+	for _, tc := range []struct{ path, want string }{
+		{write("twice.csv", []Row{rows[0], rows[1], rows[0]}), `row 3: "cpus=2 strategy=inline seed=1 quantum=10000 profile=skylake" appears twice`},
+		{write("tampered.json", tampered), "row 3: hits 500 + misses 50 is not executions 200"},
+		{write("other.csv", other), `row 2 comes from another sweep (program "/q" vs "/p" in ` + c.File + ")"},
+	} {
+		before := readFile(t, tc.path)
+		_, err := OpenOutput(tc.path, c, Shard{})
+		assert.EqualError(t, err, tc.path+": "+tc.want)
+		assert.Equal(t, before, readFile(t, tc.path), "left alone")
+		assert.NoFileExists(t, lockPath(tc.path))
+	}
+	_, err := OpenOutput(dir+"/", c, Shard{})
+	assert.Error(t, err)
+	fifo := filepath.Join(dir, "fifo.csv")
+	require.NoError(t, syscall.Mkfifo(fifo, 0o644))
+	_, err = OpenOutput(fifo, c, Shard{})
+	assert.EqualError(t, err, fifo+": not a regular file")
+	// A row longer than MaxRowBytes, as /dev/zero would give.
+	long := filepath.Join(dir, "long.csv")
+	require.NoError(t, os.WriteFile(long, bytes.Repeat([]byte{0}, MaxRowBytes+1), 0o644))
+	_, err = OpenOutput(long, c, Shard{})
+	assert.EqualError(t, err, long+": a row longer than 4 MiB (not a sweep results file)")
+	// An output in a missing directory is named, not its temporary file.
+	missing := filepath.Join(dir, "none", "m.csv")
+	_, err = OpenOutput(missing, c, Shard{})
+	assert.EqualError(t, err, "lock "+missing+": no such file or directory")
+	err = WriteFile(missing, rows)
+	assert.EqualError(t, err, "lock "+missing+": no such file or directory")
+}
+
+// TestOutputIsExclusive: while an Output holds a file, another Output or a
+// WriteFile of it fails at once naming the holder's pid, and the file
+// keeps the holder's rows; after Close the lock is free.
+func TestOutputIsExclusive(t *testing.T) {
+	c, rows := syntheticSweep(t, 4)
+	out := filepath.Join(t.TempDir(), "out.csv")
+	o, err := OpenOutput(out, c, Shard{})
+	require.NoError(t, err)
+	require.NoError(t, o.Add(rows[0]))
+	_, err = OpenOutput(out, c, Shard{})
+	var le *LockError
+	require.ErrorAs(t, err, &le)
+	assert.Equal(t, os.Getpid(), le.PID)
+	assert.EqualError(t, err, fmt.Sprintf("%s is being written by another probesim (pid %d); wait for it to end or choose another file", out, os.Getpid()))
+	assert.ErrorAs(t, WriteFile(out, rows), &le)
+	require.NoError(t, o.Close())
+	back, err := ReadFile(out)
+	require.NoError(t, err)
+	assert.Equal(t, rows[:1], back)
+	require.NoError(t, WriteFile(out, rows))
+}
+
+// TestSweepStartIsBoundedInMemory: starting a sweep of a million
+// configurations allocates nothing per configuration (before, the
+// configurations and a result slot for each were allocated up front, some
+// 700 MB); the seeds of the config are all it holds.
+func TestSweepStartIsBoundedInMemory(t *testing.T) {
+	c, err := Parse(filepath.Join(t.TempDir(), "s.yaml"), []byte(fmt.Sprintf(
+		"program: /p\nprobes: [f]\ncpus: 2\nstrategies: inline\nseeds: {from: 1, to: %d}\n", MaxConfigs)))
+	require.NoError(t, err)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel() // nothing runs: what is measured is the set-up
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	_, st, err := Run(ctx, c, Options{Jobs: 2})
+	runtime.ReadMemStats(&after)
+	require.ErrorIs(t, err, context.Canceled)
+	assert.Equal(t, MaxConfigs, st.Total)
+	assert.Less(t, after.TotalAlloc-before.TotalAlloc, uint64(1<<20), "bytes allocated to start")
+}
+
+// TestResumeIsBoundedInMemory: an Output holds a few bytes per row of the
+// file it resumes (where each row is), not the rows (hundreds of bytes
+// each), and saving it streams them.
+func TestResumeIsBoundedInMemory(t *testing.T) {
+	const n = 100_000
+	c, rows := syntheticSweep(t, n)
+	out := filepath.Join(t.TempDir(), "out.csv")
+	require.NoError(t, WriteFile(out, rows[:n-10]))
+	st, err := os.Stat(out)
+	require.NoError(t, err)
+	rows = nil
+	runtime.GC()
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	o, err := OpenOutput(out, c, Shard{})
+	require.NoError(t, err)
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	held := int64(after.HeapAlloc) - int64(before.HeapAlloc)
+	assert.Less(t, held, int64(32*n), "bytes held for %d rows of a %d-byte file", n-10, st.Size())
+	assert.Equal(t, n-10, o.Kept())
+	require.NoError(t, o.Close())
+	assert.Equal(t, st.Size(), int64(len(readFile(t, out))), "saved as it was")
+	assert.True(t, strings.HasSuffix(string(readFile(t, out)), fmt.Sprintf(",%d,%d\n", 1000+n-11, 500+n-11)))
+}
