@@ -4,8 +4,8 @@ import (
 	"golang.org/x/arch/x86/x86asm"
 
 	"github.com/probesim/probesim/emu/insn"
-	"github.com/probesim/probesim/kernel"
 	"github.com/probesim/probesim/emu/uc"
+	"github.com/probesim/probesim/kernel"
 )
 
 // Instructions the CPU lets user mode run but whose results would leak the

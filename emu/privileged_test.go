@@ -6,8 +6,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/probesim/probesim/kernel"
 	"github.com/probesim/probesim/emu/uc"
+	"github.com/probesim/probesim/kernel"
 )
 
 // TestTSCIsTheCycleClock: rdtsc and rdtscp at CPL 3 answer the vCPU's
