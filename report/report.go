@@ -47,6 +47,11 @@ type Run struct {
 	Stderr       string `json:"stderr"`
 	StdoutBase64 []byte `json:"stdout_base64,omitempty"`
 	StderrBase64 []byte `json:"stderr_base64,omitempty"`
+	// StdoutTruncated and StderrTruncated are set when the stream was
+	// longer than the report keeps (2*OutputKeep bytes): Stdout (Stderr)
+	// is then its head, and these give its size, hash and tail.
+	StdoutTruncated *Truncated `json:"stdout_truncated,omitempty"`
+	StderrTruncated *Truncated `json:"stderr_truncated,omitempty"`
 
 	Cycles       uint64   `json:"cycles"`
 	Instructions uint64   `json:"instructions"`
@@ -252,10 +257,11 @@ type Host struct {
 }
 
 // SetOutput stores captured guest output: as text when it is valid UTF-8,
-// else base64 (JSON strings cannot carry arbitrary bytes).
-func (r *Run) SetOutput(stdout, stderr []byte) {
-	r.Stdout, r.StdoutBase64 = textOrBytes(stdout)
-	r.Stderr, r.StderrBase64 = textOrBytes(stderr)
+// else base64 (JSON strings cannot carry arbitrary bytes); of a stream
+// longer than the report keeps, its head, with its size, hash and tail.
+func (r *Run) SetOutput(stdout, stderr *Capture) {
+	r.Stdout, r.StdoutBase64, r.StdoutTruncated = stdout.output()
+	r.Stderr, r.StderrBase64, r.StderrTruncated = stderr.output()
 }
 
 func textOrBytes(b []byte) (string, []byte) {

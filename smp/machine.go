@@ -1,7 +1,6 @@
 package smp
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -115,8 +114,8 @@ type Machine struct {
 	start  emu.Start
 	arch   kernel.Arch
 	exe    string // absolute path of the program, as the guest sees it
-	stdout bytes.Buffer
-	stderr bytes.Buffer
+	stdout report.Capture
+	stderr report.Capture
 
 	vcpus []*vcpu
 	curV  *vcpu // the vCPU running now
@@ -322,7 +321,7 @@ func (m *Machine) clock() uint64 {
 	return m.curV.counters.Cycles()
 }
 
-func teeWriter(capture *bytes.Buffer, out io.Writer) io.Writer {
+func teeWriter(capture *report.Capture, out io.Writer) io.Writer {
 	if out == nil {
 		return capture
 	}
@@ -585,7 +584,7 @@ func (m *Machine) report(end ending, wall time.Duration) *report.Run {
 		r.Fault = &report.Fault{Signal: kernel.SignalName(f.Signal), Kind: f.Kind, Address: f.Addr,
 			RIP: f.RIP, SP: f.SP, ErrorCode: f.ErrorCode, VMA: vma, Message: m.FaultMessage(f)}
 	}
-	r.SetOutput(m.stdout.Bytes(), m.stderr.Bytes())
+	r.SetOutput(&m.stdout, &m.stderr)
 	for _, h := range m.kernel.FS().HostReads() {
 		r.HostFiles = append(r.HostFiles, report.HostFile{Path: h.Path, Size: h.Size, SHA256: h.SHA256})
 	}
