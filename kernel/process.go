@@ -63,6 +63,42 @@ const ParentPID = 1
 func sysGetppid(k *Kernel, t *Task, a Args) (uint64, Result) { return okv(ParentPID) }
 func sysGetuid(k *Kernel, t *Task, a Args) (uint64, Result)  { return okv(uint64(k.cfg.UID)) }
 
+// Process groups and sessions: the process leads its own group and
+// session, as a program a shell started in the foreground leads its job's
+// group, whatever group probesim itself is in on the host.
+
+// ownPID reports whether pid names the calling process (0 does).
+func ownPID(t *Task, pid int64) bool { return pid == 0 || pid == int64(t.tg.TGID) }
+
+func sysGetpgrp(k *Kernel, t *Task, a Args) (uint64, Result) { return okv(uint64(t.tg.TGID)) }
+
+func sysGetpgid(k *Kernel, t *Task, a Args) (uint64, Result) {
+	if !ownPID(t, int64(int32(a[0]))) {
+		return fail(syscall.ESRCH)
+	}
+	return okv(uint64(t.tg.TGID))
+}
+
+// getsid is getpgid: the process is its session's leader too.
+func sysGetsid(k *Kernel, t *Task, a Args) (uint64, Result) { return sysGetpgid(k, t, a) }
+
+func sysSetpgid(k *Kernel, t *Task, a Args) (uint64, Result) {
+	pid, pgid := int64(int32(a[0])), int64(int32(a[1]))
+	switch {
+	case pgid < 0:
+		return fail(syscall.EINVAL)
+	case !ownPID(t, pid):
+		return fail(syscall.ESRCH)
+	case pgid != 0 && pgid != int64(t.tg.TGID):
+		// No other group exists to join.
+		return fail(syscall.EPERM)
+	}
+	return ok0()
+}
+
+// setsid fails as it does for a group leader.
+func sysSetsid(k *Kernel, t *Task, a Args) (uint64, Result) { return fail(syscall.EPERM) }
+
 func sysSetTidAddress(k *Kernel, t *Task, a Args) (uint64, Result) {
 	t.ClearChildTID = a[0]
 	return okv(uint64(t.TID))

@@ -54,3 +54,20 @@ func TestSchedAndPriorities(t *testing.T) {
 		assert.Equal(t, uint64(ParentPID), h.call("getppid"))
 	})
 }
+
+// The process leads its own group and session.
+func TestProcessGroupAndSession(t *testing.T) {
+	forEachArch(t, func(t *testing.T, h *harness) {
+		pid := h.call("getpid")
+		assert.Equal(t, pid, h.call("getpgrp"))
+		assert.Equal(t, pid, h.call("getpgid", 0))
+		assert.Equal(t, pid, h.call("getpgid", pid))
+		assert.Equal(t, pid, h.call("getsid", 0))
+		assert.Equal(t, h.errRet(syscall.ESRCH), h.call("getpgid", 4242))
+		assert.Equal(t, uint64(0), h.call("setpgid", 0, 0))
+		assert.Equal(t, uint64(0), h.call("setpgid", pid, pid))
+		assert.Equal(t, h.errRet(syscall.EPERM), h.call("setpgid", 0, 4242), "no other group to join")
+		assert.Equal(t, h.errRet(syscall.ESRCH), h.call("setpgid", 4242, 0))
+		assert.Equal(t, h.errRet(syscall.EPERM), h.call("setsid"), "a group leader cannot start a session")
+	})
+}

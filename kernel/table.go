@@ -68,6 +68,7 @@ func registerBase(k *Kernel) {
 		noFork     = "threads only: a new process (no CLONE_VM, or no CLONE_THREAD) is ENOSYS"
 		limitsNote = "RLIMIT_STACK is modelled; the other limits report Debian 12's defaults"
 		futexNote  = "no priority inheritance: the PI commands are ENOSYS"
+		pgrpNote   = "the process leads its own group and session (it is the only process): setsid is EPERM, setpgid may only name them"
 	)
 	common := map[string]entry{
 		"read": full(sysRead), "write": full(sysWrite), "readv": full(sysReadv), "writev": full(sysWritev),
@@ -145,6 +146,9 @@ func registerBase(k *Kernel) {
 		"gettimeofday": full(sysGettimeofday), "time": full(sysTime),
 		"uname": full(sysUname), "getpid": full(sysGetpid), "gettid": full(sysGettid),
 		"getppid": partial(sysGetppid, "1: the modelled init, the parent of an orphan"),
+		"getpgrp": partial(sysGetpgrp, pgrpNote), "getpgid": partial(sysGetpgid, pgrpNote),
+		"getsid": partial(sysGetsid, pgrpNote), "setpgid": partial(sysSetpgid, pgrpNote),
+		"setsid": partial(sysSetsid, pgrpNote),
 		// Registered for i386 too, where every code probesim sees is EINVAL
 		// (the compat arch_prctl knows only CPUID and feature codes), not
 		// an unsupported syscall.
