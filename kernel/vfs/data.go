@@ -141,10 +141,9 @@ func (f *FS) Stat(n *Node) Stat {
 		st.Blksize = 1024 // and a block size of 1 KiB
 	}
 	if n.IsRegular() || n.IsDir() {
-		st.Blocks = (st.Size + 511) / 512
-		if n.IsDir() && st.Size > 0 {
-			st.Blocks = 8
-		}
+		// Whole 4 KiB blocks, as ext4 and tmpfs allocate them (a file
+		// is taken as not sparse), in 512-byte units.
+		st.Blocks = (st.Size + 4095) / 4096 * 8
 	}
 	return st
 }
