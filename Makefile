@@ -18,8 +18,9 @@ VERSION := $(shell git describe --always --dirty 2>/dev/null || echo dev)
 # project-local prefix (UNICORN_PREFIX) and linked statically, so
 # bin/probesim needs no libunicorn at run time (scripts/fetch-unicorn.sh).
 DEB_PACKAGES := gcc gcc-multilib musl-tools make binutils git
-# What only the tests need: the demo's HTML page is checked in headless Chromium.
-TEST_DEB_PACKAGES := chromium
+# What only the tests need: the demo's HTML page is checked in headless
+# Chromium; Debian's static busybox and bash run under probesim against native.
+TEST_DEB_PACKAGES := chromium busybox-static bash-static
 # What only `make bench` needs: qemu-user as the anchor of the programs
 # table, and the third-party programs it runs.
 BENCH_DEB_PACKAGES := qemu-user busybox-static bash-static

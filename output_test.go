@@ -21,9 +21,6 @@ import (
 // the host a bounded amount of memory (the report keeps 2*OutputKeep
 // bytes of it), and the report gives its size, sha256, head and tail.
 func TestGigabyteOfStdoutIsStreamed(t *testing.T) {
-	if testing.Short() {
-		t.Skip("writes 1 GiB through the emulator")
-	}
 	bin := filepath.Join(t.TempDir(), "bigwrite")
 	out, err := exec.Command("gcc", "-static", "-O2", "-o", bin, "testdata/bigwrite.c").CombinedOutput()
 	require.NoError(t, err, "%s", out)
