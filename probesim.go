@@ -87,9 +87,15 @@ type Config struct {
 	// file; Program is then only the path the guest sees (argv[0],
 	// AT_EXECFN), taken verbatim, and should be absolute.
 	Image []byte
-	Args  []string // argv[1:]; argv[0] is Program as given
-	Env   []string // the guest's whole environment (empty by default)
-	Seed  uint64   // the seed of every random choice of the run
+	// GuestPath, if set, is the absolute path the guest runs the program
+	// under, whatever Program's host path: argv[0], AT_EXECFN,
+	// readlink(/proc/self/exe), the VMA names and the report's program
+	// (Program is only where to read it). Sweeps and checks run programs
+	// this way, so a run does not depend on the checkout's location.
+	GuestPath string
+	Args      []string // argv[1:]; argv[0] is Program as given (or GuestPath)
+	Env       []string // the guest's whole environment (empty by default)
+	Seed      uint64   // the seed of every random choice of the run
 
 	CPUs     int    // vCPUs sharing the address space, 1..smp.MaxCPUs (0 = 1)
 	Quantum  uint64 // cycles a vCPU may run ahead of the slowest (0 = smp.DefaultQuantum)
@@ -237,7 +243,7 @@ func New(cfg Config) (*Simulation, error) {
 		mounts = append(mounts, mt)
 	}
 	m, err := smp.New(smp.Config{
-		Program: cfg.Program, Image: cfg.Image, Args: cfg.Args, Env: cfg.Env, Seed: cfg.Seed,
+		Program: cfg.Program, Image: cfg.Image, GuestPath: cfg.GuestPath, Args: cfg.Args, Env: cfg.Env, Seed: cfg.Seed,
 		MaxCycles: cfg.MaxCycles, StackLimit: cfg.StackLimit, MemoryLimit: cfg.MemoryLimit, RAM: cfg.RAM,
 		Profile: prof, ProfileOverrides: cfg.Params,
 		CPUs: cfg.CPUs, Quantum: cfg.Quantum, Lockstep: cfg.Lockstep,

@@ -6,6 +6,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"os"
+	"path"
 	"path/filepath"
 	"runtime"
 	"time"
@@ -65,8 +66,14 @@ type Config struct {
 	MemoryLimit uint64
 	// RAM is the machine's memory for guest pages in bytes (0 =
 	// DefaultRAM); touching a page past it ends the run out_of_memory.
-	RAM     uint64
-	Profile *timing.Profile // nil = timing.Default()
+	RAM uint64
+	// GuestPath, if set, is the absolute path the guest runs the program
+	// under (argv[0], AT_EXECFN, /proc/self/exe, the names of its VMAs
+	// and the report's program), with the program's bytes at that path in
+	// its view, wherever Program lies on the host: runs of one program
+	// from two checkouts are then the same run.
+	GuestPath string
+	Profile   *timing.Profile // nil = timing.Default()
 	// ProfileOverrides are the NAME=VALUE assignments applied to Profile,
 	// recorded in the report so that it says which machine it measured.
 	ProfileOverrides []string
@@ -183,6 +190,19 @@ func New(cfg Config) (*Machine, error) {
 	}
 	if err != nil {
 		return nil, cannotRunError{err}
+	}
+	if cfg.GuestPath != "" {
+		if cfg.GuestPath != path.Clean(cfg.GuestPath) || !path.IsAbs(cfg.GuestPath) {
+			return nil, fmt.Errorf("guest path %q: want a clean absolute path", cfg.GuestPath)
+		}
+		if cfg.Image == nil {
+			// Loaded and checked above (a regular, executable file): its
+			// bytes go into the guest's view at the guest path.
+			if cfg.Image, err = os.ReadFile(cfg.Program); err != nil {
+				return nil, cannotRunError{err}
+			}
+		}
+		cfg.Program = cfg.GuestPath
 	}
 	arch := kernel.X8664
 	if im.Arch == loader.ArchI386 {

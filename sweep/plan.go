@@ -3,6 +3,8 @@ package sweep
 import (
 	"fmt"
 	"iter"
+	"path"
+	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -104,10 +106,17 @@ func (c *Config) ShardLen(s Shard) int {
 	return (c.Len() - (s.I - 1) + s.N - 1) / s.N
 }
 
+// GuestDir is where sweeps and checks run their program in the guest's
+// view: GuestDir/<base name>, whatever the program's host path, so that a
+// configuration measures the same from any checkout or working directory
+// (argv[0] and AT_EXECFN are on the stack, and /proc/self/exe names it).
+const GuestDir = "/probesim"
+
 // RunConfig is the library configuration that runs point p.
 func (c *Config) RunConfig(p Point) probesim.Config {
 	return probesim.Config{
-		Program: c.ProgramPath, Args: c.Args, Env: c.Env, Seed: p.Seed,
+		Program: c.ProgramPath, GuestPath: path.Join(GuestDir, filepath.Base(c.ProgramPath)),
+		Args: c.Args, Env: c.Env, Seed: p.Seed,
 		CPUs: p.CPUs, Quantum: p.Quantum,
 		Profile: c.profiles[p.Profile], Params: p.Params,
 		MaxCycles: c.MaxCycles, StackLimit: c.StackLimit,

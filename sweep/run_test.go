@@ -52,7 +52,7 @@ func TestSweepMatchesSingleRuns(t *testing.T) {
 		require.Equal(t, i, r.Index)
 		require.Equal(t, p.Key(), r.Key)
 		res, err := probesim.Run(probesim.Config{
-			Program: threadsProgram(t), Args: []string{"4", "50"}, Probes: []string{"probed"},
+			Program: threadsProgram(t), GuestPath: GuestDir + "/threads", Args: []string{"4", "50"}, Probes: []string{"probed"},
 			CPUs: p.CPUs, Strategy: p.Strategy, Seed: p.Seed, MaxCycles: DefaultMaxCycles,
 		})
 		require.NoError(t, err)
