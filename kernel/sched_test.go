@@ -142,6 +142,21 @@ func TestCloneSharesOrCopiesTheDescriptorTable(t *testing.T) {
 	assert.Equal(t, h.errRet(syscall.EINVAL), h.call("clone", cloneVM|cloneThread, 0, 0, 0, 0), "CLONE_THREAD without CLONE_SIGHAND")
 }
 
+// A new process (fork, vfork, posix_spawn's CLONE_VM|CLONE_VFORK, clone3
+// with SIGCHLD) is ENOSYS, counted with what was asked.
+func TestNewProcessIsCountedUnsupported(t *testing.T) {
+	h := newHarness(t, X8664)
+	const sigchld = 17
+	assert.Equal(t, h.errRet(syscall.ENOSYS), h.call("clone", 0x1200000|sigchld, 0, 0, 0, 0), "glibc's fork")
+	assert.Equal(t, h.errRet(syscall.ENOSYS), h.call("clone", cloneVM|cloneVFork|sigchld, 0, 0, 0, 0), "posix_spawn")
+	args := make([]byte, 88)
+	args[32] = sigchld // exit_signal
+	assert.Equal(t, h.errRet(syscall.ENOSYS), h.call("clone3", h.data(args), 88), "clone3 fork")
+	assert.Equal(t, h.errRet(syscall.EINVAL), h.call("clone", cloneSighand, 0, 0, 0, 0), "CLONE_SIGHAND without CLONE_VM")
+	assert.Equal(t, map[string]uint64{"clone:new process": 1, "clone:new process (CLONE_VFORK)": 1, "clone3:new process": 1},
+		h.k.Unsupported())
+}
+
 func TestExitTaskClearsAndWakesChildTID(t *testing.T) {
 	s := &fakeSched{}
 	h := newHarness(t, X8664, withSched(s))

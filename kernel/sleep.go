@@ -21,8 +21,13 @@ func sysClockNanosleep(wide bool) Handler {
 	return func(k *Kernel, t *Task, a Args) (uint64, Result) {
 		switch a[0] {
 		case clockRealtime, clockMonotonic, clockBoottime:
-		default:
+		case clockProcessCPUTimeID:
+			// Linux sleeps until the process has used that much CPU time
+			// (posix_cpu_nsleep); not modelled.
+			k.unsupportedDetail("clock_nanosleep", "CLOCK_PROCESS_CPUTIME_ID")
 			return fail(syscall.EINVAL)
+		default:
+			return fail(syscall.EINVAL) // as Linux: CLOCK_THREAD_CPUTIME_ID included
 		}
 		return k.sleep(t, int(a[0]), a[2], a[3], a[1]&timerAbstime != 0, wide)
 	}

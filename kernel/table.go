@@ -76,7 +76,7 @@ func registerBase(k *Kernel) {
 		"preadv2": partial(sysPreadv2, "no RWF_* flags"), "pwritev2": partial(sysPwritev2, "no RWF_* flags"),
 		"open": partial(sysOpen, viewNote), "openat": partial(sysOpenat, viewNote), "creat": partial(sysCreat, viewNote),
 		"close": full(sysClose),
-		"lseek": full(sysLseek), "ioctl": partial(sysIoctl, "no descriptor is a terminal: every request is ENOTTY"),
+		"lseek": full(sysLseek), "ioctl": partial(sysIoctl, "FIOCLEX, FIONCLEX, FIONBIO, FIOASYNC, FIONREAD; no descriptor is a terminal, so the rest are ENOTTY"),
 		"readlink": full(sysReadlink), "readlinkat": full(sysReadlinkat),
 		"statx":      partial(sysStatx, "STATX_BASIC_STATS; no birth time"),
 		"getdents64": full(sysGetdents64), "mkdir": partial(sysMkdir, viewNote), "mkdirat": partial(sysMkdirat, viewNote),
