@@ -50,6 +50,19 @@
 // TLB shootdowns (tlb.go) charge the initiator and steal cycles from the
 // other running vCPUs; the IPI lands in the target's current quantum.
 //
+// # Signals (signal.go)
+//
+// Every slice starts with the thread's return to user mode
+// (emu.Core.ExitToUser, kernel.Kernel.ExitToUser), where signals sent to
+// it meanwhile are delivered; a syscall returns through the same point. A
+// fault with a handler becomes the task's synchronous signal with
+// Linux's si_code and si_addr, and the handler runs at once. A fault of
+// the instruction a probe single-steps first ends the step through the
+// probe engine's abort handler (SetStepAbortHandler,
+// arch_uprobe_abort_xol), so it is reported and delivered at the probed
+// address; while a probe steps a thread, signals stay pending
+// (uprobe_deny_signal).
+//
 // # Locking
 //
 // A Machine is not safe for concurrent use. Many machines may run in

@@ -188,6 +188,12 @@
 //   - Writing RIP/EIP (RegWrite, a batch, Start) sets Unicorn's quit
 //     request and calls uc_emu_stop internally; emulation goes on at the
 //     new ip (only the current translated block is left).
+//   - cmpxchg8b and cmpxchg16b keep flags computed from a stale
+//     condition-code operation (the block's own is not stored before the
+//     helper): after Go 386's atomic.Xadd64(p, -1) EFLAGS reads 0xffffffff,
+//     and a run stopped before the next flag-setting instruction resumes
+//     with TF, DF, AC, NT and VM set. Start repairs it after every run
+//     (eflags.go, TestCmpxchg8bCorruptsEFlags).
 //
 // # Costs (2-vCPU VM shared with other jobs: ranges)
 //
