@@ -431,3 +431,27 @@ func TestReadlink(t *testing.T) {
 		}
 	})
 }
+
+// Config.NoFile (--nofile) is RLIMIT_NOFILE's soft limit: descriptors at or
+// above it cannot be allocated, by open, dup, pipe or eventfd.
+func TestNoFileLimit(t *testing.T) {
+	forEachArch(t, func(t *testing.T, h *harness) {
+		h = newHarness(t, h.arch, func(c *Config) { c.NoFile = 6 })
+		path := h.str("/proc/self/maps")
+		assert.Equal(t, uint64(3), h.call("open", path, oRdonly))
+		assert.Equal(t, uint64(4), h.call("open", path, oRdonly))
+		assert.Equal(t, uint64(5), h.call("dup", 0))
+		assert.Equal(t, h.errRet(syscall.EMFILE), h.call("open", path, oRdonly))
+		assert.Equal(t, h.errRet(syscall.EMFILE), h.call("dup", 0))
+		assert.Equal(t, h.errRet(syscall.EMFILE), h.call("eventfd2", 0, 0))
+		fds := h.alloc(8)
+		assert.Equal(t, h.errRet(syscall.EMFILE), h.call("pipe2", fds, 0))
+		assert.Equal(t, h.errRet(syscall.EBADF), h.call("dup2", 0, 6), "dup2 past the limit")
+		lim := h.alloc(16)
+		require.Equal(t, uint64(0), h.call("prlimit64", 0, 7, 0, lim))
+		assert.Equal(t, uint64(6), h.u64(lim))
+		// Closing one makes room for one.
+		assert.Equal(t, uint64(0), h.call("close", 4))
+		assert.Equal(t, uint64(4), h.call("open", path, oRdonly))
+	})
+}
