@@ -5,35 +5,43 @@ import (
 	"math/bits"
 )
 
-// Fixed-point time (cycles << fpShift), as the machine's clocks count it.
+// Fixed-point time (cycles << FPShift), as the machine's clocks count it.
 // Timeouts and timer values come from guests and may be anything, so every
 // conversion and every sum with a clock saturates: a time that does not
 // fit is "never", not a wrapped-around time in the past. A deadline at or
-// past neverFP (2^55 cycles, 139 days of guest time at 3 GHz) never fires:
-// such a wait is one without a timeout (smp's cycles.go has the same
-// bound).
+// past NeverFP (2^55 cycles, 139 days of guest time at 3 GHz) never fires:
+// such a wait is one without a timeout. Package smp uses the same
+// arithmetic for its quanta, slices and budgets.
 
 const (
-	fpShift = 8
-	neverFP = 1 << 63
+	// FPShift is the number of fractional bits of a fixed-point time.
+	FPShift = 8
+	// NeverFP is the first fixed-point time at which no timer fires.
+	NeverFP = 1 << 63
+
+	fpShift = FPShift
+	neverFP = NeverFP
 )
 
-// toFP converts whole cycles to fixed point, saturating.
-func toFP(cycles uint64) uint64 {
+// ToFP converts whole cycles to fixed point, saturating at MaxUint64.
+func ToFP(cycles uint64) uint64 {
 	if cycles > math.MaxUint64>>fpShift {
 		return math.MaxUint64
 	}
 	return cycles << fpShift
 }
 
-// addFP adds fixed-point times, saturating.
-func addFP(a, b uint64) uint64 {
+// AddFP adds fixed-point times, saturating at MaxUint64.
+func AddFP(a, b uint64) uint64 {
 	s, carry := bits.Add64(a, b, 0)
 	if carry != 0 {
 		return math.MaxUint64
 	}
 	return s
 }
+
+func toFP(cycles uint64) uint64 { return ToFP(cycles) }
+func addFP(a, b uint64) uint64  { return AddFP(a, b) }
 
 // nsToFP converts guest nanoseconds to fixed-point cycles, rounding down
 // and saturating.

@@ -478,37 +478,30 @@ func fsaveHeader(fx *FPState) []byte {
 // sysRtSigreturn restores what the rt frame saved: registers, FPU state,
 // mask and alternate stack. Its result is the restored return register.
 func sysRtSigreturn(k *Kernel, t *Task, a Args) (uint64, Result) {
-	cpu, ok := t.CPU.(RegsCPU)
-	if !ok {
-		return fail(syscall.ENOSYS)
-	}
-	regs, err := cpu.Regs()
-	if err != nil {
-		return 0, Result{Outcome: Killed, Signal: SIGSEGV}
-	}
-	var e syscall.Errno
-	if k.cfg.Arch == I386 {
-		e = k.sigreturn32(t, cpu, &regs, regs.SP-4, true)
-	} else {
-		e = k.sigreturn64(t, cpu, &regs, regs.SP-8)
-	}
-	if e != 0 {
-		return 0, Result{Outcome: Killed, Signal: SIGSEGV}
-	}
-	return regs.AX, Result{RegsSet: true}
+	return k.sigreturn(t, func(cpu RegsCPU, regs *Regs) syscall.Errno {
+		if k.cfg.Arch == I386 {
+			return k.sigreturn32(t, cpu, regs, regs.SP-4, true)
+		}
+		return k.sigreturn64(t, cpu, regs, regs.SP-8)
+	})
 }
 
 // sysSigreturn is i386's sigreturn for frames without SA_SIGINFO.
 func sysSigreturn(k *Kernel, t *Task, a Args) (uint64, Result) {
+	return k.sigreturn(t, func(cpu RegsCPU, regs *Regs) syscall.Errno {
+		return k.sigreturn32(t, cpu, regs, regs.SP-8, false)
+	})
+}
+
+// sigreturn runs restore on the task's registers; a frame it cannot read
+// kills the task with SIGSEGV, as the kernel's force_sig does.
+func (k *Kernel) sigreturn(t *Task, restore func(RegsCPU, *Regs) syscall.Errno) (uint64, Result) {
 	cpu, ok := t.CPU.(RegsCPU)
 	if !ok {
 		return fail(syscall.ENOSYS)
 	}
 	regs, err := cpu.Regs()
-	if err != nil {
-		return 0, Result{Outcome: Killed, Signal: SIGSEGV}
-	}
-	if e := k.sigreturn32(t, cpu, &regs, regs.SP-8, false); e != 0 {
+	if err != nil || restore(cpu, &regs) != 0 {
 		return 0, Result{Outcome: Killed, Signal: SIGSEGV}
 	}
 	return regs.AX, Result{RegsSet: true}

@@ -208,12 +208,8 @@ func sysEpollCtl(k *Kernel, t *Task, a Args) (uint64, Result) {
 func (it *epitem) fileReleased() { it.ep.remove(it) }
 
 func epollPwaitHandler(k *Kernel, t *Task, a Args) (uint64, Result) {
-	if a[4] != 0 {
-		m, e := k.readSigmask(a[4], a[5])
-		if e != 0 {
-			return fail(e)
-		}
-		t.setTempMask(m)
+	if e := k.tempMaskArg(t, a[4], a[5]); e != 0 {
+		return fail(e)
 	}
 	return epollWaitHandler(k, t, a)
 }
@@ -228,23 +224,12 @@ func epollWaitHandler(k *Kernel, t *Task, a Args) (uint64, Result) {
 }
 
 func sysEpollPwait2(k *Kernel, t *Task, a Args) (uint64, Result) {
-	if a[4] != 0 {
-		m, e := k.readSigmask(a[4], a[5])
-		if e != 0 {
-			return fail(e)
-		}
-		t.setTempMask(m)
+	if e := k.tempMaskArg(t, a[4], a[5]); e != 0 {
+		return fail(e)
 	}
-	ns := int64(-1)
-	if a[3] != 0 {
-		sec, nsec, e := k.readTimespec(a[3], true)
-		if e != 0 {
-			return fail(e)
-		}
-		if sec < 0 || nsec < 0 || nsec >= 1e9 {
-			return fail(syscall.EINVAL)
-		}
-		ns = sec*1e9 + nsec
+	ns, e := k.timeoutArg(a[3], true)
+	if e != 0 {
+		return fail(e)
 	}
 	return k.epollWait(t, a[0], a[1], a[2], k.deadlineFor(ns))
 }

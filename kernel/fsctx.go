@@ -90,6 +90,16 @@ func (k *Kernel) pathArg(addr uint64) (string, syscall.Errno) {
 	return p, 0
 }
 
+// lookupPathArg reads the path at addr and resolves it from dirfd,
+// following a final symbolic link.
+func (t *Task) lookupPathArg(dirfd, addr uint64) (*vfs.Node, syscall.Errno) {
+	path, e := t.k.pathArg(addr)
+	if e != 0 {
+		return nil, e
+	}
+	return t.lookupAt(dirfd, path, true)
+}
+
 // fileNode is the view node an open description refers to, or nil.
 func fileNode(f *FileDescription) *vfs.Node {
 	if nf, ok := f.impl.(interface{ node() *vfs.Node }); ok {

@@ -306,11 +306,7 @@ func (k *Kernel) faccessat(t *Task, dirfd, pathAddr, mode, flags uint64) (uint64
 }
 
 func sysChdir(k *Kernel, t *Task, a Args) (uint64, Result) {
-	path, e := k.pathArg(a[0])
-	if e != 0 {
-		return fail(e)
-	}
-	n, e := t.lookupAt(atFDCWDArg, path, true)
+	n, e := t.lookupPathArg(atFDCWDArg, a[0])
 	if e != 0 {
 		return fail(e)
 	}
@@ -390,11 +386,7 @@ func (k *Kernel) longArg(v uint64) int64 {
 }
 
 func (k *Kernel) truncatePath(t *Task, pathAddr uint64, size int64) (uint64, Result) {
-	path, e := k.pathArg(pathAddr)
-	if e != 0 {
-		return fail(e)
-	}
-	n, e := t.lookupAt(atFDCWDArg, path, true)
+	n, e := t.lookupPathArg(atFDCWDArg, pathAddr)
 	if e != 0 {
 		return fail(e)
 	}
@@ -448,11 +440,7 @@ func sysFchmodat(k *Kernel, t *Task, a Args) (uint64, Result) {
 }
 
 func (k *Kernel) fchmodat(t *Task, dirfd, pathAddr, mode uint64) (uint64, Result) {
-	path, e := k.pathArg(pathAddr)
-	if e != 0 {
-		return fail(e)
-	}
-	n, e := t.lookupAt(dirfd, path, true)
+	n, e := t.lookupPathArg(dirfd, pathAddr)
 	if e != 0 {
 		return fail(e)
 	}
@@ -666,11 +654,7 @@ func okOrFault(e syscall.Errno) (uint64, Result) {
 }
 
 func sysStatfs(k *Kernel, t *Task, a Args) (uint64, Result) {
-	path, e := k.pathArg(a[0])
-	if e != 0 {
-		return fail(e)
-	}
-	n, e := t.lookupAt(atFDCWDArg, path, true)
+	n, e := t.lookupPathArg(atFDCWDArg, a[0])
 	if e != 0 {
 		return fail(e)
 	}
@@ -690,11 +674,7 @@ func sysStatfs64(k *Kernel, t *Task, a Args) (uint64, Result) {
 	if a[1] != 84 {
 		return fail(syscall.EINVAL)
 	}
-	path, e := k.pathArg(a[0])
-	if e != 0 {
-		return fail(e)
-	}
-	n, e := t.lookupAt(atFDCWDArg, path, true)
+	n, e := t.lookupPathArg(atFDCWDArg, a[0])
 	if e != 0 {
 		return fail(e)
 	}

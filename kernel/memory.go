@@ -63,15 +63,24 @@ func sysMmap2(k *Kernel, t *Task, a Args) (uint64, Result) {
 
 // sysOldMmap is i386 old_mmap, which takes its six arguments in memory.
 func sysOldMmap(k *Kernel, t *Task, a Args) (uint64, Result) {
-	var v [6]uint64
+	v, e := k.argBlock32(a[0], 6)
+	if e != 0 {
+		return fail(e)
+	}
+	return k.mmap(t, v[0], v[1], v[2], v[3], v[4], v[5])
+}
+
+// argBlock32 reads n 32-bit arguments an old i386 syscall takes in memory.
+func (k *Kernel) argBlock32(addr uint64, n int) ([]uint64, syscall.Errno) {
+	v := make([]uint64, n)
 	for i := range v {
-		w, e := k.readU32(a[0] + uint64(4*i))
+		w, e := k.readU32(addr + uint64(4*i))
 		if e != 0 {
-			return fail(e)
+			return nil, e
 		}
 		v[i] = uint64(w)
 	}
-	return k.mmap(t, v[0], v[1], v[2], v[3], v[4], v[5])
+	return v, 0
 }
 
 func sysMunmap(k *Kernel, t *Task, a Args) (uint64, Result) {

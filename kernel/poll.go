@@ -1,6 +1,7 @@
 package kernel
 
 import (
+	"math"
 	"syscall"
 )
 
@@ -23,6 +24,26 @@ func readiness(f *FileDescription, mask EventMask) EventMask {
 // deadlineFor turns a relative timeout in nanoseconds (<0: none, 0: do
 // not wait) into a deadline in fixed-point cycles (0: none; noWait: 0).
 const noWait = 1
+
+// timeoutArg reads the relative timespec timeout at addr (wide: 64-bit
+// fields on i386) as nanoseconds, saturating: -1 when addr is 0 (no
+// timeout), EINVAL for a negative or unnormalised one.
+func (k *Kernel) timeoutArg(addr uint64, wide bool) (int64, syscall.Errno) {
+	if addr == 0 {
+		return -1, 0
+	}
+	sec, nsec, e := k.readTimespec(addr, wide)
+	if e != 0 {
+		return 0, e
+	}
+	if sec < 0 || nsec < 0 || nsec >= 1e9 {
+		return 0, syscall.EINVAL
+	}
+	if sec > (math.MaxInt64-nsec)/1e9 {
+		return math.MaxInt64, 0
+	}
+	return sec*1e9 + nsec, 0
+}
 
 func (k *Kernel) deadlineFor(ns int64) uint64 {
 	switch {
@@ -78,23 +99,12 @@ func sysPoll(k *Kernel, t *Task, a Args) (uint64, Result) {
 
 func ppollHandler(wide bool) Handler {
 	return func(k *Kernel, t *Task, a Args) (uint64, Result) {
-		ns := int64(-1)
-		if a[2] != 0 {
-			sec, nsec, e := k.readTimespec(a[2], wide)
-			if e != 0 {
-				return fail(e)
-			}
-			if sec < 0 || nsec < 0 || nsec >= 1e9 {
-				return fail(syscall.EINVAL)
-			}
-			ns = sec*1e9 + nsec
+		ns, e := k.timeoutArg(a[2], wide)
+		if e != 0 {
+			return fail(e)
 		}
-		if a[3] != 0 {
-			m, e := k.readSigmask(a[3], a[4])
-			if e != 0 {
-				return fail(e)
-			}
-			t.setTempMask(m)
+		if e := k.tempMaskArg(t, a[3], a[4]); e != 0 {
+			return fail(e)
 		}
 		return k.poll(t, a[0], a[1], k.deadlineFor(ns), a[3])
 	}
@@ -297,29 +307,18 @@ func (k *Kernel) selectTimeval(t *Task, nfds int, sets fdSets, tv uint64) (uint6
 
 // sysOldSelect is i386's select (82), whose five arguments are in memory.
 func sysOldSelect(k *Kernel, t *Task, a Args) (uint64, Result) {
-	var v [5]uint64
-	for i := range v {
-		w, e := k.readU32(a[0] + uint64(4*i))
-		if e != 0 {
-			return fail(e)
-		}
-		v[i] = uint64(w)
+	v, e := k.argBlock32(a[0], 5)
+	if e != 0 {
+		return fail(e)
 	}
 	return k.selectTimeval(t, int(int32(v[0])), fdSets{addr: [3]uint64{v[1], v[2], v[3]}}, v[4])
 }
 
 func pselect6Handler(wide bool) Handler {
 	return func(k *Kernel, t *Task, a Args) (uint64, Result) {
-		ns := int64(-1)
-		if a[4] != 0 {
-			sec, nsec, e := k.readTimespec(a[4], wide)
-			if e != 0 {
-				return fail(e)
-			}
-			if sec < 0 || nsec < 0 || nsec >= 1e9 {
-				return fail(syscall.EINVAL)
-			}
-			ns = sec*1e9 + nsec
+		ns, e := k.timeoutArg(a[4], wide)
+		if e != 0 {
+			return fail(e)
 		}
 		if a[5] != 0 {
 			// struct { const sigset_t *ss; size_t ss_len; }
@@ -332,12 +331,8 @@ func pselect6Handler(wide bool) Handler {
 			if e != 0 {
 				return fail(e)
 			}
-			if ss != 0 {
-				m, e := k.readSigmask(ss, size)
-				if e != 0 {
-					return fail(e)
-				}
-				t.setTempMask(m)
+			if e := k.tempMaskArg(t, ss, size); e != 0 {
+				return fail(e)
 			}
 		}
 		return k.selectFDs(t, int(int32(a[0])), fdSets{addr: [3]uint64{a[1], a[2], a[3]}}, k.deadlineFor(ns), a[4],

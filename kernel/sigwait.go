@@ -6,6 +6,19 @@ import "syscall"
 // rt_sigtimedwait, and the temporary masks of ppoll, pselect6 and
 // epoll_pwait (kernel/signal.c).
 
+// tempMaskArg installs, for the rest of the syscall, the sigset of size
+// bytes at addr, when addr is not 0 (ppoll, pselect6, epoll_pwait).
+func (k *Kernel) tempMaskArg(t *Task, addr, size uint64) syscall.Errno {
+	if addr == 0 {
+		return 0
+	}
+	m, e := k.readSigmask(addr, size)
+	if e == 0 {
+		t.setTempMask(m)
+	}
+	return e
+}
+
 // setTempMask installs mask for the rest of the syscall; the task's own
 // mask comes back at its return to user mode, after any handler's frame
 // has saved it (set_restore_sigmask).
@@ -83,18 +96,11 @@ func sigtimedwaitHandler(wide bool) Handler {
 			return fail(e)
 		}
 		set &^= unblockable
-		deadline := uint64(0)
-		if a[2] != 0 {
-			sec, nsec, e := k.readTimespec(a[2], wide)
-			if e != 0 {
-				return fail(e)
-			}
-			if sec < 0 || nsec < 0 || nsec >= 1e9 {
-				return fail(syscall.EINVAL)
-			}
-			deadline = k.deadlineFor(sec*1e9 + nsec)
+		ns, e := k.timeoutArg(a[2], wide)
+		if e != 0 {
+			return fail(e)
 		}
-		return k.sigtimedwait(t, set, a[1], deadline)
+		return k.sigtimedwait(t, set, a[1], k.deadlineFor(ns))
 	}
 }
 

@@ -118,31 +118,15 @@ func measurePrograms(w io.Writer, probesimBin, qemuBin string, reps int) ([]prog
 			row.Input = fmt.Sprintf("%d bytes of generated text", inputSize)
 			stdin = input
 		}
-		runners := []struct {
-			best *float64
-			argv []string
-		}{
+		first, err := timeInterleaved(c.name, reps, stdin, []timedRunner{
 			{&row.NativeSecs, c.argv},
 			{&row.QemuSecs, append([]string{qemu}, c.argv...)},
 			{&row.ProbesimSecs, append([]string{probesimBin, "run"}, c.argv...)},
+		})
+		if err != nil {
+			return nil, err
 		}
-		for i := 0; i < reps; i++ {
-			for j, r := range runners {
-				res, err := timeCommand(r.argv, stdin)
-				if err != nil {
-					return nil, fmt.Errorf("%s: %w", c.name, err)
-				}
-				if i == 0 && j == 0 {
-					row.ExitStatus, row.OutputSHA256 = res.status, res.sha256
-				} else if res.status != row.ExitStatus || res.sha256 != row.OutputSHA256 {
-					return nil, fmt.Errorf("%s: %s exited %d with output %.12s, natively %d with %.12s: not the same run",
-						c.name, r.argv[0], res.status, res.sha256, row.ExitStatus, row.OutputSHA256)
-				}
-				if i == 0 || res.secs < *r.best {
-					*r.best = res.secs
-				}
-			}
-		}
+		row.ExitStatus, row.OutputSHA256 = first.status, first.sha256
 		row.VsQemu = row.ProbesimSecs / row.QemuSecs
 		row.VsNative = row.ProbesimSecs / row.NativeSecs
 		target := "-"
@@ -157,6 +141,38 @@ func measurePrograms(w io.Writer, probesimBin, qemuBin string, reps int) ([]prog
 		rows = append(rows, row)
 	}
 	return rows, nil
+}
+
+// timedRunner is one way to run a row's program: its command line and
+// where its best time goes.
+type timedRunner struct {
+	best *float64
+	argv []string
+}
+
+// timeInterleaved runs the runners in turn reps times (native, qemu,
+// probesim, native, ...), keeps each one's best time, and checks that every
+// run exits and writes as the first one did, which it returns.
+func timeInterleaved(name string, reps int, stdin string, runners []timedRunner) (commandResult, error) {
+	var first commandResult
+	for i := 0; i < reps; i++ {
+		for j, r := range runners {
+			res, err := timeCommand(r.argv, stdin)
+			if err != nil {
+				return first, fmt.Errorf("%s: %w", name, err)
+			}
+			if i == 0 && j == 0 {
+				first = res
+			} else if res.status != first.status || res.sha256 != first.sha256 {
+				return first, fmt.Errorf("%s: %s exited %d with output %.12s, natively %d with %.12s: not the same run",
+					name, r.argv[0], res.status, res.sha256, first.status, first.sha256)
+			}
+			if i == 0 || res.secs < *r.best {
+				*r.best = res.secs
+			}
+		}
+	}
+	return first, nil
 }
 
 type commandResult struct {
