@@ -34,6 +34,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"path"
 	"strings"
 
 	"github.com/probesim/probesim/kernel"
@@ -233,6 +234,9 @@ func New(cfg Config) (*Simulation, error) {
 	}
 	if stderr == nil {
 		stderr = io.Discard
+	}
+	if cfg.GuestPath != "" && (!path.IsAbs(cfg.GuestPath) || path.Clean(cfg.GuestPath) != cfg.GuestPath) {
+		return nil, &ConfigError{"guest-path", fmt.Errorf("%q: want a clean absolute path", cfg.GuestPath)}
 	}
 	var mounts []vfs.Mount
 	for _, ms := range cfg.Mounts {

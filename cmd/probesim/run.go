@@ -43,6 +43,7 @@ type runFlags struct {
 	mounts        []string
 	hostTimes     bool
 	nofile        uint64
+	guestPath     string
 }
 
 func newRunCmd() *cobra.Command {
@@ -96,6 +97,7 @@ linked, corrupt), 127 when PROGRAM does not exist.`,
 	fl.StringArrayVar(&f.mounts, "mount", nil, "bind host directory HOST at GUEST in the guest's view, `HOST:GUEST[:ro|rw]` (repeatable; ro keeps the guest's changes in memory)")
 	fl.BoolVar(&f.hostTimes, "host-times", false, "show host files' own timestamps to the guest (default: fixed, for determinism)")
 	fl.Uint64Var(&f.nofile, "nofile", 1024, "RLIMIT_NOFILE of the guest: at most `N` open descriptors")
+	fl.StringVar(&f.guestPath, "guest-path", "", "run the program as absolute `PATH` in the guest (argv[0], /proc/self/exe), wherever it is on the host")
 	return c
 }
 
@@ -160,7 +162,7 @@ func runProgram(c *cobra.Command, f *runFlags, program string, args []string) er
 		Profile: prof, Params: f.params,
 		MaxCycles: f.maxCycles, StackLimit: stackLimit, MemoryLimit: memLimit, RAM: ram,
 		Probes: f.probeSpecs, Strategy: probesim.Strategy(f.strategy),
-		Root: f.root, Mounts: f.mounts, HostTimes: f.hostTimes, NoFile: f.nofile,
+		Root: f.root, Mounts: f.mounts, HostTimes: f.hostTimes, NoFile: f.nofile, GuestPath: f.guestPath,
 		Stdin: guestStdin(), Stdout: c.OutOrStdout(), Stderr: c.ErrOrStderr(),
 	}
 	if f.traceSyscalls {
