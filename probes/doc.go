@@ -3,13 +3,19 @@
 // instructions may carry a probe (Check) and classifies them for the
 // fixups after an out-of-line single-step (Classify, RIPRelative,
 // StackWriteBytes). Its dynamic half (Attach, Engine) places the probes on
-// an smp.Machine and runs a strategy on every hit: inline single-stepping
-// (engine.go), out of line on the stack (ssol.go, riprel.go) or out of
-// line in a per-process XOL page as mainline Linux does (xolarea.go,
-// sharing ssol.go's fixups and riprel.go), accounts
-// every execution as a hit or a miss, books each hit's cost by phase
-// (overhead.go) and hands handlers the trapping thread's registers
-// (regs.go).
+// an smp.Machine and runs a strategy on every hit.
+//
+// The dynamic half has the shape of Linux's uprobes: at registration each
+// probe's instruction is analysed once into an archProbe (analyze.go:
+// Linux's struct arch_uprobe), the copy an out-of-line step runs and its
+// ops, emulate, preXOL, postXOL and abort (struct uprobe_xol_ops); every
+// thread's state is one uprobeTask (task.go: struct uprobe_task); and a
+// strategy is a type that decides what happens after the handler
+// (strategy.go): inlineStep steps in place (inline.go), outOfLine steps the
+// copy at a place, the stack below sp (ssol.go, riprel.go) or the XOL page
+// (xolarea.go). Every execution is a hit or a miss; each hit's cost is
+// booked by phase (overhead.go); handlers see the trapping thread's
+// registers (regs.go); results and reports are in results.go.
 //
 // # What it owns, invariants, locking
 //

@@ -3,12 +3,10 @@ package probes
 import (
 	"fmt"
 	"slices"
-	"sort"
 	"strings"
 
-	"github.com/probesim/probesim/emu/uc"
+	"github.com/probesim/probesim/emu/loader"
 	"github.com/probesim/probesim/internal/chunklog"
-	"github.com/probesim/probesim/report"
 	"github.com/probesim/probesim/smp"
 )
 
@@ -111,20 +109,12 @@ type probe struct {
 	spec    Spec
 	index   uint32 // its place in Engine.order
 	orig    byte
+	arch    archProbe // the instruction as registration analysed it
 	perCPU  []CPUCounts
 	misses  []Miss
 	windows []Window
 	open    *Window // the window now open, if any
 	cost    overhead
-	// inPlaceFP and copyFP are what the block hook charges for the
-	// instruction stepped in place and for its out-of-line copy, 24.8
-	// fixed point.
-	inPlaceFP, copyFP uint64
-	// copyBytes is the out-of-line copy (RIP-relative operands rewritten
-	// to address off scratch); copyOK is false when no rewrite exists.
-	copyBytes []byte
-	scratch   uc.Reg
-	copyOK    bool
 }
 
 // Engine places probes on a machine and runs the strategy on every hit.
@@ -142,20 +132,17 @@ type probe struct {
 // on the windows open, not on the number of probes.
 type Engine struct {
 	m        *smp.Machine
-	strategy Strategy
+	name     Strategy
+	strategy strategy
 	probes   map[uint64]*probe
 	order    []uint64
-	stepping map[int]*probe // tid -> probe it is single-stepping in place
-	// restarted: tid -> the probe whose trap was undone (onBreakpoint):
-	// the thread's next watched execution of it is the one already
-	// counted.
-	restarted map[int]*probe
-	ssol      map[int]*ssolStep // tid -> its out-of-line step
-	xol       xolArea           // the XOL page and its slots (strategy XOL)
-	stats     Stats
-	handler   func(Hit)
-	events    chunklog.Log[eventRecord]
-	regBuf    [18]uint64
+	tasks    map[int]*uprobeTask // tid -> its probe state
+	stack    stackPlace          // ssol-stack's slots
+	xol      xolArea             // the XOL page and its slots (xol)
+	stats    Stats
+	handler  func(Hit)
+	events   chunklog.Log[eventRecord]
+	regBuf   [18]uint64
 }
 
 // Event kinds of the probe event log.
@@ -225,17 +212,25 @@ func Attach(m *smp.Machine, specs []Spec, s Strategy, handler func(Hit)) (*Engin
 	if err := CheckStrategy(s); err != nil {
 		return nil, err
 	}
-	e := &Engine{m: m, strategy: s, probes: map[uint64]*probe{}, stepping: map[int]*probe{},
-		restarted: map[int]*probe{}, ssol: map[int]*ssolStep{}, handler: handler}
+	e := &Engine{m: m, name: s, probes: map[uint64]*probe{}, tasks: map[int]*uprobeTask{},
+		stack: stackPlace{inFlight: map[uint64]int{}}, handler: handler}
+	switch s {
+	case Inline:
+		e.strategy = inlineStep{}
+	case SSOLStack:
+		e.strategy = outOfLine{place: &e.stack}
+	case XOL:
+		e.strategy = outOfLine{place: &e.xol}
+	}
 	for _, sp := range specs {
 		if _, dup := e.probes[sp.Addr]; dup {
 			return nil, fmt.Errorf("probe %q: address %#x is probed twice", sp.Text, sp.Addr)
 		}
-		p := &probe{spec: sp, index: uint32(len(e.order)), orig: sp.Bytes[0], perCPU: make([]CPUCounts, m.CPUs())}
+		p := &probe{spec: sp, index: uint32(len(e.order)), orig: sp.Bytes[0], perCPU: make([]CPUCounts, m.CPUs()),
+			arch: analyze(sp, m, e.mode(), s != Inline)}
 		for i := range p.perCPU {
 			p.perCPU[i].VCPU = i
 		}
-		e.prepareCopy(p)
 		e.probes[sp.Addr] = p
 		e.order = append(e.order, sp.Addr)
 		if err := m.KernelWrite(sp.Addr, []byte{int3}); err != nil {
@@ -247,6 +242,20 @@ func Attach(m *smp.Machine, specs []Spec, s Strategy, handler func(Hit)) (*Engin
 }
 
 const int3 = 0xcc
+
+func (e *Engine) wordSize() uint64 {
+	if e.m.Image().Arch == loader.ArchI386 {
+		return 4
+	}
+	return 8
+}
+
+func (e *Engine) mode() int {
+	if e.wordSize() == 4 {
+		return 32
+	}
+	return 64
+}
 
 // runHandler runs the modelled handler and the Go one for a hit of p, and
 // books what they charged the vCPU as the handler phase.
@@ -264,21 +273,6 @@ func (e *Engine) runHandler(p *probe, ev smp.TrapEvent) error {
 	return nil
 }
 
-// prepareCopy decides p's out-of-line copy and prices both ways of
-// stepping it, as the block hook will (timing.Profile.CostBlock of the one
-// instruction: a block stepped with TF set holds exactly one).
-func (e *Engine) prepareCopy(p *probe) {
-	prof, mode := e.m.Profile(), e.mode()
-	p.inPlaceFP = prof.CostBlock(p.spec.Bytes, p.spec.Addr, mode).CostFP
-	p.copyBytes, p.copyOK = p.spec.Bytes, true
-	if p.spec.Class == ClassRIPRelative || RIPRelative(p.spec.Insn, mode) {
-		p.copyBytes, p.scratch, p.copyOK = ripRewrite(p.spec)
-	}
-	if e.strategy != Inline && p.copyOK {
-		p.copyFP = prof.CostBlock(p.copyBytes, p.spec.Addr, mode).CostFP
-	}
-}
-
 // byteAt reads the current text byte at addr.
 func (e *Engine) byteAt(addr uint64) byte {
 	var b [1]byte
@@ -286,25 +280,6 @@ func (e *Engine) byteAt(addr uint64) byte {
 		return 0
 	}
 	return b[0]
-}
-
-// onExecute runs, in cycle order, before every execution of a probed
-// instruction while its address is watched (an inline window is open).
-func (e *Engine) onExecute(p *probe, ev smp.WatchEvent) {
-	if e.stepping[ev.TID] == p {
-		return // the kernel's own step of the original instruction
-	}
-	if e.restarted[ev.TID] == p {
-		delete(e.restarted, ev.TID)
-		return // counted when its trap was undone
-	}
-	if e.byteAt(p.spec.Addr) != int3 {
-		// The original byte is back: the instruction runs without a trap.
-		e.miss(p, ev.Cycle, ev.VCPU, ev.TID)
-		return
-	}
-	// int3 is back (the window closed in this very event's cycle): the
-	// trap that follows counts the execution.
 }
 
 // miss counts an execution of p that ran the original instruction.
@@ -316,32 +291,11 @@ func (e *Engine) miss(p *probe, cycle uint64, vcpu, tid int) {
 	e.log(kindMiss, p, cycle, vcpu, tid)
 }
 
-// openWindow records that p's original byte is back in the text, put there
-// by tid on vcpu at cycle, and starts watching p's address.
-func (e *Engine) openWindow(p *probe, cycle uint64, vcpu, tid int) error {
-	p.open = &Window{Start: cycle, VCPU: vcpu, TID: tid}
-	e.log(kindWindowOpen, p, cycle, vcpu, tid)
-	return e.m.WatchBlocks(p.spec.Addr, func(ev smp.WatchEvent) { e.onExecute(p, ev) })
-}
-
-// closeWindow records that int3 is back at p and stops watching it.
-func (e *Engine) closeWindow(p *probe, cycle uint64, vcpu, tid int) error {
-	if w := p.open; w != nil {
-		w.End = cycle
-		p.windows = append(p.windows, *w)
-		e.log(kindWindowClose, p, cycle, vcpu, tid)
-		p.open = nil
-	}
-	e.m.UnwatchBlocks(p.spec.Addr)
-	return nil
-}
-
 // onTrap handles int3 at a probe and the #DB that ends a step. The
 // exception's own cost, which the machine charges when this returns true,
 // is booked then: to the trap phase for an int3, to the step for a #DB,
 // with the stepped instruction.
 func (e *Engine) onTrap(ev smp.TrapEvent) bool {
-	trapFP := e.m.TrapCycles() << 8
 	switch ev.Intno {
 	case 3:
 		p := e.probes[ev.PC-1]
@@ -351,33 +305,17 @@ func (e *Engine) onTrap(ev smp.TrapEvent) bool {
 		if e.byteAt(p.spec.Addr) != int3 {
 			return e.undoBreakpoint(p, ev)
 		}
-		if !e.onBreakpoint(p, ev) {
+		if e.onBreakpoint(p, ev) != nil {
 			return false
 		}
-		p.cost.trap += trapFP
+		p.cost.trap += e.m.TrapCycles() << 8
 		return true
 	case 1:
-		if st := e.ssol[ev.TID]; st != nil {
-			delete(e.ssol, ev.TID)
-			if e.strategy == XOL {
-				e.xol.free(st.slot) // xol_free_insn_slot
-			}
-			if e.ssolDone(st) != nil {
-				return false
-			}
-			st.p.cost.step += trapFP + st.p.copyFP
-			return true
-		}
-		p := e.stepping[ev.TID]
-		if p == nil {
+		t := e.stepping(ev.TID)
+		if t == nil {
 			return false
 		}
-		delete(e.stepping, ev.TID)
-		if !e.inlineDone(p, ev) {
-			return false
-		}
-		p.cost.step += trapFP + p.inPlaceFP
-		return true
+		return t.step.singlestepped(e, t, ev) == nil
 	}
 	return false
 }
@@ -391,137 +329,19 @@ func (e *Engine) onTrap(ev smp.TrapEvent) bool {
 // too; the Spurious kind is kept for a trap on a probe that is gone.)
 func (e *Engine) undoBreakpoint(p *probe, ev smp.TrapEvent) bool {
 	e.miss(p, ev.Cycle, ev.VCPU, ev.TID)
-	e.restarted[ev.TID] = p
+	e.task(ev.TID).restarted = p
 	e.m.UndoTrap(p.spec.Addr)
 	return e.m.SetPC(p.spec.Addr) == nil
 }
 
-// onBreakpoint handles a trap on p's int3: a hit, whose step it starts.
-func (e *Engine) onBreakpoint(p *probe, ev smp.TrapEvent) bool {
+// onBreakpoint handles a trap on p's int3: a hit, its handler, then the
+// strategy.
+func (e *Engine) onBreakpoint(p *probe, ev smp.TrapEvent) error {
 	p.perCPU[ev.VCPU].Executions++
 	p.perCPU[ev.VCPU].Hits++
 	e.log(kindHit, p, ev.Cycle, ev.VCPU, ev.TID)
 	if err := e.runHandler(p, ev); err != nil {
-		return false
+		return err
 	}
-	if e.strategy != Inline {
-		hit := e.ssolHit
-		if e.strategy == XOL {
-			hit = e.xolHit
-		}
-		started, err := hit(p, ev)
-		if err != nil {
-			return false
-		}
-		if started {
-			return true
-		}
-		e.stats.InlineFallback++
-	}
-	// Inline: the original byte goes back, the instruction is stepped in
-	// place with TF set; the window is open until the #DB.
-	c, err := e.m.KernelWriteCost(p.spec.Addr, []byte{p.orig})
-	if err != nil {
-		return false
-	}
-	p.cost.kernel(&p.cost.step, c)
-	if err := e.openWindow(p, ev.Cycle, ev.VCPU, ev.TID); err != nil {
-		return false
-	}
-	e.stepping[ev.TID] = p
-	return e.m.SetPC(p.spec.Addr) == nil && e.m.SetTrapFlag(true) == nil
-}
-
-// inlineDone ends an in-place step of p after its #DB: int3 goes back.
-func (e *Engine) inlineDone(p *probe, ev smp.TrapEvent) bool {
-	if p.spec.Class == ClassPushf {
-		// The in-place step pushed the TF set for it, as the out-of-line
-		// one does: clear it, as 2.6-era kprobes did for pushfl
-		// (arch/i386/kernel/kprobes.c: resume_execution).
-		if err := e.clearPushedTF(p); err != nil {
-			return false
-		}
-	}
-	c, err := e.m.KernelWriteCost(p.spec.Addr, []byte{int3})
-	if err != nil {
-		return false
-	}
-	p.cost.kernel(&p.cost.step, c)
-	if err := e.closeWindow(p, ev.Cycle, ev.VCPU, ev.TID); err != nil {
-		return false
-	}
-	return e.m.SetTrapFlag(false) == nil
-}
-
-// Result is one probe's account.
-type Result struct {
-	Spec       string      `json:"spec"`
-	Address    uint64      `json:"address"`
-	Executions uint64      `json:"executions"`
-	Hits       uint64      `json:"hits"`
-	Misses     uint64      `json:"misses"`
-	PerCPU     []CPUCounts `json:"per_cpu"`
-	MissList   []Miss      `json:"miss_list"`
-	Windows    []Window    `json:"-"`
-	// Overhead is what the hits cost the trapping vCPUs, by phase
-	// (overhead.go).
-	Overhead report.ProbeOverhead `json:"overhead_cycles"`
-}
-
-// Results returns every probe's account, in registration order.
-func (e *Engine) Results() []Result {
-	var out []Result
-	for _, a := range e.order {
-		p := e.probes[a]
-		r := Result{Spec: p.spec.Text, Address: a, PerCPU: append([]CPUCounts(nil), p.perCPU...),
-			MissList: append([]Miss(nil), p.misses...), Windows: append([]Window(nil), p.windows...)}
-		for _, c := range p.perCPU {
-			r.Executions += c.Executions
-			r.Hits += c.Hits
-			r.Misses += c.Misses
-		}
-		r.Overhead = p.cost.report(r.Hits)
-		sort.SliceStable(r.MissList, func(i, j int) bool { return r.MissList[i].Cycle < r.MissList[j].Cycle })
-		out = append(out, r)
-	}
-	return out
-}
-
-// OutOfLineReport is the run report's out_of_line object: what the
-// ssol-stack or xol strategy had to do; nil for inline.
-func (e *Engine) OutOfLineReport() *report.OutOfLine {
-	st := e.stats
-	switch e.strategy {
-	case SSOLStack:
-		return &report.OutOfLine{NXFlips: st.NXFlips, StackExpansions: st.StackGrowths, StackStartSlots: st.StackStart, InlineFallbacks: st.InlineFallback,
-			NXFlipCycles: st.NXFlipCycles, StackExpansionCycles: st.StackExpansionCycles}
-	case XOL:
-		return &report.OutOfLine{InlineFallbacks: st.InlineFallback, XOLSlotsMaxInUse: st.XOLSlotsMaxInUse, XOLMapCycles: st.XOLMapCycles}
-	}
-	return nil
-}
-
-// Report converts the engine's results to the run report's probes list.
-func (e *Engine) Report() []report.Probe {
-	var out []report.Probe
-	for _, r := range e.Results() {
-		p := e.probes[r.Address]
-		rp := report.Probe{Spec: r.Spec, Address: r.Address, Instruction: Disassemble(p.spec.Insn, p.spec.Addr),
-			Executions: r.Executions, Hits: r.Hits, Misses: r.Misses, OverheadCycles: r.Overhead}
-		for _, c := range r.PerCPU {
-			rp.PerCPU = append(rp.PerCPU, report.ProbeCPU{VCPU: c.VCPU, Executions: c.Executions, Hits: c.Hits, Misses: c.Misses})
-		}
-		for _, w := range r.Windows {
-			d := w.End - w.Start
-			rp.Windows.Count++
-			rp.Windows.TotalCycles += d
-			rp.Windows.MaxCycles = max(rp.Windows.MaxCycles, d)
-		}
-		rp.MissList = []report.ProbeMiss{}
-		for _, m := range r.MissList {
-			rp.MissList = append(rp.MissList, report.ProbeMiss{Cycle: m.Cycle, VCPU: m.VCPU, TID: m.TID, Spurious: m.Spurious})
-		}
-		out = append(out, rp)
-	}
-	return out
+	return e.strategy.afterHandler(e, e.task(ev.TID), p, ev)
 }

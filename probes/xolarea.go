@@ -4,7 +4,6 @@ import (
 	"math/bits"
 
 	"github.com/probesim/probesim/mmu"
-	"github.com/probesim/probesim/smp"
 )
 
 // Single-stepping out of line in the XOL area: what mainline Linux uprobes
@@ -28,7 +27,7 @@ import (
 // bytes, no copy-on-write, no shootdown, no NX flip: the page is
 // executable and the process cannot write it), the thread steps the copy
 // with TF set, and the slot is freed after the #DB. The fixups are
-// ssol-stack's (ssolDone): the default ip fix, a call's pushed return
+// ssol-stack's (defaultOps.postXOL): the default ip fix, a call's pushed return
 // address, TF in pushed flags, and the RIP-relative scratch rewrite
 // (riprel.go) that Linux's riprel_analyze also uses. A slot holds no stack
 // data, so there is no red-zone or stack-room concern.
@@ -86,38 +85,36 @@ func (a *xolArea) free(addr uint64) {
 	a.used &^= 1 << ((addr - a.base) / xolSlotBytes)
 }
 
-// xolHit starts a step of p's copy in an XOL slot for the trapping thread,
-// mapping the area first on the process's first hit. started is false when
-// the hit must fall back to inline stepping.
-func (e *Engine) xolHit(p *probe, ev smp.TrapEvent) (started bool, err error) {
-	if !p.copyOK {
-		return false, nil
-	}
-	if e.xol.base == 0 {
+// acquire takes t the lowest free slot for p's copy and writes the copy
+// into it, mapping the area first on the process's first hit.
+func (a *xolArea) acquire(e *Engine, t *uprobeTask, p *probe) (bool, error) {
+	if a.base == 0 {
 		hint := e.m.AddressSpace().Config().TaskSize - mmu.PageSize
 		base, c, err := e.m.KernelMapSpecialPage(hint, mmu.ProtExec, xolName)
 		if err != nil {
 			return false, err
 		}
 		p.cost.kernel(&p.cost.step, c)
-		e.xol = xolArea{base: base, used: 1}
+		*a = xolArea{base: base, used: 1}
 		e.stats.XOLMapCycles += c.Total()
 	}
-	slot, ok := e.xol.take()
+	slot, ok := a.take()
 	if !ok {
 		return false, nil
 	}
-	e.stats.XOLSlotsMaxInUse = max(e.stats.XOLSlotsMaxInUse, e.xol.inUse())
-	st := &ssolStep{p: p, slot: slot, page: e.xol.base}
-	c, err := e.m.KernelCopyToPage(slot, p.copyBytes)
-	if err == nil {
-		p.cost.kernel(&p.cost.step, c)
-		err = e.loadScratch(st)
-	}
+	e.stats.XOLSlotsMaxInUse = max(e.stats.XOLSlotsMaxInUse, a.inUse())
+	c, err := e.m.KernelCopyToPage(slot, p.arch.ixol)
 	if err != nil {
-		e.xol.free(slot)
+		a.free(slot)
 		return false, err
 	}
-	e.ssol[ev.TID] = st
-	return e.m.SetPC(slot) == nil && e.m.SetTrapFlag(true) == nil, nil
+	p.cost.kernel(&p.cost.step, c)
+	t.xolVaddr = slot
+	return true, nil
+}
+
+// release frees t's slot (xol_free_insn_slot).
+func (a *xolArea) release(_ *Engine, t *uprobeTask) error {
+	a.free(t.xolVaddr)
+	return nil
 }

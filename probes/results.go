@@ -1,0 +1,98 @@
+package probes
+
+import (
+	"sort"
+
+	"github.com/probesim/probesim/report"
+)
+
+// Result is one probe's account.
+type Result struct {
+	Spec       string      `json:"spec"`
+	Address    uint64      `json:"address"`
+	Executions uint64      `json:"executions"`
+	Hits       uint64      `json:"hits"`
+	Misses     uint64      `json:"misses"`
+	PerCPU     []CPUCounts `json:"per_cpu"`
+	MissList   []Miss      `json:"miss_list"`
+	Windows    []Window    `json:"-"`
+	// Overhead is what the hits cost the trapping vCPUs, by phase
+	// (overhead.go).
+	Overhead report.ProbeOverhead `json:"overhead_cycles"`
+}
+
+// Results returns every probe's account, in registration order.
+func (e *Engine) Results() []Result {
+	var out []Result
+	for _, a := range e.order {
+		p := e.probes[a]
+		r := Result{Spec: p.spec.Text, Address: a, PerCPU: append([]CPUCounts(nil), p.perCPU...),
+			MissList: append([]Miss(nil), p.misses...), Windows: append([]Window(nil), p.windows...)}
+		for _, c := range p.perCPU {
+			r.Executions += c.Executions
+			r.Hits += c.Hits
+			r.Misses += c.Misses
+		}
+		r.Overhead = p.cost.report(r.Hits)
+		sort.SliceStable(r.MissList, func(i, j int) bool { return r.MissList[i].Cycle < r.MissList[j].Cycle })
+		out = append(out, r)
+	}
+	return out
+}
+
+// OutOfLineReport is the run report's out_of_line object: what the
+// ssol-stack or xol strategy had to do; nil for inline.
+func (e *Engine) OutOfLineReport() *report.OutOfLine {
+	st := e.stats
+	switch e.name {
+	case SSOLStack:
+		return &report.OutOfLine{NXFlips: st.NXFlips, StackExpansions: st.StackGrowths, StackStartSlots: st.StackStart, InlineFallbacks: st.InlineFallback,
+			NXFlipCycles: st.NXFlipCycles, StackExpansionCycles: st.StackExpansionCycles}
+	case XOL:
+		return &report.OutOfLine{InlineFallbacks: st.InlineFallback, XOLSlotsMaxInUse: st.XOLSlotsMaxInUse, XOLMapCycles: st.XOLMapCycles}
+	}
+	return nil
+}
+
+// Report converts the engine's results to the run report's probes list.
+func (e *Engine) Report() []report.Probe {
+	var out []report.Probe
+	for _, r := range e.Results() {
+		p := e.probes[r.Address]
+		rp := report.Probe{Spec: r.Spec, Address: r.Address, Instruction: Disassemble(p.spec.Insn, p.spec.Addr),
+			Executions: r.Executions, Hits: r.Hits, Misses: r.Misses, OverheadCycles: r.Overhead}
+		for _, c := range r.PerCPU {
+			rp.PerCPU = append(rp.PerCPU, report.ProbeCPU{VCPU: c.VCPU, Executions: c.Executions, Hits: c.Hits, Misses: c.Misses})
+		}
+		for _, w := range r.Windows {
+			d := w.End - w.Start
+			rp.Windows.Count++
+			rp.Windows.TotalCycles += d
+			rp.Windows.MaxCycles = max(rp.Windows.MaxCycles, d)
+		}
+		rp.MissList = []report.ProbeMiss{}
+		for _, m := range r.MissList {
+			rp.MissList = append(rp.MissList, report.ProbeMiss{Cycle: m.Cycle, VCPU: m.VCPU, TID: m.TID, Spurious: m.Spurious})
+		}
+		out = append(out, rp)
+	}
+	return out
+}
+
+// Stats counts what the out-of-line strategy had to do, and what the NX
+// flips and stack expansions cost the trapping vCPUs (those cycles are also
+// in the probes' overhead phases: step, fixups and shootdowns).
+type Stats struct {
+	NXFlips        uint64 `json:"nx_flips"`
+	StackGrowths   uint64 `json:"stack_expansions"`
+	StackStart     uint64 `json:"stack_start_slots"`
+	InlineFallback uint64 `json:"inline_fallbacks"`
+	// NXFlipCycles: clearing NX and restoring it, shootdowns included.
+	NXFlipCycles uint64 `json:"nx_flip_cycles"`
+	// StackExpansionCycles: growing the stack by a page for a slot.
+	StackExpansionCycles uint64 `json:"stack_expansion_cycles"`
+	// XOLSlotsMaxInUse: the most XOL slots taken at once (xol, at most 31).
+	XOLSlotsMaxInUse uint64 `json:"xol_slots_max_in_use"`
+	// XOLMapCycles: mapping the XOL page on the first hit (xol).
+	XOLMapCycles uint64 `json:"xol_map_cycles"`
+}
