@@ -15,7 +15,9 @@
 // copy at a place, the stack below sp (ssol.go, riprel.go) or the XOL page
 // (xolarea.go). Every execution is a hit or a miss; each hit's cost is
 // booked by phase (overhead.go); handlers see the trapping thread's
-// registers (regs.go); results and reports are in results.go.
+// registers (regs.go); results and reports are in results.go. Probes can
+// be placed and removed while the program runs, at cycles of global time
+// (attach.go), and a removal races the hits in flight as Linux's does.
 //
 // # What it owns, invariants, locking
 //

@@ -107,7 +107,7 @@ type Window struct {
 // probe is a registered probe's state.
 type probe struct {
 	spec    Spec
-	index   uint32 // its place in Engine.order
+	index   uint32 // its place in Engine.all
 	orig    byte
 	arch    archProbe // the instruction as registration analysed it
 	perCPU  []CPUCounts
@@ -115,6 +115,7 @@ type probe struct {
 	windows []Window
 	open    *Window // the window now open, if any
 	cost    overhead
+	life    lifetime // when it is in the text (attach.go)
 }
 
 // Engine places probes on a machine and runs the strategy on every hit.
@@ -134,8 +135,11 @@ type Engine struct {
 	m        *smp.Machine
 	name     Strategy
 	strategy strategy
-	probes   map[uint64]*probe
-	order    []uint64
+	probes   map[uint64]*probe // the probes in the text now, by address
+	all      []*probe          // every probe ever registered, in registration order
+	gone     map[uint64]*probe // the last probe removed at each address
+	plans    map[uint64][]plannedChange
+	err      error               // the first error of scheduled work (Err)
 	tasks    map[int]*uprobeTask // tid -> its probe state
 	stack    stackPlace          // ssol-stack's slots
 	xol      xolArea             // the XOL page and its slots (xol)
@@ -169,7 +173,7 @@ type eventRecord struct {
 	cycle uint64
 	vcpu  int32
 	tid   int32
-	probe uint32 // index in Engine.order
+	probe uint32 // index in Engine.all
 	kind  eventKind
 }
 
@@ -194,7 +198,7 @@ func (e *Engine) Events() []Event {
 	out := make([]Event, len(recs))
 	for i, r := range recs {
 		out[i] = Event{Cycle: r.cycle, VCPU: int(r.vcpu), TID: int(r.tid),
-			Probe: e.probes[e.order[r.probe]].spec.Text, Kind: eventKindNames[r.kind]}
+			Probe: e.all[r.probe].spec.Text, Kind: eventKindNames[r.kind]}
 	}
 	return out
 }
@@ -206,13 +210,14 @@ func (e *Engine) log(kind eventKind, p *probe, cycle uint64, vcpu, tid int) {
 // Stats returns what the strategy had to do (out-of-line slots).
 func (e *Engine) Stats() Stats { return e.stats }
 
-// Attach registers specs on m with strategy s. handler, if not nil, runs on
-// every hit. Call it before m.Run: the breakpoints are written then.
+// Attach makes an engine on m with strategy s and registers specs, whose
+// breakpoints are written at once. handler, if not nil, runs on every hit.
+// Call it before m.Run; AttachAt and DetachAt schedule more changes.
 func Attach(m *smp.Machine, specs []Spec, s Strategy, handler func(Hit)) (*Engine, error) {
 	if err := CheckStrategy(s); err != nil {
 		return nil, err
 	}
-	e := &Engine{m: m, name: s, probes: map[uint64]*probe{}, tasks: map[int]*uprobeTask{},
+	e := &Engine{m: m, name: s, probes: map[uint64]*probe{}, gone: map[uint64]*probe{}, plans: map[uint64][]plannedChange{}, tasks: map[int]*uprobeTask{},
 		stack: stackPlace{inFlight: map[uint64]int{}}, handler: handler}
 	switch s {
 	case Inline:
@@ -223,17 +228,7 @@ func Attach(m *smp.Machine, specs []Spec, s Strategy, handler func(Hit)) (*Engin
 		e.strategy = outOfLine{place: &e.xol}
 	}
 	for _, sp := range specs {
-		if _, dup := e.probes[sp.Addr]; dup {
-			return nil, fmt.Errorf("probe %q: address %#x is probed twice", sp.Text, sp.Addr)
-		}
-		p := &probe{spec: sp, index: uint32(len(e.order)), orig: sp.Bytes[0], perCPU: make([]CPUCounts, m.CPUs()),
-			arch: analyze(sp, m, e.mode(), s != Inline)}
-		for i := range p.perCPU {
-			p.perCPU[i].VCPU = i
-		}
-		e.probes[sp.Addr] = p
-		e.order = append(e.order, sp.Addr)
-		if err := m.KernelWrite(sp.Addr, []byte{int3}); err != nil {
+		if err := e.AttachAt(0, sp); err != nil {
 			return nil, err
 		}
 	}
@@ -300,10 +295,21 @@ func (e *Engine) onTrap(ev smp.TrapEvent) bool {
 	case 3:
 		p := e.probes[ev.PC-1]
 		if p == nil {
+			if p = e.gone[ev.PC-1]; p != nil && e.byteAt(p.spec.Addr) != int3 {
+				// An int3 of a removed probe that waited for its ordered
+				// turn past the removal: at this cycle the original byte
+				// is back for good, so the thread runs the original
+				// instruction, which no probe counts (attach.go).
+				e.m.UndoTrap(p.spec.Addr)
+				return e.m.SetPC(p.spec.Addr) == nil
+			}
 			return false
 		}
 		if e.byteAt(p.spec.Addr) != int3 {
 			return e.undoBreakpoint(p, ev)
+		}
+		if e.racesRemoval(p, ev) {
+			return e.spuriousTrap(p, ev)
 		}
 		if e.onBreakpoint(p, ev) != nil {
 			return false

@@ -41,12 +41,14 @@ func (inlineStep) singlestepped(e *Engine, t *uprobeTask, ev smp.TrapEvent) erro
 			return err
 		}
 	}
-	c, err := e.m.KernelWriteCost(p.spec.Addr, []byte{int3})
-	if err != nil {
-		return err
+	if p.life.state != lifeRemoved { // else the removal closed the window
+		c, err := e.m.KernelWriteCost(p.spec.Addr, []byte{int3})
+		if err != nil {
+			return err
+		}
+		p.cost.kernel(&p.cost.step, c)
+		e.closeWindow(p, ev.Cycle, ev.VCPU, ev.TID)
 	}
-	p.cost.kernel(&p.cost.step, c)
-	e.closeWindow(p, ev.Cycle, ev.VCPU, ev.TID)
 	if err := e.m.SetTrapFlag(false); err != nil {
 		return err
 	}

@@ -16,6 +16,11 @@ type Result struct {
 	PerCPU     []CPUCounts `json:"per_cpu"`
 	MissList   []Miss      `json:"miss_list"`
 	Windows    []Window    `json:"-"`
+	// AttachedAt and DetachedAt are the cycles the probe was placed and
+	// removed at (AttachAt, DetachAt): 0 for a probe placed before the
+	// run, and for one never removed.
+	AttachedAt uint64 `json:"attached_at,omitempty"`
+	DetachedAt uint64 `json:"detached_at,omitempty"`
 	// Overhead is what the hits cost the trapping vCPUs, by phase
 	// (overhead.go).
 	Overhead report.ProbeOverhead `json:"overhead_cycles"`
@@ -24,9 +29,8 @@ type Result struct {
 // Results returns every probe's account, in registration order.
 func (e *Engine) Results() []Result {
 	var out []Result
-	for _, a := range e.order {
-		p := e.probes[a]
-		r := Result{Spec: p.spec.Text, Address: a, PerCPU: append([]CPUCounts(nil), p.perCPU...),
+	for _, p := range e.all {
+		r := Result{Spec: p.spec.Text, Address: p.spec.Addr, AttachedAt: p.life.attachAt, DetachedAt: p.life.detachAt, PerCPU: append([]CPUCounts(nil), p.perCPU...),
 			MissList: append([]Miss(nil), p.misses...), Windows: append([]Window(nil), p.windows...)}
 		for _, c := range p.perCPU {
 			r.Executions += c.Executions
@@ -57,9 +61,10 @@ func (e *Engine) OutOfLineReport() *report.OutOfLine {
 // Report converts the engine's results to the run report's probes list.
 func (e *Engine) Report() []report.Probe {
 	var out []report.Probe
-	for _, r := range e.Results() {
-		p := e.probes[r.Address]
+	for i, r := range e.Results() {
+		p := e.all[i]
 		rp := report.Probe{Spec: r.Spec, Address: r.Address, Instruction: Disassemble(p.spec.Insn, p.spec.Addr),
+			AttachedAt: r.AttachedAt, DetachedAt: r.DetachedAt,
 			Executions: r.Executions, Hits: r.Hits, Misses: r.Misses, OverheadCycles: r.Overhead}
 		for _, c := range r.PerCPU {
 			rp.PerCPU = append(rp.PerCPU, report.ProbeCPU{VCPU: c.VCPU, Executions: c.Executions, Hits: c.Hits, Misses: c.Misses})

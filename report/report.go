@@ -114,14 +114,20 @@ type Thread struct {
 // as program flow is a hit (the handler ran) or a miss, so hits + misses =
 // executions.
 type Probe struct {
-	Spec        string      `json:"spec"`
-	Address     uint64      `json:"address"`
-	Instruction string      `json:"instruction"`
-	Executions  uint64      `json:"executions"`
-	Hits        uint64      `json:"hits"`
-	Misses      uint64      `json:"misses"`
-	PerCPU      []ProbeCPU  `json:"per_cpu"`
-	Windows     WindowStats `json:"windows"`
+	Spec        string `json:"spec"`
+	Address     uint64 `json:"address"`
+	Instruction string `json:"instruction"`
+	// AttachedAt and DetachedAt are the cycles of global time at which a
+	// probe was placed and removed while the program ran (--probe-at,
+	// --detach-at); absent for a probe placed before the run, and for one
+	// never removed. Executions count only while the probe was placed.
+	AttachedAt uint64      `json:"attached_at,omitempty"`
+	DetachedAt uint64      `json:"detached_at,omitempty"`
+	Executions uint64      `json:"executions"`
+	Hits       uint64      `json:"hits"`
+	Misses     uint64      `json:"misses"`
+	PerCPU     []ProbeCPU  `json:"per_cpu"`
+	Windows    WindowStats `json:"windows"`
 	// OverheadCycles is what the hits cost the trapping vCPUs, by phase.
 	OverheadCycles ProbeOverhead `json:"overhead_cycles"`
 	// Misses in cycle order: when and where each happened.

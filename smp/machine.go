@@ -126,6 +126,7 @@ type Machine struct {
 	trapUndone   bool   // the handler called UndoTrap
 	watchFns     map[uint64]func(WatchEvent)
 	watchEvents  chunklog.Log[WatchEvent]
+	at           atQueue // work scheduled at a cycle (at.go)
 }
 
 // ErrCannotRun wraps every error that means "this program cannot be run
@@ -367,6 +368,7 @@ func (m *Machine) loop() (ending, error) {
 	}
 	for {
 		m.fireTimers()
+		m.runScheduled()
 		v := m.pick()
 		if v == nil {
 			// Every thread sleeps and no timeout can wake one: Linux would
@@ -396,7 +398,7 @@ func (m *Machine) loop() (ending, error) {
 				// the slice, as if the thread had stopped just before the
 				// instruction, and the slice goes on from there whatever
 				// the handler charged (stop cycle set first).
-				v.counters.SetStopAt(min(m.sliceEnd(v), budgetFP))
+				v.counters.SetStopAt(min(m.sliceEnd(v), budgetFP, m.at.nextFP()))
 				stopSet = true
 			}
 			if m.runTrap(intno) == emu.TrapFault {
@@ -412,7 +414,7 @@ func (m *Machine) loop() (ending, error) {
 		// ahead of the slowest running vCPU" counts from the lowest clock).
 		if ev.Kind == emu.EventNone && (!ranSyscall || m.mayProceed()) {
 			if !stopSet {
-				v.counters.SetStopAt(min(m.sliceEnd(v), budgetFP))
+				v.counters.SetStopAt(min(m.sliceEnd(v), budgetFP, m.at.nextFP()))
 			}
 			m.running = true
 			ev, err = m.core.Run(m.core.PC())

@@ -188,3 +188,41 @@ func TestProbeLog(t *testing.T) {
 		require.Equal(t, names[arch], order)
 	}
 }
+
+// TestProbeAtDetachAt: --probe-at places a probe while the program runs
+// and --detach-at removes it; the report and the summary line say when,
+// and the output is the native one. Bad values are one-line usage errors.
+func TestProbeAtDetachAt(t *testing.T) {
+	path := fixturePath(t, fixtures.ArchAMD64, "threads")
+	args := []string{"4", "2000"}
+	want := native(t, path, args, nil)
+	res, rep, _, _ := runReport(t, []string{"--cpus", "4", "--strategy", "xol",
+		"--probe-at", "30000:probed", "--detach-at", "45000:probed"}, path, args...)
+	require.Equal(t, 0, res.status, "%s", res.stderr)
+	require.Equal(t, string(want.stdout), string(res.stdout))
+	require.Len(t, rep.Probes, 1)
+	p := rep.Probes[0]
+	require.Equal(t, uint64(30000), p.AttachedAt)
+	require.Equal(t, uint64(45000), p.DetachedAt)
+	require.NotZero(t, p.Hits)
+	require.Less(t, p.Executions, uint64(8000), "only the calls in between")
+	require.Equal(t, p.Executions, p.Hits+p.Misses)
+	require.Contains(t, string(res.stderr), "(xol, placed at cycle 30000, removed at cycle 45000)")
+
+	for _, tc := range []struct {
+		flags []string
+		want  string
+	}{
+		{[]string{"--probe-at", "probed"}, `invalid argument "probed" for --probe-at: want CYCLE:SPEC`},
+		{[]string{"--probe-at", "0:probed"}, `invalid argument "0:probed" for --probe-at`},
+		{[]string{"--detach-at", "x:probed"}, `invalid argument "x:probed" for --detach-at`},
+		{[]string{"--detach-at", "5000:probed"}, "--detach-at: detach at cycle 5000: no probe is placed at"},
+		{[]string{"--probe", "probed", "--probe-at", "5000:probed"}, "--probe-at: probe \"probed\": address 0x"},
+		{[]string{"--probe-at", "5000:nosuch"}, `--probe-at: probe "nosuch": no symbol "nosuch"`},
+	} {
+		res := cli(t, append(append([]string{"run"}, tc.flags...), path)...)
+		require.Equal(t, 125, res.status, "%v", tc.flags)
+		require.Contains(t, string(res.stderr), tc.want, "%v", tc.flags)
+		require.Equal(t, 1, len(outputLines(res.stderr)), "one line: %q", res.stderr)
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"strconv"
 	"strings"
 	"syscall"
 
@@ -36,6 +37,8 @@ type runFlags struct {
 	profile       string
 	params        []string
 	probeSpecs    []string
+	probesAt      []string
+	detachAt      []string
 	strategy      string
 	eventsPath    string
 	probeLogPath  string
@@ -83,6 +86,8 @@ linked, corrupt), 127 when PROGRAM does not exist.`,
 	fl.StringVar(&f.profile, "profile", "", "machine profile JSON `FILE` (default: the built-in skylake; see docs/timing.md)")
 	fl.StringArrayVar(&f.params, "param", nil, "override a profile parameter, `NAME=VALUE` (repeatable), e.g. kernel.exception_entry_exit=1500")
 	fl.StringArrayVar(&f.probeSpecs, "probe", nil, "place a probe at `SPEC`: symbol, symbol+offset or 0xADDR (repeatable)")
+	fl.StringArrayVar(&f.probesAt, "probe-at", nil, "place a probe while the program runs, at `CYCLE:SPEC` of global time (repeatable)")
+	fl.StringArrayVar(&f.detachAt, "detach-at", nil, "remove the probe at SPEC's address at `CYCLE:SPEC` of global time (repeatable)")
 	fl.StringVar(&f.strategy, "strategy", "ssol-stack", "how a probed instruction runs after a hit: inline, ssol-stack or xol")
 	fl.StringVar(&f.eventsPath, "events", "", "write every probe event (hits, misses, open windows) as cycle-stamped JSON lines to `FILE`")
 	fl.StringVar(&f.probeLogPath, "probe-log", "", "write one JSON line per probe hit, with the thread's registers, to `FILE`")
@@ -146,12 +151,20 @@ func runProgram(c *cobra.Command, f *runFlags, program string, args []string) er
 			return &exitError{status: exitUsage, err: fmt.Errorf("--profile: %w", err)}
 		}
 	}
+	probesAt, err := parseTimedProbes("probe-at", f.probesAt)
+	if err != nil {
+		return err
+	}
+	detachAt, err := parseTimedProbes("detach-at", f.detachAt)
+	if err != nil {
+		return err
+	}
 	cfg := probesim.Config{
 		Program: program, Args: args, Env: env, Seed: f.seed,
 		CPUs: f.cpus, Quantum: f.quantum, Lockstep: f.lockstep,
 		Profile: prof, Params: f.params,
 		MaxCycles: f.maxCycles, StackLimit: stackLimit, MemoryLimit: memLimit, RAM: ram,
-		Probes: f.probeSpecs, Strategy: probesim.Strategy(f.strategy),
+		Probes: f.probeSpecs, ProbesAt: probesAt, DetachAt: detachAt, Strategy: probesim.Strategy(f.strategy),
 		Stdin: guestStdin(), Stdout: c.OutOrStdout(), Stderr: c.ErrOrStderr(),
 	}
 	if f.traceSyscalls {
@@ -196,8 +209,15 @@ func runProgram(c *cobra.Command, f *runFlags, program string, args []string) er
 		}
 	}
 	for _, p := range rep.Probes {
-		fmt.Fprintf(c.ErrOrStderr(), "probesim: probe %s (%s): %d executions, %d hits, %d misses (%s)\n",
-			p.Spec, p.Instruction, p.Executions, p.Hits, p.Misses, f.strategy)
+		life := ""
+		if p.AttachedAt != 0 {
+			life += fmt.Sprintf(", placed at cycle %d", p.AttachedAt)
+		}
+		if p.DetachedAt != 0 {
+			life += fmt.Sprintf(", removed at cycle %d", p.DetachedAt)
+		}
+		fmt.Fprintf(c.ErrOrStderr(), "probesim: probe %s (%s): %d executions, %d hits, %d misses (%s%s)\n",
+			p.Spec, p.Instruction, p.Executions, p.Hits, p.Misses, f.strategy, life)
 	}
 	if f.eventsPath != "" {
 		if err := writeEvents(f.eventsPath, res.Events); err != nil {
@@ -233,6 +253,20 @@ func runProgram(c *cobra.Command, f *runFlags, program string, args []string) er
 		return &guestStatus{status: rep.ExitStatus}
 	}
 	return nil
+}
+
+// parseTimedProbes reads --probe-at or --detach-at values, CYCLE:SPEC.
+func parseTimedProbes(flag string, vals []string) ([]probesim.TimedProbe, error) {
+	var out []probesim.TimedProbe
+	for _, v := range vals {
+		cycle, spec, ok := strings.Cut(v, ":")
+		n, err := strconv.ParseUint(cycle, 10, 64)
+		if !ok || err != nil || spec == "" || n == 0 {
+			return nil, &exitError{status: exitUsage, err: fmt.Errorf("invalid argument %q for --%s: want CYCLE:SPEC with CYCLE a decimal cycle count above 0, such as 2000000:probed", v, flag)}
+		}
+		out = append(out, probesim.TimedProbe{Cycle: n, Spec: spec})
+	}
+	return out, nil
 }
 
 // cannotRun maps a set-up error to env(1)'s statuses: a bad Config field
