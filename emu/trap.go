@@ -64,3 +64,12 @@ func (c *Core) SetTrapFlag(on bool) error {
 	_, err := c.eng.RegUpdate(uc.EFLAGS, eflagsTF, set)
 	return err
 }
+
+// Flags returns the running thread's EFLAGS (inside a trap gate, from the
+// gate's register cache: no engine call).
+func (c *Core) Flags() (uint64, error) {
+	if c.regs.valid {
+		return c.regs.fl, nil
+	}
+	return c.eng.RegRead(uc.EFLAGS)
+}

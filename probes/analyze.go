@@ -1,6 +1,12 @@
 package probes
 
 import (
+	"bytes"
+	"errors"
+
+	"golang.org/x/arch/x86/x86asm"
+
+	"github.com/probesim/probesim/emu/insn"
 	"github.com/probesim/probesim/emu/uc"
 	"github.com/probesim/probesim/smp"
 )
@@ -40,10 +46,13 @@ const (
 	// next ip; it becomes the original's (UPROBE_FIX_CALL).
 	fixCall
 	// fixPushfTF: the flags image a stepped pushf stored carries the TF
-	// the kernel set for the step; it is cleared, as 2.6-era kprobes did
-	// (arch/i386/kernel/kprobes.c: resume_execution). Mainline uprobes
-	// has no such fixup.
+	// the kernel set for the step; it is cleared (unless the program had
+	// TF itself), as 2.6-era kprobes did (arch/i386/kernel/kprobes.c:
+	// resume_execution). Mainline uprobes has no such fixup.
 	fixPushfTF
+	// fixSetF: a stepped popf loaded the program's own TF, which the end
+	// of the step must leave alone (UPROBE_FIX_SETF).
+	fixSetF
 )
 
 // archProbe is a probe's instruction as registration analysed it.
@@ -58,6 +67,14 @@ type archProbe struct {
 	// (riprel.go); 0 for none.
 	scratch uc.Reg
 	fixups  fixups
+	// window is what an inline step puts back at the probe address for
+	// its window: the original first byte (the rest of the instruction is
+	// in the text), or for pause a nop's first bytes (pauseRep).
+	window []byte
+	// retWord is the size of the return address a call pushes (fixCall):
+	// the stack word for a near call, the operand size for a far one,
+	// whose selector slot above it is left alone.
+	retWord uint64
 	// inPlaceFP and ixolFP are what the block hook charges for the
 	// instruction stepped in place and for its out-of-line copy, 24.8
 	// fixed point.
@@ -96,6 +113,17 @@ func analyze(s Spec, m *smp.Machine, mode int, outOfLine bool) archProbe {
 			a.ixol, a.scratch = code, scratch
 		}
 	}
+	a.window = s.Bytes[:1]
+	if k := pauseRep(s.Bytes); k >= 0 {
+		// The engine drops the #DB after a stepped pause (emu/uc/doc.go):
+		// what is stepped is a nop of the same length, which pause is
+		// architecturally (a spin-wait hint): the copy out of line, and in
+		// place the instruction with its rep prefixes up to the last one
+		// turned into 66, so an inline window puts back that nop's first
+		// bytes instead of the original one.
+		a.ixol = sameLengthNop(s.Len)
+		a.window = a.ixol[:k+1]
+	}
 	if outOfLine && a.ixol != nil {
 		a.ixolFP = prof.CostBlock(a.ixol, s.Addr, mode).CostFP
 	}
@@ -108,8 +136,16 @@ func analyze(s Spec, m *smp.Machine, mode int, outOfLine bool) archProbe {
 		a.fixups = fixCall | fixIP
 	case ClassPushf:
 		a.fixups = fixPushfTF | fixIP
+	case ClassPopf:
+		a.fixups = fixSetF | fixIP
 	default:
 		a.fixups = fixIP
+	}
+	switch s.Insn.Op {
+	case x86asm.CALL:
+		a.retWord = uint64(insn.StackWord(&s.Insn, mode))
+	case x86asm.LCALL:
+		a.retWord = uint64(insn.FarWord(&s.Insn))
 	}
 	a.ops = defaultOps{}
 	return a
@@ -147,7 +183,7 @@ func (d defaultOps) postXOL(e *Engine, t *uprobeTask) error {
 			return err
 		}
 	}
-	if a.fixups&fixPushfTF != 0 {
+	if a.fixups&fixPushfTF != 0 && !t.savedTF {
 		if err := e.clearPushedTF(p); err != nil {
 			return err
 		}
@@ -169,3 +205,54 @@ func (defaultOps) abort(e *Engine, t *uprobeTask) error {
 	}
 	return nil
 }
+
+// pauseRep returns, for a pause (legacy prefixes, the last rep prefix f3,
+// then 90), the index of its last rep prefix; -1 for anything else. With a
+// REX prefix, 90 is xchg with r8, whatever x86asm calls it.
+func pauseRep(b []byte) int {
+	last := -1
+	for i, c := range b[:len(b)-1] {
+		switch c {
+		case 0xf2, 0xf3:
+			last = i
+		case 0x26, 0x2e, 0x36, 0x3e, 0x64, 0x65, 0x66, 0x67, 0xf0:
+		default:
+			return -1 // REX or anything else
+		}
+	}
+	if b[len(b)-1] != 0x90 || last < 0 || b[last] != 0xf3 {
+		return -1
+	}
+	return last
+}
+
+// sameLengthNop is an n-byte nop: 66 prefixes on 90 (xchg ax, ax is nop
+// with any number of them).
+func sameLengthNop(n int) []byte {
+	return append(bytes.Repeat([]byte{0x66}, n-1), 0x90)
+}
+
+// trapFlag is EFLAGS.TF.
+const trapFlag = 1 << 8
+
+// endStepTF ends the kernel's step of t as arch_uprobe_post_xol does: TF
+// is cleared unless the program had it before the hit (saved_tf) or a
+// stepped popf loaded the program's own (fixSetF). A program that had TF
+// gets the SIGTRAP its own single-step would have raised after the
+// instruction (errProgramTrap).
+func (e *Engine) endStepTF(t *uprobeTask) error {
+	if t.savedTF || t.active.arch.fixups&fixSetF != 0 {
+		e.m.EndKernelStep()
+	} else if err := e.m.SetTrapFlag(false); err != nil {
+		return err
+	}
+	if t.savedTF {
+		return errProgramTrap
+	}
+	return nil
+}
+
+// errProgramTrap: the instruction ran, and the program, which had TF set
+// itself, gets its SIGTRAP (the trap handler declines, so the machine
+// reports it at the fixed-up ip).
+var errProgramTrap = errors.New("the program's own single-step trap")

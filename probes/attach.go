@@ -1,6 +1,7 @@
 package probes
 
 import (
+	"bytes"
 	"fmt"
 
 	"github.com/probesim/probesim/smp"
@@ -81,7 +82,7 @@ func (e *Engine) AttachAt(cycle uint64, spec Spec) error {
 			return fmt.Errorf("probe %q: placed at cycle %d, before the probe at %#x is removed at %d", spec.Text, cycle, spec.Addr, last.cycle)
 		}
 	}
-	p := &probe{spec: spec, index: uint32(len(e.all)), orig: spec.Bytes[0], perCPU: make([]CPUCounts, e.m.CPUs()),
+	p := &probe{spec: spec, index: uint32(len(e.all)), perCPU: make([]CPUCounts, e.m.CPUs()),
 		arch: analyze(spec, e.m, e.mode(), e.name != Inline), life: lifetime{attachAt: cycle}}
 	for i := range p.perCPU {
 		p.perCPU[i].VCPU = i
@@ -142,11 +143,14 @@ func (e *Engine) remove(p *probe, cycle uint64) error {
 	delete(e.probes, p.spec.Addr)
 	e.gone[p.spec.Addr] = p
 	p.life.state = lifeRemoved
+	orig := p.spec.Bytes[:len(p.arch.window)]
 	if p.open != nil {
 		e.closeWindow(p, cycle, -1, 0)
-		return nil
+		if bytes.Equal(p.arch.window, orig) {
+			return nil // the window's byte is the original
+		}
 	}
-	if err := e.m.KernelWrite(p.spec.Addr, []byte{p.orig}); err != nil {
+	if err := e.m.KernelWrite(p.spec.Addr, orig); err != nil {
 		return fmt.Errorf("probe %q: %w", p.spec.Text, err)
 	}
 	return nil

@@ -99,7 +99,13 @@
 //     pusha/popa, bound, 82, far call/jmp ptr, into, aam/aad, salc), named
 //     with their 32-bit meaning;
 //   - a LOCK prefix on an instruction that cannot take one (not a lockable
-//     op, or no memory destination): the CPU raises #UD.
+//     op, or no memory destination): the CPU raises #UD;
+//   - an operand-size prefix (66) on a near branch (call and jmp, relative
+//     or indirect, jcc, loop*, j*cxz, xbegin): in 64-bit mode Intel
+//     ignores the prefix and AMD truncates the target to 16 bits (this
+//     host's CPU and the engine do the latter), so neither the ip fix nor
+//     a call's return-address fix can be right on both. Far branches and
+//     ret take their operand size alike on both vendors and are accepted.
 //
 // Accepted but flagged (Spec.LinuxRefusal, LinuxRefusal): LOCK-prefixed
 // read-modify-write instructions, as kprobes and the seed accepted them;
@@ -134,6 +140,11 @@
 //     prefixes (the seed's kprobes-era policy: a locked instruction steps
 //     like any other; the flag lets a report show what mainline would
 //     refuse), pop es / pop ds in 32-bit mode;
+//   - stricter here, 66-prefixed near branches: Linux refuses the prefix
+//     only on the relative ones it emulates (branch_setup_xol_ops: "Intel
+//     and AMD behavior differ in 64-bit mode"), and steps 66 ff /2 and
+//     66 ff /4 with a return-address fix of sizeof_long that an AMD CPU,
+//     pushing 2 bytes, contradicts;
 //   - stricter here: rdmsr (0f 32), mov to/from CRn/DRn (0f 20-23), invpcid,
 //     rsm (0f aa), ud0 (0f ff) and ud1 (0f b9), and LOCK on a non-lockable
 //     form. Linux's bitmaps allow these opcode bytes (its comment on wrmsr

@@ -107,8 +107,7 @@ type Window struct {
 // probe is a registered probe's state.
 type probe struct {
 	spec    Spec
-	index   uint32 // its place in Engine.all
-	orig    byte
+	index   uint32    // its place in Engine.all
 	arch    archProbe // the instruction as registration analysed it
 	perCPU  []CPUCounts
 	misses  []Miss
@@ -349,5 +348,11 @@ func (e *Engine) onBreakpoint(p *probe, ev smp.TrapEvent) error {
 	if err := e.runHandler(p, ev); err != nil {
 		return err
 	}
-	return e.strategy.afterHandler(e, e.task(ev.TID), p, ev)
+	t := e.task(ev.TID)
+	fl, err := e.m.Flags()
+	if err != nil {
+		return err
+	}
+	t.savedTF = fl&trapFlag != 0
+	return e.strategy.afterHandler(e, t, p, ev)
 }

@@ -16,7 +16,7 @@ import "github.com/probesim/probesim/smp"
 type inlineStep struct{}
 
 func (inlineStep) afterHandler(e *Engine, t *uprobeTask, p *probe, ev smp.TrapEvent) error {
-	c, err := e.m.KernelWriteCost(p.spec.Addr, []byte{p.orig})
+	c, err := e.m.KernelWriteCost(p.spec.Addr, p.arch.window)
 	if err != nil {
 		return err
 	}
@@ -34,7 +34,7 @@ func (inlineStep) afterHandler(e *Engine, t *uprobeTask, p *probe, ev smp.TrapEv
 // singlestepped ends an in-place step after its #DB: int3 goes back.
 func (inlineStep) singlestepped(e *Engine, t *uprobeTask, ev smp.TrapEvent) error {
 	p := t.active
-	if p.arch.fixups&fixPushfTF != 0 {
+	if p.arch.fixups&fixPushfTF != 0 && !t.savedTF {
 		// The in-place step pushed the TF set for it, as the out-of-line
 		// one does.
 		if err := e.clearPushedTF(p); err != nil {
@@ -49,12 +49,10 @@ func (inlineStep) singlestepped(e *Engine, t *uprobeTask, ev smp.TrapEvent) erro
 		p.cost.kernel(&p.cost.step, c)
 		e.closeWindow(p, ev.Cycle, ev.VCPU, ev.TID)
 	}
-	if err := e.m.SetTrapFlag(false); err != nil {
-		return err
-	}
 	p.cost.step += e.m.TrapCycles()<<8 + p.arch.inPlaceFP
+	err := e.endStepTF(t)
 	t.endStep()
-	return nil
+	return err
 }
 
 // onExecute runs, in cycle order, before every execution of a probed

@@ -17,9 +17,11 @@ import "github.com/probesim/probesim/mmu"
 // smp.Machine.KernelExpandStack, costed as the page fault that populates
 // the new page) and the copy goes to the new page. If the page is not
 // executable (NX), the kernel makes it executable for the step and restores
-// it afterwards, each a page-table update with a TLB shootdown. When no slot
-// can be had, the hit falls back to inline stepping, and the fallback is
-// counted. The slot state is per thread, so concurrent hits on several
+// it afterwards, each a page-table update with a TLB shootdown. A page the
+// program cannot write (sp pointed into its code or read-only data) is no
+// place for a slot: copy_to_user would fail there, so the next place is
+// tried. When no slot can be had, the hit falls back to inline stepping,
+// and the fallback is counted. The slot state is per thread, so concurrent hits on several
 // vCPUs never share a slot.
 //
 // When sp's page has no room, the fallbacks are the 2006 repost's, in
@@ -135,14 +137,15 @@ func (s *stackPlace) slot(e *Engine, p *probe) (slot, page uint64, where stackSl
 	}
 	free := sp - below // the highest byte a copy may end at, exclusive
 	page = sp &^ (mmu.PageSize - 1)
-	if free >= page+maxInsnSize {
+	as := e.m.AddressSpace()
+	if free >= page+maxInsnSize && writable(as, page) {
 		return page, page, slotSPPage, nil, true
 	}
-	v, found := e.m.AddressSpace().FindVMA(sp)
+	v, found := as.FindVMA(sp)
 	if !found {
 		return 0, 0, 0, nil, false
 	}
-	if v.Start+maxInsnSize <= free && s.inFlight[v.Start] == 0 {
+	if v.Start+maxInsnSize <= free && s.inFlight[v.Start] == 0 && writable(as, v.Start) {
 		return v.Start, v.Start, slotStackStart, nil, true
 	}
 	if v.Flags&mmu.GrowsDown == 0 || v.Start != page || page < mmu.PageSize {
@@ -160,3 +163,11 @@ const (
 	slotStackStart                          // the start of sp's VMA
 	slotGrown                               // a page grown below the stack
 )
+
+// writable reports whether copy_to_user could write the page at addr: sp
+// may point into memory the program cannot write (a jmp into code it
+// pointed sp at), and the slot must then be sought elsewhere.
+func writable(as *mmu.AddressSpace, addr uint64) bool {
+	prot, ok := as.PageProt(addr)
+	return ok && prot&mmu.ProtWrite != 0
+}

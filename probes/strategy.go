@@ -77,10 +77,8 @@ func (o outOfLine) singlestepped(e *Engine, t *uprobeTask, ev smp.TrapEvent) err
 	if err := o.place.release(e, t); err != nil {
 		return err
 	}
-	if err := e.m.SetTrapFlag(false); err != nil {
-		return err
-	}
 	p.cost.step += e.m.TrapCycles()<<8 + p.arch.ixolFP
+	err := e.endStepTF(t)
 	t.endStep()
-	return nil
+	return err
 }

@@ -34,6 +34,8 @@ type uprobeTask struct {
 	// savedScratch is the RIP-relative scratch register's value before
 	// the step (autask.saved_scratch_register).
 	savedScratch uint64
+	// savedTF: the program had TF set itself at the hit (autask.saved_tf).
+	savedTF bool
 	// The stack page of an ssol-stack slot: its protection before the
 	// step, and whether NX was cleared for it.
 	slotPage    uint64
