@@ -1,6 +1,7 @@
 package probes
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -232,6 +233,7 @@ func Attach(m *smp.Machine, specs []Spec, s Strategy, handler func(Hit)) (*Engin
 		}
 	}
 	m.SetTrapHandler(e.onTrap)
+	m.SetStepAbortHandler(e.onStepAbort)
 	return e, nil
 }
 
@@ -323,6 +325,25 @@ func (e *Engine) onTrap(ev smp.TrapEvent) bool {
 		return t.step.singlestepped(e, t, ev) == nil
 	}
 	return false
+}
+
+// onStepAbort ends the step of ev.TID, whose stepped instruction faulted
+// (arch_uprobe_abort_xol): the step's own abort, then TF as the program
+// had it. The machine then reports the fault at the probed instruction.
+func (e *Engine) onStepAbort(ev smp.TrapEvent) {
+	t := e.stepping(ev.TID)
+	if t == nil {
+		return
+	}
+	err := t.step.abortStep(e, t, ev)
+	if !t.savedTF {
+		err = errors.Join(err, e.m.SetTrapFlag(false))
+	}
+	if err != nil {
+		e.fail(err)
+	}
+	e.stats.StepAborts++
+	t.endStep()
 }
 
 // undoBreakpoint handles a trap on p's int3 that waited for its ordered

@@ -55,6 +55,21 @@ func (inlineStep) singlestepped(e *Engine, t *uprobeTask, ev smp.TrapEvent) erro
 	return err
 }
 
+// abortStep abandons an in-place step whose instruction faulted: int3 goes
+// back, the window closes, the ip stays at the probed instruction.
+func (inlineStep) abortStep(e *Engine, t *uprobeTask, ev smp.TrapEvent) error {
+	p := t.active
+	if p.life.state != lifeRemoved {
+		c, err := e.m.KernelWriteCost(p.spec.Addr, []byte{int3})
+		if err != nil {
+			return err
+		}
+		p.cost.kernel(&p.cost.step, c)
+		e.closeWindow(p, ev.Cycle, ev.VCPU, ev.TID)
+	}
+	return e.m.SetPC(t.vaddr)
+}
+
 // onExecute runs, in cycle order, before every execution of a probed
 // instruction while its address is watched (an inline window is open).
 func (e *Engine) onExecute(p *probe, ev smp.WatchEvent) {

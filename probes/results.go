@@ -100,4 +100,7 @@ type Stats struct {
 	XOLSlotsMaxInUse uint64 `json:"xol_slots_max_in_use"`
 	// XOLMapCycles: mapping the XOL page on the first hit (xol).
 	XOLMapCycles uint64 `json:"xol_map_cycles"`
+	// StepAborts: steps abandoned because the stepped instruction faulted
+	// (Engine.onStepAbort).
+	StepAborts uint64 `json:"step_aborts"`
 }

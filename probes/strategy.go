@@ -1,6 +1,10 @@
 package probes
 
-import "github.com/probesim/probesim/smp"
+import (
+	"errors"
+
+	"github.com/probesim/probesim/smp"
+)
 
 // Strategies: what happens after a hit's handler.
 //
@@ -24,9 +28,12 @@ type strategy interface {
 	afterHandler(e *Engine, t *uprobeTask, p *probe, ev smp.TrapEvent) error
 }
 
-// stepper ends a single-step after its #DB.
+// stepper ends a single-step: after its #DB, or, when the stepped
+// instruction faulted, by abandoning it (abortStep, after which the fault
+// is the original instruction's: arch_uprobe_abort_xol).
 type stepper interface {
 	singlestepped(e *Engine, t *uprobeTask, ev smp.TrapEvent) error
+	abortStep(e *Engine, t *uprobeTask, ev smp.TrapEvent) error
 }
 
 // slotPlace is where an out-of-line strategy steps its copies.
@@ -81,4 +88,10 @@ func (o outOfLine) singlestepped(e *Engine, t *uprobeTask, ev smp.TrapEvent) err
 	err := e.endStepTF(t)
 	t.endStep()
 	return err
+}
+
+// abortStep abandons the step of the copy: the ops' abort (the scratch
+// register back), the ip at the probed instruction, the slot back.
+func (o outOfLine) abortStep(e *Engine, t *uprobeTask, _ smp.TrapEvent) error {
+	return errors.Join(t.active.arch.ops.abort(e, t), e.m.SetPC(t.vaddr), o.place.release(e, t))
 }

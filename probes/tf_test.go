@@ -122,3 +122,52 @@ func TestStackSlotNeedsAWritablePage(t *testing.T) {
 		})
 	}
 }
+
+// TestFaultOfTheSteppedInstruction: when the stepped instruction (the
+// copy out of line, or the original in place) faults, the step is
+// abandoned as arch_uprobe_abort_xol does and the fault is the original
+// instruction's: reported at the probed address with the same data
+// address, the scratch register and TF as before, no NX flip left.
+func TestFaultOfTheSteppedInstruction(t *testing.T) {
+	for _, mode := range []int{32, 64} {
+		for _, c := range []xolCase{
+			{"load from page 0", ClassPlain, bothModes(), func(xolLayout, *asm) {}, func(xolLayout) []byte { return []byte{0x8b, 0x04, 0x25, 0x40, 0, 0, 0} }, "next"},
+			{"div by zero", ClassPlain, bothModes(), func(l xolLayout, a *asm) { a.movImm(l.mode, 1, 0) }, func(xolLayout) []byte { return []byte{0xf7, 0xf1} }, "next"},
+		} {
+			if mode == 32 && c.insn(layoutFor(32))[1] == 0x04 {
+				c.insn = func(xolLayout) []byte { return []byte{0x8b, 0x05, 0x40, 0, 0, 0} }
+			}
+			t.Run(fmt.Sprintf("%d/%s", mode, c.name), func(t *testing.T) {
+				p := xolProgram{c: c, l: layoutFor(mode)}
+				p.build(t, t.TempDir())
+				run := func(s Strategy) (*smp.Machine, *Engine, string, uint64, uint64) {
+					m, err := smp.New(smp.Config{Program: p.path, Seed: 1})
+					require.NoError(t, err)
+					t.Cleanup(func() { m.Close() })
+					var e *Engine
+					if s != "" {
+						spec, err := Resolve(m.Image(), fmt.Sprintf("%#x", p.l.test))
+						require.NoError(t, err)
+						e, err = Attach(m, []Spec{spec}, s, nil)
+						require.NoError(t, err)
+					}
+					r, err := m.Run()
+					require.NoError(t, err)
+					require.NotNil(t, r.Fault, "%s: %s", s, r.StopReason)
+					return m, e, r.Fault.Signal, r.Fault.RIP, r.Fault.Address
+				}
+				_, _, sig, rip, addr := run("")
+				require.Equal(t, p.l.test, rip)
+				for _, s := range Strategies {
+					m, e, gotSig, gotRIP, gotAddr := run(s)
+					require.Equal(t, sig, gotSig, s)
+					require.Equal(t, rip, gotRIP, "%s: the fault is the probed instruction's", s)
+					require.Equal(t, addr, gotAddr, s)
+					require.Equal(t, uint64(1), e.Stats().StepAborts, s)
+					require.NoError(t, e.Err())
+					require.NotContains(t, string(m.AddressSpace().MapsText()), "rwxp", "%s: no NX flip left behind", s)
+				}
+			})
+		}
+	}
+}

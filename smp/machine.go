@@ -126,7 +126,8 @@ type Machine struct {
 	trapUndone   bool   // the handler called UndoTrap
 	watchFns     map[uint64]func(WatchEvent)
 	watchEvents  chunklog.Log[WatchEvent]
-	at           atQueue // work scheduled at a cycle (at.go)
+	at           atQueue         // work scheduled at a cycle (at.go)
+	stepAbortFn  func(TrapEvent) // SetStepAbortHandler (stepabort.go)
 }
 
 // ErrCannotRun wraps every error that means "this program cannot be run
@@ -499,6 +500,7 @@ func (m *Machine) handle(ev emu.Event) (ending, bool) {
 		return ending{reason: "out_of_memory", status: 128 + linux.SIGKILL, signal: linux.SIGKILL}, true
 	case emu.EventFault:
 		f := ev.Fault
+		m.abortStep(&f)
 		return ending{reason: "fault", status: 128 + ev.Signal, signal: ev.Signal, fault: &f}, true
 	}
 	return ending{}, false
