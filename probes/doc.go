@@ -59,6 +59,8 @@
 //	SYMBOL           the symbol's first instruction
 //	SYMBOL+OFFSET    OFFSET decimal, or hexadecimal with 0x ("010" is ten)
 //	0xADDRESS        an absolute (relocated) address
+//	SPEC%return      a return probe on the function SPEC names (its first
+//	                 instruction): the handler runs when it returns
 //
 // A symbol is found with loader.Image.Lookup (a global wins over locals of
 // the same name). An offset must lie inside the symbol when its size is

@@ -57,9 +57,14 @@ type Hit struct {
 	VCPU  int
 	TID   int
 	// Regs are the trapping thread's registers, with IP at the probe
-	// address (regs.go).
+	// address (regs.go); for a return, the registers at the return, with
+	// IP the return address and AX the return value.
 	Regs Regs
-	m    *smp.Machine
+	// Return: the probed function returned (a SPEC%return probe);
+	// Func is its entry address.
+	Return bool
+	Func   uint64
+	m      *smp.Machine
 }
 
 // Charge adds cycles of the handler's own simulated work to the trapping
@@ -115,7 +120,8 @@ type probe struct {
 	windows []Window
 	open    *Window // the window now open, if any
 	cost    overhead
-	life    lifetime // when it is in the text (attach.go)
+	life    lifetime    // when it is in the text (attach.go)
+	ret     returnStats // a return probe's other counts (uretprobe.go)
 }
 
 // Engine places probes on a machine and runs the strategy on every hit.
@@ -256,14 +262,21 @@ func (e *Engine) mode() int {
 // runHandler runs the modelled handler and the Go one for a hit of p, and
 // books what they charged the vCPU as the handler phase.
 func (e *Engine) runHandler(p *probe, ev smp.TrapEvent) error {
+	return e.runHandlerAt(p, ev, p.spec.Addr, 0)
+}
+
+// runHandlerAt is runHandler with the handler's ip and, for a return, the
+// probed function.
+func (e *Engine) runHandlerAt(p *probe, ev smp.TrapEvent, ip, fn uint64) error {
 	start := e.m.ClockFP()
 	e.m.Charge(e.m.Profile().Kernel.ProbeHandler)
 	if e.handler != nil {
-		regs, err := readRegs(e.m, e.mode(), p.spec.Addr, e.regBuf[:])
+		regs, err := readRegs(e.m, e.mode(), ip, e.regBuf[:])
 		if err != nil {
 			return err
 		}
-		e.handler(Hit{Probe: &p.spec, Cycle: ev.Cycle, VCPU: ev.VCPU, TID: ev.TID, Regs: regs, m: e.m})
+		e.handler(Hit{Probe: &p.spec, Cycle: ev.Cycle, VCPU: ev.VCPU, TID: ev.TID, Regs: regs,
+			Return: p.spec.Return, Func: fn, m: e.m})
 	}
 	p.cost.handler += e.m.ClockFP() - start
 	return nil
@@ -294,6 +307,9 @@ func (e *Engine) miss(p *probe, cycle uint64, vcpu, tid int) {
 func (e *Engine) onTrap(ev smp.TrapEvent) bool {
 	switch ev.Intno {
 	case 3:
+		if e.xol.trampolineSet && ev.PC-1 == e.xol.base {
+			return e.onTrampoline(ev)
+		}
 		p := e.probes[ev.PC-1]
 		if p == nil {
 			if p = e.gone[ev.PC-1]; p != nil && e.byteAt(p.spec.Addr) != int3 {
@@ -363,13 +379,25 @@ func (e *Engine) undoBreakpoint(p *probe, ev smp.TrapEvent) bool {
 // onBreakpoint handles a trap on p's int3: a hit, its handler, then the
 // strategy.
 func (e *Engine) onBreakpoint(p *probe, ev smp.TrapEvent) error {
-	p.perCPU[ev.VCPU].Executions++
-	p.perCPU[ev.VCPU].Hits++
-	e.log(kindHit, p, ev.Cycle, ev.VCPU, ev.TID)
-	if err := e.runHandler(p, ev); err != nil {
-		return err
-	}
 	t := e.task(ev.TID)
+	if p.spec.Return {
+		// A return probe's entry: arm the return; an entry that arms
+		// nothing is its return's miss (uretprobe.go).
+		armed, err := e.prepareUretprobe(t, p, ev)
+		if err != nil {
+			return err
+		}
+		if !armed {
+			e.miss(p, ev.Cycle, ev.VCPU, ev.TID)
+		}
+	} else {
+		p.perCPU[ev.VCPU].Executions++
+		p.perCPU[ev.VCPU].Hits++
+		e.log(kindHit, p, ev.Cycle, ev.VCPU, ev.TID)
+		if err := e.runHandler(p, ev); err != nil {
+			return err
+		}
+	}
 	fl, err := e.m.Flags()
 	if err != nil {
 		return err

@@ -21,6 +21,15 @@ type Result struct {
 	// run, and for one never removed.
 	AttachedAt uint64 `json:"attached_at,omitempty"`
 	DetachedAt uint64 `json:"detached_at,omitempty"`
+	// Return is a return probe (SPEC%return, uretprobe.go): its executions
+	// are returns. ReturnsDropped are armed returns whose frames were gone
+	// (unwound by a longjmp), ReturnsDepthLimited entries past the 64
+	// instances a thread may hold (each a miss), ReturnsPending returns
+	// still armed when the run ended.
+	Return              bool   `json:"return,omitempty"`
+	ReturnsDropped      uint64 `json:"returns_dropped,omitempty"`
+	ReturnsDepthLimited uint64 `json:"returns_depth_limited,omitempty"`
+	ReturnsPending      uint64 `json:"returns_pending,omitempty"`
 	// Overhead is what the hits cost the trapping vCPUs, by phase
 	// (overhead.go).
 	Overhead report.ProbeOverhead `json:"overhead_cycles"`
@@ -29,6 +38,12 @@ type Result struct {
 // Results returns every probe's account, in registration order.
 func (e *Engine) Results() []Result {
 	var out []Result
+	pending := map[*probe]uint64{}
+	for _, t := range e.tasks {
+		for _, ri := range t.returns {
+			pending[ri.p]++
+		}
+	}
 	for _, p := range e.all {
 		r := Result{Spec: p.spec.Text, Address: p.spec.Addr, AttachedAt: p.life.attachAt, DetachedAt: p.life.detachAt, PerCPU: append([]CPUCounts(nil), p.perCPU...),
 			MissList: append([]Miss(nil), p.misses...), Windows: append([]Window(nil), p.windows...)}
@@ -38,6 +53,10 @@ func (e *Engine) Results() []Result {
 			r.Misses += c.Misses
 		}
 		r.Overhead = p.cost.report(r.Hits)
+		if p.spec.Return {
+			r.Return, r.ReturnsDropped, r.ReturnsDepthLimited = true, p.ret.dropped, p.ret.depthLimited
+			r.ReturnsPending = pending[p]
+		}
 		sort.SliceStable(r.MissList, func(i, j int) bool { return r.MissList[i].Cycle < r.MissList[j].Cycle })
 		out = append(out, r)
 	}
@@ -64,7 +83,7 @@ func (e *Engine) Report() []report.Probe {
 	for i, r := range e.Results() {
 		p := e.all[i]
 		rp := report.Probe{Spec: r.Spec, Address: r.Address, Instruction: Disassemble(p.spec.Insn, p.spec.Addr),
-			AttachedAt: r.AttachedAt, DetachedAt: r.DetachedAt,
+			AttachedAt: r.AttachedAt, DetachedAt: r.DetachedAt, Return: r.Return,
 			Executions: r.Executions, Hits: r.Hits, Misses: r.Misses, OverheadCycles: r.Overhead}
 		for _, c := range r.PerCPU {
 			rp.PerCPU = append(rp.PerCPU, report.ProbeCPU{VCPU: c.VCPU, Executions: c.Executions, Hits: c.Hits, Misses: c.Misses})
@@ -74,6 +93,9 @@ func (e *Engine) Report() []report.Probe {
 			rp.Windows.Count++
 			rp.Windows.TotalCycles += d
 			rp.Windows.MaxCycles = max(rp.Windows.MaxCycles, d)
+		}
+		if r.Return {
+			rp.Returns = &report.ProbeReturns{Dropped: r.ReturnsDropped, DepthLimited: r.ReturnsDepthLimited, Pending: r.ReturnsPending}
 		}
 		rp.MissList = []report.ProbeMiss{}
 		for _, m := range r.MissList {

@@ -22,11 +22,18 @@ type Spec struct {
 	Len    int    // instruction length, = Insn.Len
 	Bytes  []byte // the original instruction bytes (Len of them), a private copy
 	Class  Class
+	// Return: the probe's handler runs when the function returns
+	// (SPEC%return, uretprobe.go), not at the instruction; the spec must
+	// name a function's first instruction.
+	Return bool
 	// LinuxRefusal is non-empty when Linux's stricter table would refuse
 	// this instruction (LOCK, a segment override, pop es/ds) although the
 	// seed's policy, which probesim follows, accepts it: the report flags it.
 	LinuxRefusal string
 }
+
+// returnSuffix makes a spec a return probe, as perf probe spells it.
+const returnSuffix = "%return"
 
 // maxInsnLen is the architectural limit on an x86 instruction's length.
 const maxInsnLen = 15
@@ -57,6 +64,9 @@ func resolve(im *loader.Image, text string) (Spec, error) {
 	}
 	spec := Spec{Text: text}
 	t := strings.TrimSpace(text)
+	if base, ok := strings.CutSuffix(t, returnSuffix); ok {
+		spec.Return, t = true, base
+	}
 	switch {
 	case t == "":
 		return Spec{}, errors.New("empty probe spec (want SYMBOL, SYMBOL+OFFSET or 0xADDRESS)")
@@ -92,6 +102,11 @@ func resolve(im *loader.Image, text string) (Spec, error) {
 		}
 	}
 
+	if spec.Return && (spec.Symbol == "" || spec.Offset != 0) {
+		// As perf probe requires: the return address must be what sp
+		// points at, which it is only at a function's entry.
+		return Spec{}, errors.New("a return probe must be on a function's first instruction")
+	}
 	seg, ok := execSegment(im, spec.Addr)
 	if !ok {
 		return Spec{}, errors.New("address is not in an executable segment")

@@ -44,6 +44,9 @@ type uprobeTask struct {
 	// restarted is the probe whose trap was undone (undoBreakpoint): the
 	// thread's next watched execution of it is the one already counted.
 	restarted *probe
+	// returns is the thread's stack of armed return probes, the most
+	// recent last (utask->return_instances; uretprobe.go).
+	returns []returnInstance
 }
 
 // task returns tid's uprobeTask, making it on first use.

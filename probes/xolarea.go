@@ -63,6 +63,26 @@ const (
 type xolArea struct {
 	base uint64 // the page's address; 0 until the first hit maps it
 	used uint32 // bit i: slot i is taken; bit 0 (the trampoline) always
+	// trampolineSet: slot 0 holds the return-probe trampoline's int3
+	// (uretprobe.go).
+	trampolineSet bool
+}
+
+// ensure maps the area on the process's first need of it (xol_add_vma),
+// booking the mapping to p's step phase.
+func (a *xolArea) ensure(e *Engine, p *probe) error {
+	if a.base != 0 {
+		return nil
+	}
+	hint := e.m.AddressSpace().Config().TaskSize - mmu.PageSize
+	base, c, err := e.m.KernelMapSpecialPage(hint, mmu.ProtExec, xolName)
+	if err != nil {
+		return err
+	}
+	p.cost.kernel(&p.cost.step, c)
+	*a = xolArea{base: base, used: 1}
+	e.stats.XOLMapCycles += c.Total()
+	return nil
 }
 
 // inUse is the number of slots threads hold now (the trampoline's aside).
@@ -88,15 +108,8 @@ func (a *xolArea) free(addr uint64) {
 // acquire takes t the lowest free slot for p's copy and writes the copy
 // into it, mapping the area first on the process's first hit.
 func (a *xolArea) acquire(e *Engine, t *uprobeTask, p *probe) (bool, error) {
-	if a.base == 0 {
-		hint := e.m.AddressSpace().Config().TaskSize - mmu.PageSize
-		base, c, err := e.m.KernelMapSpecialPage(hint, mmu.ProtExec, xolName)
-		if err != nil {
-			return false, err
-		}
-		p.cost.kernel(&p.cost.step, c)
-		*a = xolArea{base: base, used: 1}
-		e.stats.XOLMapCycles += c.Total()
+	if err := a.ensure(e, p); err != nil {
+		return false, err
 	}
 	slot, ok := a.take()
 	if !ok {

@@ -121,17 +121,34 @@ type Probe struct {
 	// probe was placed and removed while the program ran (--probe-at,
 	// --detach-at); absent for a probe placed before the run, and for one
 	// never removed. Executions count only while the probe was placed.
-	AttachedAt uint64      `json:"attached_at,omitempty"`
-	DetachedAt uint64      `json:"detached_at,omitempty"`
-	Executions uint64      `json:"executions"`
-	Hits       uint64      `json:"hits"`
-	Misses     uint64      `json:"misses"`
-	PerCPU     []ProbeCPU  `json:"per_cpu"`
-	Windows    WindowStats `json:"windows"`
+	AttachedAt uint64 `json:"attached_at,omitempty"`
+	DetachedAt uint64 `json:"detached_at,omitempty"`
+	// Return marks a return probe (SPEC%return): its executions, hits
+	// and misses are returns; Returns has its other counts.
+	Return     bool          `json:"return,omitempty"`
+	Returns    *ProbeReturns `json:"returns,omitempty"`
+	Executions uint64        `json:"executions"`
+	Hits       uint64        `json:"hits"`
+	Misses     uint64        `json:"misses"`
+	PerCPU     []ProbeCPU    `json:"per_cpu"`
+	Windows    WindowStats   `json:"windows"`
 	// OverheadCycles is what the hits cost the trapping vCPUs, by phase.
 	OverheadCycles ProbeOverhead `json:"overhead_cycles"`
 	// Misses in cycle order: when and where each happened.
 	MissList []ProbeMiss `json:"miss_list"`
+}
+
+// ProbeReturns are a return probe's counts besides its hits and misses.
+type ProbeReturns struct {
+	// Dropped: armed returns whose frames were gone (unwound past by a
+	// longjmp), found by comparing stack pointers as Linux does; no
+	// returns, so neither hits nor misses.
+	Dropped uint64 `json:"dropped"`
+	// DepthLimited: entries that armed nothing because the thread held
+	// MAX_URETPROBE_DEPTH (64) returns already; each is a miss.
+	DepthLimited uint64 `json:"depth_limited"`
+	// Pending: returns still armed when the run ended.
+	Pending uint64 `json:"pending"`
 }
 
 // ProbeOverhead is the cycles a probe's hits cost the trapping vCPUs,

@@ -226,3 +226,33 @@ func TestProbeAtDetachAt(t *testing.T) {
 		require.Equal(t, 1, len(outputLines(res.stderr)), "one line: %q", res.stderr)
 	}
 }
+
+// TestReturnProbeCLI: --probe SPEC%return places a return probe: the
+// report marks it and counts its returns, and --probe-log has a line per
+// return with the return value in rax.
+func TestReturnProbeCLI(t *testing.T) {
+	path := fixturePath(t, fixtures.ArchAMD64, "retprobe")
+	log := filepath.Join(t.TempDir(), "log.jsonl")
+	res, rep, _, _ := runReport(t, []string{"--strategy", "xol", "--probe", "depth%return", "--probe-log", log}, path, "recurse", "3")
+	require.Equal(t, 0, res.status, "%s", res.stderr)
+	require.Equal(t, "depth(3) = 45\n", string(res.stdout))
+	require.Len(t, rep.Probes, 1)
+	p := rep.Probes[0]
+	require.True(t, p.Return)
+	require.NotNil(t, p.Returns)
+	require.Equal(t, uint64(4), p.Hits)
+	data, err := os.ReadFile(log)
+	require.NoError(t, err)
+	lines := outputLines(data)
+	require.Len(t, lines, 4)
+	var last struct {
+		Return    bool              `json:"return"`
+		Registers map[string]uint64 `json:"registers"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(lines[3]), &last))
+	require.True(t, last.Return)
+	require.Equal(t, uint64(45), last.Registers["rax"], "the outermost return's value")
+	res = cli(t, "run", "--probe", "depth+4%return", path, "recurse", "3")
+	require.Equal(t, 125, res.status)
+	require.Contains(t, string(res.stderr), "a return probe must be on a function's first instruction")
+}

@@ -85,7 +85,7 @@ linked, corrupt), 127 when PROGRAM does not exist.`,
 	fl.BoolVar(&f.lockstep, "lockstep", false, "slow reference mode: run every block in global cycle order")
 	fl.StringVar(&f.profile, "profile", "", "machine profile JSON `FILE` (default: the built-in skylake; see docs/timing.md)")
 	fl.StringArrayVar(&f.params, "param", nil, "override a profile parameter, `NAME=VALUE` (repeatable), e.g. kernel.exception_entry_exit=1500")
-	fl.StringArrayVar(&f.probeSpecs, "probe", nil, "place a probe at `SPEC`: symbol, symbol+offset or 0xADDR (repeatable)")
+	fl.StringArrayVar(&f.probeSpecs, "probe", nil, "place a probe at `SPEC`: symbol, symbol+offset or 0xADDR; SPEC%return for a return probe (repeatable)")
 	fl.StringArrayVar(&f.probesAt, "probe-at", nil, "place a probe while the program runs, at `CYCLE:SPEC` of global time (repeatable)")
 	fl.StringArrayVar(&f.detachAt, "detach-at", nil, "remove the probe at SPEC's address at `CYCLE:SPEC` of global time (repeatable)")
 	fl.StringVar(&f.strategy, "strategy", "ssol-stack", "how a probed instruction runs after a hit: inline, ssol-stack or xol")
@@ -347,12 +347,13 @@ type probeLogLine struct {
 	TID       int           `json:"tid"`
 	Probe     string        `json:"probe"`
 	Address   uint64        `json:"address"`
+	Return    bool          `json:"return,omitempty"` // a return probe's hit: the registers at the return
 	Registers probesim.Regs `json:"registers"`
 }
 
 func (l *probeLog) hit(h probesim.Hit) {
 	l.write(probeLogLine{Cycle: h.Cycle, VCPU: h.VCPU, TID: h.TID, Probe: h.Probe.Text,
-		Address: h.Probe.Addr, Registers: h.Regs})
+		Address: h.Probe.Addr, Return: h.Return, Registers: h.Regs})
 }
 
 // guestStdin is what the guest reads as descriptor 0: probesim's own, or
