@@ -134,6 +134,9 @@ func (c *Core) onInterrupt(intno uint32) {
 		switch action {
 		case TrapHandled:
 			return
+		case TrapBlock:
+			c.stop(Event{Kind: EventBlock})
+			return
 		case TrapDefer:
 			// The machine runs the trap later, in cycle order: the ip stays
 			// past the int3 (or after the stepped instruction) until then.

@@ -23,6 +23,7 @@ const (
 	TrapFault   TrapAction = iota // not a probe's trap: SIGTRAP
 	TrapHandled                   // handled; continue at the (possibly new) ip
 	TrapDefer                     // stop now; the machine handles it later
+	TrapBlock                     // handled, and the thread sleeps in the kernel (EventBlock)
 )
 
 // eflagsTF is the trap flag.

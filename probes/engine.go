@@ -231,7 +231,7 @@ func Attach(m *smp.Machine, specs []Spec, s Strategy, handler func(Hit)) (*Engin
 	case SSOLStack:
 		e.strategy = outOfLine{place: &e.stack}
 	case XOL:
-		e.strategy = outOfLine{place: &e.xol}
+		e.strategy = outOfLine{place: &e.xol, waitForSlot: true}
 	}
 	for _, sp := range specs {
 		if err := e.AttachAt(0, sp); err != nil {
@@ -313,6 +313,9 @@ func (e *Engine) onTrap(ev smp.TrapEvent) bool {
 		p := e.probes[ev.PC-1]
 		if p == nil {
 			if p = e.gone[ev.PC-1]; p != nil && e.byteAt(p.spec.Addr) != int3 {
+				if t := e.tasks[ev.TID]; t != nil && t.state == utaskWaitSlot {
+					t.endStep() // it slept for a slot for a probe now removed
+				}
 				// An int3 of a removed probe that waited for its ordered
 				// turn past the removal: at this cycle the original byte
 				// is back for good, so the thread runs the original
@@ -321,6 +324,13 @@ func (e *Engine) onTrap(ev smp.TrapEvent) bool {
 				return e.m.SetPC(p.spec.Addr) == nil
 			}
 			return false
+		}
+		if t := e.tasks[ev.TID]; t != nil && t.state == utaskWaitSlot {
+			// Woken for a slot: the thread is back in the kernel where it
+			// slept, with the hit's handler run (xolarea.go).
+			e.m.ResumedTrap()
+			t.state = utaskRunning
+			return e.strategy.afterHandler(e, t, t.active, ev) == nil
 		}
 		if e.byteAt(p.spec.Addr) != int3 {
 			return e.undoBreakpoint(p, ev)

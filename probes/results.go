@@ -72,7 +72,8 @@ func (e *Engine) OutOfLineReport() *report.OutOfLine {
 		return &report.OutOfLine{NXFlips: st.NXFlips, StackExpansions: st.StackGrowths, StackStartSlots: st.StackStart, InlineFallbacks: st.InlineFallback,
 			NXFlipCycles: st.NXFlipCycles, StackExpansionCycles: st.StackExpansionCycles}
 	case XOL:
-		return &report.OutOfLine{InlineFallbacks: st.InlineFallback, XOLSlotsMaxInUse: st.XOLSlotsMaxInUse, XOLMapCycles: st.XOLMapCycles}
+		return &report.OutOfLine{InlineFallbacks: st.InlineFallback, XOLSlotsMaxInUse: st.XOLSlotsMaxInUse, XOLMapCycles: st.XOLMapCycles,
+			XOLSlotWaits: st.XOLSlotWaits, XOLSlotWaitCycles: st.XOLSlotWaitCycles}
 	}
 	return nil
 }
@@ -125,4 +126,9 @@ type Stats struct {
 	// StepAborts: steps abandoned because the stepped instruction faulted
 	// (Engine.onStepAbort).
 	StepAborts uint64 `json:"step_aborts"`
+	// XOLSlotWaits: hits that found every XOL slot taken and slept until
+	// one was freed; XOLSlotWaitCycles: the cycles from each one's sleep
+	// to its wake-up, summed (xol).
+	XOLSlotWaits      uint64 `json:"xol_slot_waits"`
+	XOLSlotWaitCycles uint64 `json:"xol_slot_wait_cycles"`
 }

@@ -49,6 +49,9 @@ type slotPlace interface {
 // the int3.
 type outOfLine struct {
 	place slotPlace
+	// waitForSlot: with no slot free, the thread sleeps until one is
+	// (mainline's XOL area) instead of stepping in place (the repost).
+	waitForSlot bool
 }
 
 func (o outOfLine) afterHandler(e *Engine, t *uprobeTask, p *probe, ev smp.TrapEvent) error {
@@ -57,6 +60,9 @@ func (o outOfLine) afterHandler(e *Engine, t *uprobeTask, p *probe, ev smp.TrapE
 		ok, err := o.place.acquire(e, t, p)
 		if err != nil {
 			return err
+		}
+		if !ok && o.waitForSlot {
+			return e.xol.sleep(e, t, p)
 		}
 		if ok {
 			t.startStep(p, o, t.xolVaddr)

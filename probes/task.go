@@ -16,6 +16,10 @@ const (
 	// utaskSStep: single-stepping the active probe's instruction, in
 	// place or out of line (step says which); the #DB ends it.
 	utaskSStep
+	// utaskWaitSlot: asleep in the kernel for a free XOL slot
+	// (xol_get_insn_slot's wait_event), the active probe's handler done;
+	// the thread's next trap at the probe resumes the hit.
+	utaskWaitSlot
 )
 
 // uprobeTask is one thread's probe state.

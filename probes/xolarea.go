@@ -32,14 +32,27 @@ import (
 // (riprel.go) that Linux's riprel_analyze also uses. A slot holds no stack
 // data, so there is no red-zone or stack-room concern.
 //
+// When all 31 slots are taken, the hit sleeps until one is freed, as
+// xol_get_insn_slot does (wait_event on the area's wait queue): its
+// handler has run, the thread blocks in the kernel (smp.Machine.
+// SleepInKernel: its vCPU runs another thread or idles), and the #DB that
+// frees a slot wakes the thread that has waited longest
+// (smp.Machine.WakeFromKernel at that cycle). No hit is lost and none is
+// stepped in place; Stats.XOLSlotWaits counts the waits and
+// XOLSlotWaitCycles the cycles from each sleep to its wake-up.
+//
 // Deviations from Linux:
 //
-//   - when all 31 slots are taken, Linux's xol_get_insn_slot sleeps until
-//     one is freed (wait_event on the area's wq); here the hit falls back
-//     to inline stepping and is counted (Stats.InlineFallback). With at
-//     most 31 threads stepping at once, as with the fixtures, it cannot
-//     happen. A RIP-relative copy that cannot be rewritten also falls back,
-//     where Linux would refuse the probe;
+//   - wake_up wakes every waiter, and they race for the slot; here the
+//     longest-waiting one is woken, so only one thread pays the wake-up.
+//     The woken thread comes back by trapping at the probe again: that
+//     trap is no new exception (smp.Machine.ResumedTrap: not charged), but
+//     the int3's block is charged as the engine runs it, a few cycles
+//     Linux does not spend;
+//   - a RIP-relative copy that cannot be rewritten is stepped in place
+//     (counted, Stats.InlineFallback), where Linux would refuse the probe;
+//     with the rewrite exact for every opcode map (riprel.go), the
+//     differential test finds none;
 //   - Linux emulates some instructions in the kernel without any step
 //     (branch_setup_xol_ops and push_setup_xol_ops: nops, jmp rel, call
 //     rel, jcc, push reg); here every instruction is stepped out of line,
@@ -66,6 +79,26 @@ type xolArea struct {
 	// trampolineSet: slot 0 holds the return-probe trampoline's int3
 	// (uretprobe.go).
 	trampolineSet bool
+	// waiters are the threads asleep for a slot, in the order they slept,
+	// with the cycle each fell asleep at (the area's wait queue).
+	waiters []slotWaiter
+}
+
+// slotWaiter is a thread asleep for a slot.
+type slotWaiter struct {
+	tid   int
+	since uint64
+}
+
+// sleep puts t to sleep until a slot is free (xol_get_insn_slot's
+// wait_event): the ip stays at the probe, so the thread's next trap there,
+// once woken, resumes the hit (Engine.onTrap).
+func (a *xolArea) sleep(e *Engine, t *uprobeTask, p *probe) error {
+	t.state, t.active = utaskWaitSlot, p
+	a.waiters = append(a.waiters, slotWaiter{tid: t.tid, since: e.m.ClockFP() >> 8})
+	e.stats.XOLSlotWaits++
+	e.m.SleepInKernel()
+	return e.m.SetPC(p.spec.Addr)
 }
 
 // ensure maps the area on the process's first need of it (xol_add_vma),
@@ -126,8 +159,17 @@ func (a *xolArea) acquire(e *Engine, t *uprobeTask, p *probe) (bool, error) {
 	return true, nil
 }
 
-// release frees t's slot (xol_free_insn_slot).
-func (a *xolArea) release(_ *Engine, t *uprobeTask) error {
+// release frees t's slot (xol_free_insn_slot) and wakes the thread that
+// has waited longest for one, if any.
+func (a *xolArea) release(e *Engine, t *uprobeTask) error {
 	a.free(t.xolVaddr)
+	for len(a.waiters) > 0 {
+		w := a.waiters[0]
+		a.waiters = a.waiters[1:]
+		if e.m.WakeFromKernel(w.tid) {
+			e.stats.XOLSlotWaitCycles += e.m.ClockFP()>>8 - w.since
+			return nil
+		}
+	}
 	return nil
 }

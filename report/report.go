@@ -207,6 +207,11 @@ type OutOfLine struct {
 	// XOLMapCycles (xol only): what mapping the "[uprobes]" page on the
 	// first hit cost.
 	XOLMapCycles uint64 `json:"xol_map_cycles,omitempty"`
+	// XOLSlotWaits (xol only): hits that found all 31 slots taken and
+	// slept until one was freed, as xol_get_insn_slot does; none is lost.
+	// XOLSlotWaitCycles: from each one's sleep to its wake-up, summed.
+	XOLSlotWaits      uint64 `json:"xol_slot_waits,omitempty"`
+	XOLSlotWaitCycles uint64 `json:"xol_slot_wait_cycles,omitempty"`
 }
 
 // ProbeCPU is one vCPU's counts for a probe.

@@ -128,6 +128,7 @@ type Machine struct {
 	watchEvents  chunklog.Log[WatchEvent]
 	at           atQueue         // work scheduled at a cycle (at.go)
 	stepAbortFn  func(TrapEvent) // SetStepAbortHandler (stepabort.go)
+	trapBlocked  bool            // the trap handler called SleepInKernel (ksleep.go)
 }
 
 // ErrCannotRun wraps every error that means "this program cannot be run
@@ -402,8 +403,11 @@ func (m *Machine) loop() (ending, error) {
 				v.counters.SetStopAt(min(m.sliceEnd(v), budgetFP, m.at.nextFP()))
 				stopSet = true
 			}
-			if m.runTrap(intno) == emu.TrapFault {
+			switch m.runTrap(intno) {
+			case emu.TrapFault:
 				ev = m.core.TrapFaultEvent(intno)
+			case emu.TrapBlock:
+				ev = emu.Event{Kind: emu.EventBlock}
 			}
 		}
 		// A deferred syscall advances v's clock by its cost (and a TLB

@@ -37,6 +37,8 @@ type thread struct {
 	syscallPending bool
 	// trapPending: an int3 (3) or #DB (1) waits for its ordered turn.
 	trapPending uint32
+	// kernelSleep: blocked by a trap handler's SleepInKernel (ksleep.go).
+	kernelSleep bool
 	// kernelStepping: a trap handler set TF on it (SetTrapFlag) and the
 	// single-step has not ended. Its time slice does not end meanwhile:
 	// kprobes' handler runs the step with preemption disabled

@@ -57,7 +57,7 @@ func (m *Machine) runTrap(intno uint32) emu.TrapAction {
 	} else {
 		v.counters.Add(0, m.TrapCycles()<<8)
 	}
-	return emu.TrapHandled
+	return m.trapAction()
 }
 
 // UndoTrap tells the machine, from a trap handler, that the trap being

@@ -1,0 +1,56 @@
+package smp
+
+import "github.com/probesim/probesim/emu"
+
+// Sleeping in the kernel from a trap handler.
+//
+// A probe hit may have to wait inside the kernel: mainline's
+// xol_get_insn_slot sleeps on the XOL area's wait queue (wait_event) until
+// another thread frees a slot. SleepInKernel does that for the thread whose
+// trap is being handled: when the handler returns, the thread is blocked
+// (its vCPU takes the next queued thread, or idles) until a later ordered
+// event of another thread calls WakeFromKernel for it, which makes it
+// runnable at that event's cycle (wake_up). It resumes at the ip the
+// handler left, so a handler that sleeps leaves it at the trapping
+// instruction and finishes its work when the thread traps there again;
+// that trap re-enters the kernel where the thread slept and is not a new
+// exception (ResumedTrap). A thread blocked so is asleep in the kernel for
+// the report and for deadlock detection, like one in futex.
+
+// SleepInKernel blocks the thread being handled when its trap handler
+// returns.
+func (m *Machine) SleepInKernel() {
+	if t := m.runningThread(); t != nil {
+		t.state = blocked
+		t.kernelSleep = true
+		t.kernelStepping = false
+		m.trapBlocked = true
+	}
+}
+
+// WakeFromKernel makes tid, blocked by SleepInKernel, runnable at the
+// running vCPU's clock. It reports false when tid is not so blocked.
+func (m *Machine) WakeFromKernel(tid int) bool {
+	t := m.byTID[tid]
+	if t == nil || !t.kernelSleep || m.curV == nil {
+		return false
+	}
+	t.kernelSleep = false
+	m.makeRunnable(t, m.curV.clockFP())
+	return true
+}
+
+// ResumedTrap tells the machine, from a trap handler, that the trap being
+// handled is a thread coming back into the kernel where SleepInKernel left
+// it, not a new exception: it is not charged (and its jitter draw is given
+// back, as for an undone trap).
+func (m *Machine) ResumedTrap() { m.trapUndone = true }
+
+// trapAction is what the trap gate answers for a handled trap.
+func (m *Machine) trapAction() emu.TrapAction {
+	if m.trapBlocked {
+		m.trapBlocked = false
+		return emu.TrapBlock
+	}
+	return emu.TrapHandled
+}
