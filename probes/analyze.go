@@ -148,6 +148,9 @@ func analyze(s Spec, m *smp.Machine, mode int, outOfLine bool) archProbe {
 		a.retWord = uint64(insn.FarWord(&s.Insn))
 	}
 	a.ops = defaultOps{}
+	if ops := emulatedOps(s, mode); ops != nil {
+		a.ops = ops
+	}
 	return a
 }
 

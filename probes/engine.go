@@ -122,6 +122,8 @@ type probe struct {
 	cost    overhead
 	life    lifetime    // when it is in the text (attach.go)
 	ret     returnStats // a return probe's other counts (uretprobe.go)
+	// emulated are the hits the xol strategy emulated (emulate.go).
+	emulated uint64
 }
 
 // Engine places probes on a machine and runs the strategy on every hit.
@@ -231,7 +233,7 @@ func Attach(m *smp.Machine, specs []Spec, s Strategy, handler func(Hit)) (*Engin
 	case SSOLStack:
 		e.strategy = outOfLine{place: &e.stack}
 	case XOL:
-		e.strategy = outOfLine{place: &e.xol, waitForSlot: true}
+		e.strategy = outOfLine{place: &e.xol, waitForSlot: true, emulate: true}
 	}
 	for _, sp := range specs {
 		if err := e.AttachAt(0, sp); err != nil {

@@ -24,7 +24,7 @@ func (inlineStep) afterHandler(e *Engine, t *uprobeTask, p *probe, ev smp.TrapEv
 	if err := e.openWindow(p, ev.Cycle, ev.VCPU, ev.TID); err != nil {
 		return err
 	}
-	t.startStep(p, inlineStep{}, p.spec.Addr)
+	e.startStep(t, p, inlineStep{}, p.spec.Addr)
 	if err := e.m.SetPC(p.spec.Addr); err != nil {
 		return err
 	}

@@ -30,6 +30,9 @@ type Result struct {
 	ReturnsDropped      uint64 `json:"returns_dropped,omitempty"`
 	ReturnsDepthLimited uint64 `json:"returns_depth_limited,omitempty"`
 	ReturnsPending      uint64 `json:"returns_pending,omitempty"`
+	// Emulated are the hits run in the kernel without a step (xol:
+	// emulate.go); the others were stepped.
+	Emulated uint64 `json:"emulated,omitempty"`
 	// Overhead is what the hits cost the trapping vCPUs, by phase
 	// (overhead.go).
 	Overhead report.ProbeOverhead `json:"overhead_cycles"`
@@ -53,6 +56,7 @@ func (e *Engine) Results() []Result {
 			r.Misses += c.Misses
 		}
 		r.Overhead = p.cost.report(r.Hits)
+		r.Emulated = p.emulated
 		if p.spec.Return {
 			r.Return, r.ReturnsDropped, r.ReturnsDepthLimited = true, p.ret.dropped, p.ret.depthLimited
 			r.ReturnsPending = pending[p]
@@ -73,7 +77,7 @@ func (e *Engine) OutOfLineReport() *report.OutOfLine {
 			NXFlipCycles: st.NXFlipCycles, StackExpansionCycles: st.StackExpansionCycles}
 	case XOL:
 		return &report.OutOfLine{InlineFallbacks: st.InlineFallback, XOLSlotsMaxInUse: st.XOLSlotsMaxInUse, XOLMapCycles: st.XOLMapCycles,
-			XOLSlotWaits: st.XOLSlotWaits, XOLSlotWaitCycles: st.XOLSlotWaitCycles}
+			XOLSlotWaits: st.XOLSlotWaits, XOLSlotWaitCycles: st.XOLSlotWaitCycles, EmulatedHits: st.Emulated, SteppedHits: st.Stepped}
 	}
 	return nil
 }
@@ -84,7 +88,7 @@ func (e *Engine) Report() []report.Probe {
 	for i, r := range e.Results() {
 		p := e.all[i]
 		rp := report.Probe{Spec: r.Spec, Address: r.Address, Instruction: Disassemble(p.spec.Insn, p.spec.Addr),
-			AttachedAt: r.AttachedAt, DetachedAt: r.DetachedAt, Return: r.Return,
+			AttachedAt: r.AttachedAt, DetachedAt: r.DetachedAt, Return: r.Return, EmulatedHits: r.Emulated,
 			Executions: r.Executions, Hits: r.Hits, Misses: r.Misses, OverheadCycles: r.Overhead}
 		for _, c := range r.PerCPU {
 			rp.PerCPU = append(rp.PerCPU, report.ProbeCPU{VCPU: c.VCPU, Executions: c.Executions, Hits: c.Hits, Misses: c.Misses})
@@ -131,4 +135,8 @@ type Stats struct {
 	// to its wake-up, summed (xol).
 	XOLSlotWaits      uint64 `json:"xol_slot_waits"`
 	XOLSlotWaitCycles uint64 `json:"xol_slot_wait_cycles"`
+	// Emulated: hits whose instruction ran in the kernel with no step
+	// (xol, emulate.go); Stepped: hits whose instruction was stepped.
+	Emulated uint64 `json:"emulated"`
+	Stepped  uint64 `json:"stepped"`
 }

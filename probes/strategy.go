@@ -52,9 +52,28 @@ type outOfLine struct {
 	// waitForSlot: with no slot free, the thread sleeps until one is
 	// (mainline's XOL area) instead of stepping in place (the repost).
 	waitForSlot bool
+	// emulate: run what the ops can emulate without a step (mainline,
+	// emulate.go); the seed's strategy steps everything.
+	emulate bool
 }
 
 func (o outOfLine) afterHandler(e *Engine, t *uprobeTask, p *probe, ev smp.TrapEvent) error {
+	if o.emulate {
+		t.active, t.vaddr = p, p.spec.Addr
+		done, err := p.arch.ops.emulate(e, t)
+		t.active = nil
+		if err != nil {
+			return err
+		}
+		if done {
+			p.emulated++
+			e.stats.Emulated++
+			if t.savedTF {
+				return errProgramTrap // arch_uprobe_skip_sstep
+			}
+			return nil
+		}
+	}
 	if p.arch.ixol != nil {
 		t.vaddr = p.spec.Addr
 		ok, err := o.place.acquire(e, t, p)
@@ -65,7 +84,7 @@ func (o outOfLine) afterHandler(e *Engine, t *uprobeTask, p *probe, ev smp.TrapE
 			return e.xol.sleep(e, t, p)
 		}
 		if ok {
-			t.startStep(p, o, t.xolVaddr)
+			e.startStep(t, p, o, t.xolVaddr)
 			if err := p.arch.ops.preXOL(e, t); err != nil {
 				return err
 			}

@@ -72,6 +72,12 @@ func (e *Engine) stepping(tid int) *uprobeTask {
 }
 
 // startStep records that t steps p's instruction at xolVaddr, ended by s.
+func (e *Engine) startStep(t *uprobeTask, p *probe, s stepper, xolVaddr uint64) {
+	e.stats.Stepped++
+	t.startStep(p, s, xolVaddr)
+}
+
+// startStep is the task's part of Engine.startStep.
 func (t *uprobeTask) startStep(p *probe, s stepper, xolVaddr uint64) {
 	t.state, t.active, t.step = utaskSStep, p, s
 	t.vaddr, t.xolVaddr = p.spec.Addr, xolVaddr

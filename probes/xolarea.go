@@ -10,7 +10,9 @@ import (
 // do since 3.5 (kernel/events/uprobes.c xol_area, xol_get_insn_slot,
 // xol_free_insn_slot; arch/x86/kernel/uprobes.c).
 //
-// The int3 stays in the text. On the process's first hit the kernel maps
+// What Linux emulates without a step (nops, jmp and call rel, jcc, push
+// reg) is emulated here too (emulate.go): no slot, no copy, no #DB. For the
+// rest, the int3 stays in the text. On the process's first hit the kernel maps
 // one page for it, "[uprobes]" in /proc/self/maps, as xol_add_vma does:
 // _install_special_mapping of a VM_EXEC page (not readable by the VMA's
 // flags, so "--xp"; x86 page tables make it readable anyway), at
@@ -53,10 +55,6 @@ import (
 //     (counted, Stats.InlineFallback), where Linux would refuse the probe;
 //     with the rewrite exact for every opcode map (riprel.go), the
 //     differential test finds none;
-//   - Linux emulates some instructions in the kernel without any step
-//     (branch_setup_xol_ops and push_setup_xol_ops: nops, jmp rel, call
-//     rel, jcc, push reg); here every instruction is stepped out of line,
-//     so those hits cost a slot, a copy and a #DB that Linux saves;
 //   - Linux copies the whole 16-byte ixol buffer into the slot
 //     (arch_uprobe_copy_ixol); here the instruction's own bytes are copied,
 //     as ssol-stack copies them, so the two strategies' copies are priced on

@@ -175,7 +175,7 @@ func TestXOLReport(t *testing.T) {
 	_, err = m.Run()
 	require.NoError(t, err)
 	st := e.Stats()
-	require.Equal(t, &report.OutOfLine{XOLSlotsMaxInUse: st.XOLSlotsMaxInUse, XOLMapCycles: st.XOLMapCycles}, e.OutOfLineReport())
+	require.Equal(t, &report.OutOfLine{XOLSlotsMaxInUse: st.XOLSlotsMaxInUse, XOLMapCycles: st.XOLMapCycles, SteppedHits: 100}, e.OutOfLineReport())
 	require.NotZero(t, st.XOLMapCycles)
 	require.Equal(t, uint64(100), e.Results()[0].Hits, fmt.Sprintf("%+v", st))
 }

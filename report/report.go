@@ -125,13 +125,18 @@ type Probe struct {
 	DetachedAt uint64 `json:"detached_at,omitempty"`
 	// Return marks a return probe (SPEC%return): its executions, hits
 	// and misses are returns; Returns has its other counts.
-	Return     bool          `json:"return,omitempty"`
-	Returns    *ProbeReturns `json:"returns,omitempty"`
-	Executions uint64        `json:"executions"`
-	Hits       uint64        `json:"hits"`
-	Misses     uint64        `json:"misses"`
-	PerCPU     []ProbeCPU    `json:"per_cpu"`
-	Windows    WindowStats   `json:"windows"`
+	Return  bool          `json:"return,omitempty"`
+	Returns *ProbeReturns `json:"returns,omitempty"`
+	// EmulatedHits (xol): hits (a return probe's: entries) whose
+	// instruction ran in the kernel with no step, as Linux emulates nops,
+	// relative jumps and calls, jcc and push reg; the others were
+	// single-stepped.
+	EmulatedHits uint64      `json:"emulated_hits,omitempty"`
+	Executions   uint64      `json:"executions"`
+	Hits         uint64      `json:"hits"`
+	Misses       uint64      `json:"misses"`
+	PerCPU       []ProbeCPU  `json:"per_cpu"`
+	Windows      WindowStats `json:"windows"`
 	// OverheadCycles is what the hits cost the trapping vCPUs, by phase.
 	OverheadCycles ProbeOverhead `json:"overhead_cycles"`
 	// Misses in cycle order: when and where each happened.
@@ -212,6 +217,12 @@ type OutOfLine struct {
 	// XOLSlotWaitCycles: from each one's sleep to its wake-up, summed.
 	XOLSlotWaits      uint64 `json:"xol_slot_waits,omitempty"`
 	XOLSlotWaitCycles uint64 `json:"xol_slot_wait_cycles,omitempty"`
+	// EmulatedHits and SteppedHits (xol only): the probed instructions
+	// run in the kernel without a step at a hit (one trap each), and those
+	// single-stepped (two traps), over all probes; a return probe's entry
+	// counts, its return (the trampoline's one trap) does not.
+	EmulatedHits uint64 `json:"emulated_hits,omitempty"`
+	SteppedHits  uint64 `json:"stepped_hits,omitempty"`
 }
 
 // ProbeCPU is one vCPU's counts for a probe.
