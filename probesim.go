@@ -60,10 +60,20 @@ const (
 	// in a slot of a per-process executable page, "[uprobes]", as mainline
 	// Linux uprobes do.
 	XOL = probes.XOL
+	// SSOLStack2005 is the seed's code as posted in 2005, defects and all
+	// (each reported in the report's out_of_line.seed_defects).
+	SSOLStack2005 = probes.SSOLStack2005
+	// SSOLStack2006 is SSOLStack under the 2006 repost's global lock: one
+	// hit in flight at a time, other vCPUs spinning for it.
+	SSOLStack2006 = probes.SSOLStack2006
 )
 
-// Strategies lists every strategy, in the order reports and tables use.
-var Strategies = probes.Strategies
+// Strategies lists the strategies reports, tables and sweeps compare, in
+// their order; SeedStrategies the historical variants of SSOLStack.
+var (
+	Strategies     = probes.Strategies
+	SeedStrategies = probes.SeedStrategies
+)
 
 // CheckStrategy returns an error naming the strategies unless s is one
 // ("" is not: only Config's zero value means the default).

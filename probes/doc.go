@@ -13,7 +13,10 @@
 // strategy is a type that decides what happens after the handler
 // (strategy.go): inlineStep steps in place (inline.go), outOfLine steps the
 // copy at a place, the stack below sp (ssol.go, riprel.go) or the XOL page
-// (xolarea.go). Every execution is a hit or a miss; each hit's cost is
+// (xolarea.go, where what Linux emulates is emulated: emulate.go). Two
+// historical variants of the stack strategy reproduce the seed: the code
+// as posted in 2005, defects detected and reported (seed2005.go), and the
+// 2006 repost's global lock (seedlock.go). Every execution is a hit or a miss; each hit's cost is
 // booked by phase (overhead.go); handlers see the trapping thread's
 // registers (regs.go); results and reports are in results.go. Probes can
 // be placed and removed while the program runs, at cycles of global time

@@ -24,19 +24,31 @@ const (
 	SSOLStack Strategy = "ssol-stack"
 	// XOL leaves int3 in place and steps a copy of the instruction in a
 	// slot of a per-process executable page, as mainline Linux uprobes do
-	// (xolarea.go).
+	// (xolarea.go), emulating what Linux emulates (emulate.go).
 	XOL Strategy = "xol"
+	// SSOLStack2005 is the seed's code as posted in September 2005,
+	// defects included and reported (seed2005.go).
+	SSOLStack2005 Strategy = "ssol-stack-2005"
+	// SSOLStack2006 is SSOLStack under the March 2006 repost's global
+	// lock: one hit in flight system-wide, the others spinning
+	// (seedlock.go).
+	SSOLStack2006 Strategy = "ssol-stack-2006"
 )
 
-// Strategies lists every strategy, in the order reports and tables use.
+// Strategies lists the strategies reports, tables and sweeps compare, in
+// their order.
 var Strategies = []Strategy{Inline, SSOLStack, XOL}
 
+// SeedStrategies are the historical variants of ssol-stack, accepted
+// wherever a strategy is, outside the comparisons.
+var SeedStrategies = []Strategy{SSOLStack2005, SSOLStack2006}
+
 // StrategyNames is the list of strategies as a message spells it:
-// "inline, ssol-stack, xol".
+// "inline, ssol-stack, xol, ssol-stack-2005, ssol-stack-2006".
 func StrategyNames() string {
-	names := make([]string, len(Strategies))
-	for i, s := range Strategies {
-		names[i] = string(s)
+	var names []string
+	for _, s := range append(slices.Clone(Strategies), SeedStrategies...) {
+		names = append(names, string(s))
 	}
 	return strings.Join(names, ", ")
 }
@@ -44,7 +56,7 @@ func StrategyNames() string {
 // CheckStrategy returns an error naming the known strategies unless s is
 // one of them.
 func CheckStrategy(s Strategy) error {
-	if !slices.Contains(Strategies, s) {
+	if !slices.Contains(Strategies, s) && !slices.Contains(SeedStrategies, s) {
 		return fmt.Errorf("unknown strategy %q (have: %s)", s, StrategyNames())
 	}
 	return nil
@@ -151,6 +163,8 @@ type Engine struct {
 	tasks    map[int]*uprobeTask // tid -> its probe state
 	stack    stackPlace          // ssol-stack's slots
 	xol      xolArea             // the XOL page and its slots (xol)
+	seed     seedGlobals         // ssol-stack-2005's globals
+	lock     *uprobeLock         // ssol-stack-2006's lock
 	stats    Stats
 	handler  func(Hit)
 	events   chunklog.Log[eventRecord]
@@ -234,6 +248,11 @@ func Attach(m *smp.Machine, specs []Spec, s Strategy, handler func(Hit)) (*Engin
 		e.strategy = outOfLine{place: &e.stack}
 	case XOL:
 		e.strategy = outOfLine{place: &e.xol, waitForSlot: true, emulate: true}
+	case SSOLStack2005:
+		e.strategy = seedStack2005{}
+	case SSOLStack2006:
+		e.strategy = outOfLine{place: &e.stack}
+		e.lock = &uprobeLock{}
 	}
 	for _, sp := range specs {
 		if err := e.AttachAt(0, sp); err != nil {
@@ -340,6 +359,22 @@ func (e *Engine) onTrap(ev smp.TrapEvent) bool {
 		if e.racesRemoval(p, ev) {
 			return e.spuriousTrap(p, ev)
 		}
+		if e.lock != nil {
+			t := e.task(ev.TID)
+			resumed := t.state == utaskSpinLock
+			if resumed {
+				e.resumeSpinner(t, ev)
+			}
+			if !e.lockOrSpin(t, p) {
+				if !resumed {
+					p.cost.trap += e.m.TrapCycles() << 8
+				}
+				return true
+			}
+			if resumed {
+				return e.onBreakpoint(p, ev) == nil
+			}
+		}
 		if e.onBreakpoint(p, ev) != nil {
 			return false
 		}
@@ -350,7 +385,11 @@ func (e *Engine) onTrap(ev smp.TrapEvent) bool {
 		if t == nil {
 			return false
 		}
-		return t.step.singlestepped(e, t, ev) == nil
+		err := t.step.singlestepped(e, t, ev)
+		if e.lock != nil {
+			e.unlock(t)
+		}
+		return err == nil
 	}
 	return false
 }
@@ -366,6 +405,9 @@ func (e *Engine) onStepAbort(ev smp.TrapEvent) {
 	err := t.step.abortStep(e, t, ev)
 	if !t.savedTF {
 		err = errors.Join(err, e.m.SetTrapFlag(false))
+	}
+	if e.lock != nil {
+		e.unlock(t)
 	}
 	if err != nil {
 		e.fail(err)

@@ -72,9 +72,17 @@ func (e *Engine) Results() []Result {
 func (e *Engine) OutOfLineReport() *report.OutOfLine {
 	st := e.stats
 	switch e.name {
-	case SSOLStack:
-		return &report.OutOfLine{NXFlips: st.NXFlips, StackExpansions: st.StackGrowths, StackStartSlots: st.StackStart, InlineFallbacks: st.InlineFallback,
+	case SSOLStack, SSOLStack2005, SSOLStack2006:
+		o := &report.OutOfLine{NXFlips: st.NXFlips, StackExpansions: st.StackGrowths, StackStartSlots: st.StackStart, InlineFallbacks: st.InlineFallback,
 			NXFlipCycles: st.NXFlipCycles, StackExpansionCycles: st.StackExpansionCycles}
+		if e.name == SSOLStack2006 {
+			o.LockSpins, o.LockSpinCycles = st.LockSpins, st.LockSpinCycles
+		}
+		if d := st.SeedDefects; e.name == SSOLStack2005 {
+			o.SeedDefects = &report.SeedDefects{LiveStackCopies: d.LiveStackCopies, EIPNotMoved: d.EIPNotMoved,
+				ForeignSinglestepAddr: d.ForeignSinglestepAddr, MissingFixups: d.MissingFixups, Examples: append([]string{}, d.Examples...)}
+		}
+		return o
 	case XOL:
 		return &report.OutOfLine{InlineFallbacks: st.InlineFallback, XOLSlotsMaxInUse: st.XOLSlotsMaxInUse, XOLMapCycles: st.XOLMapCycles,
 			XOLSlotWaits: st.XOLSlotWaits, XOLSlotWaitCycles: st.XOLSlotWaitCycles, EmulatedHits: st.Emulated, SteppedHits: st.Stepped}
@@ -139,4 +147,11 @@ type Stats struct {
 	// (xol, emulate.go); Stepped: hits whose instruction was stepped.
 	Emulated uint64 `json:"emulated"`
 	Stepped  uint64 `json:"stepped"`
+	// SeedDefects: what ssol-stack-2005's posted code did wrong
+	// (seed2005.go).
+	SeedDefects SeedDefects `json:"seed_defects"`
+	// LockSpins: hits that spun for ssol-stack-2006's global lock;
+	// LockSpinCycles: the cycles they spun (seedlock.go).
+	LockSpins      uint64 `json:"lock_spins"`
+	LockSpinCycles uint64 `json:"lock_spin_cycles"`
 }

@@ -20,6 +20,9 @@ const (
 	// (xol_get_insn_slot's wait_event), the active probe's handler done;
 	// the thread's next trap at the probe resumes the hit.
 	utaskWaitSlot
+	// utaskSpinLock: spinning for ssol-stack-2006's global lock at the
+	// int3, before the handler (seedlock.go).
+	utaskSpinLock
 )
 
 // uprobeTask is one thread's probe state.
@@ -40,6 +43,8 @@ type uprobeTask struct {
 	savedScratch uint64
 	// savedTF: the program had TF set itself at the hit (autask.saved_tf).
 	savedTF bool
+	// hitNo is the step's hit number (ssol-stack-2005's reports).
+	hitNo uint64
 	// The stack page of an ssol-stack slot: its protection before the
 	// step, and whether NX was cleared for it.
 	slotPage    uint64

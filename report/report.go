@@ -223,6 +223,32 @@ type OutOfLine struct {
 	// counts, its return (the trampoline's one trap) does not.
 	EmulatedHits uint64 `json:"emulated_hits,omitempty"`
 	SteppedHits  uint64 `json:"stepped_hits,omitempty"`
+	// LockSpins and LockSpinCycles (ssol-stack-2006 only): hits that
+	// found the repost's global lock held and spun for it, and the cycles
+	// their vCPUs spun.
+	LockSpins      uint64 `json:"lock_spins,omitempty"`
+	LockSpinCycles uint64 `json:"lock_spin_cycles,omitempty"`
+	// SeedDefects (ssol-stack-2005 only): what the seed's posted code did
+	// wrong.
+	SeedDefects *SeedDefects `json:"seed_defects,omitempty"`
+}
+
+// SeedDefects count the 2005 seed's defects as they happened
+// (probes/seed2005.go), with the first ones described.
+type SeedDefects struct {
+	// LiveStackCopies: copies written at or above sp, into live stack
+	// data (PAGE_ALIGN rounds up).
+	LiveStackCopies uint64 `json:"live_stack_copies"`
+	// EIPNotMoved: hits that made no copy (no VMA, or the copy faulted),
+	// whose thread then stepped from the byte after the int3.
+	EIPNotMoved uint64 `json:"eip_not_moved"`
+	// ForeignSinglestepAddr: fixups that used the global singlestep_addr
+	// another hit had written.
+	ForeignSinglestepAddr uint64 `json:"foreign_singlestep_addr"`
+	// MissingFixups: calls, returns, indirect branches and flag pushes or
+	// pops given only the ip delta (the posted TODO).
+	MissingFixups uint64   `json:"missing_fixups"`
+	Examples      []string `json:"examples"`
 }
 
 // ProbeCPU is one vCPU's counts for a probe.

@@ -17,6 +17,18 @@ import "github.com/probesim/probesim/emu"
 // exception (ResumedTrap). A thread blocked so is asleep in the kernel for
 // the report and for deadlock detection, like one in futex.
 
+// SpinInKernel is SleepInKernel for a thread that waits spinning with
+// interrupts off, as on a spinlock: its vCPU keeps it, busy, and runs
+// nothing else; the other vCPUs do not wait for its clock in the global
+// order. WakeFromKernel then charges the vCPU the cycles it spun, as
+// kernel work, up to the wake-up's cycle.
+func (m *Machine) SpinInKernel() {
+	m.SleepInKernel()
+	if t := m.runningThread(); t != nil {
+		t.kernelSpin = true
+	}
+}
+
 // SleepInKernel blocks the thread being handled when its trap handler
 // returns.
 func (m *Machine) SleepInKernel() {
@@ -36,7 +48,21 @@ func (m *Machine) WakeFromKernel(tid int) bool {
 		return false
 	}
 	t.kernelSleep = false
-	m.makeRunnable(t, m.curV.clockFP())
+	at := m.curV.clockFP()
+	if t.kernelSpin {
+		t.kernelSpin = false
+		for _, v := range m.vcpus {
+			if v.cur == t {
+				if now := v.clockFP(); at > now {
+					v.counters.Add(0, at-now)
+				}
+				v.spinning = false
+			}
+		}
+		t.state, t.readyAt = runnable, at
+		return true
+	}
+	m.makeRunnable(t, at)
 	return true
 }
 

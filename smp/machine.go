@@ -444,9 +444,12 @@ func (m *Machine) loop() (ending, error) {
 				m.preempt(v)
 			}
 		case emu.EventBlock:
-			if t.state == runnable { // sched_yield with others waiting
+			switch {
+			case t.state == runnable: // sched_yield with others waiting
 				m.preempt(v)
-			} else {
+			case t.kernelSpin: // the vCPU spins with its thread (ksleep.go)
+				v.spinning = true
+			default:
 				m.release(v)
 			}
 		case emu.EventExit:

@@ -88,7 +88,7 @@ linked, corrupt), 127 when PROGRAM does not exist.`,
 	fl.StringArrayVar(&f.probeSpecs, "probe", nil, "place a probe at `SPEC`: symbol, symbol+offset or 0xADDR; SPEC%return for a return probe (repeatable)")
 	fl.StringArrayVar(&f.probesAt, "probe-at", nil, "place a probe while the program runs, at `CYCLE:SPEC` of global time (repeatable)")
 	fl.StringArrayVar(&f.detachAt, "detach-at", nil, "remove the probe at SPEC's address at `CYCLE:SPEC` of global time (repeatable)")
-	fl.StringVar(&f.strategy, "strategy", "ssol-stack", "how a probed instruction runs after a hit: inline, ssol-stack or xol")
+	fl.StringVar(&f.strategy, "strategy", "ssol-stack", "how a probed instruction runs after a hit: inline, ssol-stack, xol, or the seed's ssol-stack-2005 (as posted) and ssol-stack-2006 (the repost's global lock)")
 	fl.StringVar(&f.eventsPath, "events", "", "write every probe event (hits, misses, open windows) as cycle-stamped JSON lines to `FILE`")
 	fl.StringVar(&f.probeLogPath, "probe-log", "", "write one JSON line per probe hit, with the thread's registers, to `FILE`")
 	fl.StringArrayVar(&f.env, "env", nil, "add `NAME=VALUE` to the guest's environment (repeatable)")
@@ -219,6 +219,7 @@ func runProgram(c *cobra.Command, f *runFlags, program string, args []string) er
 		fmt.Fprintf(c.ErrOrStderr(), "probesim: probe %s (%s): %d executions, %d hits, %d misses (%s%s)\n",
 			p.Spec, p.Instruction, p.Executions, p.Hits, p.Misses, f.strategy, life)
 	}
+	printSeedReport(c.ErrOrStderr(), rep.OutOfLine)
 	if f.eventsPath != "" {
 		if err := writeEvents(f.eventsPath, res.Events); err != nil {
 			return &exitError{status: exitUsage, err: fmt.Errorf("--events: %w", err)}
@@ -253,6 +254,24 @@ func runProgram(c *cobra.Command, f *runFlags, program string, args []string) er
 		return &guestStatus{status: rep.ExitStatus}
 	}
 	return nil
+}
+
+// printSeedReport prints what the seed strategies' report says: the 2005
+// code's defects, with the first few described, and the 2006 lock's cost.
+func printSeedReport(w io.Writer, o *report.OutOfLine) {
+	if o == nil {
+		return
+	}
+	if d := o.SeedDefects; d != nil {
+		fmt.Fprintf(w, "probesim: ssol-stack-2005: %d copies over live stack, %d hits with eip not moved, %d fixups with another hit's singlestep_addr, %d special instructions without their fixup\n",
+			d.LiveStackCopies, d.EIPNotMoved, d.ForeignSinglestepAddr, d.MissingFixups)
+		for _, ex := range d.Examples[:min(len(d.Examples), 5)] {
+			fmt.Fprintf(w, "probesim: ssol-stack-2005: %s\n", ex)
+		}
+	}
+	if o.LockSpins > 0 {
+		fmt.Fprintf(w, "probesim: ssol-stack-2006: %d hits spun %d cycles for the global lock\n", o.LockSpins, o.LockSpinCycles)
+	}
 }
 
 // parseTimedProbes reads --probe-at or --detach-at values, CYCLE:SPEC.
