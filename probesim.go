@@ -87,6 +87,10 @@ type Hit = probes.Hit
 // Regs are the trapping thread's registers at a hit (probes.Regs).
 type Regs = probes.Regs
 
+// ArgValue is a fetch argument's value at a hit (probes.ArgValue): the
+// spec "probed n=%di:s32" gives Hit.Args [{n -3}].
+type ArgValue = probes.ArgValue
+
 // Event is one entry of the probe event log (probes.Event).
 type Event = probes.Event
 

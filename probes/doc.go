@@ -64,6 +64,9 @@
 //	0xADDRESS        an absolute (relocated) address
 //	SPEC%return      a return probe on the function SPEC names (its first
 //	                 instruction): the handler runs when it returns
+//	SPEC ARGS...     fetch arguments after the spec, as uprobe_events
+//	                 takes them: "probed n=%di:s32 p=+8(%sp):u64"
+//	                 (fetchargs.go)
 //
 // A symbol is found with loader.Image.Lookup (a global wins over locals of
 // the same name). An offset must lie inside the symbol when its size is

@@ -76,7 +76,9 @@ type Hit struct {
 	// Func is its entry address.
 	Return bool
 	Func   uint64
-	m      *smp.Machine
+	// Args are the probe's fetch arguments' values (fetchargs.go).
+	Args []ArgValue
+	m    *smp.Machine
 }
 
 // Charge adds cycles of the handler's own simulated work to the trapping
@@ -168,6 +170,7 @@ type Engine struct {
 	stats    Stats
 	handler  func(Hit)
 	events   chunklog.Log[eventRecord]
+	argTexts []string // the hits' fetch arguments, for the event log
 	regBuf   [18]uint64
 }
 
@@ -187,6 +190,9 @@ type Event struct {
 	TID   int    `json:"tid"`
 	Probe string `json:"probe"`
 	Kind  string `json:"event"`
+	// Args are a hit's fetch arguments as the trace prints them,
+	// "n=5 p=0x7ffd1000" (fetchargs.go); empty without any.
+	Args string `json:"args,omitempty"`
 }
 
 // eventRecord is an Event as the engine logs it: no pointers, so the log
@@ -197,6 +203,7 @@ type eventRecord struct {
 	tid   int32
 	probe uint32 // index in Engine.all
 	kind  eventKind
+	args  uint32 // 1 + index in Engine.argTexts; 0 for none
 }
 
 type eventKind uint8
@@ -221,6 +228,9 @@ func (e *Engine) Events() []Event {
 	for i, r := range recs {
 		out[i] = Event{Cycle: r.cycle, VCPU: int(r.vcpu), TID: int(r.tid),
 			Probe: e.all[r.probe].spec.Text, Kind: eventKindNames[r.kind]}
+		if r.args != 0 {
+			out[i].Args = e.argTexts[r.args-1]
+		}
 	}
 	return out
 }
@@ -280,24 +290,62 @@ func (e *Engine) mode() int {
 	return 64
 }
 
-// runHandler runs the modelled handler and the Go one for a hit of p, and
-// books what they charged the vCPU as the handler phase.
-func (e *Engine) runHandler(p *probe, ev smp.TrapEvent) error {
-	return e.runHandlerAt(p, ev, p.spec.Addr, 0)
+// logHit logs a hit of p, with its fetch arguments, and runs its handler.
+func (e *Engine) logHit(p *probe, ev smp.TrapEvent, ip, fn uint64) error {
+	var regs Regs
+	var args []ArgValue
+	if e.handler != nil || len(p.spec.Args) > 0 {
+		var err error
+		if regs, err = readRegs(e.m, e.mode(), ip, e.regBuf[:]); err != nil {
+			return err
+		}
+		args = e.fetchArgs(p, regs)
+	}
+	rec := eventRecord{cycle: ev.Cycle, vcpu: int32(ev.VCPU), tid: int32(ev.TID), probe: p.index, kind: kindHit}
+	if len(args) > 0 {
+		e.argTexts = append(e.argTexts, argsText(args))
+		rec.args = uint32(len(e.argTexts))
+	}
+	e.events.Add(rec)
+	return e.runHandler(p, ev, regs, args, fn)
 }
 
-// runHandlerAt is runHandler with the handler's ip and, for a return, the
-// probed function.
-func (e *Engine) runHandlerAt(p *probe, ev smp.TrapEvent, ip, fn uint64) error {
+// fetchArgs evaluates p's fetch arguments with the registers at the hit.
+func (e *Engine) fetchArgs(p *probe, regs Regs) []ArgValue {
+	if len(p.spec.Args) == 0 {
+		return nil
+	}
+	env := fetchEnv{regs: regs, read: e.m.AddressSpace().Read, comm: e.m.Comm(), word: int(e.wordSize())}
+	out := make([]ArgValue, len(p.spec.Args))
+	for i, a := range p.spec.Args {
+		out[i] = ArgValue{Name: a.Name, Value: env.fetch(a)}
+	}
+	return out
+}
+
+// argsText is fetched arguments as the trace prints them.
+func argsText(args []ArgValue) string {
+	var b strings.Builder
+	for i, a := range args {
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteString(a.Name)
+		b.WriteByte('=')
+		b.WriteString(a.Value)
+	}
+	return b.String()
+}
+
+// runHandler runs the modelled handler and the Go one for a hit of p, and
+// books what they charged the vCPU as the handler phase. regs are the
+// registers the handler sees (read by logHit when there is one).
+func (e *Engine) runHandler(p *probe, ev smp.TrapEvent, regs Regs, args []ArgValue, fn uint64) error {
 	start := e.m.ClockFP()
 	e.m.Charge(e.m.Profile().Kernel.ProbeHandler)
 	if e.handler != nil {
-		regs, err := readRegs(e.m, e.mode(), ip, e.regBuf[:])
-		if err != nil {
-			return err
-		}
 		e.handler(Hit{Probe: &p.spec, Cycle: ev.Cycle, VCPU: ev.VCPU, TID: ev.TID, Regs: regs,
-			Return: p.spec.Return, Func: fn, m: e.m})
+			Return: p.spec.Return, Func: fn, Args: args, m: e.m})
 	}
 	p.cost.handler += e.m.ClockFP() - start
 	return nil
@@ -447,8 +495,7 @@ func (e *Engine) onBreakpoint(p *probe, ev smp.TrapEvent) error {
 	} else {
 		p.perCPU[ev.VCPU].Executions++
 		p.perCPU[ev.VCPU].Hits++
-		e.log(kindHit, p, ev.Cycle, ev.VCPU, ev.TID)
-		if err := e.runHandler(p, ev); err != nil {
+		if err := e.logHit(p, ev, p.spec.Addr, 0); err != nil {
 			return err
 		}
 	}

@@ -26,6 +26,9 @@ type Spec struct {
 	// (SPEC%return, uretprobe.go), not at the instruction; the spec must
 	// name a function's first instruction.
 	Return bool
+	// Args are the fetch arguments after the spec, as uprobe_events takes
+	// them (fetchargs.go).
+	Args []FetchArg
 	// LinuxRefusal is non-empty when Linux's stricter table would refuse
 	// this instruction (LOCK, a segment override, pop es/ds) although the
 	// seed's policy, which probesim follows, accepts it: the report flags it.
@@ -63,7 +66,11 @@ func resolve(im *loader.Image, text string) (Spec, error) {
 		mode = 32
 	}
 	spec := Spec{Text: text}
-	t := strings.TrimSpace(text)
+	fields := strings.Fields(text)
+	t := ""
+	if len(fields) > 0 {
+		t = fields[0]
+	}
 	if base, ok := strings.CutSuffix(t, returnSuffix); ok {
 		spec.Return, t = true, base
 	}
@@ -127,6 +134,11 @@ func resolve(im *loader.Image, text string) (Spec, error) {
 	}
 	spec.Insn, spec.Len = inst, inst.Len
 	spec.Bytes = append([]byte(nil), code[:inst.Len]...)
+	if len(fields) > 1 {
+		if spec.Args, err = parseFetchArgs(fields[1:], mode, spec.Return); err != nil {
+			return Spec{}, err
+		}
+	}
 	spec.Class = Classify(inst, mode)
 	spec.LinuxRefusal = LinuxRefusal(spec.Bytes, mode)
 	return spec, nil

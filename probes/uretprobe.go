@@ -217,6 +217,5 @@ func (e *Engine) returnHit(ri returnInstance, ret uint64, ev smp.TrapEvent) erro
 	c := &p.perCPU[ev.VCPU]
 	c.Executions++
 	c.Hits++
-	e.log(kindHit, p, ev.Cycle, ev.VCPU, ev.TID)
-	return e.runHandlerAt(p, ev, ret, ri.fn)
+	return e.logHit(p, ev, ret, ri.fn)
 }

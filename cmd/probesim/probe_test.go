@@ -256,3 +256,26 @@ func TestReturnProbeCLI(t *testing.T) {
 	require.Equal(t, 125, res.status)
 	require.Contains(t, string(res.stderr), "a return probe must be on a function's first instruction")
 }
+
+// TestFetchArgsCLI: fetch arguments after the spec, as uprobe_events
+// takes them, reach --probe-log and --events; a bad one is a one-line
+// usage error.
+func TestFetchArgsCLI(t *testing.T) {
+	path := fixturePath(t, fixtures.ArchAMD64, "threads")
+	dir := t.TempDir()
+	log, events := filepath.Join(dir, "log.jsonl"), filepath.Join(dir, "events.jsonl")
+	res, _, _, _ := runReport(t, []string{"--strategy", "xol", "--probe", "probed n=%di:s32 c=$comm", "--probe-log", log, "--events", events}, path, "1", "3")
+	require.Equal(t, 0, res.status, "%s", res.stderr)
+	data, err := os.ReadFile(log)
+	require.NoError(t, err)
+	lines := outputLines(data)
+	require.Len(t, lines, 3)
+	require.Contains(t, lines[2], `"args":[{"name":"n","value":"2"},{"name":"c","value":"\"threads\""}]`)
+	data, err = os.ReadFile(events)
+	require.NoError(t, err)
+	require.Contains(t, string(data), `"args":"n=0 c=\"threads\""`)
+	res = cli(t, "run", "--probe", "probed n=%di:s33", path, "1", "1")
+	require.Equal(t, 125, res.status)
+	require.Contains(t, string(res.stderr), `bad fetch argument "n=%di:s33"`)
+	require.Equal(t, 1, len(outputLines(res.stderr)))
+}

@@ -361,18 +361,19 @@ type probeLog struct{ jsonLines }
 
 // probeLogLine is one hit in the log.
 type probeLogLine struct {
-	Cycle     uint64        `json:"cycle"`
-	VCPU      int           `json:"vcpu"`
-	TID       int           `json:"tid"`
-	Probe     string        `json:"probe"`
-	Address   uint64        `json:"address"`
-	Return    bool          `json:"return,omitempty"` // a return probe's hit: the registers at the return
-	Registers probesim.Regs `json:"registers"`
+	Cycle     uint64              `json:"cycle"`
+	VCPU      int                 `json:"vcpu"`
+	TID       int                 `json:"tid"`
+	Probe     string              `json:"probe"`
+	Address   uint64              `json:"address"`
+	Return    bool                `json:"return,omitempty"` // a return probe's hit: the registers at the return
+	Args      []probesim.ArgValue `json:"args,omitempty"`   // the probe's fetch arguments
+	Registers probesim.Regs       `json:"registers"`
 }
 
 func (l *probeLog) hit(h probesim.Hit) {
 	l.write(probeLogLine{Cycle: h.Cycle, VCPU: h.VCPU, TID: h.TID, Probe: h.Probe.Text,
-		Address: h.Probe.Addr, Return: h.Return, Registers: h.Regs})
+		Address: h.Probe.Addr, Return: h.Return, Args: h.Args, Registers: h.Regs})
 }
 
 // guestStdin is what the guest reads as descriptor 0: probesim's own, or
