@@ -51,6 +51,11 @@ var (
 	diffReport = flag.String("difftest.report", "", "write the differential test's counts and deviation list to `FILE`")
 )
 
+// diffStrategies are the strategies the test probes with: the compared
+// three and the 2006 repost's locked stack strategy (the 2005 code is
+// wrong by design).
+var diffStrategies = append(append([]Strategy(nil), Strategies...), SSOLStack2006)
+
 // diffStride picks the sample: every diffStride-th encoding.
 const diffStride = 5
 
@@ -223,11 +228,11 @@ const diffBudget = 50_000_000
 
 // runSimDiff runs a program under probesim, probed at c.at with s ("" for
 // no probe). refused is Check's reason when the probe cannot be placed.
-func runSimDiff(c diffCase, elf []byte, s Strategy) (o outcome, refused string, fallbacks uint64, err error) {
+func runSimDiff(c diffCase, elf []byte, s Strategy) (o outcome, refused string, st Stats, err error) {
 	var stdout bytes.Buffer
 	m, err := smp.New(smp.Config{Program: "/difftest/" + c.name, Image: elf, Seed: 1, MaxCycles: diffBudget, Stdout: &stdout})
 	if err != nil {
-		return outcome{}, "", 0, err
+		return outcome{}, "", Stats{}, err
 	}
 	defer m.Close()
 	var e *Engine
@@ -236,37 +241,37 @@ func runSimDiff(c diffCase, elf []byte, s Strategy) (o outcome, refused string, 
 		if err != nil {
 			var ue *UnprobeableError
 			if errors.As(err, &ue) {
-				return outcome{}, ue.Reason, 0, nil
+				return outcome{}, ue.Reason, Stats{}, nil
 			}
-			return outcome{}, "", 0, err
+			return outcome{}, "", Stats{}, err
 		}
 		if e, err = Attach(m, []Spec{spec}, s, nil); err != nil {
-			return outcome{}, "", 0, err
+			return outcome{}, "", Stats{}, err
 		}
 	}
 	r, err := m.Run()
 	if err != nil {
-		return outcome{}, "", 0, err
+		return outcome{}, "", Stats{}, err
 	}
 	if e != nil {
-		fallbacks = e.Stats().InlineFallback
+		st = e.Stats()
 		if res := e.Results()[0]; res.Executions > 0 && res.Hits != res.Executions {
-			return outcome{kind: "other", detail: fmt.Sprintf("%d of %d executions missed", res.Misses, res.Executions)}, "", fallbacks, nil
+			return outcome{kind: "other", detail: fmt.Sprintf("%d of %d executions missed", res.Misses, res.Executions)}, "", st, nil
 		}
 	}
 	switch {
 	case r.StopReason == "cycle_budget":
-		return outcome{kind: "timeout"}, "", fallbacks, nil
+		return outcome{kind: "timeout"}, "", st, nil
 	case stdout.Len() > 0:
-		return parseOutcome(stdout.Bytes()), "", fallbacks, nil
+		return parseOutcome(stdout.Bytes()), "", st, nil
 	case r.Fault != nil:
 		sig, ok := signalNumbers[r.Fault.Signal]
 		if !ok {
-			return outcome{kind: "other", detail: "fault " + r.Fault.Signal}, "", fallbacks, nil
+			return outcome{kind: "other", detail: "fault " + r.Fault.Signal}, "", st, nil
 		}
-		return outcome{kind: "signal", sig: sig, ip: r.Fault.RIP, addr: r.Fault.Address, code: siCode(r.Fault.Kind, r.Fault.ErrorCode)}, "", fallbacks, nil
+		return outcome{kind: "signal", sig: sig, ip: r.Fault.RIP, addr: r.Fault.Address, code: siCode(r.Fault.Kind, r.Fault.ErrorCode)}, "", st, nil
 	}
-	return outcome{kind: "other", detail: fmt.Sprintf("stop %s status %d", r.StopReason, r.ExitStatus)}, "", fallbacks, nil
+	return outcome{kind: "other", detail: fmt.Sprintf("stop %s status %d", r.StopReason, r.ExitStatus)}, "", st, nil
 }
 
 // diffResult is one case's four (or two) runs.
@@ -279,21 +284,22 @@ type diffResult struct {
 	refused  string
 	probed   map[Strategy]outcome
 	fallback map[Strategy]uint64 // hits stepped inline by an out-of-line strategy
+	emulated map[Strategy]uint64 // hits emulated
 	simError error
 }
 
 // runDiffCase runs c everywhere.
 func runDiffCase(dir string, index int, c diffCase, inst x86asm.Inst) diffResult {
 	p := buildDiff(c, inst)
-	res := diffResult{c: c, inst: inst, op: inst.Op.String(), probed: map[Strategy]outcome{}, fallback: map[Strategy]uint64{}}
+	res := diffResult{c: c, inst: inst, op: inst.Op.String(), probed: map[Strategy]outcome{}, fallback: map[Strategy]uint64{}, emulated: map[Strategy]uint64{}}
 	res.native = runNativeDiff(dir, fmt.Sprintf("case%d", index), p.elf)
 	var err error
 	if res.sim, _, _, err = runSimDiff(c, p.elf, ""); err != nil {
 		res.simError = err
 		return res
 	}
-	for _, s := range Strategies {
-		o, refused, fb, err := runSimDiff(c, p.elf, s)
+	for _, s := range diffStrategies {
+		o, refused, st, err := runSimDiff(c, p.elf, s)
 		if err != nil {
 			res.simError = err
 			return res
@@ -303,7 +309,7 @@ func runDiffCase(dir string, index int, c diffCase, inst x86asm.Inst) diffResult
 			return res
 		}
 		res.probed[s] = o
-		res.fallback[s] = fb
+		res.fallback[s], res.emulated[s] = st.InlineFallback, st.Emulated
 	}
 	return res
 }
@@ -380,13 +386,15 @@ type diffStats struct {
 	matchSim           map[Strategy]int
 	matchNative        map[Strategy]int
 	fallbacks          map[Strategy]int
+	emulated           map[Strategy]int
+	hand               int // hand-written cases among the generated
 	probedRuns         int
 	failures           []string
 }
 
 func newDiffStats() *diffStats {
 	return &diffStats{generated: map[int]int{}, decoded: map[int]int{}, native: map[string]int{}, refused: map[string]int{},
-		deviations: map[string]int{}, matchSim: map[Strategy]int{}, matchNative: map[Strategy]int{}, fallbacks: map[Strategy]int{}}
+		deviations: map[string]int{}, matchSim: map[Strategy]int{}, matchNative: map[Strategy]int{}, fallbacks: map[Strategy]int{}, emulated: map[Strategy]int{}}
 }
 
 func (st *diffStats) add(r diffResult) {
@@ -405,16 +413,19 @@ func (st *diffStats) add(r diffResult) {
 		return
 	}
 	st.probedRuns++
-	for _, s := range Strategies {
+	for _, s := range diffStrategies {
 		o, sim := r.probed[s], r.sim
 		if r.fallback[s] > 0 {
 			st.fallbacks[s]++
+		}
+		if r.emulated[s] > 0 {
+			st.emulated[s]++
 		}
 		if r.op == "RDTSC" || r.op == "RDTSCP" {
 			// The TSC is the vCPU's cycle clock, which counts the hit.
 			o, sim = o.withoutRegs(0, 2), sim.withoutRegs(0, 2)
 		}
-		if s == SSOLStack {
+		if s == SSOLStack || s == SSOLStack2006 {
 			// The copy stays where ssol-stack put it, in the free stack
 			// below what the instruction writes and the red zone.
 			floor := r.c.spBefore() - freeStackFloor(r.inst, r.c.mode)
@@ -517,8 +528,8 @@ func (st *diffStats) write(w *strings.Builder, all bool) {
 		scope = "whole corpus"
 	}
 	fmt.Fprintf(w, "differential test (%s)\n", scope)
-	fmt.Fprintf(w, "encodings generated: %d 64-bit, %d 32-bit (decoded by x86asm: %d, %d)\n",
-		st.generated[64], st.generated[32], st.decoded[64], st.decoded[32])
+	fmt.Fprintf(w, "encodings generated: %d 64-bit, %d 32-bit (decoded by x86asm: %d, %d), %d of them hand-written\n",
+		st.generated[64], st.generated[32], st.decoded[64], st.decoded[32], st.hand)
 	fmt.Fprintf(w, "run natively: %d (%s)\n", st.decoded[64]+st.decoded[32], sortedCounts(st.native))
 	refused := 0
 	for _, n := range st.refused {
@@ -529,9 +540,9 @@ func (st *diffStats) write(w *strings.Builder, all bool) {
 		fmt.Fprintf(w, "  %5d  %s\n", st.refused[k], k)
 	}
 	fmt.Fprintf(w, "probed (each with every strategy): %d\n", st.probedRuns)
-	for _, s := range Strategies {
-		fmt.Fprintf(w, "  %-10s matches probesim unprobed %d, matches native %d (stepped inline for want of a copy or slot: %d)\n",
-			s, st.matchSim[s], st.matchNative[s], st.fallbacks[s])
+	for _, s := range diffStrategies {
+		fmt.Fprintf(w, "  %-15s matches probesim unprobed %d, matches native %d (emulated: %d; stepped inline for want of a copy or slot: %d)\n",
+			s, st.matchSim[s], st.matchNative[s], st.emulated[s], st.fallbacks[s])
 	}
 	dev := 0
 	for _, n := range st.deviations {
@@ -588,6 +599,7 @@ func TestDifferentialAgainstTheCPU(t *testing.T) {
 		}
 		st.generated[c.mode]++
 		st.decoded[c.mode]++
+		st.hand++
 		run = append(run, c)
 		insts = append(insts, inst)
 	}
