@@ -531,11 +531,7 @@ func (st *diffStats) write(w *strings.Builder, all bool) {
 	fmt.Fprintf(w, "encodings generated: %d 64-bit, %d 32-bit (decoded by x86asm: %d, %d), %d of them hand-written\n",
 		st.generated[64], st.generated[32], st.decoded[64], st.decoded[32], st.hand)
 	fmt.Fprintf(w, "run natively: %d (%s)\n", st.decoded[64]+st.decoded[32], sortedCounts(st.native))
-	refused := 0
-	for _, n := range st.refused {
-		refused += n
-	}
-	fmt.Fprintf(w, "refused by Check: %d\n", refused)
+	fmt.Fprintf(w, "refused by Check: %d\n", total(st.refused))
 	for _, k := range sortedKeys(st.refused) {
 		fmt.Fprintf(w, "  %5d  %s\n", st.refused[k], k)
 	}
@@ -544,15 +540,19 @@ func (st *diffStats) write(w *strings.Builder, all bool) {
 		fmt.Fprintf(w, "  %-15s matches probesim unprobed %d, matches native %d (emulated: %d; stepped inline for want of a copy or slot: %d)\n",
 			s, st.matchSim[s], st.matchNative[s], st.emulated[s], st.fallbacks[s])
 	}
-	dev := 0
-	for _, n := range st.deviations {
-		dev += n
-	}
-	fmt.Fprintf(w, "engine deviations (native != probesim unprobed): %d\n", dev)
+	fmt.Fprintf(w, "engine deviations (native != probesim unprobed): %d\n", total(st.deviations))
 	for _, k := range sortedKeys(st.deviations) {
 		fmt.Fprintf(w, "  %5d  %s\n", st.deviations[k], k)
 	}
 	fmt.Fprintf(w, "probe failures (probed != unprobed): %d\n", len(st.failures))
+}
+
+func total(m map[string]int) int {
+	n := 0
+	for _, v := range m {
+		n += v
+	}
+	return n
 }
 
 func sortedKeys(m map[string]int) []string {

@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/probesim/probesim/fixtures"
+	"github.com/probesim/probesim/report"
 	"github.com/probesim/probesim/smp"
 )
 
@@ -20,18 +21,26 @@ type seedRun struct {
 
 func runSeed(t *testing.T, arch string, s Strategy, cpus int, seed uint64, lockstep bool, args ...string) seedRun {
 	t.Helper()
-	prog, err := fixtures.Path(arch, "threads")
+	r, e := probeThreads(t, arch, smp.Config{Args: args, CPUs: cpus, Seed: seed, Lockstep: lockstep, MaxCycles: 500_000_000}, s)
+	return seedRun{out: r.Stdout, stop: r.StopReason, res: e.Results()[0], st: e.Stats()}
+}
+
+// probeThreads runs the threads fixture of arch with cfg (Program set
+// here), probed at probed() with s, and returns the report and the engine;
+// the machine is closed when the test ends.
+func probeThreads(t *testing.T, arch string, cfg smp.Config, s Strategy) (*report.Run, *Engine) {
+	t.Helper()
+	cfg.Program = fixturePathT(t, arch, "threads")
+	m, err := smp.New(cfg)
 	require.NoError(t, err)
-	m, err := smp.New(smp.Config{Program: prog, Args: args, CPUs: cpus, Seed: seed, Lockstep: lockstep, MaxCycles: 500_000_000})
-	require.NoError(t, err)
-	defer m.Close()
+	t.Cleanup(func() { m.Close() })
 	spec, err := Resolve(m.Image(), "probed")
 	require.NoError(t, err)
 	e, err := Attach(m, []Spec{spec}, s, nil)
 	require.NoError(t, err)
 	r, err := m.Run()
 	require.NoError(t, err)
-	return seedRun{out: r.Stdout, stop: r.StopReason, res: e.Results()[0], st: e.Stats()}
+	return r, e
 }
 
 // TestSeed2005AsPosted: the 2005 code on the threads fixture (i386, the

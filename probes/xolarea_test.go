@@ -163,17 +163,7 @@ func TestXOLSlotsWait(t *testing.T) {
 
 // TestXOLReport: the run report's out_of_line object for xol.
 func TestXOLReport(t *testing.T) {
-	prog, err := fixtures.Path(fixtures.ArchAMD64, "threads")
-	require.NoError(t, err)
-	m, err := smp.New(smp.Config{Program: prog, Args: []string{"2", "50"}, CPUs: 2, Seed: 1})
-	require.NoError(t, err)
-	defer m.Close()
-	spec, err := Resolve(m.Image(), "probed")
-	require.NoError(t, err)
-	e, err := Attach(m, []Spec{spec}, XOL, nil)
-	require.NoError(t, err)
-	_, err = m.Run()
-	require.NoError(t, err)
+	_, e := probeThreads(t, fixtures.ArchAMD64, smp.Config{Args: []string{"2", "50"}, CPUs: 2, Seed: 1}, XOL)
 	st := e.Stats()
 	require.Equal(t, &report.OutOfLine{XOLSlotsMaxInUse: st.XOLSlotsMaxInUse, XOLMapCycles: st.XOLMapCycles, SteppedHits: 100}, e.OutOfLineReport())
 	require.NotZero(t, st.XOLMapCycles)
@@ -183,23 +173,13 @@ func TestXOLReport(t *testing.T) {
 // TestXOLSlotWaitsAgreeWithLockstep: with slots to wait for, the counts
 // per vCPU and the waits are the same in the fast mode and in lockstep.
 func TestXOLSlotWaitsAgreeWithLockstep(t *testing.T) {
-	prog, err := fixtures.Path(fixtures.ArchAMD64, "threads")
-	require.NoError(t, err)
 	var got [2]struct {
 		per   []CPUCounts
 		waits uint64
 	}
 	for i, lockstep := range []bool{false, true} {
-		m, err := smp.New(smp.Config{Program: prog, Args: []string{"40", "20"}, CPUs: 40, Seed: 2, Lockstep: lockstep})
-		require.NoError(t, err)
-		spec, err := Resolve(m.Image(), "probed")
-		require.NoError(t, err)
-		e, err := Attach(m, []Spec{spec}, XOL, nil)
-		require.NoError(t, err)
-		_, err = m.Run()
-		require.NoError(t, err)
+		_, e := probeThreads(t, fixtures.ArchAMD64, smp.Config{Args: []string{"40", "20"}, CPUs: 40, Seed: 2, Lockstep: lockstep}, XOL)
 		got[i].per, got[i].waits = e.Results()[0].PerCPU, e.Stats().XOLSlotWaits
-		m.Close()
 	}
 	require.NotZero(t, got[0].waits)
 	require.Equal(t, got[1], got[0])
