@@ -171,9 +171,15 @@
 // copy)): relative jumps and calls need the ip fix, a rel32 call also its
 // pushed return address; ret and indirect or far jumps need none; indirect
 // and far calls need the return address replaced with original + length;
-// pushf/popf need TF kept right (pushf on an in-place step too: the engine
-// clears the TF it set from the pushed image, as 2.6-era kprobes did in
-// arch/i386/kernel/kprobes.c: resume_execution). RIP-relative operands
+// pushf/popf need TF kept right: pushf, on an in-place step too, gets the
+// TF the kernel set cleared from the pushed image unless the program had
+// TF itself, as 2.6-era kprobes did in arch/i386/kernel/kprobes.c:
+// resume_execution (mainline has no such fixup); popf leaves the TF it
+// loaded, the program's own (UPROBE_FIX_SETF), and a program that had TF
+// before the hit keeps it and gets the SIGTRAP its step raises
+// (arch_uprobe_post_xol: saved_tf). A far call's fixed return address is
+// its operand-size word, the selector's slot above it untouched; a
+// 66-prefixed near branch is refused (validity). RIP-relative operands
 // (64-bit) need the copy rewritten to address through a scratch register; RIPRelative reports
 // it independently because call/jmp [rip+d] are both a branch and
 // RIP-relative. StackWriteBytes tells how much the instruction writes below
