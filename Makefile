@@ -33,7 +33,7 @@ RACE_PKGS := ./mmu/... ./emu/loader/... ./kernel/... ./emu/insn/... ./probes/...
 
 include fixtures/fixtures.mk
 
-.PHONY: all deps unicorn build test demo demo-workload bench check-go fmt-check vet race fuzz clean validate-timing validate-kernel
+.PHONY: all deps unicorn build test demo demo-workload bench difftest check-go fmt-check vet race fuzz clean validate-timing validate-kernel
 
 all: build
 
@@ -95,6 +95,13 @@ bench: build fixtures
 	$(GO) test -run '^$$' -bench . -benchtime 3x ./smp/ ./emu/uc/ ./timing/ ./mmu/
 	$(GO) test -run '^$$' -bench 'Hit(1000)?$$' -benchtime 10x ./probes/
 	$(GO) test -run '^$$' -bench Sweep -benchtime 5x ./sweep/
+
+# The probes' differential test against the host CPU on the whole corpus
+# (probes/diff_test.go; make test runs a fixed sample of it).
+difftest: deps check-go fixtures
+	@mkdir -p build
+	$(GO) test -count=1 -timeout 30m ./probes/ -run TestDifferentialAgainstTheCPU -v -difftest.all -difftest.report $(CURDIR)/build/difftest.txt
+	@cat build/difftest.txt | sed -n '1,/^engine deviations/p'
 
 # Compare the block model with llvm-mca-14 (docs/timing.md); installs llvm-14 if missing.
 validate-timing: deps check-go fixtures

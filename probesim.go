@@ -31,10 +31,12 @@
 package probesim
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
 	"path"
+	"slices"
 	"strings"
 
 	"github.com/probesim/probesim/kernel"
@@ -60,10 +62,20 @@ const (
 	// in a slot of a per-process executable page, "[uprobes]", as mainline
 	// Linux uprobes do.
 	XOL = probes.XOL
+	// SSOLStack2005 is the seed's code as posted in 2005, defects and all
+	// (each reported in the report's out_of_line.seed_defects).
+	SSOLStack2005 = probes.SSOLStack2005
+	// SSOLStack2006 is SSOLStack under the 2006 repost's global lock: one
+	// hit in flight at a time, other vCPUs spinning for it.
+	SSOLStack2006 = probes.SSOLStack2006
 )
 
-// Strategies lists every strategy, in the order reports and tables use.
-var Strategies = probes.Strategies
+// Strategies lists the strategies reports, tables and sweeps compare, in
+// their order; SeedStrategies the historical variants of SSOLStack.
+var (
+	Strategies     = probes.Strategies
+	SeedStrategies = probes.SeedStrategies
+)
 
 // CheckStrategy returns an error naming the strategies unless s is one
 // ("" is not: only Config's zero value means the default).
@@ -76,6 +88,10 @@ type Hit = probes.Hit
 
 // Regs are the trapping thread's registers at a hit (probes.Regs).
 type Regs = probes.Regs
+
+// ArgValue is a fetch argument's value at a hit (probes.ArgValue): the
+// spec "probed n=%di:s32" gives Hit.Args [{n -3}].
+type ArgValue = probes.ArgValue
 
 // Event is one entry of the probe event log (probes.Event).
 type Event = probes.Event
@@ -119,6 +135,15 @@ type Config struct {
 
 	// Probes are probe specs: "symbol", "symbol+offset" or "0xADDRESS".
 	Probes []string
+	// ProbesAt are probes placed while the program runs, each at a cycle
+	// of global time (the slowest running vCPU's clock), as perf places a
+	// uprobe in a running process; DetachAt removes probes so, each the
+	// one placed at its spec's address at the time. The changes at one
+	// address alternate, placing first (a probe of Probes is placed at
+	// cycle 0); a removal may race with hits in flight, which then are
+	// spurious misses (probes/attach.go).
+	ProbesAt []TimedProbe
+	DetachAt []TimedProbe
 	// Strategy runs the probed instructions after a hit ("" = SSOLStack).
 	Strategy Strategy
 	// OnHit, if not nil, is the probe handler: it runs on every hit, with
@@ -141,6 +166,13 @@ type Config struct {
 	Stdout        io.Writer // guest output is captured in the report and copied here (nil = discard)
 	Stderr        io.Writer
 	TraceSyscalls io.Writer // receives an strace-like line per syscall (nil = none)
+}
+
+// TimedProbe is a probe spec placed or removed at a cycle (Config.ProbesAt,
+// Config.DetachAt).
+type TimedProbe struct {
+	Cycle uint64
+	Spec  string
 }
 
 // Result is what a run produced.
@@ -262,24 +294,67 @@ func New(cfg Config) (*Simulation, error) {
 		return nil, err
 	}
 	s := &Simulation{cfg: cfg, m: m}
-	if len(cfg.Probes) > 0 {
-		specs, err := probes.ParseList(m.Image(), cfg.Probes)
-		var ue *probes.UnresolvableError
-		if errors.As(err, &ue) {
-			// The program is damaged, not the spec.
+	if len(cfg.Probes)+len(cfg.ProbesAt)+len(cfg.DetachAt) > 0 {
+		if err := s.attach(); err != nil {
 			m.Close()
-			return nil, smp.CannotRun(err)
-		}
-		if err != nil {
-			m.Close()
-			return nil, &ConfigError{"probe", joinLines(err)}
-		}
-		if s.engine, err = probes.Attach(m, specs, cfg.Strategy, cfg.OnHit); err != nil {
-			m.Close()
-			return nil, &ConfigError{"probe", err}
+			return nil, err
 		}
 	}
 	return s, nil
+}
+
+// attach places the probes and schedules the timed changes, in cycle
+// order (a stable sort: the order given breaks ties, placing before
+// removing).
+func (s *Simulation) attach() error {
+	cfg, m := s.cfg, s.m
+	specs, err := probes.ParseList(m.Image(), cfg.Probes)
+	var ue *probes.UnresolvableError
+	if errors.As(err, &ue) {
+		// The program is damaged, not the spec.
+		return smp.CannotRun(err)
+	}
+	if err != nil {
+		return &ConfigError{"probe", joinLines(err)}
+	}
+	if s.engine, err = probes.Attach(m, specs, cfg.Strategy, cfg.OnHit); err != nil {
+		return &ConfigError{"probe", err}
+	}
+	type change struct {
+		TimedProbe
+		detach bool
+	}
+	var changes []change
+	for _, tp := range cfg.ProbesAt {
+		changes = append(changes, change{tp, false})
+	}
+	for _, tp := range cfg.DetachAt {
+		changes = append(changes, change{tp, true})
+	}
+	slices.SortStableFunc(changes, func(a, b change) int { return cmp.Compare(a.Cycle, b.Cycle) })
+	for _, c := range changes {
+		field := "probe-at"
+		if c.detach {
+			field = "detach-at"
+		}
+		spec, err := probes.Resolve(m.Image(), c.Spec)
+		if errors.As(err, &ue) {
+			return smp.CannotRun(err)
+		}
+		if err == nil {
+			if c.detach {
+				err = s.engine.DetachAt(c.Cycle, spec.Addr)
+			} else if c.Cycle == 0 {
+				err = fmt.Errorf("probe %q at cycle 0: use a plain probe", c.Spec)
+			} else {
+				err = s.engine.AttachAt(c.Cycle, spec)
+			}
+		}
+		if err != nil {
+			return &ConfigError{field, err}
+		}
+	}
+	return nil
 }
 
 // Machine returns the machine, for the lower-level API (smp.Machine.Watch,
@@ -302,6 +377,9 @@ func (s *Simulation) Run() (*Result, error) {
 	}
 	res := &Result{Report: rep}
 	if e := s.engine; e != nil {
+		if err := e.Err(); err != nil {
+			return nil, err
+		}
 		rep.Probes, rep.Strategy = e.Report(), string(s.cfg.Strategy)
 		rep.OutOfLine = e.OutOfLineReport()
 		res.Events = e.Events()

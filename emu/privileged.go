@@ -16,7 +16,9 @@ import (
 // it, as the CPU does), and the fault handler answers the vCPU's own cycle
 // clock instead: a TSC that counts the modelled cycles, deterministic and
 // consistent with the time syscalls. Linux leaves TSD clear, so a native
-// program never sees that #GP: to the guest the instruction just works.
+// program never sees that #GP: to the guest the instruction just works,
+// single-step trap included (a #GP handled in the hook ends no step, so
+// the Core raises the #DB that TF asks for: onInterrupt).
 //
 // in and out at CPL 3 with IOPL 0 raise #GP on the CPU (SIGSEGV on Linux);
 // Unicorn 2.1.1 runs them. A port I/O hook refuses them.

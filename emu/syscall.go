@@ -151,7 +151,14 @@ func (c *Core) onInterrupt(intno uint32) {
 		return
 	}
 	if intno == 13 && c.emulateTSC() {
-		return // rdtsc or rdtscp (privileged.go)
+		// rdtsc or rdtscp (privileged.go) completed. With TF set the CPU
+		// raises the single-step #DB after it, which Unicorn, the #GP
+		// being handled here, does not: the step of a probed rdtsc would
+		// run on past its copy.
+		if fl, err := c.eng.RegRead(uc.EFLAGS); err == nil && fl&eflagsTF != 0 {
+			c.onInterrupt(1)
+		}
+		return
 	}
 	if (intno == 1 || intno == 3) && c.trapGate != nil {
 		c.loadTrapRegs()
@@ -162,6 +169,9 @@ func (c *Core) onInterrupt(intno uint32) {
 		_ = c.dropTrapRegs()
 		switch action {
 		case TrapHandled:
+			return
+		case TrapBlock:
+			c.stop(Event{Kind: EventBlock})
 			return
 		case TrapDefer:
 			// The machine runs the trap later, in cycle order: the ip stays

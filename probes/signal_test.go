@@ -14,11 +14,15 @@ import (
 	"github.com/probesim/probesim/smp"
 )
 
-// buildSigprobe compiles testdata/sigprobe.c for arch.
+// buildSigprobe compiles testdata/sigprobe.c for arch. It is not
+// position-independent, so that probed() starts with its counter's
+// increment, an instruction every strategy single-steps (as PIC on i386 it
+// starts with a call to the pc thunk, which xol emulates without a step,
+// and no signal could arrive during one).
 func buildSigprobe(t *testing.T, arch string) string {
 	t.Helper()
 	bin := filepath.Join(t.TempDir(), "sigprobe")
-	args := []string{"-static", "-O2", "-pthread", "-o", bin, "testdata/sigprobe.c"}
+	args := []string{"-static", "-fno-pie", "-no-pie", "-O2", "-pthread", "-o", bin, "testdata/sigprobe.c"}
 	if arch == fixtures.ArchI386 {
 		args = append([]string{"-m32"}, args...)
 	}

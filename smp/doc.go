@@ -63,6 +63,20 @@
 // address; while a probe steps a thread, signals stay pending
 // (uprobe_deny_signal).
 //
+// # For the probe engine
+//
+// Besides traps and watches (trap.go, order.go) and the kernel's writes
+// (kernel.go): work scheduled at a cycle of global time, run once every
+// running vCPU reached it, slices stopping there (At, at.go: probes placed
+// and removed while the program runs); a trap handler may put its thread
+// to sleep in the kernel until another event wakes it, the vCPU running
+// other threads meanwhile, or make it spin there with interrupts off, its
+// vCPU busy and left out of the global order until the wake-up charges it
+// the cycles spun (SleepInKernel, SpinInKernel, WakeFromKernel, ksleep.go:
+// an XOL slot's wait queue, the 2006 repost's lock); and a fault of a
+// stepped instruction first ends the step (SetStepAbortHandler,
+// signal.go).
+//
 // # Locking
 //
 // A Machine is not safe for concurrent use. Many machines may run in

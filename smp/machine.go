@@ -140,8 +140,10 @@ type Machine struct {
 	trapCycles   uint64 // the exception cost of the trap being handled (TrapCycles)
 	trapUndone   bool   // the handler called UndoTrap
 	watchFns     map[uint64]func(WatchEvent)
-	stepAbortFn  func(TrapEvent) // SetStepAbortHandler
 	watchEvents  chunklog.Log[WatchEvent]
+	at           atQueue         // work scheduled at a cycle (at.go)
+	stepAbortFn  func(TrapEvent) // SetStepAbortHandler (signal.go)
+	trapBlocked  bool            // the trap handler called SleepInKernel (ksleep.go)
 }
 
 // ErrCannotRun wraps every error that means "this program cannot be run
@@ -405,6 +407,7 @@ func (m *Machine) loop() (ending, error) {
 	}
 	for {
 		m.fireTimers()
+		m.runScheduled()
 		v := m.pick()
 		if v == nil {
 			// Every thread sleeps and no timeout can wake one: Linux would
@@ -438,11 +441,14 @@ func (m *Machine) loop() (ending, error) {
 				// the slice, as if the thread had stopped just before the
 				// instruction, and the slice goes on from there whatever
 				// the handler charged (stop cycle set first).
-				v.counters.SetStopAt(min(m.sliceEnd(v), budgetFP))
+				v.counters.SetStopAt(min(m.sliceEnd(v), budgetFP, m.at.nextFP()))
 				stopSet = true
 			}
-			if m.runTrap(intno) == emu.TrapFault {
+			switch m.runTrap(intno) {
+			case emu.TrapFault:
 				ev = m.core.TrapFaultEvent(intno)
+			case emu.TrapBlock:
+				ev = emu.Event{Kind: emu.EventBlock}
 			}
 		}
 		// A deferred syscall advances v's clock by its cost (and a TLB
@@ -459,7 +465,7 @@ func (m *Machine) loop() (ending, error) {
 		}
 		if ev.Kind == emu.EventNone && (!ranSyscall || m.mayProceed()) {
 			if !stopSet {
-				v.counters.SetStopAt(min(m.sliceEnd(v), budgetFP))
+				v.counters.SetStopAt(min(m.sliceEnd(v), budgetFP, m.at.nextFP()))
 			}
 			m.running = true
 			ev, err = m.core.Run(m.core.PC())
@@ -484,9 +490,14 @@ func (m *Machine) loop() (ending, error) {
 				m.preempt(v)
 			}
 		case emu.EventBlock:
-			if t.kt.State() == kernel.TaskRunnable { // sched_yield with others waiting
+			switch {
+			case t.kernelSpin: // the vCPU spins with its thread (ksleep.go)
+				v.spinning = true
+			case t.kernelSleep: // asleep in a trap handler (ksleep.go)
+				m.release(v)
+			case t.kt.State() == kernel.TaskRunnable: // sched_yield with others waiting
 				m.preempt(v)
-			} else {
+			default:
 				m.release(v)
 			}
 		case emu.EventExit:

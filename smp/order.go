@@ -26,7 +26,7 @@ func before(a, b *vcpu) bool {
 func (m *Machine) mayProceed() bool {
 	v := m.curV
 	for _, o := range m.vcpus {
-		if o != v && o.cur != nil && before(o, v) {
+		if o != v && o.cur != nil && !o.spinning && before(o, v) {
 			return false
 		}
 	}
@@ -38,7 +38,7 @@ func (m *Machine) mayProceed() bool {
 func (m *Machine) horizon(v *vcpu) uint64 {
 	h := ^uint64(0)
 	for _, o := range m.vcpus {
-		if o == v || o.cur == nil {
+		if o == v || o.cur == nil || o.spinning {
 			continue
 		}
 		lim := o.clockFP()

@@ -16,7 +16,7 @@ import "github.com/probesim/probesim/emu/uc"
 func (m *Machine) pick() *vcpu {
 	var best *vcpu
 	for _, v := range m.vcpus {
-		if v.cur == nil {
+		if v.cur == nil || v.spinning {
 			continue
 		}
 		if best == nil || v.clockFP() < best.clockFP() ||
@@ -38,7 +38,7 @@ func (m *Machine) sliceEnd(v *vcpu) uint64 {
 		return m.horizon(v)
 	}
 	for _, o := range m.vcpus {
-		if o != v && o.cur != nil {
+		if o != v && o.cur != nil && !o.spinning {
 			return addFP(v.clockFP(), toFP(m.cfg.Quantum))
 		}
 	}

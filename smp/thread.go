@@ -24,6 +24,9 @@ type thread struct {
 	syscallPending bool
 	// trapPending: an int3 (3) or #DB (1) waits for its ordered turn.
 	trapPending uint32
+	// kernelSleep: blocked by a trap handler's SleepInKernel or
+	// SpinInKernel (ksleep.go); kernelSpin: the latter.
+	kernelSleep, kernelSpin bool
 	// kernelStepping: a trap handler set TF on it (SetTrapFlag) and the
 	// single-step has not ended. Its time slice does not end meanwhile:
 	// kprobes' handler runs the step with preemption disabled
@@ -66,6 +69,10 @@ type vcpu struct {
 	ipisReceived    uint64
 	shootdowns      uint64 // TLB shootdowns it initiated
 	prio            int    // tie-break rank, a permutation drawn from the seed
+	// spinning: its thread spins in the kernel with interrupts off
+	// (SpinInKernel): the vCPU is neither run nor given away, and the
+	// other vCPUs do not wait for it.
+	spinning bool
 }
 
 func (v *vcpu) clockFP() uint64 { return v.counters.CyclesFP() }

@@ -8,6 +8,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"strconv"
 	"strings"
 	"syscall"
 
@@ -36,6 +37,8 @@ type runFlags struct {
 	profile       string
 	params        []string
 	probeSpecs    []string
+	probesAt      []string
+	detachAt      []string
 	strategy      string
 	eventsPath    string
 	probeLogPath  string
@@ -87,8 +90,10 @@ linked, corrupt), 127 when PROGRAM does not exist.`,
 	fl.BoolVar(&f.lockstep, "lockstep", false, "slow reference mode: run every block in global cycle order")
 	fl.StringVar(&f.profile, "profile", "", "machine profile JSON `FILE` (default: the built-in skylake; see docs/timing.md)")
 	fl.StringArrayVar(&f.params, "param", nil, "override a profile parameter, `NAME=VALUE` (repeatable), e.g. kernel.exception_entry_exit=1500")
-	fl.StringArrayVar(&f.probeSpecs, "probe", nil, "place a probe at `SPEC`: symbol, symbol+offset or 0xADDR (repeatable)")
-	fl.StringVar(&f.strategy, "strategy", "ssol-stack", "how a probed instruction runs after a hit: inline, ssol-stack or xol")
+	fl.StringArrayVar(&f.probeSpecs, "probe", nil, "place a probe at `SPEC`: symbol, symbol+offset or 0xADDR; SPEC%return for a return probe (repeatable)")
+	fl.StringArrayVar(&f.probesAt, "probe-at", nil, "place a probe while the program runs, at `CYCLE:SPEC` of global time (repeatable)")
+	fl.StringArrayVar(&f.detachAt, "detach-at", nil, "remove the probe at SPEC's address at `CYCLE:SPEC` of global time (repeatable)")
+	fl.StringVar(&f.strategy, "strategy", "ssol-stack", "how a probed instruction runs after a hit: inline, ssol-stack, xol, or the seed's ssol-stack-2005 (as posted) and ssol-stack-2006 (the repost's global lock)")
 	fl.StringVar(&f.eventsPath, "events", "", "write every probe event (hits, misses, open windows) as cycle-stamped JSON lines to `FILE`")
 	fl.StringVar(&f.probeLogPath, "probe-log", "", "write one JSON line per probe hit, with the thread's registers, to `FILE`")
 	fl.StringArrayVar(&f.env, "env", nil, "add `NAME=VALUE` to the guest's environment (repeatable)")
@@ -156,12 +161,20 @@ func runProgram(c *cobra.Command, f *runFlags, program string, args []string) er
 			return &exitError{status: exitUsage, err: fmt.Errorf("--profile: %w", err)}
 		}
 	}
+	probesAt, err := parseTimedProbes("probe-at", f.probesAt)
+	if err != nil {
+		return err
+	}
+	detachAt, err := parseTimedProbes("detach-at", f.detachAt)
+	if err != nil {
+		return err
+	}
 	cfg := probesim.Config{
 		Program: program, Args: args, Env: env, Seed: f.seed,
 		CPUs: f.cpus, Quantum: f.quantum, Lockstep: f.lockstep,
 		Profile: prof, Params: f.params,
 		MaxCycles: f.maxCycles, StackLimit: stackLimit, MemoryLimit: memLimit, RAM: ram,
-		Probes: f.probeSpecs, Strategy: probesim.Strategy(f.strategy),
+		Probes: f.probeSpecs, ProbesAt: probesAt, DetachAt: detachAt, Strategy: probesim.Strategy(f.strategy),
 		Root: f.root, Mounts: f.mounts, HostTimes: f.hostTimes, NoFile: f.nofile, GuestPath: f.guestPath,
 		Stdin: guestStdin(), Stdout: c.OutOrStdout(), Stderr: c.ErrOrStderr(),
 	}
@@ -207,9 +220,17 @@ func runProgram(c *cobra.Command, f *runFlags, program string, args []string) er
 		}
 	}
 	for _, p := range rep.Probes {
-		fmt.Fprintf(c.ErrOrStderr(), "probesim: probe %s (%s): %d executions, %d hits, %d misses (%s)\n",
-			p.Spec, p.Instruction, p.Executions, p.Hits, p.Misses, f.strategy)
+		life := ""
+		if p.AttachedAt != 0 {
+			life += fmt.Sprintf(", placed at cycle %d", p.AttachedAt)
+		}
+		if p.DetachedAt != 0 {
+			life += fmt.Sprintf(", removed at cycle %d", p.DetachedAt)
+		}
+		fmt.Fprintf(c.ErrOrStderr(), "probesim: probe %s (%s): %d executions, %d hits, %d misses (%s%s)\n",
+			p.Spec, p.Instruction, p.Executions, p.Hits, p.Misses, f.strategy, life)
 	}
+	printSeedReport(c.ErrOrStderr(), rep.OutOfLine)
 	if f.eventsPath != "" {
 		if err := writeEvents(f.eventsPath, res.Events); err != nil {
 			return &exitError{status: exitUsage, err: fmt.Errorf("--events: %w", err)}
@@ -244,6 +265,38 @@ func runProgram(c *cobra.Command, f *runFlags, program string, args []string) er
 		return &guestStatus{status: rep.ExitStatus}
 	}
 	return nil
+}
+
+// printSeedReport prints what the seed strategies' report says: the 2005
+// code's defects, with the first few described, and the 2006 lock's cost.
+func printSeedReport(w io.Writer, o *report.OutOfLine) {
+	if o == nil {
+		return
+	}
+	if d := o.SeedDefects; d != nil {
+		fmt.Fprintf(w, "probesim: ssol-stack-2005: %d copies over live stack, %d hits with eip not moved, %d fixups with another hit's singlestep_addr, %d special instructions without their fixup\n",
+			d.LiveStackCopies, d.EIPNotMoved, d.ForeignSinglestepAddr, d.MissingFixups)
+		for _, ex := range d.Examples[:min(len(d.Examples), 5)] {
+			fmt.Fprintf(w, "probesim: ssol-stack-2005: %s\n", ex)
+		}
+	}
+	if o.LockSpins > 0 {
+		fmt.Fprintf(w, "probesim: ssol-stack-2006: %d hits spun %d cycles for the global lock\n", o.LockSpins, o.LockSpinCycles)
+	}
+}
+
+// parseTimedProbes reads --probe-at or --detach-at values, CYCLE:SPEC.
+func parseTimedProbes(flag string, vals []string) ([]probesim.TimedProbe, error) {
+	var out []probesim.TimedProbe
+	for _, v := range vals {
+		cycle, spec, ok := strings.Cut(v, ":")
+		n, err := strconv.ParseUint(cycle, 10, 64)
+		if !ok || err != nil || spec == "" || n == 0 {
+			return nil, &exitError{status: exitUsage, err: fmt.Errorf("invalid argument %q for --%s: want CYCLE:SPEC with CYCLE a decimal cycle count above 0, such as 2000000:probed", v, flag)}
+		}
+		out = append(out, probesim.TimedProbe{Cycle: n, Spec: spec})
+	}
+	return out, nil
 }
 
 // cannotRun maps a set-up error to env(1)'s statuses: a bad Config field
@@ -319,17 +372,19 @@ type probeLog struct{ jsonLines }
 
 // probeLogLine is one hit in the log.
 type probeLogLine struct {
-	Cycle     uint64        `json:"cycle"`
-	VCPU      int           `json:"vcpu"`
-	TID       int           `json:"tid"`
-	Probe     string        `json:"probe"`
-	Address   uint64        `json:"address"`
-	Registers probesim.Regs `json:"registers"`
+	Cycle     uint64              `json:"cycle"`
+	VCPU      int                 `json:"vcpu"`
+	TID       int                 `json:"tid"`
+	Probe     string              `json:"probe"`
+	Address   uint64              `json:"address"`
+	Return    bool                `json:"return,omitempty"` // a return probe's hit: the registers at the return
+	Args      []probesim.ArgValue `json:"args,omitempty"`   // the probe's fetch arguments
+	Registers probesim.Regs       `json:"registers"`
 }
 
 func (l *probeLog) hit(h probesim.Hit) {
 	l.write(probeLogLine{Cycle: h.Cycle, VCPU: h.VCPU, TID: h.TID, Probe: h.Probe.Text,
-		Address: h.Probe.Addr, Registers: h.Regs})
+		Address: h.Probe.Addr, Return: h.Return, Args: h.Args, Registers: h.Regs})
 }
 
 // guestStdin is what the guest reads as descriptor 0: probesim's own, or

@@ -173,6 +173,10 @@
 //     translations of their range. Interrupt, syscall, cpuid and
 //     invalid-instruction hooks are looked up when the event happens and
 //     apply at once.
+//   - With TF set, a single-step #DB follows every instruction but pause
+//     (f3 90): after pause none comes, and the next instruction's #DB is
+//     the first (TestPauseDropsTheSingleStepTrap). The probe engine steps
+//     a copy of pause as the 2-byte nop 66 90 it is architecturally.
 //   - Without a hook, syscall and int3/int n end Start with CodeException.
 //   - Code bytes changed from the host side keep running from the stale
 //     translation until RemoveCache covers them; guest self-modifying code
