@@ -19,8 +19,9 @@ VERSION := $(shell git describe --always --dirty 2>/dev/null || echo dev)
 # bin/probesim needs no libunicorn at run time (scripts/fetch-unicorn.sh).
 DEB_PACKAGES := gcc gcc-multilib musl-tools make binutils git
 # What only the tests need: the demo's HTML page is checked in headless
-# Chromium, and the pandas snippet of docs/sweep.md runs on real results.
-TEST_DEB_PACKAGES := chromium python3-pandas
+# Chromium, the pandas snippet of docs/sweep.md runs on real results, and
+# Debian's static busybox and bash run under probesim against native.
+TEST_DEB_PACKAGES := chromium python3-pandas busybox-static bash-static
 # What only `make bench` needs: qemu-user as the anchor of the programs
 # table, and the third-party programs it runs.
 BENCH_DEB_PACKAGES := qemu-user busybox-static bash-static
@@ -29,11 +30,11 @@ BENCH_DEB_PACKAGES := qemu-user busybox-static bash-static
 DEPS_PACKAGES = $(DEB_PACKAGES) $(TEST_DEB_PACKAGES)
 
 # Packages whose tests run under the race detector: those without cgo hot paths.
-RACE_PKGS := ./mmu/... ./emu/loader/... ./emu/linux/... ./emu/insn/... ./probes/... ./timing/... ./report/... ./fixtures/... ./sweep/... ./plot/... ./calibrate/... ./internal/ptraceinline/...
+RACE_PKGS := ./mmu/... ./emu/loader/... ./kernel/... ./emu/insn/... ./probes/... ./timing/... ./report/... ./fixtures/... ./sweep/... ./plot/... ./calibrate/... ./internal/ptraceinline/...
 
 include fixtures/fixtures.mk
 
-.PHONY: all deps unicorn build install uninstall test test-slurm demo demo-workload bench check-go fmt-check vet race fuzz clean validate-timing validate-kernel
+.PHONY: all deps unicorn build install uninstall test test-slurm demo demo-workload bench difftest check-go fmt-check vet race fuzz clean validate-timing validate-kernel
 
 all: build
 
@@ -116,6 +117,13 @@ bench: build fixtures
 	$(GO) test -run '^$$' -bench 'Hit(1000)?$$' -benchtime 10x ./probes/
 	$(GO) test -run '^$$' -bench Sweep -benchtime 5x ./sweep/
 
+# The probes' differential test against the host CPU on the whole corpus
+# (probes/diff_test.go; make test runs a fixed sample of it).
+difftest: deps check-go fixtures
+	@mkdir -p build
+	$(GO) test -count=1 -timeout 30m ./probes/ -run TestDifferentialAgainstTheCPU -v -difftest.all -difftest.report $(CURDIR)/build/difftest.txt
+	@cat build/difftest.txt | sed -n '1,/^engine deviations/p'
+
 # Compare the block model with llvm-mca-14 (docs/timing.md); installs llvm-14 if missing.
 validate-timing: deps check-go fixtures
 	@if [ ! -x /usr/bin/llvm-mca-14 ]; then \
@@ -139,7 +147,7 @@ fuzz: deps check-go fixtures
 	$(FUZZ) FuzzFindFaulting ./emu/insn/
 	$(FUZZ) FuzzParse ./sweep/
 	$(FUZZ) FuzzResolve ./probes/
-	$(FUZZ) FuzzSyscalls ./emu/linux/
+	$(FUZZ) FuzzSyscalls ./kernel/
 	$(FUZZ) FuzzExtremeValues ./cmd/probesim/
 
 clean: fixtures-clean

@@ -16,11 +16,25 @@ type Hit struct {
 	VCPU  int
 	TID   int
 	// Regs are the trapping thread's registers as the kernel saved them
-	// on exception entry, with IP at the probe address. Reading them costs
-	// the guest nothing.
+	// on exception entry, with IP at the probe address; for a return
+	// probe's hit, the registers at the return, with IP the return address
+	// and AX the return value. Reading them costs the guest nothing.
 	Regs Regs
+	// Return: the probed function returned (a SPEC%return probe); Func is
+	// its entry address.
+	Return bool
+	Func   uint64
+	// Args are the probe's fetch arguments' values, in the spec's order:
+	// "probed n=%di:s32" gives [{n -3}].
+	Args []ArgValue
 
 	hit probes.Hit
+}
+
+// ArgValue is a fetch argument's value at a hit, as the trace prints it.
+type ArgValue struct {
+	Name  string `json:"name"`
+	Value string `json:"value"`
 }
 
 // Charge adds cycles of the handler's own simulated work to the trapping
@@ -33,7 +47,17 @@ func (h Hit) Charge(cycles uint64) { h.hit.Charge(cycles) }
 func (h Hit) ReadMemory(addr uint64, buf []byte) error { return h.hit.ReadMemory(addr, buf) }
 
 func hitOf(h probes.Hit) Hit {
-	return Hit{Probe: probeOf(h.Probe), Cycle: h.Cycle, VCPU: h.VCPU, TID: h.TID, Regs: Regs(h.Regs), hit: h}
+	var args []ArgValue
+	if len(h.Args) > 0 {
+		args = make([]ArgValue, len(h.Args))
+		for i, a := range h.Args {
+			args[i] = ArgValue(a)
+		}
+	}
+	return Hit{
+		Probe: probeOf(h.Probe), Cycle: h.Cycle, VCPU: h.VCPU, TID: h.TID, Regs: Regs(h.Regs),
+		Return: h.Return, Func: h.Func, Args: args, hit: h,
+	}
 }
 
 // Probe is a placed probe: where its spec resolved.
@@ -43,13 +67,14 @@ type Probe struct {
 	Symbol      string // the symbol containing Address ("" when none does)
 	Offset      uint64 // Address - the symbol's start
 	Instruction string // the probed instruction, Intel syntax
+	Return      bool   // a return probe (SPEC%return): Address is the function's entry
 }
 
 func probeOf(s *probes.Spec) Probe {
 	if s == nil {
 		return Probe{}
 	}
-	return Probe{Spec: s.Text, Address: s.Addr, Symbol: s.Symbol, Offset: s.Offset, Instruction: probes.Disassemble(s.Insn, s.Addr)}
+	return Probe{Spec: s.Text, Address: s.Addr, Symbol: s.Symbol, Offset: s.Offset, Instruction: probes.Disassemble(s.Insn, s.Addr), Return: s.Return}
 }
 
 // Regs are a thread's user registers at a probe hit. In 32-bit mode
@@ -94,6 +119,9 @@ type Event struct {
 	TID   int    `json:"tid"`
 	Probe string `json:"probe"` // the probe's spec, as given
 	Kind  string `json:"event"` // one of the Event* kinds
+	// Args are a hit's fetch arguments as the trace prints them,
+	// "n=5 p=0x7ffd1000"; empty without any.
+	Args string `json:"args,omitempty"`
 }
 
 // The kinds of Event.

@@ -43,8 +43,8 @@ package probesim
 import (
 	"io"
 
-	"github.com/probesim/probesim/emu/linux"
 	"github.com/probesim/probesim/emu/uc"
+	"github.com/probesim/probesim/kernel"
 	"github.com/probesim/probesim/probes"
 	"github.com/probesim/probesim/report"
 	"github.com/probesim/probesim/smp"
@@ -66,10 +66,20 @@ const (
 	// in a slot of a per-process executable page, "[uprobes]", as mainline
 	// Linux uprobes do.
 	XOL = probes.XOL
+	// SSOLStack2005 is the seed's code as posted in 2005, defects and all
+	// (each reported in the report's out_of_line.seed_defects).
+	SSOLStack2005 = probes.SSOLStack2005
+	// SSOLStack2006 is SSOLStack under the 2006 repost's global lock: one
+	// hit in flight at a time, other vCPUs spinning for it.
+	SSOLStack2006 = probes.SSOLStack2006
 )
 
-// Strategies lists every strategy, in the order reports and tables use.
-var Strategies = probes.Strategies
+// Strategies lists the strategies reports, tables and sweeps compare, in
+// their order; SeedStrategies the historical variants of SSOLStack.
+var (
+	Strategies     = probes.Strategies
+	SeedStrategies = probes.SeedStrategies
+)
 
 // CheckStrategy returns an error naming the strategies unless s is one
 // ("" is not: only Config's zero value means the default).
@@ -83,9 +93,15 @@ type Config struct {
 	// file; Program is then only the path the guest sees (argv[0],
 	// AT_EXECFN), taken verbatim, and should be absolute.
 	Image []byte
-	Args  []string // argv[1:]; argv[0] is Program as given
-	Env   []string // the guest's whole environment (empty by default)
-	Seed  uint64   // the seed of every random choice of the run
+	// GuestPath, if set, is the absolute path the guest runs the program
+	// under, whatever Program's host path: argv[0], AT_EXECFN,
+	// readlink(/proc/self/exe), the VMA names and the report's program
+	// (Program is only where to read it). Sweeps and checks run programs
+	// this way, so a run does not depend on the checkout's location.
+	GuestPath string
+	Args      []string // argv[1:]; argv[0] is Program as given (or GuestPath)
+	Env       []string // the guest's whole environment (empty by default)
+	Seed      uint64   // the seed of every random choice of the run
 
 	CPUs     int    // vCPUs sharing the address space, 1..smp.MaxCPUs (0 = 1)
 	Quantum  uint64 // cycles a vCPU may run ahead of the slowest (0 = smp.DefaultQuantum)
@@ -108,6 +124,15 @@ type Config struct {
 
 	// Probes are probe specs: "symbol", "symbol+offset" or "0xADDRESS".
 	Probes []string
+	// ProbesAt are probes placed while the program runs, each at a cycle
+	// of global time (the slowest running vCPU's clock), as perf places a
+	// uprobe in a running process; DetachAt removes probes so, each the
+	// one placed at its spec's address at the time. The changes at one
+	// address alternate, placing first (a probe of Probes is placed at
+	// cycle 0); a removal may race with hits in flight, which then are
+	// spurious misses (probes/attach.go).
+	ProbesAt []TimedProbe
+	DetachAt []TimedProbe
 	// Strategy runs the probed instructions after a hit ("" = SSOLStack).
 	Strategy Strategy
 	// OnHit, if not nil, is the probe handler: it runs on every hit, with
@@ -128,10 +153,29 @@ type Config struct {
 	OnProgress     func(cycles uint64)
 	ProgressCycles uint64
 
+	// Root is the host directory the guest sees as "/" ("" = the host's
+	// own root, read-only). Mounts bind host directories into the view,
+	// "HOST:GUEST[:ro|rw]": the guest's changes go to an in-memory
+	// overlay unless a mount says rw. HostTimes shows host files' own
+	// timestamps. Cwd is the guest's working directory ("" = the host's
+	// when Root is "", else "/"). NoFile is RLIMIT_NOFILE (0 = 1024).
+	Root      string
+	Mounts    []string
+	HostTimes bool
+	Cwd       string
+	NoFile    uint64
+
 	Stdin         io.Reader // the guest's standard input (nil = empty; ClosedStdin = not open)
 	Stdout        io.Writer // guest output is captured in the report and copied here (nil = discard)
 	Stderr        io.Writer
 	TraceSyscalls io.Writer // receives an strace-like line per syscall (nil = none)
+}
+
+// TimedProbe is a probe spec placed or removed at a cycle (Config.ProbesAt,
+// Config.DetachAt).
+type TimedProbe struct {
+	Cycle uint64
+	Spec  string
 }
 
 // Result is what a run produced.
@@ -155,7 +199,7 @@ func (e *ConfigError) Unwrap() error { return e.Err }
 
 // ClosedStdin, as Config.Stdin, starts the guest with descriptor 0 not
 // open, as a shell's <&- does: its reads fail with EBADF.
-var ClosedStdin = linux.ClosedStdin
+var ClosedStdin = kernel.ClosedStdin
 
 // StackUnlimited is RLIM_INFINITY as a stack limit, with which glibc picks
 // its own default thread stack size. Any finite limit is allowed: glibc

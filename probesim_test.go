@@ -26,7 +26,7 @@ func TestConfigErrorsNameTheField(t *testing.T) {
 	}{
 		{probesim.Config{Program: threads, CPUs: 65}, "cpus", "cpus: 65: want 1 to 64"},
 		{probesim.Config{Program: threads, CPUs: -1}, "cpus", "cpus: -1: want 1 to 64"},
-		{probesim.Config{Program: threads, Strategy: "emulate"}, "strategy", `strategy: unknown strategy "emulate" (have: inline, ssol-stack, xol)`},
+		{probesim.Config{Program: threads, Strategy: "emulate"}, "strategy", `strategy: unknown strategy "emulate" (have: inline, ssol-stack, xol, ssol-stack-2005, ssol-stack-2006)`},
 		{probesim.Config{Program: threads, Params: []string{"kernel.nope=1"}}, "param", `param: "kernel.nope=1": `},
 		{probesim.Config{Program: threads, Probes: []string{"probed", "main+1"}}, "probe", `probe: probe "main+1": `},
 	}

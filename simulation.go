@@ -1,14 +1,18 @@
 package probesim
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"io"
+	"path"
+	"slices"
 	"strings"
 	"syscall"
 
-	"github.com/probesim/probesim/emu/linux"
+	"github.com/probesim/probesim/kernel"
+	"github.com/probesim/probesim/kernel/vfs"
 	"github.com/probesim/probesim/probes"
 	"github.com/probesim/probesim/smp"
 	"github.com/probesim/probesim/timing"
@@ -53,55 +57,114 @@ func New(cfg Config) (*Simulation, error) {
 	if stderr == nil {
 		stderr = io.Discard
 	}
+	if cfg.GuestPath != "" && (!path.IsAbs(cfg.GuestPath) || path.Clean(cfg.GuestPath) != cfg.GuestPath) {
+		return nil, &ConfigError{"guest-path", fmt.Errorf("%q: want a clean absolute path", cfg.GuestPath)}
+	}
+	var mounts []vfs.Mount
+	for _, ms := range cfg.Mounts {
+		mt, err := vfs.ParseMount(ms)
+		if err != nil {
+			return nil, &ConfigError{"mount", err}
+		}
+		mounts = append(mounts, mt)
+	}
 	every := cfg.ProgressCycles
 	if every == 0 {
 		every = DefaultProgressCycles
 	}
 	m, err := smp.New(smp.Config{
-		Program: cfg.Program, Image: cfg.Image, Args: cfg.Args, Env: cfg.Env, Seed: cfg.Seed,
+		Program: cfg.Program, Image: cfg.Image, GuestPath: cfg.GuestPath, Args: cfg.Args, Env: cfg.Env, Seed: cfg.Seed,
 		MaxCycles: cfg.MaxCycles, StackLimit: cfg.StackLimit, MemoryLimit: cfg.MemoryLimit, RAM: cfg.RAM,
 		Profile: prof, ProfileOverrides: cfg.Params,
 		CPUs: cfg.CPUs, Quantum: cfg.Quantum, Lockstep: cfg.Lockstep,
 		Stdin: cfg.Stdin, Stdout: stdout, Stderr: stderr, TraceSyscalls: cfg.TraceSyscalls,
+		Root: cfg.Root, Mounts: mounts, HostTimes: cfg.HostTimes, Cwd: cfg.Cwd, NoFile: cfg.NoFile,
 		Progress: cfg.OnProgress, ProgressEvery: every,
 	})
+	var ve *vfs.ConfigError
+	if errors.As(err, &ve) {
+		return nil, &ConfigError{ve.Field, ve.Err}
+	}
 	if err != nil {
 		return nil, err
 	}
 	s := &Simulation{cfg: cfg, m: m}
-	if len(cfg.Probes) > 0 {
-		specs, err := probes.ParseList(m.Image(), cfg.Probes)
-		var ue *probes.UnresolvableError
-		if errors.As(err, &ue) {
-			// The program is damaged, not the spec.
+	if len(cfg.Probes)+len(cfg.ProbesAt)+len(cfg.DetachAt) > 0 {
+		if err := s.attach(); err != nil {
 			m.Close()
-			return nil, smp.CannotRun(err)
-		}
-		if err != nil {
-			m.Close()
-			return nil, &ConfigError{"probe", joinLines(err)}
-		}
-		var onHit func(probes.Hit)
-		if fn := cfg.OnHit; fn != nil {
-			onHit = func(h probes.Hit) { fn(hitOf(h)) }
-		}
-		if s.engine, err = probes.Attach(m, specs, cfg.Strategy, onHit); err != nil {
-			m.Close()
-			return nil, &ConfigError{"probe", err}
-		}
-		if onEvent, onMiss := cfg.OnEvent, cfg.OnMiss; onEvent != nil || onMiss != nil {
-			s.engine.OnEvent(func(pe probes.Event) {
-				e := Event(pe)
-				if onEvent != nil {
-					onEvent(e)
-				}
-				if onMiss != nil && e.IsMiss() {
-					onMiss(e)
-				}
-			})
+			return nil, err
 		}
 	}
 	return s, nil
+}
+
+// attach places the probes, connects the callbacks and schedules the
+// timed changes, in cycle order (a stable sort: the order given breaks
+// ties, placing before removing).
+func (s *Simulation) attach() error {
+	cfg, m := s.cfg, s.m
+	specs, err := probes.ParseList(m.Image(), cfg.Probes)
+	var ue *probes.UnresolvableError
+	if errors.As(err, &ue) {
+		// The program is damaged, not the spec.
+		return smp.CannotRun(err)
+	}
+	if err != nil {
+		return &ConfigError{"probe", joinLines(err)}
+	}
+	var onHit func(probes.Hit)
+	if fn := cfg.OnHit; fn != nil {
+		onHit = func(h probes.Hit) { fn(hitOf(h)) }
+	}
+	if s.engine, err = probes.Attach(m, specs, cfg.Strategy, onHit); err != nil {
+		return &ConfigError{"probe", err}
+	}
+	if onEvent, onMiss := cfg.OnEvent, cfg.OnMiss; onEvent != nil || onMiss != nil {
+		s.engine.OnEvent(func(pe probes.Event) {
+			e := Event(pe)
+			if onEvent != nil {
+				onEvent(e)
+			}
+			if onMiss != nil && e.IsMiss() {
+				onMiss(e)
+			}
+		})
+	}
+	type change struct {
+		TimedProbe
+		detach bool
+	}
+	var changes []change
+	for _, tp := range cfg.ProbesAt {
+		changes = append(changes, change{tp, false})
+	}
+	for _, tp := range cfg.DetachAt {
+		changes = append(changes, change{tp, true})
+	}
+	slices.SortStableFunc(changes, func(a, b change) int { return cmp.Compare(a.Cycle, b.Cycle) })
+	for _, c := range changes {
+		field := "probe-at"
+		if c.detach {
+			field = "detach-at"
+		}
+		spec, err := probes.Resolve(m.Image(), c.Spec)
+		if errors.As(err, &ue) {
+			return smp.CannotRun(err)
+		}
+		if err == nil {
+			if c.detach {
+				err = s.engine.DetachAt(c.Cycle, spec.Addr)
+			} else if c.Cycle == 0 {
+				err = fmt.Errorf("probe %q at cycle 0: use a plain probe", c.Spec)
+			} else {
+				err = s.engine.AttachAt(c.Cycle, spec)
+			}
+		}
+		if err != nil {
+			return &ConfigError{field, err}
+		}
+	}
+	return nil
 }
 
 // Machine returns the machine, for the lower-level API (smp.Machine.Watch,
@@ -140,6 +203,9 @@ func (s *Simulation) Run(ctx context.Context) (*Result, error) {
 	}
 	res := &Result{Report: rep}
 	if e := s.engine; e != nil {
+		if err := e.Err(); err != nil {
+			return nil, err
+		}
 		rep.Probes, rep.Strategy = e.Report(), string(s.cfg.Strategy)
 		rep.OutOfLine = e.OutOfLineReport()
 		res.Events = eventsOf(e.Events())
@@ -182,7 +248,7 @@ func signalOf(ctx context.Context) syscall.Signal {
 }
 
 // signalName spells a signal as the kernel and the report do ("SIGINT").
-func signalName(sig syscall.Signal) string { return linux.SignalName(int(sig)) }
+func signalName(sig syscall.Signal) string { return kernel.SignalName(int(sig)) }
 
 // Close releases the machine (its Unicorn engine and guest memory).
 func (s *Simulation) Close() error { return s.m.Close() }

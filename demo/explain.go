@@ -94,6 +94,16 @@ func (d *Demo) walkthrough() []string {
 			how = "as mainline Linux does, it single-steps a copy of the instruction in a slot of an " +
 				"executable page of the process's own ([uprobes], mapped on the first hit), one slot per " +
 				"thread stepping"
+		case probesim.SSOLStack2006:
+			spins := ""
+			if ool := t.Report.OutOfLine; ool != nil && ool.LockSpins > 0 {
+				spins = fmt.Sprintf(" (%s hits spun %s cycles for it here)", num(ool.LockSpins), num(ool.LockSpinCycles))
+			}
+			how = "it steps a copy on the stack as ssol-stack does, under the 2006 repost's global lock: " +
+				"one hit in flight at a time, the other vCPUs spinning for it" + spins
+		case probesim.SSOLStack2005:
+			how = "it steps a copy on the stack as the seed's code was posted in 2005, defects and all " +
+				"(probesim run --strategy ssol-stack-2005 lists the ones a run hits)"
 		default:
 			how = "it steps the instruction elsewhere"
 		}

@@ -134,8 +134,7 @@ func Run(ctx context.Context, o Options) (*Demo, error) {
 			}
 			rep := res.Report
 			if len(rep.Probes) != 1 || (w.builtin() && rep.ExitStatus != 0) {
-				return nil, fmt.Errorf("demo: %s on %s: %s exited with status %d: %s",
-					s, vcpuHeading(strconv.Itoa(cpus)), w.Name, rep.ExitStatus, strings.TrimSpace(rep.Stderr))
+				return nil, fmt.Errorf("demo: %s on %s: %s %s", s, vcpuHeading(strconv.Itoa(cpus)), w.Name, ended(rep))
 			}
 			rep.Program, rep.Host = w.Name, nil
 			d.Trials = append(d.Trials, Trial{Strategy: s, CPUs: cpus, Report: rep, Events: res.Events, builtin: w.builtin()})
@@ -180,4 +179,28 @@ func (d *Demo) Trial(s probesim.Strategy, cpus int) *Trial {
 		}
 	}
 	return nil
+}
+
+// ended says how a run that should have exited 0 ended: the fault line,
+// the signal, or the exit status with the guest's last words; for the
+// seed's 2005 code, the defects that did it.
+func ended(rep *report.Run) string {
+	var why string
+	switch {
+	case rep.Fault != nil:
+		why = "faulted: " + rep.Fault.Message
+	case rep.Signal != nil:
+		why = "was killed by " + *rep.Signal
+	default:
+		why = fmt.Sprintf("exited with status %d", rep.ExitStatus)
+		if msg := strings.TrimSpace(rep.Stderr); msg != "" {
+			why += ": " + msg
+		}
+	}
+	if o := rep.OutOfLine; o != nil && o.SeedDefects != nil {
+		d := o.SeedDefects
+		why += fmt.Sprintf(" (the seed's 2005 code as posted; copies over live stack: %d, hits with eip not moved: %d;"+
+			" probesim run --strategy ssol-stack-2005 describes them)", d.LiveStackCopies, d.EIPNotMoved)
+	}
+	return why
 }

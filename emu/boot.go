@@ -6,8 +6,8 @@ import (
 	"syscall"
 	"unsafe"
 
-	"github.com/probesim/probesim/emu/linux"
 	"github.com/probesim/probesim/emu/uc"
+	"github.com/probesim/probesim/kernel"
 )
 
 // Entering user mode.
@@ -58,8 +58,8 @@ const (
 // inside the 52-bit linear addresses Unicorn 2.1 passes through (its
 // descriptor loads cut higher bits, so the GDT can no longer sit at the
 // top of the address space as with 2.0.1).
-func gdtAddr(a linux.Arch) uint64 {
-	if a == linux.I386 {
+func gdtAddr(a kernel.Arch) uint64 {
+	if a == kernel.I386 {
 		return 0xfffff000
 	}
 	return 0x0000800000000000
@@ -119,7 +119,7 @@ func (c *Core) installGDT() error {
 // finalizer to register).
 func (c *Core) enterUserMode(st Start) error {
 	cs, iret, word := uint64(userCS), []byte{0x48, 0xcf}, 8 // iretq
-	if c.arch == linux.I386 {
+	if c.arch == kernel.I386 {
 		cs, iret, word = user32CS, []byte{0xcf}, 4
 	}
 	boot := c.bootMem()
@@ -133,13 +133,16 @@ func (c *Core) enterUserMode(st Start) error {
 		}
 	}
 	// The FPU starts as fpu__init / fninit leave it: x87 control word 0x37f
-	// (all exceptions masked, 64-bit precision, round to nearest) and MXCSR
-	// 0x1f80. Unicorn's reset leaves both 0, which unmasks every exception
-	// and computes long doubles at single precision.
-	regs := []uc.Reg{uc.DS, uc.ES, uc.RAX, uc.RBX, uc.RCX, uc.RDX, uc.RSI, uc.RDI, uc.RBP, uc.RSP, uc.FPCW, uc.MXCSR}
-	vals := []uint64{userDS, userDS, 0, 0, 0, 0, 0, 0, 0, bootFrame, 0x37f, 0x1f80}
-	if c.arch == linux.I386 {
-		regs = []uc.Reg{uc.DS, uc.ES, uc.EAX, uc.EBX, uc.ECX, uc.EDX, uc.ESI, uc.EDI, uc.EBP, uc.ESP, uc.FPCW, uc.MXCSR}
+	// (all exceptions masked, 64-bit precision, round to nearest), every
+	// x87 register empty (tag word 0xffff) and MXCSR 0x1f80. Unicorn's
+	// reset leaves all three 0, which unmasks every exception, computes
+	// long doubles at single precision and tags all eight registers valid
+	// (an FXSAVE image's abridged tag byte 0xff where Linux gives 0, found
+	// by the probes' differential test).
+	regs := []uc.Reg{uc.DS, uc.ES, uc.RAX, uc.RBX, uc.RCX, uc.RDX, uc.RSI, uc.RDI, uc.RBP, uc.RSP, uc.FPCW, uc.FPTAG, uc.MXCSR}
+	vals := []uint64{userDS, userDS, 0, 0, 0, 0, 0, 0, 0, bootFrame, 0x37f, 0xffff, 0x1f80}
+	if c.arch == kernel.I386 {
+		regs = []uc.Reg{uc.DS, uc.ES, uc.EAX, uc.EBX, uc.ECX, uc.EDX, uc.ESI, uc.EDI, uc.EBP, uc.ESP, uc.FPCW, uc.FPTAG, uc.MXCSR}
 	}
 	if err := c.eng.RegWriteBatch(regs, vals); err != nil {
 		return err

@@ -6,8 +6,8 @@ import (
 	"fmt"
 	"unsafe"
 
-	"github.com/probesim/probesim/emu/linux"
 	"github.com/probesim/probesim/emu/uc"
+	"github.com/probesim/probesim/kernel"
 	"github.com/probesim/probesim/mmu"
 	"github.com/probesim/probesim/timing"
 )
@@ -34,7 +34,6 @@ type Event struct {
 	Kind   EventKind
 	Status int    // exit status for EventExit and EventExitGroup
 	Signal int    // for EventKilled and EventFault
-	Caught bool   // EventKilled: the guest had a handler probesim cannot run
 	Fault  Fault  // for EventFault
 	Addr   uint64 // for EventWatch
 	Intno  uint32 // for EventTrap
@@ -43,13 +42,13 @@ type Event struct {
 // Core is one emulated x86 core shared by the vCPUs of a machine.
 type Core struct {
 	eng    *uc.Engine
-	arch   linux.Arch
+	arch   kernel.Arch
 	as     *mmu.AddressSpace
 	prof   *timing.Profile
-	kernel *linux.Kernel
+	kernel *kernel.Kernel
 
-	thread   *linux.Thread // the thread now running
-	counters *uc.Counters  // its vCPU's counters
+	thread   *kernel.Task // the task now running
+	counters *uc.Counters // its vCPU's counters
 
 	event    Event
 	untilPC  uint64 // an address no guest ever executes
@@ -67,10 +66,14 @@ type Core struct {
 	retVals  [3]uint64
 
 	syscallInHook bool
-	syscallGate   func() bool
-	watchGate     func(addr uint64) bool
-	trapGate      func(intno uint32) TrapAction
-	watches       map[uint64]uc.Hook
+	// pcAtSyscall: inside the x86-64 syscall hook Unicorn's rip is still
+	// the syscall instruction, and it adds the instruction's length when
+	// the hook returns (Regs, SetRegs).
+	pcAtSyscall bool
+	syscallGate func() bool
+	watchGate   func(addr uint64) bool
+	trapGate    func(intno uint32) TrapAction
+	watches     map[uint64]uc.Hook
 
 	booting bool   // the boot page is mapped (see boot.go)
 	bootPC  uint64 // where the first Run must start while booting
@@ -85,10 +88,10 @@ type Core struct {
 // NewCore opens an engine for arch, attaches it to as, and installs the
 // hooks and the C cycle accounting. The kernel is set later (SetKernel),
 // since it needs the loaded program's details.
-func NewCore(arch linux.Arch, as *mmu.AddressSpace, prof *timing.Profile) (*Core, error) {
+func NewCore(arch kernel.Arch, as *mmu.AddressSpace, prof *timing.Profile) (*Core, error) {
 	// until is an address no guest ever executes: inside the GDT page.
 	mode, until := uc.Mode64, gdtAddr(arch)+0xff0
-	if arch == linux.I386 {
+	if arch == kernel.I386 {
 		mode = uc.Mode32
 	}
 	c := &Core{arch: arch, as: as, prof: prof, untilPC: until, abi: abiFor(arch)}
@@ -123,7 +126,7 @@ func (c *Core) install() error {
 	if _, err := c.eng.HookInterrupt(c.onInterrupt); err != nil {
 		return err
 	}
-	if c.arch == linux.X8664 {
+	if c.arch == kernel.X8664 {
 		if _, err := c.eng.HookSyscall(c.onSyscall); err != nil {
 			return err
 		}
@@ -159,14 +162,14 @@ func (c *Core) Engine() *uc.Engine {
 }
 
 // Arch returns the guest ABI.
-func (c *Core) Arch() linux.Arch { return c.arch }
+func (c *Core) Arch() kernel.Arch { return c.arch }
 
 // SetKernel sets the modelled kernel that serves syscalls.
-func (c *Core) SetKernel(k *linux.Kernel) { c.kernel = k }
+func (c *Core) SetKernel(k *kernel.Kernel) { c.kernel = k }
 
 // SetRunning names the thread about to run and the counters its vCPU's
 // cycles are charged to.
-func (c *Core) SetRunning(t *linux.Thread, cnt *uc.Counters) {
+func (c *Core) SetRunning(t *kernel.Task, cnt *uc.Counters) {
 	c.thread = t
 	c.counters = cnt
 	c.eng.SetCounters(cnt)
@@ -200,7 +203,7 @@ func (c *Core) Run(pc uint64) (Event, error) {
 	if pf, ok := c.eng.PageFault(); ok && err != nil {
 		if c.as.OutOfMemory() {
 			// The page could not be populated: the OOM killer's SIGKILL.
-			return Event{Kind: EventOutOfMemory, Signal: linux.SIGKILL}, nil
+			return Event{Kind: EventOutOfMemory, Signal: kernel.SIGKILL}, nil
 		}
 		return c.pageFaultEvent(pf), nil
 	}
@@ -210,7 +213,7 @@ func (c *Core) Run(pc uint64) (Event, error) {
 		// kernel would report an unexpected trap.
 		var ue *uc.Error
 		if errors.As(err, &ue) {
-			return c.faultEvent(linux.SIGSEGV, "general protection", c.PC(), 0, 0), nil
+			return c.faultEvent(kernel.SIGSEGV, "general protection", c.PC(), 0, 0), nil
 		}
 		return Event{}, err
 	}
@@ -218,7 +221,7 @@ func (c *Core) Run(pc uint64) (Event, error) {
 	// execute (#GP in Linux, hence SIGSEGV). (Runs that seemed to stop at
 	// an ordinary instruction were budget stops reported with a stale PC;
 	// uc.Engine.Start now repairs the PC.)
-	return c.faultEvent(linux.SIGSEGV, "general protection", c.PC(), 0, 0), nil
+	return c.faultEvent(kernel.SIGSEGV, "general protection", c.PC(), 0, 0), nil
 }
 
 // stop ends the current slice with ev.
@@ -233,7 +236,7 @@ func (c *Core) PC() uint64 {
 		return c.regs.pc
 	}
 	r := uc.RIP
-	if c.arch == linux.I386 {
+	if c.arch == kernel.I386 {
 		r = uc.EIP
 	}
 	v, _ := c.eng.RegRead(r)
@@ -246,7 +249,7 @@ func (c *Core) SP() uint64 {
 		return c.regs.sp
 	}
 	r := uc.RSP
-	if c.arch == linux.I386 {
+	if c.arch == kernel.I386 {
 		r = uc.ESP
 	}
 	v, _ := c.eng.RegRead(r)
@@ -303,7 +306,7 @@ func (c *Core) blockCost(addr uint64, size uint32) (uint32, uint64) {
 }
 
 func (c *Core) modeBits() int {
-	if c.arch == linux.I386 {
+	if c.arch == kernel.I386 {
 		return 32
 	}
 	return 64
@@ -372,13 +375,13 @@ func (c *Core) translate(page uint64, access uc.MemAccess) (uint64, uc.Prot, boo
 	return t.Phys, uc.Prot(t.Prot), true
 }
 
-// linux.CPU implementation for the running thread.
+// kernel.CPU implementation for the running thread.
 
 func (c *Core) SetFSBase(base uint64) error { return c.eng.RegWrite(uc.FS_BASE, base) }
 func (c *Core) SetGSBase(base uint64) error { return c.eng.RegWrite(uc.GS_BASE, base) }
 
 func (c *Core) WriteGDTEntry(idx int, desc uint64) error {
-	if c.arch != linux.I386 {
+	if c.arch != kernel.I386 {
 		return fmt.Errorf("emu: no GDT in 64-bit mode")
 	}
 	if idx <= 0 || idx >= 512 {

@@ -6,8 +6,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/probesim/probesim/emu/linux"
 	"github.com/probesim/probesim/emu/uc"
+	"github.com/probesim/probesim/kernel"
 	"github.com/probesim/probesim/mmu"
 	"github.com/probesim/probesim/timing"
 )
@@ -30,7 +30,7 @@ type testCore struct {
 func newTestCore(t *testing.T, code []byte) *testCore {
 	t.Helper()
 	as := mmu.New(mmu.Config{TaskSize: mmu.TaskSize64})
-	c, err := NewCore(linux.X8664, as, timing.Default())
+	c, err := NewCore(kernel.X8664, as, timing.Default())
 	require.NoError(t, err)
 	tc := &testCore{Core: c, as: as, cnt: uc.NewCounters()}
 	t.Cleanup(func() {
@@ -41,9 +41,9 @@ func newTestCore(t *testing.T, code []byte) *testCore {
 	require.NoError(t, as.MapFixed(codeAddr, 0x1000, mmu.ProtRead|mmu.ProtExec, mmu.Anonymous|mmu.Private, "code", 0))
 	require.NoError(t, as.WriteForce(codeAddr, code))
 	require.NoError(t, as.SetupStack(stackTop, stackSize))
-	k := linux.New(linux.Config{Arch: linux.X8664, Mem: as, Stdout: &tc.stdout, PID: 1000})
+	k := kernel.New(kernel.Config{Arch: kernel.X8664, Mem: as, Stdout: &tc.stdout, PID: 1000})
 	c.SetKernel(k)
-	c.SetRunning(linux.NewThread(1000, c), tc.cnt)
+	c.SetRunning(k.NewTask(1000, c), tc.cnt)
 	tc.cnt.SetStopAt(^uint64(0))
 	require.NoError(t, c.InitRegisters(Start{PC: codeAddr, SP: stackTop - 64}))
 	return tc
@@ -92,7 +92,7 @@ func TestNXAfterMprotect(t *testing.T) {
 	ev, err := tc.Run(codeAddr)
 	require.NoError(t, err)
 	require.Equal(t, EventFault, ev.Kind)
-	require.Equal(t, linux.SIGSEGV, ev.Signal)
+	require.Equal(t, kernel.SIGSEGV, ev.Signal)
 	require.Equal(t, uint64(codeAddr), ev.Fault.Addr)
 	require.Equal(t, uint64(codeAddr), ev.Fault.RIP)
 	require.Equal(t, uint64(pfProt|pfUser|pfInstr), ev.Fault.ErrorCode)
@@ -141,7 +141,7 @@ func TestPrivilegedInstructionFaults(t *testing.T) {
 	ev, err := tc.Run(codeAddr)
 	require.NoError(t, err)
 	require.Equal(t, EventFault, ev.Kind)
-	require.Equal(t, linux.SIGSEGV, ev.Signal)
+	require.Equal(t, kernel.SIGSEGV, ev.Signal)
 	require.Equal(t, "general protection", ev.Fault.Kind)
 	require.Equal(t, uint64(codeAddr+1), ev.Fault.RIP)
 }
@@ -154,10 +154,10 @@ func TestTrapsBecomeSignals(t *testing.T) {
 		kind string
 		rip  uint64
 	}{
-		{"int3", []byte{0x90, 0xcc}, linux.SIGTRAP, "int3", codeAddr + 1},
-		{"ud2", []byte{0x0f, 0x0b}, linux.SIGILL, "invalid opcode", codeAddr},
-		{"div0", []byte{0x31, 0xc9, 0xf7, 0xf1}, linux.SIGFPE, "divide error", codeAddr + 2}, // xor ecx,ecx; div ecx
-		{"hlt", []byte{0xf4}, linux.SIGSEGV, "general protection", codeAddr},
+		{"int3", []byte{0x90, 0xcc}, kernel.SIGTRAP, "int3", codeAddr + 1},
+		{"ud2", []byte{0x0f, 0x0b}, kernel.SIGILL, "invalid opcode", codeAddr},
+		{"div0", []byte{0x31, 0xc9, 0xf7, 0xf1}, kernel.SIGFPE, "divide error", codeAddr + 2}, // xor ecx,ecx; div ecx
+		{"hlt", []byte{0xf4}, kernel.SIGSEGV, "general protection", codeAddr},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			tc := newTestCore(t, tt.code)
@@ -182,10 +182,10 @@ func TestCycleBudgetStops(t *testing.T) {
 }
 
 func TestFaultMessage(t *testing.T) {
-	f := Fault{Signal: linux.SIGSEGV, Kind: "segfault", Addr: 0x10, RIP: 0x401005, SP: 0x7ffffffde000,
+	f := Fault{Signal: kernel.SIGSEGV, Kind: "segfault", Addr: 0x10, RIP: 0x401005, SP: 0x7ffffffde000,
 		ErrorCode: 4, VMA: mmu.VMA{Start: 0x401000, End: 0x402000, Name: "/x/prog"}, InVMA: true}
 	require.Equal(t, "prog[1000]: segfault at 10 ip 0000000000401005 sp 00007ffffffde000 error 4 in prog[401000+1000]",
 		f.Message("prog", 1000, true))
-	f = Fault{Signal: linux.SIGILL, Kind: "invalid opcode", RIP: 0x8049000, SP: 0xffffd000}
+	f = Fault{Signal: kernel.SIGILL, Kind: "invalid opcode", RIP: 0x8049000, SP: 0xffffd000}
 	require.Equal(t, "traps: p[1000] trap invalid opcode ip:8049000 sp:ffffd000 error:0", f.Message("p", 1000, false))
 }

@@ -3,8 +3,8 @@ package emu
 import (
 	"sync"
 
-	"github.com/probesim/probesim/emu/linux"
 	"github.com/probesim/probesim/emu/uc"
+	"github.com/probesim/probesim/kernel"
 )
 
 // The modelled CPU.
@@ -61,9 +61,9 @@ var (
 
 // modelCPUID returns the table of arch's engine model, reading it on first
 // use from a scratch engine (a few milliseconds, once per process).
-func modelCPUID(arch linux.Arch) (map[cpuidKey]cpuidLeaf, error) {
+func modelCPUID(arch kernel.Arch) (map[cpuidKey]cpuidLeaf, error) {
 	i, mode := 1, uc.Mode64
-	if arch == linux.I386 {
+	if arch == kernel.I386 {
 		i, mode = 0, uc.Mode32
 	}
 	cpuidOnce[i].Do(func() {
@@ -173,7 +173,7 @@ func (c *Core) onCPUID() bool {
 	r := c.cpuidAnswer(uint32(in[0]), uint32(in[1]))
 	out := []uint64{uint64(r[0]), uint64(r[1]), uint64(r[2]), uint64(r[3])}
 	regs := cpuidOutRegs
-	if c.arch == linux.I386 {
+	if c.arch == kernel.I386 {
 		regs = []uc.Reg{uc.EAX, uc.EBX, uc.ECX, uc.EDX}
 	}
 	return c.eng.RegWriteBatch(regs, out) == nil

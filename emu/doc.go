@@ -1,6 +1,6 @@
 // Package emu is probesim's vCPU layer: one emulated x86 core (a Unicorn
 // engine reached through our binding in emu/uc) attached to the shared
-// address space (package mmu), with the modelled kernel (emu/linux) behind
+// address space (package mmu), with the modelled kernel (package kernel) behind
 // its syscall and exception hooks and the per-block cycle accounting of
 // package timing charged in C.
 //

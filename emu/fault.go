@@ -3,14 +3,14 @@ package emu
 import (
 	"fmt"
 
-	"github.com/probesim/probesim/emu/linux"
+	"github.com/probesim/probesim/kernel"
 	"github.com/probesim/probesim/mmu"
 )
 
 // Fault is a guest fault that ends the run, described as the kernel would
 // see it.
 type Fault struct {
-	Signal int    // linux.SIGSEGV, SIGILL, SIGBUS, SIGFPE, SIGTRAP
+	Signal int    // kernel.SIGSEGV, SIGILL, SIGBUS, SIGFPE, SIGTRAP
 	Kind   string // "segfault", "invalid opcode", "divide error", ...
 	Addr   uint64 // faulting data address (segfaults), else the instruction
 	RIP    uint64
@@ -51,7 +51,7 @@ func (f Fault) Message(comm string, pid int, wide bool) string {
 		}
 		where = fmt.Sprintf(" in %s[%x+%x]", baseName(name), f.VMA.Start, f.VMA.End-f.VMA.Start)
 	}
-	if f.Signal == linux.SIGSEGV && f.Kind == "segfault" {
+	if f.Signal == kernel.SIGSEGV && f.Kind == "segfault" {
 		return fmt.Sprintf("%s[%d]: segfault at %x ip %s sp %s error %x%s",
 			comm, pid, f.Addr, ptr(f.RIP), ptr(f.SP), f.ErrorCode, where)
 	}

@@ -5,8 +5,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/probesim/probesim/emu/linux"
 	"github.com/probesim/probesim/emu/uc"
+	"github.com/probesim/probesim/kernel"
 	"github.com/probesim/probesim/mmu"
 )
 
@@ -105,5 +105,5 @@ func TestTrapGateRegisters(t *testing.T) {
 	fl, err := tc.ReadReg(uc.EFLAGS)
 	require.NoError(t, err)
 	require.Zero(t, fl&eflagsTF)
-	require.Equal(t, linux.X8664, tc.Arch())
+	require.Equal(t, kernel.X8664, tc.Arch())
 }

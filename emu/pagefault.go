@@ -2,8 +2,8 @@ package emu
 
 import (
 	"github.com/probesim/probesim/emu/insn"
-	"github.com/probesim/probesim/emu/linux"
 	"github.com/probesim/probesim/emu/uc"
+	"github.com/probesim/probesim/kernel"
 )
 
 // Page faults.
@@ -47,7 +47,7 @@ func (c *Core) pageFaultEvent(pf uc.PageFault) Event {
 	default:
 		addr = c.dataFaultAddr(rip, pf.Page)
 	}
-	return c.faultEvent(linux.SIGSEGV, "segfault", addr, rip, code)
+	return c.faultEvent(kernel.SIGSEGV, "segfault", addr, rip, code)
 }
 
 // dataFaultAddr is the address a data access of the instruction at rip
@@ -59,7 +59,7 @@ func (c *Core) dataFaultAddr(rip, page uint64) uint64 {
 		return page
 	}
 	var regs insn.Regs
-	if c.arch == linux.I386 {
+	if c.arch == kernel.I386 {
 		vals := make([]uint64, len(faultRegs32))
 		if c.eng.RegReadBatch(faultRegs32, vals) != nil {
 			return page
@@ -94,9 +94,9 @@ func (c *Core) readCode(addr uint64, buf []byte) int {
 // the running thread's TLS slots, which is all a guest can load.
 func (c *Core) gsBase32(sel uint64) uint64 {
 	idx := int(sel >> 3)
-	if c.thread == nil || idx < linux.TLSEntryMin || idx >= linux.TLSEntryMin+linux.TLSEntries {
+	if c.thread == nil || idx < kernel.TLSEntryMin || idx >= kernel.TLSEntryMin+kernel.TLSEntries {
 		return 0
 	}
-	d := c.thread.TLS[idx-linux.TLSEntryMin].Desc
+	d := c.thread.TLS[idx-kernel.TLSEntryMin].Desc
 	return (d>>16)&0xffffff | (d>>56)<<24
 }

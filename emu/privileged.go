@@ -4,8 +4,8 @@ import (
 	"golang.org/x/arch/x86/x86asm"
 
 	"github.com/probesim/probesim/emu/insn"
-	"github.com/probesim/probesim/emu/linux"
 	"github.com/probesim/probesim/emu/uc"
+	"github.com/probesim/probesim/kernel"
 )
 
 // Instructions the CPU lets user mode run but whose results would leak the
@@ -16,7 +16,9 @@ import (
 // it, as the CPU does), and the fault handler answers the vCPU's own cycle
 // clock instead: a TSC that counts the modelled cycles, deterministic and
 // consistent with the time syscalls. Linux leaves TSD clear, so a native
-// program never sees that #GP: to the guest the instruction just works.
+// program never sees that #GP: to the guest the instruction just works,
+// single-step trap included (a #GP handled in the hook ends no step, so
+// the Core raises the #DB that TF asks for: onInterrupt).
 //
 // in and out at CPL 3 with IOPL 0 raise #GP on the CPU (SIGSEGV on Linux);
 // Unicorn 2.1.1 runs them. A port I/O hook refuses them.
@@ -62,7 +64,7 @@ func (c *Core) emulateTSC() bool {
 	// 64-bit mode the whole registers: the CPU zero-extends the 32-bit
 	// halves it writes, and Unicorn's EAX keeps the upper half.
 	regs := []uc.Reg{uc.RAX, uc.RDX, uc.RCX, uc.RIP}
-	if c.arch == linux.I386 {
+	if c.arch == kernel.I386 {
 		regs = []uc.Reg{uc.EAX, uc.EDX, uc.ECX, uc.EIP}
 	}
 	vals := []uint64{tsc & 0xffffffff, tsc >> 32, 0, pc + uint64(n)}
@@ -88,7 +90,7 @@ func (c *Core) emulateTSC() bool {
 // is refused by the syscall hook while the fault is pending.
 func (c *Core) onPortIO(port uint32, size int, out bool, value uint32) uint32 {
 	pc := c.portIOInsn(c.PC())
-	c.stop(c.faultEvent(linux.SIGSEGV, "general protection", pc, pc, 0))
+	c.stop(c.faultEvent(kernel.SIGSEGV, "general protection", pc, pc, 0))
 	return 0
 }
 

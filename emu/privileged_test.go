@@ -6,8 +6,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/probesim/probesim/emu/linux"
 	"github.com/probesim/probesim/emu/uc"
+	"github.com/probesim/probesim/kernel"
 )
 
 // TestTSCIsTheCycleClock: rdtsc and rdtscp at CPL 3 answer the vCPU's
@@ -65,7 +65,7 @@ func TestPortIOIsRefused(t *testing.T) {
 		ev, err := tc.Run(codeAddr)
 		require.NoError(t, err)
 		require.Equal(t, EventFault, ev.Kind, "% x", insn)
-		assert.Equal(t, linux.SIGSEGV, ev.Signal)
+		assert.Equal(t, kernel.SIGSEGV, ev.Signal)
 		assert.Equal(t, "general protection", ev.Fault.Kind)
 		assert.Equal(t, uint64(codeAddr+1), ev.Fault.RIP)
 	}

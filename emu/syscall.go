@@ -1,8 +1,8 @@
 package emu
 
 import (
-	"github.com/probesim/probesim/emu/linux"
 	"github.com/probesim/probesim/emu/uc"
+	"github.com/probesim/probesim/kernel"
 )
 
 // syscallABI names the registers of a syscall ABI.
@@ -12,8 +12,8 @@ type syscallABI struct {
 	ret  uc.Reg
 }
 
-func abiFor(a linux.Arch) syscallABI {
-	if a == linux.I386 {
+func abiFor(a kernel.Arch) syscallABI {
+	if a == kernel.I386 {
 		// int $0x80: eax = nr; ebx, ecx, edx, esi, edi, ebp.
 		return syscallABI{nr: uc.EAX, ret: uc.EAX,
 			args: []uc.Reg{uc.EAX, uc.EBX, uc.ECX, uc.EDX, uc.ESI, uc.EDI, uc.EBP}}
@@ -50,29 +50,65 @@ func (c *Core) syscallHook() {
 // slice as it would have inside the hook.
 func (c *Core) RunPendingSyscall() (Event, bool) { return c.doSyscall(false) }
 
+// ResumeSyscall finishes the syscall the running task slept in, now that
+// it woke and the machine loaded it (kernel.Kernel.Resume): the result is
+// written as doSyscall writes it, and the bool says whether the event ends
+// the slice (the task blocks again, or exits). No entry cost is charged:
+// the task never left the kernel.
+func (c *Core) ResumeSyscall() (Event, bool) {
+	c.syscallInHook = false
+	ret, res := c.kernel.Resume(c.thread)
+	return c.syscallOutcome(ret, res, false)
+}
+
 // doSyscall reads the call out of the registers, runs it in the modelled
 // kernel, charges the entry/exit cost and writes the result back. inHook
 // tells whether Unicorn still has the ip on the syscall instruction.
 func (c *Core) doSyscall(inHook bool) (Event, bool) {
 	if err := c.eng.RegReadBatch(c.abi.args, c.argVals); err != nil {
-		return c.faultEvent(linux.SIGSEGV, "general protection", 0, 0, 0), true
+		return c.faultEvent(kernel.SIGSEGV, "general protection", 0, 0, 0), true
 	}
-	var a linux.Args
+	var a kernel.Args
 	copy(a[:], c.argVals[1:])
 	c.counters.Add(0, c.kernelCostFP(c.prof.Kernel.SyscallEntryExit))
 	c.syscallInHook = inHook
+	c.pcAtSyscall = inHook && c.arch == kernel.X8664
 	ret, res := c.kernel.Syscall(c.thread, c.argVals[0], a)
+	return c.syscallOutcome(ret, res, inHook)
+}
+
+// syscallOutcome writes a syscall's result and turns its outcome into the
+// event that ends the slice, if any.
+func (c *Core) syscallOutcome(ret uint64, res kernel.Result, inHook bool) (Event, bool) {
+	defer func() { c.pcAtSyscall = false }()
 	switch res.Outcome {
-	case linux.ExitThread:
+	case kernel.ExitThread:
 		return Event{Kind: EventExit, Status: res.Status}, true
-	case linux.ExitGroup:
+	case kernel.ExitGroup:
 		return Event{Kind: EventExitGroup, Status: res.Status}, true
-	case linux.Killed:
-		return Event{Kind: EventKilled, Signal: res.Signal, Caught: res.Caught}, true
+	case kernel.Killed:
+		return Event{Kind: EventKilled, Signal: res.Signal}, true
 	}
-	c.writeResult(ret, inHook)
-	if res.Outcome == linux.Block {
+	if !res.RegsSet {
+		c.writeResult(ret, inHook)
+	}
+	if res.Outcome == kernel.Block {
 		return Event{Kind: EventBlock}, true
+	}
+	// The return to user mode: pending signals are delivered now.
+	if r := c.kernel.ExitToUser(c.thread, true, false); r.Outcome == kernel.Killed {
+		return Event{Kind: EventKilled, Signal: r.Signal}, true
+	}
+	return Event{}, false
+}
+
+// ExitToUser is the return to user mode of the running task outside a
+// syscall (the start of a slice, after a fault a handler takes): its
+// deliverable signals are delivered, unless a probe single-steps it
+// (stepping). The bool says the event ends the process.
+func (c *Core) ExitToUser(stepping bool) (Event, bool) {
+	if r := c.kernel.ExitToUser(c.thread, false, stepping); r.Outcome == kernel.Killed {
+		return Event{Kind: EventKilled, Signal: r.Signal}, true
 	}
 	return Event{}, false
 }
@@ -81,7 +117,7 @@ func (c *Core) doSyscall(inHook bool) (Event, bool) {
 // thread of clone resumes at.
 func (c *Core) SyscallNextPC() uint64 {
 	pc := c.PC()
-	if c.syscallInHook && c.arch == linux.X8664 {
+	if c.syscallInHook && c.arch == kernel.X8664 {
 		pc += 2
 	}
 	return pc
@@ -93,29 +129,36 @@ var trapKinds = map[uint32]struct {
 	sig  int
 	name string
 }{
-	0:  {linux.SIGFPE, "divide error"},
-	1:  {linux.SIGTRAP, "debug"},
-	3:  {linux.SIGTRAP, "int3"},
-	4:  {linux.SIGSEGV, "overflow"},
-	5:  {linux.SIGSEGV, "bounds"},
-	6:  {linux.SIGILL, "invalid opcode"},
-	7:  {linux.SIGFPE, "device not available"},
-	11: {linux.SIGBUS, "segment not present"},
-	12: {linux.SIGBUS, "stack segment"},
-	13: {linux.SIGSEGV, "general protection"},
-	16: {linux.SIGFPE, "coprocessor error"},
-	17: {linux.SIGBUS, "alignment check"},
-	19: {linux.SIGFPE, "simd exception"},
+	0:  {kernel.SIGFPE, "divide error"},
+	1:  {kernel.SIGTRAP, "debug"},
+	3:  {kernel.SIGTRAP, "int3"},
+	4:  {kernel.SIGSEGV, "overflow"},
+	5:  {kernel.SIGSEGV, "bounds"},
+	6:  {kernel.SIGILL, "invalid opcode"},
+	7:  {kernel.SIGFPE, "device not available"},
+	11: {kernel.SIGBUS, "segment not present"},
+	12: {kernel.SIGBUS, "stack segment"},
+	13: {kernel.SIGSEGV, "general protection"},
+	16: {kernel.SIGFPE, "coprocessor error"},
+	17: {kernel.SIGBUS, "alignment check"},
+	19: {kernel.SIGFPE, "simd exception"},
 }
 
 // onInterrupt handles int $0x80 on i386 and every CPU exception.
 func (c *Core) onInterrupt(intno uint32) {
-	if intno == 0x80 && c.arch == linux.I386 {
+	if intno == 0x80 && c.arch == kernel.I386 {
 		c.syscallHook()
 		return
 	}
 	if intno == 13 && c.emulateTSC() {
-		return // rdtsc or rdtscp (privileged.go)
+		// rdtsc or rdtscp (privileged.go) completed. With TF set the CPU
+		// raises the single-step #DB after it, which Unicorn, the #GP
+		// being handled here, does not: the step of a probed rdtsc would
+		// run on past its copy.
+		if fl, err := c.eng.RegRead(uc.EFLAGS); err == nil && fl&eflagsTF != 0 {
+			c.onInterrupt(1)
+		}
+		return
 	}
 	if (intno == 1 || intno == 3) && c.trapGate != nil {
 		c.loadTrapRegs()
@@ -126,6 +169,9 @@ func (c *Core) onInterrupt(intno uint32) {
 		_ = c.dropTrapRegs()
 		switch action {
 		case TrapHandled:
+			return
+		case TrapBlock:
+			c.stop(Event{Kind: EventBlock})
 			return
 		case TrapDefer:
 			// The machine runs the trap later, in cycle order: the ip stays
@@ -143,7 +189,7 @@ func (c *Core) TrapFaultEvent(intno uint32) Event {
 	k, ok := trapKinds[intno]
 	if !ok {
 		// int $N with no user-callable gate raises #GP: SIGSEGV.
-		k.sig, k.name = linux.SIGSEGV, "general protection"
+		k.sig, k.name = kernel.SIGSEGV, "general protection"
 	}
 	pc := c.PC()
 	if intno == 3 {
@@ -156,7 +202,7 @@ func (c *Core) TrapFaultEvent(intno uint32) Event {
 
 func (c *Core) onInvalidInsn() bool {
 	pc := c.PC()
-	c.stop(c.faultEvent(linux.SIGILL, "invalid opcode", pc, pc, 0))
+	c.stop(c.faultEvent(kernel.SIGILL, "invalid opcode", pc, pc, 0))
 	return false
 }
 
@@ -166,7 +212,7 @@ func (c *Core) onInvalidInsn() bool {
 // In the syscall hook Unicorn's rip is still the syscall instruction (2
 // bytes long), measured on 2.0.1; outside it, rip is already past.
 func (c *Core) writeResult(ret uint64, inHook bool) {
-	if c.arch == linux.I386 {
+	if c.arch == kernel.I386 {
 		c.eng.RegWrite(c.abi.ret, ret)
 		return
 	}

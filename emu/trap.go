@@ -1,8 +1,8 @@
 package emu
 
 import (
-	"github.com/probesim/probesim/emu/linux"
 	"github.com/probesim/probesim/emu/uc"
+	"github.com/probesim/probesim/kernel"
 )
 
 // Breakpoint and single-step traps.
@@ -23,6 +23,7 @@ const (
 	TrapFault   TrapAction = iota // not a probe's trap: SIGTRAP
 	TrapHandled                   // handled; continue at the (possibly new) ip
 	TrapDefer                     // stop now; the machine handles it later
+	TrapBlock                     // handled, and the thread sleeps in the kernel (EventBlock)
 )
 
 // eflagsTF is the trap flag.
@@ -39,7 +40,7 @@ func (c *Core) SetPC(pc uint64) error {
 		return nil
 	}
 	r := uc.RIP
-	if c.arch == linux.I386 {
+	if c.arch == kernel.I386 {
 		r = uc.EIP
 	}
 	return c.eng.RegWrite(r, pc)
@@ -63,4 +64,13 @@ func (c *Core) SetTrapFlag(on bool) error {
 	}
 	_, err := c.eng.RegUpdate(uc.EFLAGS, eflagsTF, set)
 	return err
+}
+
+// Flags returns the running thread's EFLAGS (inside a trap gate, from the
+// gate's register cache: no engine call).
+func (c *Core) Flags() (uint64, error) {
+	if c.regs.valid {
+		return c.regs.fl, nil
+	}
+	return c.eng.RegRead(uc.EFLAGS)
 }

@@ -1,8 +1,8 @@
 package emu
 
 import (
-	"github.com/probesim/probesim/emu/linux"
 	"github.com/probesim/probesim/emu/uc"
+	"github.com/probesim/probesim/kernel"
 )
 
 // The trapping thread's registers while a trap gate runs.
@@ -26,7 +26,7 @@ type trapRegs struct {
 }
 
 func (c *Core) trapRegNames() (pc, sp uc.Reg) {
-	if c.arch == linux.I386 {
+	if c.arch == kernel.I386 {
 		return uc.EIP, uc.ESP
 	}
 	return uc.RIP, uc.RSP

@@ -81,6 +81,14 @@ func (as *AddressSpace) copyLocked(addr uint64, buf []byte, toGuest bool) error 
 				}
 			}
 			copy(host[addr-page:], buf[:n])
+		case host == nil && as.fileAt(page):
+			// A file page the guest never touched reads the file: fault
+			// it in, as copy_from_user would.
+			var err error
+			if host, err = as.populateLocked(page); err != nil {
+				return &FaultError{Addr: addr, Reason: "out of memory"}
+			}
+			copy(buf[:n], host[addr-page:])
 		case host == nil:
 			clear(buf[:n])
 		default:

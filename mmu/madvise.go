@@ -97,8 +97,12 @@ func (as *AddressSpace) Madvise(addr, length uint64, advice int) syscall.Errno {
 		sharedAnon := v.Flags&(Anonymous|Shared) == Anonymous|Shared
 		switch advice {
 		case MadvDontNeed, MadvDontNeedLocked:
-			if privateAnon {
+			switch {
+			case privateAnon:
 				as.zeroLocked(lo, hi)
+			case v.File != nil && v.Flags&Private != 0:
+				// The private copies go; the next touch reads the file.
+				as.dropFilePagesLocked(lo, hi)
 			}
 		case MadvRemove:
 			if !sharedAnon {

@@ -59,13 +59,18 @@ const (
 // MAP_POPULATE, MAP_LOCKED, MAP_STACK and the other hints are accepted and
 // have no further effect.
 func (as *AddressSpace) Mmap(addr, length uint64, prot Prot, flags uint32, name string) (uint64, syscall.Errno) {
+	if flags&MapAnonymous == 0 {
+		return 0, syscall.ENODEV
+	}
+	return as.mmap(addr, length, prot, flags, name, nil, 0)
+}
+
+// mmap is do_mmap for anonymous memory (file nil) and files.
+func (as *AddressSpace) mmap(addr, length uint64, prot Prot, flags uint32, name string, file File, off uint64) (uint64, syscall.Errno) {
 	as.mu.Lock()
 	defer as.mu.Unlock()
 	if as.dead != nil {
 		return 0, syscall.ENOMEM
-	}
-	if flags&MapAnonymous == 0 {
-		return 0, syscall.ENODEV
 	}
 	if flags&MapHugeTLB != 0 {
 		return 0, syscall.ENOMEM
@@ -99,6 +104,9 @@ func (as *AddressSpace) Mmap(addr, length uint64, prot Prot, flags uint32, name 
 		return 0, syscall.EEXIST
 	}
 	f := Anonymous
+	if file != nil {
+		f = FileBacked
+	}
 	switch flags & MapType {
 	case MapShared:
 		if flags&MapGrowsDown != 0 {
@@ -116,7 +124,7 @@ func (as *AddressSpace) Mmap(addr, length uint64, prot Prot, flags uint32, name 
 	if flags&MapNoReserve != 0 {
 		f |= NoReserve
 	}
-	v := VMA{Start: addr, End: addr + size, Prot: prot, Flags: withAccount(f, prot), Name: name}
+	v := VMA{Start: addr, End: addr + size, Prot: prot, Flags: withAccount(f, prot), Name: name, File: file, Offset: off}
 	if err := as.mapFixedLocked(v, nil); err != nil {
 		return 0, syscall.ENOMEM
 	}

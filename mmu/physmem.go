@@ -152,6 +152,7 @@ func (as *AddressSpace) populateLocked(addr uint64) ([]byte, error) {
 		w.present |= 1 << i
 		as.resident++
 		as.stats.PeakResidentPages = max(as.stats.PeakResidentPages, as.resident)
+		as.fillFromFile(addr, w.page(i))
 	}
 	return w.page(i), nil
 }

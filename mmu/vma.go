@@ -16,6 +16,11 @@ type VMA struct {
 	// Offset is the file offset of Start for FileBacked VMAs, 0 otherwise
 	// (Linux shows 0 for anonymous memory too).
 	Offset uint64
+	// File backs a mapping made with MmapFile: a page is read from it at
+	// Offset + (page - Start) when first touched (file.go). nil for
+	// anonymous memory and for the loader's file-backed segments, whose
+	// bytes are copied in when mapped.
+	File File
 }
 
 // Size is End-Start.
@@ -31,7 +36,7 @@ func (v VMA) Contains(addr uint64) bool { return addr >= v.Start && addr < v.End
 // anonymous VMAs that were both faulted in separately (different anon_vma);
 // the emulator does not track faults, so such VMAs merge here.
 func canMerge(a, b VMA) bool {
-	if a.End != b.Start || a.Prot != b.Prot || a.Flags != b.Flags || a.Name != b.Name {
+	if a.End != b.Start || a.Prot != b.Prot || a.Flags != b.Flags || a.Name != b.Name || a.File != b.File {
 		return false
 	}
 	return a.Flags&FileBacked == 0 || b.Offset == a.Offset+a.Size()

@@ -3,6 +3,7 @@ package plot
 import (
 	"fmt"
 	"image/color"
+	"slices"
 	"strconv"
 
 	gplot "gonum.org/v1/plot"
@@ -56,22 +57,23 @@ type style struct {
 
 // strategyStyle is a strategy's colour and glyph, the same in every
 // figure whatever other strategies it has: the strategies take the
-// palette in probesim.Strategies' order, and any other name takes one
-// after them from its own letters.
+// palette in knownStrategies' order, and any other name the colour left
+// after them, with a glyph from its own letters.
 func strategyStyle(name string) style {
-	for i, s := range probesim.Strategies {
-		if string(s) == name {
-			return style{palette[i%len(palette)], glyphs[i%len(glyphs)]}
-		}
+	if i := slices.Index(knownStrategies, probesim.Strategy(name)); i >= 0 {
+		return style{palette[i], glyphs[i]}
 	}
 	h := 0
 	for _, c := range name {
 		h = h*31 + int(c)
 	}
-	n := len(probesim.Strategies)
-	i := n + (h&0x7fffffff)%(len(palette)-n)
-	return style{palette[i], glyphs[i%len(glyphs)]}
+	return style{palette[len(knownStrategies)], glyphs[(h&0x7fffffff)%len(glyphs)]}
 }
+
+// knownStrategies are probesim's strategies, then the seed's historical
+// variants: the order of legends and of the palette, which has a colour
+// more than there are strategies (TestStrategyStyles).
+var knownStrategies = append(slices.Clone(probesim.Strategies), probesim.SeedStrategies...)
 
 // A panel is one plot of the figure, with the plotters it holds kept so
 // that tests can read what is drawn.

@@ -9,7 +9,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/probesim/probesim"
 	"github.com/probesim/probesim/sweep"
 )
 
@@ -108,7 +107,7 @@ type Summary struct {
 	Metrics []Metric
 	// Panels[m][f] is metric m at facet value f.
 	Panels [][]Panel
-	// Strategies are the series, in probesim.Strategies order (others
+	// Strategies are the series, in knownStrategies order (others
 	// after, by name).
 	Strategies []string
 	// MinSeeds and MaxSeeds are the fewest and most rows behind a point.
@@ -427,11 +426,11 @@ func permute(values []string, order []int) []string {
 	return out
 }
 
-// orderStrategies puts the strategies in probesim.Strategies' order, any
+// orderStrategies puts the strategies in knownStrategies' order, any
 // other after, by name: the order of the legend, the same in every figure.
 func orderStrategies(have []string) []string {
 	var out []string
-	for _, s := range probesim.Strategies {
+	for _, s := range knownStrategies {
 		if slices.Contains(have, string(s)) {
 			out = append(out, string(s))
 		}

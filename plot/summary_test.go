@@ -214,6 +214,16 @@ func TestStrategyStyles(t *testing.T) {
 	assert.Equal(t, palette[0], strategyStyle("inline").color)
 	assert.Equal(t, palette[1], strategyStyle("ssol-stack").color)
 	assert.Equal(t, palette[2], strategyStyle("xol").color)
+	assert.Equal(t, palette[3], strategyStyle("ssol-stack-2005").color)
+	assert.Equal(t, palette[4], strategyStyle("ssol-stack-2006").color)
+	require.Less(t, len(knownStrategies), len(palette), "a colour for each strategy and one for any other name")
+	require.LessOrEqual(t, len(knownStrategies), len(glyphs))
+	seen := map[style]string{}
+	for _, s := range knownStrategies {
+		st := strategyStyle(string(s))
+		assert.NotContains(t, seen, st, "%s and %s look alike", s, seen[st])
+		seen[st] = string(s)
+	}
 	assert.Equal(t, strategyStyle("uretprobe"), strategyStyle("uretprobe"), "an unknown name is stable too")
-	assert.NotContains(t, []any{palette[0], palette[1], palette[2]}, strategyStyle("uretprobe").color)
+	assert.NotContains(t, []any{palette[0], palette[1], palette[2], palette[3], palette[4]}, strategyStyle("uretprobe").color)
 }

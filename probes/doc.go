@@ -3,13 +3,24 @@
 // instructions may carry a probe (Check) and classifies them for the
 // fixups after an out-of-line single-step (Classify, RIPRelative,
 // StackWriteBytes). Its dynamic half (Attach, Engine) places the probes on
-// an smp.Machine and runs a strategy on every hit: inline single-stepping
-// (engine.go), out of line on the stack (ssol.go, riprel.go) or out of
-// line in a per-process XOL page as mainline Linux does (xolarea.go,
-// sharing ssol.go's fixups and riprel.go), accounts
-// every execution as a hit or a miss, books each hit's cost by phase
-// (overhead.go) and hands handlers the trapping thread's registers
-// (regs.go).
+// an smp.Machine and runs a strategy on every hit.
+//
+// The dynamic half has the shape of Linux's uprobes: at registration each
+// probe's instruction is analysed once into an archProbe (analyze.go:
+// Linux's struct arch_uprobe), the copy an out-of-line step runs and its
+// ops, emulate, preXOL, postXOL and abort (struct uprobe_xol_ops); every
+// thread's state is one uprobeTask (task.go: struct uprobe_task); and a
+// strategy is a type that decides what happens after the handler
+// (strategy.go): inlineStep steps in place (inline.go), outOfLine steps the
+// copy at a place, the stack below sp (ssol.go, riprel.go) or the XOL page
+// (xolarea.go, where what Linux emulates is emulated: emulate.go). Two
+// historical variants of the stack strategy reproduce the seed: the code
+// as posted in 2005, defects detected and reported (seed2005.go), and the
+// 2006 repost's global lock (seedlock.go). Every execution is a hit or a miss; each hit's cost is
+// booked by phase (overhead.go); handlers see the trapping thread's
+// registers (regs.go); results and reports are in results.go. Probes can
+// be placed and removed while the program runs, at cycles of global time
+// (attach.go), and a removal races the hits in flight as Linux's does.
 //
 // # What it owns, invariants, locking
 //
@@ -51,6 +62,11 @@
 //	SYMBOL           the symbol's first instruction
 //	SYMBOL+OFFSET    OFFSET decimal, or hexadecimal with 0x ("010" is ten)
 //	0xADDRESS        an absolute (relocated) address
+//	SPEC%return      a return probe on the function SPEC names (its first
+//	                 instruction): the handler runs when it returns
+//	SPEC ARGS...     fetch arguments after the spec, as uprobe_events
+//	                 takes them: "probed n=%di:s32 p=+8(%sp):u64"
+//	                 (fetchargs.go)
 //
 // A symbol is found with loader.Image.Lookup (a global wins over locals of
 // the same name). An offset must lie inside the symbol when its size is
@@ -91,7 +107,13 @@
 //     pusha/popa, bound, 82, far call/jmp ptr, into, aam/aad, salc), named
 //     with their 32-bit meaning;
 //   - a LOCK prefix on an instruction that cannot take one (not a lockable
-//     op, or no memory destination): the CPU raises #UD.
+//     op, or no memory destination): the CPU raises #UD;
+//   - an operand-size prefix (66) on a near branch (call and jmp, relative
+//     or indirect, jcc, loop*, j*cxz, xbegin): in 64-bit mode Intel
+//     ignores the prefix and AMD truncates the target to 16 bits (this
+//     host's CPU and the engine do the latter), so neither the ip fix nor
+//     a call's return-address fix can be right on both. Far branches and
+//     ret take their operand size alike on both vendors and are accepted.
 //
 // Accepted but flagged (Spec.LinuxRefusal, LinuxRefusal): LOCK-prefixed
 // read-modify-write instructions, as kprobes and the seed accepted them;
@@ -126,6 +148,11 @@
 //     prefixes (the seed's kprobes-era policy: a locked instruction steps
 //     like any other; the flag lets a report show what mainline would
 //     refuse), pop es / pop ds in 32-bit mode;
+//   - stricter here, 66-prefixed near branches: Linux refuses the prefix
+//     only on the relative ones it emulates (branch_setup_xol_ops: "Intel
+//     and AMD behavior differ in 64-bit mode"), and steps 66 ff /2 and
+//     66 ff /4 with a return-address fix of sizeof_long that an AMD CPU,
+//     pushing 2 bytes, contradicts;
 //   - stricter here: rdmsr (0f 32), mov to/from CRn/DRn (0f 20-23), invpcid,
 //     rsm (0f aa), ud0 (0f ff) and ud1 (0f b9), and LOCK on a non-lockable
 //     form. Linux's bitmaps allow these opcode bytes (its comment on wrmsr
@@ -144,9 +171,15 @@
 // copy)): relative jumps and calls need the ip fix, a rel32 call also its
 // pushed return address; ret and indirect or far jumps need none; indirect
 // and far calls need the return address replaced with original + length;
-// pushf/popf need TF kept right (pushf on an in-place step too: the engine
-// clears the TF it set from the pushed image, as 2.6-era kprobes did in
-// arch/i386/kernel/kprobes.c: resume_execution). RIP-relative operands
+// pushf/popf need TF kept right: pushf, on an in-place step too, gets the
+// TF the kernel set cleared from the pushed image unless the program had
+// TF itself, as 2.6-era kprobes did in arch/i386/kernel/kprobes.c:
+// resume_execution (mainline has no such fixup); popf leaves the TF it
+// loaded, the program's own (UPROBE_FIX_SETF), and a program that had TF
+// before the hit keeps it and gets the SIGTRAP its step raises
+// (arch_uprobe_post_xol: saved_tf). A far call's fixed return address is
+// its operand-size word, the selector's slot above it untouched; a
+// 66-prefixed near branch is refused (validity). RIP-relative operands
 // (64-bit) need the copy rewritten to address through a scratch register; RIPRelative reports
 // it independently because call/jmp [rip+d] are both a branch and
 // RIP-relative. StackWriteBytes tells how much the instruction writes below

@@ -1,14 +1,13 @@
 package probes
 
 import (
+	"errors"
 	"fmt"
 	"slices"
-	"sort"
 	"strings"
 
-	"github.com/probesim/probesim/emu/uc"
+	"github.com/probesim/probesim/emu/loader"
 	"github.com/probesim/probesim/internal/chunklog"
-	"github.com/probesim/probesim/report"
 	"github.com/probesim/probesim/smp"
 )
 
@@ -25,19 +24,31 @@ const (
 	SSOLStack Strategy = "ssol-stack"
 	// XOL leaves int3 in place and steps a copy of the instruction in a
 	// slot of a per-process executable page, as mainline Linux uprobes do
-	// (xolarea.go).
+	// (xolarea.go), emulating what Linux emulates (emulate.go).
 	XOL Strategy = "xol"
+	// SSOLStack2005 is the seed's code as posted in September 2005,
+	// defects included and reported (seed2005.go).
+	SSOLStack2005 Strategy = "ssol-stack-2005"
+	// SSOLStack2006 is SSOLStack under the March 2006 repost's global
+	// lock: one hit in flight system-wide, the others spinning
+	// (seedlock.go).
+	SSOLStack2006 Strategy = "ssol-stack-2006"
 )
 
-// Strategies lists every strategy, in the order reports and tables use.
+// Strategies lists the strategies reports, tables and sweeps compare, in
+// their order.
 var Strategies = []Strategy{Inline, SSOLStack, XOL}
 
+// SeedStrategies are the historical variants of ssol-stack, accepted
+// wherever a strategy is, outside the comparisons.
+var SeedStrategies = []Strategy{SSOLStack2005, SSOLStack2006}
+
 // StrategyNames is the list of strategies as a message spells it:
-// "inline, ssol-stack, xol".
+// "inline, ssol-stack, xol, ssol-stack-2005, ssol-stack-2006".
 func StrategyNames() string {
-	names := make([]string, len(Strategies))
-	for i, s := range Strategies {
-		names[i] = string(s)
+	var names []string
+	for _, s := range append(slices.Clone(Strategies), SeedStrategies...) {
+		names = append(names, string(s))
 	}
 	return strings.Join(names, ", ")
 }
@@ -45,7 +56,7 @@ func StrategyNames() string {
 // CheckStrategy returns an error naming the known strategies unless s is
 // one of them.
 func CheckStrategy(s Strategy) error {
-	if !slices.Contains(Strategies, s) {
+	if !slices.Contains(Strategies, s) && !slices.Contains(SeedStrategies, s) {
 		return fmt.Errorf("unknown strategy %q (have: %s)", s, StrategyNames())
 	}
 	return nil
@@ -58,8 +69,15 @@ type Hit struct {
 	VCPU  int
 	TID   int
 	// Regs are the trapping thread's registers, with IP at the probe
-	// address (regs.go).
+	// address (regs.go); for a return, the registers at the return, with
+	// IP the return address and AX the return value.
 	Regs Regs
+	// Return: the probed function returned (a SPEC%return probe);
+	// Func is its entry address.
+	Return bool
+	Func   uint64
+	// Args are the probe's fetch arguments' values (fetchargs.go).
+	Args []ArgValue
 	m    *smp.Machine
 }
 
@@ -109,22 +127,17 @@ type Window struct {
 // probe is a registered probe's state.
 type probe struct {
 	spec    Spec
-	index   uint32 // its place in Engine.order
-	orig    byte
+	index   uint32    // its place in Engine.all
+	arch    archProbe // the instruction as registration analysed it
 	perCPU  []CPUCounts
 	misses  []Miss
 	windows []Window
 	open    *Window // the window now open, if any
 	cost    overhead
-	// inPlaceFP and copyFP are what the block hook charges for the
-	// instruction stepped in place and for its out-of-line copy, 24.8
-	// fixed point.
-	inPlaceFP, copyFP uint64
-	// copyBytes is the out-of-line copy (RIP-relative operands rewritten
-	// to address off scratch); copyOK is false when no rewrite exists.
-	copyBytes []byte
-	scratch   uc.Reg
-	copyOK    bool
+	life    lifetime    // when it is in the text (attach.go)
+	ret     returnStats // a return probe's other counts (uretprobe.go)
+	// emulated are the hits the xol strategy emulated (emulate.go).
+	emulated uint64
 }
 
 // Engine places probes on a machine and runs the strategy on every hit.
@@ -142,21 +155,24 @@ type probe struct {
 // on the windows open, not on the number of probes.
 type Engine struct {
 	m        *smp.Machine
-	strategy Strategy
-	probes   map[uint64]*probe
-	order    []uint64
-	stepping map[int]*probe // tid -> probe it is single-stepping in place
-	// restarted: tid -> the probe whose trap was undone (onBreakpoint):
-	// the thread's next watched execution of it is the one already
-	// counted.
-	restarted map[int]*probe
-	ssol      map[int]*ssolStep // tid -> its out-of-line step
-	xol       xolArea           // the XOL page and its slots (strategy XOL)
-	stats     Stats
-	handler   func(Hit)
-	events    chunklog.Log[eventRecord]
-	onEvent   func(Event) // OnEvent's listener, if any
-	regBuf    [18]uint64
+	name     Strategy
+	strategy strategy
+	probes   map[uint64]*probe // the probes in the text now, by address
+	all      []*probe          // every probe ever registered, in registration order
+	gone     map[uint64]*probe // the last probe removed at each address
+	plans    map[uint64][]plannedChange
+	err      error               // the first error of scheduled work (Err)
+	tasks    map[int]*uprobeTask // tid -> its probe state
+	stack    stackPlace          // ssol-stack's slots
+	xol      xolArea             // the XOL page and its slots (xol)
+	seed     seedGlobals         // ssol-stack-2005's globals
+	lock     *uprobeLock         // ssol-stack-2006's lock
+	stats    Stats
+	handler  func(Hit)
+	events   chunklog.Log[eventRecord]
+	argTexts []string    // the hits' fetch arguments, for the event log
+	onEvent  func(Event) // OnEvent's listener, if any
+	regBuf   [18]uint64
 }
 
 // Event kinds of the probe event log.
@@ -175,6 +191,9 @@ type Event struct {
 	TID   int    `json:"tid"`
 	Probe string `json:"probe"`
 	Kind  string `json:"event"`
+	// Args are a hit's fetch arguments as the trace prints them,
+	// "n=5 p=0x7ffd1000" (fetchargs.go); empty without any.
+	Args string `json:"args,omitempty"`
 }
 
 // eventRecord is an Event as the engine logs it: no pointers, so the log
@@ -183,8 +202,9 @@ type eventRecord struct {
 	cycle uint64
 	vcpu  int32
 	tid   int32
-	probe uint32 // index in Engine.order
+	probe uint32 // index in Engine.all
 	kind  eventKind
+	args  uint32 // 1 + index in Engine.argTexts; 0 for none
 }
 
 type eventKind uint8
@@ -219,12 +239,21 @@ func (e *Engine) Events() []Event {
 func (e *Engine) OnEvent(fn func(Event)) { e.onEvent = fn }
 
 func (e *Engine) event(r eventRecord) Event {
-	return Event{Cycle: r.cycle, VCPU: int(r.vcpu), TID: int(r.tid),
-		Probe: e.probes[e.order[r.probe]].spec.Text, Kind: eventKindNames[r.kind]}
+	ev := Event{Cycle: r.cycle, VCPU: int(r.vcpu), TID: int(r.tid),
+		Probe: e.all[r.probe].spec.Text, Kind: eventKindNames[r.kind]}
+	if r.args != 0 {
+		ev.Args = e.argTexts[r.args-1]
+	}
+	return ev
 }
 
 func (e *Engine) log(kind eventKind, p *probe, cycle uint64, vcpu, tid int) {
-	r := eventRecord{cycle: cycle, vcpu: int32(vcpu), tid: int32(tid), probe: p.index, kind: kind}
+	e.record(eventRecord{cycle: cycle, vcpu: int32(vcpu), tid: int32(tid), probe: p.index, kind: kind})
+}
+
+// record appends r to the event log and hands it to the OnEvent listener,
+// at the ordered event itself.
+func (e *Engine) record(r eventRecord) {
 	e.events.Add(r)
 	if e.onEvent != nil {
 		e.onEvent(e.event(r))
@@ -234,64 +263,113 @@ func (e *Engine) log(kind eventKind, p *probe, cycle uint64, vcpu, tid int) {
 // Stats returns what the strategy had to do (out-of-line slots).
 func (e *Engine) Stats() Stats { return e.stats }
 
-// Attach registers specs on m with strategy s. handler, if not nil, runs on
-// every hit. Call it before m.Run: the breakpoints are written then.
+// Attach makes an engine on m with strategy s and registers specs, whose
+// breakpoints are written at once. handler, if not nil, runs on every hit.
+// Call it before m.Run; AttachAt and DetachAt schedule more changes.
 func Attach(m *smp.Machine, specs []Spec, s Strategy, handler func(Hit)) (*Engine, error) {
 	if err := CheckStrategy(s); err != nil {
 		return nil, err
 	}
-	e := &Engine{m: m, strategy: s, probes: map[uint64]*probe{}, stepping: map[int]*probe{},
-		restarted: map[int]*probe{}, ssol: map[int]*ssolStep{}, handler: handler}
+	e := &Engine{m: m, name: s, probes: map[uint64]*probe{}, gone: map[uint64]*probe{}, plans: map[uint64][]plannedChange{}, tasks: map[int]*uprobeTask{},
+		stack: stackPlace{inFlight: map[uint64]int{}}, handler: handler}
+	switch s {
+	case Inline:
+		e.strategy = inlineStep{}
+	case SSOLStack:
+		e.strategy = outOfLine{place: &e.stack}
+	case XOL:
+		e.strategy = outOfLine{place: &e.xol, waitForSlot: true, emulate: true}
+	case SSOLStack2005:
+		e.strategy = seedStack2005{}
+	case SSOLStack2006:
+		e.strategy = outOfLine{place: &e.stack}
+		e.lock = &uprobeLock{}
+	}
 	for _, sp := range specs {
-		if _, dup := e.probes[sp.Addr]; dup {
-			return nil, fmt.Errorf("probe %q: address %#x is probed twice", sp.Text, sp.Addr)
-		}
-		p := &probe{spec: sp, index: uint32(len(e.order)), orig: sp.Bytes[0], perCPU: make([]CPUCounts, m.CPUs())}
-		for i := range p.perCPU {
-			p.perCPU[i].VCPU = i
-		}
-		e.prepareCopy(p)
-		e.probes[sp.Addr] = p
-		e.order = append(e.order, sp.Addr)
-		if err := m.KernelWrite(sp.Addr, []byte{int3}); err != nil {
+		if err := e.AttachAt(0, sp); err != nil {
 			return nil, err
 		}
 	}
 	m.SetTrapHandler(e.onTrap)
+	m.SetStepAbortHandler(e.onStepAbort)
 	return e, nil
 }
 
 const int3 = 0xcc
 
+func (e *Engine) wordSize() uint64 {
+	if e.m.Image().Arch == loader.ArchI386 {
+		return 4
+	}
+	return 8
+}
+
+func (e *Engine) mode() int {
+	if e.wordSize() == 4 {
+		return 32
+	}
+	return 64
+}
+
+// logHit logs a hit of p, with its fetch arguments, and runs its handler.
+func (e *Engine) logHit(p *probe, ev smp.TrapEvent, ip, fn uint64) error {
+	var regs Regs
+	var args []ArgValue
+	if e.handler != nil || len(p.spec.Args) > 0 {
+		var err error
+		if regs, err = readRegs(e.m, e.mode(), ip, e.regBuf[:]); err != nil {
+			return err
+		}
+		args = e.fetchArgs(p, regs)
+	}
+	rec := eventRecord{cycle: ev.Cycle, vcpu: int32(ev.VCPU), tid: int32(ev.TID), probe: p.index, kind: kindHit}
+	if len(args) > 0 {
+		e.argTexts = append(e.argTexts, argsText(args))
+		rec.args = uint32(len(e.argTexts))
+	}
+	e.record(rec)
+	return e.runHandler(p, ev, regs, args, fn)
+}
+
+// fetchArgs evaluates p's fetch arguments with the registers at the hit.
+func (e *Engine) fetchArgs(p *probe, regs Regs) []ArgValue {
+	if len(p.spec.Args) == 0 {
+		return nil
+	}
+	env := fetchEnv{regs: regs, read: e.m.AddressSpace().Read, comm: e.m.Comm(), word: int(e.wordSize())}
+	out := make([]ArgValue, len(p.spec.Args))
+	for i, a := range p.spec.Args {
+		out[i] = ArgValue{Name: a.Name, Value: env.fetch(a)}
+	}
+	return out
+}
+
+// argsText is fetched arguments as the trace prints them.
+func argsText(args []ArgValue) string {
+	var b strings.Builder
+	for i, a := range args {
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteString(a.Name)
+		b.WriteByte('=')
+		b.WriteString(a.Value)
+	}
+	return b.String()
+}
+
 // runHandler runs the modelled handler and the Go one for a hit of p, and
-// books what they charged the vCPU as the handler phase.
-func (e *Engine) runHandler(p *probe, ev smp.TrapEvent) error {
+// books what they charged the vCPU as the handler phase. regs are the
+// registers the handler sees (read by logHit when there is one).
+func (e *Engine) runHandler(p *probe, ev smp.TrapEvent, regs Regs, args []ArgValue, fn uint64) error {
 	start := e.m.ClockFP()
 	e.m.Charge(e.m.Profile().Kernel.ProbeHandler)
 	if e.handler != nil {
-		regs, err := readRegs(e.m, e.mode(), p.spec.Addr, e.regBuf[:])
-		if err != nil {
-			return err
-		}
-		e.handler(Hit{Probe: &p.spec, Cycle: ev.Cycle, VCPU: ev.VCPU, TID: ev.TID, Regs: regs, m: e.m})
+		e.handler(Hit{Probe: &p.spec, Cycle: ev.Cycle, VCPU: ev.VCPU, TID: ev.TID, Regs: regs,
+			Return: p.spec.Return, Func: fn, Args: args, m: e.m})
 	}
 	p.cost.handler += e.m.ClockFP() - start
 	return nil
-}
-
-// prepareCopy decides p's out-of-line copy and prices both ways of
-// stepping it, as the block hook will (timing.Profile.CostBlock of the one
-// instruction: a block stepped with TF set holds exactly one).
-func (e *Engine) prepareCopy(p *probe) {
-	prof, mode := e.m.Profile(), e.mode()
-	p.inPlaceFP = prof.CostBlock(p.spec.Bytes, p.spec.Addr, mode).CostFP
-	p.copyBytes, p.copyOK = p.spec.Bytes, true
-	if p.spec.Class == ClassRIPRelative || RIPRelative(p.spec.Insn, mode) {
-		p.copyBytes, p.scratch, p.copyOK = ripRewrite(p.spec)
-	}
-	if e.strategy != Inline && p.copyOK {
-		p.copyFP = prof.CostBlock(p.copyBytes, p.spec.Addr, mode).CostFP
-	}
 }
 
 // byteAt reads the current text byte at addr.
@@ -303,25 +381,6 @@ func (e *Engine) byteAt(addr uint64) byte {
 	return b[0]
 }
 
-// onExecute runs, in cycle order, before every execution of a probed
-// instruction while its address is watched (an inline window is open).
-func (e *Engine) onExecute(p *probe, ev smp.WatchEvent) {
-	if e.stepping[ev.TID] == p {
-		return // the kernel's own step of the original instruction
-	}
-	if e.restarted[ev.TID] == p {
-		delete(e.restarted, ev.TID)
-		return // counted when its trap was undone
-	}
-	if e.byteAt(p.spec.Addr) != int3 {
-		// The original byte is back: the instruction runs without a trap.
-		e.miss(p, ev.Cycle, ev.VCPU, ev.TID)
-		return
-	}
-	// int3 is back (the window closed in this very event's cycle): the
-	// trap that follows counts the execution.
-}
-
 // miss counts an execution of p that ran the original instruction.
 func (e *Engine) miss(p *probe, cycle uint64, vcpu, tid int) {
 	c := &p.perCPU[vcpu]
@@ -331,70 +390,99 @@ func (e *Engine) miss(p *probe, cycle uint64, vcpu, tid int) {
 	e.log(kindMiss, p, cycle, vcpu, tid)
 }
 
-// openWindow records that p's original byte is back in the text, put there
-// by tid on vcpu at cycle, and starts watching p's address.
-func (e *Engine) openWindow(p *probe, cycle uint64, vcpu, tid int) error {
-	p.open = &Window{Start: cycle, VCPU: vcpu, TID: tid}
-	e.log(kindWindowOpen, p, cycle, vcpu, tid)
-	return e.m.WatchBlocks(p.spec.Addr, func(ev smp.WatchEvent) { e.onExecute(p, ev) })
-}
-
-// closeWindow records that int3 is back at p and stops watching it.
-func (e *Engine) closeWindow(p *probe, cycle uint64, vcpu, tid int) error {
-	if w := p.open; w != nil {
-		w.End = cycle
-		p.windows = append(p.windows, *w)
-		e.log(kindWindowClose, p, cycle, vcpu, tid)
-		p.open = nil
-	}
-	e.m.UnwatchBlocks(p.spec.Addr)
-	return nil
-}
-
 // onTrap handles int3 at a probe and the #DB that ends a step. The
 // exception's own cost, which the machine charges when this returns true,
 // is booked then: to the trap phase for an int3, to the step for a #DB,
 // with the stepped instruction.
 func (e *Engine) onTrap(ev smp.TrapEvent) bool {
-	trapFP := e.m.TrapCycles() << 8
 	switch ev.Intno {
 	case 3:
+		if e.xol.trampolineSet && ev.PC-1 == e.xol.base {
+			return e.onTrampoline(ev)
+		}
 		p := e.probes[ev.PC-1]
 		if p == nil {
+			if p = e.gone[ev.PC-1]; p != nil && e.byteAt(p.spec.Addr) != int3 {
+				if t := e.tasks[ev.TID]; t != nil && t.state == utaskWaitSlot {
+					t.endStep() // it slept for a slot for a probe now removed
+				}
+				// An int3 of a removed probe that waited for its ordered
+				// turn past the removal: at this cycle the original byte
+				// is back for good, so the thread runs the original
+				// instruction, which no probe counts (attach.go).
+				e.m.UndoTrap(p.spec.Addr)
+				return e.m.SetPC(p.spec.Addr) == nil
+			}
 			return false
+		}
+		if t := e.tasks[ev.TID]; t != nil && t.state == utaskWaitSlot {
+			// Woken for a slot: the thread is back in the kernel where it
+			// slept, with the hit's handler run (xolarea.go).
+			e.m.ResumedTrap()
+			t.state = utaskRunning
+			return e.strategy.afterHandler(e, t, t.active, ev) == nil
 		}
 		if e.byteAt(p.spec.Addr) != int3 {
 			return e.undoBreakpoint(p, ev)
 		}
-		if !e.onBreakpoint(p, ev) {
+		if e.racesRemoval(p, ev) {
+			return e.spuriousTrap(p, ev)
+		}
+		if e.lock != nil {
+			t := e.task(ev.TID)
+			resumed := t.state == utaskSpinLock
+			if resumed {
+				e.resumeSpinner(t, ev)
+			}
+			if !e.lockOrSpin(t, p) {
+				if !resumed {
+					p.cost.trap += e.m.TrapCycles() << 8
+				}
+				return true
+			}
+			if resumed {
+				return e.onBreakpoint(p, ev) == nil
+			}
+		}
+		if e.onBreakpoint(p, ev) != nil {
 			return false
 		}
-		p.cost.trap += trapFP
+		p.cost.trap += e.m.TrapCycles() << 8
 		return true
 	case 1:
-		if st := e.ssol[ev.TID]; st != nil {
-			delete(e.ssol, ev.TID)
-			if e.strategy == XOL {
-				e.xol.free(st.slot) // xol_free_insn_slot
-			}
-			if e.ssolDone(st) != nil {
-				return false
-			}
-			st.p.cost.step += trapFP + st.p.copyFP
-			return true
-		}
-		p := e.stepping[ev.TID]
-		if p == nil {
+		t := e.stepping(ev.TID)
+		if t == nil {
 			return false
 		}
-		delete(e.stepping, ev.TID)
-		if !e.inlineDone(p, ev) {
-			return false
+		err := t.step.singlestepped(e, t, ev)
+		if e.lock != nil {
+			e.unlock(t)
 		}
-		p.cost.step += trapFP + p.inPlaceFP
-		return true
+		return err == nil
 	}
 	return false
+}
+
+// onStepAbort ends the step of ev.TID, whose stepped instruction faulted
+// (arch_uprobe_abort_xol): the step's own abort, then TF as the program
+// had it. The machine then reports the fault at the probed instruction.
+func (e *Engine) onStepAbort(ev smp.TrapEvent) {
+	t := e.stepping(ev.TID)
+	if t == nil {
+		return
+	}
+	err := t.step.abortStep(e, t, ev)
+	if !t.savedTF {
+		err = errors.Join(err, e.m.SetTrapFlag(false))
+	}
+	if e.lock != nil {
+		e.unlock(t)
+	}
+	if err != nil {
+		e.fail(err)
+	}
+	e.stats.StepAborts++
+	t.endStep()
 }
 
 // undoBreakpoint handles a trap on p's int3 that waited for its ordered
@@ -406,137 +494,36 @@ func (e *Engine) onTrap(ev smp.TrapEvent) bool {
 // too; the Spurious kind is kept for a trap on a probe that is gone.)
 func (e *Engine) undoBreakpoint(p *probe, ev smp.TrapEvent) bool {
 	e.miss(p, ev.Cycle, ev.VCPU, ev.TID)
-	e.restarted[ev.TID] = p
+	e.task(ev.TID).restarted = p
 	e.m.UndoTrap(p.spec.Addr)
 	return e.m.SetPC(p.spec.Addr) == nil
 }
 
-// onBreakpoint handles a trap on p's int3: a hit, whose step it starts.
-func (e *Engine) onBreakpoint(p *probe, ev smp.TrapEvent) bool {
-	p.perCPU[ev.VCPU].Executions++
-	p.perCPU[ev.VCPU].Hits++
-	e.log(kindHit, p, ev.Cycle, ev.VCPU, ev.TID)
-	if err := e.runHandler(p, ev); err != nil {
-		return false
-	}
-	if e.strategy != Inline {
-		hit := e.ssolHit
-		if e.strategy == XOL {
-			hit = e.xolHit
-		}
-		started, err := hit(p, ev)
+// onBreakpoint handles a trap on p's int3: a hit, its handler, then the
+// strategy.
+func (e *Engine) onBreakpoint(p *probe, ev smp.TrapEvent) error {
+	t := e.task(ev.TID)
+	if p.spec.Return {
+		// A return probe's entry: arm the return; an entry that arms
+		// nothing is its return's miss (uretprobe.go).
+		armed, err := e.prepareUretprobe(t, p, ev)
 		if err != nil {
-			return false
+			return err
 		}
-		if started {
-			return true
+		if !armed {
+			e.miss(p, ev.Cycle, ev.VCPU, ev.TID)
 		}
-		e.stats.InlineFallback++
+	} else {
+		p.perCPU[ev.VCPU].Executions++
+		p.perCPU[ev.VCPU].Hits++
+		if err := e.logHit(p, ev, p.spec.Addr, 0); err != nil {
+			return err
+		}
 	}
-	// Inline: the original byte goes back, the instruction is stepped in
-	// place with TF set; the window is open until the #DB.
-	c, err := e.m.KernelWriteCost(p.spec.Addr, []byte{p.orig})
+	fl, err := e.m.Flags()
 	if err != nil {
-		return false
+		return err
 	}
-	p.cost.kernel(&p.cost.step, c)
-	if err := e.openWindow(p, ev.Cycle, ev.VCPU, ev.TID); err != nil {
-		return false
-	}
-	e.stepping[ev.TID] = p
-	return e.m.SetPC(p.spec.Addr) == nil && e.m.SetTrapFlag(true) == nil
-}
-
-// inlineDone ends an in-place step of p after its #DB: int3 goes back.
-func (e *Engine) inlineDone(p *probe, ev smp.TrapEvent) bool {
-	if p.spec.Class == ClassPushf {
-		// The in-place step pushed the TF set for it, as the out-of-line
-		// one does: clear it, as 2.6-era kprobes did for pushfl
-		// (arch/i386/kernel/kprobes.c: resume_execution).
-		if err := e.clearPushedTF(p); err != nil {
-			return false
-		}
-	}
-	c, err := e.m.KernelWriteCost(p.spec.Addr, []byte{int3})
-	if err != nil {
-		return false
-	}
-	p.cost.kernel(&p.cost.step, c)
-	if err := e.closeWindow(p, ev.Cycle, ev.VCPU, ev.TID); err != nil {
-		return false
-	}
-	return e.m.SetTrapFlag(false) == nil
-}
-
-// Result is one probe's account.
-type Result struct {
-	Spec       string      `json:"spec"`
-	Address    uint64      `json:"address"`
-	Executions uint64      `json:"executions"`
-	Hits       uint64      `json:"hits"`
-	Misses     uint64      `json:"misses"`
-	PerCPU     []CPUCounts `json:"per_cpu"`
-	MissList   []Miss      `json:"miss_list"`
-	Windows    []Window    `json:"-"`
-	// Overhead is what the hits cost the trapping vCPUs, by phase
-	// (overhead.go).
-	Overhead report.ProbeOverhead `json:"overhead_cycles"`
-}
-
-// Results returns every probe's account, in registration order.
-func (e *Engine) Results() []Result {
-	var out []Result
-	for _, a := range e.order {
-		p := e.probes[a]
-		r := Result{Spec: p.spec.Text, Address: a, PerCPU: append([]CPUCounts(nil), p.perCPU...),
-			MissList: append([]Miss(nil), p.misses...), Windows: append([]Window(nil), p.windows...)}
-		for _, c := range p.perCPU {
-			r.Executions += c.Executions
-			r.Hits += c.Hits
-			r.Misses += c.Misses
-		}
-		r.Overhead = p.cost.report(r.Hits)
-		sort.SliceStable(r.MissList, func(i, j int) bool { return r.MissList[i].Cycle < r.MissList[j].Cycle })
-		out = append(out, r)
-	}
-	return out
-}
-
-// OutOfLineReport is the run report's out_of_line object: what the
-// ssol-stack or xol strategy had to do; nil for inline.
-func (e *Engine) OutOfLineReport() *report.OutOfLine {
-	st := e.stats
-	switch e.strategy {
-	case SSOLStack:
-		return &report.OutOfLine{NXFlips: st.NXFlips, StackExpansions: st.StackGrowths, StackStartSlots: st.StackStart, InlineFallbacks: st.InlineFallback,
-			NXFlipCycles: st.NXFlipCycles, StackExpansionCycles: st.StackExpansionCycles}
-	case XOL:
-		return &report.OutOfLine{InlineFallbacks: st.InlineFallback, XOLSlotsMaxInUse: st.XOLSlotsMaxInUse, XOLMapCycles: st.XOLMapCycles}
-	}
-	return nil
-}
-
-// Report converts the engine's results to the run report's probes list.
-func (e *Engine) Report() []report.Probe {
-	var out []report.Probe
-	for _, r := range e.Results() {
-		p := e.probes[r.Address]
-		rp := report.Probe{Spec: r.Spec, Address: r.Address, Instruction: Disassemble(p.spec.Insn, p.spec.Addr),
-			Executions: r.Executions, Hits: r.Hits, Misses: r.Misses, OverheadCycles: r.Overhead}
-		for _, c := range r.PerCPU {
-			rp.PerCPU = append(rp.PerCPU, report.ProbeCPU{VCPU: c.VCPU, Executions: c.Executions, Hits: c.Hits, Misses: c.Misses})
-		}
-		for _, w := range r.Windows {
-			d := w.End - w.Start
-			rp.Windows.Count++
-			rp.Windows.TotalCycles += d
-			rp.Windows.MaxCycles = max(rp.Windows.MaxCycles, d)
-		}
-		rp.MissList = []report.ProbeMiss{}
-		for _, m := range r.MissList {
-			rp.MissList = append(rp.MissList, report.ProbeMiss{Cycle: m.Cycle, VCPU: m.VCPU, TID: m.TID, Spurious: m.Spurious})
-		}
-		out = append(out, rp)
-	}
-	return out
+	t.savedTF = fl&trapFlag != 0
+	return e.strategy.afterHandler(e, t, p, ev)
 }

@@ -40,18 +40,9 @@ func runOverheadSeed(t *testing.T, arch string, cpus int, args []string, s Strat
 	if prof == nil {
 		prof = exact()
 	}
-	prog, err := fixtures.Path(arch, "threads")
-	require.NoError(t, err)
-	m, err := smp.New(smp.Config{Program: prog, Args: args, CPUs: cpus, Seed: seed, Profile: prof})
-	require.NoError(t, err)
-	defer m.Close()
-	spec, err := Resolve(m.Image(), "probed")
-	require.NoError(t, err)
-	e, err := Attach(m, []Spec{spec}, s, nil)
-	require.NoError(t, err)
-	r, err := m.Run()
-	require.NoError(t, err)
+	r, e := probeThreads(t, arch, smp.Config{Args: args, CPUs: cpus, Seed: seed, Profile: prof}, s)
 	require.Equal(t, "exit", r.StopReason, "stderr %q", r.Stderr)
+	spec := e.all[0].spec
 	res := e.Results()[0]
 	o := res.Overhead
 	require.Equal(t, o.Trap+o.Handler+o.Step+o.Fixups+o.Shootdowns, o.Total, "total = sum of the phases")

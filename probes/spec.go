@@ -23,11 +23,21 @@ type Spec struct {
 	Len    int    // instruction length, = Insn.Len
 	Bytes  []byte // the original instruction bytes (Len of them), a private copy
 	Class  Class
+	// Return: the probe's handler runs when the function returns
+	// (SPEC%return, uretprobe.go), not at the instruction; the spec must
+	// name a function's first instruction.
+	Return bool
+	// Args are the fetch arguments after the spec, as uprobe_events takes
+	// them (fetchargs.go).
+	Args []FetchArg
 	// LinuxRefusal is non-empty when Linux's stricter table would refuse
 	// this instruction (LOCK, a segment override, pop es/ds) although the
 	// seed's policy, which probesim follows, accepts it: the report flags it.
 	LinuxRefusal string
 }
+
+// returnSuffix makes a spec a return probe, as perf probe spells it.
+const returnSuffix = "%return"
 
 // maxInsnLen is the architectural limit on an x86 instruction's length.
 const maxInsnLen = 15
@@ -57,7 +67,14 @@ func resolve(im *loader.Image, text string) (Spec, error) {
 		mode = 32
 	}
 	spec := Spec{Text: text}
-	t := strings.TrimSpace(text)
+	fields := strings.Fields(text)
+	t := ""
+	if len(fields) > 0 {
+		t = fields[0]
+	}
+	if base, ok := strings.CutSuffix(t, returnSuffix); ok {
+		spec.Return, t = true, base
+	}
 	switch {
 	case t == "":
 		return Spec{}, errors.New("empty probe spec (want SYMBOL, SYMBOL+OFFSET or 0xADDRESS)")
@@ -93,6 +110,11 @@ func resolve(im *loader.Image, text string) (Spec, error) {
 		}
 	}
 
+	if spec.Return && (spec.Symbol == "" || spec.Offset != 0) {
+		// As perf probe requires: the return address must be what sp
+		// points at, which it is only at a function's entry.
+		return Spec{}, errors.New("a return probe must be on a function's first instruction")
+	}
 	seg, ok := execSegment(im, spec.Addr)
 	if !ok {
 		return Spec{}, errors.New("address is not in an executable segment")
@@ -124,6 +146,11 @@ func resolve(im *loader.Image, text string) (Spec, error) {
 	}
 	spec.Insn, spec.Len = inst, inst.Len
 	spec.Bytes = append([]byte(nil), code[:inst.Len]...)
+	if len(fields) > 1 {
+		if spec.Args, err = parseFetchArgs(fields[1:], mode, spec.Return); err != nil {
+			return Spec{}, err
+		}
+	}
 	spec.Class = Classify(inst, mode)
 	spec.LinuxRefusal = LinuxRefusal(spec.Bytes, mode)
 	return spec, nil

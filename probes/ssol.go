@@ -1,13 +1,6 @@
 package probes
 
-import (
-	"encoding/binary"
-	"fmt"
-
-	"github.com/probesim/probesim/emu/loader"
-	"github.com/probesim/probesim/mmu"
-	"github.com/probesim/probesim/smp"
-)
+import "github.com/probesim/probesim/mmu"
 
 // Single-stepping out of line on the stack: the seed's proposal ([RFC 3/3],
 // 2005) with the March 2006 repost's corrections.
@@ -24,9 +17,11 @@ import (
 // smp.Machine.KernelExpandStack, costed as the page fault that populates
 // the new page) and the copy goes to the new page. If the page is not
 // executable (NX), the kernel makes it executable for the step and restores
-// it afterwards, each a page-table update with a TLB shootdown. When no slot
-// can be had, the hit falls back to inline stepping, and the fallback is
-// counted. The slot state is per thread, so concurrent hits on several
+// it afterwards, each a page-table update with a TLB shootdown. A page the
+// program cannot write (sp pointed into its code or read-only data) is no
+// place for a slot: copy_to_user would fail there, so the next place is
+// tried. When no slot can be had, the hit falls back to inline stepping,
+// and the fallback is counted. The slot state is per thread, so concurrent hits on several
 // vCPUs never share a slot.
 //
 // When sp's page has no room, the fallbacks are the 2006 repost's, in
@@ -56,110 +51,18 @@ const (
 	redZone64   = 128
 )
 
-// ssolStep is a thread's out-of-line step in progress.
-type ssolStep struct {
-	p       *probe
-	slot    uint64
-	page    uint64
-	restore mmu.Prot // the page's protection before the step
-	flipped bool     // NX was cleared for the step
-	saved   uint64   // the scratch register's value before the step
+// stackPlace is ssol-stack's place: slots below sp on the thread's own
+// stack. inFlight counts the steps in flight per slot address, so that a
+// VMA-start slot is never shared.
+type stackPlace struct {
+	inFlight map[uint64]int
 }
 
-// Stats counts what the out-of-line strategy had to do, and what the NX
-// flips and stack expansions cost the trapping vCPUs (those cycles are also
-// in the probes' overhead phases: step, fixups and shootdowns).
-type Stats struct {
-	NXFlips        uint64 `json:"nx_flips"`
-	StackGrowths   uint64 `json:"stack_expansions"`
-	StackStart     uint64 `json:"stack_start_slots"`
-	InlineFallback uint64 `json:"inline_fallbacks"`
-	// NXFlipCycles: clearing NX and restoring it, shootdowns included.
-	NXFlipCycles uint64 `json:"nx_flip_cycles"`
-	// StackExpansionCycles: growing the stack by a page for a slot.
-	StackExpansionCycles uint64 `json:"stack_expansion_cycles"`
-	// XOLSlotsMaxInUse: the most XOL slots taken at once (xol, at most 31).
-	XOLSlotsMaxInUse uint64 `json:"xol_slots_max_in_use"`
-	// XOLMapCycles: mapping the XOL page on the first hit (xol).
-	XOLMapCycles uint64 `json:"xol_map_cycles"`
-}
-
-func (e *Engine) wordSize() uint64 {
-	if e.m.Image().Arch == loader.ArchI386 {
-		return 4
-	}
-	return 8
-}
-
-// ssolSlot finds where the trapping thread's copy of p goes: the bottom of
-// the page holding sp, else the start of sp's VMA, else the page below a
-// growsdown stack whose lowest page holds sp (grow is that stack, which must
-// first grow by a page). ok is false when there is no slot.
-func (e *Engine) ssolSlot(p *probe) (slot, page uint64, where slotPlace, grow *mmu.VMA, ok bool) {
-	sp := e.m.SP()
-	below := uint64(8)
-	if w := uint64(StackWriteBytes(p.spec.Insn, e.mode())); w > below {
-		below = w
-	}
-	if e.wordSize() == 8 {
-		below += redZone64
-	}
-	if sp < below {
-		return 0, 0, 0, nil, false
-	}
-	free := sp - below // the highest byte a copy may end at, exclusive
-	page = sp &^ (mmu.PageSize - 1)
-	if free >= page+maxInsnSize {
-		return page, page, slotSPPage, nil, true
-	}
-	v, found := e.m.AddressSpace().FindVMA(sp)
-	if !found {
-		return 0, 0, 0, nil, false
-	}
-	if v.Start+maxInsnSize <= free && !e.slotInUse(v.Start) {
-		return v.Start, v.Start, slotStackStart, nil, true
-	}
-	if v.Flags&mmu.GrowsDown == 0 || v.Start != page || page < mmu.PageSize {
-		return 0, 0, 0, nil, false
-	}
-	page -= mmu.PageSize
-	return page, page, slotGrown, &v, true
-}
-
-// slotPlace says which of the repost's places a slot took.
-type slotPlace int
-
-const (
-	slotSPPage     slotPlace = iota + 1 // the bottom of the page holding sp
-	slotStackStart                      // the start of sp's VMA
-	slotGrown                           // a page grown below the stack
-)
-
-// slotInUse reports whether another thread's out-of-line step in flight
-// uses the slot at addr.
-func (e *Engine) slotInUse(addr uint64) bool {
-	for _, st := range e.ssol {
-		if st.slot == addr {
-			return true
-		}
-	}
-	return false
-}
-
-func (e *Engine) mode() int {
-	if e.wordSize() == 4 {
-		return 32
-	}
-	return 64
-}
-
-// ssolHit starts an out-of-line step of p for the trapping thread. started
-// is false when the hit must fall back to inline stepping.
-func (e *Engine) ssolHit(p *probe, ev smp.TrapEvent) (started bool, err error) {
-	if !p.copyOK {
-		return false, nil
-	}
-	slot, page, where, grow, ok := e.ssolSlot(p)
+// acquire finds t's slot for p (stackSlot), grows the stack for it if
+// that is where it is, copies the instruction there with copy_to_user
+// and clears NX on its page if needed.
+func (s *stackPlace) acquire(e *Engine, t *uprobeTask, p *probe) (bool, error) {
+	slot, page, where, grow, ok := s.slot(e, p)
 	if !ok {
 		return false, nil
 	}
@@ -177,124 +80,94 @@ func (e *Engine) ssolHit(p *probe, ev smp.TrapEvent) (started bool, err error) {
 		e.stats.StackExpansionCycles += c.Total()
 	}
 	prot, _ := e.m.AddressSpace().PageProt(page)
-	st := &ssolStep{p: p, slot: slot, page: page, restore: prot}
-	c, err := e.m.KernelCopyToUser(slot, p.copyBytes)
+	c, err := e.m.KernelCopyToUser(slot, p.arch.ixol)
 	if err != nil {
 		return false, err
 	}
 	p.cost.kernel(&p.cost.step, c)
-	if err := e.loadScratch(st); err != nil {
-		return false, err
-	}
+	t.xolVaddr, t.slotPage, t.slotRestore, t.slotFlipped = slot, page, prot, false
 	if prot&mmu.ProtExec == 0 {
 		c, err := e.m.KernelProtectPageCost(page, prot|mmu.ProtExec)
 		if err != nil {
 			return false, err
 		}
 		p.cost.kernel(&p.cost.step, c)
-		st.flipped = true
+		t.slotFlipped = true
 		e.stats.NXFlips++
 		e.stats.NXFlipCycles += c.Total()
 	}
-	e.ssol[ev.TID] = st
-	return e.m.SetPC(slot) == nil && e.m.SetTrapFlag(true) == nil, nil
+	s.inFlight[slot]++
+	return true, nil
 }
 
-// loadScratch saves the scratch register of a RIP-relative copy in st and
-// loads it with the address after the original instruction (riprel.go).
-func (e *Engine) loadScratch(st *ssolStep) error {
-	p := st.p
-	if p.scratch == 0 {
+// release restores the page's protection if NX was cleared for the step.
+func (s *stackPlace) release(e *Engine, t *uprobeTask) error {
+	if n := s.inFlight[t.xolVaddr]; n > 1 {
+		s.inFlight[t.xolVaddr] = n - 1
+	} else {
+		delete(s.inFlight, t.xolVaddr)
+	}
+	if !t.slotFlipped {
 		return nil
 	}
-	saved, err := e.m.Reg(p.scratch)
+	c, err := e.m.KernelProtectPageCost(t.slotPage, t.slotRestore)
 	if err != nil {
 		return err
 	}
-	st.saved = saved
-	return e.m.SetReg(p.scratch, p.spec.Addr+uint64(p.spec.Len))
+	t.active.cost.kernel(&t.active.cost.fixups, c)
+	e.stats.NXFlipCycles += c.Total()
+	return nil
 }
 
-// ssolDone finishes the step after its #DB: the fixups, then NX back.
-func (e *Engine) ssolDone(st *ssolStep) error {
-	p := st.p
-	ip := e.m.PC()
-	orig, length := p.spec.Addr, uint64(p.spec.Len)
-	switch p.spec.Class {
-	case ClassRet, ClassIndirectJump:
-		// The ip is where the instruction sent it.
-	case ClassIndirectCall:
-		if err := e.fixReturnAddress(p, st.slot+length, orig+length); err != nil {
-			return err
-		}
-	case ClassRelCall:
-		if err := e.fixReturnAddress(p, st.slot+length, orig+length); err != nil {
-			return err
-		}
-		ip = orig + (ip - st.slot)
-	case ClassPushf:
-		if err := e.clearPushedTF(p); err != nil {
-			return err
-		}
-		ip = orig + (ip - st.slot)
-	default:
-		ip = orig + (ip - st.slot)
-	}
-	if err := e.m.SetPC(ip); err != nil {
-		return err
-	}
-	if p.scratch != 0 {
-		if err := e.m.SetReg(p.scratch, st.saved); err != nil {
-			return err
-		}
-	}
-	if st.flipped {
-		c, err := e.m.KernelProtectPageCost(st.page, st.restore)
-		if err != nil {
-			return err
-		}
-		p.cost.kernel(&p.cost.fixups, c)
-		e.stats.NXFlipCycles += c.Total()
-	}
-	return e.m.SetTrapFlag(false)
-}
-
-// fixReturnAddress replaces the return address a stepped call pushed, with
-// a costed copy to the user stack.
-func (e *Engine) fixReturnAddress(p *probe, pushed, want uint64) error {
+// slot finds where the trapping thread's copy of p goes: the bottom of the
+// page holding sp, else the start of sp's VMA, else the page below a
+// growsdown stack whose lowest page holds sp (grow is that stack, which
+// must first grow by a page). ok is false when there is no slot.
+func (s *stackPlace) slot(e *Engine, p *probe) (slot, page uint64, where stackSlotKind, grow *mmu.VMA, ok bool) {
 	sp := e.m.SP()
-	n := e.wordSize()
-	b := make([]byte, n)
-	if err := e.m.AddressSpace().Read(sp, b); err != nil {
-		return err
+	below := uint64(8)
+	if w := uint64(StackWriteBytes(p.spec.Insn, e.mode())); w > below {
+		below = w
 	}
-	got := uint64(binary.LittleEndian.Uint32(b))
-	if n == 8 {
-		got = binary.LittleEndian.Uint64(b)
+	if e.wordSize() == 8 {
+		below += redZone64
 	}
-	if got != pushed {
-		return fmt.Errorf("out-of-line call: return address %#x on the stack, expected %#x", got, pushed)
+	if sp < below {
+		return 0, 0, 0, nil, false
 	}
-	if n == 8 {
-		binary.LittleEndian.PutUint64(b, want)
-	} else {
-		binary.LittleEndian.PutUint32(b, uint32(want))
+	free := sp - below // the highest byte a copy may end at, exclusive
+	page = sp &^ (mmu.PageSize - 1)
+	as := e.m.AddressSpace()
+	if free >= page+maxInsnSize && writable(as, page) {
+		return page, page, slotSPPage, nil, true
 	}
-	c, err := e.m.KernelCopyToUser(sp, b)
-	p.cost.kernel(&p.cost.fixups, c)
-	return err
+	v, found := as.FindVMA(sp)
+	if !found {
+		return 0, 0, 0, nil, false
+	}
+	if v.Start+maxInsnSize <= free && s.inFlight[v.Start] == 0 && writable(as, v.Start) {
+		return v.Start, v.Start, slotStackStart, nil, true
+	}
+	if v.Flags&mmu.GrowsDown == 0 || v.Start != page || page < mmu.PageSize {
+		return 0, 0, 0, nil, false
+	}
+	page -= mmu.PageSize
+	return page, page, slotGrown, &v, true
 }
 
-// clearPushedTF clears TF in the flags a stepped pushf stored, with a
-// costed copy to the user stack.
-func (e *Engine) clearPushedTF(p *probe) error {
-	sp := e.m.SP()
-	var b [2]byte
-	if err := e.m.AddressSpace().Read(sp, b[:]); err != nil {
-		return err
-	}
-	b[1] &^= 1 // TF is bit 8
-	c, err := e.m.KernelCopyToUser(sp, b[:])
-	p.cost.kernel(&p.cost.fixups, c)
-	return err
+// stackSlotKind says which of the repost's places a slot took.
+type stackSlotKind int
+
+const (
+	slotSPPage     stackSlotKind = iota + 1 // the bottom of the page holding sp
+	slotStackStart                          // the start of sp's VMA
+	slotGrown                               // a page grown below the stack
+)
+
+// writable reports whether copy_to_user could write the page at addr: sp
+// may point into memory the program cannot write (a jmp into code it
+// pointed sp at), and the slot must then be sought elsewhere.
+func writable(as *mmu.AddressSpace, addr uint64) bool {
+	prot, ok := as.PageProt(addr)
+	return ok && prot&mmu.ProtWrite != 0
 }

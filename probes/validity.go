@@ -132,7 +132,19 @@ const (
 	reasonGroup0FAE  = "group 0f ae (fxsave/fxrstor, ldmxcsr/stmxcsr, xsave/xrstor, clflush, lfence/mfence/sfence, rd/wr fs/gs base) is refused as a whole, as in Linux, although most of it runs in user mode"
 	reasonEVEX       = "62 starts an EVEX (AVX-512) instruction in 64-bit mode, and these bytes are not one x86asm v0.33 knows"
 	reasonBadLock    = "lock prefix without a lockable memory destination: raises #UD"
+	reasonBranch66   = "operand-size prefix (66) on a near branch: in 64-bit mode Intel ignores it and AMD truncates the target to 16 bits, so no fixup suits both (and in 32-bit mode it truncates the target); Linux refuses 66-prefixed relative branches too (branch_setup_xol_ops)"
 )
+
+// nearBranches are the near jumps and calls whose operand size a 66 prefix
+// changes (vendor-dependently in 64-bit mode): the ip they compute, and
+// the return address a call pushes.
+var nearBranches = map[x86asm.Op]bool{
+	x86asm.CALL: true, x86asm.JMP: true, x86asm.LOOP: true, x86asm.LOOPE: true, x86asm.LOOPNE: true,
+	x86asm.JCXZ: true, x86asm.JECXZ: true, x86asm.JRCXZ: true, x86asm.XBEGIN: true,
+	x86asm.JA: true, x86asm.JAE: true, x86asm.JB: true, x86asm.JBE: true, x86asm.JE: true, x86asm.JG: true,
+	x86asm.JGE: true, x86asm.JL: true, x86asm.JLE: true, x86asm.JNE: true, x86asm.JNO: true, x86asm.JNP: true,
+	x86asm.JNS: true, x86asm.JO: true, x86asm.JP: true, x86asm.JS: true,
+}
 
 // refusedOps are refused whatever their operands; INT is handled apart to
 // tell int3 from int N.
@@ -210,6 +222,9 @@ func refusal(inst x86asm.Inst, code []byte, mode int) string {
 	if p.lock && !lockableForm(inst) {
 		return reasonBadLock
 	}
+	if p.opsize && nearBranches[inst.Op] {
+		return reasonBranch66
+	}
 	return ""
 }
 
@@ -256,6 +271,7 @@ func lockableForm(inst x86asm.Inst) bool {
 // prefixes is what scanPrefixes found in front of an instruction's opcode.
 type prefixes struct {
 	lock     bool   // F0
+	opsize   bool   // 66
 	segments []byte // ES/CS/SS/DS overrides (26/2E/36/3E), in order
 	op1      byte   // first opcode byte
 	escape   bool   // op1 is 0F
@@ -277,7 +293,10 @@ func scanPrefixes(code []byte, mode int) prefixes {
 		case 0x26, 0x2E, 0x36, 0x3E:
 			p.segments = append(p.segments, b)
 			continue
-		case 0x64, 0x65, 0x66, 0x67, 0xF2, 0xF3:
+		case 0x66:
+			p.opsize = true
+			continue
+		case 0x64, 0x65, 0x67, 0xF2, 0xF3:
 			continue
 		}
 		if mode == 64 && b&0xF0 == 0x40 {

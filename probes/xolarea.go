@@ -4,14 +4,15 @@ import (
 	"math/bits"
 
 	"github.com/probesim/probesim/mmu"
-	"github.com/probesim/probesim/smp"
 )
 
 // Single-stepping out of line in the XOL area: what mainline Linux uprobes
 // do since 3.5 (kernel/events/uprobes.c xol_area, xol_get_insn_slot,
 // xol_free_insn_slot; arch/x86/kernel/uprobes.c).
 //
-// The int3 stays in the text. On the process's first hit the kernel maps
+// What Linux emulates without a step (nops, jmp and call rel, jcc, push
+// reg) is emulated here too (emulate.go): no slot, no copy, no #DB. For the
+// rest, the int3 stays in the text. On the process's first hit the kernel maps
 // one page for it, "[uprobes]" in /proc/self/maps, as xol_add_vma does:
 // _install_special_mapping of a VM_EXEC page (not readable by the VMA's
 // flags, so "--xp"; x86 page tables make it readable anyway), at
@@ -28,23 +29,32 @@ import (
 // bytes, no copy-on-write, no shootdown, no NX flip: the page is
 // executable and the process cannot write it), the thread steps the copy
 // with TF set, and the slot is freed after the #DB. The fixups are
-// ssol-stack's (ssolDone): the default ip fix, a call's pushed return
+// ssol-stack's (defaultOps.postXOL): the default ip fix, a call's pushed return
 // address, TF in pushed flags, and the RIP-relative scratch rewrite
 // (riprel.go) that Linux's riprel_analyze also uses. A slot holds no stack
 // data, so there is no red-zone or stack-room concern.
 //
+// When all 31 slots are taken, the hit sleeps until one is freed, as
+// xol_get_insn_slot does (wait_event on the area's wait queue): its
+// handler has run, the thread blocks in the kernel (smp.Machine.
+// SleepInKernel: its vCPU runs another thread or idles), and the #DB that
+// frees a slot wakes the thread that has waited longest
+// (smp.Machine.WakeFromKernel at that cycle). No hit is lost and none is
+// stepped in place; Stats.XOLSlotWaits counts the waits and
+// XOLSlotWaitCycles the cycles from each sleep to its wake-up.
+//
 // Deviations from Linux:
 //
-//   - when all 31 slots are taken, Linux's xol_get_insn_slot sleeps until
-//     one is freed (wait_event on the area's wq); here the hit falls back
-//     to inline stepping and is counted (Stats.InlineFallback). With at
-//     most 31 threads stepping at once, as with the fixtures, it cannot
-//     happen. A RIP-relative copy that cannot be rewritten also falls back,
-//     where Linux would refuse the probe;
-//   - Linux emulates some instructions in the kernel without any step
-//     (branch_setup_xol_ops and push_setup_xol_ops: nops, jmp rel, call
-//     rel, jcc, push reg); here every instruction is stepped out of line,
-//     so those hits cost a slot, a copy and a #DB that Linux saves;
+//   - wake_up wakes every waiter, and they race for the slot; here the
+//     longest-waiting one is woken, so only one thread pays the wake-up.
+//     The woken thread comes back by trapping at the probe again: that
+//     trap is no new exception (smp.Machine.ResumedTrap: not charged), but
+//     the int3's block is charged as the engine runs it, a few cycles
+//     Linux does not spend;
+//   - a RIP-relative copy that cannot be rewritten is stepped in place
+//     (counted, Stats.InlineFallback), where Linux would refuse the probe;
+//     with the rewrite exact for every opcode map (riprel.go), the
+//     differential test finds none;
 //   - Linux copies the whole 16-byte ixol buffer into the slot
 //     (arch_uprobe_copy_ixol); here the instruction's own bytes are copied,
 //     as ssol-stack copies them, so the two strategies' copies are priced on
@@ -64,6 +74,46 @@ const (
 type xolArea struct {
 	base uint64 // the page's address; 0 until the first hit maps it
 	used uint32 // bit i: slot i is taken; bit 0 (the trampoline) always
+	// trampolineSet: slot 0 holds the return-probe trampoline's int3
+	// (uretprobe.go).
+	trampolineSet bool
+	// waiters are the threads asleep for a slot, in the order they slept,
+	// with the cycle each fell asleep at (the area's wait queue).
+	waiters []slotWaiter
+}
+
+// slotWaiter is a thread asleep for a slot.
+type slotWaiter struct {
+	tid   int
+	since uint64
+}
+
+// sleep puts t to sleep until a slot is free (xol_get_insn_slot's
+// wait_event): the ip stays at the probe, so the thread's next trap there,
+// once woken, resumes the hit (Engine.onTrap).
+func (a *xolArea) sleep(e *Engine, t *uprobeTask, p *probe) error {
+	t.state, t.active = utaskWaitSlot, p
+	a.waiters = append(a.waiters, slotWaiter{tid: t.tid, since: e.m.ClockFP() >> 8})
+	e.stats.XOLSlotWaits++
+	e.m.SleepInKernel()
+	return e.m.SetPC(p.spec.Addr)
+}
+
+// ensure maps the area on the process's first need of it (xol_add_vma),
+// booking the mapping to p's step phase.
+func (a *xolArea) ensure(e *Engine, p *probe) error {
+	if a.base != 0 {
+		return nil
+	}
+	hint := e.m.AddressSpace().Config().TaskSize - mmu.PageSize
+	base, c, err := e.m.KernelMapSpecialPage(hint, mmu.ProtExec, xolName)
+	if err != nil {
+		return err
+	}
+	p.cost.kernel(&p.cost.step, c)
+	*a = xolArea{base: base, used: 1}
+	e.stats.XOLMapCycles += c.Total()
+	return nil
 }
 
 // inUse is the number of slots threads hold now (the trampoline's aside).
@@ -86,38 +136,38 @@ func (a *xolArea) free(addr uint64) {
 	a.used &^= 1 << ((addr - a.base) / xolSlotBytes)
 }
 
-// xolHit starts a step of p's copy in an XOL slot for the trapping thread,
-// mapping the area first on the process's first hit. started is false when
-// the hit must fall back to inline stepping.
-func (e *Engine) xolHit(p *probe, ev smp.TrapEvent) (started bool, err error) {
-	if !p.copyOK {
-		return false, nil
+// acquire takes t the lowest free slot for p's copy and writes the copy
+// into it, mapping the area first on the process's first hit.
+func (a *xolArea) acquire(e *Engine, t *uprobeTask, p *probe) (bool, error) {
+	if err := a.ensure(e, p); err != nil {
+		return false, err
 	}
-	if e.xol.base == 0 {
-		hint := e.m.AddressSpace().Config().TaskSize - mmu.PageSize
-		base, c, err := e.m.KernelMapSpecialPage(hint, mmu.ProtExec, xolName)
-		if err != nil {
-			return false, err
-		}
-		p.cost.kernel(&p.cost.step, c)
-		e.xol = xolArea{base: base, used: 1}
-		e.stats.XOLMapCycles += c.Total()
-	}
-	slot, ok := e.xol.take()
+	slot, ok := a.take()
 	if !ok {
 		return false, nil
 	}
-	e.stats.XOLSlotsMaxInUse = max(e.stats.XOLSlotsMaxInUse, e.xol.inUse())
-	st := &ssolStep{p: p, slot: slot, page: e.xol.base}
-	c, err := e.m.KernelCopyToPage(slot, p.copyBytes)
-	if err == nil {
-		p.cost.kernel(&p.cost.step, c)
-		err = e.loadScratch(st)
-	}
+	e.stats.XOLSlotsMaxInUse = max(e.stats.XOLSlotsMaxInUse, a.inUse())
+	c, err := e.m.KernelCopyToPage(slot, p.arch.ixol)
 	if err != nil {
-		e.xol.free(slot)
+		a.free(slot)
 		return false, err
 	}
-	e.ssol[ev.TID] = st
-	return e.m.SetPC(slot) == nil && e.m.SetTrapFlag(true) == nil, nil
+	p.cost.kernel(&p.cost.step, c)
+	t.xolVaddr = slot
+	return true, nil
+}
+
+// release frees t's slot (xol_free_insn_slot) and wakes the thread that
+// has waited longest for one, if any.
+func (a *xolArea) release(e *Engine, t *uprobeTask) error {
+	a.free(t.xolVaddr)
+	for len(a.waiters) > 0 {
+		w := a.waiters[0]
+		a.waiters = a.waiters[1:]
+		if e.m.WakeFromKernel(w.tid) {
+			e.stats.XOLSlotWaitCycles += e.m.ClockFP()>>8 - w.since
+			return nil
+		}
+	}
+	return nil
 }

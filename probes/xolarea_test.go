@@ -44,6 +44,7 @@ type xolRun struct {
 	res Result
 	st  Stats
 	kev []smp.KernelEvent
+	ool *report.OutOfLine
 	// beforeFirst: the VMAs when the first hit's handler ran, before the
 	// hit sought a slot.
 	beforeFirst []mmu.VMA
@@ -72,7 +73,7 @@ func runXOL(t *testing.T, arch string, cpus int, args []string, handler func(*En
 	run.rep, err = m.Run()
 	require.NoError(t, err)
 	require.Equal(t, "exit", run.rep.StopReason, "stderr %q fault %+v", run.rep.Stderr, run.rep.Fault)
-	run.res, run.st, run.kev = e.Results()[0], e.Stats(), m.KernelEvents()
+	run.res, run.st, run.kev, run.ool = e.Results()[0], e.Stats(), m.KernelEvents(), e.OutOfLineReport()
 	return run
 }
 
@@ -135,45 +136,51 @@ func TestXOLAreaMapping(t *testing.T) {
 	}
 }
 
-// TestXOLFullAreaFallsBackInline: when no slot is free (here: every slot
-// marked taken by the handler, which runs before the slot is sought), the
-// hit is stepped inline and counted, where Linux would sleep for a slot.
-// The first hit maps the page and steps in slot 1; the program's output
-// is unchanged.
-func TestXOLFullAreaFallsBackInline(t *testing.T) {
-	args := []string{"1", "200"}
+// TestXOLSlotsWait: 64 threads on 64 vCPUs step out of line at once,
+// more than the 31 slots the XOL page has: a hit that finds every slot
+// taken sleeps until one is freed, as Linux's xol_get_insn_slot does, so no
+// hit is lost and none is stepped in place; the waits are reported with
+// their cycles, and the output is the native one.
+func TestXOLSlotsWait(t *testing.T) {
+	args := []string{"64", "50"}
 	prog, err := fixtures.Path(fixtures.ArchAMD64, "threads")
 	require.NoError(t, err)
 	want, _, _, err := fixtures.RunNative(prog, args, nil, nil)
 	require.NoError(t, err)
-	r := runXOL(t, fixtures.ArchAMD64, 1, args, func(e *Engine) {
-		if e.xol.base != 0 {
-			e.xol.used = 0xffffffff
-		}
-	})
+	r := runXOL(t, fixtures.ArchAMD64, 64, args, nil)
 	require.Equal(t, string(want), r.rep.Stdout)
-	require.Equal(t, uint64(200), r.res.Hits)
+	require.Equal(t, uint64(64*50), r.res.Hits)
 	require.Zero(t, r.res.Misses)
-	require.Equal(t, uint64(199), r.st.InlineFallback)
-	require.Len(t, r.res.Windows, 199, "each fallback put the original byte back once")
-	require.Equal(t, uint64(1), r.st.XOLSlotsMaxInUse, "only the first hit had a slot")
+	require.Zero(t, r.st.InlineFallback)
+	require.Empty(t, r.res.Windows, "nothing stepped in place")
+	require.Equal(t, uint64(31), r.st.XOLSlotsMaxInUse, "every slot in use at once")
+	require.NotZero(t, r.st.XOLSlotWaits, "some hits waited for a slot")
+	require.NotZero(t, r.st.XOLSlotWaitCycles)
+	require.Equal(t, r.st.XOLSlotWaits, r.ool.XOLSlotWaits)
+	require.Equal(t, r.st.XOLSlotWaitCycles, r.ool.XOLSlotWaitCycles)
+	t.Logf("%d waits, %d cycles waited", r.st.XOLSlotWaits, r.st.XOLSlotWaitCycles)
 }
 
 // TestXOLReport: the run report's out_of_line object for xol.
 func TestXOLReport(t *testing.T) {
-	prog, err := fixtures.Path(fixtures.ArchAMD64, "threads")
-	require.NoError(t, err)
-	m, err := smp.New(smp.Config{Program: prog, Args: []string{"2", "50"}, CPUs: 2, Seed: 1})
-	require.NoError(t, err)
-	defer m.Close()
-	spec, err := Resolve(m.Image(), "probed")
-	require.NoError(t, err)
-	e, err := Attach(m, []Spec{spec}, XOL, nil)
-	require.NoError(t, err)
-	_, err = m.Run()
-	require.NoError(t, err)
+	_, e := probeThreads(t, fixtures.ArchAMD64, smp.Config{Args: []string{"2", "50"}, CPUs: 2, Seed: 1}, XOL)
 	st := e.Stats()
-	require.Equal(t, &report.OutOfLine{XOLSlotsMaxInUse: st.XOLSlotsMaxInUse, XOLMapCycles: st.XOLMapCycles}, e.OutOfLineReport())
+	require.Equal(t, &report.OutOfLine{XOLSlotsMaxInUse: st.XOLSlotsMaxInUse, XOLMapCycles: st.XOLMapCycles, SteppedHits: 100}, e.OutOfLineReport())
 	require.NotZero(t, st.XOLMapCycles)
 	require.Equal(t, uint64(100), e.Results()[0].Hits, fmt.Sprintf("%+v", st))
+}
+
+// TestXOLSlotWaitsAgreeWithLockstep: with slots to wait for, the counts
+// per vCPU and the waits are the same in the fast mode and in lockstep.
+func TestXOLSlotWaitsAgreeWithLockstep(t *testing.T) {
+	var got [2]struct {
+		per   []CPUCounts
+		waits uint64
+	}
+	for i, lockstep := range []bool{false, true} {
+		_, e := probeThreads(t, fixtures.ArchAMD64, smp.Config{Args: []string{"40", "20"}, CPUs: 40, Seed: 2, Lockstep: lockstep}, XOL)
+		got[i].per, got[i].waits = e.Results()[0].PerCPU, e.Stats().XOLSlotWaits
+	}
+	require.NotZero(t, got[0].waits)
+	require.Equal(t, got[1], got[0])
 }

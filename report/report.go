@@ -47,6 +47,11 @@ type Run struct {
 	Stderr       string `json:"stderr"`
 	StdoutBase64 []byte `json:"stdout_base64,omitempty"`
 	StderrBase64 []byte `json:"stderr_base64,omitempty"`
+	// StdoutTruncated and StderrTruncated are set when the stream was
+	// longer than the report keeps (2*OutputKeep bytes): Stdout (Stderr)
+	// is then its head, and these give its size, hash and tail.
+	StdoutTruncated *Truncated `json:"stdout_truncated,omitempty"`
+	StderrTruncated *Truncated `json:"stderr_truncated,omitempty"`
 
 	Cycles       uint64   `json:"cycles"`
 	Instructions uint64   `json:"instructions"`
@@ -55,6 +60,12 @@ type Run struct {
 
 	Syscalls            map[string]uint64 `json:"syscalls"`
 	UnsupportedSyscalls map[string]uint64 `json:"unsupported_syscalls"`
+	// KernelNotes count what the kernel accepted without modelling it
+	// (an advisory lock, say), as "syscall:detail".
+	KernelNotes map[string]uint64 `json:"kernel_notes,omitempty"`
+	// HostFiles are the host files whose contents the guest read, in the
+	// order it first read them: inputs of the run.
+	HostFiles []HostFile `json:"host_files,omitempty"`
 
 	// Probes is present when probes were placed (--probe).
 	Probes []Probe `json:"probes,omitempty"`
@@ -67,6 +78,14 @@ type Run struct {
 	Maps   []VMA  `json:"maps"`
 
 	Host *Host `json:"host,omitempty"`
+}
+
+// HostFile is a host file the guest read: its path in the guest's view,
+// its size and its SHA-256 (hex).
+type HostFile struct {
+	Path   string `json:"path"`
+	Size   int64  `json:"size"`
+	SHA256 string `json:"sha256"`
 }
 
 // Limits are the budgets the run had.
@@ -114,18 +133,46 @@ type Thread struct {
 // as program flow is a hit (the handler ran) or a miss, so hits + misses =
 // executions.
 type Probe struct {
-	Spec        string      `json:"spec"`
-	Address     uint64      `json:"address"`
-	Instruction string      `json:"instruction"`
-	Executions  uint64      `json:"executions"`
-	Hits        uint64      `json:"hits"`
-	Misses      uint64      `json:"misses"`
-	PerCPU      []ProbeCPU  `json:"per_cpu"`
-	Windows     WindowStats `json:"windows"`
+	Spec        string `json:"spec"`
+	Address     uint64 `json:"address"`
+	Instruction string `json:"instruction"`
+	// AttachedAt and DetachedAt are the cycles of global time at which a
+	// probe was placed and removed while the program ran (--probe-at,
+	// --detach-at); absent for a probe placed before the run, and for one
+	// never removed. Executions count only while the probe was placed.
+	AttachedAt uint64 `json:"attached_at,omitempty"`
+	DetachedAt uint64 `json:"detached_at,omitempty"`
+	// Return marks a return probe (SPEC%return): its executions, hits
+	// and misses are returns; Returns has its other counts.
+	Return  bool          `json:"return,omitempty"`
+	Returns *ProbeReturns `json:"returns,omitempty"`
+	// EmulatedHits (xol): hits (a return probe's: entries) whose
+	// instruction ran in the kernel with no step, as Linux emulates nops,
+	// relative jumps and calls, jcc and push reg; the others were
+	// single-stepped.
+	EmulatedHits uint64      `json:"emulated_hits,omitempty"`
+	Executions   uint64      `json:"executions"`
+	Hits         uint64      `json:"hits"`
+	Misses       uint64      `json:"misses"`
+	PerCPU       []ProbeCPU  `json:"per_cpu"`
+	Windows      WindowStats `json:"windows"`
 	// OverheadCycles is what the hits cost the trapping vCPUs, by phase.
 	OverheadCycles ProbeOverhead `json:"overhead_cycles"`
 	// Misses in cycle order: when and where each happened.
 	MissList []ProbeMiss `json:"miss_list"`
+}
+
+// ProbeReturns are a return probe's counts besides its hits and misses.
+type ProbeReturns struct {
+	// Dropped: armed returns whose frames were gone (unwound past by a
+	// longjmp), found by comparing stack pointers as Linux does; no
+	// returns, so neither hits nor misses.
+	Dropped uint64 `json:"dropped"`
+	// DepthLimited: entries that armed nothing because the thread held
+	// MAX_URETPROBE_DEPTH (64) returns already; each is a miss.
+	DepthLimited uint64 `json:"depth_limited"`
+	// Pending: returns still armed when the run ended.
+	Pending uint64 `json:"pending"`
 }
 
 // ProbeOverhead is the cycles a probe's hits cost the trapping vCPUs,
@@ -184,6 +231,43 @@ type OutOfLine struct {
 	// XOLMapCycles (xol only): what mapping the "[uprobes]" page on the
 	// first hit cost.
 	XOLMapCycles uint64 `json:"xol_map_cycles,omitempty"`
+	// XOLSlotWaits (xol only): hits that found all 31 slots taken and
+	// slept until one was freed, as xol_get_insn_slot does; none is lost.
+	// XOLSlotWaitCycles: from each one's sleep to its wake-up, summed.
+	XOLSlotWaits      uint64 `json:"xol_slot_waits,omitempty"`
+	XOLSlotWaitCycles uint64 `json:"xol_slot_wait_cycles,omitempty"`
+	// EmulatedHits and SteppedHits (xol only): the probed instructions
+	// run in the kernel without a step at a hit (one trap each), and those
+	// single-stepped (two traps), over all probes; a return probe's entry
+	// counts, its return (the trampoline's one trap) does not.
+	EmulatedHits uint64 `json:"emulated_hits,omitempty"`
+	SteppedHits  uint64 `json:"stepped_hits,omitempty"`
+	// LockSpins and LockSpinCycles (ssol-stack-2006 only): hits that
+	// found the repost's global lock held and spun for it, and the cycles
+	// their vCPUs spun.
+	LockSpins      uint64 `json:"lock_spins,omitempty"`
+	LockSpinCycles uint64 `json:"lock_spin_cycles,omitempty"`
+	// SeedDefects (ssol-stack-2005 only): what the seed's posted code did
+	// wrong.
+	SeedDefects *SeedDefects `json:"seed_defects,omitempty"`
+}
+
+// SeedDefects count the 2005 seed's defects as they happened
+// (probes/seed2005.go), with the first ones described.
+type SeedDefects struct {
+	// LiveStackCopies: copies written at or above sp, into live stack
+	// data (PAGE_ALIGN rounds up).
+	LiveStackCopies uint64 `json:"live_stack_copies"`
+	// EIPNotMoved: hits that made no copy (no VMA, or the copy faulted),
+	// whose thread then stepped from the byte after the int3.
+	EIPNotMoved uint64 `json:"eip_not_moved"`
+	// ForeignSinglestepAddr: fixups that used the global singlestep_addr
+	// another hit had written.
+	ForeignSinglestepAddr uint64 `json:"foreign_singlestep_addr"`
+	// MissingFixups: calls, returns, indirect branches and flag pushes or
+	// pops given only the ip delta (the posted TODO).
+	MissingFixups uint64   `json:"missing_fixups"`
+	Examples      []string `json:"examples"`
 }
 
 // ProbeCPU is one vCPU's counts for a probe.
@@ -238,10 +322,11 @@ type Host struct {
 }
 
 // SetOutput stores captured guest output: as text when it is valid UTF-8,
-// else base64 (JSON strings cannot carry arbitrary bytes).
-func (r *Run) SetOutput(stdout, stderr []byte) {
-	r.Stdout, r.StdoutBase64 = textOrBytes(stdout)
-	r.Stderr, r.StderrBase64 = textOrBytes(stderr)
+// else base64 (JSON strings cannot carry arbitrary bytes); of a stream
+// longer than the report keeps, its head, with its size, hash and tail.
+func (r *Run) SetOutput(stdout, stderr *Capture) {
+	r.Stdout, r.StdoutBase64, r.StdoutTruncated = stdout.output()
+	r.Stderr, r.StderrBase64, r.StderrTruncated = stderr.output()
 }
 
 func textOrBytes(b []byte) (string, []byte) {

@@ -10,7 +10,7 @@ import (
 
 func TestSetOutputKeepsBytes(t *testing.T) {
 	var r Run
-	r.SetOutput([]byte("héllo\n"), []byte{0xff, 0xfe, 'x'})
+	r.SetOutput(captured([]byte("héllo\n")), captured([]byte{0xff, 0xfe, 'x'}))
 	require.Equal(t, "héllo\n", r.Stdout)
 	require.Nil(t, r.StdoutBase64)
 	require.Empty(t, r.Stderr)

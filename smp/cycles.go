@@ -1,9 +1,6 @@
 package smp
 
-import (
-	"math"
-	"math/bits"
-)
+import "github.com/probesim/probesim/kernel"
 
 // Fixed-point cycle arithmetic.
 //
@@ -21,25 +18,17 @@ import (
 // cycles in any host lifetime, and by idling to a due timer), so the C
 // counters adding block costs to them cannot wrap either.
 
-const fpShift = 8
+// The arithmetic is the kernel's (kernel/cycles.go), whose timers share
+// the clocks.
+
+const fpShift = kernel.FPShift
 
 // neverFP is the first fixed-point cycle at which no timer fires: 2^55
 // cycles, 139 days of guest time at 3 GHz.
-const neverFP = 1 << 63
+const neverFP = kernel.NeverFP
 
 // toFP converts whole cycles to fixed point, saturating at MaxUint64.
-func toFP(cycles uint64) uint64 {
-	if cycles > math.MaxUint64>>fpShift {
-		return math.MaxUint64
-	}
-	return cycles << fpShift
-}
+func toFP(cycles uint64) uint64 { return kernel.ToFP(cycles) }
 
 // addFP adds fixed-point cycles, saturating at MaxUint64.
-func addFP(a, b uint64) uint64 {
-	s, carry := bits.Add64(a, b, 0)
-	if carry != 0 {
-		return math.MaxUint64
-	}
-	return s
-}
+func addFP(a, b uint64) uint64 { return kernel.AddFP(a, b) }

@@ -1,6 +1,9 @@
-// Package smp is the machine: the vCPUs, the guest threads that run on
-// them, the scheduler that orders them in simulated time, and the budgets
-// that end a runaway guest.
+// Package smp is the machine: the vCPUs, the scheduler that runs the
+// kernel's tasks (package kernel) on them and orders their events in
+// simulated time, and the budgets that end a runaway guest. The kernel owns
+// the tasks and everything they share (threads, futexes, sleeps, timers);
+// smp owns where and when they run, their saved registers, and the cycle
+// accounting, and implements kernel.Scheduler for the kernel.
 //
 // All vCPUs share one emu.Core (one Unicorn engine, so one translation
 // cache) and one mmu.AddressSpace. Each vCPU has its own C counters, which
@@ -29,8 +32,9 @@
 // wait in a FIFO run queue and are time-sliced (Config.Timeslice), and a
 // vCPU that switches between different threads pays the profile's
 // context-switch cost. A vCPU with nothing to run idles: its clock jumps to
-// the time the next thread becomes ready for it. Futex timeouts are timers
-// in simulated time.
+// the time the next thread becomes ready for it. The kernel's timers
+// (futex and sleep timeouts) fire once every running vCPU has reached
+// them, and bound a lone vCPU's slice.
 //
 // # Invariants
 //
@@ -47,6 +51,33 @@
 //
 // TLB shootdowns (tlb.go) charge the initiator and steal cycles from the
 // other running vCPUs; the IPI lands in the target's current quantum.
+//
+// # Signals (signal.go)
+//
+// Every slice starts with the thread's return to user mode
+// (emu.Core.ExitToUser, kernel.Kernel.ExitToUser), where signals sent to
+// it meanwhile are delivered; a syscall returns through the same point. A
+// fault with a handler becomes the task's synchronous signal with
+// Linux's si_code and si_addr, and the handler runs at once. A fault of
+// the instruction a probe single-steps first ends the step through the
+// probe engine's abort handler (SetStepAbortHandler,
+// arch_uprobe_abort_xol), so it is reported and delivered at the probed
+// address; while a probe steps a thread, signals stay pending
+// (uprobe_deny_signal).
+//
+// # For the probe engine
+//
+// Besides traps and watches (trap.go, order.go) and the kernel's writes
+// (kernel.go): work scheduled at a cycle of global time, run once every
+// running vCPU reached it, slices stopping there (At, at.go: probes placed
+// and removed while the program runs); a trap handler may put its thread
+// to sleep in the kernel until another event wakes it, the vCPU running
+// other threads meanwhile, or make it spin there with interrupts off, its
+// vCPU busy and left out of the global order until the wake-up charges it
+// the cycles spun (SleepInKernel, SpinInKernel, WakeFromKernel, ksleep.go:
+// an XOL slot's wait queue, the 2006 repost's lock); and a fault of a
+// stepped instruction first ends the step (SetStepAbortHandler,
+// signal.go).
 //
 // # Locking
 //

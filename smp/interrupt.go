@@ -3,7 +3,7 @@ package smp
 import (
 	"sync/atomic"
 
-	"github.com/probesim/probesim/emu/linux"
+	"github.com/probesim/probesim/kernel"
 )
 
 // Interrupting a run and reporting its progress.
@@ -44,7 +44,7 @@ type interruption struct {
 // may be called from any goroutine, before or during Run.
 func (m *Machine) Interrupt(sig int) {
 	if sig <= 0 || sig > 64 {
-		sig = linux.SIGKILL
+		sig = kernel.SIGKILL
 	}
 	m.sig.CompareAndSwap(0, int32(sig))
 }

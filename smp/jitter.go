@@ -26,7 +26,7 @@ func (m *Machine) jittered(t *thread, cost uint64) uint64 {
 		return cost
 	}
 	t.kernelEvents++
-	r := mix64(m.cfg.Seed ^ jitterSalt ^ uint64(t.lt.TID)<<40 ^ t.kernelEvents)
+	r := mix64(m.cfg.Seed ^ jitterSalt ^ uint64(t.kt.TID)<<40 ^ t.kernelEvents)
 	return m.cfg.Profile.Jitter(cost, r)
 }
 

@@ -57,7 +57,13 @@ import (
 // other vCPUs are theirs, not in the cost.
 //
 // Called before Run (probe registration), a change costs no vCPU anything
-// and is recorded at cycle 0.
+// and is recorded at cycle 0. Called from work scheduled with At (a probe
+// registered or removed while the program runs, as perf does from another
+// process), a text write is made by a CPU outside the machine: the
+// copy-on-write break and the bytes are that CPU's, and every running
+// vCPU takes the shootdown's IPI and the cross-modifying-code
+// serialisation (externalTextWrite); it is recorded at the scheduled cycle
+// with vCPU -1.
 
 // KernelEvent is one change the modelled kernel made.
 type KernelEvent struct {
@@ -123,6 +129,9 @@ func (m *Machine) KernelWriteCost(addr uint64, data []byte) (KernelCost, error) 
 	m.recordKernel(KernelTextWrite, addr, len(data))
 	v := m.curV
 	if v == nil {
+		if m.at.external {
+			m.externalTextWrite(addr, len(data))
+		}
 		return KernelCost{}, nil
 	}
 	kc := m.cfg.Profile.Kernel
@@ -261,6 +270,25 @@ func (m *Machine) recordKernel(kind KernelEventKind, addr uint64, n int) {
 	ev := KernelEvent{VCPU: -1, Kind: kind, Addr: addr, Len: n}
 	if v := m.curV; v != nil {
 		ev.Cycle, ev.VCPU = v.clockFP()>>8, v.id
+	} else if m.at.external {
+		ev.Cycle = m.at.cycle
 	}
 	m.kernelEvents.Add(ev)
+}
+
+// externalTextWrite charges the running vCPUs for a text write made by a
+// CPU outside the machine: the write's TLB shootdown reaches every one of
+// them (each takes the IPI), and each serialises before it may run the new
+// bytes. The page's copy-on-write break is done, for later writes.
+func (m *Machine) externalTextWrite(addr uint64, n int) {
+	for page := addr &^ (mmu.PageSize - 1); page < addr+uint64(n); page += mmu.PageSize {
+		m.cowBroken[page] = true
+	}
+	kc := m.cfg.Profile.Kernel
+	for _, o := range m.vcpus {
+		if o.cur != nil {
+			o.counters.Add(0, (kc.TLBShootdownTarget+kc.CrossModifyingCodeSerialize)<<8)
+			o.ipisReceived++
+		}
+	}
 }

@@ -1,20 +1,22 @@
 package smp
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"os"
+	"path"
 	"path/filepath"
 	"runtime"
 	"time"
 
 	"github.com/probesim/probesim/emu"
-	"github.com/probesim/probesim/emu/linux"
 	"github.com/probesim/probesim/emu/loader"
 	"github.com/probesim/probesim/emu/uc"
 	"github.com/probesim/probesim/internal/chunklog"
+	"github.com/probesim/probesim/kernel"
+	"github.com/probesim/probesim/kernel/vfs"
 	"github.com/probesim/probesim/mmu"
 	"github.com/probesim/probesim/report"
 	"github.com/probesim/probesim/timing"
@@ -42,8 +44,6 @@ const (
 	DefaultTimeslice = 3_000_000
 	// maxStartSkew bounds the seed-drawn start offset of each vCPU's clock.
 	maxStartSkew = 1000
-	// maxThreads bounds the guest's live threads (RLIMIT_NPROC-like).
-	maxThreads = 4096
 )
 
 // Config is everything a run depends on.
@@ -66,8 +66,14 @@ type Config struct {
 	MemoryLimit uint64
 	// RAM is the machine's memory for guest pages in bytes (0 =
 	// DefaultRAM); touching a page past it ends the run out_of_memory.
-	RAM     uint64
-	Profile *timing.Profile // nil = timing.Default()
+	RAM uint64
+	// GuestPath, if set, is the absolute path the guest runs the program
+	// under (argv[0], AT_EXECFN, /proc/self/exe, the names of its VMAs
+	// and the report's program), with the program's bytes at that path in
+	// its view, wherever Program lies on the host: runs of one program
+	// from two checkouts are then the same run.
+	GuestPath string
+	Profile   *timing.Profile // nil = timing.Default()
 	// ProfileOverrides are the NAME=VALUE assignments applied to Profile,
 	// recorded in the report so that it says which machine it measured.
 	ProfileOverrides []string
@@ -85,6 +91,18 @@ type Config struct {
 	// (and so every instruction, since a block's cost is charged at its
 	// first instruction) executes in global cycle order.
 	Lockstep bool
+
+	// The filesystem view (kernel/vfs): Root is the host directory the
+	// guest sees as "/" ("" = the host's root), Mounts bind more host
+	// directories, HostTimes shows host files' own times. Cwd is the
+	// guest's working directory ("" = the host's when the root is the
+	// host's, else "/").
+	Root      string
+	Mounts    []vfs.Mount
+	HostTimes bool
+	Cwd       string
+	// NoFile is RLIMIT_NOFILE (0 = 1024).
+	NoFile uint64
 
 	Stdin  io.Reader
 	Stdout io.Writer // guest output is captured for the report and copied here
@@ -105,24 +123,21 @@ type Machine struct {
 	image  *loader.Image
 	as     *mmu.AddressSpace
 	core   *emu.Core
-	kernel *linux.Kernel
+	kernel *kernel.Kernel
 	start  emu.Start
-	arch   linux.Arch
+	arch   kernel.Arch
 	exe    string // absolute path of the program, as the guest sees it
-	stdout bytes.Buffer
-	stderr bytes.Buffer
+	stdout report.Capture
+	stderr report.Capture
 
 	vcpus []*vcpu
 	curV  *vcpu // the vCPU running now
 	// sliceRunStartFP is curV's clock when the current Core.Run began.
 	sliceRunStartFP uint64
-	threads         []*thread
+	threads         []*thread // every task the kernel created, in creation order
 	byTID           map[int]*thread
 	runq            []*thread
-	waiters         map[uint64][]*thread // futex address -> FIFO of waiters
-	loaded          *thread              // the thread whose registers the engine holds
-	nextTID         int
-	live            int // threads not exited
+	loaded          *thread // the thread whose registers the engine holds
 
 	running      bool            // inside Core.Run: a wake-up must shorten the slice
 	cowBroken    map[uint64]bool // text pages the kernel already copied (kernel.go)
@@ -132,7 +147,10 @@ type Machine struct {
 	trapUndone   bool   // the handler called UndoTrap
 	watchFns     map[uint64]func(WatchEvent)
 	watchEvents  chunklog.Log[WatchEvent]
-	interruption // Interrupt and Progress (interrupt.go)
+	at           atQueue         // work scheduled at a cycle (at.go)
+	stepAbortFn  func(TrapEvent) // SetStepAbortHandler (signal.go)
+	trapBlocked  bool            // the trap handler called SleepInKernel (ksleep.go)
+	interruption                 // Interrupt and Progress (interrupt.go)
 }
 
 // ErrCannotRun wraps every error that means "this program cannot be run
@@ -182,12 +200,24 @@ func New(cfg Config) (*Machine, error) {
 	if err != nil {
 		return nil, cannotRunError{err}
 	}
-	arch := linux.X8664
-	if im.Arch == loader.ArchI386 {
-		arch = linux.I386
+	if cfg.GuestPath != "" {
+		if cfg.GuestPath != path.Clean(cfg.GuestPath) || !path.IsAbs(cfg.GuestPath) {
+			return nil, fmt.Errorf("guest path %q: want a clean absolute path", cfg.GuestPath)
+		}
+		if cfg.Image == nil {
+			// Loaded and checked above (a regular, executable file): its
+			// bytes go into the guest's view at the guest path.
+			if cfg.Image, err = os.ReadFile(cfg.Program); err != nil {
+				return nil, cannotRunError{err}
+			}
+		}
+		cfg.Program = cfg.GuestPath
 	}
-	m := &Machine{cfg: cfg, image: im, arch: arch, byTID: map[int]*thread{},
-		waiters: map[uint64][]*thread{}, nextTID: PID + 1, cowBroken: map[uint64]bool{}}
+	arch := kernel.X8664
+	if im.Arch == loader.ArchI386 {
+		arch = kernel.I386
+	}
+	m := &Machine{cfg: cfg, image: im, arch: arch, byTID: map[int]*thread{}, cowBroken: map[uint64]bool{}}
 	m.as = mmu.New(mmu.Config{
 		TaskSize:   im.Arch.TaskSize(),
 		MmapBase:   mmapBase(im.Arch),
@@ -217,7 +247,7 @@ func seedStream(seed, purpose uint64) *rand.Rand {
 	return rand.New(rand.NewPCG(seed, purpose))
 }
 
-func (m *Machine) loadProgram(arch linux.Arch) error {
+func (m *Machine) loadProgram(arch kernel.Arch) error {
 	argv := append([]string{m.cfg.Program}, m.cfg.Args...)
 	spec := loader.NewStackSpec(m.image, argv, m.cfg.Env)
 	r := seedStream(m.cfg.Seed, 0x6174726e64) // "atrnd"
@@ -225,6 +255,10 @@ func (m *Machine) loadProgram(arch linux.Arch) error {
 		spec.Random[i] = byte(r.Uint32())
 	}
 	spec.HWCap, spec.HWCap2 = m.core.HWCap(), m.core.HWCap2()
+	view, cwd, err := m.buildView()
+	if err != nil {
+		return err
+	}
 	exe, err := filepath.Abs(m.cfg.Program)
 	if err != nil || m.cfg.Image != nil {
 		exe = m.cfg.Program
@@ -235,7 +269,7 @@ func (m *Machine) loadProgram(arch linux.Arch) error {
 		return err
 	}
 	m.start = st
-	m.kernel = linux.New(linux.Config{
+	m.kernel = kernel.New(kernel.Config{
 		Arch: arch, Mem: m.as, ExePath: exe,
 		Stdin:  m.cfg.Stdin,
 		Stdout: teeWriter(&m.stdout, m.cfg.Stdout),
@@ -243,13 +277,14 @@ func (m *Machine) loadProgram(arch linux.Arch) error {
 		Seed:   m.cfg.Seed, FreqHz: m.cfg.Profile.FreqHz,
 		Clock: m.clock, PID: PID, UID: loader.DefaultUID,
 		Trace: m.cfg.TraceSyscalls,
+		Sched: schedAdapter{m},
+		FS:    view, Cwd: cwd, Image: m.cfg.Image, Argv: argv, Envp: m.cfg.Env,
+		CPUID: m.core.CPUID, PhysMemory: mmu.DefaultPhysMemory, NoFile: m.cfg.NoFile,
 	})
 	m.core.SetKernel(m.kernel)
 	m.core.SetSyscallGate(m.mayProceed)
 	m.core.SetWatchGate(m.onWatch)
 	m.core.SetKernelJitter(func(cost uint64) uint64 { return m.jittered(m.runningThread(), cost) })
-	m.registerThreadSyscalls()
-	m.registerShootdowns()
 	if err := m.core.InitRegisters(st); err != nil {
 		return err
 	}
@@ -263,33 +298,38 @@ func (m *Machine) loadProgram(arch linux.Arch) error {
 		v.advanceTo(uint64(sr.IntN(maxStartSkew)) << 8)
 		m.vcpus = append(m.vcpus, v)
 	}
-	main := m.addThread(linux.NewThread(PID, m.core), nil)
+	main := m.addThread(m.kernel.NewTask(PID, m.core), nil)
 	m.loaded = main
 	m.makeRunnable(main, 0)
 	return nil
 }
 
-// registerThreadSyscalls adds the syscalls that need the scheduler.
-func (m *Machine) registerThreadSyscalls() {
-	k := m.kernel
-	k.Register("clone", m.sysClone)
-	k.Register("clone3", m.sysClone3)
-	k.Register("futex", m.sysFutex(m.arch == linux.X8664))
-	k.Register("futex_time64", m.sysFutex(true))
-	k.Register("sched_yield", m.sysSchedYield)
-	k.Register("sched_getaffinity", m.sysSchedGetaffinity)
-	k.Register("nanosleep", m.sysNanosleep(m.arch == linux.X8664))
-	k.Register("clock_nanosleep", m.sysClockNanosleep(m.arch == linux.X8664))
-	k.Register("clock_nanosleep_time64", m.sysClockNanosleep(true))
+// buildView makes the guest's filesystem view and its working directory.
+func (m *Machine) buildView() (*vfs.FS, string, error) {
+	view, err := vfs.New(vfs.Config{Root: m.cfg.Root, Mounts: m.cfg.Mounts, HostTimes: m.cfg.HostTimes,
+		Epoch: kernel.Epoch * 1e9, UID: loader.DefaultUID, GID: loader.DefaultGID,
+		HostUID: os.Getuid(), HostGID: os.Getgid()})
+	if err != nil {
+		return nil, "", err // a *vfs.ConfigError
+	}
+	cwd := m.cfg.Cwd
+	if cwd == "" {
+		cwd = "/"
+		if m.cfg.Root == "" || filepath.Clean(m.cfg.Root) == "/" {
+			if wd, err := os.Getwd(); err == nil {
+				cwd = wd
+			}
+		}
+	}
+	return view, cwd, nil
 }
 
-// addThread registers a new thread.
-func (m *Machine) addThread(lt *linux.Thread, ctx *uc.Context) *thread {
-	t := &thread{lt: lt, ctx: ctx}
-	lt.CPUCycles = func() uint64 { return m.threadCycles(t) }
+// addThread schedules a new kernel task.
+func (m *Machine) addThread(kt *kernel.Task, ctx *uc.Context) *thread {
+	t := &thread{kt: kt, ctx: ctx}
+	kt.CPUCycles = func() uint64 { return m.threadCycles(t) }
 	m.threads = append(m.threads, t)
-	m.byTID[lt.TID] = t
-	m.live++
+	m.byTID[kt.TID] = t
 	return t
 }
 
@@ -310,7 +350,7 @@ func (m *Machine) clock() uint64 {
 	return m.curV.counters.Cycles()
 }
 
-func teeWriter(capture *bytes.Buffer, out io.Writer) io.Writer {
+func teeWriter(capture *report.Capture, out io.Writer) io.Writer {
 	if out == nil {
 		return capture
 	}
@@ -374,11 +414,12 @@ func (m *Machine) loop() (ending, error) {
 	}
 	for {
 		m.fireTimers()
+		m.runScheduled()
 		v := m.pick()
 		if v == nil {
 			// Every thread sleeps and no timeout can wake one: Linux would
 			// hang forever; probesim ends the run as if killed by SIGKILL.
-			return ending{reason: "deadlock", status: 128 + linux.SIGKILL, signal: linux.SIGKILL}, nil
+			return ending{reason: "deadlock", status: 128 + kernel.SIGKILL, signal: kernel.SIGKILL}, nil
 		}
 		if end, stop := m.poll(v); stop {
 			return end, nil
@@ -389,12 +430,16 @@ func (m *Machine) loop() (ending, error) {
 			return ending{}, err
 		}
 		m.curV = v
-		m.core.SetRunning(t.lt, v.counters)
+		m.core.SetRunning(t.kt, v.counters)
 		m.sliceRunStartFP = v.clockFP()
 		var ev emu.Event
 		ranSyscall := t.syscallPending || t.trapPending == 1
 		stopSet := false
-		if t.syscallPending {
+		if t.kt.NeedsResume() {
+			// It woke from a sleep in a syscall: the syscall finishes
+			// now, in cycle order, before any user code.
+			ev, _ = m.core.ResumeSyscall()
+		} else if t.syscallPending {
 			// v is the lowest clock now: the deferred syscall happens.
 			t.syscallPending = false
 			ev, _ = m.core.RunPendingSyscall()
@@ -406,11 +451,14 @@ func (m *Machine) loop() (ending, error) {
 				// the slice, as if the thread had stopped just before the
 				// instruction, and the slice goes on from there whatever
 				// the handler charged (stop cycle set first).
-				v.counters.SetStopAt(min(m.sliceEnd(v), budgetFP))
+				v.counters.SetStopAt(min(m.sliceEnd(v), budgetFP, m.at.nextFP()))
 				stopSet = true
 			}
-			if m.runTrap(intno) == emu.TrapFault {
+			switch m.runTrap(intno) {
+			case emu.TrapFault:
 				ev = m.core.TrapFaultEvent(intno)
+			case emu.TrapBlock:
+				ev = emu.Event{Kind: emu.EventBlock}
 			}
 		}
 		// A deferred syscall advances v's clock by its cost (and a TLB
@@ -420,9 +468,14 @@ func (m *Machine) loop() (ending, error) {
 		// a vCPU it has already overtaken, and read memory that vCPU has
 		// not written yet in cycle order (the bound "at most a quantum
 		// ahead of the slowest running vCPU" counts from the lowest clock).
+		if ev.Kind == emu.EventNone && !ranSyscall {
+			// The return to user mode from the interrupt that ended
+			// its last slice: signals sent to it meanwhile.
+			ev, _ = m.core.ExitToUser(t.kernelStepping)
+		}
 		if ev.Kind == emu.EventNone && (!ranSyscall || m.mayProceed()) {
 			if !stopSet {
-				v.counters.SetStopAt(min(m.sliceEnd(v), budgetFP))
+				v.counters.SetStopAt(min(m.sliceEnd(v), budgetFP, m.at.nextFP()))
 			}
 			m.running = true
 			ev, err = m.core.Run(m.core.PC())
@@ -441,15 +494,20 @@ func (m *Machine) loop() (ending, error) {
 			t.trapPending = ev.Intno
 		case emu.EventBudget:
 			if v.clockFP() >= budgetFP {
-				return ending{reason: "cycle_budget", status: 128 + linux.SIGXCPU, signal: linux.SIGXCPU}, nil
+				return ending{reason: "cycle_budget", status: 128 + kernel.SIGXCPU, signal: kernel.SIGXCPU}, nil
 			}
 			if len(m.runq) > 0 && v.clockFP()-v.sliceStartFP >= toFP(m.cfg.Timeslice) && !t.kernelStepping {
 				m.preempt(v)
 			}
 		case emu.EventBlock:
-			if t.state == runnable { // sched_yield with others waiting
+			switch {
+			case t.kernelSpin: // the vCPU spins with its thread (ksleep.go)
+				v.spinning = true
+			case t.kernelSleep: // asleep in a trap handler (ksleep.go)
+				m.release(v)
+			case t.kt.State() == kernel.TaskRunnable: // sched_yield with others waiting
 				m.preempt(v)
-			} else {
+			default:
 				m.release(v)
 			}
 		case emu.EventExit:
@@ -457,6 +515,14 @@ func (m *Machine) loop() (ending, error) {
 				return ending{reason: "exit", status: ev.Status}, nil
 			}
 		default:
+			if ev.Kind == emu.EventFault {
+				if t.kernelStepping {
+					m.abortStep(v, t, &ev)
+				}
+				if m.faultToHandler(v, t, ev) {
+					continue
+				}
+			}
 			if end, done := m.handle(ev); done {
 				return end, nil
 			}
@@ -464,18 +530,11 @@ func (m *Machine) loop() (ending, error) {
 	}
 }
 
-// threadExit ends thread t (exit(2)): CLONE_CHILD_CLEARTID's word is
-// cleared and woken, as mm_release does. It reports whether that was the
-// last thread, which ends the process with this thread's status.
+// threadExit ends thread t (exit(2)) in the kernel and takes it off its
+// vCPU. It reports whether that was the last thread, which ends the
+// process with this thread's status.
 func (m *Machine) threadExit(v *vcpu, t *thread, status int) bool {
-	t.state = exited
-	t.exitStatus = status
-	m.live--
-	if a := t.lt.ClearChildTID; a != 0 {
-		if m.as.Write(a, []byte{0, 0, 0, 0}) == nil {
-			m.futexWake(a, 1, futexBitsetAll)
-		}
-	}
+	last := m.kernel.ExitTask(t.kt, status)
 	if m.loaded == t {
 		m.loaded = nil
 	}
@@ -484,7 +543,7 @@ func (m *Machine) threadExit(v *vcpu, t *thread, status int) bool {
 		t.ctx = nil
 	}
 	m.release(v)
-	return m.live == 0
+	return last
 }
 
 // ending is how the process ended.
@@ -504,7 +563,7 @@ func (m *Machine) handle(ev emu.Event) (ending, bool) {
 		return ending{reason: "signal", status: 128 + ev.Signal, signal: ev.Signal}, true
 	case emu.EventOutOfMemory:
 		// The OOM killer's choice is the only process there is.
-		return ending{reason: "out_of_memory", status: 128 + linux.SIGKILL, signal: linux.SIGKILL}, true
+		return ending{reason: "out_of_memory", status: 128 + kernel.SIGKILL, signal: kernel.SIGKILL}, true
 	case emu.EventFault:
 		f := ev.Fault
 		return ending{reason: "fault", status: 128 + ev.Signal, signal: ev.Signal, fault: &f}, true
@@ -552,7 +611,7 @@ func (m *Machine) report(end ending, wall time.Duration) *report.Run {
 		UnsupportedSyscalls: m.kernel.Unsupported(),
 	}
 	if end.signal != 0 {
-		s := linux.SignalName(end.signal)
+		s := kernel.SignalName(end.signal)
 		r.Signal = &s
 	}
 	if f := end.fault; f != nil {
@@ -563,10 +622,16 @@ func (m *Machine) report(end ending, wall time.Duration) *report.Run {
 				vma = m.cfg.Program
 			}
 		}
-		r.Fault = &report.Fault{Signal: linux.SignalName(f.Signal), Kind: f.Kind, Address: f.Addr,
+		r.Fault = &report.Fault{Signal: kernel.SignalName(f.Signal), Kind: f.Kind, Address: f.Addr,
 			RIP: f.RIP, SP: f.SP, ErrorCode: f.ErrorCode, VMA: vma, Message: m.FaultMessage(f)}
 	}
-	r.SetOutput(m.stdout.Bytes(), m.stderr.Bytes())
+	r.SetOutput(&m.stdout, &m.stderr)
+	for _, h := range m.kernel.FS().HostReads() {
+		r.HostFiles = append(r.HostFiles, report.HostFile{Path: h.Path, Size: h.Size, SHA256: h.SHA256})
+	}
+	if notes := m.kernel.Notes(); len(notes) > 0 {
+		r.KernelNotes = notes
+	}
 	for _, v := range m.vcpus {
 		r.VCPUs = append(r.VCPUs, report.VCPU{ID: v.id, Cycles: v.counters.Cycles(), Instructions: v.counters.Insns(),
 			IdleCycles: v.idleFP >> 8, ContextSwitches: v.contextSwitches,
@@ -575,8 +640,8 @@ func (m *Machine) report(end ending, wall time.Duration) *report.Run {
 		r.Instructions += v.counters.Insns()
 	}
 	for _, t := range m.threads {
-		rt := report.Thread{TID: t.lt.TID, Cycles: t.cyclesFP >> 8, ExitStatus: t.exitStatus}
-		if t.state != exited {
+		rt := report.Thread{TID: t.kt.TID, Cycles: t.cyclesFP >> 8, ExitStatus: t.kt.ExitStatus()}
+		if !t.exited() {
 			// exit_group, a fatal signal or the budget ended it with the
 			// process (do_group_exit gives every thread the group's code).
 			rt.ExitStatus = end.status

@@ -26,7 +26,7 @@ func before(a, b *vcpu) bool {
 func (m *Machine) mayProceed() bool {
 	v := m.curV
 	for _, o := range m.vcpus {
-		if o != v && o.cur != nil && before(o, v) {
+		if o != v && o.cur != nil && !o.spinning && before(o, v) {
 			return false
 		}
 	}
@@ -38,7 +38,7 @@ func (m *Machine) mayProceed() bool {
 func (m *Machine) horizon(v *vcpu) uint64 {
 	h := ^uint64(0)
 	for _, o := range m.vcpus {
-		if o == v || o.cur == nil {
+		if o == v || o.cur == nil || o.spinning {
 			continue
 		}
 		lim := o.clockFP()
@@ -103,7 +103,7 @@ func (m *Machine) onWatch(addr uint64) bool {
 		return false
 	}
 	v := m.curV
-	ev := WatchEvent{Cycle: v.clockFP() >> 8, VCPU: v.id, TID: v.cur.lt.TID, Addr: addr}
+	ev := WatchEvent{Cycle: v.clockFP() >> 8, VCPU: v.id, TID: v.cur.kt.TID, Addr: addr}
 	m.watchEvents.Add(ev)
 	if fn := m.watchFns[addr]; fn != nil {
 		fn(ev)

@@ -1,11 +1,6 @@
 package smp
 
-import (
-	"syscall"
-
-	"github.com/probesim/probesim/emu/linux"
-	"github.com/probesim/probesim/emu/uc"
-)
+import "github.com/probesim/probesim/emu/uc"
 
 // The scheduler.
 //
@@ -21,7 +16,7 @@ import (
 func (m *Machine) pick() *vcpu {
 	var best *vcpu
 	for _, v := range m.vcpus {
-		if v.cur == nil {
+		if v.cur == nil || v.spinning {
 			continue
 		}
 		if best == nil || v.clockFP() < best.clockFP() ||
@@ -44,7 +39,7 @@ func (m *Machine) sliceEnd(v *vcpu) uint64 {
 		return m.horizon(v)
 	}
 	for _, o := range m.vcpus {
-		if o != v && o.cur != nil {
+		if o != v && o.cur != nil && !o.spinning {
 			return addFP(v.clockFP(), toFP(m.cfg.Quantum))
 		}
 	}
@@ -54,22 +49,20 @@ func (m *Machine) sliceEnd(v *vcpu) uint64 {
 	if len(m.runq) > 0 {
 		end = max(addFP(v.sliceStartFP, toFP(m.cfg.Timeslice)), addFP(v.clockFP(), toFP(m.cfg.Quantum)))
 	}
-	if t := m.nextTimer(); t != nil {
-		end = min(end, max(t.wakeAt, v.clockFP()+1))
+	if at, ok := m.kernel.NextTimerFP(); ok {
+		end = min(end, max(at, v.clockFP()+1))
 	}
 	return end
 }
 
-// nextTimer is the sleeping thread whose timeout comes first (ties to the
-// lower tid, which m.threads' creation order gives), or nil.
-func (m *Machine) nextTimer() *thread {
-	var next *thread
-	for _, t := range m.threads {
-		if t.state == blocked && t.wakeAt != 0 && (next == nil || t.wakeAt < next.wakeAt) {
-			next = t
-		}
+// timerArmed cuts the running slice at a timer armed during it, as
+// sliceEnd would have had the timer been there when the slice began.
+func (m *Machine) timerArmed(at uint64) {
+	if !m.running {
+		return
 	}
-	return next
+	c := m.curV.counters
+	c.SetStopAt(min(c.StopAt(), max(at, m.curV.clockFP()+1)))
 }
 
 // makeRunnable puts t, ready at fixed-point cycle at, on an idle vCPU (the
@@ -77,7 +70,6 @@ func (m *Machine) nextTimer() *thread {
 // tail of the run queue. Called during a slice (clone, futex wake), it cuts
 // the running vCPU's slice to a quantum, since another thread now competes.
 func (m *Machine) makeRunnable(t *thread, at uint64) {
-	t.state = runnable
 	t.readyAt = at
 	if m.running {
 		c := m.curV.counters
@@ -138,7 +130,7 @@ func (m *Machine) preempt(v *vcpu) {
 // load makes t's registers the engine's.
 func (m *Machine) load(t *thread) error {
 	if m.loaded != t {
-		if o := m.loaded; o != nil && o.state != exited {
+		if o := m.loaded; o != nil && !o.exited() {
 			if o.ctx == nil {
 				ctx, err := m.core.NewContext()
 				if err != nil {
@@ -149,7 +141,7 @@ func (m *Machine) load(t *thread) error {
 				return err
 			}
 		}
-		if err := m.core.RestoreContext(t.ctx, t.lt); err != nil {
+		if err := m.core.RestoreContext(t.ctx, t.kt); err != nil {
 			return err
 		}
 		m.loaded = t
@@ -166,26 +158,19 @@ func (m *Machine) load(t *thread) error {
 	return nil
 }
 
-// fireTimers wakes, with ETIMEDOUT, every futex waiter whose timeout falls
-// before the clock of every running vCPU (or, when none runs, the earliest
-// one), in (time, tid) order.
+// fireTimers fires, in (time, creation) order, every kernel timer (a
+// futex or sleep timeout) due before the clock of every running vCPU (or,
+// when none runs, the earliest one): the kernel wakes the sleepers, which
+// makes them runnable at their deadline.
 func (m *Machine) fireTimers() {
 	for {
-		t := m.nextTimer()
-		if t == nil {
+		at, ok := m.kernel.NextTimerFP()
+		if !ok {
 			return
 		}
-		if v := m.pick(); v != nil && t.wakeAt > v.clockFP() {
+		if v := m.pick(); v != nil && at > v.clockFP() {
 			return
 		}
-		wake := t.wakeAt
-		if t.futexAddr != 0 {
-			m.futexDequeue(t)
-			t.setPending(m.core.RetReg(), linux.Errno(syscall.ETIMEDOUT))
-		} else {
-			t.wakeAt = 0 // a sleep ran its course: it returns 0
-			t.setPending(m.core.RetReg(), 0)
-		}
-		m.makeRunnable(t, wake)
+		m.kernel.FireNextTimer()
 	}
 }

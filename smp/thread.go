@@ -1,42 +1,32 @@
 package smp
 
 import (
-	"github.com/probesim/probesim/emu/linux"
 	"github.com/probesim/probesim/emu/uc"
+	"github.com/probesim/probesim/kernel"
 )
 
-// threadState is where a guest thread is in its life.
-type threadState int
-
-const (
-	runnable threadState = iota // on a vCPU or in the run queue
-	blocked                     // asleep in futex
-	exited
-)
-
-// thread is a guest thread as the machine schedules it.
+// thread is a kernel task as the machine schedules it: its saved
+// registers, where it may run and what it ran. The task itself (its state,
+// its kernel objects) is the kernel's.
 type thread struct {
-	lt    *linux.Thread
-	ctx   *uc.Context // its registers while it is not loaded in the engine
-	state threadState
+	kt  *kernel.Task
+	ctx *uc.Context // its registers while it is not loaded in the engine
 	// pending are register writes to apply when the thread next runs: a new
-	// clone's return value and stack, a futex wait's result.
+	// clone's return value and stack.
 	pending []regWrite
 	// readyAt is the cycle (fixed point) at which it last became runnable;
 	// a vCPU that picks it up cannot run it earlier.
 	readyAt uint64
-	// Futex wait state.
-	futexAddr uint64
-	futexBits uint32
-	wakeAt    uint64 // fixed-point cycle of the timeout; 0 = none
 	// Accounting.
-	cyclesFP   uint64 // cycles it ran, for CLOCK_THREAD_CPUTIME_ID
-	vcpus      uint64 // bit i set: it ran on vCPU i (ids < 64)
-	exitStatus int
+	cyclesFP uint64 // cycles it ran, for CLOCK_THREAD_CPUTIME_ID
+	vcpus    uint64 // bit i set: it ran on vCPU i (ids < 64)
 	// syscallPending: a syscall stopped at the gate waits in the registers.
 	syscallPending bool
 	// trapPending: an int3 (3) or #DB (1) waits for its ordered turn.
 	trapPending uint32
+	// kernelSleep: blocked by a trap handler's SleepInKernel or
+	// SpinInKernel (ksleep.go); kernelSpin: the latter.
+	kernelSleep, kernelSpin bool
 	// kernelStepping: a trap handler set TF on it (SetTrapFlag) and the
 	// single-step has not ended. Its time slice does not end meanwhile:
 	// kprobes' handler runs the step with preemption disabled
@@ -47,6 +37,8 @@ type thread struct {
 	// kernelEvents counts its jittered kernel costs (jitter.go).
 	kernelEvents uint64
 }
+
+func (t *thread) exited() bool { return t.kt.State() == kernel.TaskExited }
 
 type regWrite struct {
 	reg uc.Reg
@@ -77,6 +69,10 @@ type vcpu struct {
 	ipisReceived    uint64
 	shootdowns      uint64 // TLB shootdowns it initiated
 	prio            int    // tie-break rank, a permutation drawn from the seed
+	// spinning: its thread spins in the kernel with interrupts off
+	// (SpinInKernel): the vCPU is neither run nor given away, and the
+	// other vCPUs do not wait for it.
+	spinning bool
 }
 
 func (v *vcpu) clockFP() uint64 { return v.counters.CyclesFP() }

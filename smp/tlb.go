@@ -1,9 +1,5 @@
 package smp
 
-import (
-	"github.com/probesim/probesim/emu/linux"
-)
-
 // TLB shootdowns.
 //
 // When a syscall changes page tables that other CPUs may have cached
@@ -18,36 +14,6 @@ import (
 // land in their current quantum, an approximation within the quantum.
 // Costs: timing.KernelCosts TLBShootdownInitiator, IPIDelivery,
 // TLBShootdownTarget (sources in timing/doc.go).
-
-// registerShootdowns wraps the syscalls that change page tables.
-func (m *Machine) registerShootdowns() {
-	const madvDontneed, madvFree = 4, 8
-	for _, name := range []string{"munmap", "mprotect", "madvise", "brk"} {
-		base := m.kernel.Handler(name)
-		if base == nil {
-			continue
-		}
-		name := name
-		m.kernel.Register(name, func(k *linux.Kernel, lt *linux.Thread, a linux.Args) (uint64, linux.Result) {
-			_, brkBefore := m.as.BrkRange()
-			ret, res := base(k, lt, a)
-			var changed bool
-			switch name {
-			case "munmap", "mprotect":
-				changed = ret == 0
-			case "madvise":
-				changed = ret == 0 && (a[2] == madvDontneed || a[2] == madvFree)
-			case "brk":
-				_, brkAfter := m.as.BrkRange()
-				changed = brkAfter < brkBefore
-			}
-			if changed {
-				m.shootdown()
-			}
-			return ret, res
-		})
-	}
-}
 
 // shootdown charges one TLB shootdown initiated by the running vCPU.
 func (m *Machine) shootdown() {

@@ -41,7 +41,7 @@ func (m *Machine) SetTrapHandler(fn func(TrapEvent) bool) {
 // runTrap calls the handler for a trap of the running thread.
 func (m *Machine) runTrap(intno uint32) emu.TrapAction {
 	v := m.curV
-	ev := TrapEvent{Intno: intno, PC: m.core.PC(), Cycle: v.clockFP() >> 8, VCPU: v.id, TID: v.cur.lt.TID}
+	ev := TrapEvent{Intno: intno, PC: m.core.PC(), Cycle: v.clockFP() >> 8, VCPU: v.id, TID: v.cur.kt.TID}
 	m.trapCycles = m.jittered(v.cur, m.cfg.Profile.Kernel.ExceptionEntryExit)
 	m.trapUndone = false
 	if !m.trapFn(ev) {
@@ -57,7 +57,7 @@ func (m *Machine) runTrap(intno uint32) emu.TrapAction {
 	} else {
 		v.counters.Add(0, m.TrapCycles()<<8)
 	}
-	return emu.TrapHandled
+	return m.trapAction()
 }
 
 // UndoTrap tells the machine, from a trap handler, that the trap being
@@ -113,6 +113,16 @@ func (m *Machine) SetTrapFlag(on bool) error {
 	return m.core.SetTrapFlag(on)
 }
 
+// EndKernelStep ends the kernel's single-step of the thread being handled
+// without touching its TF: a stepped popf loaded the program's own TF,
+// which stays (the thread may be preempted again at the end of its time
+// slice, thread.kernelStepping).
+func (m *Machine) EndKernelStep() {
+	if t := m.runningThread(); t != nil {
+		t.kernelStepping = false
+	}
+}
+
 // Charge adds kernel work of the given cycles to the running vCPU (a probe
 // handler's own cost, for instance).
 func (m *Machine) Charge(cycles uint64) {
@@ -120,6 +130,9 @@ func (m *Machine) Charge(cycles uint64) {
 		m.curV.counters.Add(0, cycles<<8)
 	}
 }
+
+// Flags returns the EFLAGS of the thread being handled.
+func (m *Machine) Flags() (uint64, error) { return m.core.Flags() }
 
 // SP returns the stack pointer of the thread being handled.
 func (m *Machine) SP() uint64 { return m.core.SP() }

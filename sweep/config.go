@@ -39,9 +39,12 @@ const DefaultMaxCycles = 10_000_000_000
 // fit, /dev/zero named by mistake does not.
 const MaxConfigBytes = 16 << 20
 
-// GuestDir is where the guest of a sweep sees its program:
-// GuestDir + "/" + the base name of the config's program.
-const GuestDir = "/probesim/sweep"
+// GuestDir is where sweeps and checks run their program in the guest's
+// view: GuestDir + "/" + the base name of the config's program, whatever
+// its host path, so that a configuration measures the same from any
+// checkout or working directory (argv[0] and AT_EXECFN are on the stack,
+// and /proc/self/exe names it).
+const GuestDir = "/probesim"
 
 // MaxProgramBytes bounds the program a sweep reads into memory once.
 const MaxProgramBytes = 1 << 30

@@ -219,7 +219,7 @@ func TestParseErrors(t *testing.T) {
 		{head + dims + "sedes: [1]\n", `s.yaml:6: unknown key "sedes" (did you mean "seeds"?)`},
 		{head + dims + "colour: red\n", `s.yaml:6: unknown key "colour" (known: program, args, env, probes, stack_limit, max_cycles, profile, params, quantum, strategies, cpus, seeds, include, exclude)`},
 		{head + dims + "cpus: [2]\n", `s.yaml:6: key "cpus" repeats line 3`},
-		{head + "cpus: [1]\nstrategies: [inlin]\nseeds: [1]\n", "s.yaml:4: strategies: inlin is not a strategy (inline, ssol-stack, xol)"},
+		{head + "cpus: [1]\nstrategies: [inlin]\nseeds: [1]\n", "s.yaml:4: strategies: inlin is not a strategy (inline, ssol-stack, xol, ssol-stack-2005, ssol-stack-2006)"},
 		{head + "cpus: [1]\nstrategies: [inline]\nseeds: [-1]\n", "s.yaml:5: seeds: -1 is not a seed (an integer 0..2^64-1)"},
 		{head + "cpus: [1]\nstrategies: [inline]\nseeds: [010]\n", "s.yaml:5: seeds: 010 is not a seed (an integer 0..2^64-1)"},
 		{head + "cpus: [1]\nstrategies: [inline]\nseeds: {from: 9, to: 1}\n", "s.yaml:5: seeds: from 9 is greater than to 1"},

@@ -58,17 +58,14 @@ func (c *Config) ShardLen(s Shard) int {
 	return (c.Len() - (s.I - 1) + s.N - 1) / s.N
 }
 
-// RunConfig is the library configuration that runs point p: once Load
-// read the program, from its bytes under GuestPath (so the run is the
-// same wherever the program, the config and the current directory are),
-// else from ProgramPath.
+// RunConfig is the library configuration that runs point p: the
+// program's bytes as Load read them (once, so that every run of a sweep
+// runs the same program), under GuestPath, so that the run is the same
+// wherever the program, the config and the current directory are.
 func (c *Config) RunConfig(p Point) probesim.Config {
-	program := c.ProgramPath
-	if c.image != nil {
-		program = c.GuestPath()
-	}
 	return probesim.Config{
-		Program: program, Image: c.image, Args: p.Args, Env: p.Env, Seed: p.Seed,
+		Program: c.ProgramPath, Image: c.image, GuestPath: c.GuestPath(),
+		Args: p.Args, Env: p.Env, Seed: p.Seed,
 		CPUs: p.CPUs, Quantum: p.Quantum,
 		Profile: c.profiles[p.Profile], Params: p.Params,
 		MaxCycles: p.MaxCycles, StackLimit: p.StackLimit,

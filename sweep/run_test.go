@@ -53,10 +53,9 @@ func TestSweepMatchesSingleRuns(t *testing.T) {
 		require.Equal(t, i, r.Index)
 		require.Equal(t, p.Key(), r.Key())
 		require.Equal(t, c.ID(), r.Sweep)
-		image, err := os.ReadFile(threadsProgram(t))
-		require.NoError(t, err)
+		// Standalone, from the file, under the guest path a sweep uses.
 		res, err := probesim.Run(t.Context(), probesim.Config{
-			Program: "/probesim/sweep/threads", Image: image, Args: []string{"4", "50"}, Probes: []string{"probed"},
+			Program: threadsProgram(t), GuestPath: GuestDir + "/threads", Args: []string{"4", "50"}, Probes: []string{"probed"},
 			CPUs: p.CPUs, Strategy: p.Strategy, Seed: p.Seed, MaxCycles: DefaultMaxCycles,
 		})
 		require.NoError(t, err)

@@ -6,7 +6,8 @@
 // storeloop). Then programs side by side, natively, under qemu-user and
 // under bin/probesim (programs.go: the fixtures' workloads, qsort of 2M
 // ints, busybox md5sum and gzip of 27 MB, a bash loop; target: within 3x
-// of qemu-user); the mapping cost at two sizes (mappings.go); host time per
+// of qemu-user); pipe syscalls per second against native and qemu-user
+// (pipes.go); the mapping cost at two sizes (mappings.go); host time per
 // guest instruction of the threaded fixture on 1, 4 and 16 vCPUs (smp.go;
 // target: 16 within 1.5x of 1) and the cost of the lockstep reference mode
 // against the fast mode.
@@ -67,6 +68,7 @@ type output struct {
 	Host     hostInfo     `json:"host"`
 	Results  []result     `json:"results"`
 	Programs []programRow `json:"programs"`
+	Pipes    []pipeRow    `json:"pipes"`
 	Mappings []scaleRow   `json:"mappings"`
 	Scaling  []scalingRow `json:"smp_scaling"`
 	Lockstep lockstepRow  `json:"lockstep"`
@@ -90,7 +92,8 @@ func run(args []string, w io.Writer) error {
 	jsonPath := fs.String("json", "", "also write the results as JSON to this file")
 	probesimBin := fs.String("probesim", "bin/probesim", "the probesim binary the programs table runs")
 	qemuBin := fs.String("qemu", "qemu-x86_64", "the qemu-user binary the programs table runs")
-	only := fs.String("only", "", "run only these comma-separated sections: engine, programs, mappings, smp")
+	only := fs.String("only", "", "run only these comma-separated sections: engine, programs, pipes, mappings, smp")
+	writeInputTo := fs.String("write-input", "", "write the programs table's generated 27 MB input to this file and exit (to time the same runs by other means)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -100,14 +103,17 @@ func run(args []string, w io.Writer) error {
 	if *reps < 1 {
 		return fmt.Errorf("-reps must be at least 1, got %d", *reps)
 	}
-	sections := map[string]bool{"engine": true, "programs": true, "mappings": true, "smp": true}
+	if *writeInputTo != "" {
+		return writeInputFile(*writeInputTo)
+	}
+	sections := map[string]bool{"engine": true, "programs": true, "pipes": true, "mappings": true, "smp": true}
 	if *only != "" {
 		for s := range sections {
 			sections[s] = false
 		}
 		for _, s := range strings.Split(*only, ",") {
 			if _, ok := sections[s]; !ok {
-				return fmt.Errorf("-only: unknown section %q (engine, programs, mappings, smp)", s)
+				return fmt.Errorf("-only: unknown section %q (engine, programs, pipes, mappings, smp)", s)
 			}
 			sections[s] = true
 		}
@@ -154,6 +160,11 @@ func run(args []string, w io.Writer) error {
 	if sections["programs"] {
 		if out.Programs, err = measurePrograms(w, *probesimBin, *qemuBin, *reps); err != nil {
 			return fmt.Errorf("programs: %w", err)
+		}
+	}
+	if sections["pipes"] {
+		if out.Pipes, err = measurePipes(w, *probesimBin, arches, *reps); err != nil {
+			return fmt.Errorf("pipes: %w", err)
 		}
 	}
 	if sections["mappings"] {

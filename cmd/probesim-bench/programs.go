@@ -118,31 +118,15 @@ func measurePrograms(w io.Writer, probesimBin, qemuBin string, reps int) ([]prog
 			row.Input = fmt.Sprintf("%d bytes of generated text", inputSize)
 			stdin = input
 		}
-		runners := []struct {
-			best *float64
-			argv []string
-		}{
+		first, err := timeInterleaved(c.name, reps, stdin, []timedRunner{
 			{&row.NativeSecs, c.argv},
 			{&row.QemuSecs, append([]string{qemu}, c.argv...)},
 			{&row.ProbesimSecs, append([]string{probesimBin, "run"}, c.argv...)},
+		})
+		if err != nil {
+			return nil, err
 		}
-		for i := 0; i < reps; i++ {
-			for j, r := range runners {
-				res, err := timeCommand(r.argv, stdin)
-				if err != nil {
-					return nil, fmt.Errorf("%s: %w", c.name, err)
-				}
-				if i == 0 && j == 0 {
-					row.ExitStatus, row.OutputSHA256 = res.status, res.sha256
-				} else if res.status != row.ExitStatus || res.sha256 != row.OutputSHA256 {
-					return nil, fmt.Errorf("%s: %s exited %d with output %.12s, natively %d with %.12s: not the same run",
-						c.name, r.argv[0], res.status, res.sha256, row.ExitStatus, row.OutputSHA256)
-				}
-				if i == 0 || res.secs < *r.best {
-					*r.best = res.secs
-				}
-			}
-		}
+		row.ExitStatus, row.OutputSHA256 = first.status, first.sha256
 		row.VsQemu = row.ProbesimSecs / row.QemuSecs
 		row.VsNative = row.ProbesimSecs / row.NativeSecs
 		target := "-"
@@ -157,6 +141,38 @@ func measurePrograms(w io.Writer, probesimBin, qemuBin string, reps int) ([]prog
 		rows = append(rows, row)
 	}
 	return rows, nil
+}
+
+// timedRunner is one way to run a row's program: its command line and
+// where its best time goes.
+type timedRunner struct {
+	best *float64
+	argv []string
+}
+
+// timeInterleaved runs the runners in turn reps times (native, qemu,
+// probesim, native, ...), keeps each one's best time, and checks that every
+// run exits and writes as the first one did, which it returns.
+func timeInterleaved(name string, reps int, stdin string, runners []timedRunner) (commandResult, error) {
+	var first commandResult
+	for i := 0; i < reps; i++ {
+		for j, r := range runners {
+			res, err := timeCommand(r.argv, stdin)
+			if err != nil {
+				return first, fmt.Errorf("%s: %w", name, err)
+			}
+			if i == 0 && j == 0 {
+				first = res
+			} else if res.status != first.status || res.sha256 != first.sha256 {
+				return first, fmt.Errorf("%s: %s exited %d with output %.12s, natively %d with %.12s: not the same run",
+					name, r.argv[0], res.status, res.sha256, first.status, first.sha256)
+			}
+			if i == 0 || res.secs < *r.best {
+				*r.best = res.secs
+			}
+		}
+	}
+	return first, nil
 }
 
 type commandResult struct {
@@ -196,14 +212,33 @@ func timeCommand(argv []string, stdin string) (commandResult, error) {
 	return commandResult{secs: secs, status: status, sha256: fmt.Sprintf("%x", h.Sum(nil))}, nil
 }
 
-// writeInput writes inputSize bytes of text, words of a fixed vocabulary
-// in lines of up to 12, drawn by a fixed xorshift generator, so every run
-// compresses and hashes the same bytes.
+// writeInput writes the generated input to a temporary file and returns
+// its name.
 func writeInput() (string, error) {
 	f, err := os.CreateTemp("", "probesim-bench-input-")
 	if err != nil {
 		return "", err
 	}
+	if err := fillInput(f); err != nil {
+		os.Remove(f.Name())
+		return "", err
+	}
+	return f.Name(), nil
+}
+
+// writeInputFile writes the generated input to path.
+func writeInputFile(path string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	return fillInput(f)
+}
+
+// fillInput writes inputSize bytes of text to f and closes it: words of a
+// fixed vocabulary in lines of up to 12, drawn by a fixed xorshift
+// generator, so every run compresses and hashes the same bytes.
+func fillInput(f *os.File) error {
 	words := []string{"probe", "uprobe", "int3", "single", "step", "out", "of", "line", "stack",
 		"page", "vma", "growsdown", "fixup", "trap", "kernel", "user", "space", "cpu", "smp",
 		"miss", "hit", "window", "cycle", "instruction", "copy", "slot", "xol", "breakpoint",
@@ -235,12 +270,7 @@ func writeInput() (string, error) {
 	}
 	if err := bw.Flush(); err != nil {
 		f.Close()
-		os.Remove(f.Name())
-		return "", err
+		return err
 	}
-	if err := f.Close(); err != nil {
-		os.Remove(f.Name())
-		return "", err
-	}
-	return f.Name(), nil
+	return f.Close()
 }

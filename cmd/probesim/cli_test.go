@@ -222,7 +222,7 @@ func TestCompletion(t *testing.T) {
 	assert.Contains(t, string(res.stdout), "__start_probesim")
 	res = cli(t, "__complete", "run", "--strategy", "")
 	require.Equal(t, 0, res.status)
-	assert.Equal(t, "inline\nssol-stack\nxol\n:4\n", string(res.stdout))
+	assert.Equal(t, "inline\nssol-stack\nxol\nssol-stack-2005\nssol-stack-2006\n:4\n", string(res.stdout))
 	res = cli(t, "__complete", "run", "--profile", "")
 	assert.Equal(t, "skylake\njson\n:8\n", string(res.stdout))
 	res = cli(t, "__complete", "sweep", "")

@@ -13,9 +13,10 @@ import (
 
 // registerCompletions adds value completion to root's commands.
 func registerCompletions(root *cobra.Command) {
-	strategies := make([]string, len(probesim.Strategies))
-	for i, s := range probesim.Strategies {
-		strategies[i] = string(s)
+	// Every strategy a run takes: probesim's, then the seed's variants.
+	var strategies []string
+	for _, s := range append(append([]probesim.Strategy{}, probesim.Strategies...), probesim.SeedStrategies...) {
+		strategies = append(strategies, string(s))
 	}
 	for _, c := range root.Commands() {
 		fl := c.Flags()

@@ -100,7 +100,7 @@ func TestDemoUsageErrors(t *testing.T) {
 		{[]string{"demo", "--cpus", "0"}, "probesim: --cpus 0: want 1 to 64"},
 		{[]string{"demo", "--cpus", "two"}, `probesim: demo: invalid argument "two" for --cpus: want comma-separated integers (see 'probesim demo --help')`},
 		{[]string{"demo", "--strategies", "inline,inline"}, "probesim: --strategies inline: listed twice"},
-		{[]string{"demo", "--strategies", "emulate"}, `probesim: --strategies: unknown strategy "emulate" (have: inline, ssol-stack, xol)`},
+		{[]string{"demo", "--strategies", "emulate"}, `probesim: --strategies: unknown strategy "emulate" (have: inline, ssol-stack, xol, ssol-stack-2005, ssol-stack-2006)`},
 		{[]string{"demo", "--bogus"}, "probesim: demo: unknown flag: --bogus (see 'probesim demo --help')"},
 		{[]string{"demo", "--html"}, "probesim: demo: flag needs an argument: --html (see 'probesim demo --help')"},
 		{[]string{"demo", "--html", "/nonexistent/dir/demo.html"}, "probesim: --html: open /nonexistent/dir/demo.html: no such file or directory"},

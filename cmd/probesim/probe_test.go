@@ -188,3 +188,94 @@ func TestProbeLog(t *testing.T) {
 		require.Equal(t, names[arch], order)
 	}
 }
+
+// TestProbeAtDetachAt: --probe-at places a probe while the program runs
+// and --detach-at removes it; the report and the summary line say when,
+// and the output is the native one. Bad values are one-line usage errors.
+func TestProbeAtDetachAt(t *testing.T) {
+	path := fixturePath(t, fixtures.ArchAMD64, "threads")
+	args := []string{"4", "2000"}
+	want := native(t, path, args, nil)
+	res, rep, _, _ := runReport(t, []string{"--cpus", "4", "--strategy", "xol",
+		"--probe-at", "30000:probed", "--detach-at", "45000:probed"}, path, args...)
+	require.Equal(t, 0, res.status, "%s", res.stderr)
+	require.Equal(t, string(want.stdout), string(res.stdout))
+	require.Len(t, rep.Probes, 1)
+	p := rep.Probes[0]
+	require.Equal(t, uint64(30000), p.AttachedAt)
+	require.Equal(t, uint64(45000), p.DetachedAt)
+	require.NotZero(t, p.Hits)
+	require.Less(t, p.Executions, uint64(8000), "only the calls in between")
+	require.Equal(t, p.Executions, p.Hits+p.Misses)
+	require.Contains(t, string(res.stderr), "(xol, placed at cycle 30000, removed at cycle 45000)")
+
+	for _, tc := range []struct {
+		flags []string
+		want  string
+	}{
+		{[]string{"--probe-at", "probed"}, `invalid argument "probed" for --probe-at: want CYCLE:SPEC`},
+		{[]string{"--probe-at", "0:probed"}, `invalid argument "0:probed" for --probe-at`},
+		{[]string{"--detach-at", "x:probed"}, `invalid argument "x:probed" for --detach-at`},
+		{[]string{"--detach-at", "5000:probed"}, "--detach-at: detach at cycle 5000: no probe is placed at"},
+		{[]string{"--probe", "probed", "--probe-at", "5000:probed"}, "--probe-at: probe \"probed\": address 0x"},
+		{[]string{"--probe-at", "5000:nosuch"}, `--probe-at: probe "nosuch": no symbol "nosuch"`},
+	} {
+		res := cli(t, append(append([]string{"run"}, tc.flags...), path)...)
+		require.Equal(t, 125, res.status, "%v", tc.flags)
+		require.Contains(t, string(res.stderr), tc.want, "%v", tc.flags)
+		require.Equal(t, 1, len(outputLines(res.stderr)), "one line: %q", res.stderr)
+	}
+}
+
+// TestReturnProbeCLI: --probe SPEC%return places a return probe: the
+// report marks it and counts its returns, and --probe-log has a line per
+// return with the return value in rax.
+func TestReturnProbeCLI(t *testing.T) {
+	path := fixturePath(t, fixtures.ArchAMD64, "retprobe")
+	log := filepath.Join(t.TempDir(), "log.jsonl")
+	res, rep, _, _ := runReport(t, []string{"--strategy", "xol", "--probe", "depth%return", "--probe-log", log}, path, "recurse", "3")
+	require.Equal(t, 0, res.status, "%s", res.stderr)
+	require.Equal(t, "depth(3) = 45\n", string(res.stdout))
+	require.Len(t, rep.Probes, 1)
+	p := rep.Probes[0]
+	require.True(t, p.Return)
+	require.NotNil(t, p.Returns)
+	require.Equal(t, uint64(4), p.Hits)
+	data, err := os.ReadFile(log)
+	require.NoError(t, err)
+	lines := outputLines(data)
+	require.Len(t, lines, 4)
+	var last struct {
+		Return    bool              `json:"return"`
+		Registers map[string]uint64 `json:"registers"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(lines[3]), &last))
+	require.True(t, last.Return)
+	require.Equal(t, uint64(45), last.Registers["rax"], "the outermost return's value")
+	res = cli(t, "run", "--probe", "depth+4%return", path, "recurse", "3")
+	require.Equal(t, 125, res.status)
+	require.Contains(t, string(res.stderr), "a return probe must be on a function's first instruction")
+}
+
+// TestFetchArgsCLI: fetch arguments after the spec, as uprobe_events
+// takes them, reach --probe-log and --events; a bad one is a one-line
+// usage error.
+func TestFetchArgsCLI(t *testing.T) {
+	path := fixturePath(t, fixtures.ArchAMD64, "threads")
+	dir := t.TempDir()
+	log, events := filepath.Join(dir, "log.jsonl"), filepath.Join(dir, "events.jsonl")
+	res, _, _, _ := runReport(t, []string{"--strategy", "xol", "--probe", "probed n=%di:s32 c=$comm", "--probe-log", log, "--events", events}, path, "1", "3")
+	require.Equal(t, 0, res.status, "%s", res.stderr)
+	data, err := os.ReadFile(log)
+	require.NoError(t, err)
+	lines := outputLines(data)
+	require.Len(t, lines, 3)
+	require.Contains(t, lines[2], `"args":[{"name":"n","value":"2"},{"name":"c","value":"\"threads\""}]`)
+	data, err = os.ReadFile(events)
+	require.NoError(t, err)
+	require.Contains(t, string(data), `"args":"n=0 c=\"threads\""`)
+	res = cli(t, "run", "--probe", "probed n=%di:s33", path, "1", "1")
+	require.Equal(t, 125, res.status)
+	require.Contains(t, string(res.stderr), `bad fetch argument "n=%di:s33"`)
+	require.Equal(t, 1, len(outputLines(res.stderr)))
+}

@@ -95,11 +95,20 @@ func TestReportSchemaDocumented(t *testing.T) {
 	}
 	require.Contains(t, documented, "schema", "the schema table was found")
 
-	// A normal exit and a fault: together they have every field.
+	// A normal exit and a fault: together they have every field but the
+	// optional ones the other runs bring: kernel notes (fds' locks), host
+	// files (busybox cat) and truncated output (busybox seq: 1.2 MB).
 	_, _, stdio, _ := runReport(t, nil, fixturePath(t, fixtures.ArchAMD64, "stdio"))
 	_, _, nx, _ := runReport(t, nil, fixturePath(t, fixtures.ArchAMD64, "nx"))
+	_, _, fds, _ := runReport(t, nil, fixturePath(t, fixtures.ArchAMD64, "fds"))
+	_, _, cat, _ := runReport(t, nil, "/bin/busybox", "cat", "/etc/passwd")
+	_, _, seq, _ := runReport(t, nil, "/bin/busybox", "seq", "1", "200000")
+	for name, obj := range map[string]map[string]any{"fds": fds, "cat": cat, "seq": seq} {
+		field := map[string]string{"fds": "kernel_notes", "cat": "host_files", "seq": "stdout_truncated"}[name]
+		require.Contains(t, obj, field, name)
+	}
 	reported := map[string]map[string]bool{} // field -> its subfields, if an object
-	for _, obj := range []map[string]any{stdio, nx} {
+	for _, obj := range []map[string]any{stdio, nx, fds, cat, seq} {
 		for field, v := range obj {
 			if reported[field] == nil {
 				reported[field] = map[string]bool{}
@@ -110,14 +119,15 @@ func TestReportSchemaDocumented(t *testing.T) {
 		}
 	}
 
-	optional := map[string]bool{"fault": true, "stdout_base64": true, "stderr_base64": true, "probes": true, "strategy": true, "out_of_line": true}
+	optional := map[string]bool{"fault": true, "stdout_base64": true, "stderr_base64": true, "probes": true, "strategy": true, "out_of_line": true,
+		"kernel_notes": true, "host_files": true, "stdout_truncated": true, "stderr_truncated": true}
 	for _, field := range sortedKeys(documented) {
 		if !optional[field] {
 			assert.Contains(t, stdio, field, "documented field missing from the report")
 		}
 	}
 	// Objects keyed by data (syscall names), not by field names.
-	keyedByData := map[string]bool{"syscalls": true, "unsupported_syscalls": true}
+	keyedByData := map[string]bool{"syscalls": true, "unsupported_syscalls": true, "kernel_notes": true}
 	for _, field := range sortedKeys(reported) {
 		meaning, ok := documented[field]
 		if !assert.True(t, ok, "report field %q is not in docs/report-schema.md", field) || keyedByData[field] {

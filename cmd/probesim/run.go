@@ -7,6 +7,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"strconv"
 	"strings"
 	"syscall"
 
@@ -35,11 +36,18 @@ type runFlags struct {
 	profile       string
 	params        []string
 	probeSpecs    []string
+	probesAt      []string
+	detachAt      []string
 	strategy      string
 	eventsPath    string
 	probeLogPath  string
 	stdoutPath    string
 	quiet         bool
+	root          string
+	mounts        []string
+	hostTimes     bool
+	nofile        uint64
+	guestPath     string
 }
 
 func newRunCmd() *cobra.Command {
@@ -96,14 +104,21 @@ linked, corrupt), 127 when PROGRAM does not exist.`,
 	fl.BoolVar(&f.lockstep, "lockstep", false, "slow reference mode: run every block in global cycle order")
 	fl.StringVar(&f.profile, "profile", "", "machine profile: a built-in `NAME` (skylake) or a profile JSON file (default: skylake; see docs/timing.md)")
 	fl.StringArrayVar(&f.params, "param", nil, "override a profile parameter, `NAME=VALUE` (repeatable), e.g. kernel.exception_entry_exit=1500")
-	fl.StringArrayVar(&f.probeSpecs, "probe", nil, "place a probe at `SPEC`: symbol, symbol+offset or 0xADDR (repeatable)")
-	fl.StringVar(&f.strategy, "strategy", "ssol-stack", "how a probed instruction runs after a hit: inline, ssol-stack or xol (needs --probe)")
-	fl.StringVar(&f.eventsPath, "events", "", "write every probe event (hits, misses, open windows) as cycle-stamped JSON lines to `FILE`, as they happen (- for standard output; needs --probe)")
-	fl.StringVar(&f.probeLogPath, "probe-log", "", "write one JSON line per probe hit, with the thread's registers, to `FILE` (- for standard output; needs --probe)")
+	fl.StringArrayVar(&f.probeSpecs, "probe", nil, "place a probe at `SPEC`: symbol, symbol+offset or 0xADDR; SPEC%return for a return probe (repeatable)")
+	fl.StringArrayVar(&f.probesAt, "probe-at", nil, "place a probe while the program runs, at `CYCLE:SPEC` of global time (repeatable)")
+	fl.StringArrayVar(&f.detachAt, "detach-at", nil, "remove the probe at SPEC's address at `CYCLE:SPEC` of global time (repeatable)")
+	fl.StringVar(&f.strategy, "strategy", "ssol-stack", "how a probed instruction runs after a hit: inline, ssol-stack, xol, or the seed's ssol-stack-2005 (as posted) and ssol-stack-2006 (the repost's global lock) (needs --probe or --probe-at)")
+	fl.StringVar(&f.eventsPath, "events", "", "write every probe event (hits, misses, open windows) as cycle-stamped JSON lines to `FILE`, as they happen (- for standard output; needs --probe or --probe-at)")
+	fl.StringVar(&f.probeLogPath, "probe-log", "", "write one JSON line per probe hit, with the thread's registers, to `FILE` (- for standard output; needs --probe or --probe-at)")
 	fl.StringVar(&f.stdoutPath, "stdout", "", "write the guest's standard output to `FILE` instead of probesim's")
 	fl.BoolVarP(&f.quiet, "quiet", "q", false, "print none of probesim's own lines (probe summaries, how the guest ended); errors still")
 	fl.StringArrayVar(&f.env, "env", nil, "add `NAME=VALUE` to the guest's environment (repeatable)")
 	fl.BoolVar(&f.inheritEnv, "inherit-env", false, "start the guest's environment from probesim's own")
+	fl.StringVar(&f.root, "root", "", "host `DIR` the guest sees as / (default: the host's root, read-only)")
+	fl.StringArrayVar(&f.mounts, "mount", nil, "bind host directory HOST at GUEST in the guest's view, `HOST:GUEST[:ro|rw]` (repeatable; ro keeps the guest's changes in memory)")
+	fl.BoolVar(&f.hostTimes, "host-times", false, "show host files' own timestamps to the guest (default: fixed, for determinism)")
+	fl.Uint64Var(&f.nofile, "nofile", 1024, "RLIMIT_NOFILE of the guest: at most `N` open descriptors")
+	fl.StringVar(&f.guestPath, "guest-path", "", "run the program as absolute `PATH` in the guest (argv[0], /proc/self/exe), wherever it is on the host")
 	return c
 }
 
@@ -171,7 +186,7 @@ func runProgram(c *cobra.Command, f *runFlags, program string, args []string) er
 		hitLines = newJSONLines(hitLog)
 		cfg.OnHit = func(h probesim.Hit) {
 			hitLines.write(probeLogLine{Cycle: h.Cycle, VCPU: h.VCPU, TID: h.TID, Probe: h.Probe.Spec,
-				Address: h.Probe.Address, Registers: h.Regs})
+				Address: h.Probe.Address, Return: h.Return, Args: h.Args, Registers: h.Regs})
 		}
 	}
 	sim, err := probesim.New(cfg)
@@ -254,13 +269,21 @@ func (f *runFlags) config(c *cobra.Command, program string, args []string) (prob
 	if err := probesim.CheckStrategy(probesim.Strategy(f.strategy)); err != nil {
 		return cfg, &exitError{status: exitUsage, err: fmt.Errorf("--strategy: %w", err)}
 	}
-	if len(f.probeSpecs) == 0 {
+	if len(f.probeSpecs)+len(f.probesAt) == 0 {
 		// Flags that mean nothing without a probe are mistakes, not no-ops.
-		for _, name := range []string{"strategy", "events", "probe-log"} {
+		for _, name := range []string{"strategy", "events", "probe-log", "detach-at"} {
 			if c.Flags().Changed(name) {
-				return cfg, usageError("--%s: needs --probe (there is no probe to run a strategy for, or to log)", name)
+				return cfg, usageError("--%s: needs --probe or --probe-at (there is no probe to run a strategy for, to log or to remove)", name)
 			}
 		}
+	}
+	probesAt, err := parseTimedProbes("probe-at", f.probesAt)
+	if err != nil {
+		return cfg, err
+	}
+	detachAt, err := parseTimedProbes("detach-at", f.detachAt)
+	if err != nil {
+		return cfg, err
 	}
 	if f.cpus < 1 || f.cpus > probesim.MaxCPUs {
 		return cfg, &exitError{status: exitUsage, err: fmt.Errorf("invalid argument %d for --cpus: want 1 to %d", f.cpus, probesim.MaxCPUs)}
@@ -286,7 +309,8 @@ func (f *runFlags) config(c *cobra.Command, program string, args []string) (prob
 		CPUs: f.cpus, Quantum: f.quantum, Lockstep: f.lockstep,
 		Profile: prof, Params: f.params,
 		MaxCycles: f.maxCycles, StackLimit: stackLimit, MemoryLimit: memLimit, RAM: ram,
-		Probes: f.probeSpecs, Strategy: probesim.Strategy(f.strategy),
+		Probes: f.probeSpecs, ProbesAt: probesAt, DetachAt: detachAt, Strategy: probesim.Strategy(f.strategy),
+		Root: f.root, Mounts: f.mounts, HostTimes: f.hostTimes, NoFile: f.nofile, GuestPath: f.guestPath,
 		Stdin: guestStdin(), Stderr: c.ErrOrStderr(),
 	}
 	if f.traceSyscalls {
@@ -299,9 +323,17 @@ func (f *runFlags) config(c *cobra.Command, program string, args []string) (prob
 // the kernel-like fault line, and how the guest ended when a signal did.
 func (f *runFlags) summarize(w io.Writer, program string, rep *report.Run) {
 	for _, p := range rep.Probes {
-		fmt.Fprintf(w, "probesim: probe %s (%s): %d executions, %d hits, %d misses (%s)\n",
-			p.Spec, p.Instruction, p.Executions, p.Hits, p.Misses, f.strategy)
+		life := ""
+		if p.AttachedAt != 0 {
+			life += fmt.Sprintf(", placed at cycle %d", p.AttachedAt)
+		}
+		if p.DetachedAt != 0 {
+			life += fmt.Sprintf(", removed at cycle %d", p.DetachedAt)
+		}
+		fmt.Fprintf(w, "probesim: probe %s (%s): %d executions, %d hits, %d misses (%s%s)\n",
+			p.Spec, p.Instruction, p.Executions, p.Hits, p.Misses, f.strategy, life)
 	}
+	printSeedReport(w, rep.OutOfLine)
 	if rep.Fault != nil {
 		fmt.Fprintf(w, "probesim: %s\n", rep.Fault.Message)
 	}
@@ -325,6 +357,38 @@ func (f *runFlags) summarize(w io.Writer, program string, rep *report.Run) {
 	fmt.Fprintf(w, "probesim: %s killed by %s%s\n", program, *rep.Signal, why)
 }
 
+// printSeedReport prints what the seed strategies' report says: the 2005
+// code's defects, with the first few described, and the 2006 lock's cost.
+func printSeedReport(w io.Writer, o *report.OutOfLine) {
+	if o == nil {
+		return
+	}
+	if d := o.SeedDefects; d != nil {
+		fmt.Fprintf(w, "probesim: ssol-stack-2005: %d copies over live stack, %d hits with eip not moved, %d fixups with another hit's singlestep_addr, %d special instructions without their fixup\n",
+			d.LiveStackCopies, d.EIPNotMoved, d.ForeignSinglestepAddr, d.MissingFixups)
+		for _, ex := range d.Examples[:min(len(d.Examples), 5)] {
+			fmt.Fprintf(w, "probesim: ssol-stack-2005: %s\n", ex)
+		}
+	}
+	if o.LockSpins > 0 {
+		fmt.Fprintf(w, "probesim: ssol-stack-2006: %d hits spun %d cycles for the global lock\n", o.LockSpins, o.LockSpinCycles)
+	}
+}
+
+// parseTimedProbes reads --probe-at or --detach-at values, CYCLE:SPEC.
+func parseTimedProbes(flag string, vals []string) ([]probesim.TimedProbe, error) {
+	var out []probesim.TimedProbe
+	for _, v := range vals {
+		cycle, spec, ok := strings.Cut(v, ":")
+		n, err := strconv.ParseUint(cycle, 10, 64)
+		if !ok || err != nil || spec == "" || n == 0 {
+			return nil, &exitError{status: exitUsage, err: fmt.Errorf("invalid argument %q for --%s: want CYCLE:SPEC with CYCLE a decimal cycle count above 0, such as 2000000:probed", v, flag)}
+		}
+		out = append(out, probesim.TimedProbe{Cycle: n, Spec: spec})
+	}
+	return out, nil
+}
+
 // cannotRun maps a set-up error to env(1)'s statuses: a bad Config field
 // is a usage error naming its flag.
 func cannotRun(err error) error {
@@ -345,12 +409,14 @@ func cannotRun(err error) error {
 // it costs the guest nothing beyond the modelled counting handler: the
 // registers are the ones the kernel saved on exception entry.
 type probeLogLine struct {
-	Cycle     uint64        `json:"cycle"`
-	VCPU      int           `json:"vcpu"`
-	TID       int           `json:"tid"`
-	Probe     string        `json:"probe"`
-	Address   uint64        `json:"address"`
-	Registers probesim.Regs `json:"registers"`
+	Cycle     uint64              `json:"cycle"`
+	VCPU      int                 `json:"vcpu"`
+	TID       int                 `json:"tid"`
+	Probe     string              `json:"probe"`
+	Address   uint64              `json:"address"`
+	Return    bool                `json:"return,omitempty"` // a return probe's hit: the registers at the return
+	Args      []probesim.ArgValue `json:"args,omitempty"`   // the probe's fetch arguments
+	Registers probesim.Regs       `json:"registers"`
 }
 
 // guestStdin is what the guest reads as descriptor 0: probesim's own, or

@@ -226,7 +226,7 @@ func TestSweepUsageErrors(t *testing.T) {
 	}{
 		{[]string{cpus}, cpus + ":3: cpus: 0 is not a vCPU count (1..64)"},
 		{[]string{key}, key + `:4: unknown key "strategy" (did you mean "strategies"?)`},
-		{[]string{strat}, strat + ":4: strategies: uretprobe is not a strategy (inline, ssol-stack, xol)"},
+		{[]string{strat}, strat + ":4: strategies: uretprobe is not a strategy (inline, ssol-stack, xol, ssol-stack-2005, ssol-stack-2006)"},
 		{[]string{seeds}, seeds + ":5: seeds: from 5 is greater than to 1"},
 		{[]string{probe}, probe + `:2: probes: probe "nosuch": no symbol "nosuch" in ` + prog},
 		{[]string{noProg}, noProg + ":1: program: " + filepath.Join(dir, "nothere") + ": no such file (relative paths start at the config's directory)"},

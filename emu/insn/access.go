@@ -319,3 +319,21 @@ func segmentOverride(inst *x86asm.Inst) x86asm.Reg {
 	}
 	return seg
 }
+
+// Access is one memory access of an instruction: Size bytes from the
+// linear address Addr.
+type Access struct{ Addr, Size uint64 }
+
+// Accesses returns the memory accesses inst, at ip, makes when run with
+// regs in mode: its memory operands (string instructions' [rsi]/[rdi]
+// included, a rep's first element only), then the implicit ones (stack
+// pushes and pops, maskmov's store). An access whose address cannot be
+// computed (a vector index) is left out. Tools use it to know which memory
+// an instruction touches.
+func Accesses(inst x86asm.Inst, ip uint64, mode int, regs Regs) []Access {
+	var out []Access
+	for _, a := range accesses(&inst, ip, mode, &regs, nil) {
+		out = append(out, Access{Addr: a.addr, Size: a.size})
+	}
+	return out
+}

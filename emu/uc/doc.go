@@ -173,6 +173,10 @@
 //     translations of their range. Interrupt, syscall, cpuid and
 //     invalid-instruction hooks are looked up when the event happens and
 //     apply at once.
+//   - With TF set, a single-step #DB follows every instruction but pause
+//     (f3 90): after pause none comes, and the next instruction's #DB is
+//     the first (TestPauseDropsTheSingleStepTrap). The probe engine steps
+//     a copy of pause as the 2-byte nop 66 90 it is architecturally.
 //   - Without a hook, syscall and int3/int n end Start with CodeException.
 //   - Code bytes changed from the host side keep running from the stale
 //     translation until RemoveCache covers them; guest self-modifying code
@@ -188,6 +192,12 @@
 //   - Writing RIP/EIP (RegWrite, a batch, Start) sets Unicorn's quit
 //     request and calls uc_emu_stop internally; emulation goes on at the
 //     new ip (only the current translated block is left).
+//   - cmpxchg8b and cmpxchg16b keep flags computed from a stale
+//     condition-code operation (the block's own is not stored before the
+//     helper): after Go 386's atomic.Xadd64(p, -1) EFLAGS reads 0xffffffff,
+//     and a run stopped before the next flag-setting instruction resumes
+//     with TF, DF, AC, NT and VM set. Start repairs it after every run
+//     (eflags.go, TestCmpxchg8bCorruptsEFlags).
 //
 // # Costs (2-vCPU VM shared with other jobs: ranges)
 //

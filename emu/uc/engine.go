@@ -10,6 +10,7 @@ import "C"
 import (
 	"fmt"
 	"math"
+	"unsafe"
 )
 
 // Mode selects the guest CPU mode of an engine.
@@ -126,6 +127,10 @@ type Engine struct {
 	stops        uint64
 	blockStopped bool
 	blockStopPC  uint64
+
+	// flagRepairs counts the runs whose EFLAGS probesim_emu_start
+	// repaired (eflags.go).
+	flagRepairs uint64
 }
 
 // Version is the Unicorn release this binding is written for; Open refuses
@@ -252,8 +257,8 @@ func (e *Engine) Start(begin, until, timeout, count uint64) error {
 		if e.vm != nil {
 			e.vm.fault.pending = 0
 		}
-		rc := C.uc_emu_start(e.uc, C.uint64_t(begin), C.uint64_t(until),
-			C.uint64_t(timeout), C.size_t(count))
+		rc := C.probesim_emu_start(e.uc, C.uint64_t(begin), C.uint64_t(until),
+			C.uint64_t(timeout), C.size_t(count), (*C.uint64_t)(unsafe.Pointer(&e.flagRepairs)))
 		stopCalled := e.stops != stops
 		e.repairBlockStopPC()
 		if e.acct != nil && e.acct.fence_hit != 0 {

@@ -52,6 +52,7 @@ const (
 	FS_BASE = Reg(C.UC_X86_REG_FS_BASE) // x86-64 only; ignored in Mode32
 	GS_BASE = Reg(C.UC_X86_REG_GS_BASE) // x86-64 only; ignored in Mode32
 	FPCW    = Reg(C.UC_X86_REG_FPCW)    // x87 control word
+	FPTAG   = Reg(C.UC_X86_REG_FPTAG)   // x87 tag word, 2 bits a register (11: empty)
 	MXCSR   = Reg(C.UC_X86_REG_MXCSR)   // SSE control and status
 	CR4     = Reg(C.UC_X86_REG_CR4)     // control register 4 (TSD: rdtsc faults at CPL 3)
 )
@@ -66,7 +67,7 @@ var regNames = map[Reg]string{
 	EFLAGS: "eflags", EAX: "eax", EBX: "ebx", ECX: "ecx", EDX: "edx",
 	ESI: "esi", EDI: "edi", EBP: "ebp", ESP: "esp", EIP: "eip",
 	CS: "cs", DS: "ds", ES: "es", FS: "fs", GS: "gs", SS: "ss",
-	FS_BASE: "fs_base", GS_BASE: "gs_base", FPCW: "fpcw", MXCSR: "mxcsr", CR4: "cr4",
+	FS_BASE: "fs_base", GS_BASE: "gs_base", FPCW: "fpcw", FPTAG: "fptag", MXCSR: "mxcsr", CR4: "cr4",
 }
 
 func (r Reg) String() string {

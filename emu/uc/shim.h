@@ -36,6 +36,8 @@ uc_err probesim_hook_insn_invalid(uc_engine *uc, uc_hook *hh,
 
 // ---- helpers (trampolines.c) ----
 uc_err probesim_open(int mode, int cpu_model, int virtual_tlb, uc_engine **out);
+uc_err probesim_emu_start(uc_engine *uc, uint64_t begin, uint64_t until,
+                          uint64_t timeout, size_t count, uint64_t *repairs);
 // One register, by value (no pointer crosses from Go: see RegRead).
 typedef struct probesim_reg_result {
     uint64_t value;

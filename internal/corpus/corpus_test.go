@@ -119,6 +119,7 @@ func scenarios(t *testing.T) []scenario {
 		require.NoError(t, err)
 		for i := 0; i < c.Len(); i++ {
 			cfg := c.RunConfig(c.Point(i))
+			cfg.GuestPath = "" // add gives the fixture's own guest path
 			add(fmt.Sprintf("sweep/%s/%d", file, i), fixtures.ArchAMD64, "threads", cfg)
 		}
 	}

@@ -1,0 +1,51 @@
+package probesim_test
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/probesim/probesim"
+	"github.com/probesim/probesim/fixtures"
+)
+
+// TestProbeOnAGoFunctionCalledFromGoroutines probes main.probed, which the
+// Go fixture (CGO_ENABLED=0) calls from 8 goroutines, on 4 vCPUs with
+// every strategy and both arches: every call is an execution of the probe,
+// each execution a hit or (inline, where the original byte is back while
+// one vCPU steps) a miss, and the count equals the program's own.
+func TestProbeOnAGoFunctionCalledFromGoroutines(t *testing.T) {
+	const perGoroutine, goroutines = 150, 8
+	for _, arch := range []string{fixtures.ArchI386, fixtures.ArchAMD64} {
+		for _, s := range probesim.Strategies {
+			t.Run(arch+"/"+string(s), func(t *testing.T) {
+				t.Parallel()
+				path, err := fixtures.Path(arch, "goprog")
+				require.NoError(t, err, "make fixtures")
+				res, err := probesim.Run(t.Context(), probesim.Config{Program: path,
+					Args: []string{"probe", fmt.Sprint(perGoroutine)}, CPUs: 4, Seed: 1,
+					Probes: []string{"main.probed"}, Strategy: s})
+				require.NoError(t, err)
+				rep := res.Report
+				require.Equal(t, 0, rep.ExitStatus, "stderr %q", rep.Stderr)
+				want := uint64(perGoroutine * goroutines)
+				assert.Equal(t, fmt.Sprintf("calls %d\n", want), rep.Stdout)
+				p := rep.Probes[0]
+				assert.Equal(t, want, p.Executions)
+				assert.Equal(t, p.Executions, p.Hits+p.Misses)
+				if s != probesim.Inline {
+					assert.Zero(t, p.Misses, "out-of-line strategies never miss")
+				}
+				busy := 0
+				for _, v := range rep.VCPUs {
+					if v.Instructions > 0 {
+						busy++
+					}
+				}
+				assert.Equal(t, 4, busy, "the goroutines ran on all 4 vCPUs")
+			})
+		}
+	}
+}

@@ -1,0 +1,114 @@
+// Package kernel is probesim's model of the Linux kernel for one guest
+// process, in the shape of Linux's own objects (and of gVisor's
+// pkg/sentry/kernel, whose structure it follows at a much smaller scale):
+//
+//   - Task (task.go): one thread of execution, with its signal mask and
+//     pending signals, alternate signal stack, TLS, clear-child-tid word,
+//     robust list, and the objects it shares or owns;
+//   - ThreadGroup (threadgroup.go): the process, whose TGID is Config.PID,
+//     with its process-wide pending signals and its count of live threads
+//     (tasks are reaped when they exit, process.go); the process's interval
+//     and POSIX timers (itimer.go) are the Kernel's, as there is one;
+//   - the address space, mmu.AddressSpace (Config.Mem), shared by every
+//     task (only CLONE_VM threads exist), with file-backed private
+//     mappings read on first touch (memory.go);
+//   - FDTable (fdtable.go) of reference-counted FileDescriptions (file.go),
+//     each pointing at a FileImpl: a standard stream, a file or directory
+//     of the view (openfile.go, dirfile.go), a pipe or FIFO (pipe.go,
+//     fifo.go), an eventfd, a timerfd, an epoll instance, a synthetic
+//     /proc, /sys or /dev file. Readiness is a FileImpl's Readiness and
+//     its wait queue (waitqueue.go), which is where sockets plug in: a
+//     socket is one more FileImpl with Read/Write, Readiness and a queue,
+//     and poll, select, epoll, O_NONBLOCK and blocking work on it unchanged;
+//   - fsContext (fsctx.go): the working directory and umask, shared per
+//     CLONE_FS, over the filesystem view (package kernel/vfs);
+//   - SignalHandlers (signals.go): the dispositions, shared per
+//     CLONE_SIGHAND;
+//   - timers in simulated time (timer.go), futex queues (futex.go), and
+//     blocking with wake-up (block.go).
+//
+// clone (clone.go) shares or copies each object as its CLONE_* flags say.
+//
+// # How a syscall runs
+//
+// The package has no cgo and knows nothing of Unicorn. A caller (package
+// emu) reads the syscall number and arguments out of the vCPU registers,
+// calls Kernel.Syscall, writes the return value back, and acts on the
+// Result (continue, block, end the task, end the process, or kill it with a
+// signal). Syscall looks the number up in the ABI's table (table.go), whose
+// entries carry a support level and a note (Kernel.Table); a number
+// without an entry is ENOSYS and counted in Unsupported by name, and a
+// flag, command or case an entry does not model gets the errno Linux
+// gives without the feature and is counted as "name:detail", so a report
+// shows exactly what the guest missed. What the kernel accepts without
+// modelling it beyond success (an advisory lock) is counted in Notes.
+// Whatever a syscall does to a task's CPU state beyond the return value
+// (the FS base, a GDT descriptor, a signal frame) goes through the CPU
+// and RegsCPU interfaces (regs.go).
+//
+// A syscall that must wait blocks the task (block.go): it records how to
+// finish and returns Outcome Block, after putting the task on the wait
+// queues or the timer it waits for. Wakers (a futex wake, a pipe write, a
+// timer, a signal) make the task runnable through the Scheduler (sched.go),
+// which package smp implements; when the machine loads the task again it
+// calls Resume, and the syscall finishes then, in global cycle order.
+//
+// After every syscall and at the start of every slice the task returns to
+// user mode through ExitToUser (deliver.go), which is where signals are
+// delivered as Linux's exit_to_user_mode_loop delivers them: an
+// interrupted syscall is restarted or fails with EINTR (restart.go), and a
+// handler gets Linux's frame (rt_sigframe on x86-64, sigframe or
+// rt_sigframe on i386, with the FPU state) on its stack or on the
+// alternate one; rt_sigreturn and sigreturn restore from it. A task a
+// probe single-steps keeps its signals pending until the step ends
+// (uprobe_deny_signal).
+//
+// # Determinism
+//
+// Time comes from the simulated cycle clock (Config.Clock and
+// Config.FreqHz, starting at Epoch), randomness (AT_RANDOM, getrandom,
+// /dev/urandom) from a generator seeded with Config.Seed, identities are
+// fixed (PID, UID, the parent is init), and the files of the view have
+// inode numbers derived from their paths and timestamps at Epoch unless the
+// host's are asked for (kernel/vfs). Host files are read, never written
+// outside a read-write mount, and every host file whose contents the guest
+// read is listed with its size and sha256 (FS().HostReads). Directory entries
+// come in name order. Timers due at the same cycle fire in creation order,
+// futex waiters and wait-queue entries wake FIFO. The same inputs
+// therefore produce the same syscall results on every host.
+//
+// # Deviations from Linux
+//
+//   - Only threads: a new process (fork, vfork, posix_spawn, clone or
+//     clone3 without CLONE_THREAD) is ENOSYS, counted as "clone:new
+//     process"; execve, wait4 and the socket family are not in the table.
+//     The process leads its own group and session; its parent is pid 1.
+//   - Standard descriptors 0, 1 and 2 always stat as pipes (S_IFIFO), so a
+//     glibc or musl guest picks the same stdio buffering whether or not
+//     probesim itself runs on a terminal; no descriptor is a terminal.
+//   - Files: host device nodes, FIFOs and sockets of the view cannot be
+//     opened (ENXIO); /dev has null, zero, full, random and urandom (the
+//     latter two seeded) and a tty that cannot be opened. A writable MAP_SHARED file mapping is ENODEV
+//     (private and read-only shared mappings work); /proc/self/maps shows
+//     dev:inode as 00:00 0. Locks (fcntl, flock) always succeed, as for a
+//     single process without contention, and are noted. st_blocks counts
+//     whole 4 KiB blocks (no sparse files).
+//   - Signals: the frame's setup is not charged beyond the syscall or
+//     exception that delivers it; the i386 sigreturn restores the FPU from
+//     the frame's FXSAVE image only, and neither sigreturn reloads segment
+//     selectors. ERESTART_RESTARTBLOCK restarts with the original
+//     arguments, not restart_syscall's remaining time: a relative sleep a
+//     signal woke without running a handler (one a thread-directed kill
+//     woke and that turned out ignored) sleeps its whole duration again.
+//   - The process CPU-time clocks are the machine's cycle clock for the
+//     process and the task's own cycles for a thread; clock_nanosleep on
+//     the process CPU clock is EINVAL (counted).
+//   - rseq is ENOSYS (glibc copes); mremap is not modelled (ENOSYS, glibc's
+//     realloc falls back to copying); robust futexes are cleaned at thread
+//     exit, priority-inheritance futexes are ENOSYS.
+//
+// # Locking
+//
+// A Kernel is not safe for concurrent use. The machine (package smp) runs
+// one vCPU at a time and calls into the kernel from that single goroutine.
+package kernel

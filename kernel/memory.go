@@ -1,0 +1,169 @@
+package kernel
+
+import (
+	"syscall"
+
+	"github.com/probesim/probesim/kernel/vfs"
+	"github.com/probesim/probesim/mmu"
+)
+
+const (
+	mapAnonymous = 0x20
+	protMask     = 0x7        // PROT_READ|PROT_WRITE|PROT_EXEC
+	protSem      = 0x8        // accepted and ignored, as on x86
+	protGrowsDn  = 0x01000000 // PROT_GROWSDOWN
+	protGrowsUp  = 0x02000000 // PROT_GROWSUP
+)
+
+// TLB shootdowns: a syscall that takes away or changes translations other
+// vCPUs may cache (munmap, mprotect, madvise(MADV_DONTNEED/MADV_FREE), a
+// shrinking brk) ends with one, as flush_tlb_mm_range does.
+
+func sysBrk(k *Kernel, t *Task, a Args) (uint64, Result) {
+	_, before := k.cfg.Mem.BrkRange()
+	v := k.cfg.Mem.Brk(a[0])
+	if _, after := k.cfg.Mem.BrkRange(); after < before {
+		k.sched.TLBShootdown()
+	}
+	return okv(v)
+}
+
+// mmap is the common body of mmap (x86-64), mmap2 and old_mmap (i386).
+// A regular file of the view maps privately (copy on write, read on
+// first touch: mmu.MmapFile), or shared without PROT_WRITE; /dev/zero
+// maps as anonymous memory. A writable shared mapping of a file would
+// need a page cache writing back to it: ENODEV, counted as unsupported.
+// Other files (procfs, pipes, the standard streams) cannot be mapped
+// (ENODEV), as on Linux.
+func (k *Kernel) mmap(t *Task, addr, length, prot, flags, fd, off uint64) (uint64, Result) {
+	if prot&^uint64(protMask|protSem) != 0 {
+		return fail(syscall.EINVAL)
+	}
+	if off&0xfff != 0 {
+		return fail(syscall.EINVAL)
+	}
+	if flags&mapAnonymous == 0 {
+		return k.mmapFile(t, addr, length, prot, flags, fd, off)
+	}
+	v, e := k.cfg.Mem.Mmap(addr, length, mmu.Prot(prot&protMask), uint32(flags), "")
+	if e != 0 {
+		return fail(e)
+	}
+	return okv(v)
+}
+
+func sysMmap(k *Kernel, t *Task, a Args) (uint64, Result) {
+	return k.mmap(t, a[0], a[1], a[2], a[3], a[4], a[5])
+}
+
+// sysMmap2 is i386 mmap2, whose offset is in 4096-byte units.
+func sysMmap2(k *Kernel, t *Task, a Args) (uint64, Result) {
+	return k.mmap(t, a[0], a[1], a[2], a[3], a[4], a[5]<<12)
+}
+
+// sysOldMmap is i386 old_mmap, which takes its six arguments in memory.
+func sysOldMmap(k *Kernel, t *Task, a Args) (uint64, Result) {
+	v, e := k.argBlock32(a[0], 6)
+	if e != 0 {
+		return fail(e)
+	}
+	return k.mmap(t, v[0], v[1], v[2], v[3], v[4], v[5])
+}
+
+// argBlock32 reads n 32-bit arguments an old i386 syscall takes in memory.
+func (k *Kernel) argBlock32(addr uint64, n int) ([]uint64, syscall.Errno) {
+	v := make([]uint64, n)
+	for i := range v {
+		w, e := k.readU32(addr + uint64(4*i))
+		if e != 0 {
+			return nil, e
+		}
+		v[i] = uint64(w)
+	}
+	return v, 0
+}
+
+func sysMunmap(k *Kernel, t *Task, a Args) (uint64, Result) {
+	if e := k.cfg.Mem.Munmap(a[0], a[1]); e != 0 {
+		return fail(e)
+	}
+	k.sched.TLBShootdown()
+	return ok0()
+}
+
+// sysMprotect accepts PROT_GROWSDOWN by ignoring it: probesim applies the
+// change to the named range only (a documented simplification of
+// mm/mprotect.c, which would extend it to the start of the stack VMA).
+func sysMprotect(k *Kernel, t *Task, a Args) (uint64, Result) {
+	prot := a[2]
+	if prot&protGrowsDn != 0 && prot&protGrowsUp != 0 {
+		return fail(syscall.EINVAL)
+	}
+	prot &^= protGrowsDn | protSem
+	if prot&^uint64(protMask) != 0 {
+		return fail(syscall.EINVAL)
+	}
+	if e := k.cfg.Mem.Mprotect(a[0], a[1], mmu.Prot(prot)); e != 0 {
+		return fail(e)
+	}
+	k.sched.TLBShootdown()
+	return ok0()
+}
+
+func sysMadvise(k *Kernel, t *Task, a Args) (uint64, Result) {
+	if e := k.cfg.Mem.Madvise(a[0], a[1], int(a[2])); e != 0 {
+		return fail(e)
+	}
+	const madvDontneed, madvFree = 4, 8
+	if a[2] == madvDontneed || a[2] == madvFree {
+		k.sched.TLBShootdown()
+	}
+	return ok0()
+}
+
+// mmapFile maps the file open at fd (do_mmap's file half).
+func (k *Kernel) mmapFile(t *Task, addr, length, prot, flags, fd, off uint64) (uint64, Result) {
+	f := t.files.Get(fd)
+	if f == nil {
+		return fail(syscall.EBADF)
+	}
+	if d, ok := f.impl.(*devFile); ok && d.kind == devZero {
+		v, e := k.cfg.Mem.Mmap(addr, length, mmu.Prot(prot&protMask), uint32(flags)|mapAnonymous, "")
+		return k.mmapResult(v, e)
+	}
+	r, ok := f.impl.(*regularFile)
+	if !ok {
+		return fail(syscall.ENODEV)
+	}
+	if !f.readable() {
+		return fail(syscall.EACCES)
+	}
+	shared := flags&mmu.MapType != mmu.MapPrivate
+	if shared && prot&uint64(mmu.ProtWrite) != 0 {
+		if !f.writable() {
+			return fail(syscall.EACCES)
+		}
+		k.unsupportedDetail("mmap", "MAP_SHARED|PROT_WRITE file")
+		return fail(syscall.ENODEV)
+	}
+	v, e := k.cfg.Mem.MmapFile(addr, length, mmu.Prot(prot&protMask), uint32(flags), nodePages{k.fs, r.n}, off, r.n.Path())
+	return k.mmapResult(v, e)
+}
+
+func (k *Kernel) mmapResult(v uint64, e syscall.Errno) (uint64, Result) {
+	if e != 0 {
+		return fail(e)
+	}
+	return okv(v)
+}
+
+// nodePages reads a mapped file's pages from the view.
+type nodePages struct {
+	fs *vfs.FS
+	n  *vfs.Node
+}
+
+func (p nodePages) ReadAt(b []byte, off int64) int {
+	n, _ := p.fs.ReadAt(p.n, b, off)
+	return n
+}
