@@ -7,12 +7,21 @@ package main
 // language (GitHub highlights by the first word and ignores the rest):
 //
 //	```yaml file=NAME      the block is written to NAME, for the examples that follow
-//	```sh example          each block is a bash script, run with probesim on PATH
+//	```sh example          each block is a bash script (bash -e -o pipefail: the first
+//	                       failing command ends it), run with probesim on PATH
 //	```sh example status=1 ... which must exit with that status (default 0)
 //	```python example      a script for Debian's python3 (with python3-pandas)
 //	```output              what the example before it prints, stdout and stderr
 //	                       together; a line "..." stands for any lines, and
 //	                       "..." within a line for any text
+//	```sh exempt=REASON    commands that cannot run here, for a reason of
+//	                       exemptReasons
+//
+// Every document, README.md and docs/*.md, is checked (TestDocsAreExamples):
+// each of its shell and python blocks is an example, a file or exempt for a
+// reason, and each document runs at least one example unless
+// docsWithoutExamples says why it has none. So a command added to a
+// document is run unless its author says why it cannot be.
 //
 // Each document's examples run in order, in one fresh directory that holds
 // bin/probesim and links to the checkout's fixtures and docs, so commands
@@ -36,8 +45,33 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// docFiles are the documents whose examples run.
-var docFiles = []string{"docs/sweep.md", "docs/ci.md", "docs/plot.md", "docs/demo.md"}
+// docFiles are the documents checked: README.md and every docs/*.md.
+func docFiles(t *testing.T) []string {
+	docs, err := filepath.Glob(filepath.Join("..", "..", "docs", "*.md"))
+	require.NoError(t, err)
+	out := []string{"README.md"}
+	for _, d := range docs {
+		out = append(out, filepath.ToSlash(strings.TrimPrefix(d, filepath.Join("..", "..")+string(filepath.Separator))))
+	}
+	return out
+}
+
+// docsWithoutExamples are the documents that run no example, and why.
+var docsWithoutExamples = map[string]string{
+	"docs/ARCHITECTURE.md": "the code's layout and walk-throughs: it shows no command",
+	"docs/calibrate.md": "probesim calibrate measures this host (perf_event_open's uprobe PMU and ptrace need root, " +
+		"and the numbers are the host's, not reproducible); make validate-kernel runs its commands",
+	"docs/timing.md": "the timing model; its one table is make validate-timing's output against llvm-mca-14, " +
+		"a package make test does not install",
+}
+
+// exemptReasons are why a block of commands may stay unrun.
+var exemptReasons = map[string]string{
+	"setup":      "make targets that build the checkout this test runs from (make test runs this test)",
+	"synopsis":   "a command's usage line, with placeholders, not a command",
+	"slurm":      "needs a Slurm cluster: make test-slurm runs docs/sweep.md's job array on one",
+	"kubernetes": "needs a Kubernetes cluster and kubectl",
+}
 
 // python is Debian's interpreter, the one python3-pandas installs for
 // (make deps puts it there; a python3 earlier on PATH may be another).
@@ -124,7 +158,7 @@ func docDir(t *testing.T) (string, string) {
 
 // TestDocExamples runs the examples of every document in docFiles.
 func TestDocExamples(t *testing.T) {
-	for _, doc := range docFiles {
+	for _, doc := range docFiles(t) {
 		t.Run(doc, func(t *testing.T) {
 			path := filepath.Join("..", "..", doc)
 			blocks := parseBlocks(t, path)
@@ -133,7 +167,9 @@ func TestDocExamples(t *testing.T) {
 			for _, b := range blocks {
 				where := fmt.Sprintf("%s:%d", doc, b.line)
 				if name, ok := b.attrs["file"]; ok {
-					require.NoError(t, os.WriteFile(filepath.Join(work, name), []byte(b.text), 0o644), where)
+					file := filepath.Join(work, name)
+					require.NoError(t, os.MkdirAll(filepath.Dir(file), 0o755), where)
+					require.NoError(t, os.WriteFile(file, []byte(b.text), 0o644), where)
 				}
 				if _, ok := b.attrs["example"]; !ok {
 					continue
@@ -153,8 +189,43 @@ func TestDocExamples(t *testing.T) {
 					}
 				}
 			}
-			require.Positive(t, ran, "%s has no example", doc)
+			if why, ok := docsWithoutExamples[doc]; ok {
+				require.Zero(t, ran, "%s runs examples but docsWithoutExamples says it has none (%s)", doc, why)
+			} else {
+				require.Positive(t, ran, "%s has no example (give it one, or a reason in docsWithoutExamples)", doc)
+			}
 		})
+	}
+}
+
+// runnable are the languages of blocks that are commands or scripts.
+var runnable = map[string]bool{"sh": true, "bash": true, "console": true, "shell": true, "python": true}
+
+// TestDocsAreExamples: every block of commands in every document runs as
+// an example, is a file the examples use, or is exempt for a known reason;
+// every document without examples is listed, and every listed one exists.
+func TestDocsAreExamples(t *testing.T) {
+	docs := docFiles(t)
+	for _, doc := range docs {
+		for _, b := range parseBlocks(t, filepath.Join("..", "..", doc)) {
+			where := fmt.Sprintf("%s:%d", doc, b.line)
+			_, example := b.attrs["example"]
+			_, file := b.attrs["file"]
+			reason, exempt := b.attrs["exempt"]
+			switch {
+			case exempt:
+				assert.Contains(t, exemptReasons, reason, "%s: exempt=%s is not a reason of exemptReasons", where, reason)
+				assert.False(t, example, "%s: an example cannot be exempt", where)
+			case runnable[b.lang]:
+				assert.True(t, example || file, "%s: a %s block that neither runs (example) nor is a file: mark it, or say why with exempt=REASON", where, b.lang)
+			case b.lang == "":
+				assert.NotRegexp(t, `(?m)^\s*(bin/)?probesim (run|sweep|check|plot|merge|demo|timeline) `, b.text,
+					"%s: a block of probesim commands without a language: make it ```sh example (or exempt)", where)
+			}
+		}
+	}
+	for doc := range docsWithoutExamples {
+		assert.Contains(t, docs, doc, "docsWithoutExamples names a document that does not exist")
 	}
 }
 
@@ -169,7 +240,7 @@ func runExample(t *testing.T, dir, pathEnv string, b *docBlock) (string, int) {
 	var cmd *exec.Cmd
 	switch b.lang {
 	case "sh", "bash", "console":
-		cmd = exec.CommandContext(ctx, "/bin/bash", "-o", "pipefail", "-c", b.text)
+		cmd = exec.CommandContext(ctx, "/bin/bash", "-e", "-o", "pipefail", "-c", b.text)
 	case "python":
 		cmd = exec.CommandContext(ctx, python, "-")
 		cmd.Stdin = strings.NewReader(b.text)
