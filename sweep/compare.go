@@ -101,9 +101,17 @@ func (t Tolerance) String() string {
 	case t.Value == 0:
 		return "exact"
 	case t.Relative:
-		return "±" + strconv.FormatFloat(100*t.Value, 'f', -1, 64) + "%"
+		return "±" + decimal(100*t.Value) + "%"
 	}
-	return "±" + strconv.FormatFloat(t.Value, 'f', -1, 64)
+	return "±" + decimal(t.Value)
+}
+
+// decimal spells v as the user wrote it: a relative tolerance was divided
+// by 100, so 0.0001% is 1e-6 and back ×100 is 0.00009999999999999999;
+// twelve significant digits undo that rounding.
+func decimal(v float64) string {
+	r, _ := strconv.ParseFloat(strconv.FormatFloat(v, 'g', 12, 64), 64)
+	return strconv.FormatFloat(r, 'f', -1, 64)
 }
 
 // bound is how far from b the tolerance lets a value go.

@@ -101,6 +101,12 @@ func TestParseTolerance(t *testing.T) {
 		assert.InDelta(t, want.Value, got.Value, 1e-12, in)
 		assert.Equal(t, want.Relative, got.Relative, in)
 	}
+	// A table spells a tolerance as it was written.
+	for _, in := range []string{"5%", "0.0001%", "12.5%", "0.3%", "100", "0.01", "0.1"} {
+		tl, err := ParseTolerance(in)
+		require.NoError(t, err, in)
+		assert.Equal(t, "±"+in, tl.String())
+	}
 	for _, in := range []string{"5 %", "-1", "%", "1e3", "lots", "", "5%%", "0x10", "NaN", "Inf"} {
 		_, err := ParseTolerance(in)
 		assert.EqualError(t, err, `"`+in+`" is not a tolerance: want a percentage of the baseline such as 5% or an absolute amount such as 100 or 0.01`, in)
