@@ -271,9 +271,10 @@ func (f *runFlags) config(c *cobra.Command, program string, args []string) (prob
 	}
 	if len(f.probeSpecs)+len(f.probesAt) == 0 {
 		// Flags that mean nothing without a probe are mistakes, not no-ops.
-		for _, name := range []string{"strategy", "events", "probe-log", "detach-at"} {
+		// (--detach-at has its own error: no probe is placed at SPEC.)
+		for _, name := range []string{"strategy", "events", "probe-log"} {
 			if c.Flags().Changed(name) {
-				return cfg, usageError("--%s: needs --probe or --probe-at (there is no probe to run a strategy for, to log or to remove)", name)
+				return cfg, usageError("--%s: needs --probe or --probe-at (there is no probe to run a strategy for, or to log)", name)
 			}
 		}
 	}
