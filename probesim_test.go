@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strconv"
 	"syscall"
 	"testing"
 
@@ -284,4 +285,58 @@ func TestRegsEncodeByName(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, `{"eax":1,"ebx":0,"ecx":0,"edx":0,"esi":0,"edi":0,"ebp":0,"esp":0,"eip":134516736,"eflags":514}`, string(b))
 	assert.Equal(t, probesim.NamedReg{Name: "eip", Value: 0x8049000}, r.Named()[8])
+}
+
+// The callbacks carry what the probe engine added in issue 16: a return
+// probe's hits (Hit.Return, Func, the fetch arguments in Hit.Args and
+// Event.Args), and probes placed and removed while the program runs. The
+// streamed events are still exactly Result.Events, and each hit's event
+// comes before its handler.
+func TestCallbacksSeeReturnAndTimedProbes(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		cfg  probesim.Config
+	}{
+		{"return probe with a fetch argument", probesim.Config{Program: "fixtures/bin/x86_64/retprobe", Args: []string{"recurse", "3"},
+			Seed: 1, Probes: []string{"depth%return v=$retval:s64"}, Strategy: probesim.XOL}},
+		{"placed and removed while running", probesim.Config{Program: threads, Args: []string{"4", "3000"}, CPUs: 4, Seed: 1,
+			ProbesAt: []probesim.TimedProbe{{Cycle: 40_000, Spec: "probed"}},
+			DetachAt: []probesim.TimedProbe{{Cycle: 60_000, Spec: "probed"}}, Strategy: probesim.Inline}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var events []probesim.Event
+			var hits []probesim.Hit
+			cfg := tc.cfg
+			cfg.OnEvent = func(e probesim.Event) { events = append(events, e) }
+			cfg.OnHit = func(h probesim.Hit) {
+				hits = append(hits, h)
+				last := events[len(events)-1]
+				assert.Equal(t, probesim.EventHit, last.Kind, "a hit's event comes before its handler")
+				assert.Equal(t, h.Cycle, last.Cycle)
+				if h.Return {
+					require.Len(t, h.Args, 1)
+					assert.Equal(t, probesim.ArgValue{Name: "v", Value: strconv.FormatInt(int64(h.Regs.AX), 10)}, h.Args[0])
+					assert.Equal(t, "v="+h.Args[0].Value, last.Args)
+					assert.Equal(t, h.Probe.Address, h.Func, "the probed function's entry")
+					assert.True(t, h.Probe.Return)
+				}
+			}
+			res, err := probesim.Run(t.Context(), cfg)
+			require.NoError(t, err)
+			require.Equal(t, 0, res.Report.ExitStatus, "%s", res.Report.Stderr)
+			require.Len(t, res.Report.Probes, 1)
+			p := res.Report.Probes[0]
+			assert.Equal(t, res.Events, events)
+			assert.Equal(t, int(p.Hits), len(hits))
+			assert.NotZero(t, p.Hits)
+			assert.Equal(t, p.Executions, p.Hits+p.Misses)
+			if cfg.Probes != nil {
+				assert.Len(t, hits, 4, "depth(3) returns 4 times")
+				assert.Equal(t, uint64(45), hits[3].Regs.AX, "the outermost return's value")
+			} else {
+				assert.Equal(t, uint64(40_000), p.AttachedAt)
+				assert.Equal(t, uint64(60_000), p.DetachedAt)
+			}
+		})
+	}
 }
