@@ -150,3 +150,28 @@ func TestDemoOptions(t *testing.T) {
 		require.Error(t, err, "%+v", bad.CPUs)
 	}
 }
+
+// The seed's variants compare too: ssol-stack-2006's paragraph says how
+// long the other vCPUs spun for its lock; a run of ssol-stack-2005, whose
+// posted code crashes the workload, is an error that says how it ended
+// and names the defects, not a bare exit status.
+func TestDemoSeedStrategies(t *testing.T) {
+	o := DefaultOptions()
+	o.Workload.Args = []string{"2", "100"}
+	o.Workload.Threads, o.Workload.Calls = 2, 100
+	o.CPUs, o.Strategies = []int{2}, []probesim.Strategy{probesim.Inline, probesim.SSOLStack2006}
+	d, err := Run(t.Context(), o)
+	require.NoError(t, err)
+	var text bytes.Buffer
+	require.NoError(t, d.WriteText(&text, false))
+	prose := strings.Join(strings.Fields(text.String()), " ")
+	require.Regexp(t, `Why ssol-stack-2006 does not miss: .* under the 2006 repost's global lock: one hit in flight at a time, `+
+		`the other vCPUs spinning for it \([0-9,]+ hits spun [0-9,]+ cycles for it here\)\. .* 200 hits, 0 misses\.`, prose)
+
+	o.Strategies = []probesim.Strategy{probesim.SSOLStack2005}
+	_, err = Run(t.Context(), o)
+	require.Error(t, err)
+	require.Regexp(t, `^demo: ssol-stack-2005 on 2 vCPUs: threads faulted: threads\[1000\]: segfault at .* `+
+		`\(the seed's 2005 code as posted; copies over live stack: \d+, hits with eip not moved: \d+; `+
+		`probesim run --strategy ssol-stack-2005 describes them\)$`, err.Error())
+}
