@@ -71,8 +71,18 @@ func resolve(im *loader.Image, text string) (Spec, error) {
 	if len(fields) > 0 {
 		t = fields[0]
 	}
+	t, form, err := cutProbeForm(im, t)
+	if err != nil {
+		return Spec{}, err
+	}
 	if base, ok := strings.CutSuffix(t, returnSuffix); ok {
+		if form != "" {
+			return Spec{}, fmt.Errorf("%s: takes no %s suffix (uretprobe: is the return probe)", form, returnSuffix)
+		}
 		spec.Return, t = true, base
+	}
+	if form == uretprobeForm {
+		spec.Return = true
 	}
 	switch {
 	case t == "":
