@@ -14,6 +14,7 @@ import (
 type demoFlags struct {
 	htmlPath string
 	noColor  bool
+	seedBugs bool
 }
 
 func newDemoCmd() *cobra.Command {
@@ -31,6 +32,12 @@ ssol-stack strategies on 1 and 4 vCPUs, and show:
     the window when the original byte was back in the text, and the vCPU
     that ran through it, then a walk through what happened.
 
+With --seed-bugs it then runs the seed's code as posted in 2005
+(ssol-stack-2005) and with the 2006 repost's global lock (ssol-stack-2006) on
+1 and 4 vCPUs: a table of how each run ended against the run without probes,
+the defects the 2005 code showed, detected where they happened, and what
+the lock cost in spinning.
+
 It needs no file and no argument, and prints the same thing every time.
 Colours are used when standard output is a terminal, unless --no-color is
 given or NO_COLOR is set. --html also writes the whole demo as one
@@ -45,6 +52,7 @@ drag) and hover.`,
 		},
 	}
 	c.Flags().StringVar(&f.htmlPath, "html", "", "also write the demo as a self-contained HTML page to `FILE`")
+	c.Flags().BoolVar(&f.seedBugs, "seed-bugs", false, "also run the seed's code as posted (ssol-stack-2005) and with the 2006 repost's lock (ssol-stack-2006) on 1 and 4 vCPUs, and show what went wrong and what the lock cost")
 	c.Flags().BoolVar(&f.noColor, "no-color", false, "no ANSI colours, even on a terminal (so does a non-empty NO_COLOR)")
 	return c
 }
@@ -72,6 +80,16 @@ func runDemo(out io.Writer, f *demoFlags) (err error) {
 	}
 	if err := d.WriteText(out, useColor(out, f.noColor)); err != nil {
 		return err
+	}
+	if f.seedBugs {
+		sb, err := demo.RunSeedBugsWorkload(demo.DefaultWorkload, []int{1, 4})
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(out)
+		if err := sb.WriteText(out); err != nil {
+			return err
+		}
 	}
 	if page != nil {
 		if err := d.WriteHTML(page); err != nil {
