@@ -73,20 +73,29 @@ type plannedChange struct {
 // a time, as in Linux.
 func (e *Engine) AttachAt(cycle uint64, spec Spec) error {
 	plan := e.plans[spec.Addr]
+	p := &probe{spec: spec, index: uint32(len(e.all)), perCPU: make([]CPUCounts, e.m.CPUs()),
+		life: lifetime{attachAt: cycle}}
+	for i := range p.perCPU {
+		p.perCPU[i].VCPU = i
+	}
 	if n := len(plan); n > 0 {
 		last := plan[n-1]
 		switch {
 		case last.attach:
+			if q := e.placedAt(spec.Addr); q != nil {
+				if shared, err := e.share(q, p, cycle); err != nil || shared {
+					if shared {
+						e.all = append(e.all, p)
+					}
+					return err
+				}
+			}
 			return fmt.Errorf("probe %q: address %#x is probed twice", spec.Text, spec.Addr)
 		case cycle < last.cycle:
 			return fmt.Errorf("probe %q: placed at cycle %d, before the probe at %#x is removed at %d", spec.Text, cycle, spec.Addr, last.cycle)
 		}
 	}
-	p := &probe{spec: spec, index: uint32(len(e.all)), perCPU: make([]CPUCounts, e.m.CPUs()),
-		arch: analyze(spec, e.m, e.mode(), e.name != Inline), life: lifetime{attachAt: cycle}}
-	for i := range p.perCPU {
-		p.perCPU[i].VCPU = i
-	}
+	p.arch = analyze(spec, e.m, e.mode(), e.name != Inline)
 	e.plans[spec.Addr] = append(plan, plannedChange{cycle: cycle, attach: true})
 	e.all = append(e.all, p)
 	if cycle == 0 {
@@ -111,11 +120,9 @@ func (e *Engine) DetachAt(cycle uint64, addr uint64) error {
 	if cycle <= plan[n-1].cycle {
 		return fmt.Errorf("detach at cycle %d: the probe at %#x is placed at cycle %d", cycle, addr, plan[n-1].cycle)
 	}
-	var p *probe
-	for _, q := range e.all {
-		if q.spec.Addr == addr && q.life.state != lifeRemoved && q.life.detachAt == 0 {
-			p = q
-		}
+	p := e.placedAt(addr)
+	if p.also != nil {
+		return fmt.Errorf("detach at cycle %d: an entry and a return probe share %#x; they cannot be removed while the program runs", cycle, addr)
 	}
 	p.life.detachAt = cycle
 	e.plans[addr] = append(plan, plannedChange{cycle: cycle})
@@ -125,6 +132,18 @@ func (e *Engine) DetachAt(cycle uint64, addr uint64) error {
 		}
 	})
 	return nil
+}
+
+// placedAt is the probe that owns the breakpoint placed (or scheduled) at
+// addr with no removal scheduled, or nil.
+func (e *Engine) placedAt(addr uint64) *probe {
+	var p *probe
+	for _, q := range e.all {
+		if q.spec.Addr == addr && !q.rider && q.life.state != lifeRemoved && q.life.detachAt == 0 {
+			p = q
+		}
+	}
+	return p
 }
 
 // install writes p's int3.

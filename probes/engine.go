@@ -138,6 +138,11 @@ type probe struct {
 	ret     returnStats // a return probe's other counts (uretprobe.go)
 	// emulated are the hits the xol strategy emulated (emulate.go).
 	emulated uint64
+	// also is the probe of the other kind (entry or return) sharing this
+	// one's breakpoint; rider marks that one, which owns no breakpoint
+	// (consumers.go).
+	also  *probe
+	rider bool
 }
 
 // Engine places probes on a machine and runs the strategy on every hit.
@@ -493,7 +498,7 @@ func (e *Engine) onStepAbort(ev smp.TrapEvent) {
 // (Linux's handle_swbp, finding no breakpoint, restarts the instruction
 // too; the Spurious kind is kept for a trap on a probe that is gone.)
 func (e *Engine) undoBreakpoint(p *probe, ev smp.TrapEvent) bool {
-	e.miss(p, ev.Cycle, ev.VCPU, ev.TID)
+	e.missBreakpoint(p, ev.Cycle, ev.VCPU, ev.TID)
 	e.task(ev.TID).restarted = p
 	e.m.UndoTrap(p.spec.Addr)
 	return e.m.SetPC(p.spec.Addr) == nil
@@ -503,20 +508,8 @@ func (e *Engine) undoBreakpoint(p *probe, ev smp.TrapEvent) bool {
 // strategy.
 func (e *Engine) onBreakpoint(p *probe, ev smp.TrapEvent) error {
 	t := e.task(ev.TID)
-	if p.spec.Return {
-		// A return probe's entry: arm the return; an entry that arms
-		// nothing is its return's miss (uretprobe.go).
-		armed, err := e.prepareUretprobe(t, p, ev)
-		if err != nil {
-			return err
-		}
-		if !armed {
-			e.miss(p, ev.Cycle, ev.VCPU, ev.TID)
-		}
-	} else {
-		p.perCPU[ev.VCPU].Executions++
-		p.perCPU[ev.VCPU].Hits++
-		if err := e.logHit(p, ev, p.spec.Addr, 0); err != nil {
+	for _, q := range p.consumers() {
+		if err := e.consume(t, q, ev); err != nil {
 			return err
 		}
 	}

@@ -84,7 +84,7 @@ func (e *Engine) onExecute(p *probe, ev smp.WatchEvent) {
 	}
 	if e.byteAt(p.spec.Addr) != int3 {
 		// The original byte is back: the instruction runs without a trap.
-		e.miss(p, ev.Cycle, ev.VCPU, ev.TID)
+		e.missBreakpoint(p, ev.Cycle, ev.VCPU, ev.TID)
 		return
 	}
 	// int3 is back (the window closed in this very event's cycle): the

@@ -72,8 +72,18 @@ func resolve(im *loader.Image, text string) (Spec, error) {
 	if len(fields) > 0 {
 		t = fields[0]
 	}
+	t, form, err := cutProbeForm(im, t)
+	if err != nil {
+		return Spec{}, err
+	}
 	if base, ok := strings.CutSuffix(t, returnSuffix); ok {
+		if form != "" {
+			return Spec{}, fmt.Errorf("%s: takes no %s suffix (uretprobe: is the return probe)", form, returnSuffix)
+		}
 		spec.Return, t = true, base
+	}
+	if form == uretprobeForm {
+		spec.Return = true
 	}
 	switch {
 	case t == "":
@@ -222,8 +232,10 @@ func checkBoundary(seg loader.Segment, spec Spec, mode int) error {
 }
 
 // ParseList resolves every spec in texts, in order. Two specs naming the same
-// address are refused (one probe per address, as in Linux). All errors are
-// returned, one line each, joined by errors.Join.
+// address are refused unless one is an entry probe and the other a return
+// probe (one uprobe per address with a consumer of each kind, as in Linux:
+// consumers.go). All errors are returned, one line each, joined by
+// errors.Join.
 //
 // When the program's section headers are damaged, no spec resolves and
 // the one error is an *UnresolvableError for the first.
@@ -235,18 +247,23 @@ func ParseList(im *loader.Image, texts []string) ([]Spec, error) {
 	}
 	var specs []Spec
 	var errs []error
-	seen := make(map[uint64]string, len(texts))
+	type place struct {
+		addr     uint64
+		isReturn bool // a return probe
+	}
+	seen := make(map[place]string, len(texts))
 	for _, t := range texts {
 		s, err := Resolve(im, t)
 		if err != nil {
 			errs = append(errs, err)
 			continue
 		}
-		if prev, dup := seen[s.Addr]; dup {
+		at := place{addr: s.Addr, isReturn: s.Return}
+		if prev, dup := seen[at]; dup {
 			errs = append(errs, fmt.Errorf("probe %q: same address 0x%x as probe %q", t, s.Addr, prev))
 			continue
 		}
-		seen[s.Addr] = t
+		seen[at] = t
 		specs = append(specs, s)
 	}
 	if len(errs) > 0 {

@@ -306,3 +306,46 @@ func TestResolveWithDamagedSectionHeaders(t *testing.T) {
 		assert.EqualError(t, err, `damaged: cannot resolve probe "probed": section headers corrupt: invalid ELF shstrndx '65279' in record at byte 0x0`)
 	}
 }
+
+// TestResolveBpftraceForms: uprobe:[PATH:]SPEC is SPEC and
+// uretprobe:[PATH:]SPEC is SPEC%return; PATH must be the program run (the
+// same path or the same file), anything else a one-line error.
+func TestResolveBpftraceForms(t *testing.T) {
+	for _, a := range arches {
+		im := loadFixture(t, a.name, "threads")
+		link := t.TempDir() + "/threads"
+		require.NoError(t, os.Symlink(im.Path, link))
+		entry, err := Resolve(im, "probed")
+		require.NoError(t, err)
+		ret, err := Resolve(im, "probed%return")
+		require.NoError(t, err)
+		for _, text := range []string{"uprobe:probed", "uprobe:" + im.Path + ":probed", "uprobe:" + link + ":probed"} {
+			s, err := Resolve(im, text)
+			require.NoError(t, err, text)
+			assert.Equal(t, entry.Addr, s.Addr, text)
+			assert.False(t, s.Return, text)
+			assert.Equal(t, text, s.Text)
+		}
+		for _, text := range []string{"uretprobe:probed", "uretprobe:" + link + ":probed"} {
+			s, err := Resolve(im, text)
+			require.NoError(t, err, text)
+			assert.Equal(t, ret.Addr, s.Addr, text)
+			assert.True(t, s.Return, text)
+		}
+		s, err := Resolve(im, "uretprobe:probed r=$retval")
+		require.NoError(t, err)
+		assert.Len(t, s.Args, 1, "fetch arguments follow the form too")
+		for text, want := range map[string]string{
+			"uprobe:":                  `probe "uprobe:": uprobe: no function after the prefix (want uprobe:[PATH:]SPEC)`,
+			"uretprobe:/bin/sh:probed": `probe "uretprobe:/bin/sh:probed": uretprobe:/bin/sh: not the program being run (` + im.Path + `)`,
+			"uretprobe:probed%return":  `probe "uretprobe:probed%return": uretprobe: takes no %return suffix`,
+			"uprobe:probed%return":     `probe "uprobe:probed%return": uprobe: takes no %return suffix`,
+			"uretprobe:probed+1":       `a return probe must be on a function's first instruction`,
+		} {
+			_, err := Resolve(im, text)
+			require.Error(t, err, text)
+			assert.Contains(t, err.Error(), want, text)
+			assert.NotContains(t, err.Error(), "\n")
+		}
+	}
+}

@@ -66,7 +66,9 @@ func (o outOfLine) afterHandler(e *Engine, t *uprobeTask, p *probe, ev smp.TrapE
 			return err
 		}
 		if done {
-			p.emulated++
+			for _, q := range p.consumers() {
+				q.emulated++
+			}
 			e.stats.Emulated++
 			if t.savedTF {
 				return errProgramTrap // arch_uprobe_skip_sstep

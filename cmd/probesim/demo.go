@@ -22,6 +22,7 @@ type demoFlags struct {
 	strategies []string
 	seed       uint64
 	probe      string
+	seedBugs   bool
 }
 
 func newDemoCmd() *cobra.Command {
@@ -43,6 +44,12 @@ probed(), embedded in probesim): it needs no file and prints the same thing
 every time. With --probe SPEC PROGRAM [ARGS...] any static program runs
 instead, probed at SPEC (symbol, symbol+offset or 0xADDR).
 
+With --seed-bugs it then runs the seed's code as posted in 2005
+(ssol-stack-2005) and with the 2006 repost's global lock (ssol-stack-2006) on
+the same workload and vCPU counts: a table of how each run ended against the
+run without probes, the defects the 2005 code showed, detected where they
+happened, and what the lock cost in spinning.
+
 Colours are used when standard output is a terminal, unless --no-color is
 given or NO_COLOR is set. --html also writes the whole demo as one
 self-contained web page with a timeline to zoom (mouse wheel, buttons, drag)
@@ -52,7 +59,8 @@ and hover. 'probesim timeline' draws the same timeline for any run's
   probesim demo --no-color > demo.txt
   probesim demo --html demo.html && xdg-open demo.html
   probesim demo --cpus 2,4,8 --strategies inline,xol --seed 3
-  probesim demo --cpus 1,4 --probe probed fixtures/bin/x86_64/threads 8 500 2000`,
+  probesim demo --cpus 1,4 --probe probed fixtures/bin/x86_64/threads 8 500 2000
+  probesim demo --seed-bugs`,
 		RunE: func(c *cobra.Command, args []string) error {
 			return runDemo(c, &f, args)
 		},
@@ -65,6 +73,7 @@ and hover. 'probesim timeline' draws the same timeline for any run's
 	fl.StringSliceVar(&f.strategies, "strategies", strategyNames(), "the `STRATEGIES` compared, comma-separated")
 	fl.Uint64Var(&f.seed, "seed", 1, "the `SEED` of every run")
 	fl.StringVar(&f.probe, "probe", "", "probe PROGRAM at `SPEC` (with PROGRAM; the built-in workload's probe is probed)")
+	fl.BoolVar(&f.seedBugs, "seed-bugs", false, "also run the seed's code as posted (ssol-stack-2005) and with the 2006 repost's lock (ssol-stack-2006) on the same workload and vCPU counts, and show what went wrong and what the lock cost")
 	return c
 }
 
@@ -127,6 +136,16 @@ func runDemo(c *cobra.Command, f *demoFlags, args []string) (err error) {
 	}
 	if err := d.WriteText(out, useColor(out, f.noColor)); err != nil {
 		return err
+	}
+	if f.seedBugs {
+		sb, err := demo.RunSeedBugsWorkload(context.Background(), o.Workload, o.Seed, o.CPUs)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(out)
+		if err := sb.WriteText(out); err != nil {
+			return err
+		}
 	}
 	if page != nil {
 		if err := d.WriteHTML(page); err != nil {

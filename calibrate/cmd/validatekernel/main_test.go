@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"debug/elf"
 	"errors"
 	"os"
 	"path/filepath"
@@ -55,4 +56,32 @@ func TestMedian(t *testing.T) {
 	assert.Equal(t, 2.0, median([]float64{3, 1, 2}))
 	assert.Equal(t, 2.5, median([]float64{4, 1, 2, 3}))
 	assert.Equal(t, 0.0, median(nil))
+}
+
+// fileOffset finds the function's first bytes in the file: the bytes there
+// are the ones the ELF section holding the symbol has at its address.
+func TestFileOffset(t *testing.T) {
+	bin := filepath.Join("..", "..", "..", "fixtures", "bin", "x86_64", "qsort")
+	off, err := fileOffset(bin, "compare_ints")
+	require.NoError(t, err, "make fixtures builds the fixture")
+	f, err := elf.Open(bin)
+	require.NoError(t, err)
+	defer f.Close()
+	syms, err := f.Symbols()
+	require.NoError(t, err)
+	var addr uint64
+	for _, s := range syms {
+		if s.Name == "compare_ints" {
+			addr = s.Value
+		}
+	}
+	text := f.Section(".text")
+	data, err := text.Data()
+	require.NoError(t, err)
+	want := data[addr-text.Addr : addr-text.Addr+8]
+	raw, err := os.ReadFile(bin)
+	require.NoError(t, err)
+	assert.Equal(t, want, raw[off:off+8])
+	_, err = fileOffset(bin, "no_such_function")
+	assert.ErrorContains(t, err, "no function symbol no_such_function")
 }
