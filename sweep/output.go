@@ -2,6 +2,7 @@ package sweep
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -78,6 +79,14 @@ type failure struct {
 // values since, which moves the rows to other indexes), which also proves
 // the file writable before anything runs.
 func OpenOutput(path string, c *Config, s Shard) (*Output, error) {
+	return OpenOutputContext(context.Background(), path, c, s)
+}
+
+// OpenOutputContext is OpenOutput that gives up when ctx is done (a user's
+// Ctrl-C while a big file is read and saved back): it returns an error
+// wrapping ctx's, leaves the file as it was, and removes the temporary
+// file of the save it abandoned.
+func OpenOutputContext(ctx context.Context, path string, c *Config, s Shard) (*Output, error) {
 	f, err := FormatOf(path)
 	if err != nil {
 		return nil, err
@@ -87,11 +96,11 @@ func OpenOutput(path string, c *Config, s Shard) (*Output, error) {
 		return nil, err
 	}
 	o := &Output{path: path, format: f, cfg: c, lock: lock, have: newBitset(c.Len()), kept: newBitset(c.Len()), SaveEvery: time.Second}
-	if err := o.scan(s); err != nil {
+	if err := o.scan(ctx, s); err != nil {
 		o.abort()
 		return nil, err
 	}
-	if err := o.Save(); err != nil {
+	if err := o.save(ctx); err != nil {
 		o.abort()
 		return nil, err
 	}
@@ -100,7 +109,7 @@ func OpenOutput(path string, c *Config, s Shard) (*Output, error) {
 
 // scan reads the rows of the file at o.path into o.places, a
 // configuration's rows at a time.
-func (o *Output) scan(s Shard) error {
+func (o *Output) scan(ctx context.Context, s Shard) error {
 	st, err := os.Stat(o.path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil
@@ -140,6 +149,9 @@ func (o *Output) scan(s Shard) error {
 		return nil
 	}
 	for sc.Scan() {
+		if sc.n%cancelEvery == 0 && ctx.Err() != nil {
+			return fmt.Errorf("%s: reading stopped at row %d: %w", o.path, sc.n, context.Cause(ctx))
+		}
 		if len(g) > 0 && (len(g) >= len(g[0].Probes) || !sameConfig(&sc.row, &g[0])) {
 			if err := flush(); err != nil {
 				return err
@@ -216,13 +228,20 @@ func (o *Output) Add(rows []Row) error {
 	return nil
 }
 
+// cancelEvery is how many rows a read or a save of the file handles
+// between two looks at its context.
+const cancelEvery = 1 << 12
+
 // Save writes every row to the file now, in configuration order.
-func (o *Output) Save() error {
+func (o *Output) Save() error { return o.save(context.Background()) }
+
+// save is Save, abandoned (the file left as it was) when ctx is done.
+func (o *Output) save(ctx context.Context) error {
 	tmp, err := createTemp(o.path)
 	if err != nil {
 		return err
 	}
-	places, err := o.write(tmp)
+	places, err := o.write(ctx, tmp)
 	// The new file is the next save's source: keep it open for reading
 	// (commitTemp closes the handle written through).
 	var next *os.File
@@ -246,7 +265,7 @@ func (o *Output) Save() error {
 
 // write merges the saved configurations and the pending ones into w and
 // returns the new places.
-func (o *Output) write(w *os.File) ([]place, error) {
+func (o *Output) write(ctx context.Context, w *os.File) ([]place, error) {
 	slices.SortFunc(o.pending, func(a, b []Row) int { return a[0].Index - b[0].Index })
 	bw := bufio.NewWriterSize(w, 1<<16)
 	c := o.cfg
@@ -275,7 +294,10 @@ func (o *Output) write(w *os.File) ([]place, error) {
 		places = append(places, place{index: int32(g[0].Index), n: uint32(end - first), off: first})
 		return nil
 	}
-	for _, p := range o.places {
+	for k, p := range o.places {
+		if k%cancelEvery == 0 && ctx.Err() != nil {
+			return nil, context.Cause(ctx)
+		}
 		for ; j < len(o.pending) && o.pending[j][0].Index < int(p.index); j++ {
 			if err := emit(o.pending[j]); err != nil {
 				return nil, err

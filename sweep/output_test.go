@@ -242,3 +242,38 @@ func TestResumeIsBoundedInMemory(t *testing.T) {
 	assert.Equal(t, st.Size(), int64(len(readFile(t, out))), "saved as it was")
 	assert.True(t, strings.HasSuffix(string(readFile(t, out)), fmt.Sprintf(",%d,%d,0,0,0,0\n", 1000+n-11, 500+n-11)))
 }
+
+// TestOpenOutputGivesUpWhenCancelled: a cancelled open of a file with
+// rows (a Ctrl-C while a big --out is read and saved back) leaves the file
+// byte for byte as it was, no temporary file beside it, and the lock free;
+// cancelling mid-save does the same.
+func TestOpenOutputGivesUpWhenCancelled(t *testing.T) {
+	c, groups := syntheticSweep(t, 3*cancelEvery)
+	dir := t.TempDir()
+	out := filepath.Join(dir, "out.csv")
+	require.NoError(t, WriteFile(out, flat(groups)))
+	before, err := os.ReadFile(out)
+	require.NoError(t, err)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, err = OpenOutputContext(ctx, out, c, Shard{})
+	require.ErrorIs(t, err, context.Canceled)
+	o, err := OpenOutput(out, c, Shard{}) // reads every row, then saves
+	require.NoError(t, err)
+	ctx, cancel = context.WithCancel(context.Background())
+	cancel()
+	err = o.save(ctx)
+	require.ErrorIs(t, err, context.Canceled)
+	assert.Contains(t, err.Error(), out, "the error names the file, not its temporary one")
+	require.NoError(t, o.Close())
+	after, err := os.ReadFile(out)
+	require.NoError(t, err)
+	assert.Equal(t, before, after)
+	entries, err := os.ReadDir(dir)
+	require.NoError(t, err)
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	assert.Equal(t, []string{"out.csv"}, names, "no temporary file or lock left")
+}

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"runtime"
 
@@ -85,18 +87,24 @@ func runSweep(c *cobra.Command, f *sweepFlags, configPath string) error {
 	if err != nil {
 		return usageError("%v", err)
 	}
+	// Signals are caught from here on: reading and saving back a big --out
+	// takes a while, and a Ctrl-C then must leave it as it was, with no
+	// temporary file behind.
+	stop := catchSignals(c.ErrOrStderr(), "sweep")
+	defer stop.release()
 	// Opening --out locks it, reads the rows it has and saves them back,
 	// which proves it writable before any run.
-	out, err := sweep.OpenOutput(f.out, cfg, shard)
+	out, err := sweep.OpenOutputContext(stop.ctx, f.out, cfg, shard)
 	if err != nil {
+		if sig := stop.caught(); sig != 0 && errors.Is(err, context.Canceled) {
+			return &exitError{status: 128 + int(sig), err: fmt.Errorf("sweep: interrupted by %s while reading %s: nothing ran, and the file is as it was",
+				signalName(sig), f.out)}
+		}
 		if werr := writeError("--out", err); werr != nil {
 			return werr
 		}
 		return usageError("--out %v; to start afresh, move the file away", err)
 	}
-
-	stop := catchSignals(c.ErrOrStderr(), "sweep")
-	defer stop.release()
 	total := cfg.ShardLen(shard)
 	bar := newProgress(c.ErrOrStderr(), "sweep", out.Kept(), total)
 	_, st, err := sweep.Run(stop.ctx, cfg, sweep.Options{
