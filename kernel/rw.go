@@ -185,6 +185,13 @@ func (k *Kernel) transfer(t *Task, fd uint64, write bool, segsOf func() ([]iovec
 	if e != 0 {
 		return fail(e)
 	}
+	if s, ok := f.impl.(*sock); ok && at == nil {
+		// read and write on a socket are recv and send without flags.
+		if write {
+			return k.sockSend(t, f, s, segs, &sendReq{}, 0, 0)
+		}
+		return k.sockRecv(t, f, s, segs, 0, 0, 0, nil, func(_ *recvResult, n uint64) (uint64, Result) { return okv(n) })
+	}
 	if write {
 		return k.writeOn(t, f, segs, at, 0)
 	}

@@ -52,10 +52,10 @@ func TestFixturesMatchNative(t *testing.T) {
 			}
 		}
 	}
-	// 29 fixtures, 26 of them on both arches; the nine multi-threaded ones
+	// 30 fixtures, 27 of them on both arches; the ten multi-threaded ones
 	// (threads, parallel, pipes, poll, signals, timers, condvar,
-	// condvar_musl, goprog) on 1 and 4 vCPUs.
-	require.Equal(t, 72, ran)
+	// condvar_musl, sockets, goprog) on 1 and 4 vCPUs.
+	require.Equal(t, 76, ran)
 }
 
 // nxFaultLine is the line probesim prints for nx's fault, after the
