@@ -182,7 +182,7 @@ func (k *Kernel) ownCred() ucred {
 func (k *Kernel) newSock(family, stype, protocol int) *sock {
 	k.pipeIno++
 	s := &sock{k: k, family: family, stype: stype, protocol: protocol, ino: k.pipeIno}
-	s.node = k.fs.NewFIFO("socket:["+itoa(int(s.ino))+"]", sockfsDev)
+	s.node = k.fs.NewSocket("socket:["+itoa(int(s.ino))+"]", sockfsDev)
 	s.node.Private = s
 	s.opts = defaultSockOpts(family, stype)
 	s.local.family, s.remote.family = family, family

@@ -197,5 +197,7 @@ func TestSocketDescriptorsInProc(t *testing.T) {
 		}
 		require.Zero(t, h.call(name, s, st))
 		assert.Equal(t, uint32(0o140000), h.u32(st+modeOff)&0o170000, "S_IFSOCK")
+		// A socket inode cannot be opened, through /proc either.
+		assert.Equal(t, h.errRet(syscall.ENXIO), h.call("openat", atFDCWDArg, h.str("/proc/self/fd/"+itoa(int(s))), oReadWrite, 0))
 	})
 }

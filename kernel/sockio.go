@@ -146,7 +146,10 @@ func (s *sock) sendUnixDgram(data []byte, req *sendReq, wait **WaitQueue) (int, 
 			return 0, syscall.ECONNREFUSED
 		}
 	}
-	if d.peer != nil && d.peer != s && !d.peer.released {
+	if d.released {
+		return 0, syscall.ECONNREFUSED // it closed while the sender waited
+	}
+	if d.peer != nil && d.peer != s {
 		return 0, syscall.EPERM // unix_may_send
 	}
 	if s.shut&sendShutdown != 0 || d.shut&rcvShutdown != 0 {
