@@ -408,10 +408,10 @@ func sysGetpeername(k *Kernel, t *Task, a Args) (uint64, Result) {
 }
 
 // sockDeadline is the deadline of a wait with timeout SO_RCVTIMEO or
-// SO_SNDTIMEO (nanoseconds, 0: none).
-func (k *Kernel) sockDeadline(ns int64) uint64 {
-	if ns <= 0 {
+// SO_SNDTIMEO (jiffies, 0: none).
+func (k *Kernel) sockDeadline(j int64) uint64 {
+	if j <= 0 {
 		return 0
 	}
-	return k.deadlineFor(ns)
+	return k.deadlineFor(jiffiesToNS(j))
 }

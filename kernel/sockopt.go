@@ -86,8 +86,14 @@ type sockOpts struct {
 	priority, tos, ttl, hops, tclass, mtuDiscover                       int32
 	keepidle, keepintvl, keepcnt, userTimeout, maxseg, syncnt           int32
 	linger2, deferAccept, windowClamp, notsentLowat                     int32
-	rcvtimeo, sndtimeo                                                  int64 // nanoseconds, 0: none
+	rcvtimeo, sndtimeo                                                  int64 // jiffies, 0: none
 }
+
+// kernelHZ is CONFIG_HZ of Debian\'s kernels: socket timeouts are kept in
+// jiffies, so SO_RCVTIMEO reads back rounded up to 4 ms, as on the host.
+const kernelHZ = 250
+
+func jiffiesToNS(j int64) int64 { return j * (1e9 / kernelHZ) }
 
 // defaultSockOpts are a new socket's, with Linux's default buffer sizes
 // (net.core.[rw]mem_default; tcp_wmem and tcp_rmem's defaults for TCP).
@@ -131,8 +137,8 @@ func (k *Kernel) optUnsupported(name string, level, opt uint64, e syscall.Errno)
 
 // timeoutBytes encodes a timeout as SO_RCVTIMEO returns it: struct
 // timeval of the ABI (old) or __kernel_sock_timeval (new, 64-bit fields).
-func (k *Kernel) timeoutBytes(ns int64, wide bool) []byte {
-	sec, usec := ns/1e9, ns%1e9/1e3
+func (k *Kernel) timeoutBytes(j int64, wide bool) []byte {
+	sec, usec := j/kernelHZ, j%kernelHZ*(1e6/kernelHZ)
 	if !wide && k.cfg.Arch == I386 {
 		b := newStruct(8)
 		b.u32(0, uint32(sec))
@@ -436,14 +442,14 @@ func sysSetsockopt(k *Kernel, t *Task, a Args) (uint64, Result) {
 		case soSndlowat:
 			return fail(syscall.ENOPROTOOPT) // Linux never sets it
 		case soRcvtimeoOld, soSndtimeoOld, soRcvtimeoNew, soSndtimeoNew:
-			ns, e := k.sockTimeout(optval, optlen, opt == soRcvtimeoNew || opt == soSndtimeoNew)
+			j, e := k.sockTimeout(optval, optlen, opt == soRcvtimeoNew || opt == soSndtimeoNew)
 			if e != 0 {
 				return fail(e)
 			}
 			if opt == soRcvtimeoOld || opt == soRcvtimeoNew {
-				o.rcvtimeo = ns
+				o.rcvtimeo = j
 			} else {
-				o.sndtimeo = ns
+				o.sndtimeo = j
 			}
 			return ok0()
 		case soType, soError, soProtocol, soDomain, soAcceptconn, soPeercred, soCookie:
@@ -526,8 +532,8 @@ func sysSetsockopt(k *Kernel, t *Task, a Args) (uint64, Result) {
 }
 
 // sockTimeout reads SO_RCVTIMEO's struct timeval (wide: 64-bit fields)
-// as nanoseconds (sock_set_timeout): zero is no timeout, a negative one
-// is none either, microseconds out of range are EDOM.
+// as jiffies, rounded up (sock_set_timeout): zero is no timeout, a
+// negative one is none either, microseconds out of range are EDOM.
 func (k *Kernel) sockTimeout(addr, optlen uint64, wide bool) (int64, syscall.Errno) {
 	var sec, usec int64
 	if wide || k.cfg.Arch == X8664 {
@@ -558,5 +564,5 @@ func (k *Kernel) sockTimeout(addr, optlen uint64, wide bool) (int64, syscall.Err
 	if sec > (1<<62)/1_000_000_000 {
 		return 0, 0 // MAX_SCHEDULE_TIMEOUT
 	}
-	return sec*1e9 + usec*1e3, 0
+	return sec*kernelHZ + (usec+1e6/kernelHZ-1)/(1e6/kernelHZ), 0
 }
