@@ -127,7 +127,8 @@
 //     Ephemeral ports count up from 32768 (ip_local_port_range) and
 //     autobound AF_UNIX names from 00000, where Linux randomises. A
 //     blocked connect waiting for room in a full accept queue is taken
-//     back out by a signal (Linux lets the handshake go on). SO_RCVLOWAT
+//     back out by a signal (Linux lets the handshake go on), and
+//     SO_SNDTIMEO does not bound that wait (only sends). SO_RCVLOWAT
 //     above 1, MSG_OOB, MSG_FASTOPEN, IP-level control messages, multicast
 //     and the timestamping, filter and busy-poll options are not modelled
 //     (counted); TCP_CORK is kept and noted but delays nothing;

@@ -269,17 +269,13 @@ func (s *sock) recvOnce(max int, flags int) (recvResult, syscall.Errno) {
 		s.readSpace()
 		return r, 0
 	}
+	if max == 0 {
+		return r, 0 // nothing asked for: nothing consumed, no descriptors
+	}
 	var used int // segments wholly consumed
-	off := first.off
 	for i := range s.rq {
-		seg := &s.rq[i]
+		seg := &s.rq[i] // only the first can be partly read already
 		start := seg.off
-		if i > 0 {
-			start = 0
-		}
-		if peek && i == 0 {
-			start = off
-		}
 		n := min(max-len(r.data), len(seg.data)-start)
 		r.data = append(r.data, seg.data[start:start+n]...)
 		if !peek {
