@@ -135,7 +135,7 @@
 //     descriptors in flight in an unreachable cycle of AF_UNIX sockets are
 //     freed with the process (no unix_gc). Binding a socket in a
 //     read-write mount is EPERM (the socket inode would be the host's).
-//     recvmmsg and sendmmsg are ENOSYS. Socket timeouts are kept in
+//     Socket timeouts are kept in
 //     jiffies of HZ 250, Debian's CONFIG_HZ (a host built with another HZ
 //     rounds SO_RCVTIMEO differently).
 //   - rseq is ENOSYS (glibc copes); mremap is not modelled (ENOSYS, glibc's

@@ -178,8 +178,21 @@ func TestSocketcallRunsTheSocketSyscalls(t *testing.T) {
 	assert.Equal(t, h.errRet(syscall.EAGAIN), h.socketcall(sysRecv, a, buf, 8, msgDontwait))
 	assert.Equal(t, h.errRet(syscall.EINVAL), h.socketcall(0))
 	assert.Equal(t, h.errRet(syscall.EINVAL), h.socketcall(21))
-	assert.Equal(t, h.errRet(syscall.ENOSYS), h.socketcall(sysRecvmmsg, a, buf, 1, 0, 0))
-	assert.Equal(t, map[string]uint64{"socketcall:recvmmsg": 1}, h.k.Unsupported())
+	// recvmmsg through socketcall: two datagrams into a vector of three,
+	// MSG_WAITFORONE so that the third does not wait.
+	for _, m := range []string{"fg", "hij"} {
+		assert.Equal(t, uint64(len(m)), h.call("sendto", b, h.data([]byte(m)), uint64(len(m)), 0, 0, 0))
+	}
+	buf = h.alloc(16)
+	vec := h.alloc(3 * 32)
+	for i := uint64(0); i < 3; i++ {
+		iov := h.data(le32(uint32(buf+4*i), 4))
+		h.put(vec+32*i+8, le32(uint32(iov), 1)) // msg_iov, msg_iovlen
+	}
+	assert.Equal(t, uint64(2), h.socketcall(sysRecvmmsg, a, vec, 3, msgWaitforone, 0))
+	assert.Equal(t, []uint32{2, 3}, []uint32{h.u32(vec + 28), h.u32(vec + 32 + 28)}, "msg_len")
+	assert.Equal(t, "fg\x00\x00hij", string(h.get(buf, 7)))
+	assert.Empty(t, h.k.Unsupported())
 	assert.Equal(t, uint64(8), h.k.Counts()["socketcall"])
 }
 
@@ -199,5 +212,35 @@ func TestSocketDescriptorsInProc(t *testing.T) {
 		assert.Equal(t, uint32(0o140000), h.u32(st+modeOff)&0o170000, "S_IFSOCK")
 		// A socket inode cannot be opened, through /proc either.
 		assert.Equal(t, h.errRet(syscall.ENXIO), h.call("openat", atFDCWDArg, h.str("/proc/self/fd/"+itoa(int(s))), oReadWrite, 0))
+	})
+}
+
+func TestSendmmsgAndRecvmmsg(t *testing.T) {
+	forEachArch(t, func(t *testing.T, h *harness) {
+		sv := h.alloc(8)
+		require.Zero(t, h.call("socketpair", afUnix, sockDgram, 0, sv))
+		a, b := uint64(h.u32(sv)), uint64(h.u32(sv+4))
+		size := h.k.mmsghdrSize()
+		_, iovOff, iovlenOff, _, _, _ := h.k.msghdrOff()
+		vector := func(bufs ...uint64) uint64 {
+			vec := h.alloc(int(size) * len(bufs))
+			for i, p := range bufs {
+				iov := h.data(h.words(p, 3))
+				h.put(vec+uint64(i)*size+uint64(iovOff), h.words(iov))
+				h.put(vec+uint64(i)*size+uint64(iovlenOff), h.words(1))
+			}
+			return vec
+		}
+		out := vector(h.data([]byte("one")), h.data([]byte("two")))
+		assert.Equal(t, uint64(2), h.call("sendmmsg", a, out, 2, 0))
+		in1, in2, in3 := h.alloc(3), h.alloc(3), h.alloc(3)
+		in := vector(in1, in2, in3)
+		// Two datagrams for three entries; MSG_DONTWAIT ends the call
+		// with what it got.
+		assert.Equal(t, uint64(2), h.call("recvmmsg", b, in, 3, msgDontwait, 0))
+		assert.Equal(t, "one", string(h.get(in1, 3)))
+		assert.Equal(t, "two", string(h.get(in2, 3)))
+		assert.Equal(t, uint32(3), h.u32(in+size+uint64(map[Arch]int{I386: 28, X8664: 56}[h.arch])), "msg_len")
+		assert.Equal(t, h.errRet(syscall.EAGAIN), h.call("recvmmsg", b, in, 3, msgDontwait, 0))
 	})
 }

@@ -4,8 +4,8 @@ import "syscall"
 
 // socketcall(call, args) is i386's multiplexer for the socket syscalls
 // (net/socket.c): it reads the call's arguments from the array at args
-// and runs the same handler as the direct syscall (359-373 on i386, which
-// glibc uses; Go's syscall package on 386 uses socketcall).
+// and runs the same handler as the direct syscall (359-373 on i386;
+// glibc 2.36 and Go's syscall package on 386 use socketcall).
 
 // socketcallArgs is nargs[] of net/socket.c: how many arguments each
 // call takes, by call number (SYS_SOCKET = 1 ... SYS_SENDMMSG = 20).

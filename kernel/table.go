@@ -180,6 +180,8 @@ func registerBase(k *Kernel) {
 		"getsockname": full(sysGetsockname), "getpeername": full(sysGetpeername),
 		"sendto": partial(sysSendto, msgNote), "recvfrom": full(sysRecvfrom),
 		"sendmsg": partial(sysSendmsg, msgNote), "recvmsg": full(sysRecvmsg),
+		"sendmmsg":   partial(sysSendmmsg, "sendmsg per entry; a stream entry that fills the buffer records what went through"),
+		"recvmmsg":   full(recvmmsgHandler(k.cfg.Arch == X8664)),
 		"getsockopt": partial(sysGetsockopt, optNote), "setsockopt": partial(sysSetsockopt, optNote),
 	} {
 		common[n] = e
@@ -218,8 +220,9 @@ func registerBase(k *Kernel) {
 			"utimes":  full(sysUtimes),
 			"fcntl64": partial(sysFcntl, fcntlNote), "_newselect": full(sysSelect), "select": full(sysOldSelect),
 			"ppoll_time64": full(ppollHandler(true)), "pselect6_time64": full(pselect6Handler(true)),
-			"socketcall": partial(sysSocketcall, "the socket calls as their own syscalls; recvmmsg and sendmmsg are ENOSYS, counted"),
-			"sigreturn":  full(sysSigreturn), "signal": full(sysSignal), "sigaction": full(sysOldSigaction),
+			"socketcall":      full(sysSocketcall),
+			"recvmmsg_time64": full(recvmmsgHandler(true)),
+			"sigreturn":       full(sysSigreturn), "signal": full(sysSignal), "sigaction": full(sysOldSigaction),
 			"sigprocmask": full(sysOldSigprocmask), "sigsuspend": full(sysSigsuspend), "sigpending": full(sysOldSigpending),
 			"rt_sigtimedwait_time64": full(sigtimedwaitHandler(true)),
 			"timer_settime64":        full(timerSettimeHandler(true)), "timer_gettime64": full(timerGettimeHandler(true)),
