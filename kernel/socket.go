@@ -199,6 +199,8 @@ func (s *sock) space() int { return s.opts.rcvbuf - s.rqBytes }
 // wake notifies s's waiters of ev.
 func (s *sock) wake(ev EventMask) { s.q.Notify(ev) }
 
+// evAll is every event a change of a socket's state (a close, a reset, a
+// shutdown) may make ready or end.
 const evAll = EventIn | EventRdNorm | EventOut | EventWrNorm | EventWrBand | EventErr | EventHUp | EventRdHUp
 
 // Readiness is unix_poll, unix_dgram_poll, tcp_poll and udp_poll reduced
@@ -270,7 +272,6 @@ func (s *sock) Write(f *FileDescription, src []byte) (int, syscall.Errno) {
 // Release is the last close (unix_release_sock, tcp_close, udp_destroy).
 func (s *sock) Release() {
 	s.released = true
-	k := s.k
 	s.unbind()
 	for _, c := range s.acceptq {
 		// Connections nobody accepted are reset (inet_csk_listen_stop;
@@ -315,7 +316,6 @@ func (s *sock) Release() {
 		s.peerWait.Notify(evAll)
 	}
 	s.peer = nil
-	_ = k
 }
 
 func (s *sock) dropQueue() {
