@@ -49,3 +49,34 @@ func TestProbeOnAGoFunctionCalledFromGoroutines(t *testing.T) {
 		}
 	}
 }
+
+// TestProbeOnAGoFunctionCalledFromAnHTTPHandler probes main.handled, which
+// the gonet fixture's net/http handler calls once per request, while 4
+// client goroutines make the requests over loopback TCP on 4 vCPUs: every
+// request is one execution, each a hit or (inline) a miss, and the count
+// equals the program's own.
+func TestProbeOnAGoFunctionCalledFromAnHTTPHandler(t *testing.T) {
+	const requests = 60
+	for _, arch := range []string{fixtures.ArchI386, fixtures.ArchAMD64} {
+		for _, s := range probesim.Strategies {
+			t.Run(arch+"/"+string(s), func(t *testing.T) {
+				t.Parallel()
+				path, err := fixtures.Path(arch, "gonet")
+				require.NoError(t, err, "make fixtures")
+				res, err := probesim.Run(t.Context(), probesim.Config{Program: path,
+					Args: []string{"probe", fmt.Sprint(requests)}, CPUs: 4, Seed: 1,
+					Probes: []string{"main.handled"}, Strategy: s})
+				require.NoError(t, err)
+				rep := res.Report
+				require.Equal(t, 0, rep.ExitStatus, "stderr %q", rep.Stderr)
+				assert.Equal(t, fmt.Sprintf("handled %d\n", requests), rep.Stdout)
+				p := rep.Probes[0]
+				assert.Equal(t, uint64(requests), p.Executions)
+				assert.Equal(t, p.Executions, p.Hits+p.Misses)
+				if s != probesim.Inline {
+					assert.Zero(t, p.Misses, "out-of-line strategies never miss")
+				}
+			})
+		}
+	}
+}

@@ -15,11 +15,14 @@
 //   - FDTable (fdtable.go) of reference-counted FileDescriptions (file.go),
 //     each pointing at a FileImpl: a standard stream, a file or directory
 //     of the view (openfile.go, dirfile.go), a pipe or FIFO (pipe.go,
-//     fifo.go), an eventfd, a timerfd, an epoll instance, a synthetic
-//     /proc, /sys or /dev file. Readiness is a FileImpl's Readiness and
-//     its wait queue (waitqueue.go), which is where sockets plug in: a
-//     socket is one more FileImpl with Read/Write, Readiness and a queue,
-//     and poll, select, epoll, O_NONBLOCK and blocking work on it unchanged;
+//     fifo.go), a socket (socket.go), an eventfd, a timerfd, an epoll
+//     instance, a synthetic /proc, /sys or /dev file. Readiness is a
+//     FileImpl's Readiness and its wait queue (waitqueue.go), so poll,
+//     select, epoll, O_NONBLOCK and blocking work on every kind alike;
+//   - the simulated network (socknames.go): AF_UNIX sockets bound in the
+//     view or the abstract namespace, and per-protocol port tables of the
+//     loopback TCP and UDP sockets (sockconn.go, sockio.go, sockmsg.go,
+//     sockopt.go; i386's socketcall in socketcall.go);
 //   - fsContext (fsctx.go): the working directory and umask, shared per
 //     CLONE_FS, over the filesystem view (package kernel/vfs);
 //   - SignalHandlers (signals.go): the dispositions, shared per
@@ -81,7 +84,7 @@
 //
 //   - Only threads: a new process (fork, vfork, posix_spawn, clone or
 //     clone3 without CLONE_THREAD) is ENOSYS, counted as "clone:new
-//     process"; execve, wait4 and the socket family are not in the table.
+//     process"; execve and wait4 are not in the table.
 //     The process leads its own group and session; its parent is pid 1.
 //   - Standard descriptors 0, 1 and 2 always stat as pipes (S_IFIFO), so a
 //     glibc or musl guest picks the same stdio buffering whether or not
@@ -103,6 +106,38 @@
 //   - The process CPU-time clocks are the machine's cycle clock for the
 //     process and the task's own cycles for a thread; clock_nanosleep on
 //     the process CPU clock is EINVAL (counted).
+//   - Sockets are simulated in-process and never reach the host: AF_UNIX
+//     (stream, datagram, seqpacket) and AF_INET/AF_INET6 TCP and UDP whose
+//     peers are loopback addresses (127.0.0.0/8, ::1; the unspecified
+//     address means loopback, as Linux connects to it). A destination off
+//     the host is ENETUNREACH and a bind to a non-local address
+//     EADDRNOTAVAIL, counted; other families are EAFNOSUPPORT and raw
+//     sockets EPERM, counted. A TCP connection is established during
+//     connect (a non-blocking one still says EINPROGRESS, with SO_ERROR and
+//     writability as net/ipv4/tcp_input.c leaves them once the SYN-ACK
+//     is in), without retransmission, TIME_WAIT (a closed socket frees its
+//     port at once), Nagle or congestion control; the receiver's SO_RCVBUF
+//     is the only flow control, for AF_UNIX streams too (Linux bounds the
+//     sender's SO_SNDBUF, counting skb overhead). Closing with unread data
+//     or a zero linger resets the peer (tcp_close); a send to a peer
+//     closed is taken and answered by a reset, so the next send is
+//     ECONNRESET and the one after EPIPE, as tcp_sendmsg sees them. UDP
+//     drops on a full receive buffer; a connected UDP socket sending to a
+//     closed port gets ECONNREFUSED on its next call (the ICMP error).
+//     Ephemeral ports count up from 32768 (ip_local_port_range) and
+//     autobound AF_UNIX names from 00000, where Linux randomises. A
+//     blocked connect waiting for room in a full accept queue is taken
+//     back out by a signal (Linux lets the handshake go on), and
+//     SO_SNDTIMEO does not bound that wait (only sends). SO_RCVLOWAT
+//     above 1, MSG_OOB, MSG_FASTOPEN, IP-level control messages, multicast
+//     and the timestamping, filter and busy-poll options are not modelled
+//     (counted); TCP_CORK is kept and noted but delays nothing;
+//     descriptors in flight in an unreachable cycle of AF_UNIX sockets are
+//     freed with the process (no unix_gc). Binding a socket in a
+//     read-write mount is EPERM (the socket inode would be the host's).
+//     Socket timeouts are kept in
+//     jiffies of HZ 250, Debian's CONFIG_HZ (a host built with another HZ
+//     rounds SO_RCVTIMEO differently).
 //   - rseq is ENOSYS (glibc copes); mremap is not modelled (ENOSYS, glibc's
 //     realloc falls back to copying); robust futexes are cleaned at thread
 //     exit, priority-inheritance futexes are ENOSYS.

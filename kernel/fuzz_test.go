@@ -33,13 +33,16 @@ func fuzzArg(h *harness, v uint64) uint64 {
 // and the host is left alone: the kernel's only host effects are its
 // stdout and stderr writers, and nothing appears in the working directory.
 func FuzzSyscalls(f *testing.F) {
-	f.Add(false, uint16(1), uint64(4), uint64(0), uint64(16), uint64(0), uint64(0), uint64(0), []byte("hello"))             // write
-	f.Add(true, uint16(5), uint64(0), uint64(2), uint64(0), uint64(0), uint64(0), uint64(0), []byte("/proc/self/maps\x00")) // open
-	f.Add(false, uint16(9), uint64(2), uint64(1<<14), uint64(7), uint64(0x22), uint64(^uint64(0)), uint64(0), []byte{})     // mmap
-	f.Add(false, uint16(12), uint64(6), uint64(0), uint64(0), uint64(0), uint64(0), uint64(0), []byte{})                    // brk
-	f.Add(true, uint16(243), uint64(0), uint64(0), uint64(0), uint64(0), uint64(0), uint64(0), make([]byte, 16))            // set_thread_area
-	f.Add(false, uint16(228), uint64(1), uint64(0), uint64(0), uint64(0), uint64(0), uint64(0), make([]byte, 16))           // clock_gettime
-	f.Add(false, uint16(318), uint64(0), uint64(64), uint64(0), uint64(0), uint64(0), uint64(0), []byte{})                  // getrandom
+	f.Add(false, uint16(1), uint64(4), uint64(0), uint64(16), uint64(0), uint64(0), uint64(0), []byte("hello"))                             // write
+	f.Add(true, uint16(5), uint64(0), uint64(2), uint64(0), uint64(0), uint64(0), uint64(0), []byte("/proc/self/maps\x00"))                 // open
+	f.Add(false, uint16(9), uint64(2), uint64(1<<14), uint64(7), uint64(0x22), uint64(^uint64(0)), uint64(0), []byte{})                     // mmap
+	f.Add(false, uint16(12), uint64(6), uint64(0), uint64(0), uint64(0), uint64(0), uint64(0), []byte{})                                    // brk
+	f.Add(true, uint16(243), uint64(0), uint64(0), uint64(0), uint64(0), uint64(0), uint64(0), make([]byte, 16))                            // set_thread_area
+	f.Add(false, uint16(228), uint64(1), uint64(0), uint64(0), uint64(0), uint64(0), uint64(0), make([]byte, 16))                           // clock_gettime
+	f.Add(false, uint16(318), uint64(0), uint64(64), uint64(0), uint64(0), uint64(0), uint64(0), []byte{})                                  // getrandom
+	f.Add(false, uint16(53), uint64(1), uint64(1), uint64(0), uint64(0), uint64(0), uint64(0), []byte{})                                    // socketpair
+	f.Add(false, uint16(42), uint64(4), uint64(1), uint64(16), uint64(0), uint64(0), uint64(0), []byte("\x02\x00\x00\x50\x7f\x00\x00\x01")) // connect
+	f.Add(true, uint16(102), uint64(1), uint64(1), uint64(0), uint64(0), uint64(0), uint64(0), []byte("\x01\x00\x00\x00\x01\x00\x00\x00"))  // socketcall
 	wd, err := os.Getwd()
 	require.NoError(f, err)
 	before, err := os.ReadDir(wd)

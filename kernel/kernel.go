@@ -144,9 +144,10 @@ type Kernel struct {
 	cur         *Task     // the task in the syscall being served
 	rlimNofile  [2]uint64 // RLIMIT_NOFILE soft and hard limits
 	notes       map[string]uint64
-	pipeIno     uint64 // the last pipe inode number given out
-	dumpable    int    // prctl(PR_GET_DUMPABLE)
-	noNewPrivs  bool   // prctl(PR_SET_NO_NEW_PRIVS)
+	pipeIno     uint64    // the last pipe inode number given out
+	netst       *netState // the simulated network (socknames.go), made at first use
+	dumpable    int       // prctl(PR_GET_DUMPABLE)
+	noNewPrivs  bool      // prctl(PR_SET_NO_NEW_PRIVS)
 }
 
 // New returns a kernel for one process. It panics only on a programming

@@ -185,6 +185,13 @@ func (k *Kernel) transfer(t *Task, fd uint64, write bool, segsOf func() ([]iovec
 	if e != 0 {
 		return fail(e)
 	}
+	if s, ok := f.impl.(*sock); ok && at == nil {
+		// read and write on a socket are recv and send without flags.
+		if write {
+			return k.sockSend(t, f, s, segs, &sendReq{}, 0, 0)
+		}
+		return k.sockRecv(t, f, s, segs, 0, 0, 0, nil, func(_ *recvResult, n uint64) (uint64, Result) { return okv(n) })
+	}
 	if write {
 		return k.writeOn(t, f, segs, at, 0)
 	}
@@ -364,6 +371,15 @@ func sendfileHandler(wideOff bool) Handler {
 			}
 			pos = &v
 		}
+		// A regular file read at its own position is read at that
+		// position, which moves by what was written: a short or refused
+		// write loses nothing, as splice takes only what the output took.
+		ownPos := pos == nil && fullFile(in)
+		if ownPos {
+			p := in.pos
+			pos = &p
+			defer func() { in.pos = p }()
+		}
 		count := min(a[3], maxRW)
 		var done uint64
 		for done < count {
@@ -388,6 +404,14 @@ func sendfileHandler(wideOff bool) Handler {
 				break
 			}
 			w, e := out.impl.Write(out, buf[:n])
+			if e == syscall.EAGAIN && done == 0 && pos != nil && out.flags&oNonblock == 0 {
+				// A blocking output that is full (a socket, a pipe): wait
+				// for room, then start again from the same position.
+				if ownPos {
+					in.pos = *pos
+				}
+				return t.blockOnFile(out, EventOut, func() (uint64, Result) { return sendfileHandler(wideOff)(k, t, a) })
+			}
 			if e != 0 {
 				if done > 0 {
 					break
@@ -402,7 +426,7 @@ func sendfileHandler(wideOff bool) Handler {
 				break
 			}
 		}
-		if pos != nil {
+		if pos != nil && !ownPos {
 			b := newStruct(8)
 			if wideOff {
 				b.u64(0, uint64(*pos))

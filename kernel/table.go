@@ -165,6 +165,27 @@ func registerBase(k *Kernel) {
 	for _, n := range []string{"getuid", "geteuid", "getgid", "getegid"} {
 		common[n] = full(sysGetuid)
 	}
+	const (
+		sockNote = "AF_UNIX (stream, datagram, seqpacket) and loopback AF_INET/AF_INET6 TCP and UDP, in-process; other families are EAFNOSUPPORT"
+		netNote  = "loopback only: a destination off the host is ENETUNREACH, counted"
+		optNote  = "SOL_SOCKET, TCP, IP and IPv6 options Go and libc use; others are ENOPROTOOPT, counted"
+		msgNote  = "MSG_OOB and MSG_FASTOPEN are EOPNOTSUPP, counted; SCM_RIGHTS and SCM_CREDENTIALS on AF_UNIX"
+	)
+	for n, e := range map[string]entry{
+		"socket": partial(sysSocket, sockNote), "socketpair": partial(sysSocketpair, "AF_UNIX only, as on Linux"),
+		"bind": partial(sysBind, netNote), "connect": partial(sysConnect, netNote), "listen": full(sysListen),
+		"accept4": full(sysAccept4), "shutdown": full(sysShutdown),
+		// i386 has no accept syscall: socketcall's SYS_ACCEPT finds it here.
+		"accept":      full(sysAccept),
+		"getsockname": full(sysGetsockname), "getpeername": full(sysGetpeername),
+		"sendto": partial(sysSendto, msgNote), "recvfrom": full(sysRecvfrom),
+		"sendmsg": partial(sysSendmsg, msgNote), "recvmsg": full(sysRecvmsg),
+		"sendmmsg":   partial(sysSendmmsg, "sendmsg per entry; a stream entry that fills the buffer records what went through"),
+		"recvmmsg":   full(recvmmsgHandler(k.cfg.Arch == X8664)),
+		"getsockopt": partial(sysGetsockopt, optNote), "setsockopt": partial(sysSetsockopt, optNote),
+	} {
+		common[n] = e
+	}
 	creds := map[string]entry{
 		"getresuid": full(sysGetresuid), "getresgid": full(sysGetresuid), "getgroups": full(sysGetgroups),
 		"setuid": full(sysSetid(1)), "setgid": full(sysSetid(1)), "setreuid": full(sysSetid(2)), "setregid": full(sysSetid(2)),
@@ -199,7 +220,9 @@ func registerBase(k *Kernel) {
 			"utimes":  full(sysUtimes),
 			"fcntl64": partial(sysFcntl, fcntlNote), "_newselect": full(sysSelect), "select": full(sysOldSelect),
 			"ppoll_time64": full(ppollHandler(true)), "pselect6_time64": full(pselect6Handler(true)),
-			"sigreturn": full(sysSigreturn), "signal": full(sysSignal), "sigaction": full(sysOldSigaction),
+			"socketcall":      full(sysSocketcall),
+			"recvmmsg_time64": full(recvmmsgHandler(true)),
+			"sigreturn":       full(sysSigreturn), "signal": full(sysSignal), "sigaction": full(sysOldSigaction),
 			"sigprocmask": full(sysOldSigprocmask), "sigsuspend": full(sysSigsuspend), "sigpending": full(sysOldSigpending),
 			"rt_sigtimedwait_time64": full(sigtimedwaitHandler(true)),
 			"timer_settime64":        full(timerSettimeHandler(true)), "timer_gettime64": full(timerGettimeHandler(true)),

@@ -78,7 +78,13 @@ func TestCheckSweepsFixtureText(t *testing.T) {
 		assert.Positive(t, c.accepted, a.name)
 		assert.Positive(t, c.refused, a.name)
 		assert.Equal(t, c.insns, c.accepted+c.refused)
-		assert.Greater(t, c.accepted, 50*c.refused, "%s: most code is probeable", a.name)
+		// Go's linker pads between functions with int3 (0xcc), which a
+		// linear sweep counts as refused instructions (150,000 of them in
+		// gonet's x86-64 text): the padding is not code, so the ratio
+		// leaves it out.
+		const padding = "int3 is the breakpoint instruction itself"
+		assert.Positive(t, c.byReason[padding], a.name)
+		assert.Greater(t, c.accepted, 50*(c.refused-c.byReason[padding]), "%s: most code is probeable", a.name)
 		t.Log(summarise(a.name, files, c))
 	}
 }

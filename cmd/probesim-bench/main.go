@@ -6,8 +6,8 @@
 // storeloop). Then programs side by side, natively, under qemu-user and
 // under bin/probesim (programs.go: the fixtures' workloads, qsort of 2M
 // ints, busybox md5sum and gzip of 27 MB, a bash loop; target: within 3x
-// of qemu-user); pipe syscalls per second against native and qemu-user
-// (pipes.go); the mapping cost at two sizes (mappings.go); host time per
+// of qemu-user); pipe and socket syscalls per second against native and
+// qemu-user (pipes.go); the mapping cost at two sizes (mappings.go); host time per
 // guest instruction of the threaded fixture on 1, 4 and 16 vCPUs (smp.go;
 // target: 16 within 1.5x of 1) and the cost of the lockstep reference mode
 // against the fast mode.

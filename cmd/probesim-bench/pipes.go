@@ -17,8 +17,11 @@ import (
 // and reads them back (2 syscalls a round, never blocking), "pingpong"
 // passes a token between two threads through two pipes (4 syscalls a
 // round, every read blocking until the other thread writes; probesim runs
-// it on 2 vCPUs). Runs are interleaved and the best of the repetitions
-// kept; the three outputs must agree.
+// it on 2 vCPUs), and the same ping-pong over a loopback TCP connection
+// ("tcp") and an AF_UNIX socketpair ("unix"): natively and under qemu-user
+// through the host kernel's loopback, under probesim through its simulated
+// one. Runs are interleaved and the best of the repetitions kept; the
+// three outputs must agree.
 
 type pipeRow struct {
 	Name           string   `json:"name"`
@@ -32,6 +35,7 @@ type pipeRow struct {
 	QemuPerSec     float64  `json:"qemu_syscalls_per_second"`
 	ProbesimPerSec float64  `json:"probesim_syscalls_per_second"`
 	VsNative       float64  `json:"probesim_vs_native"` // probesim seconds / native seconds
+	VsQemu         float64  `json:"probesim_vs_qemu"`   // probesim seconds / qemu-user seconds
 }
 
 // buildPipebench compiles testdata/pipebench.c for arch into dir.
@@ -58,8 +62,8 @@ func measurePipes(w io.Writer, probesimBin string, arches []string, reps int) ([
 		return nil, err
 	}
 	defer os.RemoveAll(dir)
-	fmt.Fprintf(w, "\npipes: syscalls per second through pipes, whole process, best of %d interleaved runs; outputs compared\n", reps)
-	fmt.Fprintf(w, "%-34s %-6s %10s %12s %12s %12s %9s\n", "workload", "arch", "syscalls", "native/s", "qemu/s", "probesim/s", "vs native")
+	fmt.Fprintf(w, "\npipes: syscalls per second through pipes and sockets, whole process, best of %d interleaved runs; outputs compared\n", reps)
+	fmt.Fprintf(w, "%-40s %-6s %10s %12s %12s %12s %9s %8s\n", "workload", "arch", "syscalls", "native/s", "qemu/s", "probesim/s", "vs native", "vs qemu")
 	var rows []pipeRow
 	for _, arch := range arches {
 		bin, err := buildPipebench(dir, arch)
@@ -79,6 +83,8 @@ func measurePipes(w io.Writer, probesimBin string, arches []string, reps int) ([
 		}{
 			{"pipe write+read 64 B, 1 thread", "rw", 500_000, 2, "1"},
 			{"pipe ping-pong, 2 threads", "pingpong", 50_000, 4, "2"},
+			{"loopback TCP ping-pong, 2 threads", "tcp", 50_000, 4, "2"},
+			{"AF_UNIX socketpair ping-pong, 2 threads", "unix", 50_000, 4, "2"},
 		} {
 			argv := []string{bin, c.mode, strconv.FormatUint(c.rounds, 10)}
 			row := pipeRow{Name: c.name, Arch: arch, Argv: argv, Syscalls: c.rounds * c.perRound}
@@ -96,8 +102,9 @@ func measurePipes(w io.Writer, probesimBin string, arches []string, reps int) ([
 			n := float64(row.Syscalls)
 			row.NativePerSec, row.QemuPerSec, row.ProbesimPerSec = n/row.NativeSecs, n/row.QemuSecs, n/row.ProbesimSecs
 			row.VsNative = row.ProbesimSecs / row.NativeSecs
-			fmt.Fprintf(w, "%-34s %-6s %10d %12.0f %12.0f %12.0f %8.2fx\n",
-				c.name, arch, row.Syscalls, row.NativePerSec, row.QemuPerSec, row.ProbesimPerSec, row.VsNative)
+			row.VsQemu = row.ProbesimSecs / row.QemuSecs
+			fmt.Fprintf(w, "%-40s %-6s %10d %12.0f %12.0f %12.0f %8.2fx %7.2fx\n",
+				c.name, arch, row.Syscalls, row.NativePerSec, row.QemuPerSec, row.ProbesimPerSec, row.VsNative, row.VsQemu)
 			rows = append(rows, row)
 		}
 	}

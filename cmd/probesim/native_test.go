@@ -53,10 +53,10 @@ func TestFixturesMatchNative(t *testing.T) {
 			}
 		}
 	}
-	// 29 fixtures, 26 of them on both arches; the nine multi-threaded ones
-	// (threads, parallel, pipes, poll, signals, timers, condvar,
-	// condvar_musl, goprog) on 1 and 4 vCPUs.
-	require.Equal(t, 72, ran)
+	// 31 fixtures, 28 of them on both arches; the eleven multi-threaded
+	// ones (threads, parallel, pipes, poll, signals, timers, condvar,
+	// condvar_musl, sockets, goprog, gonet) on 1 and 4 vCPUs.
+	require.Equal(t, 80, ran)
 }
 
 // nxFaultLine is the line probesim prints for nx's fault, after the

@@ -66,6 +66,15 @@ func (f *FS) NewFIFO(name string, dev uint64) *Node {
 	return n
 }
 
+// NewSocket makes a socket node that no directory holds, for the kernel's
+// sockets (what /proc/<pid>/fd/N of a socket lands on; opening it is
+// ENXIO, as for any socket inode).
+func (f *FS) NewSocket(name string, dev uint64) *Node {
+	n := f.newNode(nil, name, S_IFSOCK|0o777, &mount{dev: dev})
+	n.removed = true
+	return n
+}
+
 // NewDevice makes a character device; open produces what an open of it
 // gives the kernel (Device).
 func (f *FS) NewDevice(name string, perm uint32, rdev uint64, open func() (any, syscall.Errno)) *Node {
