@@ -277,3 +277,50 @@ func TestOpenOutputGivesUpWhenCancelled(t *testing.T) {
 	}
 	assert.Equal(t, []string{"out.csv"}, names, "no temporary file or lock left")
 }
+
+// TestCanonicalFilesAreCopied: the rows of a file Save wrote for this
+// config are copied as they are at the first save (scan finds them
+// canonical); a row spelled otherwise (a field quoted that needs no
+// quotes), or rows of another config, make the file non-canonical, and
+// the save writes them as Save spells them.
+func TestCanonicalFilesAreCopied(t *testing.T) {
+	c, groups := syntheticSweep(t, 50, "f", "g")
+	dir := t.TempDir()
+	out := filepath.Join(dir, "out.csv")
+	require.NoError(t, WriteFile(out, flat(groups)))
+	canonical, err := os.ReadFile(out)
+	require.NoError(t, err)
+	scanned := func(path string, c *Config) bool {
+		o, err := newOutput(path, c)
+		require.NoError(t, err)
+		defer o.abort()
+		require.NoError(t, o.scan(context.Background(), Shard{}))
+		assert.Equal(t, 50, o.Rows())
+		return o.canonical
+	}
+	assert.True(t, scanned(out, c))
+
+	// The probe field of row 7 quoted: the same rows, other bytes.
+	lines := strings.SplitAfter(string(canonical), "\n")
+	f := strings.Split(lines[7], ",")
+	for k, v := range f {
+		if v == "f" || v == "g" {
+			f[k] = `"` + v + `"`
+			break
+		}
+	}
+	lines[7] = strings.Join(f, ",")
+	edited := filepath.Join(dir, "edited.csv")
+	require.NoError(t, os.WriteFile(edited, []byte(strings.Join(lines, "")), 0o644))
+	assert.False(t, scanned(edited, c))
+	o, err := OpenOutput(edited, c, Shard{})
+	require.NoError(t, err)
+	require.NoError(t, o.Close())
+	back, err := os.ReadFile(edited)
+	require.NoError(t, err)
+	assert.Equal(t, string(canonical), string(back), "rewritten as Save spells it")
+
+	// The same rows under a config with more seeds are at other indexes.
+	bigger, _ := syntheticSweep(t, 60, "f", "g")
+	assert.False(t, scanned(out, bigger))
+}

@@ -29,10 +29,15 @@ const MaxRowBytes = 4 << 20
 var errRowTooLong = fmt.Errorf("a row longer than %d MiB (not a sweep results file)", MaxRowBytes>>20)
 
 // boundedReader reads from r up to limit, an absolute offset that the
-// scanner moves past each row it reads.
+// scanner moves past each row it reads. With tapping on, it also keeps
+// what it read from offset tapBase on (the scanner's raw bytes).
 type boundedReader struct {
 	r          io.Reader
 	pos, limit int64
+
+	tapping bool
+	tap     []byte
+	tapBase int64
 }
 
 func (b *boundedReader) Read(p []byte) (int, error) {
@@ -43,6 +48,9 @@ func (b *boundedReader) Read(p []byte) (int, error) {
 		p = p[:rest]
 	}
 	n, err := b.r.Read(p)
+	if b.tapping {
+		b.tap = append(b.tap, p[:n]...)
+	}
 	b.pos += int64(n)
 	return n, err
 }
@@ -68,7 +76,13 @@ type rowScanner struct {
 
 // newRowScanner reads the header (CSV) or the opening bracket (JSON).
 func newRowScanner(r io.Reader, f Format) (*rowScanner, error) {
-	s := &rowScanner{f: f, br: &boundedReader{r: r, limit: MaxRowBytes}}
+	return newTappedRowScanner(r, f, false)
+}
+
+// newTappedRowScanner is newRowScanner that, with tap, keeps the bytes it
+// reads until told they are done with (raw, release).
+func newTappedRowScanner(r io.Reader, f Format, tap bool) (*rowScanner, error) {
+	s := &rowScanner{f: f, br: &boundedReader{r: r, limit: MaxRowBytes, tapping: tap}}
 	if f == CSV {
 		s.csv = csv.NewReader(s.br)
 		s.csv.FieldsPerRecord = -1
@@ -153,6 +167,23 @@ func (s *rowScanner) Scan() bool {
 	s.n++
 	s.br.limit = s.end + MaxRowBytes
 	return true
+}
+
+// raw is the file's bytes [off, end) of rows read since the last release
+// (a tapped scanner only).
+func (s *rowScanner) raw(off, end int64) []byte {
+	return s.br.tap[off-s.br.tapBase : end-s.br.tapBase]
+}
+
+// release drops the kept bytes before off; stop ends the keeping.
+func (s *rowScanner) release(off int64, stop bool) {
+	b := s.br
+	if stop {
+		b.tapping, b.tap = false, nil
+		return
+	}
+	n := copy(b.tap, b.tap[off-b.tapBase:])
+	b.tap, b.tapBase = b.tap[:n], off
 }
 
 // Err is the error that ended Scan, or nil at the end of the file.
