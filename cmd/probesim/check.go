@@ -187,7 +187,7 @@ func runCheck(c *cobra.Command, f *checkFlags, configPath string) error {
 	if f.update {
 		if baseline != nil {
 			if cmp, err := sweep.Compare(baseline, rows, f.tolerance); err == nil {
-				printComparison(w, cfg, &cmp, f)
+				printComparison(w, cfg, &cmp, f, true)
 			}
 		}
 		if err := sweep.WriteFile(f.baseline, rows); err != nil {
@@ -203,15 +203,17 @@ func runCheck(c *cobra.Command, f *checkFlags, configPath string) error {
 	if err != nil {
 		return usageError("--baseline %s: %v", f.baseline, err)
 	}
-	printComparison(w, cfg, &cmp, f)
+	printComparison(w, cfg, &cmp, f, false)
 	if cmp.Regressed > 0 {
 		return &exitError{status: 1, err: fmt.Errorf("check: %s regressed against %s", plural(cmp.Regressed, "configuration"), f.baseline)}
 	}
 	return nil
 }
 
-// printComparison prints the table of what moved and the summary line.
-func printComparison(w io.Writer, cfg *sweep.Config, cmp *sweep.Comparison, f *checkFlags) {
+// printComparison prints the table of what moved and the summary line;
+// updating, the line says what moved against the baseline being replaced
+// (what the update commit records), not a verdict.
+func printComparison(w io.Writer, cfg *sweep.Config, cmp *sweep.Comparison, f *checkFlags, updating bool) {
 	if len(cmp.Changes) > 0 {
 		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 		fmt.Fprintln(tw, "CONFIGURATION\tMETRIC\tBASELINE\tCURRENT\tCHANGE\tTOLERANCE\tVERDICT")
@@ -226,6 +228,11 @@ func printComparison(w io.Writer, cfg *sweep.Config, cmp *sweep.Comparison, f *c
 		verdict = "FAIL"
 	}
 	stale := ""
+	if updating {
+		fmt.Fprintf(w, "check: --update: against the baseline it replaces, %d of %d configurations regressed, %d improved, %d moved within tolerance (tolerances: %s)\n",
+			cmp.Regressed, cmp.Configs, cmp.Improved, cmp.Moved-cmp.Regressed-cmp.Improved, f.tolerance)
+		return
+	}
 	if cmp.Improved > 0 {
 		stale = "; improvements mean the baseline is out of date: --update records them"
 	}

@@ -109,6 +109,8 @@ func TestCheckFailsOnFewerMissesInTheBaseline(t *testing.T) {
 	res = cli(t, "check", cfg, "--baseline", base, "--update")
 	assert.Equal(t, 0, res.status, "stderr: %s", res.stderr)
 	assert.Contains(t, string(res.stdout), "REGRESSED")
+	assert.NotContains(t, string(res.stdout), "FAIL", "an update is no failure")
+	assert.Contains(t, string(res.stdout), "\ncheck: --update: against the baseline it replaces, 2 of 8 configurations regressed, 0 improved, 0 moved within tolerance (tolerances: ")
 	assert.True(t, strings.HasSuffix(string(res.stdout), "check: recorded "+base+": 8 configurations\n"))
 	assert.Equal(t, string(fullSweep(t)), string(readFile(t, base)))
 }
