@@ -145,6 +145,24 @@ func TestThirdPartyProgramsMatchNative(t *testing.T) {
 		{"sh script", busybox, []string{"sh", in("script/builtins.ash"), dir}, "", false},
 		{"bash script", bashStatic, []string{in("script/builtins.bash"), dir}, "", false},
 		{"bash -c", bashStatic, []string{"-c", `for i in 1 2 3; do echo "$i$((i * i))"; done; printf '%s\n' "$0" "$@"`, "zero", "one"}, "", false},
+		// Text tools, calculators and archives (the end-of-session reality
+		// sweep of issue 10's note).
+		{"awk", busybox, []string{"awk", "-F,", "NR > 1 {s += $2; n++} END {print s, s / n, toupper($3)}", in("csv/people.csv")}, "", false},
+		{"sed", busybox, []string{"sed", "-n", "-e", "s/a/A/gp", in("fruits.txt")}, "", false},
+		{"xxd", busybox, []string{"xxd", in("sub/deeper/b.txt")}, "", false},
+		{"hexdump -C", busybox, []string{"hexdump", "-C", in("unicode/grüße.txt")}, "", false},
+		{"base64", busybox, []string{"base64", in("big.txt")}, "", false},
+		{"bc -l", busybox, []string{"bc", "-l"}, "scale=20\n4*a(1)\n2^100\n", false},
+		{"dc", busybox, []string{"dc", "-e", "2 64 ^ 1 - p"}, "", false},
+		{"factor", busybox, []string{"factor", "360", "9973", "1234567890"}, "", false},
+		{"nl", busybox, []string{"nl", in("fruits.txt")}, "", false},
+		{"fold", busybox, []string{"fold", "-w", "5", in("csv/people.csv")}, "", false},
+		{"seq", busybox, []string{"seq", "-s", ",", "3", "3", "30"}, "", false},
+		{"date -u -d", busybox, []string{"date", "-u", "-d", "@1000000000", "+%Y-%m-%d %H:%M:%S %a"}, "", false},
+		{"tar t", busybox, []string{"tar", "-c", "-f", "/dev/null", "-v", in("sub")}, "", true},
+		{"bash trap signal", bashStatic, []string{"-c", `trap 'echo "got USR1"' USR1; trap 'echo "exit trap"' EXIT; kill -USR1 $$; echo after; exit 4`}, "", false},
+		{"bash kill self", bashStatic, []string{"-c", `kill -TERM $$; echo not reached`}, "", false},
+		{"bash cd pwd", bashStatic, []string{"-c", `cd "$0/sub/deeper" && pwd && cd .. && echo "$PWD" && cd - >/dev/null && echo back: "${PWD##*/}"`, dir}, "", false},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
