@@ -177,13 +177,7 @@ func (sb *SeedBugs) writeDefects(b *strings.Builder) {
 	for _, k := range defectKinds {
 		if k.count(total) > 0 {
 			any = true
-			for i, line := range wrap(k.title+": "+k.why+".", 76) {
-				if i == 0 {
-					fmt.Fprintf(b, "  - %s\n", line)
-				} else {
-					fmt.Fprintf(b, "    %s\n", line)
-				}
-			}
+			bullet(b, k.title+": "+k.why+".")
 		}
 	}
 	if !any {
@@ -201,8 +195,13 @@ func (sb *SeedBugs) writeDefects(b *strings.Builder) {
 		lines = append(lines, "then the kernel: "+f.Message)
 	}
 	for _, e := range lines {
-		b.WriteString("  - " + strings.Join(wrap(e, 76), "\n    ") + "\n")
+		bullet(b, e)
 	}
+}
+
+// bullet writes text as a list item, wrapped to 80 columns.
+func bullet(b *strings.Builder, text string) {
+	b.WriteString("  - " + strings.Join(wrap(text, 76), "\n    ") + "\n")
 }
 
 // writeLock sums up what the 2006 lock cost.

@@ -82,15 +82,7 @@ func (e *Engine) AttachAt(cycle uint64, spec Spec) error {
 		last := plan[n-1]
 		switch {
 		case last.attach:
-			if q := e.placedAt(spec.Addr); q != nil {
-				if shared, err := e.share(q, p, cycle); err != nil || shared {
-					if shared {
-						e.all = append(e.all, p)
-					}
-					return err
-				}
-			}
-			return fmt.Errorf("probe %q: address %#x is probed twice", spec.Text, spec.Addr)
+			return e.share(e.placedAt(spec.Addr), p, cycle)
 		case cycle < last.cycle:
 			return fmt.Errorf("probe %q: placed at cycle %d, before the probe at %#x is removed at %d", spec.Text, cycle, spec.Addr, last.cycle)
 		}

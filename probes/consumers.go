@@ -26,20 +26,21 @@ import (
 // runs: a shared breakpoint placed or removed mid-run would need Linux's
 // consumer filtering (uprobe_apply) and is refused with a one-line error.
 
-// share makes p, a probe of the other kind at q's address, ride on q's
-// breakpoint. It reports false when p cannot share: then the address is
-// probed twice.
-func (e *Engine) share(q, p *probe, cycle uint64) (bool, error) {
-	if q.spec.Return == p.spec.Return || q.also != nil || q.life.state == lifeRemoved {
-		return false, nil
+// share registers p, a new probe at the address of q (the probe placed
+// there, if any), as a rider on q's breakpoint. Anything but one entry
+// and one return probe is the address probed twice.
+func (e *Engine) share(q, p *probe, cycle uint64) error {
+	if q == nil || q.spec.Return == p.spec.Return || q.also != nil {
+		return fmt.Errorf("probe %q: address %#x is probed twice", p.spec.Text, p.spec.Addr)
 	}
 	if cycle != 0 || q.life.attachAt != 0 {
-		return false, fmt.Errorf("probe %q: an entry and a return probe share %#x only when both are placed before the run", p.spec.Text, p.spec.Addr)
+		return fmt.Errorf("probe %q: an entry and a return probe share %#x only when both are placed before the run", p.spec.Text, p.spec.Addr)
 	}
 	q.also = p
 	p.rider = true
 	p.life.state = lifeInText
-	return true, nil
+	e.all = append(e.all, p)
+	return nil
 }
 
 // consumers are the probes a hit of p's breakpoint runs, entry probes

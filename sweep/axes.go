@@ -96,33 +96,30 @@ func (a *Axes) size(limit int) (int, bool) {
 	return n, true
 }
 
-// point decodes position pos of the product.
+// point decodes position pos of the product: a number in mixed radix,
+// the seeds its lowest digit and the args its highest (position is the
+// inverse).
 func (a *Axes) point(pos int) Point {
+	digit := func(n int) int {
+		d := pos % n
+		pos /= n
+		return d
+	}
 	var p Point
-	p.Seed = a.Seeds[pos%len(a.Seeds)]
-	pos /= len(a.Seeds)
-	p.CPUs = a.CPUs[pos%len(a.CPUs)]
-	pos /= len(a.CPUs)
-	p.Strategy = a.Strategies[pos%len(a.Strategies)]
-	pos /= len(a.Strategies)
-	p.Quantum = a.Quanta[pos%len(a.Quanta)]
-	pos /= len(a.Quanta)
+	p.Seed = a.Seeds[digit(len(a.Seeds))]
+	p.CPUs = a.CPUs[digit(len(a.CPUs))]
+	p.Strategy = a.Strategies[digit(len(a.Strategies))]
+	p.Quantum = a.Quanta[digit(len(a.Quanta))]
 	p.Params = make([]string, len(a.Params))
 	for j := len(a.Params) - 1; j >= 0; j-- {
 		vs := a.Params[j].Values
-		p.Params[j] = a.Params[j].Name + "=" + vs[pos%len(vs)]
-		pos /= len(vs)
+		p.Params[j] = a.Params[j].Name + "=" + vs[digit(len(vs))]
 	}
-	p.Profile = a.Profiles[pos%len(a.Profiles)]
-	pos /= len(a.Profiles)
-	p.MaxCycles = a.MaxCycles[pos%len(a.MaxCycles)]
-	pos /= len(a.MaxCycles)
-	p.StackLimit = a.StackLimits[pos%len(a.StackLimits)]
-	pos /= len(a.StackLimits)
-	p.Probes = a.Probes[pos%len(a.Probes)]
-	pos /= len(a.Probes)
-	p.Env = a.Env[pos%len(a.Env)]
-	pos /= len(a.Env)
+	p.Profile = a.Profiles[digit(len(a.Profiles))]
+	p.MaxCycles = a.MaxCycles[digit(len(a.MaxCycles))]
+	p.StackLimit = a.StackLimits[digit(len(a.StackLimits))]
+	p.Probes = a.Probes[digit(len(a.Probes))]
+	p.Env = a.Env[digit(len(a.Env))]
 	p.Args = a.Args[pos]
 	return p
 }

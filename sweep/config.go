@@ -219,41 +219,29 @@ type axisSet struct {
 	lines  map[string]int
 }
 
+// given is the list a set gives, else the base's.
+func given[T any](set, base []T) []T {
+	if set != nil {
+		return set
+	}
+	return base
+}
+
 // over returns base with the lists s gives in place of base's, params
 // replaced by name.
 func (s *axisSet) over(base Axes) Axes {
 	a := base
 	a.seeds = nil
-	if s.Args != nil {
-		a.Args = s.Args
-	}
-	if s.Env != nil {
-		a.Env = s.Env
-	}
-	if s.Probes != nil {
-		a.Probes = s.Probes
-	}
-	if s.StackLimits != nil {
-		a.StackLimits = s.StackLimits
-	}
-	if s.MaxCycles != nil {
-		a.MaxCycles = s.MaxCycles
-	}
-	if s.Profiles != nil {
-		a.Profiles = s.Profiles
-	}
-	if s.Quanta != nil {
-		a.Quanta = s.Quanta
-	}
-	if s.Strategies != nil {
-		a.Strategies = s.Strategies
-	}
-	if s.CPUs != nil {
-		a.CPUs = s.CPUs
-	}
-	if s.Seeds != nil {
-		a.Seeds = s.Seeds
-	}
+	a.Args = given(s.Args, a.Args)
+	a.Env = given(s.Env, a.Env)
+	a.Probes = given(s.Probes, a.Probes)
+	a.StackLimits = given(s.StackLimits, a.StackLimits)
+	a.MaxCycles = given(s.MaxCycles, a.MaxCycles)
+	a.Profiles = given(s.Profiles, a.Profiles)
+	a.Quanta = given(s.Quanta, a.Quanta)
+	a.Strategies = given(s.Strategies, a.Strategies)
+	a.CPUs = given(s.CPUs, a.CPUs)
+	a.Seeds = given(s.Seeds, a.Seeds)
 	switch {
 	case len(a.Params) == 0:
 		a.Params = s.Params

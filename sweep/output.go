@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"encoding/csv"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -202,31 +201,28 @@ func (o *Output) scan(ctx context.Context, s Shard) error {
 	return nil
 }
 
-// canonicalCSV encodes rows as Save writes them, to compare with a file's.
+// canonicalCSV encodes rows as Save writes them (its rowWriter), to
+// compare with a file's.
 type canonicalCSV struct {
 	buf bytes.Buffer
-	w   *csv.Writer
+	rw  *rowWriter
 }
 
 // same reports whether b, the file's bytes of configuration i's rows g,
 // are what Save writes for them: the rows name i and this sweep, and
 // encode to b.
 func (e *canonicalCSV) same(c *Config, i int, g []Row, b []byte) bool {
-	if e.w == nil {
-		e.w = csv.NewWriter(&e.buf)
+	if e.rw == nil {
+		e.rw = newRowEncoder(&e.buf, CSV, paramNames(c.Point(0).Params))
 	}
 	e.buf.Reset()
 	for k := range g {
 		r := &g[k]
-		if r.Index != i || r.Configs != c.Len() || r.Sweep != c.sweepID {
-			return false
-		}
-		if err := e.w.Write(r.record()); err != nil {
+		if r.Index != i || r.Configs != c.Len() || r.Sweep != c.sweepID || e.rw.write(r) != nil {
 			return false
 		}
 	}
-	e.w.Flush()
-	return e.w.Error() == nil && bytes.Equal(e.buf.Bytes(), b)
+	return bytes.Equal(e.buf.Bytes(), b)
 }
 
 // count notes configuration i, r being its first row, for the failure

@@ -237,10 +237,8 @@ type rowWriter struct {
 // newRowWriter writes the header (CSV) of a file whose rows set params
 // (names, in name order).
 func newRowWriter(w io.Writer, f Format, params []string) (*rowWriter, error) {
-	rw := &rowWriter{f: f, params: params}
-	rw.w = writeCounter{w, &rw.pos}
+	rw := newRowEncoder(w, f, params)
 	if f == CSV {
-		rw.cw = csv.NewWriter(rw.w)
 		if err := rw.cw.Write(Columns(params)); err != nil {
 			return nil, err
 		}
@@ -248,6 +246,17 @@ func newRowWriter(w io.Writer, f Format, params []string) (*rowWriter, error) {
 		return rw, rw.cw.Error()
 	}
 	return rw, nil
+}
+
+// newRowEncoder is a rowWriter that writes rows only, no header: the
+// bytes of rows as a file of params has them.
+func newRowEncoder(w io.Writer, f Format, params []string) *rowWriter {
+	rw := &rowWriter{f: f, params: params}
+	rw.w = writeCounter{w, &rw.pos}
+	if f == CSV {
+		rw.cw = csv.NewWriter(rw.w)
+	}
+	return rw
 }
 
 // write writes r.
