@@ -80,3 +80,25 @@ func TestProbeOnAGoFunctionCalledFromAnHTTPHandler(t *testing.T) {
 		}
 	}
 }
+
+// TestReturnProbeOnAGoFunctionCrashesAsOnLinux: a return probe on a Go
+// function whose callee grows the goroutine's stack kills the program, as
+// a real uretprobe does. The Go runtime copies the stack and walks its
+// frames, finds the trampoline's address where the return address was
+// (prepare_uretprobe put it there) and throws "unexpected return pc".
+// Measured on this project's host with the same binary: `perf probe -x
+// goprog 'OFFSET%return'` on encoding/json.Marshal gives "unexpected return
+// pc for encoding/json.Marshal called from 0x7fffffffe000" (the kernel's
+// trampoline page) and exit status 2; under probesim the address is the
+// XOL page's slot 0.
+func TestReturnProbeOnAGoFunctionCrashesAsOnLinux(t *testing.T) {
+	path, err := fixtures.Path(fixtures.ArchAMD64, "goprog")
+	require.NoError(t, err, "make fixtures")
+	res, err := probesim.Run(t.Context(), probesim.Config{Program: path, Seed: 1,
+		Probes: []string{"encoding/json.Marshal%return"}, Strategy: probesim.XOL})
+	require.NoError(t, err)
+	rep := res.Report
+	assert.Equal(t, 2, rep.ExitStatus)
+	assert.Contains(t, rep.Stderr, "unexpected return pc for encoding/json.Marshal called from 0x")
+	assert.Contains(t, rep.Stderr, "fatal error: unknown caller pc")
+}

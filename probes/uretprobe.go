@@ -59,6 +59,13 @@ import (
 // (copy_to_user of the trampoline's address, in the handler phase); the
 // return costs its trap (the trampoline's int3) and the handler. No step.
 //
+// As on Linux, a return probe is not safe in a Go program: when the Go
+// runtime copies a goroutine's stack it walks the frames, finds the
+// trampoline's address in place of a return address and throws
+// "unexpected return pc" (TestReturnProbeOnAGoFunctionCrashesAsOnLinux; a
+// real uretprobe on the same binary dies the same way). probesim models
+// the mechanism, not a fix of it.
+//
 // Deviations from Linux: a trampoline int3 with no instance, which Linux
 // answers with SIGILL, is a SIGTRAP here (the trap handler can only
 // decline); Linux's x86-64 trampoline is a uretprobe syscall since 6.11,
