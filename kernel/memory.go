@@ -163,6 +163,16 @@ type nodePages struct {
 	n  *vfs.Node
 }
 
+// FileID is the node's identity in the view, for /proc/self/maps and
+// for uprobes keyed by file.
+func (p nodePages) FileID() mmu.FileID { return ViewFileID(p.fs, p.n) }
+
+// ViewFileID is the identity of a file of the view as a mapping shows it:
+// the view's device and inode numbers.
+func ViewFileID(fs *vfs.FS, n *vfs.Node) mmu.FileID {
+	return mmu.FileID{Dev: fs.Stat(n).Dev, Ino: n.Ino()}
+}
+
 func (p nodePages) ReadAt(b []byte, off int64) int {
 	n, _ := p.fs.ReadAt(p.n, b, off)
 	return n

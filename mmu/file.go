@@ -23,6 +23,20 @@ type File interface {
 	ReadAt(p []byte, off int64) int
 }
 
+// FileID is a mapped file's identity as /proc/self/maps shows it and as
+// uprobes key a probe: the device (a Linux dev_t, new_encode_dev's layout)
+// and the inode number.
+type FileID struct{ Dev, Ino uint64 }
+
+// IsZero reports whether id names no file.
+func (id FileID) IsZero() bool { return id == FileID{} }
+
+// Identified is a File that knows its identity; MmapFile records it in the
+// VMA.
+type Identified interface {
+	FileID() FileID
+}
+
 // MmapFile is mmap(2) of a file: Mmap's placement and checks, with a
 // FileBacked VMA named name whose pages come from f at offset off (page
 // aligned). MAP_SHARED is taken only without PROT_WRITE (the caller

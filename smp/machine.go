@@ -121,6 +121,7 @@ type Config struct {
 type Machine struct {
 	cfg    Config
 	image  *loader.Image
+	interp *loader.Image // the program interpreter (PT_INTERP), or nil
 	as     *mmu.AddressSpace
 	core   *emu.Core
 	kernel *kernel.Kernel
@@ -259,12 +260,17 @@ func (m *Machine) loadProgram(arch kernel.Arch) error {
 	if err != nil {
 		return err
 	}
-	exe, err := filepath.Abs(m.cfg.Program)
-	if err != nil || m.cfg.Image != nil {
-		exe = m.cfg.Program
-	}
+	exe := exePath(m.cfg.Program, m.cfg.Image != nil)
 	m.exe = exe
-	st, err := emu.LoadProgram(m.as, m.image, spec, exe)
+	var interp *emu.Object
+	if m.image.Interp != "" {
+		if interp, err = openInterp(view, cwd, m.image); err != nil {
+			return cannotRunError{err}
+		}
+		m.interp = interp.Image
+	}
+	prog := emu.Object{Image: m.image, Name: exe, ID: viewFileID(view, exe)}
+	st, err := emu.LoadProgram(m.as, prog, spec, interp)
 	if err != nil {
 		return err
 	}
