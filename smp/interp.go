@@ -26,7 +26,7 @@ import (
 // (bash says "required file not found"), EACCES for one that is not a
 // regular executable file, ELIBBAD for one that is not an ELF loader for the
 // program's machine.
-func openInterp(view *vfs.FS, cwd string, prog *loader.Image) (*emu.Object, error) {
+func openInterp(view *vfs.FS, cwd string, prog *loader.Image) (*emu.Object, *vfs.Node, error) {
 	p := prog.Interp
 	if !path.IsAbs(p) {
 		p = path.Join(cwd, p)
@@ -42,19 +42,19 @@ func openInterp(view *vfs.FS, cwd string, prog *loader.Image) (*emu.Object, erro
 		if e == syscall.ENOENT || e == syscall.ENOTDIR {
 			kind = loader.NotExist
 		}
-		return nil, fail(kind, e, e.Error()+" in the guest's filesystem view")
+		return nil, nil, fail(kind, e, e.Error()+" in the guest's filesystem view")
 	}
 	if !n.IsRegular() {
-		return nil, fail(loader.Unreadable, syscall.EACCES, "not a regular file")
+		return nil, nil, fail(loader.Unreadable, syscall.EACCES, "not a regular file")
 	}
 	if e := view.Access(n, 1|4); e != 0 { // MAY_EXEC|MAY_READ
-		return nil, fail(loader.Unreadable, e, e.Error())
+		return nil, nil, fail(loader.Unreadable, e, e.Error())
 	}
 	im, err := loader.ParseInterp(n.Path(), viewReader{view, n}, n.Size(), prog.Arch)
 	if err != nil {
-		return nil, fail(loader.KindOf(err), syscall.ELIBBAD, err.Error())
+		return nil, nil, fail(loader.KindOf(err), syscall.ELIBBAD, err.Error())
 	}
-	return &emu.Object{Image: im, Name: n.Path(), ID: kernel.ViewFileID(view, n)}, nil
+	return &emu.Object{Image: im, Name: n.Path(), ID: kernel.ViewFileID(view, n)}, n, nil
 }
 
 // viewReader reads a file of the view for the loader.
@@ -75,20 +75,22 @@ func (r viewReader) ReadAt(p []byte, off int64) (int, error) {
 }
 
 // exePath is the program's path as /proc/self/exe and its mappings show
-// it: absolute, symbolic links resolved (d_path of the opened file), or the
-// guest path as given for a program run from memory.
+// it: absolute, or the guest path as given for a program run from memory.
+//
+// Deviation: Linux shows the path with symbolic links resolved (d_path of
+// the opened file: /usr/bin/cat for /bin/cat on a merged-/usr system).
+// probesim keeps the path as given, made absolute: static glibc reads
+// /proc/self/exe at start-up, so a resolved path would make a run's cycles
+// depend on where a symbolic link points on the host (a checkout's
+// location, say) rather than on the command line.
 func exePath(program string, fromMemory bool) string {
 	if fromMemory {
 		return program
 	}
-	abs, err := filepath.Abs(program)
-	if err != nil {
-		return program
+	if abs, err := filepath.Abs(program); err == nil {
+		return abs
 	}
-	if real, err := filepath.EvalSymlinks(abs); err == nil {
-		return real
-	}
-	return abs
+	return program
 }
 
 // viewFileID is the identity of the file at p in the guest's view, or zero
