@@ -94,3 +94,64 @@ func TestDebianDynamicProgramsMatchNative(t *testing.T) {
 	require.NoError(t, err)
 	assert.Empty(t, entries)
 }
+
+// dynamicProbeC prints what a dynamic program learns from its loader: the
+// arguments, AT_BASE being set, its interpreter's line in
+// /proc/self/maps, and a computation through libc.
+const dynamicProbeC = `#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/auxv.h>
+int main(int argc, char **argv) {
+	char line[512];
+	int interp = 0;
+	FILE *f = fopen("/proc/self/maps", "r");
+	while (f && fgets(line, sizeof line, f))
+		if ((strstr(line, "/ld-") || strstr(line, "-musl/")) && strstr(line, "r-xp"))
+			interp++;
+	char *s = malloc(64);
+	snprintf(s, 64, "%s:%d", argv[argc - 1], argc);
+	printf("%s base=%s exec-interp-lines=%d entry=%s\n", s, getauxval(AT_BASE) ? "set" : "zero", interp,
+		getauxval(AT_ENTRY) ? "set" : "zero");
+	free(s);
+	return 5;
+}
+`
+
+// TestDynamicLoadersOfEachLibc builds one program against glibc (x86-64
+// PIE, i386 PIE, i386 non-PIE) and musl (x86-64) and runs it natively and
+// under probesim: each loader (ld-linux-x86-64.so.2, ld-linux.so.2,
+// ld-musl-x86_64.so.1) is found in the view and started, with the same
+// output and status as natively.
+func TestDynamicLoadersOfEachLibc(t *testing.T) {
+	dir := t.TempDir()
+	src := filepath.Join(dir, "p.c")
+	require.NoError(t, os.WriteFile(src, []byte(dynamicProbeC), 0o644))
+	for _, b := range []struct {
+		name string
+		cc   string
+		args []string
+	}{
+		{"glibc x86_64 pie", "gcc", nil},
+		{"glibc i386 pie", "gcc", []string{"-m32"}},
+		{"glibc i386 no-pie", "gcc", []string{"-m32", "-no-pie"}},
+		{"musl x86_64", "musl-gcc", nil},
+	} {
+		t.Run(b.name, func(t *testing.T) {
+			bin := filepath.Join(dir, strings.ReplaceAll(b.name, " ", "-"))
+			out, err := exec.Command(b.cc, append(b.args, "-O2", "-o", bin, src)...).CombinedOutput()
+			require.NoError(t, err, "%s", out)
+			args := []string{"one", "two"}
+			nOut, nErr, nStatus, err := fixtures.RunNative(bin, args, nil, nil)
+			require.NoError(t, err)
+			require.Equal(t, 5, nStatus, "native: %s", nErr)
+			var gOut, gErr bytes.Buffer
+			res, err := probesim.Run(t.Context(), probesim.Config{Program: bin, Args: args, Stdout: &gOut, Stderr: &gErr})
+			require.NoError(t, err)
+			assert.Equal(t, nStatus, res.Report.ExitStatus)
+			assert.Equal(t, string(nOut), gOut.String())
+			assert.Equal(t, string(nErr), gErr.String())
+			assert.Contains(t, gOut.String(), "base=set exec-interp-lines=1")
+		})
+	}
+}
