@@ -105,7 +105,7 @@ const dynamicProbeC = `#include <stdio.h>
 int main(int argc, char **argv) {
 	char line[512];
 	int interp = 0;
-	FILE *f = fopen("/proc/self/maps", "r");
+	FILE *f = strcmp(argv[argc - 1], "nomaps") ? fopen("/proc/self/maps", "r") : NULL;
 	while (f && fgets(line, sizeof line, f))
 		if ((strstr(line, "/ld-") || strstr(line, "-musl/")) && strstr(line, "r-xp"))
 			interp++;
@@ -153,5 +153,58 @@ func TestDynamicLoadersOfEachLibc(t *testing.T) {
 			assert.Equal(t, string(nErr), gErr.String())
 			assert.Contains(t, gOut.String(), "base=set exec-interp-lines=1")
 		})
+	}
+}
+
+// TestDynamicProgramInAMinimalRoot runs a dynamic program under --root
+// on a directory holding only the program, the loader and libc, and
+// compares it with chroot(8) into the same directory natively (the test
+// runs as root, as CI does): the loader and the libraries come from the
+// guest's view, not the host's paths, and a missing libc gives ld.so's
+// own error and status.
+func TestDynamicProgramInAMinimalRoot(t *testing.T) {
+	if os.Getuid() != 0 {
+		t.Fatal("needs root for chroot(8), the native reference (CI runs as root)")
+	}
+	root := t.TempDir()
+	src := filepath.Join(t.TempDir(), "p.c")
+	require.NoError(t, os.WriteFile(src, []byte(dynamicProbeC), 0o644))
+	out, err := exec.Command("gcc", "-O2", "-o", filepath.Join(root, "prog"), src).CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	copyInto := func(host, guest string) {
+		data, err := os.ReadFile(host)
+		require.NoError(t, err)
+		p := filepath.Join(root, guest)
+		require.NoError(t, os.MkdirAll(filepath.Dir(p), 0o755))
+		require.NoError(t, os.WriteFile(p, data, 0o755))
+	}
+	copyInto("/lib64/ld-linux-x86-64.so.2", "lib64/ld-linux-x86-64.so.2")
+	libc := filepath.Join(root, "lib/x86_64-linux-gnu/libc.so.6")
+	for _, withLibc := range []bool{true, false} {
+		if withLibc {
+			copyInto("/lib/x86_64-linux-gnu/libc.so.6", "lib/x86_64-linux-gnu/libc.so.6")
+		} else {
+			require.NoError(t, os.Remove(libc))
+		}
+		// nomaps: the chroot has no /proc mounted; probesim's view has one.
+		nOut, nErr, nStatus, err := fixtures.RunNative("/usr/sbin/chroot", []string{root, "/prog", "nomaps"}, nil, nil)
+		require.NoError(t, err)
+		var gOut, gErr bytes.Buffer
+		res, err := probesim.Run(t.Context(), probesim.Config{Program: filepath.Join(root, "prog"), GuestPath: "/prog",
+			Args: []string{"nomaps"}, Root: root, Stdout: &gOut, Stderr: &gErr})
+		require.NoError(t, err)
+		assert.Equal(t, nStatus, res.Report.ExitStatus, "libc present: %v", withLibc)
+		assert.Equal(t, string(nOut), gOut.String())
+		assert.Equal(t, string(nErr), gErr.String()) // ld.so's message names argv[0]
+		var libs []string
+		for _, l := range res.Report.Libraries {
+			libs = append(libs, l.Path)
+		}
+		if withLibc {
+			assert.Equal(t, []string{"/lib64/ld-linux-x86-64.so.2", "/lib/x86_64-linux-gnu/libc.so.6"}, libs)
+		} else {
+			assert.Equal(t, 127, res.Report.ExitStatus)
+			assert.Equal(t, []string{"/lib64/ld-linux-x86-64.so.2"}, libs)
+		}
 	}
 }
