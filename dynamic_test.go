@@ -208,3 +208,46 @@ func TestDynamicProgramInAMinimalRoot(t *testing.T) {
 		}
 	}
 }
+
+// dlopenC opens libm three times, calls cos and closes it each time (the
+// library is mapped, unmapped and mapped again), then fails to open a
+// missing library.
+const dlopenC = `#include <dlfcn.h>
+#include <stdio.h>
+int main(void) {
+	for (int round = 0; round < 3; round++) {
+		void *h = dlopen("libm.so.6", RTLD_NOW | RTLD_LOCAL);
+		if (!h) { printf("dlopen: %s\n", dlerror()); return 1; }
+		double (*c)(double) = (double (*)(double))dlsym(h, "cos");
+		printf("round %d cos(0.5)=%.12f\n", round, c(0.5));
+		dlclose(h);
+	}
+	void *bad = dlopen("libnotthere.so.9", RTLD_NOW);
+	printf("missing: %s\n", bad ? "loaded?" : dlerror());
+	return 0;
+}
+`
+
+// TestDlopenMapsAndUnmapsLibraries runs dlopenC natively and under
+// probesim: the same output; libm is listed once among the libraries.
+func TestDlopenMapsAndUnmapsLibraries(t *testing.T) {
+	dir := t.TempDir()
+	src, bin := filepath.Join(dir, "dl.c"), filepath.Join(dir, "dl")
+	require.NoError(t, os.WriteFile(src, []byte(dlopenC), 0o644))
+	out, err := exec.Command("gcc", "-O2", "-o", bin, src).CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	nOut, _, nStatus, err := fixtures.RunNative(bin, nil, nil, nil)
+	require.NoError(t, err)
+	var gOut bytes.Buffer
+	res, err := probesim.Run(t.Context(), probesim.Config{Program: bin, Stdout: &gOut})
+	require.NoError(t, err)
+	assert.Equal(t, nStatus, res.Report.ExitStatus)
+	assert.Equal(t, string(nOut), gOut.String())
+	var libm int
+	for _, l := range res.Report.Libraries {
+		if strings.HasSuffix(l.Path, "/libm.so.6") {
+			libm++
+		}
+	}
+	assert.Equal(t, 1, libm, "libm once, however often it was mapped")
+}
