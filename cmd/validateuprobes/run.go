@@ -5,6 +5,8 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -27,6 +29,7 @@ func runCase(ctx context.Context, c probeCase, index int, probes *perfprobe.Grou
 		r.SetupError = err.Error()
 		return r
 	}
+	prog = relative(prog)
 	s, err := locate(c, prog)
 	if err != nil {
 		r.SetupError = err.Error()
@@ -83,6 +86,21 @@ func programCount(re interface{ FindSubmatch([]byte) [][]byte }, out []byte) (*u
 		return nil, err
 	}
 	return &n, nil
+}
+
+// relative is path relative to the working directory when it is below it
+// (the fixtures, run from the checkout), so that the table and the JSON do
+// not depend on where the checkout is.
+func relative(path string) string {
+	wd, err := os.Getwd()
+	if err != nil {
+		return path
+	}
+	rel, err := filepath.Rel(wd, path)
+	if err != nil || rel == ".." || strings.HasPrefix(rel, "../") {
+		return path
+	}
+	return "./" + rel
 }
 
 func oneLine(s string) string { return strings.ReplaceAll(strings.TrimSpace(s), "\n", " ") }
