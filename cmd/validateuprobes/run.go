@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -76,7 +77,7 @@ func runCase(ctx context.Context, c probeCase, index int, probes *perfprobe.Grou
 }
 
 // programCount is the program's own count, from its standard output.
-func programCount(re interface{ FindSubmatch([]byte) [][]byte }, out []byte) (*uint64, error) {
+func programCount(re *regexp.Regexp, out []byte) (*uint64, error) {
 	m := re.FindSubmatch(out)
 	if m == nil {
 		return nil, fmt.Errorf("no count in the program's output %q", perfprobe.FirstLine(out))
