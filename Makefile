@@ -30,11 +30,11 @@ BENCH_DEB_PACKAGES := qemu-user busybox-static bash-static
 DEPS_PACKAGES = $(DEB_PACKAGES) $(TEST_DEB_PACKAGES)
 
 # Packages whose tests run under the race detector: those without cgo hot paths.
-RACE_PKGS := ./mmu/... ./emu/loader/... ./kernel/... ./emu/insn/... ./probes/... ./timing/... ./report/... ./fixtures/... ./sweep/... ./plot/... ./calibrate/... ./internal/ptraceinline/...
+RACE_PKGS := ./mmu/... ./emu/loader/... ./kernel/... ./emu/insn/... ./probes/... ./timing/... ./report/... ./fixtures/... ./sweep/... ./plot/... ./calibrate/... ./internal/ptraceinline/... ./internal/perfprobe/...
 
 include fixtures/fixtures.mk
 
-.PHONY: all deps unicorn build install uninstall test test-slurm demo demo-workload bench difftest check-go fmt-check vet race fuzz clean validate-timing validate-kernel
+.PHONY: all deps unicorn build install uninstall test test-slurm demo demo-workload bench difftest check-go fmt-check vet race fuzz clean validate-timing validate-kernel validate-uprobes
 
 all: build
 
@@ -177,11 +177,28 @@ test-slurm: build fixtures
 # if perf is missing. Not part of `make test`. VALIDATE_FLAGS=-quick for a
 # short run.
 VALIDATE_FLAGS ?=
-validate-kernel: build fixtures
+# Installs Debian's linux-perf if perf is missing or does not run; $(1) is
+# the target's name, for its messages.
+define need-perf
 	@if ! command -v perf >/dev/null || ! perf version >/dev/null 2>&1; then \
-	  echo "validate-kernel: installing linux-perf"; \
-	  if [ "$$(id -u)" != 0 ]; then echo "validate-kernel: run as root (apt-get, perf probe) or install linux-perf" >&2; exit 1; fi; \
+	  echo "$(1): installing linux-perf"; \
+	  if [ "$$(id -u)" != 0 ]; then echo "$(1): run as root (apt-get, perf probe) or install linux-perf" >&2; exit 1; fi; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq linux-perf >/dev/null; \
 	fi
+endef
+validate-kernel: build fixtures
+	$(call need-perf,validate-kernel)
 	$(BIN) calibrate --out bin/host.json --ptrace-out bin/ptrace-inline.json
 	$(GO) run ./calibrate/cmd/validatekernel -host bin/host.json -ptrace bin/ptrace-inline.json $(VALIDATE_FLAGS)
+
+# Probe counts of real uprobes (perf probe -x FILE at a symbol's offset,
+# perf stat -e) against probesim --strategy xol on the same fixtures and
+# libraries, main program and libc.so.6, static and dynamic, both arches
+# (docs/validate-uprobes.md). Needs root and the uprobe PMU; installs
+# linux-perf if missing. Not part of `make test`. Writes
+# bin/validate-uprobes.json; VALIDATE_UPROBES_FLAGS='-run REGEXP' for some rows.
+VALIDATE_UPROBES_FLAGS ?=
+validate-uprobes: deps check-go fixtures
+	$(call need-perf,validate-uprobes)
+	@mkdir -p bin
+	$(GO) run ./cmd/validateuprobes -json bin/validate-uprobes.json $(VALIDATE_UPROBES_FLAGS)

@@ -61,6 +61,8 @@ var docsWithoutExamples = map[string]string{
 	"docs/ARCHITECTURE.md": "the code's layout and walk-throughs: it shows no command",
 	"docs/calibrate.md": "probesim calibrate measures this host (perf_event_open's uprobe PMU and ptrace need root, " +
 		"and the numbers are the host's, not reproducible); make validate-kernel runs its commands",
+	"docs/validate-uprobes.md": "make validate-uprobes needs root, perf and the uprobe PMU, and places real uprobes " +
+		"on this host; its table is that target's output, and cmd/validateuprobes' tests check its format",
 	"docs/timing.md": "the timing model; its one table is make validate-timing's output against llvm-mca-14, " +
 		"a package make test does not install",
 }

@@ -38,6 +38,7 @@ import (
 	"syscall"
 
 	"github.com/probesim/probesim/calibrate"
+	"github.com/probesim/probesim/internal/perfprobe"
 	"github.com/probesim/probesim/timing"
 )
 
@@ -68,7 +69,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "validatekernel: usage: validatekernel -host FILE -ptrace FILE [-plot FILE] [-repeat N] [-seeds N]")
 		return 2
 	}
-	if why := preflight(os.Geteuid(), exec.LookPath, calibrate.UprobePMUTypePath); why != "" {
+	if why := perfprobe.Preflight(os.Geteuid(), exec.LookPath, calibrate.UprobePMUTypePath); why != "" {
 		fmt.Fprintln(stderr, "validatekernel: "+why)
 		return 2
 	}
@@ -90,28 +91,14 @@ func run(args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-// preflight says in one line why this host cannot validate, or "".
-func preflight(euid int, lookPath func(string) (string, error), pmuTypePath string) string {
-	if euid != 0 {
-		return "needs root: perf probe writes the kernel's uprobe_events"
-	}
-	if _, err := lookPath("perf"); err != nil {
-		return "no perf on PATH (Debian: apt-get install linux-perf)"
-	}
-	if _, err := os.Stat(pmuTypePath); err != nil {
-		return "no uprobe PMU (" + pmuTypePath + " does not exist): the kernel lacks CONFIG_UPROBE_EVENTS"
-	}
-	return ""
-}
-
 func validate(o options, host, pi *timing.Profile, stdout, stderr io.Writer) (bool, error) {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	probes := &perfProbes{group: fmt.Sprintf("probesim_vk%d", os.Getpid())}
+	probes := perfprobe.NewGroup(fmt.Sprintf("probesim_vk%d", os.Getpid()))
 	// Deleted on every way out: the deferred call after success or
 	// failure, and the signal handler's context ends every command first.
 	defer func() {
-		if err := probes.deleteAll(); err != nil {
+		if err := probes.DeleteAll(); err != nil {
 			fmt.Fprintln(stderr, "validatekernel: "+err.Error())
 		}
 	}()

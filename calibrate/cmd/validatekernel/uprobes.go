@@ -11,6 +11,7 @@ import (
 
 	"github.com/probesim/probesim"
 	"github.com/probesim/probesim/calibrate"
+	"github.com/probesim/probesim/internal/perfprobe"
 	"github.com/probesim/probesim/timing"
 )
 
@@ -58,22 +59,22 @@ type uprobeRow struct {
 	Unsupported []string `json:"unsupported_syscalls"`
 }
 
-func runUprobeCases(ctx context.Context, o options, host *timing.Profile, probes *perfProbes, cases []uprobeCase, log io.Writer) ([]uprobeRow, error) {
+func runUprobeCases(ctx context.Context, o options, host *timing.Profile, probes *perfprobe.Group, cases []uprobeCase, log io.Writer) ([]uprobeRow, error) {
 	var rows []uprobeRow
 	for i, c := range cases {
 		fmt.Fprintf(log, "validatekernel: %s: native, %d runs with and without the probe\n", c.Name, o.repeat)
-		event, err := probes.add(ctx, c.Bin, c.Symbol, fmt.Sprintf("c%d", i))
+		event, err := addProbe(ctx, probes, c.Bin, c.Symbol, fmt.Sprintf("c%d", i))
 		if err != nil {
 			return nil, err
 		}
 		row := uprobeRow{Case: c.Name}
 		var with, without []float64
 		for r := 0; r < o.repeat; r++ {
-			_, d0, err := perfStat(ctx, "", c.Bin, c.Args)
+			_, d0, err := perfprobe.Stat(ctx, "", c.Bin, c.Args, nil)
 			if err != nil {
 				return nil, err
 			}
-			hits, d1, err := perfStat(ctx, event, c.Bin, c.Args)
+			hits, d1, err := perfprobe.Stat(ctx, event, c.Bin, c.Args, nil)
 			if err != nil {
 				return nil, err
 			}
