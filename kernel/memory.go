@@ -163,6 +163,12 @@ type nodePages struct {
 	n  *vfs.Node
 }
 
+// Identity is the node's device and inode number in the view.
+func (p nodePages) Identity() (dev, ino uint64) {
+	st := p.fs.Stat(p.n)
+	return st.Dev, st.Ino
+}
+
 func (p nodePages) ReadAt(b []byte, off int64) int {
 	n, _ := p.fs.ReadAt(p.n, b, off)
 	return n

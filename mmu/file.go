@@ -21,6 +21,10 @@ type File interface {
 	// never fails in a way the mapping can report (a short read leaves
 	// zeros).
 	ReadAt(p []byte, off int64) int
+	// Identity is the file's device and inode number, what
+	// /proc/self/maps shows and what Linux keys a uprobe by (the inode,
+	// uprobe_register): two mappings of one file have the same identity.
+	Identity() (dev, ino uint64)
 }
 
 // MmapFile is mmap(2) of a file: Mmap's placement and checks, with a
@@ -34,6 +38,7 @@ func (as *AddressSpace) MmapFile(addr, length uint64, prot Prot, flags uint32, f
 	if f == nil {
 		return 0, syscall.EBADF
 	}
+	defer as.deliverFileEvents()
 	return as.mmap(addr, length, prot, flags, name, f, off)
 }
 
