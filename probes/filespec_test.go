@@ -69,7 +69,7 @@ func TestResolveLibrarySymbols(t *testing.T) {
 					assert.NotZero(t, s.File.Ino)
 					assert.Equal(t, lc.path, s.File.Path)
 				}
-						off, err := r.Resolve(lc.path + ":0x" + strconv.FormatUint(want, 16))
+				off, err := r.Resolve(lc.path + ":0x" + strconv.FormatUint(want, 16))
 				require.NoError(t, err)
 				assert.Equal(t, want, off.File.Offset, "BINARY:0xOFFSET is a file offset")
 				assert.Zero(t, off.Offset, "at a symbol's start (%s, an alias of %s)", off.Symbol, name)
@@ -103,16 +103,16 @@ func TestResolveLibraryErrors(t *testing.T) {
 	libc := "/lib/x86_64-linux-gnu/libc.so.6"
 	for spec, want := range map[string]string{
 		"/lib/x86_64-linux-gnu/libnope.so.1:malloc": `probe "/lib/x86_64-linux-gnu/libnope.so.1:malloc": /lib/x86_64-linux-gnu/libnope.so.1: no such file`,
-		text + ":malloc":                   `probe "` + text + `:malloc": ` + text + `: not an ELF file`,
-		libc + ":no_such_function":         `probe "` + libc + `:no_such_function": no symbol "no_such_function" in ` + libc + ` (.dynsym)`,
-		"uprobe:" + libc + ":nope":         `no symbol "nope" in ` + libc,
-		stripped + ":malloc":               `probe "` + stripped + `:malloc": ` + stripped + ` is stripped (no .symtab or .dynsym symbols): no symbol "malloc"`,
-		"/lib32/libc.so.6:malloc":          `/lib32/libc.so.6 is i386, the program is x86_64`,
-		libc + ":0x10":                     `offset 0x10 of ` + libc + ` is not in an executable segment`,
-		libc + ":0x7fffffff":               `offset 0x7fffffff is not in a loaded segment`,
-		libc + ":malloc+100000":            `offset 100000 is past the end of malloc`,
-		libc + ":":                         `nothing after the binary`,
-		libc + ":malloc+1%return":          `a return probe must be on a function's first instruction`,
+		text + ":malloc":           `probe "` + text + `:malloc": ` + text + `: not an ELF file`,
+		libc + ":no_such_function": `probe "` + libc + `:no_such_function": no symbol "no_such_function" in ` + libc + ` (.dynsym)`,
+		"uprobe:" + libc + ":nope": `no symbol "nope" in ` + libc,
+		stripped + ":malloc":       `probe "` + stripped + `:malloc": ` + stripped + ` is stripped (no .symtab or .dynsym symbols): no symbol "malloc"`,
+		"/lib32/libc.so.6:malloc":  `/lib32/libc.so.6 is i386, the program is x86_64`,
+		libc + ":0x10":             `offset 0x10 of ` + libc + ` is not in an executable segment`,
+		libc + ":0x7fffffff":       `offset 0x7fffffff is not in a loaded segment`,
+		libc + ":malloc+100000":    `offset 100000 is past the end of malloc`,
+		libc + ":":                 `nothing after the binary`,
+		libc + ":malloc+1%return":  `a return probe must be on a function's first instruction`,
 	} {
 		_, err := Resolve(im, spec)
 		require.Error(t, err, spec)
