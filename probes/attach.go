@@ -72,6 +72,9 @@ type plannedChange struct {
 // address's previous probe (if any) was detached: one probe per address at
 // a time, as in Linux.
 func (e *Engine) AttachAt(cycle uint64, spec Spec) error {
+	if spec.File != nil {
+		return e.attachFileAt(cycle, spec)
+	}
 	plan := e.plans[spec.Addr]
 	p := &probe{spec: spec, index: uint32(len(e.all)), perCPU: make([]CPUCounts, e.m.CPUs()),
 		life: lifetime{attachAt: cycle}}
@@ -97,6 +100,23 @@ func (e *Engine) AttachAt(cycle uint64, spec Spec) error {
 		if err := e.install(p); err != nil {
 			e.fail(err)
 		}
+	})
+	return nil
+}
+
+// attachFileAt registers a probe on a file, placed at cycle: at once for
+// 0, else at that cycle of global time, when the file's mappings then are
+// armed (register_for_each_vma) and the later ones as they come.
+func (e *Engine) attachFileAt(cycle uint64, spec Spec) error {
+	p := e.registerFile(spec, cycle)
+	if cycle == 0 {
+		p.life.state = lifeInText
+		e.files.armExisting(p)
+		return e.err
+	}
+	e.m.At(cycle, func() {
+		p.life.state = lifeInText
+		e.files.armExisting(p)
 	})
 	return nil
 }
