@@ -28,6 +28,15 @@ func initialStack(argPages, limit uint64) uint64 {
 	return max(argPages, min(limit&^(loader.PageSize-1), argPages+initialStackSize))
 }
 
+// Object is an ELF file to map: its load plan, the name its mappings show
+// in /proc/self/maps (the resolved absolute path, as d_path gives it) and
+// its identity there (zero when the file is not in the guest's view).
+type Object struct {
+	Image *loader.Image
+	Name  string
+	ID    mmu.FileID
+}
+
 // Start is where a loaded program begins.
 type Start struct {
 	PC, SP uint64
@@ -36,15 +45,26 @@ type Start struct {
 
 // LoadProgram maps im into as the way load_elf_binary does (segments with
 // their ELF permissions, bss, the brk base, the main-thread stack with the
-// SysV initial frame) and returns where to start. exe names the file-backed
-// mappings, as the absolute path does in /proc/self/maps.
-func LoadProgram(as *mmu.AddressSpace, im *loader.Image, spec loader.StackSpec, exe string) (Start, error) {
+// SysV initial frame) and returns where to start.
+//
+// interp, when not nil, is the program's interpreter (PT_INTERP): it is
+// placed as LoadInterp does and the program starts at its entry, with
+// AT_BASE telling it where it is.
+func LoadProgram(as *mmu.AddressSpace, prog Object, spec loader.StackSpec, interp *Object) (Start, error) {
+	im := prog.Image
 	for _, s := range im.Segments {
-		if err := mapSegment(as, im, s, exe); err != nil {
+		if err := mapSegment(as, prog, s); err != nil {
 			return Start{}, fmt.Errorf("%s: loading segment at %#x: %w", im.Path, s.Vaddr, err)
 		}
 	}
 	as.SetBrkBase(im.BrkStart)
+	pc := im.Entry
+	if interp != nil {
+		var err error
+		if pc, err = LoadInterp(as, *interp, &spec); err != nil {
+			return Start{}, err
+		}
+	}
 
 	img, sp, layout, err := loader.BuildStack(spec)
 	if err != nil {
@@ -66,13 +86,43 @@ func LoadProgram(as *mmu.AddressSpace, im *loader.Image, spec loader.StackSpec, 
 	if err := as.WriteForce(sp, img); err != nil {
 		return Start{}, fmt.Errorf("%s: writing the initial stack: %w", im.Path, err)
 	}
-	return Start{PC: im.Entry, SP: sp, Stack: layout}, nil
+	return Start{PC: pc, SP: sp, Stack: layout}, nil
+}
+
+// LoadInterp places the program interpreter in as as load_elf_interp does:
+// one mapping of its whole span where mmap would put it (top-down from the
+// mmap base), then each segment at its offset in that range, the holes
+// between them unmapped. An ET_EXEC interpreter stays where it was linked.
+// spec gets
+// AT_BASE, and the returned pc is where the program starts: the
+// interpreter's entry.
+func LoadInterp(as *mmu.AddressSpace, obj Object, spec *loader.StackSpec) (uint64, error) {
+	interp := obj.Image
+	if interp.Bias == 0 && interp.Segments[0].PageStart() == 0 {
+		span := interp.Span()
+		addr, e := as.Mmap(0, span, mmu.ProtNone, mmu.MapPrivate|mmu.MapAnonymous, "")
+		if e != 0 {
+			return 0, fmt.Errorf("%s: placing the interpreter (%d KiB): %w", interp.Path, span>>10, e)
+		}
+		if e := as.Munmap(addr, span); e != 0 {
+			return 0, fmt.Errorf("%s: placing the interpreter: %w", interp.Path, e)
+		}
+		interp.Rebase(addr)
+	}
+	for _, s := range interp.Segments {
+		if err := mapSegment(as, obj, s); err != nil {
+			return 0, fmt.Errorf("%s: loading segment at %#x: %w", interp.Path, s.Vaddr, err)
+		}
+	}
+	spec.InterpBase = interp.Bias
+	return interp.Entry, nil
 }
 
 // mapSegment maps one PT_LOAD: the pages backed by the file are named after
 // it, the pages past the file's end are anonymous bss, as elf_map and
 // set_brk/vm_brk_flags produce them.
-func mapSegment(as *mmu.AddressSpace, im *loader.Image, s loader.Segment, exe string) error {
+func mapSegment(as *mmu.AddressSpace, obj Object, s loader.Segment) error {
+	im := obj.Image
 	prot := mmu.Prot(0)
 	if s.Read {
 		prot |= mmu.ProtRead
@@ -88,7 +138,7 @@ func mapSegment(as *mmu.AddressSpace, im *loader.Image, s loader.Segment, exe st
 	end := s.PageEnd()
 	if s.Filesz > 0 {
 		off := s.FileOff - (s.Vaddr - start)
-		if err := as.MapFixed(start, fileEnd-start, prot, mmu.FileBacked|mmu.Private, exe, off); err != nil {
+		if err := as.MapFixedFile(start, fileEnd-start, prot, mmu.FileBacked|mmu.Private, obj.Name, off, obj.ID); err != nil {
 			return err
 		}
 	} else {

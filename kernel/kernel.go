@@ -115,6 +115,7 @@ type Result struct {
 // syscall table that serves them.
 type Kernel struct {
 	cfg         Config
+	objects     []MappedObject // files mapped executable (noteObject)
 	sched       Scheduler
 	names       []string // syscall number to name for cfg.Arch
 	table       map[string]*Syscall

@@ -147,7 +147,40 @@ func (k *Kernel) mmapFile(t *Task, addr, length, prot, flags, fd, off uint64) (u
 		return fail(syscall.ENODEV)
 	}
 	v, e := k.cfg.Mem.MmapFile(addr, length, mmu.Prot(prot&protMask), uint32(flags), nodePages{k.fs, r.n}, off, r.n.Path())
+	if e == 0 && prot&uint64(mmu.ProtExec) != 0 {
+		k.NoteMappedObject(r.n)
+	}
 	return k.mmapResult(v, e)
+}
+
+// NoteMappedObject records a file mapped executable (a shared library
+// mapped by ld.so, or the interpreter the loader mapped): the report's
+// libraries, in the order first mapped.
+func (k *Kernel) NoteMappedObject(n *vfs.Node) {
+	id := ViewFileID(k.fs, n)
+	for _, o := range k.objects {
+		if o.ID == id {
+			return
+		}
+	}
+	k.objects = append(k.objects, MappedObject{Path: n.Path(), ID: id, node: n})
+}
+
+// MappedObject is a file the guest mapped executable.
+type MappedObject struct {
+	Path string // its path in the view when first mapped
+	ID   mmu.FileID
+	node *vfs.Node
+}
+
+// MappedObjects returns the files mapped executable through mmap, in the
+// order first mapped, with the SHA-256 of each one's contents now.
+func (k *Kernel) MappedObjects() (objs []MappedObject, sums []string) {
+	for _, o := range k.objects {
+		objs = append(objs, o)
+		sums = append(sums, k.fs.SHA256(o.node))
+	}
+	return objs, sums
 }
 
 func (k *Kernel) mmapResult(v uint64, e syscall.Errno) (uint64, Result) {
@@ -163,10 +196,14 @@ type nodePages struct {
 	n  *vfs.Node
 }
 
-// Identity is the node's device and inode number in the view.
-func (p nodePages) Identity() (dev, ino uint64) {
-	st := p.fs.Stat(p.n)
-	return st.Dev, st.Ino
+// FileID is the node's identity in the view, for /proc/self/maps and
+// for uprobes keyed by file.
+func (p nodePages) FileID() mmu.FileID { return ViewFileID(p.fs, p.n) }
+
+// ViewFileID is the identity of a file of the view as a mapping shows it:
+// the view's device and inode numbers.
+func ViewFileID(fs *vfs.FS, n *vfs.Node) mmu.FileID {
+	return mmu.FileID{Dev: fs.Stat(n).Dev, Ino: n.Ino()}
 }
 
 func (p nodePages) ReadAt(b []byte, off int64) int {

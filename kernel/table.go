@@ -198,6 +198,9 @@ func registerBase(k *Kernel) {
 			common[n+"32"] = e
 		}
 	}
+	for n, e := range xattrEntries() {
+		common[n] = e
+	}
 	var arch map[string]entry
 	if k.cfg.Arch == I386 {
 		arch = map[string]entry{

@@ -21,10 +21,20 @@ type File interface {
 	// never fails in a way the mapping can report (a short read leaves
 	// zeros).
 	ReadAt(p []byte, off int64) int
-	// Identity is the file's device and inode number, what
-	// /proc/self/maps shows and what Linux keys a uprobe by (the inode,
-	// uprobe_register): two mappings of one file have the same identity.
-	Identity() (dev, ino uint64)
+}
+
+// FileID is a mapped file's identity as /proc/self/maps shows it and as
+// uprobes key a probe: the device (a Linux dev_t, new_encode_dev's layout)
+// and the inode number.
+type FileID struct{ Dev, Ino uint64 }
+
+// IsZero reports whether id names no file.
+func (id FileID) IsZero() bool { return id == FileID{} }
+
+// Identified is a File that knows its identity; MmapFile records it in the
+// VMA.
+type Identified interface {
+	FileID() FileID
 }
 
 // MmapFile is mmap(2) of a file: Mmap's placement and checks, with a

@@ -15,8 +15,6 @@ type memFile struct {
 	reads int
 }
 
-func (f *memFile) Identity() (dev, ino uint64) { return 0, uint64(len(f.data)) }
-
 func (f *memFile) ReadAt(p []byte, off int64) int {
 	f.reads++
 	if off >= int64(len(f.data)) {

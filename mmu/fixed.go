@@ -19,6 +19,24 @@ func (as *AddressSpace) MapFixed(addr, size uint64, p Prot, f Flags, name string
 	return as.MapFixedData(addr, size, p, f, name, offset, nil)
 }
 
+// MapFixedFile is MapFixed for the loader's file-backed segments: the VMA
+// is named name and carries the file's identity id, its contents written
+// by the caller.
+func (as *AddressSpace) MapFixedFile(addr, size uint64, p Prot, f Flags, name string, offset uint64, id FileID) error {
+	defer as.deliverFileEvents()
+	as.mu.Lock()
+	defer as.mu.Unlock()
+	if as.dead != nil {
+		return as.dead
+	}
+	v, err := as.checkFixed(addr, size, p, f, name, offset)
+	if err != nil {
+		return err
+	}
+	v.ID = id
+	return as.mapFixedLocked(v, nil)
+}
+
 // MapFixedData is MapFixed with data copied to the start of the new memory
 // before any backend can see it (no translation can exist yet, so nothing
 // needs invalidating). len(data) must not exceed size.

@@ -36,9 +36,9 @@ const mapsNameColumn = 25 + 8*6 - 1
 // "start-end perms offset dev inode", each number in lower-case hex padded to
 // at least 8 (offset) or 2 (device) digits, the inode in decimal, then a
 // space; a named VMA pads the line to column 72 and adds a space and the
-// name. Deviation: file-backed VMAs show device 00:00 and inode 0 (the
-// emulator has no host file identity to show); anonymous ones show them as
-// Linux does.
+// name. A file-backed VMA shows its file's identity (VMA.ID: the view's
+// device and deterministic inode number, not the host's); anonymous ones
+// show 00:00 0 as Linux does.
 func (as *AddressSpace) MapsText() string {
 	as.mu.Lock()
 	defer as.mu.Unlock()
@@ -57,7 +57,11 @@ func (as *AddressSpace) MapsText() string {
 			off = v.Offset
 		}
 		line = appendHex(line, off, 8)
-		line = append(line, " 00:00 0 "...)
+		line = append(line, ' ')
+		line = appendDev(line, v.ID.Dev)
+		line = append(line, ' ')
+		line = strconv.AppendUint(line, v.ID.Ino, 10)
+		line = append(line, ' ')
 		if v.Name != "" {
 			for len(line) < mapsNameColumn {
 				line = append(line, ' ')
@@ -69,6 +73,16 @@ func (as *AddressSpace) MapsText() string {
 		b.Write(line)
 	}
 	return b.String()
+}
+
+// appendDev appends a dev_t as show_vma_header_prefix does ("%02x:%02x",
+// MAJOR and MINOR of the userspace encoding, new_decode_dev).
+func appendDev(dst []byte, dev uint64) []byte {
+	major := (dev>>8)&0xfff | (dev>>32)&^0xfff
+	minor := dev&0xff | (dev>>12)&^0xff
+	dst = appendHex(dst, major, 2)
+	dst = append(dst, ':')
+	return appendHex(dst, minor, 2)
 }
 
 // appendHex appends v in lower-case hex with at least width digits

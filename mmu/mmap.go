@@ -126,6 +126,9 @@ func (as *AddressSpace) mmap(addr, length uint64, prot Prot, flags uint32, name 
 		f |= NoReserve
 	}
 	v := VMA{Start: addr, End: addr + size, Prot: prot, Flags: withAccount(f, prot), Name: name, File: file, Offset: off}
+	if id, ok := file.(Identified); ok {
+		v.ID = id.FileID()
+	}
 	if err := as.mapFixedLocked(v, nil); err != nil {
 		return 0, syscall.ENOMEM
 	}

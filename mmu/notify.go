@@ -26,14 +26,15 @@ package mmu
 // on the goroutine of the call that made them; the observer may call back
 // into the address space (to write the breakpoints).
 
-// FileMapObserver learns of the file mappings (VMAs with a File) that
-// appear and go.
+// FileMapObserver learns of the mappings of identified files (FileBacked
+// VMAs with an ID: mmap of a view's file, the loader's segments of the
+// program and its interpreter) that appear and go.
 type FileMapObserver interface {
-	// FileMapped: v, a new mapping of v.File as mmap made it (before any
-	// merge with its neighbours), is in the address space.
+	// FileMapped: v, a new mapping of the file v.ID as it was made
+	// (before any merge with its neighbours), is in the address space.
 	FileMapped(v VMA)
-	// FileUnmapped: [v.Start, v.End) of a mapping of v.File, whose file
-	// offset at v.Start is v.Offset, is gone.
+	// FileUnmapped: [v.Start, v.End) of a mapping of the file v.ID, whose
+	// file offset at v.Start is v.Offset, is gone.
 	FileUnmapped(v VMA)
 }
 
@@ -52,9 +53,12 @@ func (as *AddressSpace) SetFileMapObserver(o FileMapObserver) {
 	as.fileObserver = o
 }
 
+// identifiedFile reports whether v maps a file with an identity.
+func identifiedFile(v VMA) bool { return v.Flags&FileBacked != 0 && !v.ID.IsZero() }
+
 // noteFileMapped records the mapping of a file VMA, with as.mu held.
 func (as *AddressSpace) noteFileMapped(v VMA) {
-	if as.fileObserver != nil && v.File != nil {
+	if as.fileObserver != nil && identifiedFile(v) {
 		as.fileEvents = append(as.fileEvents, fileEvent{v: v, mapped: true})
 	}
 }
@@ -67,7 +71,7 @@ func (as *AddressSpace) noteFileUnmapped(start, end uint64) {
 	}
 	for i := as.vmaIndex(start); i < len(as.vmas) && as.vmas[i].Start < end; i++ {
 		v := as.vmas[i]
-		if v.File == nil {
+		if !identifiedFile(v) {
 			continue
 		}
 		if v.Start < start {

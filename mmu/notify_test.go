@@ -8,6 +8,11 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
+// idFile is a memFile with an identity.
+type idFile struct{ memFile }
+
+func (f *idFile) FileID() FileID { return FileID{Dev: 8, Ino: 42} }
+
 // recordingObserver writes what it is told, and writes an int3 at the
 // start of every mapping, as the probe engine does (a call back into the
 // address space, which must not deadlock).
@@ -17,7 +22,7 @@ type recordingObserver struct {
 }
 
 func (o *recordingObserver) FileMapped(v VMA) {
-	o.log = append(o.log, fmt.Sprintf("map %#x-%#x off %#x %s", v.Start, v.End, v.Offset, v.Name))
+	o.log = append(o.log, fmt.Sprintf("map %#x-%#x off %#x %s %d", v.Start, v.End, v.Offset, v.Name, v.ID.Ino))
 	if err := o.as.WriteForce(v.Start, []byte{0xcc}); err != nil {
 		o.log = append(o.log, err.Error())
 	}
@@ -35,8 +40,10 @@ func TestFileMapObserver(t *testing.T) {
 	as, _ := newSpace(t, Config{TaskSize: TaskSize64})
 	o := &recordingObserver{as: as}
 	as.SetFileMapObserver(o)
-	f := &memFile{data: make([]byte, 8*pg)}
+	f := &idFile{memFile{data: make([]byte, 8*pg)}}
 	addr, e := as.MmapFile(0, 4*pg, rx, MapPrivate, f, pg, "/lib/f")
+	_, e2 := as.MmapFile(0, pg, rx, MapPrivate, &memFile{data: make([]byte, pg)}, 0, "/nameless")
+	require.Zero(t, e2, "a file without an identity is not told")
 	require.Zero(t, e)
 	b := make([]byte, 1)
 	require.NoError(t, as.ReadForce(addr, b))
@@ -48,7 +55,7 @@ func TestFileMapObserver(t *testing.T) {
 	_, e = as.Mmap(0, pg, rw, MapPrivate|MapAnonymous, "")
 	require.Zero(t, e)
 	assert.Equal(t, []string{
-		fmt.Sprintf("map %#x-%#x off %#x /lib/f", addr, addr+4*pg, pg),
+		fmt.Sprintf("map %#x-%#x off %#x /lib/f 42", addr, addr+4*pg, pg),
 		fmt.Sprintf("unmap %#x-%#x off %#x /lib/f", addr+pg, addr+2*pg, 2*pg),
 		fmt.Sprintf("unmap %#x-%#x off %#x /lib/f", addr+2*pg, addr+3*pg, 3*pg),
 	}, o.log)

@@ -21,6 +21,9 @@ type VMA struct {
 	// anonymous memory and for the loader's file-backed segments, whose
 	// bytes are copied in when mapped.
 	File File
+	// ID is the mapped file's identity (device and inode) for file-backed
+	// VMAs whose file has one; the zero FileID otherwise.
+	ID FileID
 }
 
 // Size is End-Start.
@@ -36,7 +39,7 @@ func (v VMA) Contains(addr uint64) bool { return addr >= v.Start && addr < v.End
 // anonymous VMAs that were both faulted in separately (different anon_vma);
 // the emulator does not track faults, so such VMAs merge here.
 func canMerge(a, b VMA) bool {
-	if a.End != b.Start || a.Prot != b.Prot || a.Flags != b.Flags || a.Name != b.Name || a.File != b.File {
+	if a.End != b.Start || a.Prot != b.Prot || a.Flags != b.Flags || a.Name != b.Name || a.File != b.File || a.ID != b.ID {
 		return false
 	}
 	return a.Flags&FileBacked == 0 || b.Offset == a.Offset+a.Size()

@@ -295,10 +295,6 @@ func Attach(m *smp.Machine, specs []Spec, s Strategy, handler func(Hit)) (*Engin
 		e.lock = &uprobeLock{}
 	}
 	for _, sp := range specs {
-		if sp.File != nil {
-			e.registerFile(sp, 0).life.state = lifeInText
-			continue
-		}
 		if err := e.AttachAt(0, sp); err != nil {
 			return nil, err
 		}

@@ -59,7 +59,7 @@ type fileState struct {
 // private mapping that is not writable (VM_MAYEXEC holds for every file of
 // the view).
 func validVMA(v mmu.VMA) bool {
-	return v.File != nil && v.Flags&mmu.Shared == 0 && v.Prot&mmu.ProtWrite == 0
+	return v.Flags&mmu.FileBacked != 0 && !v.ID.IsZero() && v.Flags&mmu.Shared == 0 && v.Prot&mmu.ProtWrite == 0
 }
 
 // registerFile registers a probe on a file: a parent, armed by mappings.
@@ -110,8 +110,7 @@ func (fp *fileProbes) FileMapped(v mmu.VMA) {
 // armIn arms p in v if v maps p's file and offset.
 func (fp *fileProbes) armIn(p *probe, v mmu.VMA) {
 	ft := p.spec.File
-	dev, ino := v.File.Identity()
-	if dev != ft.Dev || ino != ft.Ino || ft.Offset < v.Offset || ft.Offset-v.Offset >= v.Size() {
+	if v.ID != (mmu.FileID{Dev: ft.Dev, Ino: ft.Ino}) || ft.Offset < v.Offset || ft.Offset-v.Offset >= v.Size() {
 		return
 	}
 	if err := fp.e.arm(p, v.Start+ft.Offset-v.Offset); err != nil {

@@ -66,6 +66,10 @@ type Run struct {
 	// HostFiles are the host files whose contents the guest read, in the
 	// order it first read them: inputs of the run.
 	HostFiles []HostFile `json:"host_files,omitempty"`
+	// Libraries are the files mapped executable besides the program: the
+	// dynamic loader and the shared objects it mapped, in the order first
+	// mapped.
+	Libraries []Library `json:"libraries,omitempty"`
 
 	// Probes is present when probes were placed (--probe).
 	Probes []Probe `json:"probes,omitempty"`
@@ -85,6 +89,14 @@ type Run struct {
 type HostFile struct {
 	Path   string `json:"path"`
 	Size   int64  `json:"size"`
+	SHA256 string `json:"sha256"`
+}
+
+// Library is a shared object (or the dynamic loader) the run mapped
+// executable: its path in the guest's view and the SHA-256 of its
+// contents.
+type Library struct {
+	Path   string `json:"path"`
 	SHA256 string `json:"sha256"`
 }
 

@@ -121,6 +121,7 @@ type Config struct {
 type Machine struct {
 	cfg    Config
 	image  *loader.Image
+	interp *loader.Image // the program interpreter (PT_INTERP), or nil
 	as     *mmu.AddressSpace
 	core   *emu.Core
 	kernel *kernel.Kernel
@@ -259,12 +260,18 @@ func (m *Machine) loadProgram(arch kernel.Arch) error {
 	if err != nil {
 		return err
 	}
-	exe, err := filepath.Abs(m.cfg.Program)
-	if err != nil || m.cfg.Image != nil {
-		exe = m.cfg.Program
-	}
+	exe := exePath(m.cfg.Program, m.cfg.Image != nil)
 	m.exe = exe
-	st, err := emu.LoadProgram(m.as, m.image, spec, exe)
+	var interp *emu.Object
+	var interpNode *vfs.Node
+	if m.image.Interp != "" {
+		if interp, interpNode, err = openInterp(view, cwd, m.image); err != nil {
+			return cannotRunError{err}
+		}
+		m.interp = interp.Image
+	}
+	prog := emu.Object{Image: m.image, Name: exe, ID: viewFileID(view, exe)}
+	st, err := emu.LoadProgram(m.as, prog, spec, interp)
 	if err != nil {
 		return err
 	}
@@ -281,6 +288,9 @@ func (m *Machine) loadProgram(arch kernel.Arch) error {
 		FS:    view, Cwd: cwd, Image: m.cfg.Image, Argv: argv, Envp: m.cfg.Env,
 		CPUID: m.core.CPUID, PhysMemory: mmu.DefaultPhysMemory, NoFile: m.cfg.NoFile,
 	})
+	if interpNode != nil {
+		m.kernel.NoteMappedObject(interpNode)
+	}
 	m.core.SetKernel(m.kernel)
 	m.core.SetSyscallGate(m.mayProceed)
 	m.core.SetWatchGate(m.onWatch)
@@ -628,6 +638,10 @@ func (m *Machine) report(end ending, wall time.Duration) *report.Run {
 	r.SetOutput(&m.stdout, &m.stderr)
 	for _, h := range m.kernel.FS().HostReads() {
 		r.HostFiles = append(r.HostFiles, report.HostFile{Path: h.Path, Size: h.Size, SHA256: h.SHA256})
+	}
+	objs, sums := m.kernel.MappedObjects()
+	for i, o := range objs {
+		r.Libraries = append(r.Libraries, report.Library{Path: o.Path, SHA256: sums[i]})
 	}
 	if notes := m.kernel.Notes(); len(notes) > 0 {
 		r.KernelNotes = notes

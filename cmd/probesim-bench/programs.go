@@ -86,6 +86,11 @@ func programCases() ([]programCase, error) {
 		{name: "busybox gzip -c, 27 MB stdin", argv: []string{busyboxPath, "gzip", "-c"}, input: true, target: programTarget},
 		{name: "bash arithmetic loop, 200k", argv: []string{bashPath, "-c",
 			"i=0; while [ $i -lt 200000 ]; do i=$((i+1)); done; echo $i"}},
+		// Dynamically linked Debian programs: ld.so's start-up (the
+		// loader, libc's relocations, the mmaps) is most of /bin/true.
+		{name: "dynamic /bin/true start-up", argv: []string{"/bin/true"}},
+		{name: "dynamic /bin/ls -l /usr/bin", argv: []string{"/bin/ls", "-l", "--time-style=+", "/usr/bin"}},
+		{name: "python3 sum(range(10**6))", argv: []string{"/usr/bin/python3", "-c", "print(sum(range(10**6)))"}},
 	}, nil
 }
 

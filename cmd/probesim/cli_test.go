@@ -61,7 +61,12 @@ func TestBadInputs(t *testing.T) {
 	require.NoError(t, os.Mkdir(subdir, 0o755))
 	dynamic := compileC(t, "dynamic.c", fixtures.ArchAMD64, true)
 
-	const dynamicMsg = "dynamically linked programs are not supported yet; build with -static"
+	// A view without the dynamic loader, and one where it is not ELF.
+	noLoader := t.TempDir()
+	badLoader := t.TempDir()
+	require.NoError(t, os.MkdirAll(filepath.Join(badLoader, "lib64"), 0o755))
+	writeFile(t, filepath.Join(badLoader, "lib64"), "ld-linux-x86-64.so.2", []byte("#!/bin/sh\n"), 0o755)
+	const interp = "interpreter /lib64/ld-linux-x86-64.so.2"
 	cases := []struct {
 		name   string
 		args   []string
@@ -72,8 +77,8 @@ func TestBadInputs(t *testing.T) {
 		{"empty path", []string{"run", ""}, exitNotFound, nil},
 		{"text file", []string{"run", text}, exitCannotRun, []string{text, "not an ELF"}},
 		{"empty file", []string{"run", empty}, exitCannotRun, []string{"not an ELF"}},
-		{"dynamic ELF", []string{"run", dynamic}, exitCannotRun, []string{dynamic, dynamicMsg}},
-		{"/bin/true", []string{"run", "/bin/true"}, exitCannotRun, []string{dynamicMsg}},
+		{"dynamic ELF without its loader", []string{"run", "--root", noLoader, dynamic}, exitNotFound, []string{dynamic, interp, "no such file or directory in the guest's filesystem view"}},
+		{"dynamic ELF with a loader that is not ELF", []string{"run", "--root", badLoader, dynamic}, exitCannotRun, []string{dynamic, interp, "not an ELF"}},
 		{"truncated to 100 bytes", []string{"run", trunc100}, exitCannotRun, []string{trunc100, "corrupt ELF"}},
 		{"truncated to 2000 bytes", []string{"run", trunc2000}, exitCannotRun, []string{trunc2000, "corrupt ELF"}},
 		{"aarch64 ELF", []string{"run", aarch64}, exitCannotRun, []string{"EM_AARCH64"}},

@@ -103,12 +103,13 @@ func TestReportSchemaDocumented(t *testing.T) {
 	_, _, fds, _ := runReport(t, nil, fixturePath(t, fixtures.ArchAMD64, "fds"))
 	_, _, cat, _ := runReport(t, nil, "/bin/busybox", "cat", "/etc/passwd")
 	_, _, seq, _ := runReport(t, nil, "/bin/busybox", "seq", "1", "200000")
-	for name, obj := range map[string]map[string]any{"fds": fds, "cat": cat, "seq": seq} {
-		field := map[string]string{"fds": "kernel_notes", "cat": "host_files", "seq": "stdout_truncated"}[name]
+	_, _, dyn, _ := runReport(t, nil, "/bin/true")
+	for name, obj := range map[string]map[string]any{"fds": fds, "cat": cat, "seq": seq, "dyn": dyn} {
+		field := map[string]string{"fds": "kernel_notes", "cat": "host_files", "seq": "stdout_truncated", "dyn": "libraries"}[name]
 		require.Contains(t, obj, field, name)
 	}
 	reported := map[string]map[string]bool{} // field -> its subfields, if an object
-	for _, obj := range []map[string]any{stdio, nx, fds, cat, seq} {
+	for _, obj := range []map[string]any{stdio, nx, fds, cat, seq, dyn} {
 		for field, v := range obj {
 			if reported[field] == nil {
 				reported[field] = map[string]bool{}
@@ -120,7 +121,7 @@ func TestReportSchemaDocumented(t *testing.T) {
 	}
 
 	optional := map[string]bool{"fault": true, "stdout_base64": true, "stderr_base64": true, "probes": true, "strategy": true, "out_of_line": true,
-		"kernel_notes": true, "host_files": true, "stdout_truncated": true, "stderr_truncated": true}
+		"kernel_notes": true, "host_files": true, "libraries": true, "stdout_truncated": true, "stderr_truncated": true}
 	for _, field := range sortedKeys(documented) {
 		if !optional[field] {
 			assert.Contains(t, stdio, field, "documented field missing from the report")

@@ -1,11 +1,17 @@
-// Package loader reads static Linux executables for probesim and turns them
-// into a pure load plan, the program's symbols and the initial stack image.
+// Package loader reads Linux executables and their program interpreters for
+// probesim and turns them into pure load plans, symbols and the initial
+// stack image.
 //
 // # What it owns
 //
 // Parsing and validating i386 (ELFCLASS32, EM_386) and x86-64 (ELFCLASS64,
-// EM_X86_64) executables: ET_EXEC, and ET_DYN without PT_INTERP
-// (static-pie), which is relocated to Arch.DynBase(). It never touches guest
+// EM_X86_64) executables: ET_EXEC, and ET_DYN (a PIE, or a static-pie
+// without PT_INTERP), which is relocated to Arch.DynBase(). A dynamic
+// program names its interpreter in Image.Interp (the first PT_INTERP,
+// checked as load_elf_binary checks it); ParseInterp reads that loader
+// (ld.so) at bias 0 from any io.ReaderAt (the guest's view, not the
+// host's path) and Rebase moves it to where the address space placed its
+// span, as load_elf_interp does. It never touches guest
 // memory: another package maps Image.Segments into the address space, zeroes
 // each bss tail, sets the break at Image.BrkStart and writes the BuildStack
 // image at [sp, Top). Segment permissions are the file's PF_R/PF_W/PF_X;
@@ -28,8 +34,8 @@
 //
 // Load and Parse return only *Error, one line each, whose Kind tells a front
 // end which exit status to use: NotExist (127 in a shell) and, for "cannot
-// run this program" (126), Unreadable, NotELF, Unsupported, Dynamic and
-// Corrupt. NotExist and Unreadable unwrap to the os error (EACCES for a file
+// run this program" (126), Unreadable, NotELF, Unsupported, Dynamic (an
+// interpreter that itself names an interpreter) and Corrupt. NotExist and Unreadable unwrap to the os error (EACCES for a file
 // that is not regular, as execve gives). Symbols' errors are *Error too.
 // Nothing panics on any input; FuzzParse checks that.
 //
@@ -42,7 +48,7 @@
 //     at or below Arch.TaskSize(); their total is at most MaxMemory.
 //   - Entry lies in a segment with Exec set.
 //   - BrkStart is page aligned and equals the PageEnd of the last segment.
-//   - Bias is 0 unless StaticPIE; all addresses (segments, Entry, PhdrAddr,
+//   - Bias is 0 for an ET_EXEC; all addresses (segments, Entry, PhdrAddr,
 //     TLS, symbols) are already relocated, modulo 2^32 on i386.
 //   - PhdrAddr, when non-zero, lies inside a segment.
 //   - Symbols() are sorted by (Value, Name, ...) without exact duplicates.

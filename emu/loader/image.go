@@ -32,14 +32,18 @@ func (s Segment) Contains(addr uint64) bool {
 	return addr >= s.Vaddr && addr-s.Vaddr < s.Memsz
 }
 
-// Image is a validated static executable and the pure plan to load it: what
+// Image is a validated executable (or interpreter) and the pure plan to load it: what
 // to map where with which permissions. It never touches guest memory.
 type Image struct {
 	Path string
 	Arch Arch
-	// StaticPIE is true for an ET_DYN without PT_INTERP; Bias is then
-	// Arch.DynBase() minus the first PT_LOAD's page. For ET_EXEC, Bias is 0.
+	// StaticPIE is true for an ET_DYN without PT_INTERP. For every ET_DYN
+	// program Bias is Arch.DynBase() minus the first PT_LOAD's page; for
+	// ET_EXEC, 0; for an interpreter, where Rebase put it.
 	StaticPIE bool
+	// Interp is the program interpreter named by PT_INTERP (the dynamic
+	// loader, e.g. /lib64/ld-linux-x86-64.so.2), or "" for a static program.
+	Interp string
 	// Bias was added (modulo 2^32 on i386, 2^64 on x86-64) to every address
 	// of the file: segments, entry, PT_PHDR, symbols.
 	Bias  uint64

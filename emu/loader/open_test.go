@@ -95,7 +95,7 @@ func TestParseReadsBounded(t *testing.T) {
 	for _, v := range []string{"tiny64", "tiny32", "x64", "i386", "musl"} {
 		data := readProg(t, v)
 		r := &countingReader{r: bytes.NewReader(data)}
-		im, err := parse("p", r, int64(len(data)))
+		im, err := parse("p", r, int64(len(data)), false)
 		require.NoError(t, err, v)
 		want := int64(ehdr64Size + im.Phnum*im.Phent)
 		for _, s := range im.Segments {

@@ -51,7 +51,7 @@ func load(path string, f *os.File) (*Image, error) {
 	if err := checkRegular(path, st); err != nil {
 		return nil, err
 	}
-	im, err := parse(path, f, st.Size())
+	im, err := parse(path, f, st.Size(), false)
 	if err != nil {
 		return nil, err
 	}
@@ -96,7 +96,7 @@ func checkRegular(path string, st fs.FileInfo) error {
 // first needed).
 func Parse(path string, data []byte) (*Image, error) {
 	src := bytes.NewReader(bytes.Clone(data))
-	im, err := parse(path, src, src.Size())
+	im, err := parse(path, src, src.Size(), false)
 	if err != nil {
 		return nil, err
 	}
@@ -108,7 +108,7 @@ func Parse(path string, data []byte) (*Image, error) {
 // program headers and the segments' file ranges, each read once and only
 // after the headers that locate it are checked, so no read is larger than
 // the file or, for segments, than MaxMemory in all.
-func parse(path string, r io.ReaderAt, size int64) (*Image, error) {
+func parse(path string, r io.ReaderAt, size int64, asInterp bool) (*Image, error) {
 	f := &fileReader{path: path, r: r, size: uint64(size)}
 	h, err := parseHeader(path, f)
 	if err != nil {
@@ -118,19 +118,25 @@ func parse(path string, r io.ReaderAt, size int64) (*Image, error) {
 	if err != nil {
 		return nil, err
 	}
-	for _, p := range phdrs {
-		if p.typ == elf.PT_INTERP {
-			return nil, newError(path, Dynamic, "dynamically linked programs are not supported yet; build with -static")
-		}
+	interp, err := readInterp(f, phdrs)
+	if err != nil {
+		return nil, err
+	}
+	if asInterp && interp != "" {
+		// Deviation: load_elf_interp ignores the interpreter's own
+		// PT_INTERP; an interpreter that asks for another one is not a
+		// loader probesim can start, and ld.so never does.
+		return nil, newError(path, Dynamic, "the interpreter itself asks for an interpreter (%s)", interp)
 	}
 	im := &Image{
 		Path:      path,
 		Arch:      h.arch,
-		StaticPIE: h.typ == elf.ET_DYN,
+		StaticPIE: h.typ == elf.ET_DYN && interp == "" && !asInterp,
+		Interp:    interp,
 		Phent:     uint64(h.phentsize),
 		Phnum:     uint64(h.phnum),
 	}
-	if err := planSegments(f, h, phdrs, im); err != nil {
+	if err := planSegments(f, h, phdrs, im, asInterp); err != nil {
 		return nil, err
 	}
 	if err := readSegments(f, im); err != nil {

@@ -269,12 +269,72 @@ func TestRejectsNonExecutables(t *testing.T) {
 	requireKind(t, err, NotELF, "core: not an executable (ET_CORE: a core dump)")
 }
 
-func TestRejectsDynamicPrograms(t *testing.T) {
-	for _, v := range []string{"dyn", "dyn32"} {
-		path := buildProg(t, v)
-		_, err := Load(path)
-		requireKind(t, err, Dynamic, path+": dynamically linked programs are not supported yet; build with -static")
+func TestDynamicProgramsNameTheirInterpreter(t *testing.T) {
+	for _, c := range []struct {
+		variant, interp string
+		arch            Arch
+	}{{"dyn", "/lib64/ld-linux-x86-64.so.2", ArchX8664}, {"dyn32", "/lib/ld-linux.so.2", ArchI386}} {
+		path := buildProg(t, c.variant)
+		im, err := Load(path)
+		require.NoError(t, err)
+		assert.Equal(t, c.interp, im.Interp)
+		assert.False(t, im.StaticPIE, "a PIE with PT_INTERP is not a static-pie")
+		// Debian's gcc links PIEs: ET_DYN programs go to ELF_ET_DYN_BASE.
+		assert.Equal(t, c.arch.DynBase(), im.Segments[0].PageStart(), c.variant)
 	}
+}
+
+func TestParseInterpPlacesTheLoaderWhereRebaseSays(t *testing.T) {
+	for _, c := range []struct {
+		path string
+		arch Arch
+	}{{"/lib64/ld-linux-x86-64.so.2", ArchX8664}, {"/lib/ld-linux.so.2", ArchI386}} {
+		data, err := os.ReadFile(c.path)
+		require.NoError(t, err)
+		im, err := ParseInterp(c.path, bytes.NewReader(data), int64(len(data)), c.arch)
+		require.NoError(t, err)
+		require.Equal(t, uint64(0), im.Segments[0].PageStart(), "planned at bias 0")
+		span := im.Span()
+		entry := im.Entry
+		const base = 0x7fff0000
+		im.Rebase(base)
+		assert.Equal(t, uint64(base), im.Bias)
+		assert.Equal(t, uint64(base), im.Segments[0].PageStart())
+		assert.Equal(t, span, im.Span())
+		assert.Equal(t, entry+base, im.Entry)
+		syms, err := im.Symbols()
+		require.NoError(t, err)
+		if len(syms) > 0 {
+			assert.GreaterOrEqual(t, syms[0].Value, uint64(base), "symbols are read relocated")
+		}
+
+		other := ArchI386
+		if c.arch == ArchI386 {
+			other = ArchX8664
+		}
+		_, err = ParseInterp(c.path, bytes.NewReader(data), int64(len(data)), other)
+		requireKind(t, err, Unsupported, "")
+	}
+}
+
+func TestBadInterpreterPaths(t *testing.T) {
+	path := buildProg(t, "dyn")
+	data, err := os.ReadFile(path)
+	require.NoError(t, err)
+	f, err := elf.NewFile(bytes.NewReader(data))
+	require.NoError(t, err)
+	var interp *elf.Prog
+	for _, p := range f.Progs {
+		if p.Type == elf.PT_INTERP {
+			interp = p
+		}
+	}
+	require.NotNil(t, interp)
+	end := int(interp.Off + interp.Filesz - 1)
+	_, err = Parse("p", patch(data, end, 'x'))
+	requireKind(t, err, Corrupt, "p: corrupt ELF: PT_INTERP is not NUL-terminated")
+	_, err = Parse("p", patch(data, int(interp.Off)+3, 0))
+	requireKind(t, err, Corrupt, "p: corrupt ELF: PT_INTERP has a NUL inside the path")
 }
 
 // patch returns a copy of data with b written at off.

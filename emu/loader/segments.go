@@ -10,7 +10,7 @@ import (
 // headers and fills the load plan of im (Bias, Entry, Segments, BrkStart,
 // PhdrAddr, TLS, stack flags). It checks that the file ranges lie in the
 // file but reads none of them: readSegments does, once the plan is whole.
-func planSegments(f *fileReader, h header, phdrs []prog, im *Image) error {
+func planSegments(f *fileReader, h header, phdrs []prog, im *Image, asInterp bool) error {
 	path := f.path
 	arch := h.arch
 	mask := arch.wordMask()
@@ -27,7 +27,9 @@ func planSegments(f *fileReader, h header, phdrs []prog, im *Image) error {
 
 	// fs/binfmt_elf.c: for an ET_DYN the bias is chosen once, from the first
 	// PT_LOAD: load_bias = ELF_PAGESTART(base - vaddr).
-	if h.typ == elf.ET_DYN {
+	// An interpreter is planned at bias 0 and placed later (Rebase), where
+	// the address space's mmap placement puts it (load_elf_interp).
+	if h.typ == elf.ET_DYN && !asInterp {
 		im.Bias = pageDown((arch.DynBase() - phdrs[loads[0]].vaddr) & mask)
 	}
 	reloc := func(v uint64) uint64 { return (v + im.Bias) & mask }
@@ -60,7 +62,7 @@ func planSegments(f *fileReader, h header, phdrs []prog, im *Image) error {
 		}
 		// Deviation: Linux lets a privileged process map below
 		// vm.mmap_min_addr; probesim never does, so NULL stays unmapped.
-		if v < MinAddr {
+		if v < MinAddr && !asInterp {
 			return corrupt(path, "%s at 0x%x is below the lowest mappable address 0x%x (vm.mmap_min_addr)", what, v, MinAddr)
 		}
 		pageEnd, _ := pageUp(end) // cannot overflow: end <= TaskSize, page aligned

@@ -49,6 +49,9 @@ type StackSpec struct {
 	PageSize             uint64   // AT_PAGESZ; 0 means 4096
 	UID, EUID, GID, EGID uint32
 	Secure               bool // AT_SECURE
+	// InterpBase is AT_BASE: where the program interpreter was loaded (its
+	// load bias), 0 for a static program.
+	InterpBase uint64
 	// Extra entries go after the standard ones, just before AT_NULL (for
 	// example AT_MINSIGSTKSZ). AT_NULL itself is not allowed here.
 	Extra []AuxEntry
@@ -216,7 +219,7 @@ func BuildStack(s StackSpec) ([]byte, uint64, StackLayout, error) {
 		{AtPhdr, im.PhdrAddr},
 		{AtPhent, im.Phent},
 		{AtPhnum, im.Phnum},
-		{AtBase, 0},
+		{AtBase, s.InterpBase},
 		{AtFlags, 0},
 		{AtEntry, im.Entry},
 		{AtUID, uint64(s.UID)},

@@ -1,6 +1,8 @@
 package vfs
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"io"
 	"os"
@@ -200,4 +202,23 @@ func (f *FS) SetTimes(n *Node, atime, mtime int64, now bool) syscall.Errno {
 	}
 	n.ctime = f.cfg.Now()
 	return 0
+}
+
+// SHA256 is the hex SHA-256 of a regular file's contents as the guest
+// sees them now (the host's, as first read, while the file is unchanged).
+func (f *FS) SHA256(n *Node) string {
+	if n.host != "" && n.hostLoaded {
+		return n.hostSum
+	}
+	h := sha256.New()
+	buf := make([]byte, 64<<10)
+	for off := int64(0); ; {
+		m, e := f.ReadAt(n, buf, off)
+		h.Write(buf[:m])
+		off += int64(m)
+		if e != 0 || m < len(buf) {
+			break
+		}
+	}
+	return hex.EncodeToString(h.Sum(nil))
 }

@@ -395,7 +395,8 @@ func (n *Node) load() syscall.Errno {
 	}
 	n.data, n.hostLoaded = b, true
 	sum := sha256.Sum256(b)
-	n.fs.hostReads = append(n.fs.hostReads, HostRead{Path: n.Path(), Size: int64(len(b)), SHA256: hex.EncodeToString(sum[:])})
+	n.hostSum = hex.EncodeToString(sum[:])
+	n.fs.hostReads = append(n.fs.hostReads, HostRead{Path: n.Path(), Size: int64(len(b)), SHA256: n.hostSum})
 	return 0
 }
 

@@ -36,6 +36,7 @@ type Node struct {
 	ctime      int64
 	removed    bool // unlinked: still usable through open descriptions
 	hostLoaded bool
+	hostSum    string // the SHA-256 of the host contents load read
 
 	// host is the host path behind the node ("" = none). A regular file's
 	// contents are read from it on first use (load); a directory's
