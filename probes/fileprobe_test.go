@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/probesim/probesim/fixtures"
+	"github.com/probesim/probesim/kernel/vfs"
 	"github.com/probesim/probesim/smp"
 )
 
@@ -144,4 +145,38 @@ func TestFileProbeNotMapped(t *testing.T) {
 	assert.Zero(t, res.Executions)
 	assert.Zero(t, res.Mappings)
 	assert.Zero(t, res.Address)
+}
+
+// TestFileProbeInTheGuestView: the file a spec names is looked up in the
+// guest's view, not on the host: a host directory mounted at /opt/probes
+// gives the guest /opt/probes/libmapexec.so, which the host has not, and
+// the probe on it counts the calls through its mappings; a path only the
+// host has is no file to the guest.
+func TestFileProbeInTheGuestView(t *testing.T) {
+	prog, lib := libraryCopy(t, fixtures.ArchAMD64)
+	m, err := smp.New(smp.Config{Program: prog, Args: []string{"/opt/probes/libmapexec.so", "2", "2", "100"}, CPUs: 2, Seed: 1,
+		Mounts: []vfs.Mount{{Host: filepath.Dir(lib), Guest: "/opt/probes"}}})
+	require.NoError(t, err)
+	defer m.Close()
+	r := &Resolver{Image: m.Image(), Files: ViewFiles(m.Kernel().FS())}
+	_, err = r.Resolve("/opt/probes/libmapexec.so:mapped_work")
+	require.NoError(t, err)
+	_, err = os.Stat("/opt/probes/libmapexec.so")
+	require.Error(t, err, "the host has no such file")
+	specs, err := r.ParseList([]string{"/opt/probes/libmapexec.so:mapped_work"})
+	require.NoError(t, err)
+	e, err := Attach(m, specs, XOL, nil)
+	require.NoError(t, err)
+	rep, err := m.Run()
+	require.NoError(t, err)
+	require.Equal(t, "exit", rep.StopReason, rep.Stderr)
+	res := e.Results()[0]
+	assert.Equal(t, mappedCalls(t, rep.Stdout), res.Executions)
+	assert.Equal(t, uint64(400), res.Hits)
+
+	m2, err := smp.New(smp.Config{Program: prog, Root: t.TempDir()})
+	require.NoError(t, err)
+	defer m2.Close()
+	_, err = (&Resolver{Image: m2.Image(), Files: ViewFiles(m2.Kernel().FS())}).Resolve(lib + ":mapped_work")
+	assert.EqualError(t, err, fmt.Sprintf("probe %q: %s: no such file in the guest's view", lib+":mapped_work", lib))
 }
