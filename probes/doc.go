@@ -108,7 +108,9 @@
 // there when the probe is placed, then (register_for_each_vma); an
 // unmapping drops the instances in its range without writing, the page
 // going with it. mprotect arms nothing, as in Linux. The report's entry
-// sums the instances (Result.Mappings counts them).
+// sums the instances (Result.Mappings counts them). The program's probes
+// are also armed, the same way, in the program's other mappings of its
+// own file (fileprobe.go).
 //
 // A GNU IFUNC symbol (glibc's strlen, memcpy) is probed at its address,
 // the resolver, as perf probe places it, with perf's warning as the spec's

@@ -36,6 +36,15 @@ import (
 // uprobe_mmap there): a file mapped writable and made executable later
 // stays unprobed, and a mapping armed stays armed whatever mprotect does.
 //
+// The program's own probes are probes on the program's file too when the
+// loader's mapping of its text carries the file's identity: they are in
+// the text from the start, at their address, and the program's other
+// mappings of its file (mapexec maps /proc/self/exe) arm instances of
+// them counted with them, as Linux's uprobe on the program's inode is in
+// every mapping of it; removing one (DetachAt) removes its instances.
+// (When the program is put in the view at --guest-path, the loader's
+// mapping has no identity yet, and only the text is probed.)
+//
 // Deviations: the entry and the return probe on one offset share a
 // breakpoint per mapping (consumers.go) as at start. Probes on files cannot
 // be removed while the program runs (DetachAt); a file probe placed while
@@ -49,10 +58,15 @@ type fileProbes struct {
 }
 
 // fileState is a file probe's parent's list of instances, and an
-// instance's parent.
+// instance's parent. The program's probes have one too when the
+// program's text is an identified file: its other mappings (the program
+// mapping its own file, as mapexec maps /proc/self/exe) arm instances of
+// the program's probe, as they arm Linux's uprobe on the program's inode;
+// the parent is then in the text itself, at the loader's mapping.
 type fileState struct {
 	parent    *probe
-	instances []*probe // in arming order
+	target    FileTarget // the file and offset the parent's spec names
+	instances []*probe   // in arming order
 }
 
 // validVMA is valid_vma(vma, true) of kernel/events/uprobes.c: a file's
@@ -65,14 +79,37 @@ func validVMA(v mmu.VMA) bool {
 // registerFile registers a probe on a file: a parent, armed by mappings.
 func (e *Engine) registerFile(spec Spec, cycle uint64) *probe {
 	p := &probe{spec: spec, index: uint32(len(e.all)), perCPU: e.newCounts(), life: lifetime{attachAt: cycle}}
-	p.file = &fileState{parent: p}
 	e.all = append(e.all, p)
+	e.followFile(p, *spec.File)
+	return p
+}
+
+// samePlace reports whether t and u name the same offset of the same file.
+func (t FileTarget) samePlace(u FileTarget) bool {
+	return t.Dev == u.Dev && t.Ino == u.Ino && t.Offset == u.Offset
+}
+
+// followFile makes p's probe armed by the mappings of ft's file.
+func (e *Engine) followFile(p *probe, ft FileTarget) {
+	p.file = &fileState{parent: p, target: ft}
 	if e.files == nil {
 		e.files = &fileProbes{e: e}
 		e.m.AddressSpace().SetFileMapObserver(e.files)
 	}
 	e.files.parents = append(e.files.parents, p)
-	return p
+}
+
+// followProgramFile makes the program's probe p, in the text now, armed
+// also by the other mappings of the program's file, when the mapping
+// holding it is of an identified file (the loader's: mmu.MapFixedFile),
+// arming those there now (register_for_each_vma).
+func (e *Engine) followProgramFile(p *probe) {
+	v, ok := e.m.AddressSpace().FindVMA(p.spec.Addr)
+	if !ok || v.Flags&mmu.FileBacked == 0 || v.ID.IsZero() {
+		return
+	}
+	e.followFile(p, FileTarget{Path: v.Name, Offset: v.Offset + p.spec.Addr - v.Start, Dev: v.ID.Dev, Ino: v.ID.Ino})
+	e.files.armExisting(p)
 }
 
 // newCounts is a probe's per-vCPU counts, zero.
@@ -109,7 +146,7 @@ func (fp *fileProbes) FileMapped(v mmu.VMA) {
 
 // armIn arms p in v if v maps p's file and offset.
 func (fp *fileProbes) armIn(p *probe, v mmu.VMA) {
-	ft := p.spec.File
+	ft := p.file.target
 	if v.ID != (mmu.FileID{Dev: ft.Dev, Ino: ft.Ino}) || ft.Offset < v.Offset || ft.Offset-v.Offset >= v.Size() {
 		return
 	}
@@ -134,8 +171,7 @@ func (fp *fileProbes) FileUnmapped(v mmu.VMA) {
 // arm places an instance of the file probe p at addr.
 func (e *Engine) arm(p *probe, addr uint64) error {
 	if q := e.probes[addr]; q != nil {
-		if q.file != nil && q.file.parent.spec.File.Ino == p.spec.File.Ino && q.file.parent.spec.File.Dev == p.spec.File.Dev &&
-			q.spec.Return != p.spec.Return && q.also == nil {
+		if q.file != nil && q.file.target.samePlace(p.file.target) && q.spec.Return != p.spec.Return && q.also == nil {
 			// The entry and the return probe on one offset: one
 			// breakpoint, two consumers (consumers.go).
 			inst := e.instance(p, addr)
@@ -146,7 +182,7 @@ func (e *Engine) arm(p *probe, addr uint64) error {
 		if q.file != nil && q.file.parent == p {
 			return nil // armed already (a mapping over a mapping of it)
 		}
-		return fmt.Errorf("probe %q: address %#x, where %s maps it, is probed already by %q", p.spec.Text, addr, p.spec.File.Path, q.spec.Text)
+		return fmt.Errorf("probe %q: address %#x, where %s maps it, is probed already by %q", p.spec.Text, addr, p.file.target.Path, q.spec.Text)
 	}
 	inst := e.instance(p, addr)
 	var cur [maxInsnLen]byte
@@ -157,7 +193,7 @@ func (e *Engine) arm(p *probe, addr uint64) error {
 	if string(code) != string(inst.spec.Bytes) {
 		// verify_opcode would find other bytes: the page is the
 		// process's own copy, changed since (or the file was).
-		return fmt.Errorf("probe %q: the bytes at %#x, where %s maps it, are not the file's instruction", p.spec.Text, addr, p.spec.File.Path)
+		return fmt.Errorf("probe %q: the bytes at %#x, where %s maps it, are not the file's instruction", p.spec.Text, addr, p.file.target.Path)
 	}
 	return e.install(inst)
 }

@@ -180,3 +180,25 @@ func TestFileProbeInTheGuestView(t *testing.T) {
 	_, err = (&Resolver{Image: m2.Image(), Files: ViewFiles(m2.Kernel().FS())}).Resolve(lib + ":mapped_work")
 	assert.EqualError(t, err, fmt.Sprintf("probe %q: %s: no such file in the guest's view", lib+":mapped_work", lib))
 }
+
+// TestProgramProbeFollowsItsFile: a probe on the program's own symbol is
+// a probe on the program's file, as Linux's uprobe on its inode is: run
+// from its host path (the loader's mapping identified in the view),
+// mapexec maps itself (/proc/self/exe) and the probe counts the calls
+// through those mappings with the calls from its text: 500 + 3,000, what
+// real Linux counts (perf probe -x mapexec mapped_work, perf stat -e);
+// the address reported stays the program's.
+func TestProgramProbeFollowsItsFile(t *testing.T) {
+	for _, arch := range []string{fixtures.ArchAMD64, fixtures.ArchI386} {
+		prog, err := fixtures.Path(arch, "mapexec")
+		require.NoError(t, err)
+		for _, s := range []Strategy{Inline, XOL} {
+			run := runFileProbes(t, prog, nil, 4, s, "mapped_work")
+			res := run.results[0]
+			assert.Equal(t, uint64(3500), res.Executions, "%s %s", arch, s)
+			assert.Equal(t, res.Executions, res.Hits+res.Misses)
+			assert.Equal(t, uint64(3), res.Mappings)
+			assert.Equal(t, elfSymbol(t, prog, "mapped_work"), res.Address)
+		}
+	}
+}

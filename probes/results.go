@@ -62,8 +62,8 @@ func (e *Engine) Results() []Result {
 		if p.file != nil {
 			// A probe on a file: its instances' counts, summed.
 			for i, q := range p.file.instances {
-				if i == 0 {
-					r.Address = q.spec.Addr
+				if i == 0 && p.spec.File != nil {
+					r.Address = q.spec.Addr // a program's probe keeps its own
 				}
 				for j, c := range q.perCPU {
 					r.PerCPU[j].Executions += c.Executions
