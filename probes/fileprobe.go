@@ -150,7 +150,11 @@ func (fp *fileProbes) armIn(p *probe, v mmu.VMA) {
 	if v.ID != (mmu.FileID{Dev: ft.Dev, Ino: ft.Ino}) || ft.Offset < v.Offset || ft.Offset-v.Offset >= v.Size() {
 		return
 	}
-	if err := fp.e.arm(p, v.Start+ft.Offset-v.Offset); err != nil {
+	addr := v.Start + ft.Offset - v.Offset
+	if p.spec.File == nil && addr == p.spec.Addr {
+		return // the program's probe itself, in the loader's mapping
+	}
+	if err := fp.e.arm(p, addr); err != nil {
 		fp.e.fail(err)
 	}
 }

@@ -200,5 +200,10 @@ func TestProgramProbeFollowsItsFile(t *testing.T) {
 			assert.Equal(t, uint64(3), res.Mappings)
 			assert.Equal(t, elfSymbol(t, prog, "mapped_work"), res.Address)
 		}
+		run := runFileProbes(t, prog, nil, 2, XOL, "mapped_work", "mapped_work%return")
+		for _, res := range run.results {
+			assert.Equal(t, uint64(3500), res.Executions, "%s %s: the entry and the return probe share each mapping's breakpoint", arch, res.Spec)
+			assert.Equal(t, res.Executions, res.Hits)
+		}
 	}
 }
