@@ -112,10 +112,15 @@
 // are also armed, the same way, in the program's other mappings of its
 // own file (fileprobe.go).
 //
+// A stripped library's symbols are its .dynsym, unless its separate
+// debug file, /usr/lib/debug/.build-id/NN/REST.debug in the same view
+// (Debian's libc6-dbg), has the .symtab: perf looks there first too.
+//
 // A GNU IFUNC symbol (glibc's strlen, memcpy) is probed at its address,
 // the resolver, as perf probe places it, with perf's warning as the spec's
 // Note: the resolver runs once, in ld.so's relocation, so it counts
-// bindings, not calls; probe the implementation (__strlen_avx2) for calls.
+// bindings, not calls; probe the implementation (__strlen_sse2 on the
+// emulated CPU, found in the debug file's .symtab) for calls.
 // The program's own IFUNC symbols (a static glibc program's) are probed
 // the same way, without the note, as before.
 //

@@ -69,3 +69,23 @@ func TestLibraryProbeOnMalloc(t *testing.T) {
 		})
 	}
 }
+
+// TestLibraryProbeOnIFUNC: strlen is a GNU IFUNC, so a probe on it is on
+// its resolver, which ld.so runs once (with perf's warning as the note),
+// and the calls go to the implementation it chose for the CPU, found in
+// libc6-dbg's build-id debug file: __strlen_sse2 on the emulated CPU
+// (no AVX). Debian's /bin/echo with an empty environment calls it 53
+// times, what real Linux counts on this host's choice (__strlen_evex;
+// perf probe -x libc.so.6 __strlen_evex, env -i perf stat -e).
+func TestLibraryProbeOnIFUNC(t *testing.T) {
+	libc := libcs[0].path
+	run := runFileProbes(t, "/bin/echo", []string{"hello"}, 1, XOL, libc+":strlen", libc+":__strlen_sse2", libc+":__strlen_avx2")
+	assert.Equal(t, "hello\n", run.stdout)
+	res := run.results
+	assert.Equal(t, uint64(1), res[0].Executions, "the resolver runs once, at relocation")
+	assert.Equal(t, uint64(53), res[1].Executions, "the implementation chosen")
+	assert.Zero(t, res[2].Executions, "not chosen without AVX2")
+	for _, r := range res {
+		assert.Equal(t, r.Executions, r.Hits)
+	}
+}

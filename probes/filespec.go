@@ -56,7 +56,25 @@ func (r *Resolver) object(path string) (*openedObject, error) {
 	if errors.As(o.err, &le) {
 		o.err = errors.New(le.Error()) // "PATH: not an ELF file"
 	}
+	if o.err == nil && o.obj.SymbolSource() != loader.SymtabSection {
+		// A stripped library's .symtab may be in its separate debug
+		// file, found by build ID in the same view (Debian's -dbg
+		// packages), as perf looks for it before the .dynsym.
+		if dbg := loader.DebugFilePath(o.obj.BuildID()); dbg != "" {
+			if df, err := open(dbg); err == nil {
+				o.obj.UseDebugSymbols(dbg, df.Data, df.Size)
+			}
+		}
+	}
 	return o, o.err
+}
+
+// symbolSource names where o's symbols come from, for errors.
+func symbolSource(o *loader.Object) string {
+	if d := o.DebugFile(); d != "" {
+		return ".symtab of " + d
+	}
+	return o.SymbolSource()
 }
 
 // resolveFile resolves t (SYMBOL[+OFF], or a 0x number: a file offset in
@@ -107,7 +125,7 @@ func (r *Resolver) resolveFile(spec Spec, form specForm, t string, args []string
 			return Spec{}, fmt.Errorf("%s is stripped (no .symtab or .dynsym symbols): no symbol %q; probe it by file offset (BINARY:0xOFFSET)", o.Path, name)
 		}
 		if sym, ok = o.Lookup(name); !ok {
-			return Spec{}, fmt.Errorf("no symbol %q in %s (%s)", name, o.Path, o.SymbolSource())
+			return Spec{}, fmt.Errorf("no symbol %q in %s (%s)", name, o.Path, symbolSource(o))
 		}
 		hasSym = true
 		var off uint64

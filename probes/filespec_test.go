@@ -99,12 +99,13 @@ func TestResolveLibraryErrors(t *testing.T) {
 	require.NoError(t, os.WriteFile(text, []byte("not a library\n"), 0o644))
 	stripped := dir + "/libstripped.so"
 	require.NoError(t, exec.Command("objcopy", "--strip-all", "--remove-section=.dynsym", "--remove-section=.dynstr",
-		"--remove-section=.gnu.hash", "--remove-section=.hash", "--remove-section=.gnu.version", "/lib/x86_64-linux-gnu/libc.so.6", stripped).Run())
+		"--remove-section=.gnu.hash", "--remove-section=.hash", "--remove-section=.gnu.version",
+		"--remove-section=.note.gnu.build-id", "/lib/x86_64-linux-gnu/libc.so.6", stripped).Run())
 	libc := "/lib/x86_64-linux-gnu/libc.so.6"
 	for spec, want := range map[string]string{
 		"/lib/x86_64-linux-gnu/libnope.so.1:malloc": `probe "/lib/x86_64-linux-gnu/libnope.so.1:malloc": /lib/x86_64-linux-gnu/libnope.so.1: no such file`,
 		text + ":malloc":           `probe "` + text + `:malloc": ` + text + `: not an ELF file`,
-		libc + ":no_such_function": `probe "` + libc + `:no_such_function": no symbol "no_such_function" in ` + libc + ` (.dynsym)`,
+		libc + ":no_such_function": `probe "` + libc + `:no_such_function": no symbol "no_such_function" in ` + libc + ` (.symtab of /usr/lib/debug/.build-id/`,
 		"uprobe:" + libc + ":nope": `no symbol "nope" in ` + libc,
 		stripped + ":malloc":       `probe "` + stripped + `:malloc": ` + stripped + ` is stripped (no .symtab or .dynsym symbols): no symbol "malloc"`,
 		"/lib32/libc.so.6:malloc":  `/lib32/libc.so.6 is i386, the program is x86_64`,

@@ -2,7 +2,9 @@ package loader
 
 import (
 	"debug/elf"
+	"encoding/hex"
 	"io"
+	"slices"
 	"sort"
 )
 
@@ -29,10 +31,12 @@ type Object struct {
 	// Size is the file's size in bytes.
 	Size int64
 
-	r      io.ReaderAt
-	syms   []Symbol
-	ix     *symbolIndex
-	source string
+	r         io.ReaderAt
+	syms      []Symbol
+	ix        *symbolIndex
+	source    string
+	buildID   string
+	debugFile string
 }
 
 // LoadSegment is one PT_LOAD header of an Object, unrelocated.
@@ -98,6 +102,7 @@ func ReadObject(path string, r io.ReaderAt, size int64) (o *Object, err error) {
 	if len(o.Loads) == 0 {
 		return nil, corrupt(path, "no PT_LOAD segment")
 	}
+	o.buildID = readBuildID(f, r, size)
 	o.syms, o.source, err = readSymbols(path, io.NewSectionReader(r, 0, size), o.Arch, 0)
 	if err != nil {
 		return nil, err
@@ -162,4 +167,94 @@ func (o *Object) ReadAt(p []byte, off uint64) int {
 	}
 	n, _ := o.r.ReadAt(p, int64(off))
 	return n
+}
+
+// BuildID is the file's GNU build ID (NT_GNU_BUILD_ID in a PT_NOTE) in
+// lower-case hex, "" when it has none: what names its separate debug file,
+// /usr/lib/debug/.build-id/NN/REST.debug (DebugFilePath).
+func (o *Object) BuildID() string { return o.buildID }
+
+// DebugFilePath is where Debian's -dbg packages (and the GNU tools) put
+// the separate debug file of a file with build ID id.
+func DebugFilePath(id string) string {
+	if len(id) < 3 {
+		return ""
+	}
+	return "/usr/lib/debug/.build-id/" + id[:2] + "/" + id[2:] + ".debug"
+}
+
+// DebugFile is the separate debug file whose .symtab gives the symbols, ""
+// when they are the file's own.
+func (o *Object) DebugFile() string { return o.debugFile }
+
+// UseDebugSymbols takes the symbols of the separate debug file r (size
+// bytes, named path) when the file has no .symtab of its own and the
+// debug file has one and the same build ID, as perf's symbol lookup does
+// for a stripped library (dso__load: the build-id debug file before the
+// binary's own .dynsym). It reports whether it did.
+func (o *Object) UseDebugSymbols(path string, r io.ReaderAt, size int64) bool {
+	if o.source == SymtabSection || o.buildID == "" {
+		return false
+	}
+	ok := func() (ok bool) {
+		// A debug file keeps the program headers but not the bytes they
+		// map (its sections are SHT_NOBITS): only the notes and the
+		// symbols are read.
+		defer func() {
+			if recover() != nil {
+				ok = false
+			}
+		}()
+		f, err := elf.NewFile(io.NewSectionReader(r, 0, size))
+		if err != nil || readBuildID(f, r, size) != o.buildID {
+			return false
+		}
+		syms, source, err := readSymbols(path, io.NewSectionReader(r, 0, size), o.Arch, 0)
+		if err != nil || source != SymtabSection {
+			return false
+		}
+		// The .dynsym's symbols stay, for their versions
+		// (NAME@@VERSION): the debug file's .symtab has none.
+		syms = append(syms, o.syms...)
+		slices.SortFunc(syms, compareSymbols)
+		syms = slices.Compact(syms)
+		o.syms, o.ix, o.source, o.debugFile = syms, newSymbolIndex(syms), SymtabSection, path
+		return true
+	}()
+	return ok
+}
+
+// readBuildID reads NT_GNU_BUILD_ID from the PT_NOTE segments.
+func readBuildID(f *elf.File, r io.ReaderAt, size int64) string {
+	for _, p := range f.Progs {
+		if p.Type != elf.PT_NOTE || p.Filesz > 1<<16 || p.Off > uint64(size) || p.Filesz > uint64(size)-p.Off {
+			continue
+		}
+		data := make([]byte, p.Filesz)
+		if n, _ := r.ReadAt(data, int64(p.Off)); n != len(data) {
+			continue
+		}
+		align := uint64(4)
+		if p.Align == 8 {
+			align = 8
+		}
+		for len(data) >= 12 {
+			namesz, descsz, typ := uint64(f.ByteOrder.Uint32(data)), uint64(f.ByteOrder.Uint32(data[4:])), f.ByteOrder.Uint32(data[8:])
+			nameEnd := 12 + namesz
+			descStart := (nameEnd + align - 1) &^ (align - 1)
+			descEnd := descStart + descsz
+			if descEnd > uint64(len(data)) || descEnd < descStart {
+				break
+			}
+			if typ == 3 && namesz == 4 && string(data[12:15]) == "GNU" {
+				return hex.EncodeToString(data[descStart:descEnd])
+			}
+			next := (descEnd + align - 1) &^ (align - 1)
+			if next > uint64(len(data)) {
+				break
+			}
+			data = data[next:]
+		}
+	}
+	return ""
 }

@@ -2,8 +2,10 @@ package loader
 
 import (
 	"debug/elf"
+	"fmt"
 	"os"
 	"os/exec"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -120,4 +122,39 @@ func TestObjectErrors(t *testing.T) {
 	require.NoError(t, err)
 	_, err = ReadObject("cut", strings.NewReader(string(data[:100])), 100)
 	requireKind(t, err, Corrupt, "")
+}
+
+// TestObjectDebugFile: Debian's libc6-dbg has libc.so.6's .symtab in its
+// build-id debug file; with it the implementations behind the IFUNCs
+// (__strlen_avx2, __strlen_sse2) are found, at the addresses readelf gives
+// in the debug file, and the .dynsym names are found still.
+func TestObjectDebugFile(t *testing.T) {
+	o := readObject(t, libc64)
+	require.Len(t, o.BuildID(), 40)
+	out, err := exec.Command("readelf", "-n", libc64).Output()
+	require.NoError(t, err)
+	assert.Contains(t, string(out), "Build ID: "+o.BuildID())
+	path := DebugFilePath(o.BuildID())
+	f, err := os.Open(path)
+	require.NoError(t, err, "libc6-dbg (make deps)")
+	defer f.Close()
+	st, err := f.Stat()
+	require.NoError(t, err)
+	_, ok := o.Lookup("__strlen_avx2")
+	require.False(t, ok, "not in .dynsym")
+	require.True(t, o.UseDebugSymbols(path, f, st.Size()))
+	assert.Equal(t, SymtabSection, o.SymbolSource())
+	assert.Equal(t, path, o.DebugFile())
+	syms, err := exec.Command("readelf", "-Ws", path).Output()
+	require.NoError(t, err)
+	for _, name := range []string{"__strlen_avx2", "__strlen_sse2", "malloc"} {
+		s, ok := o.Lookup(name)
+		require.True(t, ok, name)
+		assert.Regexp(t, fmt.Sprintf(`(?m)^\s*\d+: 0*%x\s+\d+\s+\w+\s+\w+\s+\w+\s+\d+ %s$`, s.Value, regexp.QuoteMeta(name)), string(syms), name)
+		l, ok := o.LoadOfVaddr(s.Value)
+		require.True(t, ok, name)
+		assert.True(t, l.Exec, name)
+	}
+	other := readObject(t, libc32)
+	assert.False(t, other.UseDebugSymbols(path, f, st.Size()), "another file's build ID")
 }

@@ -251,7 +251,12 @@ func preferredName(a, b Symbol) bool {
 	if a.Global != b.Global {
 		return a.Global
 	}
-	return !a.Hidden && b.Hidden
+	if a.Hidden != b.Hidden {
+		return !a.Hidden
+	}
+	// The same function in a debug file's .symtab and in the .dynsym:
+	// the dynamic symbol, which has its version.
+	return a.Value == b.Value && a.Version != "" && b.Version == ""
 }
 
 // Lookup finds a symbol by name. When several share the name, a global one
