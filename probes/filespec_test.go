@@ -1,6 +1,7 @@
 package probes
 
 import (
+	"debug/elf"
 	"os"
 	"os/exec"
 	"strconv"
@@ -147,5 +148,42 @@ func TestResolveProgramByName(t *testing.T) {
 		byGuest, err := (&Resolver{Image: im, GuestPath: "/usr/bin/threads"}).Resolve("uprobe:/usr/bin/threads:probed")
 		require.NoError(t, err)
 		assert.Equal(t, plain.Addr, byGuest.Addr, "the program's path in the guest")
+	}
+}
+
+// TestResolveFileOffsetAndAddress: on a file whose text is not linked at
+// its file offset (a copy of the mapexec fixture, ET_EXEC at 0x400000),
+// perf's FILE:0xOFFSET is a file offset and bpftrace's uprobe:FILE:0xADDR
+// the file's own link-time address: both name mapped_work, at the offset
+// readelf's PT_LOAD gives.
+func TestResolveFileOffsetAndAddress(t *testing.T) {
+	for _, a := range arches {
+		im := loadFixture(t, a.name, "threads")
+		_, lib := libraryCopy(t, a.name)
+		vaddr := elfSymbol(t, lib, "mapped_work")
+		sym, err := Resolve(im, lib+":mapped_work")
+		require.NoError(t, err)
+		off := sym.File.Offset
+		assert.Equal(t, vaddr, sym.File.Vaddr)
+		assert.NotEqual(t, vaddr, off, "ET_EXEC: linked above its file offset")
+		f, err := elf.Open(lib)
+		require.NoError(t, err)
+		for _, p := range f.Progs {
+			if p.Type == elf.PT_LOAD && vaddr >= p.Vaddr && vaddr < p.Vaddr+p.Filesz {
+				assert.Equal(t, vaddr-p.Vaddr+p.Off, off, "through the PT_LOAD, as perf converts it")
+			}
+		}
+		f.Close()
+		byOff, err := Resolve(im, lib+":0x"+strconv.FormatUint(off, 16))
+		require.NoError(t, err)
+		byAddr, err := Resolve(im, "uprobe:"+lib+":0x"+strconv.FormatUint(vaddr, 16))
+		require.NoError(t, err)
+		for _, s := range []Spec{byOff, byAddr} {
+			assert.Equal(t, *sym.File, *s.File, s.Text)
+			assert.Equal(t, "mapped_work", s.Symbol, s.Text)
+			assert.Equal(t, sym.Bytes, s.Bytes, s.Text)
+		}
+		_, err = Resolve(im, lib+":0x"+strconv.FormatUint(vaddr, 16))
+		assert.ErrorContains(t, err, "is not in a loaded segment", "an address is no file offset")
 	}
 }
