@@ -103,7 +103,10 @@ func New(cfg Config) (*Simulation, error) {
 // ties, placing before removing).
 func (s *Simulation) attach() error {
 	cfg, m := s.cfg, s.m
-	specs, err := probes.ParseList(m.Image(), cfg.Probes)
+	// A spec naming a file other than the program finds it in the guest's
+	// view, as the guest's own open would.
+	res := &probes.Resolver{Image: m.Image(), GuestPath: cfg.GuestPath, Files: probes.ViewFiles(m.Kernel().FS())}
+	specs, err := res.ParseList(cfg.Probes)
 	var ue *probes.UnresolvableError
 	if errors.As(err, &ue) {
 		// The program is damaged, not the spec.
@@ -147,12 +150,14 @@ func (s *Simulation) attach() error {
 		if c.detach {
 			field = "detach-at"
 		}
-		spec, err := probes.Resolve(m.Image(), c.Spec)
+		spec, err := res.Resolve(c.Spec)
 		if errors.As(err, &ue) {
 			return smp.CannotRun(err)
 		}
 		if err == nil {
-			if c.detach {
+			if c.detach && spec.File != nil {
+				err = fmt.Errorf("probe %q: a probe on a file cannot be removed while the program runs", c.Spec)
+			} else if c.detach {
 				err = s.engine.DetachAt(c.Cycle, spec.Addr)
 			} else if c.Cycle == 0 {
 				err = fmt.Errorf("probe %q at cycle 0: use a plain probe", c.Spec)

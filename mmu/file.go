@@ -48,6 +48,7 @@ func (as *AddressSpace) MmapFile(addr, length uint64, prot Prot, flags uint32, f
 	if f == nil {
 		return 0, syscall.EBADF
 	}
+	defer as.deliverFileEvents()
 	return as.mmap(addr, length, prot, flags, name, f, off)
 }
 

@@ -23,6 +23,7 @@ func (as *AddressSpace) MapFixed(addr, size uint64, p Prot, f Flags, name string
 // is named name and carries the file's identity id, its contents written
 // by the caller.
 func (as *AddressSpace) MapFixedFile(addr, size uint64, p Prot, f Flags, name string, offset uint64, id FileID) error {
+	defer as.deliverFileEvents()
 	as.mu.Lock()
 	defer as.mu.Unlock()
 	if as.dead != nil {
@@ -40,6 +41,7 @@ func (as *AddressSpace) MapFixedFile(addr, size uint64, p Prot, f Flags, name st
 // before any backend can see it (no translation can exist yet, so nothing
 // needs invalidating). len(data) must not exceed size.
 func (as *AddressSpace) MapFixedData(addr, size uint64, p Prot, f Flags, name string, offset uint64, data []byte) error {
+	defer as.deliverFileEvents()
 	as.mu.Lock()
 	defer as.mu.Unlock()
 	if as.dead != nil {

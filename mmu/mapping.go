@@ -20,6 +20,7 @@ func (as *AddressSpace) unmapLocked(start, end uint64) error {
 	if len(runs) == 0 {
 		return nil
 	}
+	as.noteFileUnmapped(start, end)
 	var first error
 	for _, r := range runs {
 		if err := as.unmapOnBackends(r.start, r.end); err != nil && first == nil {
@@ -42,6 +43,7 @@ func (as *AddressSpace) unmapLocked(start, end uint64) error {
 // installLocked records v on the free range it names. Its pages are
 // populated when first touched; backends learn of them then (Translate).
 func (as *AddressSpace) installLocked(v VMA) {
+	as.noteFileMapped(v)
 	as.insertVMA(v)
 	as.addMapped(v.Size())
 }
@@ -63,9 +65,11 @@ func (as *AddressSpace) mapFixedLocked(v VMA, data []byte) error {
 	if err := as.unmapLocked(v.Start, v.End); err != nil {
 		return err
 	}
+	events := len(as.fileEvents)
 	as.installLocked(v)
 	if err := as.fillLocked(v.Start, data); err != nil {
 		as.unmapLocked(v.Start, v.End)
+		as.fileEvents = as.fileEvents[:events] // it was never there
 		return fmt.Errorf("mmu: mapping %#x bytes at %#x: %w", size, v.Start, syscall.ENOMEM)
 	}
 	return nil

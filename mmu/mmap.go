@@ -62,6 +62,7 @@ func (as *AddressSpace) Mmap(addr, length uint64, prot Prot, flags uint32, name 
 	if flags&MapAnonymous == 0 {
 		return 0, syscall.ENODEV
 	}
+	defer as.deliverFileEvents() // a MAP_FIXED mapping may replace a file's
 	return as.mmap(addr, length, prot, flags, name, nil, 0)
 }
 
@@ -139,6 +140,7 @@ func (as *AddressSpace) mmap(addr, length uint64, prot Prot, flags uint32, name 
 // nothing succeeds. Partially covered VMAs are split. Translations of every
 // unmapped page are dropped first.
 func (as *AddressSpace) Munmap(addr, length uint64) syscall.Errno {
+	defer as.deliverFileEvents()
 	as.mu.Lock()
 	defer as.mu.Unlock()
 	if addr&pageMask != 0 || addr > as.cfg.TaskSize || length > as.cfg.TaskSize-addr {

@@ -21,6 +21,9 @@ type AddressSpace struct {
 	revoked  []addrRange     // ranges whose execute permission was revoked (revoke.go)
 	backends []Backend
 
+	fileObserver FileMapObserver // told of file mappings (notify.go)
+	fileEvents   []fileEvent     // collected under mu, delivered after it
+
 	// Physical memory (physmem.go): the arenas, the frame behind each
 	// window with touched pages, the frames free for reuse, and how many
 	// pages are present.
@@ -156,6 +159,7 @@ func (as *AddressSpace) Close() error {
 		return nil
 	}
 	var first error
+	as.fileObserver, as.fileEvents = nil, nil // the process is gone: nothing to tell
 	if len(as.vmas) > 0 {
 		first = as.unmapLocked(0, as.vmas[len(as.vmas)-1].End)
 	}

@@ -72,6 +72,9 @@ type plannedChange struct {
 // address's previous probe (if any) was detached: one probe per address at
 // a time, as in Linux.
 func (e *Engine) AttachAt(cycle uint64, spec Spec) error {
+	if spec.File != nil {
+		return e.attachFileAt(cycle, spec)
+	}
 	plan := e.plans[spec.Addr]
 	p := &probe{spec: spec, index: uint32(len(e.all)), perCPU: make([]CPUCounts, e.m.CPUs()),
 		life: lifetime{attachAt: cycle}}
@@ -82,7 +85,11 @@ func (e *Engine) AttachAt(cycle uint64, spec Spec) error {
 		last := plan[n-1]
 		switch {
 		case last.attach:
-			return e.share(e.placedAt(spec.Addr), p, cycle)
+			if err := e.share(e.placedAt(spec.Addr), p, cycle); err != nil {
+				return err
+			}
+			e.followProgramFile(p)
+			return e.err
 		case cycle < last.cycle:
 			return fmt.Errorf("probe %q: placed at cycle %d, before the probe at %#x is removed at %d", spec.Text, cycle, spec.Addr, last.cycle)
 		}
@@ -91,12 +98,34 @@ func (e *Engine) AttachAt(cycle uint64, spec Spec) error {
 	e.plans[spec.Addr] = append(plan, plannedChange{cycle: cycle, attach: true})
 	e.all = append(e.all, p)
 	if cycle == 0 {
-		return e.install(p)
+		if err := e.install(p); err != nil {
+			return err
+		}
+		e.followProgramFile(p)
+		return e.err
 	}
 	e.m.At(cycle, func() {
 		if err := e.install(p); err != nil {
 			e.fail(err)
 		}
+		e.followProgramFile(p)
+	})
+	return nil
+}
+
+// attachFileAt registers a probe on a file, placed at cycle: at once for
+// 0, else at that cycle of global time, when the file's mappings then are
+// armed (register_for_each_vma) and the later ones as they come.
+func (e *Engine) attachFileAt(cycle uint64, spec Spec) error {
+	p := e.registerFile(spec, cycle)
+	if cycle == 0 {
+		p.life.state = lifeInText
+		e.files.armExisting(p)
+		return e.err
+	}
+	e.m.At(cycle, func() {
+		p.life.state = lifeInText
+		e.files.armExisting(p)
 	})
 	return nil
 }
@@ -121,6 +150,18 @@ func (e *Engine) DetachAt(cycle uint64, addr uint64) error {
 	e.m.At(cycle, func() {
 		if err := e.remove(p, cycle); err != nil {
 			e.fail(err)
+		}
+		if p.file != nil {
+			// uprobe_unregister removes the breakpoint from every
+			// mapping of the file.
+			for _, q := range p.file.instances {
+				if q.life.state == lifeInText {
+					q.life.detachAt = cycle
+					if err := e.remove(q, cycle); err != nil {
+						e.fail(err)
+					}
+				}
+			}
 		}
 	})
 	return nil

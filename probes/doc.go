@@ -62,22 +62,67 @@
 //	SYMBOL           the symbol's first instruction
 //	SYMBOL+OFFSET    OFFSET decimal, or hexadecimal with 0x ("010" is ten)
 //	0xADDRESS        an absolute (relocated) address
+//	FILE:SYMBOL[+OFFSET], FILE:0xOFFSET
+//	                 a probe on FILE, a program or shared library in the
+//	                 guest's view (perf probe -x FILE; 0xOFFSET is a file
+//	                 offset, as uprobe_events takes PATH:0xOFFSET)
 //	SPEC%return      a return probe on the function SPEC names (its first
 //	                 instruction): the handler runs when it returns
+//	uprobe:[FILE:]SPEC, uretprobe:[FILE:]SPEC
+//	                 bpftrace's forms: SPEC and SPEC%return (a 0x number
+//	                 is then FILE's own link-time address, as bpftrace
+//	                 takes it)
 //	SPEC ARGS...     fetch arguments after the spec, as uprobe_events
 //	                 takes them: "probed n=%di:s32 p=+8(%sp):u64"
 //	                 (fetchargs.go)
 //
+// A FILE that is the program run (its path as given or in the guest, or
+// the same host file) gives the program's probe; any other file is probed
+// by file offset wherever it is mapped (specform.go, filespec.go,
+// fileprobe.go).
+//
 // A symbol is found with loader.Image.Lookup (a global wins over locals of
-// the same name). An offset must lie inside the symbol when its size is
-// known. The instruction boundary is checked by decoding linearly from the
-// containing symbol's start (endbr64/endbr32 count as 4-byte instructions,
-// see emu/insn); an address that no symbol contains cannot be checked that
-// way and is trusted, as perf probe trusts a raw address. Addresses outside
-// the segments the file marks PF_X are refused even for an i386 program that
-// Linux runs READ_IMPLIES_EXEC; Linux's own valid_vma
-// (kernel/events/uprobes.c) additionally refuses writable mappings, which a
-// static executable's PF_X segment never is.
+// the same name; .symtab, else .dynsym; NAME@VERSION and NAME@@VERSION
+// name a version, the default one wins for a plain NAME). An offset must
+// lie inside the symbol when its size is known. The instruction boundary
+// is checked by decoding linearly from the containing symbol's start
+// (endbr64/endbr32 count as 4-byte instructions, see emu/insn); an address
+// that no symbol contains cannot be checked that way and is trusted, as
+// perf probe trusts a raw address. Addresses outside the segments the file
+// marks PF_X are refused even for an i386 program that Linux runs
+// READ_IMPLIES_EXEC; Linux's own valid_vma (kernel/events/uprobes.c)
+// additionally refuses writable mappings, which a static executable's PF_X
+// segment never is.
+//
+// # Probes on files (filespec.go, fileprobe.go)
+//
+// A spec on another file is resolved once, from the file's bytes: the
+// symbol's link-time address goes to a file offset through the PT_LOAD
+// holding it (perf's vaddr - p_vaddr + p_offset), which must be PF_X; the
+// boundary check, the validity table and the classes are the program's.
+// The probe is keyed by the file's identity in the view (device and inode,
+// mmu.FileID), as Linux keys a uprobe by inode. It is armed, an instance
+// with its own address, in every mapping of the file that valid_vma(vma,
+// true) accepts (private and not writable: a PROT_READ mapping too, as on
+// Linux), when the mapping is made (uprobe_mmap) or, for mappings already
+// there when the probe is placed, then (register_for_each_vma); an
+// unmapping drops the instances in its range without writing, the page
+// going with it. mprotect arms nothing, as in Linux. The report's entry
+// sums the instances (Result.Mappings counts them). The program's probes
+// are also armed, the same way, in the program's other mappings of its
+// own file (fileprobe.go).
+//
+// A stripped library's symbols are its .dynsym, unless its separate
+// debug file, /usr/lib/debug/.build-id/NN/REST.debug in the same view
+// (Debian's libc6-dbg), has the .symtab: perf looks there first too.
+//
+// A GNU IFUNC symbol (glibc's strlen, memcpy) is probed at its address,
+// the resolver, as perf probe places it, with perf's warning as the spec's
+// Note: the resolver runs once, in ld.so's relocation, so it counts
+// bindings, not calls; probe the implementation (__strlen_sse2 on the
+// emulated CPU, found in the debug file's .symtab) for calls.
+// The program's own IFUNC symbols (a static glibc program's) are probed
+// the same way, without the note, as before.
 //
 // # The validity table (Check), modes 32 and 64
 //

@@ -143,6 +143,9 @@ type probe struct {
 	// (consumers.go).
 	also  *probe
 	rider bool
+	// file is a probe on a file's list of instances (its parent's, for
+	// an instance too): fileprobe.go. nil for the program's probes.
+	file *fileState
 }
 
 // Engine places probes on a machine and runs the strategy on every hit.
@@ -166,6 +169,7 @@ type Engine struct {
 	all      []*probe          // every probe ever registered, in registration order
 	gone     map[uint64]*probe // the last probe removed at each address
 	plans    map[uint64][]plannedChange
+	files    *fileProbes         // the probes on files, armed by mappings (fileprobe.go)
 	err      error               // the first error of scheduled work (Err)
 	tasks    map[int]*uprobeTask // tid -> its probe state
 	stack    stackPlace          // ssol-stack's slots

@@ -53,6 +53,15 @@ type overhead struct {
 	trap, handler, step, fixups, shootdowns uint64
 }
 
+// add adds o2's phases to o's.
+func (o *overhead) add(o2 overhead) {
+	o.trap += o2.trap
+	o.handler += o2.handler
+	o.step += o2.step
+	o.fixups += o2.fixups
+	o.shootdowns += o2.shootdowns
+}
+
 // kernel adds a kernel change's cost: its work to phase, its shootdown to
 // the shootdowns.
 func (o *overhead) kernel(phase *uint64, c smp.KernelCost) {

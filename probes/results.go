@@ -36,6 +36,10 @@ type Result struct {
 	// Overhead is what the hits cost the trapping vCPUs, by phase
 	// (overhead.go).
 	Overhead report.ProbeOverhead `json:"overhead_cycles"`
+	// Mappings is how many mappings of a probe's file armed it (a probe on
+	// a file: fileprobe.go); Address is then the first one's address, 0
+	// if none did.
+	Mappings uint64 `json:"mappings,omitempty"`
 }
 
 // Results returns every probe's account, in registration order.
@@ -44,21 +48,47 @@ func (e *Engine) Results() []Result {
 	pending := map[*probe]uint64{}
 	for _, t := range e.tasks {
 		for _, ri := range t.returns {
-			pending[ri.p]++
+			q := ri.p
+			if q.file != nil {
+				q = q.file.parent
+			}
+			pending[q]++
 		}
 	}
 	for _, p := range e.all {
 		r := Result{Spec: p.spec.Text, Address: p.spec.Addr, AttachedAt: p.life.attachAt, DetachedAt: p.life.detachAt, PerCPU: append([]CPUCounts(nil), p.perCPU...),
 			MissList: append([]Miss(nil), p.misses...), Windows: append([]Window(nil), p.windows...)}
-		for _, c := range p.perCPU {
+		cost, emulated, ret := p.cost, p.emulated, p.ret
+		if p.file != nil {
+			// A probe on a file: its instances' counts, summed.
+			for i, q := range p.file.instances {
+				if i == 0 && p.spec.File != nil {
+					r.Address = q.spec.Addr // a program's probe keeps its own
+				}
+				for j, c := range q.perCPU {
+					r.PerCPU[j].Executions += c.Executions
+					r.PerCPU[j].Hits += c.Hits
+					r.PerCPU[j].Misses += c.Misses
+				}
+				r.MissList = append(r.MissList, q.misses...)
+				r.Windows = append(r.Windows, q.windows...)
+				cost.add(q.cost)
+				emulated += q.emulated
+				ret.dropped += q.ret.dropped
+				ret.depthLimited += q.ret.depthLimited
+			}
+			r.Mappings = uint64(len(p.file.instances))
+			sort.SliceStable(r.Windows, func(i, j int) bool { return r.Windows[i].Start < r.Windows[j].Start })
+		}
+		for _, c := range r.PerCPU {
 			r.Executions += c.Executions
 			r.Hits += c.Hits
 			r.Misses += c.Misses
 		}
-		r.Overhead = p.cost.report(r.Hits)
-		r.Emulated = p.emulated
+		r.Overhead = cost.report(r.Hits)
+		r.Emulated = emulated
 		if p.spec.Return {
-			r.Return, r.ReturnsDropped, r.ReturnsDepthLimited = true, p.ret.dropped, p.ret.depthLimited
+			r.Return, r.ReturnsDropped, r.ReturnsDepthLimited = true, ret.dropped, ret.depthLimited
 			r.ReturnsPending = pending[p]
 		}
 		sort.SliceStable(r.MissList, func(i, j int) bool { return r.MissList[i].Cycle < r.MissList[j].Cycle })
@@ -95,7 +125,14 @@ func (e *Engine) Report() []report.Probe {
 	var out []report.Probe
 	for i, r := range e.Results() {
 		p := e.all[i]
-		rp := report.Probe{Spec: r.Spec, Address: r.Address, Instruction: Disassemble(p.spec.Insn, p.spec.Addr),
+		at := p.spec.Addr
+		if ft := p.spec.File; ft != nil {
+			at = r.Address
+			if at == 0 {
+				at = ft.Vaddr // never mapped: as objdump shows the file
+			}
+		}
+		rp := report.Probe{Spec: r.Spec, Address: r.Address, Instruction: Disassemble(p.spec.Insn, at), Note: p.spec.Note,
 			AttachedAt: r.AttachedAt, DetachedAt: r.DetachedAt, Return: r.Return, EmulatedHits: r.Emulated,
 			Executions: r.Executions, Hits: r.Hits, Misses: r.Misses, OverheadCycles: r.Overhead}
 		for _, c := range r.PerCPU {
@@ -109,6 +146,9 @@ func (e *Engine) Report() []report.Probe {
 		}
 		if r.Return {
 			rp.Returns = &report.ProbeReturns{Dropped: r.ReturnsDropped, DepthLimited: r.ReturnsDepthLimited, Pending: r.ReturnsPending}
+		}
+		if ft := p.spec.File; ft != nil {
+			rp.File = &report.ProbeFile{Path: ft.Path, Offset: ft.Offset, Vaddr: ft.Vaddr, Mappings: r.Mappings}
 		}
 		rp.MissList = []report.ProbeMiss{}
 		for _, m := range r.MissList {

@@ -34,6 +34,14 @@ type Spec struct {
 	// this instruction (LOCK, a segment override, pop es/ds) although the
 	// seed's policy, which probesim follows, accepts it: the report flags it.
 	LinuxRefusal string
+	// File is where a probe on a file other than the program is (a file
+	// offset: filespec.go); nil for the program's probes, whose Addr is
+	// fixed at start. A file probe's Addr is 0 until a mapping of the
+	// file gives it one.
+	File *FileTarget
+	// Note is what the report says about the probe point: why an IFUNC's
+	// probe is on its resolver (as perf probe warns).
+	Note string
 }
 
 // returnSuffix makes a spec a return probe, as perf probe spells it.
@@ -43,22 +51,55 @@ const returnSuffix = "%return"
 const maxInsnLen = 15
 
 // Resolve parses text (a symbol, symbol+offset with a decimal or 0x-hex
-// offset, or an absolute 0x address) against im, and checks that it names
-// the first byte of a probeable instruction in an executable segment.
-// Every error is one line starting with `probe "TEXT": `, but for an
-// *UnresolvableError when the program's symbols cannot be read.
+// offset, or an absolute 0x address, or one of the forms naming a binary:
+// specform.go) against im, and checks that it names the first byte of a
+// probeable instruction in an executable segment. Files other than the
+// program are read from the host (HostFiles); a Resolver reads them from
+// a guest's view. Every error is one line starting with `probe "TEXT": `,
+// but for an *UnresolvableError when the program's symbols cannot be read.
 func Resolve(im *loader.Image, text string) (Spec, error) {
-	if err := symbolsReadable(im, text); err != nil {
-		return Spec{}, err
+	return (&Resolver{Image: im}).Resolve(text)
+}
+
+// Resolver resolves specs against a program and the files they name,
+// opening each file once.
+type Resolver struct {
+	Image *loader.Image
+	// GuestPath is the program's path in the guest, when it is not
+	// Image.Path: a spec naming it names the program.
+	GuestPath string
+	// Files opens the files specs name; nil is HostFiles.
+	Files   Files
+	objects map[string]*openedObject
+}
+
+// Resolve is the package's Resolve, with r's files.
+func (r *Resolver) Resolve(text string) (Spec, error) {
+	if r.ownsSpec(text) {
+		if err := symbolsReadable(r.Image, text); err != nil {
+			return Spec{}, err
+		}
 	}
-	s, err := resolve(im, text)
+	s, err := r.resolve(text)
 	if err != nil {
 		return Spec{}, fmt.Errorf("probe %q: %w", text, err)
 	}
 	return s, nil
 }
 
-func resolve(im *loader.Image, text string) (Spec, error) {
+// ownsSpec reports whether text is a probe on the program (not on
+// another file), which needs the program's symbols.
+func (r *Resolver) ownsSpec(text string) bool {
+	fields := strings.Fields(text)
+	if len(fields) == 0 {
+		return true
+	}
+	f, err := splitForm(r.Image, r.GuestPath, fields[0])
+	return err != nil || f.binary == ""
+}
+
+func (r *Resolver) resolve(text string) (Spec, error) {
+	im := r.Image
 	if im == nil {
 		return Spec{}, errors.New("no program image")
 	}
@@ -72,18 +113,22 @@ func resolve(im *loader.Image, text string) (Spec, error) {
 	if len(fields) > 0 {
 		t = fields[0]
 	}
-	t, form, err := cutProbeForm(im, t)
+	form, err := splitForm(im, r.GuestPath, t)
 	if err != nil {
 		return Spec{}, err
 	}
+	t = form.rest
 	if base, ok := strings.CutSuffix(t, returnSuffix); ok {
-		if form != "" {
-			return Spec{}, fmt.Errorf("%s: takes no %s suffix (uretprobe: is the return probe)", form, returnSuffix)
+		if form.provider != "" {
+			return Spec{}, fmt.Errorf("%s: takes no %s suffix (uretprobe: is the return probe)", form.provider, returnSuffix)
 		}
 		spec.Return, t = true, base
 	}
-	if form == uretprobeForm {
+	if form.provider == uretprobeForm {
 		spec.Return = true
+	}
+	if form.binary != "" {
+		return r.resolveFile(spec, form, t, fields[1:], mode)
 	}
 	switch {
 	case t == "":
@@ -92,6 +137,11 @@ func resolve(im *loader.Image, text string) (Spec, error) {
 		addr, err := strconv.ParseUint(t[2:], 16, 64)
 		if err != nil {
 			return Spec{}, fmt.Errorf("bad address %q", t)
+		}
+		if form.fileOffsets() {
+			if addr, err = programAddress(im, addr); err != nil {
+				return Spec{}, err
+			}
 		}
 		spec.Addr = addr
 		if sym, off, ok := im.SymbolAt(addr); ok {
@@ -231,36 +281,52 @@ func checkBoundary(seg loader.Segment, spec Spec, mode int) error {
 	return nil
 }
 
-// ParseList resolves every spec in texts, in order. Two specs naming the same
-// address are refused unless one is an entry probe and the other a return
-// probe (one uprobe per address with a consumer of each kind, as in Linux:
-// consumers.go). All errors are returned, one line each, joined by
-// errors.Join.
+// ParseList resolves every spec in texts, in order, as Resolve does. Two
+// specs naming the same place (an address of the program, or a file
+// offset of the same file) are refused unless one is an entry probe and
+// the other a return probe (one uprobe per address with a consumer of each
+// kind, as in Linux: consumers.go). All errors are returned, one line
+// each, joined by errors.Join.
 //
-// When the program's section headers are damaged, no spec resolves and
-// the one error is an *UnresolvableError for the first.
+// When the program's section headers are damaged, no spec on the program
+// resolves and the one error is an *UnresolvableError for the first.
 func ParseList(im *loader.Image, texts []string) ([]Spec, error) {
-	if len(texts) > 0 {
-		if err := symbolsReadable(im, texts[0]); err != nil {
-			return nil, err
+	return (&Resolver{Image: im}).ParseList(texts)
+}
+
+// ParseList is the package's ParseList, with r's files.
+func (r *Resolver) ParseList(texts []string) ([]Spec, error) {
+	for _, t := range texts {
+		if r.ownsSpec(t) {
+			if err := symbolsReadable(r.Image, t); err != nil {
+				return nil, err
+			}
+			break
 		}
 	}
 	var specs []Spec
 	var errs []error
 	type place struct {
-		addr     uint64
+		addr     uint64 // the program's address, or the file offset
+		dev, ino uint64 // the file's identity, 0 for the program
+		inFile   bool
 		isReturn bool // a return probe
 	}
 	seen := make(map[place]string, len(texts))
 	for _, t := range texts {
-		s, err := Resolve(im, t)
+		s, err := r.Resolve(t)
 		if err != nil {
 			errs = append(errs, err)
 			continue
 		}
 		at := place{addr: s.Addr, isReturn: s.Return}
+		where := fmt.Sprintf("address 0x%x", s.Addr)
+		if f := s.File; f != nil {
+			at = place{addr: f.Offset, dev: f.Dev, ino: f.Ino, inFile: true, isReturn: s.Return}
+			where = fmt.Sprintf("offset 0x%x of %s", f.Offset, f.Path)
+		}
 		if prev, dup := seen[at]; dup {
-			errs = append(errs, fmt.Errorf("probe %q: same address 0x%x as probe %q", t, s.Addr, prev))
+			errs = append(errs, fmt.Errorf("probe %q: same %s as probe %q", t, where, prev))
 			continue
 		}
 		seen[at] = t

@@ -172,6 +172,24 @@ type Probe struct {
 	OverheadCycles ProbeOverhead `json:"overhead_cycles"`
 	// Misses in cycle order: when and where each happened.
 	MissList []ProbeMiss `json:"miss_list"`
+	// File is where a probe on a file other than the program is
+	// (BINARY:SYMBOL, BINARY:0xOFFSET, uprobe:BINARY:SYMBOL); absent for
+	// the program's probes.
+	File *ProbeFile `json:"file,omitempty"`
+	// Note says what the probe point is when it may surprise: an IFUNC's
+	// probe is on its resolver, as perf probe warns.
+	Note string `json:"note,omitempty"`
+}
+
+// ProbeFile is a probe on a file: its place in the file and the mappings
+// that armed it.
+type ProbeFile struct {
+	Path   string `json:"path"`   // as the spec names it, in the guest's view
+	Offset uint64 `json:"offset"` // the probed instruction's file offset
+	Vaddr  uint64 `json:"vaddr"`  // its link-time address in the file
+	// Mappings is how many mappings of the file armed the probe (each an
+	// address; Probe.Address is the first one's, 0 if none did).
+	Mappings uint64 `json:"mappings"`
 }
 
 // ProbeReturns are a return probe's counts besides its hits and misses.

@@ -53,10 +53,10 @@ func TestFixturesMatchNative(t *testing.T) {
 			}
 		}
 	}
-	// 31 fixtures, 28 of them on both arches; the eleven multi-threaded
+	// 32 fixtures, 29 of them on both arches; the twelve multi-threaded
 	// ones (threads, parallel, pipes, poll, signals, timers, condvar,
-	// condvar_musl, sockets, goprog, gonet) on 1 and 4 vCPUs.
-	require.Equal(t, 80, ran)
+	// condvar_musl, sockets, goprog, gonet, mapexec) on 1 and 4 vCPUs.
+	require.Equal(t, 84, ran)
 }
 
 // nxFaultLine is the line probesim prints for nx's fault, after the

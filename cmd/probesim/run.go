@@ -104,7 +104,7 @@ linked, corrupt), 127 when PROGRAM does not exist.`,
 	fl.BoolVar(&f.lockstep, "lockstep", false, "slow reference mode: run every block in global cycle order")
 	fl.StringVar(&f.profile, "profile", "", "machine profile: a built-in `NAME` (skylake) or a profile JSON file (default: skylake; see docs/timing.md)")
 	fl.StringArrayVar(&f.params, "param", nil, "override a profile parameter, `NAME=VALUE` (repeatable), e.g. kernel.exception_entry_exit=1500")
-	fl.StringArrayVar(&f.probeSpecs, "probe", nil, "place a probe at `SPEC`: symbol, symbol+offset or 0xADDR; SPEC%return or uretprobe:SPEC for a return probe, uprobe:[PATH:]SPEC as bpftrace writes it (repeatable)")
+	fl.StringArrayVar(&f.probeSpecs, "probe", nil, "place a probe at `SPEC`: symbol, symbol+offset or 0xADDR; in another file (a shared library, in the guest's view) FILE:symbol[+offset] or FILE:0xFILEOFFSET, armed wherever the file is mapped; SPEC%return or uretprobe:SPEC for a return probe, uprobe:[FILE:]SPEC as bpftrace writes it (repeatable)")
 	fl.StringArrayVar(&f.probesAt, "probe-at", nil, "place a probe while the program runs: `CYCLE:SPEC` writes SPEC's int3 at CYCLE of global time (repeatable)")
 	fl.StringArrayVar(&f.detachAt, "detach-at", nil, "remove a probe while the program runs: `CYCLE:SPEC` takes out the one at SPEC's address at CYCLE of global time (repeatable)")
 	fl.StringVar(&f.strategy, "strategy", "ssol-stack", "how a probed instruction runs after a hit: inline, ssol-stack, xol, or the seed's ssol-stack-2005 (as posted) and ssol-stack-2006 (the repost's global lock) (needs --probe or --probe-at)")

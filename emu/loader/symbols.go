@@ -11,7 +11,9 @@ import (
 	"sync"
 )
 
-// Symbol is a defined function or data symbol of the program's .symtab.
+// Symbol is a defined function or data symbol of the file's .symtab, or
+// of its .dynsym when it has no .symtab (a stripped shared library or
+// program keeps the dynamic symbols, which the dynamic loader needs).
 type Symbol struct {
 	Name  string
 	Value uint64 // relocated address
@@ -20,7 +22,22 @@ type Symbol struct {
 	Func bool
 	// Global is true for STB_GLOBAL and STB_WEAK, false for STB_LOCAL.
 	Global bool
+	// IFUNC is true for STT_GNU_IFUNC: Value is the resolver, which the
+	// dynamic loader calls once to choose the implementation callers get.
+	IFUNC bool
+	// Version is a .dynsym symbol's version ("GLIBC_2.2.5"), "" for none;
+	// Hidden marks a version that is not the default one (objdump's
+	// "(GLIBC_2.2.5)", spelled name@GLIBC_2.2.5 rather than
+	// name@@GLIBC_2.2.5): old binaries link to it, new ones cannot.
+	Version string
+	Hidden  bool
 }
+
+// Symbol tables a file's symbols come from (SymbolSource).
+const (
+	SymtabSection = ".symtab"
+	DynsymSection = ".dynsym"
+)
 
 // ErrSectionHeaders is in the chain of the error Symbols returns when the
 // section headers, or the symbol table they locate, are damaged. Running a
@@ -34,14 +51,16 @@ type symbolTable struct {
 	size   int64
 	closer io.Closer // the file Load opened, or nil
 
-	once sync.Once
-	syms []Symbol
-	ix   *symbolIndex
-	err  error
+	once   sync.Once
+	syms   []Symbol
+	ix     *symbolIndex
+	source string // SymtabSection, DynsymSection, or "" for none
+	err    error
 }
 
-// Symbols returns the defined code and data symbols of .symtab, relocated
-// and sorted by address then name (empty for a stripped program). It reads
+// Symbols returns the defined code and data symbols of .symtab (else of
+// .dynsym), relocated and sorted by address then name (empty for a
+// program stripped of both). It reads
 // the section headers and the symbol table on the first call; when they are
 // damaged it returns an *Error of kind Corrupt whose chain holds
 // ErrSectionHeaders, and Lookup and SymbolAt find nothing.
@@ -59,7 +78,7 @@ func (im *Image) table() *symbolTable {
 	}
 	t.once.Do(func() {
 		r := io.NewSectionReader(t.src, 0, t.size)
-		t.syms, t.err = readSymbols(im.Path, r, im.Arch, im.Bias)
+		t.syms, t.source, t.err = readSymbols(im.Path, r, im.Arch, im.Bias)
 		t.ix = newSymbolIndex(t.syms)
 	})
 	return t
@@ -87,28 +106,39 @@ func sectionError(path, format string, args ...any) *Error {
 	return &Error{Path: path, Kind: Corrupt, Msg: ErrSectionHeaders.Error() + ": " + fmt.Sprintf(format, args...), Err: ErrSectionHeaders}
 }
 
-// readSymbols returns the defined symbols of .symtab that name an address:
-// STT_NOTYPE, STT_OBJECT, STT_FUNC and STT_GNU_IFUNC symbols of a real
-// section. Section, file and TLS symbols (whose values are offsets, not
-// addresses) and SHN_ABS/SHN_COMMON symbols are left out.
-func readSymbols(path string, r io.ReaderAt, arch Arch, bias uint64) (syms []Symbol, err error) {
+// SymbolSource is the table Symbols come from: SymtabSection,
+// DynsymSection, or "" when the file has neither (or they are damaged).
+func (im *Image) SymbolSource() string { return im.table().source }
+
+// readSymbols returns the defined symbols of .symtab, else of .dynsym,
+// that name an address: STT_NOTYPE, STT_OBJECT, STT_FUNC and STT_GNU_IFUNC
+// symbols of a real section, and the table they came from. Section, file
+// and TLS symbols (whose values are offsets, not addresses) and
+// SHN_ABS/SHN_COMMON symbols are left out. perf probe looks the same way
+// (symsrc__init prefers .symtab and falls back to .dynsym).
+func readSymbols(path string, r io.ReaderAt, arch Arch, bias uint64) (syms []Symbol, source string, err error) {
 	// debug/elf is the standard library's parser; guard against a panic on
 	// hostile section headers so Parse keeps its never-panics promise.
 	defer func() {
 		if r := recover(); r != nil {
-			syms, err = nil, sectionError(path, "%v", r)
+			syms, source, err = nil, "", sectionError(path, "%v", r)
 		}
 	}()
 	f, err := elf.NewFile(r)
 	if err != nil {
-		return nil, sectionError(path, "%s", oneLine(err))
+		return nil, "", sectionError(path, "%s", oneLine(err))
 	}
+	source, what := SymtabSection, "symbol table"
 	raw, err := f.Symbols()
 	if errors.Is(err, elf.ErrNoSymbols) {
-		return nil, nil
+		source, what = DynsymSection, "dynamic symbol table"
+		raw, err = f.DynamicSymbols()
+	}
+	if errors.Is(err, elf.ErrNoSymbols) {
+		return nil, "", nil
 	}
 	if err != nil {
-		return nil, sectionError(path, "symbol table: %s", oneLine(err))
+		return nil, "", sectionError(path, "%s: %s", what, oneLine(err))
 	}
 	mask := arch.wordMask()
 	for _, s := range raw {
@@ -121,16 +151,24 @@ func readSymbols(path string, r io.ReaderAt, arch Arch, bias uint64) (syms []Sym
 		if s.Name == "" || s.Section == elf.SHN_UNDEF || s.Section == elf.SHN_ABS || s.Section == elf.SHN_COMMON {
 			continue
 		}
-		syms = append(syms, Symbol{
+		sym := Symbol{
 			Name:   s.Name,
 			Value:  (s.Value + bias) & mask,
 			Size:   s.Size,
 			Func:   typ == elf.STT_FUNC || typ == elf.STT_GNU_IFUNC,
 			Global: elf.ST_BIND(s.Info) != elf.STB_LOCAL,
-		})
+			IFUNC:  typ == elf.STT_GNU_IFUNC,
+		}
+		if s.HasVersion && s.Version != "" {
+			sym.Version, sym.Hidden = s.Version, s.VersionIndex.IsHidden()
+		}
+		syms = append(syms, sym)
+	}
+	if len(syms) == 0 && source == DynsymSection {
+		source = ""
 	}
 	slices.SortFunc(syms, compareSymbols)
-	return slices.Compact(syms), nil
+	return slices.Compact(syms), source, nil
 }
 
 // compareSymbols orders by address, then name, then the remaining fields so
@@ -145,8 +183,14 @@ func compareSymbols(a, b Symbol) int {
 		return cmpU64(a.Size, b.Size)
 	case a.Func != b.Func:
 		return cmpBool(a.Func, b.Func)
-	default:
+	case a.Global != b.Global:
 		return cmpBool(a.Global, b.Global)
+	case a.IFUNC != b.IFUNC:
+		return cmpBool(a.IFUNC, b.IFUNC)
+	case a.Version != b.Version:
+		return strings.Compare(a.Version, b.Version)
+	default:
+		return cmpBool(a.Hidden, b.Hidden)
 	}
 }
 
@@ -191,23 +235,55 @@ func newSymbolIndex(syms []Symbol) *symbolIndex {
 	for i, s := range syms {
 		ix.maxSize = max(ix.maxSize, s.Size)
 		// Several local symbols may share a name (static functions of
-		// different files); a global one wins, else the lowest address.
-		if j, ok := ix.byName[s.Name]; !ok || (s.Global && !syms[j].Global) {
+		// different files), and several versions of one dynamic symbol
+		// (memcpy@GLIBC_2.2.5, memcpy@@GLIBC_2.14): a global one wins,
+		// then the default version, else the lowest address.
+		if j, ok := ix.byName[s.Name]; !ok || preferredName(s, syms[j]) {
 			ix.byName[s.Name] = i
 		}
 	}
 	return ix
 }
 
+// preferredName reports whether a, later in address order, should be what
+// its name finds instead of b.
+func preferredName(a, b Symbol) bool {
+	if a.Global != b.Global {
+		return a.Global
+	}
+	if a.Hidden != b.Hidden {
+		return !a.Hidden
+	}
+	// The same function in a debug file's .symtab and in the .dynsym:
+	// the dynamic symbol, which has its version.
+	return a.Value == b.Value && a.Version != "" && b.Version == ""
+}
+
 // Lookup finds a symbol by name. When several share the name, a global one
-// is preferred, then the one at the lowest address.
+// is preferred, then the default version, then the one at the lowest
+// address. NAME@VERSION and NAME@@VERSION (the default version) name a
+// version of a dynamic symbol, as objdump -T and perf spell them.
 func (im *Image) Lookup(name string) (Symbol, bool) {
 	t := im.table()
-	i, ok := t.ix.byName[name]
-	if !ok {
+	return lookupSymbol(t.syms, t.ix, name)
+}
+
+func lookupSymbol(syms []Symbol, ix *symbolIndex, name string) (Symbol, bool) {
+	if i, ok := ix.byName[name]; ok {
+		return syms[i], true
+	}
+	base, version, versioned := strings.Cut(name, "@")
+	if !versioned || base == "" {
 		return Symbol{}, false
 	}
-	return t.syms[i], true
+	wantDefault := strings.HasPrefix(version, "@")
+	version = strings.TrimPrefix(version, "@")
+	for _, s := range syms {
+		if s.Name == base && s.Version == version && (!wantDefault || !s.Hidden) {
+			return s, true
+		}
+	}
+	return Symbol{}, false
 }
 
 // SymbolAt finds the symbol containing addr and returns it with addr's
@@ -218,7 +294,10 @@ func (im *Image) Lookup(name string) (Symbol, bool) {
 // byte order.
 func (im *Image) SymbolAt(addr uint64) (Symbol, uint64, bool) {
 	t := im.table()
-	ix, syms := t.ix, t.syms
+	return symbolAt(t.syms, t.ix, addr)
+}
+
+func symbolAt(syms []Symbol, ix *symbolIndex, addr uint64) (Symbol, uint64, bool) {
 	// First symbol with Value > addr; candidates are below it.
 	i := sort.Search(len(syms), func(i int) bool { return syms[i].Value > addr })
 	best := -1
@@ -248,6 +327,9 @@ func betterSymbol(a, b Symbol) bool {
 	}
 	if a.Global != b.Global {
 		return a.Global
+	}
+	if a.Hidden != b.Hidden {
+		return !a.Hidden
 	}
 	return a.Name < b.Name
 }
