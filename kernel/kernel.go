@@ -230,7 +230,10 @@ func New(cfg Config) *Kernel {
 		_ = k.fs.Attach(m.path, m.n)
 	}
 	if cfg.Image != nil && cfg.ExePath != "" {
-		_ = k.fs.AddFile(cfg.ExePath, cfg.Image, 0o755)
+		// The machine may have put it there already (its mappings name it).
+		if n, e := k.fs.Lookup(nil, cfg.ExePath, false); e != 0 || n == nil {
+			_ = k.fs.AddFile(cfg.ExePath, cfg.Image, 0o755)
+		}
 	}
 	cwd := k.fs.Root()
 	if cfg.Cwd != "" {

@@ -262,6 +262,13 @@ func (m *Machine) loadProgram(arch kernel.Arch) error {
 	}
 	exe := exePath(m.cfg.Program, m.cfg.Image != nil)
 	m.exe = exe
+	if m.cfg.Image != nil {
+		// A program run from memory or under a guest path is a file of the
+		// view before it is mapped, so its mappings carry its identity.
+		if err := view.AddFile(exe, m.cfg.Image, 0o755); err != nil {
+			return fmt.Errorf("guest path %s: %w", exe, err)
+		}
+	}
 	var interp *emu.Object
 	var interpNode *vfs.Node
 	if m.image.Interp != "" {
