@@ -1,13 +1,6 @@
-//go:build probesim_dynamic
-
-// Tests of dynamically linked programs under probesim, for when its
+// Tests of the dynamically linked fixtures under probesim (issue 12): the
 // dynamic loader (PT_INTERP, ld.so, AT_BASE) and probes keyed by file and
-// offset land (issue 12). Until then probesim refuses these programs, so the
-// file is behind a build tag; turn it on with
-//
-//	go test -tags probesim_dynamic -run Dynamic .
-//
-// and, once it passes, drop the tag so make test runs it.
+// offset.
 package probesim_test
 
 import (
