@@ -20,8 +20,10 @@ VERSION := $(shell git describe --always --dirty 2>/dev/null || echo dev)
 DEB_PACKAGES := gcc gcc-multilib musl-tools make binutils git
 # What only the tests need: the demo's HTML page is checked in headless
 # Chromium, the pandas snippet of docs/sweep.md runs on real results, and
-# Debian's static busybox and bash run under probesim against native.
-TEST_DEB_PACKAGES := chromium python3-pandas busybox-static bash-static
+# Debian's static busybox and bash run under probesim against native, and
+# sash (a static shell with built-in commands) runs the process tests'
+# shell cases (processes_pending_test.go).
+TEST_DEB_PACKAGES := chromium python3-pandas busybox-static bash-static sash
 # What only `make bench` needs: qemu-user as the anchor of the programs
 # table, and the third-party programs it runs.
 BENCH_DEB_PACKAGES := qemu-user busybox-static bash-static
