@@ -22,8 +22,9 @@ DEB_PACKAGES := gcc gcc-multilib musl-tools make binutils git
 # Chromium, the pandas snippet of docs/sweep.md runs on real results, and
 # Debian's static busybox and bash run under probesim against native, and
 # libc6-dbg gives libc.so.6's .symtab (its build-id debug file), where probes
-# find the implementations behind glibc's IFUNCs.
-TEST_DEB_PACKAGES := chromium python3-pandas busybox-static bash-static libc6-dbg
+# find the implementations behind glibc's IFUNCs; sash (a static shell with
+# built-in commands) runs the process tests' shell cases.
+TEST_DEB_PACKAGES := chromium python3-pandas busybox-static bash-static libc6-dbg sash
 # What only `make bench` needs: qemu-user as the anchor of the programs
 # table, and the third-party programs it runs.
 BENCH_DEB_PACKAGES := qemu-user busybox-static bash-static

@@ -10,7 +10,9 @@
 // qemu-user (pipes.go); the mapping cost at two sizes (mappings.go); host time per
 // guest instruction of the threaded fixture on 1, 4 and 16 vCPUs (smp.go;
 // target: 16 within 1.5x of 1) and the cost of the lockstep reference mode
-// against the fast mode.
+// against the fast mode. With -only processes (not run by default until
+// probesim runs several processes), fork+exit+wait round trips per second
+// and a busybox sh pipeline against native and qemu-user (processes.go).
 //
 //	go run ./cmd/probesim-bench [-arch x86_64|i386|both] [-reps N] [-json FILE]
 //	    [-probesim bin/probesim] [-qemu qemu-x86_64]
@@ -72,6 +74,8 @@ type output struct {
 	Mappings []scaleRow   `json:"mappings"`
 	Scaling  []scalingRow `json:"smp_scaling"`
 	Lockstep lockstepRow  `json:"lockstep"`
+	// Processes is present only when asked for (-only processes).
+	Processes []processRow `json:"processes,omitempty"`
 }
 
 func main() {
@@ -92,7 +96,7 @@ func run(args []string, w io.Writer) error {
 	jsonPath := fs.String("json", "", "also write the results as JSON to this file")
 	probesimBin := fs.String("probesim", "bin/probesim", "the probesim binary the programs table runs")
 	qemuBin := fs.String("qemu", "qemu-x86_64", "the qemu-user binary the programs table runs")
-	only := fs.String("only", "", "run only these comma-separated sections: engine, programs, pipes, mappings, smp")
+	only := fs.String("only", "", "run only these comma-separated sections: engine, programs, pipes, mappings, smp, processes (processes runs only when named)")
 	writeInputTo := fs.String("write-input", "", "write the programs table's generated 27 MB input to this file and exit (to time the same runs by other means)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -106,14 +110,16 @@ func run(args []string, w io.Writer) error {
 	if *writeInputTo != "" {
 		return writeInputFile(*writeInputTo)
 	}
-	sections := map[string]bool{"engine": true, "programs": true, "pipes": true, "mappings": true, "smp": true}
+	// processes is known but off by default: probesim runs one process
+	// until issue 11 lands, so its column would be an error on every row.
+	sections := map[string]bool{"engine": true, "programs": true, "pipes": true, "mappings": true, "smp": true, "processes": false}
 	if *only != "" {
 		for s := range sections {
 			sections[s] = false
 		}
 		for _, s := range strings.Split(*only, ",") {
 			if _, ok := sections[s]; !ok {
-				return fmt.Errorf("-only: unknown section %q (engine, programs, pipes, mappings, smp)", s)
+				return fmt.Errorf("-only: unknown section %q (engine, programs, pipes, mappings, smp, processes)", s)
 			}
 			sections[s] = true
 		}
@@ -178,6 +184,11 @@ func run(args []string, w io.Writer) error {
 		}
 		if out.Lockstep, err = measureLockstep(w, *reps); err != nil {
 			return fmt.Errorf("lockstep: %w", err)
+		}
+	}
+	if sections["processes"] {
+		if out.Processes, err = measureProcesses(w, *probesimBin, arches, *reps); err != nil {
+			return fmt.Errorf("processes: %w", err)
 		}
 	}
 	out.Host.LoadAtEnd = loadAverage()

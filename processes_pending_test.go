@@ -1,0 +1,405 @@
+//go:build probesim_processes
+
+// Tests of programs made of several processes under probesim, for when
+// fork, vfork, clone without CLONE_VM, execve, the wait family and
+// per-file uprobes across processes land (issue 11). Until then probesim
+// answers fork and exec with ENOSYS (counted as "clone:new process"), so
+// the file is behind a build tag; turn it on with
+//
+//	go test -tags probesim_processes -run 'Process|Preforked|ForkBomb|Shells' .
+//
+// and, once it passes, drop the tag so make test runs it. Every test runs
+// the native half first and requires it to pass, so a failure today is
+// probesim's alone. Only today's API is used, so the file builds now; the
+// test of a configured process limit (Config.MaxProcesses) is in
+// processes_limit_pending_test.go, behind a second tag.
+package probesim_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/probesim/probesim"
+	"github.com/probesim/probesim/fixtures"
+)
+
+// Debian's static sash (make deps installs it), beside busybox and
+// bashStatic (thirdparty_test.go).
+const sash = "/bin/sash"
+
+// runBoth runs prog natively and under probesim with the same argv, env
+// and stdin, and checks they agree: stdout, stderr, status, and no
+// syscall answered ENOSYS. It returns probesim's result.
+func runBoth(t *testing.T, cfg probesim.Config, stdin string) *probesim.Result {
+	t.Helper()
+	var in []byte
+	if stdin != "" {
+		in = []byte(stdin)
+	}
+	stdout, stderr, status, err := fixtures.RunNative(cfg.Program, cfg.Args, cfg.Env, in)
+	require.NoError(t, err)
+	if stdin != "" {
+		cfg.Stdin = strings.NewReader(stdin)
+	}
+	if cfg.Seed == 0 {
+		cfg.Seed = 1
+	}
+	res, err := probesim.Run(t.Context(), cfg)
+	require.NoError(t, err)
+	rep := res.Report
+	assert.Equal(t, status, rep.ExitStatus, "status (stderr %q)", rep.Stderr)
+	assert.Equal(t, string(stdout), rep.Stdout, "stdout")
+	assert.Equal(t, string(stderr), rep.Stderr, "stderr")
+	assert.Empty(t, rep.UnsupportedSyscalls, "syscalls answered ENOSYS")
+	return res
+}
+
+// TestProcessFixturesMatchNative runs every process fixture but forkbomb
+// natively and under probesim, on 1 and 4 vCPUs, both arches: the same
+// bytes out, the same status. The fixtures find the programs they exec
+// beside their argv[0], which under probesim is the same host path.
+func TestProcessFixturesMatchNative(t *testing.T) {
+	ran := 0
+	for _, f := range fixtures.Processes() {
+		if f.NeedsProcessLimit {
+			continue
+		}
+		for _, arch := range f.Arches {
+			for _, cpus := range []int{1, 4} {
+				ran++
+				t.Run(fmt.Sprintf("%s/%s/cpus%d", arch, f.Name, cpus), func(t *testing.T) {
+					t.Parallel()
+					path, err := fixtures.Path(arch, f.Name)
+					require.NoError(t, err, "make fixtures")
+					_, _, status, err := fixtures.RunNative(path, f.Args, f.Env, nil)
+					require.NoError(t, err)
+					require.Equal(t, f.ExitStatus, status, "native status")
+					runBoth(t, probesim.Config{Program: path, Args: f.Args, Env: f.Env, CPUs: cpus}, "")
+				})
+			}
+		}
+	}
+	// forkwait, forkexec, pipefork, spawn, hashbang.sh, interp and
+	// preforked on both arches, spawn_musl on x86_64: 15, on 1 and 4 vCPUs.
+	require.Equal(t, 30, ran)
+}
+
+// TestProcessScriptsWithFixtureInterpreter runs "#!" scripts whose
+// interpreter is the interp fixture, written at run time (a #! line holds
+// an absolute path), as the program itself: the kernel's binfmt_script
+// rules (one optional argument, the script's path after it, nesting five
+// deep) hold under probesim too.
+func TestProcessScriptsWithFixtureInterpreter(t *testing.T) {
+	for _, arch := range []string{fixtures.ArchI386, fixtures.ArchAMD64} {
+		t.Run(arch, func(t *testing.T) {
+			interp, err := fixtures.Path(arch, "interp")
+			require.NoError(t, err, "make fixtures")
+			dir := t.TempDir()
+			s1, err := fixtures.WriteScript(dir, "s1", interp, "-o an option", "print from s1\nargs\nenv WHO\nexit 3\n")
+			require.NoError(t, err)
+			runBoth(t, probesim.Config{Program: s1, Args: []string{"a", "b c"}, Env: []string{"WHO=me"}}, "")
+			prev := s1
+			for depth := 2; depth <= 5; depth++ {
+				p, err := fixtures.WriteScript(dir, fmt.Sprintf("nest%d", depth), prev, "", "print unused\n")
+				require.NoError(t, err)
+				runBoth(t, probesim.Config{Program: p, Args: []string{"x"}}, "")
+				prev = p
+			}
+			// A fixture execs a script that names a fixture as interpreter.
+			fe, err := fixtures.Path(arch, "forkexec")
+			require.NoError(t, err)
+			runBoth(t, probesim.Config{Program: fe, CPUs: 2}, "")
+		})
+	}
+}
+
+// processCount is the program's own count from a line "LABEL=N".
+func processCount(t *testing.T, stdout, label string) uint64 {
+	t.Helper()
+	m := regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(label) + `=(\d+)$`).FindStringSubmatch(stdout)
+	require.NotNil(t, m, "no %q line in %q", label, stdout)
+	n, err := strconv.ParseUint(m[1], 10, 64)
+	require.NoError(t, err)
+	return n
+}
+
+// preforkedWorkers, preforkedItems: the catalogue's preforked run.
+const preforkedWorkers, preforkedItems = 4, 1000
+
+// inlineRestoreVisibleAcrossProcesses says whether an inline window opened
+// in one process (the original byte written back while one vCPU
+// single-steps it) is seen by another process that maps the same file.
+// On Linux a uprobe's breakpoint is written into a private anonymous copy
+// of the text page in each MM (kernel/events/uprobes.c,
+// uprobe_write_opcode, __replace_page), so a restore in one MM is not
+// visible in another, and single-threaded workers of a pre-forking server
+// cannot run through each other's windows: false. The process-model work
+// decides and documents this (issue 11, point 3); if it models the
+// RFC's shared page instead, set it to true and the test expects misses.
+const inlineRestoreVisibleAcrossProcesses = false
+
+// TestPreforkedProbeEveryStrategy is issue 11's acceptance test for
+// uprobes across processes: a probe on work_item in preforked, whose 4
+// forked workers call it 1000 times each and report their own counts, on
+// 1, 2 and 4 vCPUs with every strategy and both arches, fast and
+// lockstep: hits + misses = executions = the workers' total; ssol-stack
+// and xol miss nothing; inline misses only if a restore is visible across
+// processes. Real uprobes count the same 4000 (fixtures/README.md,
+// counted system-wide).
+func TestPreforkedProbeEveryStrategy(t *testing.T) {
+	for _, arch := range []string{fixtures.ArchI386, fixtures.ArchAMD64} {
+		for _, s := range probesim.Strategies {
+			for _, cpus := range []int{1, 2, 4} {
+				for _, lockstep := range []bool{false, true} {
+					name := fmt.Sprintf("%s/%s/cpus%d", arch, s, cpus)
+					if lockstep {
+						name += "/lockstep"
+					}
+					t.Run(name, func(t *testing.T) {
+						t.Parallel()
+						path, err := fixtures.Path(arch, "preforked")
+						require.NoError(t, err, "make fixtures")
+						args := []string{fmt.Sprint(preforkedWorkers), fmt.Sprint(preforkedItems)}
+						native, _, status, err := fixtures.RunNative(path, args, nil, nil)
+						require.NoError(t, err)
+						require.Equal(t, 0, status)
+						res, err := probesim.Run(t.Context(), probesim.Config{Program: path, Args: args,
+							CPUs: cpus, Seed: 1, Lockstep: lockstep, Probes: []string{"work_item"}, Strategy: s})
+						require.NoError(t, err)
+						rep := res.Report
+						require.Equal(t, 0, rep.ExitStatus, "stderr %q", rep.Stderr)
+						assert.Equal(t, string(native), rep.Stdout)
+						assert.Empty(t, rep.UnsupportedSyscalls)
+						total := processCount(t, rep.Stdout, "calls")
+						require.Equal(t, uint64(preforkedWorkers*preforkedItems), total)
+						require.Len(t, rep.Probes, 1)
+						p := rep.Probes[0]
+						assert.Equal(t, total, p.Executions, "executions = the workers' own total")
+						assert.Equal(t, p.Executions, p.Hits+p.Misses, "hits + misses = executions")
+						switch {
+						case s != probesim.Inline:
+							assert.Zero(t, p.Misses, "out-of-line strategies never miss")
+						case cpus == 1 || !inlineRestoreVisibleAcrossProcesses:
+							// One vCPU runs one worker at a time; on several,
+							// each worker's window is in its own copy of the page.
+							assert.Zero(t, p.Misses, "inline across single-threaded processes")
+						default:
+							assert.Positive(t, p.Misses, "inline on %d vCPUs, the text page shared", cpus)
+						}
+					})
+				}
+			}
+		}
+	}
+}
+
+// TestPreforkedFastAndLockstepAgree: the fast mode and the lockstep
+// reference give the same output and the same counts for the
+// out-of-line strategies (no miss either way), and the same executions
+// for inline.
+func TestPreforkedFastAndLockstepAgree(t *testing.T) {
+	for _, arch := range []string{fixtures.ArchI386, fixtures.ArchAMD64} {
+		for _, s := range probesim.Strategies {
+			t.Run(arch+"/"+string(s), func(t *testing.T) {
+				t.Parallel()
+				path, err := fixtures.Path(arch, "preforked")
+				require.NoError(t, err, "make fixtures")
+				run := func(lockstep bool) *probesim.Result {
+					res, err := probesim.Run(t.Context(), probesim.Config{Program: path, Args: []string{"4", "500"},
+						CPUs: 4, Seed: 2, Lockstep: lockstep, Probes: []string{"work_item"}, Strategy: s})
+					require.NoError(t, err)
+					return res
+				}
+				fast, ref := run(false).Report, run(true).Report
+				assert.Equal(t, ref.Stdout, fast.Stdout)
+				assert.Equal(t, ref.Stderr, fast.Stderr)
+				assert.Equal(t, ref.ExitStatus, fast.ExitStatus)
+				require.Len(t, fast.Probes, 1)
+				require.Len(t, ref.Probes, 1)
+				assert.Equal(t, ref.Probes[0].Executions, fast.Probes[0].Executions)
+				assert.Equal(t, uint64(2000), fast.Probes[0].Executions)
+				if s != probesim.Inline {
+					assert.Equal(t, ref.Probes[0].Hits, fast.Probes[0].Hits)
+					assert.Zero(t, fast.Probes[0].Misses+ref.Probes[0].Misses)
+				}
+			})
+		}
+	}
+}
+
+// TestProcessRunsAreDeterministic: the same seed gives byte-identical
+// report JSON (outside the host section) for runs of several processes.
+func TestProcessRunsAreDeterministic(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		args []string
+		cfg  probesim.Config
+	}{
+		{"preforked", []string{"4", "300"}, probesim.Config{CPUs: 4, Probes: []string{"work_item"}, Strategy: probesim.Inline}},
+		{"preforked", []string{"4", "300"}, probesim.Config{CPUs: 2, Probes: []string{"work_item"}, Strategy: probesim.XOL}},
+		{"forkwait", nil, probesim.Config{CPUs: 4}},
+		{"pipefork", []string{"2000"}, probesim.Config{CPUs: 4}},
+	} {
+		for _, arch := range []string{fixtures.ArchI386, fixtures.ArchAMD64} {
+			t.Run(fmt.Sprintf("%s/%s/%s/cpus%d", arch, c.name, c.cfg.Strategy, c.cfg.CPUs), func(t *testing.T) {
+				t.Parallel()
+				path, err := fixtures.Path(arch, c.name)
+				require.NoError(t, err, "make fixtures")
+				encode := func() []byte {
+					cfg := c.cfg
+					cfg.Program, cfg.Args, cfg.Seed = path, c.args, 7
+					res, err := probesim.Run(t.Context(), cfg)
+					require.NoError(t, err)
+					require.Equal(t, 0, res.Report.ExitStatus, "stderr %q", res.Report.Stderr)
+					res.Report.Host = nil
+					b, err := json.Marshal(res.Report)
+					require.NoError(t, err)
+					return b
+				}
+				a, b := encode(), encode()
+				assert.Equal(t, string(a), string(b))
+			})
+		}
+	}
+}
+
+// forkbombWant is what forkbomb prints when fork fails with EAGAIN after
+// some forks and it reaps every child.
+const forkbombWant = "fork failed with EAGAIN after some forks (N>0)\n" +
+	"reaped all children: yes\n" +
+	"then waitpid fails with ECHILD\n"
+
+// TestForkBombEndsWithEAGAIN: a guest that forks until fork fails meets
+// probesim's process limit (default 4096, as the issue states) as EAGAIN
+// in the guest, and the run ends with the guest's own exit, not a host
+// failure. The native half (as nobody under RLIMIT_NPROC) is
+// fixtures.TestForkbombEndsWithEAGAINUnderRLIMIT_NPROC.
+func TestForkBombEndsWithEAGAIN(t *testing.T) {
+	for _, arch := range []string{fixtures.ArchI386, fixtures.ArchAMD64} {
+		t.Run(arch, func(t *testing.T) {
+			path, err := fixtures.Path(arch, "forkbomb")
+			require.NoError(t, err, "make fixtures")
+			res, err := probesim.Run(t.Context(), probesim.Config{Program: path, Args: []string{"10000"}, CPUs: 2, Seed: 1})
+			require.NoError(t, err)
+			rep := res.Report
+			assert.Equal(t, "exit", rep.StopReason)
+			assert.Equal(t, 0, rep.ExitStatus, "stdout %q stderr %q", rep.Stdout, rep.Stderr)
+			assert.Equal(t, forkbombWant, rep.Stdout)
+			assert.Empty(t, rep.UnsupportedSyscalls)
+		})
+	}
+}
+
+// appletDir makes a directory of symlinks to busybox named after the
+// applets the shell cases call, for their PATH: the shells find external
+// commands there natively and under probesim alike, and nothing depends
+// on the host's own /usr/bin.
+func appletDir(t *testing.T) string {
+	dir := t.TempDir()
+	for _, a := range []string{"cat", "diff", "echo", "head", "printf", "seq", "sleep", "sort", "tail", "tr", "uniq", "wc", "xargs", "grep", "sed", "true", "false"} {
+		require.NoError(t, os.Symlink(busybox, filepath.Join(dir, a)))
+	}
+	return dir
+}
+
+// shellScript is run by busybox sh and bash-static as a file: external
+// applets in pipelines, a function, a loop over a command's output.
+const shellScript = `count() { wc -l < "$1"; }
+printf '%s\n' pear apple fig banana apple > "$TMPDIR/fruit"
+echo "lines: $(count "$TMPDIR/fruit")"
+sort "$TMPDIR/fruit" | uniq -c | sort -rn | head -2
+for w in $(sort -u "$TMPDIR/fruit" | tr a-z A-Z); do echo "word $w"; done
+seq 1 50 | grep 5 | tr '\n' ' '; echo
+exit 5
+`
+
+// sashScript is run by sash -f: its built-ins (leading '-'), external
+// applets it forks and execs through PATH, and a pipeline, which sash
+// hands to /bin/sh -c (it has no pipes of its own).
+const sashScript = `-echo sash built-in echo
+seq 1 3
+echo external echo through PATH
+echo a pipe | tr a-z A-Z
+`
+
+// TestShellsRunProcessesLikeNative runs Debian's busybox sh, bash-static
+// and sash on pipelines, subshells, $( ), here-docs, background jobs with
+// wait and scripts calling external busybox applets, natively and under
+// probesim: the same stdout, stderr and status. PATH is a directory of
+// busybox applet links (appletDir); sash's pipeline runs /bin/sh (dash,
+// dynamically linked).
+func TestShellsRunProcessesLikeNative(t *testing.T) {
+	for _, p := range []string{busybox, bashStatic, sash} {
+		_, err := os.Stat(p)
+		require.NoError(t, err, "install busybox-static, bash-static and sash: make deps")
+	}
+	bin := appletDir(t)
+	scripts := t.TempDir()
+	for name, body := range map[string]string{"script.sh": shellScript, "script.sash": sashScript} {
+		require.NoError(t, os.WriteFile(filepath.Join(scripts, name), []byte(body), 0o644))
+	}
+	// The scripts write under $TMPDIR: natively into one directory, under
+	// probesim into another (its writes go to the overlay).
+	nativeTmp, guestTmp := t.TempDir(), t.TempDir()
+	env := func(tmp string) []string {
+		return []string{"PATH=" + bin, "LANG=C", "LC_ALL=C", "HOME=" + scripts, "TMPDIR=" + tmp}
+	}
+	sh := func(script string) []string { return []string{"sh", "-c", script} }
+	bash := func(script string) []string { return []string{"-c", script} }
+	cases := []struct {
+		name  string
+		prog  string
+		args  []string
+		stdin string
+	}{
+		{"sh pipeline", busybox, sh(`seq 1 20000 | sort -rn | head -3`), ""},
+		{"sh pipeline status", busybox, sh(`false | true; echo "last $?"; set -o pipefail; true | false | true; echo "pipefail $?"`), ""},
+		{"sh subshell", busybox, sh(`x=outer; (x=inner; echo "in $x"; exit 3); echo "status $? x $x"; (cd / && pwd); pwd >/dev/null`), ""},
+		{"sh command substitution", busybox, sh(`n=$(seq 1 10 | wc -l); echo "n=$n nested=$(echo $(echo deep) | tr a-z A-Z) backquote=` + "`echo bq`" + `"`), ""},
+		{"sh here-doc", busybox, sh("cat <<EOF | tr a-z A-Z\nhello $((6 * 7))\nline two\nEOF\ncat <<'RAW'\nnot $expanded\nRAW"), ""},
+		{"sh background and wait", busybox, sh(`(exit 7) & p=$!; (sleep 0; exit 2) & wait $p; echo "first $?"; wait; echo "all done"; echo bg & wait`), ""},
+		{"sh xargs execs", busybox, sh(`seq 1 7 | xargs -n 3 echo row`), ""},
+		{"sh script with applets", busybox, []string{"sh", filepath.Join(scripts, "script.sh")}, ""},
+		{"sh reads stdin through a pipeline", busybox, sh(`sort | uniq -c`), "b\na\nb\nc\n"},
+		{"bash pipeline PIPESTATUS", bashStatic, bash(`seq 1 100 | grep 7 | wc -l; (exit 3) | (exit 4); echo "${PIPESTATUS[@]}"`), ""},
+		{"bash process substitution", bashStatic, bash(`while read -r l; do echo "got $l"; done < <(seq 3); diff <(echo a) <(echo a) >/dev/null 2>&1; echo "diff $?"`), ""},
+		{"bash here-string and $( )", bashStatic, bash(`tr a-z A-Z <<< "$(echo here string)"; a=( $(seq 4 6) ); echo "${#a[@]} ${a[*]}"`), ""},
+		{"bash jobs", bashStatic, bash(`for i in 1 2 3; do (exit $i) & done; s=0; for j in $(jobs -p); do wait $j; s=$((s + $?)); done; echo "sum $s"`), ""},
+		{"bash exec replaces the shell", bashStatic, bash(`echo before; exec seq 2; echo never`), ""},
+		{"bash script with applets", bashStatic, []string{filepath.Join(scripts, "script.sh")}, ""},
+		{"sash built-in", sash, []string{"-c", "-echo no fork here"}, ""},
+		{"sash external", sash, []string{"-c", "seq 1 4"}, ""},
+		{"sash pipeline through /bin/sh", sash, []string{"-c", "seq 1 5 | sort -rn | head -2"}, ""},
+		{"sash script", sash, []string{"-f", filepath.Join(scripts, "script.sash")}, ""},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			stdout, stderr, status, err := fixtures.RunNative(c.prog, c.args, env(nativeTmp), []byte(c.stdin))
+			require.NoError(t, err)
+			require.NotEmpty(t, stdout, "native run printed nothing (stderr %q)", stderr)
+			cfg := probesim.Config{Program: c.prog, Args: c.args, Env: env(guestTmp), Seed: 1, CPUs: 2}
+			if c.stdin != "" {
+				cfg.Stdin = strings.NewReader(c.stdin)
+			}
+			res, err := probesim.Run(t.Context(), cfg)
+			require.NoError(t, err)
+			rep := res.Report
+			assert.Equal(t, status, rep.ExitStatus, "status (stderr %q)", rep.Stderr)
+			assert.Equal(t, string(stdout), rep.Stdout, "stdout")
+			assert.Equal(t, string(stderr), rep.Stderr, "stderr")
+			assert.Empty(t, rep.UnsupportedSyscalls, "syscalls answered ENOSYS")
+		})
+	}
+	entries, err := os.ReadDir(guestTmp)
+	require.NoError(t, err)
+	assert.Empty(t, entries, "the guest's writes stay in the overlay")
+}
