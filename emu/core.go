@@ -357,11 +357,13 @@ func (c *Core) RevokeExec(addr, size uint64) {
 // translate is the engine's page-table miss handler: the kernel pages
 // (GDT, boot stub), else the address space's page-fault path, which grows a
 // stack on a data access below it (expand_stack) and populates the page.
+// The engine also calls it for a write to a page it holds read-only, where
+// a copy-on-write page is copied (mmu.TranslateAccess).
 func (c *Core) translate(page uint64, access uc.MemAccess) (uint64, uc.Prot, bool) {
 	if paddr, p, ok := c.kernelPage(page); ok {
 		return paddr, p, true
 	}
-	t, err := c.as.Translate(page, access != uc.MemFetch)
+	t, err := c.as.TranslateAccess(page, access != uc.MemFetch, access == uc.MemWrite)
 	if err != nil {
 		// Out of memory ends the process (Run); anything else is a
 		// segmentation fault.

@@ -146,7 +146,7 @@ func (k *Kernel) mmapFile(t *Task, addr, length, prot, flags, fd, off uint64) (u
 		k.unsupportedDetail("mmap", "MAP_SHARED|PROT_WRITE file")
 		return fail(syscall.ENODEV)
 	}
-	v, e := k.cfg.Mem.MmapFile(addr, length, mmu.Prot(prot&protMask), uint32(flags), nodePages{k.fs, r.n}, off, r.n.Path())
+	v, e := k.cfg.Mem.MmapFile(addr, length, mmu.Prot(prot&protMask), uint32(flags), nodePages{k.fs, r.n}, off, r.n.Path(), false)
 	return k.mmapResult(v, e)
 }
 
