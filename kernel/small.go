@@ -386,6 +386,5 @@ func sysPersonality(k *Kernel, t *Task, a Args) (uint64, Result) {
 	return ok0()
 }
 
-// Memory locking and msync have nothing to do for memory that is never
-// swapped or written back.
+// Memory locking has nothing to do for memory that is never swapped.
 func sysNop(k *Kernel, t *Task, a Args) (uint64, Result) { return ok0() }
