@@ -52,6 +52,8 @@ func TestPrivateMappingsShareTheCacheUntilWritten(t *testing.T) {
 	assert.Equal(t, 4, f.reads, "each file page read once")
 	st := as.Stats()
 	assert.Equal(t, uint64(4), st.ResidentPages, "shared pages count once")
+	assert.Equal(t, uint64(8), st.RSSPages, "Linux's RSS counts each mapping's pages")
+	assert.Equal(t, uint64(8), st.FilePTEs)
 	assert.Equal(t, uint64(4), as.Phys().UsedPages())
 	requireInvariants(t, as, fb)
 

@@ -117,6 +117,9 @@ func NewPhys(size uint64) (*Phys, error) {
 
 // UsedPages is the number of pages in use.
 func (p *Phys) UsedPages() uint64 {
+	if p == nil {
+		return 0 // an address space that failed its Config
+	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return p.used

@@ -59,6 +59,13 @@ type Stats struct {
 	ResidentPages       uint64 // pages populated (touched) now: own pages plus the distinct page-cache pages mapped
 	PeakResidentPages   uint64 // highest ResidentPages so far
 	FileCachePages      uint64 // distinct page-cache pages mapped now (in ResidentPages)
+	// RSSPages is Linux's resident set (mm_counters: MM_ANONPAGES plus
+	// MM_FILEPAGES), what /proc/self/status shows as VmRSS: a cache page
+	// counts once per page mapping it, so 16 mappings of one file page are
+	// 16 pages here and 1 in ResidentPages.
+	RSSPages     uint64
+	PeakRSSPages uint64 // highest RSSPages so far (VmHWM, ru_maxrss)
+	FilePTEs     uint64 // pages mapping page-cache pages now (RssFile)
 	Frames              int    // 64 KiB frames in use
 	Arenas              int    // physical regions (host reservations of ArenaSize)
 	Backends            int    // attached backends
@@ -215,6 +222,8 @@ func (as *AddressSpace) Stats() Stats {
 	s.Backends = len(as.backends)
 	s.ResidentPages = as.resident + uint64(len(as.cacheRefs))
 	s.FileCachePages = uint64(len(as.cacheRefs))
+	s.FilePTEs = uint64(len(as.filePages))
+	s.RSSPages = as.resident + s.FilePTEs
 	s.Frames = len(as.windows)
 	if as.phys != nil {
 		s.Arenas = as.phys.arenaCount()
@@ -231,6 +240,7 @@ func (as *AddressSpace) PageCache() *PageCache { return as.cache }
 // notePeakLocked updates the peak resident count.
 func (as *AddressSpace) notePeakLocked() {
 	as.stats.PeakResidentPages = max(as.stats.PeakResidentPages, as.resident+uint64(len(as.cacheRefs)))
+	as.stats.PeakRSSPages = max(as.stats.PeakRSSPages, as.resident+uint64(len(as.filePages)))
 }
 
 // addMapped accounts newly mapped bytes.
