@@ -66,9 +66,9 @@ type Stats struct {
 	RSSPages     uint64
 	PeakRSSPages uint64 // highest RSSPages so far (VmHWM, ru_maxrss)
 	FilePTEs     uint64 // pages mapping page-cache pages now (RssFile)
-	Frames              int    // 64 KiB frames in use
-	Arenas              int    // physical regions (host reservations of ArenaSize)
-	Backends            int    // attached backends
+	Frames       int    // 64 KiB frames in use
+	Arenas       int    // physical regions (host reservations of ArenaSize)
+	Backends     int    // attached backends
 }
 
 // NewChecked creates an empty address space. Zero Config fields take
