@@ -322,6 +322,15 @@ func (k *Kernel) Syscall(t *Task, nr uint64, a Args) (uint64, Result) {
 	return ret, res
 }
 
+// Vsyscall is a call through the x86-64 vsyscall page, which the CPU side
+// emulates as the syscall nr (emulate_vsyscall): it is that syscall,
+// counted under its name, with the note "NAME:vsyscall page" saying how
+// it came.
+func (k *Kernel) Vsyscall(t *Task, nr uint64, a Args) (uint64, Result) {
+	k.note(k.SyscallName(nr), "vsyscall page")
+	return k.Syscall(t, nr, a)
+}
+
 // Counts returns how often each syscall was made, by name.
 func (k *Kernel) Counts() map[string]uint64 { return copyCounts(k.counts) }
 
