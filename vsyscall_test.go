@@ -22,6 +22,7 @@ time: ret equals *t: yes, within a second of the syscall: yes
 time(NULL) > 0: yes
 getcpu: ret 0, cpu below the CPU count: yes, node 0
 getcpu(NULL, NULL): ret 0
+maps: ffffffffff600000-ffffffffff601000 --xp 00000000 00:00 0                  [vsyscall]
 call at +0x3c (misaligned):        SIGSEGV si_code 128 si_addr 0
 call at +0xc00 (no entry):         SIGSEGV si_code 128 si_addr 0
 read of the page:                  SIGSEGV si_code 1 si_addr 0xffffffffff600000

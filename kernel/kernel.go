@@ -238,6 +238,11 @@ func New(cfg Config) *Kernel {
 		}
 	}
 	k.initFS = &FSContext{cwd: cwd, umask: 0o022}
+	if cfg.Mem != nil {
+		// A 64-bit task has the vsyscall page (emu emulates calls to it),
+		// which its maps list; an ia32 task has none.
+		cfg.Mem.SetVsyscallPage(cfg.Arch == X8664)
+	}
 	registerBase(k)
 	return k
 }

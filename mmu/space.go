@@ -36,6 +36,8 @@ type AddressSpace struct {
 	filePages map[uint64]*cachePage
 	cacheRefs map[*cachePage]int
 
+	vsyscallPage bool // the gate VMA is listed in MapsText (maps.go)
+
 	startBrk, brk uint64 // mm->start_brk and mm->brk
 	brkSet        bool
 
