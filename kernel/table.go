@@ -64,7 +64,7 @@ func registerBase(k *Kernel) {
 	const (
 		viewNote   = "in the filesystem view (kernel/vfs): host files read-only, changes in an overlay unless the mount is rw"
 		fcntlNote  = "locks are accepted and noted (one process); leases, F_NOTIFY, F_SETSIG and seals are EINVAL"
-		mmapNote   = "files map privately, read on first touch; a writable MAP_SHARED file mapping is ENODEV"
+		mmapNote   = "files map through a shared page cache: MAP_PRIVATE copies a page at its first write, MAP_SHARED stores reach the file at msync, fsync and the last unmap; MAP_SYNC is EOPNOTSUPP"
 		noFork     = "threads only: a new process (no CLONE_VM, or no CLONE_THREAD) is ENOSYS"
 		limitsNote = "RLIMIT_STACK is modelled; the other limits report Debian 12's defaults"
 		futexNote  = "no priority inheritance: the PI commands are ENOSYS"
