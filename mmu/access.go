@@ -146,7 +146,7 @@ func (as *AddressSpace) write(addr uint64, data []byte, kind accessKind) error {
 	if !exec && !kind.forced() && !as.revokedOverlaps(addr, end) {
 		return as.copyLocked(addr, data, true)
 	}
-	if as.equalLocked(addr, data) {
+	if as.equalLocked(addr, data) && !as.sharesCachePages(addr, end) {
 		return nil
 	}
 	err = as.copyLocked(addr, data, true)

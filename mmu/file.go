@@ -162,6 +162,18 @@ func (as *AddressSpace) cowPage(v VMA, addr uint64) bool {
 	return v.Flags&Private != 0 && as.filePages[addr] != nil
 }
 
+// sharesCachePages reports whether a private page of [start,end) is
+// still the cache's: a write there copies it even when it changes no
+// byte, as the write fault would (the page stops seeing the file).
+func (as *AddressSpace) sharesCachePages(start, end uint64) bool {
+	for _, a := range as.filePagesIn(start, end) {
+		if i, ok := as.findVMA(a); ok && as.vmas[i].Flags&Private != 0 {
+			return true
+		}
+	}
+	return false
+}
+
 // breakCOWLocked gives the private file page at addr a page of the
 // address space's own holding the cache page's bytes (wp_page_copy). The
 // translations of the page are dropped on every backend first; inFault
@@ -223,17 +235,25 @@ func (as *AddressSpace) dropFilePagesLocked(start, end uint64) {
 	as.releaseLocked(start, end)
 }
 
-// dropCOWTranslationsLocked drops the backends' translations of the
-// cache pages of private file mappings in [start,end) whose permissions
-// are about to include write (mprotect, SetPageProt), so that Translate
-// gives them again without it and a write breaks the sharing.
-func (as *AddressSpace) dropCOWTranslationsLocked(start, end uint64) {
+// fileWritableLocked is called when the page-table permissions of the
+// mapped file range [start,end) come to include write (mprotect,
+// SetPageProt), after the backends were told: a private page still the
+// cache's loses its translations, so that Translate gives it again
+// without write and its first write breaks the sharing; a shared one is
+// dirty from now on, as a writable translation of it exists.
+func (as *AddressSpace) fileWritableLocked(start, end uint64) {
 	for _, a := range as.filePagesIn(start, end) {
-		if i, ok := as.findVMA(a); ok && as.vmas[i].Flags&Private != 0 {
-			for _, b := range as.backends {
-				if err := b.Unmap(a, PageSize); err != nil {
-					as.noteFailure(err)
-				}
+		i, ok := as.findVMA(a)
+		if !ok {
+			continue
+		}
+		if as.vmas[i].Flags&Shared != 0 {
+			as.cache.markDirty(as.filePages[a])
+			continue
+		}
+		for _, b := range as.backends {
+			if err := b.Unmap(a, PageSize); err != nil {
+				as.noteFailure(err)
 			}
 		}
 	}

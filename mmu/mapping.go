@@ -109,9 +109,10 @@ func (as *AddressSpace) protectLocked(start, end uint64, p Prot) error {
 		if err := as.protectOnBackends(v.Start, v.End, p, wasExec && p&ProtExec == 0); err != nil && first == nil {
 			first = err
 		}
-		if p&ProtWrite != 0 && v.Flags&Private != 0 && v.File != nil {
-			// Shared cache pages must not become writable in place.
-			as.dropCOWTranslationsLocked(v.Start, v.End)
+		if p&ProtWrite != 0 && v.File != nil {
+			// Private cache pages must not become writable in place;
+			// shared ones may now be written through their translations.
+			as.fileWritableLocked(v.Start, v.End)
 		}
 		as.dropPageProt(v.Start, v.End)
 		as.vmas[i].Prot = p

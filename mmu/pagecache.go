@@ -52,8 +52,12 @@ type cachePage struct {
 	host  []byte // PageSize bytes of an arena
 	maps  int    // pages of address spaces mapping it
 	// dirty: a writable MAP_SHARED translation of it was given out, or
-	// a host-side write went through a shared mapping, since it was last
-	// written back.
+	// a host-side write went through a shared mapping. It stays set
+	// while the page is cached: a translation given out stays writable
+	// after a write-back (Linux write-protects every mapping of the page
+	// at write-back, page_mkclean, so that the next store faults and
+	// dirties it again; the cache has no reverse map to do that), so
+	// every write-back compares the page with the file instead.
 	dirty bool
 }
 
@@ -128,13 +132,13 @@ func (c *PageCache) markDirty(cp *cachePage) {
 }
 
 // writebackLocked writes a dirty page's bytes within the file's size to
-// the file, only where they differ from it, so a page mapped writable and
-// never changed does not touch the file.
+// the file when they differ from it, so a page mapped writable and never
+// changed, or unchanged since its last write-back, does not touch the
+// file.
 func (c *PageCache) writebackLocked(cp *cachePage) {
 	if !cp.dirty {
 		return
 	}
-	cp.dirty = false
 	w, ok := cp.key.f.(WritableFile)
 	if !ok {
 		return
