@@ -186,26 +186,43 @@ func (c *Core) DistinctBlocks() uint64 { return uint64(len(c.costedAt)) }
 // Run executes the running thread from pc until an event ends the slice.
 // The returned error is a host-side failure, never a guest fault.
 func (c *Core) Run(pc uint64) (Event, error) {
+	for {
+		ev, again, err := c.run(pc)
+		if !again {
+			return ev, err
+		}
+		// A vsyscall was emulated: the thread goes on at its caller.
+		pc = c.PC()
+	}
+}
+
+// run is one Start of the engine; again is set when the slice goes on
+// from the current ip (an emulated vsyscall).
+func (c *Core) run(pc uint64) (ev Event, again bool, err error) {
 	c.event = Event{}
 	c.counters.ResetBudgetHit()
 	if c.booting {
 		pc = c.bootPC
 	}
-	err := c.eng.Start(pc, c.untilPC, 0, 0)
+	err = c.eng.Start(pc, c.untilPC, 0, 0)
 	c.finishBoot()
 
 	if c.event.Kind != EventNone {
-		return c.event, nil
+		return c.event, false, nil
 	}
 	if c.counters.BudgetHit() {
-		return Event{Kind: EventBudget}, nil
+		return Event{Kind: EventBudget}, false, nil
 	}
 	if pf, ok := c.eng.PageFault(); ok && err != nil {
 		if c.as.OutOfMemory() {
 			// The page could not be populated: the OOM killer's SIGKILL.
-			return Event{Kind: EventOutOfMemory, Signal: kernel.SIGKILL}, nil
+			return Event{Kind: EventOutOfMemory, Signal: kernel.SIGKILL}, false, nil
 		}
-		return c.pageFaultEvent(pf), nil
+		if pf.Access == uc.MemFetch && c.inVsyscallPage(c.PC()) {
+			ev, stop := c.vsyscallFault()
+			return ev, !stop, nil
+		}
+		return c.pageFaultEvent(pf), false, nil
 	}
 	if err != nil {
 		// Unicorn refused to go on without a hook having said why (an
@@ -213,15 +230,15 @@ func (c *Core) Run(pc uint64) (Event, error) {
 		// kernel would report an unexpected trap.
 		var ue *uc.Error
 		if errors.As(err, &ue) {
-			return c.faultEvent(kernel.SIGSEGV, "general protection", c.PC(), 0, 0), nil
+			return c.faultEvent(kernel.SIGSEGV, "general protection", c.PC(), 0, 0), false, nil
 		}
-		return Event{}, err
+		return Event{}, false, err
 	}
 	// The engine stopped by itself at a hlt, which user mode may not
 	// execute (#GP in Linux, hence SIGSEGV). (Runs that seemed to stop at
 	// an ordinary instruction were budget stops reported with a stale PC;
 	// uc.Engine.Start now repairs the PC.)
-	return c.faultEvent(kernel.SIGSEGV, "general protection", c.PC(), 0, 0), nil
+	return c.faultEvent(kernel.SIGSEGV, "general protection", c.PC(), 0, 0), false, nil
 }
 
 // stop ends the current slice with ev.
@@ -357,11 +374,13 @@ func (c *Core) RevokeExec(addr, size uint64) {
 // translate is the engine's page-table miss handler: the kernel pages
 // (GDT, boot stub), else the address space's page-fault path, which grows a
 // stack on a data access below it (expand_stack) and populates the page.
+// The engine also calls it for a write to a page it holds read-only, where
+// a copy-on-write page is copied (mmu.TranslateAccess).
 func (c *Core) translate(page uint64, access uc.MemAccess) (uint64, uc.Prot, bool) {
 	if paddr, p, ok := c.kernelPage(page); ok {
 		return paddr, p, true
 	}
-	t, err := c.as.Translate(page, access != uc.MemFetch)
+	t, err := c.as.TranslateAccess(page, access != uc.MemFetch, access == uc.MemWrite)
 	if err != nil {
 		// Out of memory ends the process (Run); anything else is a
 		// segmentation fault.

@@ -188,4 +188,9 @@ func TestFaultMessage(t *testing.T) {
 		f.Message("prog", 1000, true))
 	f = Fault{Signal: kernel.SIGILL, Kind: "invalid opcode", RIP: 0x8049000, SP: 0xffffd000}
 	require.Equal(t, "traps: p[1000] trap invalid opcode ip:8049000 sp:ffffd000 error:0", f.Message("p", 1000, false))
+	// warn_bad_vsyscall's line, with emulateVsyscall's registers.
+	f = Fault{Signal: kernel.SIGSEGV, Kind: "vsyscall", RIP: VsyscallAddr + 0x3c,
+		Detail: "misaligned vsyscall (exploit attempt or buggy program) -- look up the vsyscall kernel parameter if you need a workaround ip:ffffffffff60003c cs:33 sp:7fffffffe008 ax:0 si:0 di:0"}
+	require.Equal(t, "mksh[1000] misaligned vsyscall (exploit attempt or buggy program) -- look up the vsyscall kernel parameter if you need a workaround ip:ffffffffff60003c cs:33 sp:7fffffffe008 ax:0 si:0 di:0",
+		f.Message("mksh", 1000, true))
 }

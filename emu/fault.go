@@ -19,6 +19,10 @@ type Fault struct {
 	// protection violation, bit 1 write, bit 2 user, bit 4 instruction fetch
 	// (arch/x86/include/asm/trap_pf.h).
 	ErrorCode uint64
+	// Detail is the kernel's own line for a fault without a segfault
+	// line: a vsyscall refused (warn_bad_vsyscall's message and
+	// registers).
+	Detail string
 	// VMA is the mapping that holds RIP, if any (print_vma_addr).
 	VMA   mmu.VMA
 	InVMA bool
@@ -50,6 +54,10 @@ func (f Fault) Message(comm string, pid int, wide bool) string {
 			name = "anon"
 		}
 		where = fmt.Sprintf(" in %s[%x+%x]", baseName(name), f.VMA.Start, f.VMA.End-f.VMA.Start)
+	}
+	if f.Kind == "vsyscall" {
+		// warn_bad_vsyscall (arch/x86/entry/vsyscall/vsyscall_64.c).
+		return fmt.Sprintf("%s[%d] %s", comm, pid, f.Detail)
 	}
 	if f.Signal == kernel.SIGSEGV && f.Kind == "segfault" {
 		return fmt.Sprintf("%s[%d]: segfault at %x ip %s sp %s error %x%s",

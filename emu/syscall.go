@@ -48,7 +48,14 @@ func (c *Core) syscallHook() {
 // RunPendingSyscall runs the syscall a gated hook deferred, now that the
 // machine lets it happen. If the returned bool is true, the event ends the
 // slice as it would have inside the hook.
-func (c *Core) RunPendingSyscall() (Event, bool) { return c.doSyscall(false) }
+// A deferred vsyscall (vsyscall.go) is one too: its ip is still in the
+// vsyscall page, where no syscall instruction can be.
+func (c *Core) RunPendingSyscall() (Event, bool) {
+	if c.inVsyscallPage(c.PC()) {
+		return c.emulateVsyscall()
+	}
+	return c.doSyscall(false)
+}
 
 // ResumeSyscall finishes the syscall the running task slept in, now that
 // it woke and the machine loaded it (kernel.Kernel.Resume): the result is

@@ -91,9 +91,11 @@
 //     probesim itself runs on a terminal; no descriptor is a terminal.
 //   - Files: host device nodes, FIFOs and sockets of the view cannot be
 //     opened (ENXIO); /dev has null, zero, full, random and urandom (the
-//     latter two seeded) and a tty that cannot be opened. A writable MAP_SHARED file mapping is ENODEV
-//     (private and read-only shared mappings work); /proc/self/maps shows
-//     dev:inode as 00:00 0. Locks (fcntl, flock) always succeed, as for a
+//     latter two seeded) and a tty that cannot be opened. File mappings go through a page cache shared
+//     by every mapping of a file (memory.go, mmu/pagecache.go): private
+//     pages are copied at their first write, shared stores are read(2)
+//     at once and written back to the view at msync, fsync, sync and the
+//     last unmap of the page; /proc/self/maps shows dev:inode as 00:00 0. Locks (fcntl, flock) always succeed, as for a
 //     single process without contention, and are noted. st_blocks counts
 //     whole 4 KiB blocks (no sparse files).
 //   - Signals: the frame's setup is not charged beyond the syscall or

@@ -396,7 +396,7 @@ func (k *Kernel) truncatePath(t *Task, pathAddr uint64, size int64) (uint64, Res
 	if e := k.fs.Access(n, 2); e != 0 {
 		return fail(e)
 	}
-	if e := k.fs.Truncate(n, size); e != 0 {
+	if e := k.fileTruncate(k.fs, n, size); e != 0 {
 		return fail(e)
 	}
 	return ok0()
@@ -422,14 +422,33 @@ func (k *Kernel) ftruncate(t *Task, fd uint64, size int64) (uint64, Result) {
 
 // sysFsync serves fsync, fdatasync and syncfs: nothing is buffered, so
 // they only check the descriptor.
+// sysFsync is fsync and fdatasync: a regular file's dirty mapped pages
+// go to the view; the view needs no more.
 func sysFsync(k *Kernel, t *Task, a Args) (uint64, Result) {
-	if t.files.Get(a[0]) == nil {
+	f := t.files.Get(a[0])
+	if f == nil {
 		return fail(syscall.EBADF)
+	}
+	if r, ok := f.impl.(*regularFile); ok {
+		k.cfg.Mem.PageCache().Writeback(nodePages{r.fs, r.n})
 	}
 	return ok0()
 }
 
-func sysSync(k *Kernel, t *Task, a Args) (uint64, Result) { return ok0() }
+// sysSyncfs is syncfs: every dirty mapped page goes back (the view is
+// one filesystem as far as the page cache goes).
+func sysSyncfs(k *Kernel, t *Task, a Args) (uint64, Result) {
+	if t.files.Get(a[0]) == nil {
+		return fail(syscall.EBADF)
+	}
+	return sysSync(k, t, a)
+}
+
+// sysSync writes every dirty mapped page back.
+func sysSync(k *Kernel, t *Task, a Args) (uint64, Result) {
+	k.cfg.Mem.PageCache().Writeback(nil)
+	return ok0()
+}
 
 func sysChmod(k *Kernel, t *Task, a Args) (uint64, Result) {
 	return k.fchmodat(t, atFDCWDArg, a[0], a[1])

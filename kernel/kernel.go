@@ -242,6 +242,11 @@ func New(cfg Config) *Kernel {
 		}
 	}
 	k.initFS = &FSContext{cwd: cwd, umask: 0o022}
+	if cfg.Mem != nil {
+		// A 64-bit task has the vsyscall page (emu emulates calls to it),
+		// which its maps list; an ia32 task has none.
+		cfg.Mem.SetVsyscallPage(cfg.Arch == X8664)
+	}
 	registerBase(k)
 	return k
 }
@@ -324,6 +329,15 @@ func (k *Kernel) Syscall(t *Task, nr uint64, a Args) (uint64, Result) {
 		k.trace(t, name, a, ret, res)
 	}
 	return ret, res
+}
+
+// Vsyscall is a call through the x86-64 vsyscall page, which the CPU side
+// emulates as the syscall nr (emulate_vsyscall): it is that syscall,
+// counted under its name, with the note "NAME:vsyscall page" saying how
+// it came.
+func (k *Kernel) Vsyscall(t *Task, nr uint64, a Args) (uint64, Result) {
+	k.note(k.SyscallName(nr), "vsyscall page")
+	return k.Syscall(t, nr, a)
 }
 
 // Counts returns how often each syscall was made, by name.

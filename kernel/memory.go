@@ -29,12 +29,12 @@ func sysBrk(k *Kernel, t *Task, a Args) (uint64, Result) {
 }
 
 // mmap is the common body of mmap (x86-64), mmap2 and old_mmap (i386).
-// A regular file of the view maps privately (copy on write, read on
-// first touch: mmu.MmapFile), or shared without PROT_WRITE; /dev/zero
-// maps as anonymous memory. A writable shared mapping of a file would
-// need a page cache writing back to it: ENODEV, counted as unsupported.
-// Other files (procfs, pipes, the standard streams) cannot be mapped
-// (ENODEV), as on Linux.
+// A regular file of the view maps through the page cache (mmu.MmapFile):
+// privately (copy on write per address space) or shared, writable when
+// the file was opened for writing, its stores reaching the view (the
+// overlay, or the host through an rw mount) at msync, fsync and the last
+// unmap; /dev/zero maps as anonymous memory. Other files (procfs, pipes,
+// the standard streams) cannot be mapped (ENODEV), as on Linux.
 func (k *Kernel) mmap(t *Task, addr, length, prot, flags, fd, off uint64) (uint64, Result) {
 	if prot&^uint64(protMask|protSem) != 0 {
 		return fail(syscall.EINVAL)
@@ -138,15 +138,18 @@ func (k *Kernel) mmapFile(t *Task, addr, length, prot, flags, fd, off uint64) (u
 	if !f.readable() {
 		return fail(syscall.EACCES)
 	}
-	shared := flags&mmu.MapType != mmu.MapPrivate
-	if shared && prot&uint64(mmu.ProtWrite) != 0 {
-		if !f.writable() {
-			return fail(syscall.EACCES)
-		}
-		k.unsupportedDetail("mmap", "MAP_SHARED|PROT_WRITE file")
-		return fail(syscall.ENODEV)
+	mt := flags & mmu.MapType
+	shared := mt == mmu.MapShared || mt == mmu.MapSharedValidate
+	if shared && prot&uint64(mmu.ProtWrite) != 0 && !f.writable() {
+		return fail(syscall.EACCES)
 	}
-	v, e := k.cfg.Mem.MmapFile(addr, length, mmu.Prot(prot&protMask), uint32(flags), nodePages{k.fs, r.n}, off, r.n.Path())
+	// MAP_SHARED_VALIDATE refuses flags the file does not support
+	// (do_mmap: LEGACY_MAP_MASK plus mmap_supported_flags); MAP_SYNC
+	// needs a DAX file, which the view never is.
+	if mt == mmu.MapSharedValidate && flags&mmu.MapSync != 0 {
+		return fail(syscall.EOPNOTSUPP)
+	}
+	v, e := k.cfg.Mem.MmapFile(addr, length, mmu.Prot(prot&protMask), uint32(flags), nodePages{k.fs, r.n}, off, r.n.Path(), f.writable())
 	if e == 0 && prot&uint64(mmu.ProtExec) != 0 {
 		k.NoteMappedObject(r.n)
 	}
@@ -190,7 +193,9 @@ func (k *Kernel) mmapResult(v uint64, e syscall.Errno) (uint64, Result) {
 	return okv(v)
 }
 
-// nodePages reads a mapped file's pages from the view.
+// nodePages is a mapped file of the view (an mmu.WritableFile): the page
+// cache's key (one node, one file) and where its pages are read from and
+// written back to, straight to the view, under the cache.
 type nodePages struct {
 	fs *vfs.FS
 	n  *vfs.Node
@@ -209,4 +214,52 @@ func ViewFileID(fs *vfs.FS, n *vfs.Node) mmu.FileID {
 func (p nodePages) ReadAt(b []byte, off int64) int {
 	n, _ := p.fs.ReadAt(p.n, b, off)
 	return n
+}
+
+func (p nodePages) WriteAt(b []byte, off int64) int {
+	n, _ := p.fs.WriteAt(p.n, b, off)
+	return n
+}
+
+func (p nodePages) Size() int64 { return p.n.Size() }
+
+// sysMsync is msync(2): the range's dirty shared file pages are written
+// back (mmu.Msync).
+func sysMsync(k *Kernel, t *Task, a Args) (uint64, Result) {
+	if e := k.cfg.Mem.Msync(a[0], a[1], int(a[2])); e != 0 {
+		return fail(e)
+	}
+	return ok0()
+}
+
+// File I/O under the page cache. A regular file's bytes that some mapping
+// holds are the page cache's (mmu.PageCache): read(2) overlays them on
+// what the view has, write(2) and truncation change them too, so stores
+// through MAP_SHARED mappings are read back at once and write(2) is seen
+// by every mapping whose page is still the cache's, as on Linux.
+
+func (k *Kernel) fileRead(fs *vfs.FS, n *vfs.Node, dst []byte, off int64) (int, syscall.Errno) {
+	m, e := fs.ReadAt(n, dst, off)
+	if m > 0 {
+		k.cfg.Mem.PageCache().ReadAt(nodePages{fs, n}, dst[:m], off)
+	}
+	return m, e
+}
+
+func (k *Kernel) fileWrite(fs *vfs.FS, n *vfs.Node, src []byte, off int64) (int, syscall.Errno) {
+	m, e := fs.WriteAt(n, src, off)
+	if m > 0 {
+		f := nodePages{fs, n}
+		k.cfg.Mem.FileChanged(f, k.cfg.Mem.PageCache().WriteAt(f, src[:m], off))
+	}
+	return m, e
+}
+
+func (k *Kernel) fileTruncate(fs *vfs.FS, n *vfs.Node, size int64) syscall.Errno {
+	if e := fs.Truncate(n, size); e != 0 {
+		return e
+	}
+	f := nodePages{fs, n}
+	k.cfg.Mem.FileChanged(f, k.cfg.Mem.PageCache().Truncate(f, size))
+	return 0
 }

@@ -175,11 +175,11 @@ func (k *Kernel) openNode(t *Task, n *vfs.Node, fl uint32, created bool) (*FileD
 			break
 		}
 		if fl&oTrunc != 0 && acc != oReadOnly {
-			if e := k.fs.Truncate(n, 0); e != 0 {
+			if e := k.fileTruncate(k.fs, n, 0); e != 0 {
 				return nil, e
 			}
 		}
-		impl = &regularFile{fs: k.fs, n: n}
+		impl = &regularFile{k: k, fs: k.fs, n: n}
 	case vfs.S_IFCHR:
 		open, ok := n.Device()
 		if !ok {
@@ -215,6 +215,7 @@ func (t *Task) installFD(f *FileDescription, cloexec bool) (uint64, syscall.Errn
 // regularFile is an open regular file of the view.
 type regularFile struct {
 	FileDefaults
+	k  *Kernel // its page cache (memory.go) sits between the file and the view
 	fs *vfs.FS
 	n  *vfs.Node
 }
@@ -222,20 +223,20 @@ type regularFile struct {
 func (r *regularFile) node() *vfs.Node { return r.n }
 
 func (r *regularFile) Read(f *FileDescription, dst []byte) (int, syscall.Errno) {
-	n, e := r.fs.ReadAt(r.n, dst, f.pos)
+	n, e := r.k.fileRead(r.fs, r.n, dst, f.pos)
 	f.pos += int64(n)
 	return n, e
 }
 
 func (r *regularFile) ReadAt(f *FileDescription, dst []byte, off int64) (int, syscall.Errno) {
-	return r.fs.ReadAt(r.n, dst, off)
+	return r.k.fileRead(r.fs, r.n, dst, off)
 }
 
 func (r *regularFile) Write(f *FileDescription, src []byte) (int, syscall.Errno) {
 	if f.flags&oAppend != 0 {
 		f.pos = r.n.Size()
 	}
-	n, e := r.fs.WriteAt(r.n, src, f.pos)
+	n, e := r.k.fileWrite(r.fs, r.n, src, f.pos)
 	f.pos += int64(n)
 	return n, e
 }
@@ -245,7 +246,7 @@ func (r *regularFile) WriteAt(f *FileDescription, src []byte, off int64) (int, s
 	if f.flags&oAppend != 0 {
 		off = r.n.Size()
 	}
-	return r.fs.WriteAt(r.n, src, off)
+	return r.k.fileWrite(r.fs, r.n, src, off)
 }
 
 func (r *regularFile) Seek(f *FileDescription, off int64, whence int) (int64, syscall.Errno) {
@@ -266,7 +267,7 @@ func (r *regularFile) Seek(f *FileDescription, off int64, whence int) (int64, sy
 
 func (r *regularFile) Stat() fileStat { return nodeStat(r.fs, r.n) }
 
-func (r *regularFile) truncate(size int64) syscall.Errno { return r.fs.Truncate(r.n, size) }
+func (r *regularFile) truncate(size int64) syscall.Errno { return r.k.fileTruncate(r.fs, r.n, size) }
 
 // pathFile is an O_PATH description: it names a node for fstat, fchdir
 // and the *at calls, and allows no I/O (EBADF).

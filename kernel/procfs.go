@@ -288,8 +288,8 @@ func (k *Kernel) procStatus(t *Task) string {
 		"voluntary_ctxt_switches:\t0\nnonvoluntary_ctxt_switches:\t0\n",
 		k.comm(), t.fsc.umask, state, t.tg.TGID, t.TID, uid, uid, uid, uid, uid, uid, uid, uid,
 		max(64, len(t.files.slots)), uid, t.tg.TGID, t.TID, t.tg.TGID, t.tg.TGID,
-		kb(st.PeakMappedBytes), kb(st.MappedBytes), kb(0), kb(0), kb(st.PeakResidentPages*4096),
-		kb(st.ResidentPages*4096), kb(st.MappedBytes), kb(k.cfg.Mem.StackLimit()),
+		kb(st.PeakMappedBytes), kb(st.MappedBytes), kb(0), kb(0), kb(st.PeakRSSPages*4096),
+		kb(st.RSSPages*4096), kb(st.MappedBytes), kb(k.cfg.Mem.StackLimit()),
 		t.tg.live, t.pendingMask(), t.tg.pendingMask(), t.SigMask, ignored, caught,
 		uint64(1)<<cpus-1, cpuList(cpus))
 }
@@ -314,13 +314,13 @@ func (k *Kernel) procStat(t *Task) string {
 	}
 	return fmt.Sprintf("%d (%s) %s 0 %d %d 0 -1 4194304 0 0 0 0 %d 0 0 0 20 0 %d 0 0 %d %d 18446744073709551615 "+
 		"0 0 0 0 0 0 %d %d %d 0 0 0 17 0 0 0 0 0 0 0 0 0 0 0 0 0 0\n",
-		t.TID, k.comm(), state, t.tg.TGID, t.tg.TGID, utime, t.tg.live, st.MappedBytes, st.ResidentPages,
+		t.TID, k.comm(), state, t.tg.TGID, t.tg.TGID, utime, t.tg.live, st.MappedBytes, st.RSSPages,
 		t.pendingMask(), t.SigMask, 0)
 }
 
 func (k *Kernel) procStatm() string {
 	st := k.cfg.Mem.Stats()
-	return fmt.Sprintf("%d %d 0 0 0 %d 0\n", st.MappedBytes/4096, st.ResidentPages, st.MappedBytes/4096)
+	return fmt.Sprintf("%d %d %d 0 0 %d 0\n", st.MappedBytes/4096, st.RSSPages, st.FilePTEs, st.MappedBytes/4096)
 }
 
 func (k *Kernel) procMounts() string {
@@ -338,7 +338,7 @@ func (k *Kernel) procSystemFile(name string) string {
 		return k.cpuinfoText()
 	case "meminfo":
 		total := k.cfg.PhysMemory / 1024
-		used := k.cfg.Mem.Stats().ResidentPages * 4
+		used := k.cfg.Mem.Phys().UsedPages() * 4 // the machine's, shared pages once
 		free := total - min(total, used)
 		return fmt.Sprintf("MemTotal:       %8d kB\nMemFree:        %8d kB\nMemAvailable:   %8d kB\n"+
 			"Buffers:               0 kB\nCached:                0 kB\nSwapCached:            0 kB\n"+

@@ -204,7 +204,7 @@ func sysGetrusage(k *Kernel, t *Task, a Args) (uint64, Result) {
 	b := newStruct(2*2*ws + 14*ws)
 	b.word(k.cfg.Arch, 0, ns/1e9)
 	b.word(k.cfg.Arch, ws, ns%1e9/1000)
-	b.word(k.cfg.Arch, 4*ws+2*ws, k.cfg.Mem.Stats().PeakResidentPages*4) // ru_maxrss (KiB)
+	b.word(k.cfg.Arch, 4*ws+2*ws, k.cfg.Mem.Stats().PeakRSSPages*4) // ru_maxrss (KiB)
 	return okOrFault(k.writeBytes(a[1], b.b))
 }
 
@@ -213,7 +213,7 @@ func sysGetrusage(k *Kernel, t *Task, a Args) (uint64, Result) {
 func sysSysinfo(k *Kernel, t *Task, a Args) (uint64, Result) {
 	ws := k.cfg.Arch.wordSize()
 	total := k.cfg.PhysMemory
-	used := k.cfg.Mem.Stats().ResidentPages * 4096
+	used := k.cfg.Mem.Phys().UsedPages() * 4096 // the machine's, shared pages once
 	// uptime, loads[3], totalram, freeram, sharedram, bufferram,
 	// totalswap, freeswap (longs), procs and pad (u16), totalhigh,
 	// freehigh (longs, aligned), mem_unit (u32), padding to 20 bytes.
@@ -386,6 +386,5 @@ func sysPersonality(k *Kernel, t *Task, a Args) (uint64, Result) {
 	return ok0()
 }
 
-// Memory locking and msync have nothing to do for memory that is never
-// swapped or written back.
+// Memory locking has nothing to do for memory that is never swapped.
 func sysNop(k *Kernel, t *Task, a Args) (uint64, Result) { return ok0() }

@@ -64,7 +64,7 @@ func registerBase(k *Kernel) {
 	const (
 		viewNote   = "in the filesystem view (kernel/vfs): host files read-only, changes in an overlay unless the mount is rw"
 		fcntlNote  = "locks are accepted and noted (one process); leases, F_NOTIFY, F_SETSIG and seals are EINVAL"
-		mmapNote   = "files map privately, read on first touch; a writable MAP_SHARED file mapping is ENODEV"
+		mmapNote   = "files map through a shared page cache: MAP_PRIVATE copies a page at its first write, MAP_SHARED stores reach the file at msync, fsync and the last unmap; MAP_SYNC is EOPNOTSUPP"
 		noFork     = "threads only: a new process (no CLONE_VM, or no CLONE_THREAD) is ENOSYS"
 		limitsNote = "RLIMIT_STACK is modelled; the other limits report Debian 12's defaults"
 		futexNote  = "no priority inheritance: the PI commands are ENOSYS"
@@ -87,7 +87,7 @@ func registerBase(k *Kernel) {
 		"link":      full(sysLink), "linkat": full(sysLinkat), "symlink": full(sysSymlink), "symlinkat": full(sysSymlinkat),
 		"faccessat": full(sysFaccessat), "faccessat2": full(sysFaccessat2),
 		"chdir": full(sysChdir), "fchdir": full(sysFchdir), "getcwd": full(sysGetcwd), "umask": full(sysUmask),
-		"ftruncate": full(sysFtruncate), "fsync": full(sysFsync), "fdatasync": full(sysFsync), "syncfs": full(sysFsync),
+		"ftruncate": full(sysFtruncate), "fsync": full(sysFsync), "fdatasync": full(sysFsync), "syncfs": full(sysSyncfs),
 		"sync": full(sysSync), "fchmod": full(sysFchmod), "fchmodat": full(sysFchmodat),
 		"fchownat":  partial(chownHandler(true, true, false, id32), "an unprivileged guest can change nothing"),
 		"utimensat": full(sysUtimensat),
@@ -128,7 +128,7 @@ func registerBase(k *Kernel) {
 		"membarrier": full(sysMembarrier), "getcpu": full(sysGetcpu), "times": full(sysTimes),
 		"capget": full(sysCapget), "personality": partial(sysPersonality, "PER_LINUX only"),
 		"mlock": full(sysNop), "munlock": full(sysNop), "mlockall": full(sysNop), "munlockall": full(sysNop),
-		"msync": full(sysNop), "mlock2": full(sysNop),
+		"msync": full(sysMsync), "mlock2": full(sysNop),
 		"exit": full(sysExit), "exit_group": full(sysExitGroup),
 		"brk": full(sysBrk), "munmap": full(sysMunmap),
 		"mprotect":        partial(sysMprotect, "PROT_GROWSDOWN applies to the named range only"),

@@ -74,11 +74,9 @@ func (as *AddressSpace) copyLocked(addr uint64, buf []byte, toGuest bool) error 
 		host := as.pageHost(page)
 		switch {
 		case toGuest:
-			if host == nil {
-				var err error
-				if host, err = as.populateLocked(page); err != nil {
-					return &FaultError{Addr: addr, Write: true, Reason: "out of memory"}
-				}
+			var err error
+			if host, err = as.pageHostForWrite(page); err != nil {
+				return &FaultError{Addr: addr, Write: true, Reason: "out of memory"}
 			}
 			copy(host[addr-page:], buf[:n])
 		case host == nil && as.fileAt(page):
@@ -148,7 +146,7 @@ func (as *AddressSpace) write(addr uint64, data []byte, kind accessKind) error {
 	if !exec && !kind.forced() && !as.revokedOverlaps(addr, end) {
 		return as.copyLocked(addr, data, true)
 	}
-	if as.equalLocked(addr, data) {
+	if as.equalLocked(addr, data) && !as.sharesCachePages(addr, end) {
 		return nil
 	}
 	err = as.copyLocked(addr, data, true)

@@ -26,6 +26,13 @@ import (
 //     range's translations (before an Unmap), and before a physical page
 //     that held code is reused: a backend that finds its translated code by
 //     physical address (Unicorn) looks it up through them;
+//   - Unmap may come from inside the backend's own translation miss
+//     (Translate or TranslateAccess, at a copy-on-write break: every
+//     backend loses the page, the faulting one included, whose fill then
+//     takes the answer) and without InvalidateCode first: the page's bytes
+//     move unchanged to another physical page, so translated code found
+//     by physical address stays right for the old page, and the new
+//     translation reaches none of it;
 //   - RevokeExec is called right before the Protect that removes a range's
 //     execute permission. Until the range is executable again (a later
 //     Protect with ProtExec) or InvalidateCode covers it, every host-side

@@ -52,6 +52,13 @@ type Config struct {
 	// (0: DefaultPhysMemory). A guest touching more pages is out of
 	// memory (AddressSpace.OutOfMemory). Rounded down to pages.
 	PhysMemory uint64
+	// Phys is the machine's physical memory when several address spaces
+	// share it (nil: the address space has its own, of PhysMemory bytes,
+	// closed with it). With Phys set, PhysMemory is ignored.
+	Phys *Phys
+	// PageCache is the page cache file mappings share (nil: one of the
+	// address space's own, on its Phys). It must be on Phys.
+	PageCache *PageCache
 	// ReadImpliesExec models the READ_IMPLIES_EXEC personality: PROT_READ
 	// in mmap/mprotect also grants PROT_EXEC, and the heap and stack are
 	// executable.

@@ -229,3 +229,34 @@ func invalidations(calls []call) []call {
 	}
 	return out
 }
+
+// store writes guest memory as a CPU does: through a translation with
+// write permission, asking the space again (TranslateAccess, a write
+// fault) when the held one lacks it, as the engine's page-table fill
+// does; a write the space still refuses is a protection fault.
+func (f *fakeBackend) store(addr uint64, data []byte) error {
+	for i, v := range data {
+		a := addr + uint64(i)
+		pg, err := f.touch(a, true)
+		if err != nil {
+			return err
+		}
+		if pg.prot&ProtWrite == 0 {
+			t, err := f.as.TranslateAccess(pageAlignDown(a), true, true)
+			if err != nil {
+				return err
+			}
+			pg = fakePage{prot: t.Prot, phys: t.Phys}
+			f.pages[pageAlignDown(a)] = pg
+			if pg.prot&ProtWrite == 0 {
+				return fmt.Errorf("fake: protection fault writing %#x", a)
+			}
+		}
+		h, err := f.host(pg.phys + a&pageMask)
+		if err != nil {
+			return err
+		}
+		*(*byte)(h) = v
+	}
+	return nil
+}

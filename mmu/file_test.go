@@ -31,7 +31,7 @@ func TestFileMappingPopulatesFromTheFile(t *testing.T) {
 	as, _ := newSpace(t, Config{TaskSize: TaskSize64})
 	content := bytes.Repeat([]byte("0123456789abcdef"), 3*pg/16+8) // 3 pages and 128 bytes
 	f := &memFile{data: content}
-	addr, e := as.MmapFile(0, 4*pg, rw, MapPrivate, f, pg, "/data/file")
+	addr, e := as.MmapFile(0, 4*pg, rw, MapPrivate, f, pg, "/data/file", false)
 	require.Zero(t, e)
 	assert.Zero(t, f.reads, "nothing read before a touch")
 
@@ -59,16 +59,16 @@ func TestFileMappingPopulatesFromTheFile(t *testing.T) {
 	assert.Equal(t, "/data/file", v.Name)
 	assert.Contains(t, as.MapsText(), "/data/file")
 
-	_, e = as.MmapFile(0, pg, rw, MapPrivate, f, 123, "x")
+	_, e = as.MmapFile(0, pg, rw, MapPrivate, f, 123, "x", false)
 	assert.Equal(t, syscall.EINVAL, e, "unaligned offset")
 	// Two mappings of the same file at consecutive offsets merge; of
 	// different files they do not.
-	a2, e := as.MmapFile(addr+4*pg, pg, rw, MapPrivate|MapFixed, f, 5*pg, "/data/file")
+	a2, e := as.MmapFile(addr+4*pg, pg, rw, MapPrivate|MapFixed, f, 5*pg, "/data/file", false)
 	require.Zero(t, e)
 	v, _ = as.FindVMA(a2)
 	assert.Equal(t, addr, v.Start, "merged with the mapping below")
 	g := &memFile{data: content}
-	a3, e := as.MmapFile(a2+pg, pg, rw, MapPrivate|MapFixed, g, 6*pg, "/data/file")
+	a3, e := as.MmapFile(a2+pg, pg, rw, MapPrivate|MapFixed, g, 6*pg, "/data/file", false)
 	require.Zero(t, e)
 	v, _ = as.FindVMA(a3)
 	assert.Equal(t, a3, v.Start, "another file does not merge")

@@ -52,7 +52,7 @@ func checkInvariants(as *AddressSpace, backends ...*fakeBackend) error {
 			return fmt.Errorf("frame %#x backs two windows", w.paddr)
 		}
 		frames[w.paddr] = true
-		if k := (w.paddr - PhysBase) / ArenaSize; w.paddr < PhysBase || k >= uint64(len(as.arenas)) || w.paddr%windowSize != 0 {
+		if k := (w.paddr - PhysBase) / ArenaSize; w.paddr < PhysBase || k >= uint64(len(as.phys.arenas)) || w.paddr%windowSize != 0 {
 			return fmt.Errorf("frame %#x is not a frame of an arena", w.paddr)
 		}
 		for i := uint64(0); i < windowPages; i++ {
@@ -68,10 +68,36 @@ func checkInvariants(as *AddressSpace, backends ...*fakeBackend) error {
 	if resident != as.resident {
 		return fmt.Errorf("%d pages counted resident, %d present", as.resident, resident)
 	}
-	for _, f := range as.freeFrames {
+	for _, f := range as.phys.freeFrames {
 		if frames[f] {
 			return fmt.Errorf("frame %#x is both free and in use", f)
 		}
+	}
+	// A page maps the cache or a page of its own, never both; cache pages
+	// are counted once per distinct page; a private file page's own copy
+	// and shared ones are in file VMAs; the Phys counts every page.
+	refs := map[*cachePage]int{}
+	for a, cp := range as.filePages {
+		i, ok := as.findVMA(a)
+		if !ok || as.vmas[i].File == nil || as.vmas[i].File != cp.key.f ||
+			(as.vmas[i].Offset+a-as.vmas[i].Start)/PageSize != cp.key.index {
+			return fmt.Errorf("page %#x maps a cache page of another file page", a)
+		}
+		if w := as.windows[a>>windowShift]; w != nil && w.present&(1<<((a&(windowSize-1))/PageSize)) != 0 {
+			return fmt.Errorf("page %#x is both the cache's and its own", a)
+		}
+		refs[cp]++
+	}
+	if len(refs) != len(as.cacheRefs) {
+		return fmt.Errorf("%d distinct cache pages mapped, %d counted", len(refs), len(as.cacheRefs))
+	}
+	for cp, n := range refs {
+		if as.cacheRefs[cp] != n || cp.maps < n {
+			return fmt.Errorf("cache page %v: %d mappings here, counted %d, %d in all", cp.key, n, as.cacheRefs[cp], cp.maps)
+		}
+	}
+	if as.ownPhys && as.phys.used != as.resident+uint64(len(as.cache.pages)) {
+		return fmt.Errorf("phys counts %d pages, %d own and %d cached", as.phys.used, as.resident, len(as.cache.pages))
 	}
 	for page := range as.pageProt {
 		if _, ok := as.findVMA(page); !ok {
@@ -90,7 +116,11 @@ func checkInvariants(as *AddressSpace, backends ...*fakeBackend) error {
 			if !ok || phys != pg.phys {
 				return fmt.Errorf("backend %d: page %#x translates to %#x, the space has %#x (populated %v)", bi, a, pg.phys, phys, ok)
 			}
-			if want := HardwareProt(as.effectiveProt(as.vmas[i], a)); pg.prot != want {
+			want := as.effectiveProt(as.vmas[i], a)
+			if as.cowPage(as.vmas[i], a) {
+				want &^= ProtWrite // copy on write: the first write asks again
+			}
+			if want := HardwareProt(want); pg.prot != want {
 				return fmt.Errorf("backend %d: page %#x has %v, want %v", bi, a, pg.prot, want)
 			}
 		}

@@ -113,6 +113,11 @@ func (as *AddressSpace) protectLocked(start, end uint64, p Prot) error {
 		if err := as.protectOnBackends(v.Start, v.End, p, wasExec && p&ProtExec == 0); err != nil && first == nil {
 			first = err
 		}
+		if p&ProtWrite != 0 && v.File != nil {
+			// Private cache pages must not become writable in place;
+			// shared ones may now be written through their translations.
+			as.fileWritableLocked(v.Start, v.End)
+		}
 		as.dropPageProt(v.Start, v.End)
 		as.vmas[i].Prot = p
 		// A private mapping that becomes writable is charged from now

@@ -72,6 +72,12 @@ func (as *AddressSpace) MapsText() string {
 		line = append(line, '\n')
 		b.Write(line)
 	}
+	if as.vsyscallPage {
+		// The gate VMA (get_gate_vma, arch/x86/entry/vsyscall/
+		// vsyscall_64.c), which show_map lists last: the vsyscall page,
+		// execute-only under vsyscall=xonly.
+		b.WriteString(vsyscallMapsLine)
+	}
 	return b.String()
 }
 
@@ -84,6 +90,18 @@ func appendDev(dst []byte, dev uint64) []byte {
 	dst = append(dst, ':')
 	return appendHex(dst, minor, 2)
 }
+
+// SetVsyscallPage says whether the task has the x86-64 vsyscall page
+// (not an ia32 one), which /proc/self/maps then lists last. The page has
+// no VMA: nothing can be mapped there, and executing it is a fault the CPU
+// side emulates (emu/vsyscall.go).
+func (as *AddressSpace) SetVsyscallPage(on bool) {
+	as.mu.Lock()
+	defer as.mu.Unlock()
+	as.vsyscallPage = on
+}
+
+const vsyscallMapsLine = "ffffffffff600000-ffffffffff601000 --xp 00000000 00:00 0                  [vsyscall]\n"
 
 // appendHex appends v in lower-case hex with at least width digits
 // (seq_put_hex_ll).

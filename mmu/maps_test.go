@@ -87,3 +87,15 @@ func mustNew(t *testing.T, cfg Config) *AddressSpace {
 	t.Cleanup(func() { _ = as.Close() })
 	return as
 }
+
+// TestMapsTextListsTheVsyscallPageLast: a 64-bit task's maps end with the
+// gate VMA, as Linux x86-64 prints it under vsyscall=xonly.
+func TestMapsTextListsTheVsyscallPageLast(t *testing.T) {
+	as := mustNew(t, Config{})
+	mustMmap(t, as, 0x400000, pg, rw, anonPriv|MapFixed)
+	as.SetVsyscallPage(true)
+	assert.Equal(t, "00400000-00401000 rw-p 00000000 00:00 0 \n"+
+		"ffffffffff600000-ffffffffff601000 --xp 00000000 00:00 0                  [vsyscall]\n", as.MapsText())
+	as.SetVsyscallPage(false)
+	assert.Equal(t, "00400000-00401000 rw-p 00000000 00:00 0 \n", as.MapsText())
+}

@@ -63,11 +63,11 @@ func (as *AddressSpace) Mmap(addr, length uint64, prot Prot, flags uint32, name 
 		return 0, syscall.ENODEV
 	}
 	defer as.deliverFileEvents() // a MAP_FIXED mapping may replace a file's
-	return as.mmap(addr, length, prot, flags, name, nil, 0)
+	return as.mmap(addr, length, prot, flags, name, nil, 0, 0)
 }
 
 // mmap is do_mmap for anonymous memory (file nil) and files.
-func (as *AddressSpace) mmap(addr, length uint64, prot Prot, flags uint32, name string, file File, off uint64) (uint64, syscall.Errno) {
+func (as *AddressSpace) mmap(addr, length uint64, prot Prot, flags uint32, name string, file File, off uint64, extra Flags) (uint64, syscall.Errno) {
 	as.mu.Lock()
 	defer as.mu.Unlock()
 	if as.dead != nil {
@@ -104,9 +104,9 @@ func (as *AddressSpace) mmap(addr, length uint64, prot Prot, flags uint32, name 
 	if flags&MapFixedNoReplace != 0 && as.mappedBytesIn(addr, addr+size) != 0 {
 		return 0, syscall.EEXIST
 	}
-	f := Anonymous
+	f := Anonymous | extra
 	if file != nil {
-		f = FileBacked
+		f = FileBacked | extra
 	}
 	switch flags & MapType {
 	case MapShared:

@@ -25,7 +25,9 @@ func (as *AddressSpace) Mprotect(addr, length uint64, prot Prot) syscall.Errno {
 //     unless that VMA grows down); PROT_GROWSUP is EINVAL (x86 has no
 //     growsup VMAs);
 //   - a hole inside the range: the VMAs before the hole are changed, then
-//     ENOMEM, as Linux does.
+//     ENOMEM, as Linux does;
+//   - adding PROT_WRITE to a shared file mapping of a file not open for
+//     writing (NoMayWrite): the VMAs before it are changed, then EACCES.
 //
 // Removing PROT_EXEC drops translations of the affected pages.
 func (as *AddressSpace) MprotectRaw(addr, length uint64, prot uint32) syscall.Errno {
@@ -80,8 +82,24 @@ func (as *AddressSpace) MprotectRaw(addr, length uint64, prot uint32) syscall.Er
 		}
 		mappedEnd = r.end
 	}
-	if err := as.protectLocked(addr, mappedEnd, p); err != nil {
-		return syscall.ENOMEM
+	// A shared file mapping without VM_MAYWRITE stops a change adding
+	// write there, the VMAs before it changed (do_mprotect_pkey).
+	var denied bool
+	if p&ProtWrite != 0 {
+		for j := i; j < len(as.vmas) && as.vmas[j].Start < mappedEnd; j++ {
+			if as.vmas[j].Flags&NoMayWrite != 0 {
+				mappedEnd, denied = max(addr, as.vmas[j].Start), true
+				break
+			}
+		}
+	}
+	if mappedEnd > addr {
+		if err := as.protectLocked(addr, mappedEnd, p); err != nil {
+			return syscall.ENOMEM
+		}
+	}
+	if denied {
+		return syscall.EACCES
 	}
 	if mappedEnd < end {
 		return syscall.ENOMEM

@@ -41,8 +41,8 @@ func TestFileMapObserver(t *testing.T) {
 	o := &recordingObserver{as: as}
 	as.SetFileMapObserver(o)
 	f := &idFile{memFile{data: make([]byte, 8*pg)}}
-	addr, e := as.MmapFile(0, 4*pg, rx, MapPrivate, f, pg, "/lib/f")
-	_, e2 := as.MmapFile(0, pg, rx, MapPrivate, &memFile{data: make([]byte, pg)}, 0, "/nameless")
+	addr, e := as.MmapFile(0, 4*pg, rx, MapPrivate, f, pg, "/lib/f", false)
+	_, e2 := as.MmapFile(0, pg, rx, MapPrivate, &memFile{data: make([]byte, pg)}, 0, "/nameless", false)
 	require.Zero(t, e2, "a file without an identity is not told")
 	require.Zero(t, e)
 	b := make([]byte, 1)

@@ -38,7 +38,11 @@ func (as *AddressSpace) SetPageProt(addr uint64, p Prot) error {
 	if old == p {
 		return nil
 	}
-	return as.protectOnBackends(page, page+PageSize, p, old&ProtExec != 0 && p&ProtExec == 0)
+	err := as.protectOnBackends(page, page+PageSize, p, old&ProtExec != 0 && p&ProtExec == 0)
+	if p&ProtWrite != 0 && v.File != nil {
+		as.fileWritableLocked(page, page+PageSize)
+	}
+	return err
 }
 
 // PageProt returns the page-table permissions of the page containing addr

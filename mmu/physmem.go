@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"slices"
+	"sync"
 	"syscall"
 	"unsafe"
 )
@@ -72,38 +73,153 @@ func (w *window) page(i uint64) []byte {
 
 var hostPageSize = uint64(os.Getpagesize())
 
+// Phys is the physical memory of a machine: the arenas, the frames free
+// for reuse, the single pages the page cache uses (pagecache.go), and how
+// many pages are in use against the machine's memory. Address spaces
+// draw their 64 KiB frames from it and the page cache its 4 KiB pages,
+// so every page is counted once against the bound, whoever maps it. An
+// address space made without Config.Phys has a Phys of its own, released
+// at its Close; several address spaces (the processes of a machine) may
+// share one, whose owner closes it after them.
+//
+// Every backend attached to an address space on a Phys holds every arena
+// of it (MapPhys), so a frame of one process (a page-cache page) can be
+// mapped by another. Phys's mutex is the innermost lock: it is taken with
+// an address space's or the page cache's held, never the other way round.
+type Phys struct {
+	mu         sync.Mutex
+	limit      uint64 // pages the machine has
+	used       uint64 // pages in use: address spaces' and the page cache's
+	arenas     []*arena
+	freeFrames []uint64
+	freePages  []uint64 // single pages of split frames (the page cache's)
+	backends   []physBackend
+	closed     bool
+}
+
+type physBackend struct {
+	b    Backend
+	refs int // attachments through address spaces
+}
+
+// NewPhys is physical memory of size bytes (0: DefaultPhysMemory),
+// rounded down to pages.
+func NewPhys(size uint64) (*Phys, error) {
+	if size == 0 {
+		size = DefaultPhysMemory
+	}
+	size = pageAlignDown(size)
+	if size < windowSize || size > 1<<46 {
+		return nil, fmt.Errorf("mmu: physical memory %#x must be between 64 KiB and 64 TiB", size)
+	}
+	return &Phys{limit: size / PageSize}, nil
+}
+
+// UsedPages is the number of pages in use.
+func (p *Phys) UsedPages() uint64 {
+	if p == nil {
+		return 0 // an address space that failed its Config
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.used
+}
+
+// takePages charges n pages against the bound.
+func (p *Phys) takePages(n uint64) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.used+n > p.limit {
+		return errOutOfMemory
+	}
+	p.used += n
+	return nil
+}
+
+func (p *Phys) givePages(n uint64) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.used -= n
+}
+
 // frameAlloc returns a zeroed frame: a freed one, else the next of the
 // newest arena, else one of a new arena (given to every backend).
-func (as *AddressSpace) frameAlloc() (paddr uint64, host []byte, err error) {
-	if n := len(as.freeFrames); n > 0 {
-		paddr = as.freeFrames[n-1]
-		as.freeFrames = as.freeFrames[:n-1]
-		return paddr, as.frameHost(paddr), nil
+func (p *Phys) frameAlloc() (paddr uint64, host []byte, err error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.frameAllocLocked()
+}
+
+func (p *Phys) frameAllocLocked() (paddr uint64, host []byte, err error) {
+	if p.closed {
+		return 0, nil, ErrClosed
 	}
-	if n := len(as.arenas); n == 0 || as.arenas[n-1].used == ArenaSize {
-		if err := as.addArena(); err != nil {
+	if n := len(p.freeFrames); n > 0 {
+		paddr = p.freeFrames[n-1]
+		p.freeFrames = p.freeFrames[:n-1]
+		return paddr, p.host(paddr, windowSize), nil
+	}
+	if n := len(p.arenas); n == 0 || p.arenas[n-1].used == ArenaSize {
+		if err := p.addArena(); err != nil {
 			return 0, nil, err
 		}
 	}
-	a := as.arenas[len(as.arenas)-1]
+	a := p.arenas[len(p.arenas)-1]
 	paddr = a.paddr + a.used
 	a.used += windowSize
-	return paddr, as.frameHost(paddr), nil
+	return paddr, p.host(paddr, windowSize), nil
 }
 
-func (as *AddressSpace) frameHost(paddr uint64) []byte {
-	a := as.arenas[(paddr-PhysBase)/ArenaSize]
+// frameFree gives a frame, whose pages must read zeros, back.
+func (p *Phys) frameFree(paddr uint64) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.freeFrames = append(p.freeFrames, paddr)
+}
+
+// pageAlloc returns one zeroed page (the page cache's), splitting a frame
+// when no freed page is left. It does not charge the page (takePages).
+// Split frames are never joined again; their freed pages are returned to
+// the host (zeroHost), only their physical addresses stay reserved.
+func (p *Phys) pageAlloc() (paddr uint64, host []byte, err error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if len(p.freePages) == 0 {
+		f, _, err := p.frameAllocLocked()
+		if err != nil {
+			return 0, nil, err
+		}
+		for i := uint64(windowPages); i > 0; i-- {
+			p.freePages = append(p.freePages, f+(i-1)*PageSize)
+		}
+	}
+	n := len(p.freePages)
+	paddr = p.freePages[n-1]
+	p.freePages = p.freePages[:n-1]
+	return paddr, p.host(paddr, PageSize), nil
+}
+
+// pageFree gives a page of pageAlloc back; its contents are dropped.
+func (p *Phys) pageFree(paddr uint64, host []byte) {
+	zeroHost(host)
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.freePages = append(p.freePages, paddr)
+}
+
+func (p *Phys) host(paddr, size uint64) []byte {
+	a := p.arenas[(paddr-PhysBase)/ArenaSize]
 	off := paddr - a.paddr
-	return a.mem[off : off+windowSize : off+windowSize]
+	return a.mem[off : off+size : off+size]
 }
 
-func (as *AddressSpace) maxArenas() int {
-	return int((as.cfg.PhysMemory + ArenaSize - 1) / ArenaSize * 2)
+func (p *Phys) maxArenas() int {
+	return int((p.limit*PageSize + ArenaSize - 1) / ArenaSize * 2)
 }
 
 // addArena reserves a new arena and gives it to every backend.
-func (as *AddressSpace) addArena() error {
-	if len(as.arenas) >= as.maxArenas() {
+func (p *Phys) addArena() error {
+	if len(p.arenas) >= p.maxArenas() {
 		return errOutOfMemory
 	}
 	mem, err := syscall.Mmap(-1, 0, ArenaSize, syscall.PROT_READ|syscall.PROT_WRITE,
@@ -111,57 +227,143 @@ func (as *AddressSpace) addArena() error {
 	if err != nil {
 		return fmt.Errorf("mmu: reserving %#x bytes of host memory: %w", ArenaSize, err)
 	}
-	a := &arena{mem: mem, paddr: PhysBase + uint64(len(as.arenas))*ArenaSize}
-	for i, b := range as.backends {
-		if err := b.MapPhys(a.paddr, ArenaSize, unsafe.Pointer(&mem[0])); err != nil {
+	a := &arena{mem: mem, paddr: PhysBase + uint64(len(p.arenas))*ArenaSize}
+	for i, b := range p.backends {
+		if err := b.b.MapPhys(a.paddr, ArenaSize, unsafe.Pointer(&mem[0])); err != nil {
 			// Backends that took it keep a region the address space
 			// will not use again; that is harmless, only the failure
 			// matters.
 			syscall.Munmap(mem)
-			return as.noteFailure(fmt.Errorf("mmu: backend %d MapPhys [%#x,+%#x): %w", i, a.paddr, ArenaSize, err))
+			return &backendError{fmt.Errorf("mmu: backend %d MapPhys [%#x,+%#x): %w", i, a.paddr, ArenaSize, err)}
 		}
 	}
-	as.arenas = append(as.arenas, a)
+	p.arenas = append(p.arenas, a)
 	return nil
 }
 
+// backendError is a backend's failure, which the address space keeps
+// (Err), as opposed to running out of memory.
+type backendError struct{ err error }
+
+func (e *backendError) Error() string { return e.err.Error() }
+func (e *backendError) Unwrap() error { return e.err }
+
+// attach gives b every arena (once per backend, however many address
+// spaces it is attached through).
+func (p *Phys) attach(b Backend) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for i := range p.backends {
+		if p.backends[i].b == b {
+			p.backends[i].refs++
+			return nil
+		}
+	}
+	for _, a := range p.arenas {
+		if err := b.MapPhys(a.paddr, ArenaSize, unsafe.Pointer(&a.mem[0])); err != nil {
+			return fmt.Errorf("mmu: giving the arena at %#x to a new backend: %w", a.paddr, err)
+		}
+	}
+	p.backends = append(p.backends, physBackend{b: b, refs: 1})
+	return nil
+}
+
+func (p *Phys) detach(b Backend) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for i := range p.backends {
+		if p.backends[i].b == b {
+			if p.backends[i].refs--; p.backends[i].refs == 0 {
+				p.backends = slices.Delete(p.backends, i, i+1)
+			}
+			return
+		}
+	}
+}
+
+// arenaCount is the number of arenas reserved.
+func (p *Phys) arenaCount() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return len(p.arenas)
+}
+
+// Close returns every arena to the host. Backends must no longer use
+// them; every address space on p must be closed first.
+func (p *Phys) Close() error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var first error
+	for _, a := range p.arenas {
+		if err := syscall.Munmap(a.mem); err != nil && first == nil {
+			first = fmt.Errorf("mmu: releasing host memory: %w", err)
+		}
+	}
+	p.arenas, p.freeFrames, p.freePages, p.backends, p.used, p.closed = nil, nil, nil, nil, 0, true
+	return first
+}
+
 // populateLocked makes the page at addr present and returns its host
-// memory; it fails only when physical memory is exhausted, which is then
-// remembered (OutOfMemory).
+// memory: a page of a file mapping not yet written privately is the page
+// cache's (file.go), any other page the address space's own. It fails only
+// when physical memory is exhausted, which is then remembered
+// (OutOfMemory).
 func (as *AddressSpace) populateLocked(addr uint64) ([]byte, error) {
+	if h := as.pageHost(addr); h != nil {
+		return h, nil
+	}
+	if i, ok := as.findVMA(addr); ok && as.vmas[i].File != nil {
+		cp, err := as.mapCachePageLocked(as.vmas[i], addr)
+		if err != nil {
+			as.oom = as.oom || errors.Is(err, errOutOfMemory)
+			return nil, err
+		}
+		return cp.host, nil
+	}
+	return as.populateOwnLocked(addr)
+}
+
+// populateOwnLocked makes the page at addr present in the address space's
+// own frame of its window, zeroed.
+func (as *AddressSpace) populateOwnLocked(addr uint64) ([]byte, error) {
 	wn, i := addr>>windowShift, (addr&(windowSize-1))/PageSize
 	w := as.windows[wn]
+	if w != nil && w.present&(1<<i) != 0 {
+		return w.page(i), nil
+	}
+	if err := as.phys.takePages(1); err != nil {
+		as.oom = true
+		return nil, err
+	}
 	if w == nil {
-		if as.resident >= as.cfg.PhysMemory/PageSize {
-			as.oom = true
-			return nil, errOutOfMemory
-		}
-		paddr, host, err := as.frameAlloc()
+		paddr, host, err := as.phys.frameAlloc()
 		if err != nil {
+			as.phys.givePages(1)
 			as.oom = true
+			var be *backendError
+			if errors.As(err, &be) {
+				as.noteFailure(be.err)
+			}
 			return nil, err
 		}
 		w = &window{paddr: paddr, host: host}
 		as.windows[wn] = w
 	}
-	if w.present&(1<<i) == 0 {
-		if as.resident >= as.cfg.PhysMemory/PageSize {
-			as.oom = true
-			return nil, errOutOfMemory
-		}
-		w.present |= 1 << i
-		as.resident++
-		as.stats.PeakResidentPages = max(as.stats.PeakResidentPages, as.resident)
-		as.fillFromFile(addr, w.page(i))
-	}
+	w.present |= 1 << i
+	as.resident++
+	as.notePeakLocked()
 	return w.page(i), nil
 }
 
-// pageHost returns the host memory of the page at addr if it is present.
+// pageHost returns the host memory of the page at addr if it is present
+// (the address space's own, else a page-cache page it maps).
 func (as *AddressSpace) pageHost(addr uint64) []byte {
 	w := as.windows[addr>>windowShift]
 	i := (addr & (windowSize - 1)) / PageSize
 	if w == nil || w.present&(1<<i) == 0 {
+		if cp := as.filePages[addr]; cp != nil {
+			return cp.host
+		}
 		return nil
 	}
 	return w.page(i)
@@ -172,6 +374,9 @@ func (as *AddressSpace) pagePhys(addr uint64) (uint64, bool) {
 	w := as.windows[addr>>windowShift]
 	i := (addr & (windowSize - 1)) / PageSize
 	if w == nil || w.present&(1<<i) == 0 {
+		if cp := as.filePages[addr]; cp != nil {
+			return cp.paddr, true
+		}
 		return 0, false
 	}
 	return w.paddr + i*PageSize, true
@@ -223,6 +428,7 @@ func (as *AddressSpace) releaseLocked(start, end uint64) {
 	if end <= start {
 		return
 	}
+	var released uint64
 	for _, wn := range as.windowsIn(start, end) {
 		w := as.windows[wn]
 		base := wn << windowShift
@@ -237,16 +443,19 @@ func (as *AddressSpace) releaseLocked(start, end uint64) {
 			for j < (hi-base)/PageSize && w.present&(1<<j) != 0 {
 				w.present &^= 1 << j
 				as.resident--
+				released++
 				j++
 			}
 			zeroHost(w.host[i*PageSize : j*PageSize])
 			i = j
 		}
 		if w.present == 0 {
-			as.freeFrames = append(as.freeFrames, w.paddr)
+			as.phys.frameFree(w.paddr)
 			delete(as.windows, wn)
 		}
 	}
+	as.phys.givePages(released)
+	as.releaseFilePagesLocked(start, end)
 }
 
 // zeroPagesLocked zeroes the present pages of [start,end) in place
@@ -266,14 +475,18 @@ func (as *AddressSpace) zeroPagesLocked(start, end uint64) {
 	}
 }
 
-// freeArenas returns every arena to the host (Close).
-func (as *AddressSpace) freeArenas() error {
-	var first error
-	for _, a := range as.arenas {
-		if err := syscall.Munmap(a.mem); err != nil && first == nil {
-			first = fmt.Errorf("mmu: releasing host memory: %w", err)
-		}
+// freeMemoryLocked gives every page back (Close): the page-cache pages
+// mapped were released with the mappings; the own frames go back to the
+// Phys, which is closed too when it is the address space's own.
+func (as *AddressSpace) freeMemoryLocked() error {
+	for _, w := range as.windows {
+		zeroHost(w.host)
+		as.phys.frameFree(w.paddr)
 	}
-	as.arenas, as.windows, as.freeFrames, as.resident = nil, map[uint64]*window{}, nil, 0
-	return first
+	as.phys.givePages(as.resident)
+	as.windows, as.resident = map[uint64]*window{}, 0
+	if as.ownPhys {
+		return as.phys.Close()
+	}
+	return nil
 }

@@ -92,6 +92,9 @@ const (
 	// accounted, not even when mprotect makes it writable, and it keeps
 	// the VMA from merging with ordinary neighbours.
 	NoReserve
+	// NoMayWrite is a MAP_SHARED file mapping without VM_MAYWRITE (the
+	// file is not open for writing): mprotect cannot make it writable.
+	NoMayWrite
 )
 
 // withAccount adds Accounted to the flags of a new mapping that Linux
@@ -110,7 +113,7 @@ var flagNames = []struct {
 }{
 	{GrowsDown, "GrowsDown"}, {Stack, "Stack"}, {Anonymous, "Anonymous"},
 	{FileBacked, "FileBacked"}, {Heap, "Heap"}, {Private, "Private"}, {Shared, "Shared"},
-	{Accounted, "Accounted"}, {NoReserve, "NoReserve"},
+	{Accounted, "Accounted"}, {NoReserve, "NoReserve"}, {NoMayWrite, "NoMayWrite"},
 }
 
 // String lists the set flags, e.g. "Anonymous|Private".

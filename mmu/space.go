@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"reflect"
 	"sync"
-	"unsafe"
 )
 
 // AddressSpace is one guest process's memory: its VMAs, the host memory
@@ -24,14 +23,23 @@ type AddressSpace struct {
 	fileObserver FileMapObserver // told of file mappings (notify.go)
 	fileEvents   []fileEvent     // collected under mu, delivered after it
 
-	// Physical memory (physmem.go): the arenas, the frame behind each
-	// window with touched pages, the frames free for reuse, and how many
-	// pages are present.
-	arenas     []*arena
-	windows    map[uint64]*window // by window number (address >> 16)
-	freeFrames []uint64
-	resident   uint64
-	oom        bool // a page could not be populated
+	// Physical memory (physmem.go): where frames come from, the frame
+	// behind each window with pages of the address space's own, and how
+	// many such pages are present.
+	phys     *Phys
+	ownPhys  bool               // phys was made for this address space (closed with it)
+	windows  map[uint64]*window // by window number (address >> 16)
+	resident uint64
+	oom      bool // a page could not be populated
+
+	// File pages (file.go): the page-cache page each mapped file page
+	// not privately written uses, and for each such cache page how many
+	// of the address space's pages map it (counted once as resident).
+	cache     *PageCache
+	filePages map[uint64]*cachePage
+	cacheRefs map[*cachePage]int
+
+	vsyscallPage bool // the gate VMA is listed in MapsText (maps.go)
 
 	startBrk, brk uint64 // mm->start_brk and mm->brk
 	brkSet        bool
@@ -51,12 +59,21 @@ type Stats struct {
 	StackGrowthRefusals uint64 // growths refused (stack limit, guard gap, budget)
 	Invalidations       uint64 // ranges whose translations were dropped (each sent to every backend)
 	ExecRevocations     uint64 // ranges that lost execute permission (RevokeExec to every backend)
+	COWBreaks           uint64 // private file pages copied at their first write
 	PageProtOverrides   int    // pages whose page-table permissions differ from their VMA
-	ResidentPages       uint64 // pages populated (touched) now
+	ResidentPages       uint64 // pages populated (touched) now: own pages plus the distinct page-cache pages mapped
 	PeakResidentPages   uint64 // highest ResidentPages so far
-	Frames              int    // 64 KiB frames in use
-	Arenas              int    // physical regions (host reservations of ArenaSize)
-	Backends            int    // attached backends
+	FileCachePages      uint64 // distinct page-cache pages mapped now (in ResidentPages)
+	// RSSPages is Linux's resident set (mm_counters: MM_ANONPAGES plus
+	// MM_FILEPAGES), what /proc/self/status shows as VmRSS: a cache page
+	// counts once per page mapping it, so 16 mappings of one file page are
+	// 16 pages here and 1 in ResidentPages.
+	RSSPages     uint64
+	PeakRSSPages uint64 // highest RSSPages so far (VmHWM, ru_maxrss)
+	FilePTEs     uint64 // pages mapping page-cache pages now (RssFile)
+	Frames       int    // 64 KiB frames in use
+	Arenas       int    // physical regions (host reservations of ArenaSize)
+	Backends     int    // attached backends
 }
 
 // NewChecked creates an empty address space. Zero Config fields take
@@ -66,7 +83,20 @@ func NewChecked(cfg Config) (*AddressSpace, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &AddressSpace{cfg: c, pageProt: map[uint64]Prot{}, windows: map[uint64]*window{}}, nil
+	as := &AddressSpace{cfg: c, pageProt: map[uint64]Prot{}, windows: map[uint64]*window{},
+		phys: c.Phys, cache: c.PageCache, filePages: map[uint64]*cachePage{}, cacheRefs: map[*cachePage]int{}}
+	if as.phys == nil {
+		if as.phys, err = NewPhys(c.PhysMemory); err != nil {
+			return nil, err
+		}
+		as.ownPhys = true
+	}
+	if as.cache == nil {
+		as.cache = NewPageCache(as.phys)
+	} else if as.cache.phys != as.phys {
+		return nil, errors.New("mmu: the page cache is on another Phys than the address space")
+	}
+	return as, nil
 }
 
 // New is NewChecked for callers whose Config is known to be good. An
@@ -76,7 +106,8 @@ func NewChecked(cfg Config) (*AddressSpace, error) {
 func New(cfg Config) *AddressSpace {
 	as, err := NewChecked(cfg)
 	if err != nil {
-		return &AddressSpace{pageProt: map[uint64]Prot{}, windows: map[uint64]*window{}, dead: err, failure: err}
+		return &AddressSpace{pageProt: map[uint64]Prot{}, windows: map[uint64]*window{},
+			filePages: map[uint64]*cachePage{}, cacheRefs: map[*cachePage]int{}, cache: NewPageCache(nil), dead: err, failure: err}
 	}
 	return as
 }
@@ -124,10 +155,8 @@ func (as *AddressSpace) Attach(b Backend) error {
 			return errors.New("mmu: backend is already attached")
 		}
 	}
-	for _, a := range as.arenas {
-		if err := b.MapPhys(a.paddr, ArenaSize, unsafe.Pointer(&a.mem[0])); err != nil {
-			return fmt.Errorf("mmu: giving the arena at %#x to a new backend: %w", a.paddr, err)
-		}
+	if err := as.phys.attach(b); err != nil {
+		return err
 	}
 	as.backends = append(as.backends, b)
 	return nil
@@ -141,6 +170,7 @@ func (as *AddressSpace) Detach(b Backend) error {
 	for i, x := range as.backends {
 		if x == b {
 			as.backends = append(as.backends[:i], as.backends[i+1:]...)
+			as.phys.detach(b)
 			return nil
 		}
 	}
@@ -163,8 +193,11 @@ func (as *AddressSpace) Close() error {
 	if len(as.vmas) > 0 {
 		first = as.unmapLocked(0, as.vmas[len(as.vmas)-1].End)
 	}
-	if err := as.freeArenas(); err != nil && first == nil {
+	if err := as.freeMemoryLocked(); err != nil && first == nil {
 		first = err
+	}
+	for _, b := range as.backends {
+		as.phys.detach(b)
 	}
 	as.backends = nil
 	as.dead = ErrClosed
@@ -193,10 +226,27 @@ func (as *AddressSpace) Stats() Stats {
 	s.VMAs = len(as.vmas)
 	s.PageProtOverrides = len(as.pageProt)
 	s.Backends = len(as.backends)
-	s.ResidentPages = as.resident
+	s.ResidentPages = as.resident + uint64(len(as.cacheRefs))
+	s.FileCachePages = uint64(len(as.cacheRefs))
+	s.FilePTEs = uint64(len(as.filePages))
+	s.RSSPages = as.resident + s.FilePTEs
 	s.Frames = len(as.windows)
-	s.Arenas = len(as.arenas)
+	if as.phys != nil {
+		s.Arenas = as.phys.arenaCount()
+	}
 	return s
+}
+
+// Phys is the physical memory the address space's pages come from.
+func (as *AddressSpace) Phys() *Phys { return as.phys }
+
+// PageCache is the page cache its file mappings use.
+func (as *AddressSpace) PageCache() *PageCache { return as.cache }
+
+// notePeakLocked updates the peak resident count.
+func (as *AddressSpace) notePeakLocked() {
+	as.stats.PeakResidentPages = max(as.stats.PeakResidentPages, as.resident+uint64(len(as.cacheRefs)))
+	as.stats.PeakRSSPages = max(as.stats.PeakRSSPages, as.resident+uint64(len(as.filePages)))
 }
 
 // addMapped accounts newly mapped bytes.

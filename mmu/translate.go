@@ -32,6 +32,17 @@ var ErrOutOfMemory = errOutOfMemory
 // checks the access against them, so a protection fault is a Translation
 // whose Prot lacks the access, not an error.
 func (as *AddressSpace) Translate(addr uint64, grow bool) (Translation, error) {
+	return as.TranslateAccess(addr, grow, false)
+}
+
+// TranslateAccess is Translate for an access that writes when write is
+// set: a backend asks again when a write meets a page it holds without
+// write permission, and a private file page still shared with the page
+// cache is then copied (do_wp_page, file.go) and translated writable; any
+// other page answers as for Translate, and the write is a protection
+// fault. A private file page not written yet is translated without write
+// permission, so that its first write comes here.
+func (as *AddressSpace) TranslateAccess(addr uint64, grow, write bool) (Translation, error) {
 	as.mu.Lock()
 	defer as.mu.Unlock()
 	if as.dead != nil {
@@ -52,8 +63,22 @@ func (as *AddressSpace) Translate(addr uint64, grow bool) (Translation, error) {
 	if _, err := as.populateLocked(addr); err != nil {
 		return Translation{}, err
 	}
+	v := as.vmas[i]
+	prot := as.effectiveProt(v, addr)
+	if cp := as.filePages[addr]; cp != nil && prot&ProtWrite != 0 {
+		switch {
+		case v.Flags&Shared != 0:
+			as.cache.markDirty(cp)
+		case write:
+			if _, err := as.breakCOWLocked(addr, true); err != nil {
+				return Translation{}, err
+			}
+		default:
+			prot &^= ProtWrite
+		}
+	}
 	t.Phys, _ = as.pagePhys(addr)
-	t.Prot = HardwareProt(as.effectiveProt(as.vmas[i], addr))
+	t.Prot = HardwareProt(prot)
 	return t, nil
 }
 

@@ -65,6 +65,14 @@ func faultCode(f emu.Fault) (code int, addr, trapno uint64) {
 		return 7, f.RIP, 19 // FPE_FLTINV
 	case "general protection":
 		return siKernel, 0, 13
+	case "vsyscall":
+		// emulate_vsyscall: force_sig_fault(SEGV_MAPERR) at a pointer
+		// beyond TASK_SIZE, else force_sig (SI_KERNEL); from the page
+		// fault that carried the call.
+		if f.Addr != 0 {
+			return 1, f.Addr, 14
+		}
+		return siKernel, 0, 14
 	case "int3":
 		return siKernel, 0, 3
 	}

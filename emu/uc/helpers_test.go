@@ -28,7 +28,10 @@ type space struct {
 	next  uint64 // next free physical page index
 	// onMiss, if set, runs when the translator finds no page (it may map
 	// one: demand paging or stack growth).
-	onMiss       func(page uint64)
+	onMiss func(page uint64)
+	// onWrite, if set, runs when the translator is asked for a write (a
+	// page the table holds read-only: copy on write may remap it).
+	onWrite      func(page uint64)
 	translations []uint64 // pages the translator was asked for, in order
 }
 
@@ -46,6 +49,9 @@ var spaces = map[*Engine]*space{}
 
 func (s *space) translate(page uint64, access MemAccess) (uint64, Prot, bool) {
 	s.translations = append(s.translations, page)
+	if access == MemWrite && s.onWrite != nil {
+		s.onWrite(page)
+	}
 	p, ok := s.pages[page]
 	if !ok && s.onMiss != nil {
 		s.onMiss(page)

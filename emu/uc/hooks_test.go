@@ -250,6 +250,12 @@ func TestPermissionsNeedAFlushToShrink(t *testing.T) {
 	e := newEngine(t, Mode64)
 	loadCode(t, e, movAbsRAX(dataAddr))
 	require.NoError(t, run(e))
+	// The translator agrees (a write refused by the table asks it again,
+	// for copy on write).
+	sp := spaces[e]
+	p := sp.pages[dataAddr]
+	p.prot = ProtRead
+	sp.pages[dataAddr] = p
 	e.setPermsWithoutFlush(dataAddr, dataAddr+pageSize, ProtRead)
 	assert.NoError(t, run(e), "the stale TLB entry still grants the write")
 	require.NoError(t, e.FlushTLB())

@@ -1,6 +1,7 @@
 package uc
 
 import (
+	"encoding/binary"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -156,3 +157,63 @@ func TestRuntimeHooksApplyToTranslatedCode(t *testing.T) {
 	require.NoError(t, run(e))
 	assert.Equal(t, []string{"syscall", "cpuid", "int3"}, calls)
 }
+
+// TestWriteToReadOnlyPageAsksAgain pins the copy-on-write path of the
+// page-table fill: a write meeting a page the table holds read-only asks
+// the translator again, which may drop the entry (every backend loses a
+// shared page at a COW break, the faulting one included, from inside its
+// own fill) and answer a new physical page with write permission; the
+// write lands there, the shared page and the other page mapping it keep
+// their bytes, and the next write needs no translator. A read-only page
+// the translator keeps read-only still faults.
+func TestWriteToReadOnlyPageAsksAgain(t *testing.T) {
+	e := newEngine(t, Mode64)
+	const other = dataAddr + 0x1000
+	loadCode(t, e, cat(movAbsRAX(dataAddr), movRAXAbs(other)))
+	sp := spaces[e]
+	shared := sp.pages[dataAddr]
+	shared.prot = ProtRead
+	sp.pages[dataAddr] = shared
+	sp.pages[other] = shared
+	hostWrite(t, e, dataAddr, le64(0x1111))
+	var breaks int
+	sp.onWrite = func(page uint64) {
+		p := sp.pages[page]
+		if page != dataAddr || p.prot&ProtWrite != 0 {
+			return
+		}
+		breaks++
+		mapPage(t, e, page, ProtRead|ProtWrite)
+		copy(sp.host[sp.pages[page].phys*pageSize:][:pageSize], sp.host[p.phys*pageSize:][:pageSize])
+		require.NoError(t, e.DropPages(page, page+pageSize))
+	}
+	require.NoError(t, e.RegWrite(RAX, 0x2222))
+	require.NoError(t, run(e))
+	assert.Equal(t, 1, breaks)
+	assert.Equal(t, uint64(0x1111), reg(t, e, RAX), "the other page still reads the shared bytes")
+	paddr, p, ok := e.PTE(dataAddr)
+	require.True(t, ok)
+	assert.Equal(t, physBase+sp.pages[dataAddr].phys*pageSize, paddr, "the entry is the copy")
+	assert.Equal(t, ProtRead|ProtWrite, p)
+	assert.Equal(t, le64(0x2222), sp.host[sp.pages[dataAddr].phys*pageSize:][:8])
+	assert.Equal(t, le64(0x1111), sp.host[shared.phys*pageSize:][:8])
+
+	require.NoError(t, e.RegWrite(RAX, 0x3333))
+	before := len(sp.translations)
+	require.NoError(t, run(e))
+	assert.Equal(t, 1, breaks)
+	assert.Equal(t, before, len(sp.translations), "the copy is writable: no fill")
+
+	ro := newEngine(t, Mode64)
+	loadCode(t, ro, movAbsRAX(dataAddr))
+	protectPage(t, ro, dataAddr, ProtRead)
+	asked := 0
+	spaces[ro].onWrite = func(uint64) { asked++ }
+	assert.Equal(t, CodeException, ErrorCode(run(ro)), "a page kept read-only refuses the write")
+	assert.Equal(t, 1, asked)
+	pf, ok := ro.PageFault()
+	require.True(t, ok)
+	assert.Equal(t, PageFault{Page: dataAddr, Access: MemWrite, Mapped: true}, pf)
+}
+
+func le64(v uint64) []byte { return binary.LittleEndian.AppendUint64(nil, v) }

@@ -120,9 +120,11 @@ static bool vm_fill(uc_engine *uc, uint64_t vaddr, uc_mem_type type,
                                   UC_PROT_EXEC);
         return true;
     }
+    int asked = 0;
     if (!(pte & PROBESIM_PTE_PRESENT)) {
         uint64_t paddr = 0;
         uint32_t perms = 0;
+        asked = 1;
         vm->translations++;
         if (!probesimGoTranslate(vm->translate_handle, page, (int)type, &paddr,
                                  &perms)) {
@@ -139,6 +141,31 @@ static bool vm_fill(uc_engine *uc, uint64_t vaddr, uc_mem_type type,
                 vm->entries++;
             }
             *slot = pte;
+        }
+    }
+    if (!(pte & need_for(type)) && type == UC_MEM_WRITE && !asked) {
+        // A write to a page held without write permission asks the
+        // translator again: a copy-on-write page (a private file page
+        // still the page cache's) is copied and comes back writable, at
+        // a new physical page; anything else comes back as it was and
+        // the write is refused below. The translator drops this very
+        // entry on the way (every backend loses the shared page), so the
+        // slot is looked up again. An entry the translator just gave is
+        // its answer already.
+        uint64_t paddr = 0;
+        uint32_t perms = 0;
+        vm->translations++;
+        if (probesimGoTranslate(vm->translate_handle, page, (int)type, &paddr,
+                                &perms)) {
+            pte = (paddr & ~(PAGE_SIZE - 1)) | (perms & PROBESIM_PTE_PERMS) |
+                  PROBESIM_PTE_PRESENT;
+            slot = pte_slot(vm, vpn, 1);
+            if (slot != NULL) {
+                if (!(*slot & PROBESIM_PTE_PRESENT)) {
+                    vm->entries++;
+                }
+                *slot = pte;
+            }
         }
     }
     if (!(pte & need_for(type))) {
