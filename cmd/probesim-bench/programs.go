@@ -89,7 +89,7 @@ func programCases() ([]programCase, error) {
 		// Dynamically linked Debian programs: ld.so's start-up (the
 		// loader, libc's relocations, the mmaps) is most of /bin/true.
 		{name: "dynamic /bin/true start-up", argv: []string{"/bin/true"}},
-		{name: "dynamic /bin/ls -l /usr/bin", argv: []string{"/bin/ls", "-l", "--time-style=+", "/usr/bin"}},
+		{name: "dynamic /bin/ls -lgG /usr/bin", argv: []string{"/bin/ls", "-lgG", "--time-style=+", "/usr/bin"}},
 		{name: "python3 sum(range(10**6))", argv: []string{"/usr/bin/python3", "-c", "print(sum(range(10**6)))"}},
 	}, nil
 }
