@@ -73,23 +73,7 @@ func ViewFiles(fs *vfs.FS) Files {
 			return ObjectFile{}, fmt.Errorf("%s: not a regular file", path)
 		}
 		st := fs.Stat(n)
-		return ObjectFile{Path: path, Data: viewReader{fs, n}, Size: st.Size, Dev: st.Dev, Ino: st.Ino}, nil
+		return ObjectFile{Path: path, Data: fs.Reader(n), Size: st.Size, Dev: st.Dev, Ino: st.Ino}, nil
 	}
 }
 
-// viewReader reads a view's file.
-type viewReader struct {
-	fs *vfs.FS
-	n  *vfs.Node
-}
-
-func (r viewReader) ReadAt(p []byte, off int64) (int, error) {
-	n, e := r.fs.ReadAt(r.n, p, off)
-	if e != 0 {
-		return n, e
-	}
-	if n < len(p) {
-		return n, io.EOF
-	}
-	return n, nil
-}

@@ -2,7 +2,6 @@ package smp
 
 import (
 	"fmt"
-	"io"
 	"io/fs"
 	"path"
 	"path/filepath"
@@ -50,28 +49,11 @@ func openInterp(view *vfs.FS, cwd string, prog *loader.Image) (*emu.Object, *vfs
 	if e := view.Access(n, 1|4); e != 0 { // MAY_EXEC|MAY_READ
 		return nil, nil, fail(loader.Unreadable, e, e.Error())
 	}
-	im, err := loader.ParseInterp(n.Path(), viewReader{view, n}, n.Size(), prog.Arch)
+	im, err := loader.ParseInterp(n.Path(), view.Reader(n), n.Size(), prog.Arch)
 	if err != nil {
 		return nil, nil, fail(loader.KindOf(err), syscall.ELIBBAD, err.Error())
 	}
 	return &emu.Object{Image: im, Name: n.Path(), ID: kernel.ViewFileID(view, n)}, n, nil
-}
-
-// viewReader reads a file of the view for the loader.
-type viewReader struct {
-	view *vfs.FS
-	n    *vfs.Node
-}
-
-func (r viewReader) ReadAt(p []byte, off int64) (int, error) {
-	n, e := r.view.ReadAt(r.n, p, off)
-	if e != 0 {
-		return n, e
-	}
-	if n < len(p) {
-		return n, io.EOF
-	}
-	return n, nil
 }
 
 // exePath is the program's path as /proc/self/exe and its mappings show

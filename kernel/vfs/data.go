@@ -222,3 +222,24 @@ func (f *FS) SHA256(n *Node) string {
 	}
 	return hex.EncodeToString(h.Sum(nil))
 }
+
+// Reader returns an io.ReaderAt over a regular file of the view, for
+// readers outside the kernel (the ELF loader, the probes' symbol tables):
+// a short read is io.EOF, a failed one its errno.
+func (f *FS) Reader(n *Node) io.ReaderAt { return nodeReader{f, n} }
+
+type nodeReader struct {
+	fs *FS
+	n  *Node
+}
+
+func (r nodeReader) ReadAt(p []byte, off int64) (int, error) {
+	n, e := r.fs.ReadAt(r.n, p, off)
+	if e != 0 {
+		return n, e
+	}
+	if n < len(p) {
+		return n, io.EOF
+	}
+	return n, nil
+}
