@@ -1,9 +1,6 @@
 package main
 
 import (
-	"bytes"
-	"crypto/sha256"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -11,8 +8,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
-	"time"
 
 	"github.com/probesim/probesim/fixtures"
 )
@@ -153,7 +148,8 @@ func measureProcessRow(name, arch string, argv []string, rounds uint64, qemu, pr
 	}
 	simArgv := append([]string{probesimBin, "run", "--cpus", "2"}, argv...)
 	for i := 0; i < reps; i++ {
-		res, errLine, err := timeCommandStderr(simArgv)
+		res, err := timeCommand(simArgv, "")
+		errLine := res.stderrLine
 		switch {
 		case err != nil:
 			row.ProbesimError = oneLine(err.Error())
@@ -196,29 +192,6 @@ func printProcessRow(w io.Writer, r processRow) {
 	if r.Rounds > 0 {
 		fmt.Fprintf(w, "%-36s %-6s %10.0f %10.0f   (round trips per second)\n", "", "", r.NativePerSec, r.QemuPerSec)
 	}
-}
-
-// timeCommandStderr is timeCommand (no stdin) that also returns the first
-// line of the command's stderr, the reason a failing run gives.
-func timeCommandStderr(argv []string) (commandResult, string, error) {
-	cmd := exec.Command(argv[0], argv[1:]...)
-	cmd.Env = []string{}
-	h := sha256.New()
-	var stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = h, &stderr
-	began := time.Now()
-	err := cmd.Run()
-	secs := time.Since(began).Seconds()
-	var exitErr *exec.ExitError
-	if err != nil && !errors.As(err, &exitErr) {
-		return commandResult{}, "", err
-	}
-	ws := cmd.ProcessState.Sys().(syscall.WaitStatus)
-	status := ws.ExitStatus()
-	if ws.Signaled() {
-		status = 128 + int(ws.Signal())
-	}
-	return commandResult{secs: secs, status: status, sha256: fmt.Sprintf("%x", h.Sum(nil))}, oneLine(stderr.String()), nil
 }
 
 // oneLine is the first non-empty line of s, trimmed.

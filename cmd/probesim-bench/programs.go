@@ -181,13 +181,15 @@ func timeInterleaved(name string, reps int, stdin string, runners []timedRunner)
 }
 
 type commandResult struct {
-	secs   float64
-	status int
-	sha256 string
+	secs       float64
+	status     int
+	sha256     string
+	stderrLine string // the first non-empty line of stderr: a failing run's reason
 }
 
 // timeCommand runs argv with stdin from the file at stdin ("" for none)
-// and returns its wall time, exit status and the sha256 of its stdout.
+// and returns its wall time, exit status, the sha256 of its stdout and the
+// first line of its stderr.
 func timeCommand(argv []string, stdin string) (commandResult, error) {
 	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Env = []string{}
@@ -214,7 +216,7 @@ func timeCommand(argv []string, stdin string) (commandResult, error) {
 	if ws.Signaled() {
 		status = 128 + int(ws.Signal())
 	}
-	return commandResult{secs: secs, status: status, sha256: fmt.Sprintf("%x", h.Sum(nil))}, nil
+	return commandResult{secs: secs, status: status, sha256: fmt.Sprintf("%x", h.Sum(nil)), stderrLine: oneLine(stderr.String())}, nil
 }
 
 // writeInput writes the generated input to a temporary file and returns
