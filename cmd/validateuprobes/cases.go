@@ -29,6 +29,9 @@ type probeCase struct {
 	Count *regexp.Regexp
 	// CPUs is the number of vCPUs probesim runs it on.
 	CPUs int
+	// Processes marks a program of several processes: Linux's hits are
+	// counted system-wide (perfprobe.StatSystemWide).
+	Processes bool
 }
 
 var (
@@ -63,6 +66,9 @@ func cases() []probeCase {
 			probeCase{Arch: arch, Fixture: "mallocthreads_dyn", Args: []string{"4", "1000"}, Probe: lib + ":free", Count: freeCalls, CPUs: 4},
 			probeCase{Arch: arch, Fixture: "mallocthreads_dyn", Args: []string{"4", "1000"}, Probe: "fill_block", Count: fillCalls, CPUs: 4},
 			probeCase{Arch: arch, Fixture: "threads_dyn", Args: []string{"4", "1000"}, Probe: "probed", Count: threadsCalls, CPUs: 4},
+			// Four forked workers call work_item 1,000 times each: a probe
+			// on a file hits in every process that runs it (issue 11).
+			probeCase{Arch: arch, Fixture: "preforked", Args: []string{"4", "1000"}, Probe: "work_item", Count: threadsCalls, CPUs: 4, Processes: true},
 		)
 	}
 	return out

@@ -43,7 +43,11 @@ func runCase(ctx context.Context, c probeCase, index int, probes *perfprobe.Grou
 	if err == nil {
 		var out bytes.Buffer
 		var hits uint64
-		hits, _, err = perfprobe.Stat(ctx, event, prog, c.Args, &out)
+		stat := perfprobe.Stat
+		if c.Processes {
+			stat = perfprobe.StatSystemWide
+		}
+		hits, _, err = stat(ctx, event, prog, c.Args, &out)
 		if err == nil {
 			r.LinuxHits = &hits
 			if c.Count != nil {

@@ -19,6 +19,20 @@ import (
 // output goes to stdout (nil discards it); it starts with perf's
 // environment.
 func Stat(ctx context.Context, event, bin string, args []string, stdout io.Writer) (uint64, time.Duration, error) {
+	return stat(ctx, false, event, bin, args, stdout)
+}
+
+// StatSystemWide is Stat counting on every CPU (perf stat -a) while bin
+// runs, for programs of several processes: a uprobe is attached to its
+// file, so only processes running that file count, and counted per task
+// with inheritance the hits of children running at once come up short
+// (measured on preforked: 347,005 to 400,000 of 400,000), system-wide
+// they are exact.
+func StatSystemWide(ctx context.Context, event, bin string, args []string, stdout io.Writer) (uint64, time.Duration, error) {
+	return stat(ctx, true, event, bin, args, stdout)
+}
+
+func stat(ctx context.Context, systemWide bool, event, bin string, args []string, stdout io.Writer) (uint64, time.Duration, error) {
 	dir, err := os.MkdirTemp("", "perfprobe-")
 	if err != nil {
 		return 0, 0, err
@@ -29,7 +43,12 @@ func Stat(ctx context.Context, event, bin string, args []string, stdout io.Write
 	if ev == "" {
 		ev = "task-clock"
 	}
-	cmd := exec.CommandContext(ctx, "perf", append([]string{"stat", "-x,", "-e", ev, "-o", out, "--", bin}, args...)...)
+	argv := []string{"stat", "-x,", "-e", ev, "-o", out}
+	if systemWide {
+		argv = append(argv, "-a")
+	}
+	argv = append(append(argv, "--", bin), args...)
+	cmd := exec.CommandContext(ctx, "perf", argv...)
 	var stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = stdout, &stderr
 	start := time.Now()
