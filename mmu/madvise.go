@@ -84,6 +84,9 @@ func (as *AddressSpace) Madvise(addr, length uint64, advice int) syscall.Errno {
 	if advice == MadvHWPoison || advice == MadvSoftOffline {
 		return syscall.EPERM
 	}
+	if advice == MadvDontFork || advice == MadvDoFork {
+		return as.setDontCopyLocked(addr, end, advice == MadvDontFork)
+	}
 	var hole syscall.Errno
 	next := addr
 	for i := as.vmaIndex(addr); i < len(as.vmas) && as.vmas[i].Start < end; i++ {
