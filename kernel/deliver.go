@@ -95,6 +95,7 @@ func (k *Kernel) HeldForStep() uint64 { return k.heldForStep }
 // step ends, as uprobe_deny_signal holds them (the step is one
 // instruction, after which the task returns to user mode again).
 func (k *Kernel) ExitToUser(t *Task, fromSyscall, stepping bool) Result {
+	k.cur = t
 	restartable := fromSyscall && t.restartPending
 	t.restartPending = false
 	if t.state != TaskRunnable || !t.hasDeliverable() && !restartable && !t.restoreMask {
@@ -123,7 +124,7 @@ func (k *Kernel) ExitToUser(t *Task, fromSyscall, stepping bool) Result {
 	for n := 0; n < numSignals && t.hasDeliverable(); n++ {
 		info, _ := t.dequeue()
 		if info.code == siTimer {
-			info = k.timerTaken(info)
+			info = k.timerTaken(t.tg, info)
 		}
 		sig := int(info.signo)
 		act := t.sighand.actions[sig]

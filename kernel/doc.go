@@ -5,7 +5,7 @@
 //   - Task (task.go): one thread of execution, with its signal mask and
 //     pending signals, alternate signal stack, TLS, clear-child-tid word,
 //     robust list, and the objects it shares or owns;
-//   - ThreadGroup (threadgroup.go): the process, whose TGID is Config.PID,
+//   - Process (threadgroup.go): the process, whose TGID is Config.PID,
 //     with its process-wide pending signals and its count of live threads
 //     (tasks are reaped when they exit, process.go); the process's interval
 //     and POSIX timers (itimer.go) are the Kernel's, as there is one;

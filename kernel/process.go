@@ -17,6 +17,7 @@ func sysExitGroup(k *Kernel, t *Task, a Args) (uint64, Result) {
 // and its references to shared objects are dropped. It reports whether t
 // was the last live task of its thread group.
 func (k *Kernel) ExitTask(t *Task, status int) bool {
+	k.cur = t
 	t.state = TaskExited
 	t.exitStatus = status
 	t.tg.live--
@@ -150,9 +151,9 @@ const (
 func (k *Kernel) getRlimit(res uint64) (cur, max uint64) {
 	switch res {
 	case rlimitStack:
-		return k.cfg.Mem.StackLimit(), rlimInfinity
+		return k.mm().StackLimit(), rlimInfinity
 	case rlimitNofile:
-		return k.rlimNofile[0], k.rlimNofile[1]
+		return k.self().rlimNofile[0], k.self().rlimNofile[1]
 	case 8: // RLIMIT_MEMLOCK
 		return 8 << 20, 8 << 20
 	case 4: // RLIMIT_CORE
@@ -193,9 +194,9 @@ func sysPrlimit64(k *Kernel, t *Task, a Args) (uint64, Result) {
 		}
 		switch a[1] {
 		case rlimitStack:
-			k.cfg.Mem.SetStackLimit(nc)
+			k.mm().SetStackLimit(nc)
 		case rlimitNofile:
-			k.rlimNofile = [2]uint64{nc, nm}
+			k.self().rlimNofile = [2]uint64{nc, nm}
 		}
 	}
 	if a[3] != 0 {

@@ -123,7 +123,7 @@ func TestCloneSharesOrCopiesTheDescriptorTable(t *testing.T) {
 	require.NotNil(t, shared)
 	assert.Same(t, h.th.files, shared.files)
 	assert.Same(t, h.th.sighand, shared.sighand)
-	assert.Same(t, h.th.ThreadGroup(), shared.ThreadGroup())
+	assert.Same(t, h.th.Process(), shared.Process())
 
 	tid = h.call("clone", threadFlags, 0, 0, 0, 0)
 	own := h.k.TaskByTID(int(tid))
@@ -165,11 +165,11 @@ func TestExitTaskClearsAndWakesChildTID(t *testing.T) {
 	_, res := h.k.Syscall(waiter, nr(t, X8664, "futex"), Args{word, futexWait, 0x2a})
 	require.Equal(t, Block, res.Outcome)
 	h.th.ClearChildTID = word
-	live := h.k.tg.Live()
+	live := h.k.self().Live()
 	assert.False(t, h.k.ExitTask(h.th, 3))
 	assert.Equal(t, TaskExited, h.th.State())
 	assert.Equal(t, 3, h.th.ExitStatus())
-	assert.Equal(t, live-1, h.k.tg.Live())
+	assert.Equal(t, live-1, h.k.self().Live())
 	assert.Equal(t, []byte{0, 0, 0, 0}, h.get(word, 4))
 	assert.Equal(t, []wakeRecord{{1100, 0}}, s.woken)
 }

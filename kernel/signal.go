@@ -85,7 +85,7 @@ func (p *sigPending) take(sig int) sigInfo {
 func (t *Task) pendingMask() uint64 { return t.pending.mask }
 
 // pendingMask is the set pending for the whole thread group (ShdPnd).
-func (tg *ThreadGroup) pendingMask() uint64 { return tg.pending.mask }
+func (tg *Process) pendingMask() uint64 { return tg.pending.mask }
 
 // Default actions (kernel/signal.c SIG_KERNEL_*_MASK). The stop signals
 // are treated as ignored: probesim models no job control.
@@ -118,7 +118,7 @@ func (k *Kernel) sendToTask(t *Task, info sigInfo) {
 
 // sendToGroup queues info on tg (a process-directed signal) and tells a
 // task that takes it: the first in creation order not blocking it.
-func (k *Kernel) sendToGroup(tg *ThreadGroup, info sigInfo) {
+func (k *Kernel) sendToGroup(tg *Process, info sigInfo) {
 	sig := int(info.signo)
 	var leader *Task
 	for _, t := range tg.tasks {

@@ -36,7 +36,7 @@ type Task struct {
 	CPU CPU
 
 	k       *Kernel
-	tg      *ThreadGroup
+	tg      *Process
 	files   *FDTable
 	fsc     *FSContext
 	sighand *SignalHandlers
@@ -98,8 +98,8 @@ func (t *Task) State() TaskState { return t.state }
 // ExitStatus is the status the task exited with (TaskExited only).
 func (t *Task) ExitStatus() int { return t.exitStatus }
 
-// ThreadGroup is the task's process.
-func (t *Task) ThreadGroup() *ThreadGroup { return t.tg }
+// Process is the task's process.
+func (t *Task) Process() *Process { return t.tg }
 
 // Kernel is the kernel the task belongs to.
 func (t *Task) Kernel() *Kernel { return t.k }
@@ -108,7 +108,7 @@ func (t *Task) Kernel() *Kernel { return t.k }
 // descriptor table and signal handlers, as the process's first thread or
 // as a test's extra thread. Threads the guest creates come from clone.
 func (k *Kernel) NewTask(tid int, cpu CPU) *Task {
-	t := &Task{TID: tid, CPU: cpu, k: k, tg: k.tg, files: k.initFiles.incRef(), fsc: k.initFS.incRef(),
+	t := &Task{TID: tid, CPU: cpu, k: k, tg: k.self(), files: k.initFiles.incRef(), fsc: k.initFS.incRef(),
 		sighand: k.initSighand.incRef()}
 	k.addTask(t)
 	return t

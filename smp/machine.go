@@ -384,11 +384,9 @@ func (m *Machine) AddressSpace() *mmu.AddressSpace { return m.as }
 func (m *Machine) Close() error {
 	var errs []error
 	if m.core != nil {
-		// The engine goes first, so the address space must not unmap from
-		// it afterwards: detach it (its mappings die with it).
-		if m.as != nil {
-			_ = m.as.Detach(m.core)
-		}
+		// The engine goes first, so the address spaces must not unmap
+		// from it afterwards: Close detaches them (their mappings die
+		// with it).
 		errs = append(errs, m.core.Close())
 		m.core = nil
 	}
