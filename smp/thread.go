@@ -3,6 +3,7 @@ package smp
 import (
 	"github.com/probesim/probesim/emu/uc"
 	"github.com/probesim/probesim/kernel"
+	"github.com/probesim/probesim/mmu"
 )
 
 // thread is a kernel task as the machine schedules it: its saved
@@ -40,6 +41,9 @@ type thread struct {
 
 func (t *thread) exited() bool { return t.kt.State() == kernel.TaskExited }
 
+// mm is the address space the thread runs in.
+func (t *thread) mm() *mmu.AddressSpace { return t.kt.Process().MM() }
+
 type regWrite struct {
 	reg uc.Reg
 	val uint64
@@ -68,6 +72,11 @@ type vcpu struct {
 	contextSwitches uint64
 	ipisReceived    uint64
 	shootdowns      uint64 // TLB shootdowns it initiated
+	// mm is the address space whose page tables the vCPU has loaded: its
+	// thread's, or the last one's while idle (lazy TLB mode). It is in
+	// that mm's mm_cpumask (tlb.go).
+	mm         *mmu.AddressSpace
+	mmSwitches uint64 // loads of another mm's page tables
 	prio            int    // tie-break rank, a permutation drawn from the seed
 	// spinning: its thread spins in the kernel with interrupts off
 	// (SpinInKernel): the vCPU is neither run nor given away, and the
