@@ -77,7 +77,7 @@ type vcpu struct {
 	// that mm's mm_cpumask (tlb.go).
 	mm         *mmu.AddressSpace
 	mmSwitches uint64 // loads of another mm's page tables
-	prio            int    // tie-break rank, a permutation drawn from the seed
+	prio       int    // tie-break rank, a permutation drawn from the seed
 	// spinning: its thread spins in the kernel with interrupts off
 	// (SpinInKernel): the vCPU is neither run nor given away, and the
 	// other vCPUs do not wait for it.
