@@ -244,6 +244,11 @@ func (k *Kernel) putSiginfo(w *frameWriter, off int, info sigInfo) {
 		w.u32(u, uint64(uint32(info.timerID)))
 		w.u32(u+4, uint64(uint32(info.overrun)))
 		w.setValue(k, u+8, info.value)
+	case info.signo == SIGCHLD && info.code > 0:
+		// _sigchld: pid, uid, status, then utime and stime (zero).
+		w.u32(u, uint64(uint32(info.pid)))
+		w.u32(u+4, uint64(uint32(info.uid)))
+		w.u32(u+8, uint64(uint32(info.status)))
 	default:
 		w.u32(u, uint64(uint32(info.pid)))
 		w.u32(u+4, uint64(uint32(info.uid)))

@@ -78,6 +78,9 @@ type Config struct {
 	PhysMemory uint64
 	// NoFile is RLIMIT_NOFILE's soft limit (0 = 1024).
 	NoFile uint64
+	// MaxProcesses bounds the processes not yet reaped (0:
+	// DefaultMaxProcesses); a fork past it is EAGAIN.
+	MaxProcesses int
 }
 
 // Handler implements one syscall. It returns the raw register value (a
@@ -123,9 +126,18 @@ type Kernel struct {
 	unsupported map[string]uint64
 	rng         *rand.Rand
 
-	init    *Process      // the first process (Config.PID)
-	tasks   map[int]*Task // every task created, by tid
-	nextTID int
+	init  *Process      // the first process (Config.PID)
+	tasks map[int]*Task // every task created, by tid
+	// procs are the processes not reaped, by pid; procOrder every process
+	// created; processes counts those not reaped against the limit, live
+	// those not exited.
+	procs         map[int]*Process
+	procOrder     []*Process
+	processes     int
+	live          int
+	mmUsers       map[*mmu.AddressSpace]int // processes using each address space
+	onProcessExit func(*Process)
+	nextTID       int
 	// The first task's descriptor table and signal handlers, which
 	// NewTask gives every task it creates.
 	initFiles   *FDTable
@@ -174,6 +186,8 @@ func New(cfg Config) *Kernel {
 		rng:     rand.New(rand.NewPCG(cfg.Seed, 0x67657472616e646f)), // "getrando"
 		init:    newProcess(cfg.PID, cfg.Mem),
 		tasks:   map[int]*Task{},
+		procs:   map[int]*Process{},
+		mmUsers: map[*mmu.AddressSpace]int{cfg.Mem: 1},
 		nextTID: cfg.PID + 1,
 		futexes: futexQueues{},
 		pipeIno: 10000,
@@ -203,8 +217,12 @@ func New(cfg Config) *Kernel {
 	k.initSighand = newSignalHandlers()
 	k.self().dumpable = 1
 	k.self().rlimNofile = [2]uint64{1024, 1048576}
+	k.init.exe, k.init.argv = cfg.ExePath, cfg.Argv
+	k.procs[cfg.PID] = k.init
+	k.procOrder = []*Process{k.init}
+	k.processes, k.live = 1, 1
 	if cfg.NoFile != 0 {
-		k.self().rlimNofile = [2]uint64{cfg.NoFile, max(cfg.NoFile, 1048576)}
+		k.init.rlimNofile = [2]uint64{cfg.NoFile, max(cfg.NoFile, 1048576)}
 	}
 	if cfg.PhysMemory == 0 {
 		k.cfg.PhysMemory = 8 << 30

@@ -70,12 +70,18 @@ func sysPrctl(k *Kernel, t *Task, a Args) (uint64, Result) {
 		}
 		k.self().dumpable = int(a[1])
 		return ok0()
-	case prGetKeepcaps, prGetSeccomp, prGetThpDisable, prGetChildReaper:
-		if a[0] == prGetChildReaper {
-			return okOrFault(k.writeBytes(a[1], make([]byte, 4)))
+	case prGetChildReaper:
+		b := newStruct(4)
+		if t.tg.subreaper {
+			b.u32(0, 1)
 		}
+		return okOrFault(k.writeBytes(a[1], b.b))
+	case prSetChildReaper:
+		t.tg.subreaper = a[1] != 0
 		return ok0()
-	case prSetKeepcaps, prSetThpDisable, prSetChildReaper, prSetTimerslack:
+	case prGetKeepcaps, prGetSeccomp, prGetThpDisable:
+		return ok0()
+	case prSetKeepcaps, prSetThpDisable, prSetTimerslack:
 		return ok0()
 	case prGetTimerslack:
 		return okv(50000)
@@ -195,7 +201,8 @@ func sysGetrusage(k *Kernel, t *Task, a Args) (uint64, Result) {
 		if t.CPUCycles != nil {
 			cycles = t.CPUCycles()
 		}
-	case -1: // RUSAGE_CHILDREN: there are none
+	case -1: // RUSAGE_CHILDREN: the reaped ones and theirs
+		cycles = t.tg.childCycles
 	default:
 		return fail(syscall.EINVAL)
 	}

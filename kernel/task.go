@@ -74,6 +74,11 @@ type Task struct {
 
 	state      TaskState
 	exitStatus int
+	// released: its descriptors, fs context and handlers were dropped
+	// (releaseTask).
+	released bool
+	// vforkWait: it sleeps in vfork until its child execs or exits.
+	vforkWait bool
 	// blocked is the syscall the task sleeps in (block.go); nil otherwise.
 	blocked *blocker
 	// fifoWait is a FIFO open waiting for its other end (fifo.go).

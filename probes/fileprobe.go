@@ -94,7 +94,7 @@ func (e *Engine) followFile(p *probe, ft FileTarget) {
 	p.file = &fileState{parent: p, target: ft}
 	if e.files == nil {
 		e.files = &fileProbes{e: e}
-		e.m.AddressSpace().SetFileMapObserver(e.files)
+		e.m.SetFileMapObserver(e.files)
 	}
 	e.files.parents = append(e.files.parents, p)
 }

@@ -103,6 +103,9 @@ type Config struct {
 	Cwd       string
 	// NoFile is RLIMIT_NOFILE (0 = 1024).
 	NoFile uint64
+	// MaxProcesses bounds the guest's processes not yet reaped (0 =
+	// kernel.DefaultMaxProcesses); a fork past it is EAGAIN.
+	MaxProcesses int
 
 	Stdin  io.Reader
 	Stdout io.Writer // guest output is captured for the report and copied here
@@ -152,6 +155,12 @@ type Machine struct {
 	stepAbortFn  func(TrapEvent) // SetStepAbortHandler (signal.go)
 	trapBlocked  bool            // the trap handler called SleepInKernel (ksleep.go)
 	interruption                 // Interrupt and Progress (interrupt.go)
+
+	// Processes (process.go): how each ended, by pid, and the first
+	// process's ending, which is the run's.
+	procEnds     map[int]ending
+	firstEnd     *ending
+	fileObserver mmu.FileMapObserver // given to every address space (SetFileMapObserver)
 }
 
 // ErrCannotRun wraps every error that means "this program cannot be run
@@ -218,7 +227,8 @@ func New(cfg Config) (*Machine, error) {
 	if im.Arch == loader.ArchI386 {
 		arch = kernel.I386
 	}
-	m := &Machine{cfg: cfg, image: im, arch: arch, byTID: map[int]*thread{}, cowBroken: map[uint64]bool{}}
+	m := &Machine{cfg: cfg, image: im, arch: arch, byTID: map[int]*thread{}, cowBroken: map[uint64]bool{},
+		procEnds: map[int]ending{}}
 	m.as = mmu.New(mmu.Config{
 		TaskSize:   im.Arch.TaskSize(),
 		MmapBase:   mmapBase(im.Arch),
@@ -284,7 +294,7 @@ func (m *Machine) loadProgram(arch kernel.Arch) error {
 	}
 	m.start = st
 	m.kernel = kernel.New(kernel.Config{
-		Arch: arch, Mem: m.as, ExePath: exe,
+		Arch: arch, Mem: m.as, ExePath: exe, MaxProcesses: m.cfg.MaxProcesses,
 		Stdin:  m.cfg.Stdin,
 		Stdout: teeWriter(&m.stdout, m.cfg.Stdout),
 		Stderr: teeWriter(&m.stderr, m.cfg.Stderr),
@@ -298,6 +308,7 @@ func (m *Machine) loadProgram(arch kernel.Arch) error {
 	if interpNode != nil {
 		m.kernel.NoteMappedObject(interpNode)
 	}
+	m.kernel.OnProcessExit(m.noteProcessExit)
 	m.core.SetKernel(m.kernel)
 	m.core.SetSyscallGate(m.mayProceed)
 	m.core.SetWatchGate(m.onWatch)
@@ -527,7 +538,9 @@ func (m *Machine) loop() (ending, error) {
 			}
 		case emu.EventExit:
 			if m.threadExit(v, t, ev.Status) {
-				return ending{reason: "exit", status: ev.Status}, nil
+				if end, done := m.processExited(t.kt.Process(), ending{reason: "exit", status: ev.Status}); done {
+					return end, nil
+				}
 			}
 		default:
 			if ev.Kind == emu.EventFault {
@@ -539,7 +552,14 @@ func (m *Machine) loop() (ending, error) {
 				}
 			}
 			if end, done := m.handle(ev); done {
-				return end, nil
+				if end.reason == "out_of_memory" {
+					return end, nil // the machine's memory: every process
+				}
+				p := t.kt.Process()
+				m.endProcess(p, end)
+				if end, done := m.processExited(p, end); done {
+					return end, nil
+				}
 			}
 		}
 	}
