@@ -8,7 +8,8 @@ import (
 )
 
 // TestForkCopiesTheAddressSpace: the child has the parent's VMAs and
-// bytes at the fork, then each its own writes; file pages not written
+// bytes at the fork, shared copy-on-write, then each its own writes
+// (MADV_DONTNEED in one leaves the other's bytes); file pages not written
 // privately stay the page cache's in both (one cached page, read once); a
 // MADV_DONTFORK range is not in the child, and MADV_DOFORK brings it back
 // for the next fork.
@@ -39,11 +40,19 @@ func TestForkCopiesTheAddressSpace(t *testing.T) {
 	assert.Equal(t, "pare", string(b), "the child's write is its own")
 	require.NoError(t, child.Read(anon, b))
 	assert.Equal(t, "chil", string(b))
+	grandchild, e := parent.Fork()
+	require.Zero(t, e)
+	t.Cleanup(func() { _ = grandchild.Close() })
+	require.Zero(t, grandchild.Madvise(anon, pg, MadvDontNeed))
+	require.NoError(t, grandchild.Read(anon, b))
+	assert.Equal(t, []byte{0, 0, 0, 0}, b, "DONTNEED: a zero page")
+	require.NoError(t, parent.Read(anon, b))
+	assert.Equal(t, "pare", string(b), "the sharer keeps its bytes")
 
 	require.NoError(t, child.Read(file, b))
 	assert.Equal(t, "file", string(b))
 	assert.Equal(t, 1, f.reads, "the file page is the cache's in both")
-	assert.EqualValues(t, 1, cache.Stats().Pages)
+	assert.EqualValues(t, 2, cache.Stats().Pages, "the file's page and the anonymous page both share")
 
 	_, ok := child.FindVMA(dontfork)
 	assert.False(t, ok, "MADV_DONTFORK: not in the child")

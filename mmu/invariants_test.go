@@ -79,7 +79,13 @@ func checkInvariants(as *AddressSpace, backends ...*fakeBackend) error {
 	refs := map[*cachePage]int{}
 	for a, cp := range as.filePages {
 		i, ok := as.findVMA(a)
-		if !ok || as.vmas[i].File == nil || as.vmas[i].File != cp.key.f ||
+		if _, anon := cp.key.f.(*anonPages); anon {
+			// A private page a fork shares: in a private mapping, keyed
+			// by its address.
+			if !ok || as.vmas[i].Flags&Private == 0 || cp.key.index != a/PageSize {
+				return fmt.Errorf("page %#x maps a fork's shared page of another page", a)
+			}
+		} else if !ok || as.vmas[i].File == nil || as.vmas[i].File != cp.key.f ||
 			(as.vmas[i].Offset+a-as.vmas[i].Start)/PageSize != cp.key.index {
 			return fmt.Errorf("page %#x maps a cache page of another file page", a)
 		}

@@ -102,6 +102,12 @@ func (as *AddressSpace) Madvise(addr, length uint64, advice int) syscall.Errno {
 		case MadvDontNeed, MadvDontNeedLocked:
 			switch {
 			case privateAnon:
+				if as.hasFilePagesLocked(lo, hi) {
+					// Pages shared copy-on-write since a fork: this
+					// process's mapping of them goes (the other keeps
+					// its bytes); the next touch is a zero page.
+					as.dropFilePagesLocked(lo, hi)
+				}
 				as.zeroLocked(lo, hi)
 			case v.File != nil && v.Flags&Private != 0:
 				// The private copies go; the next touch reads the file.
