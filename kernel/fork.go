@@ -69,7 +69,7 @@ func (k *Kernel) fork(parent *Task, name string, ca cloneArgs) (uint64, Result) 
 	child.pgid, child.sid = pp.pgid, pp.sid
 	child.exitSignal = int(ca.exitSignal)
 	child.exe, child.argv = pp.exe, pp.argv
-	child.parent = pp
+	child.parent, child.creator = pp, pp.TGID
 	child.comm = pp.comm
 
 	t := &Task{TID: pid, CPU: parent.CPU, k: k, tg: child}

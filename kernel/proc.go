@@ -31,6 +31,7 @@ type Process struct {
 	// The process tree (fork.go, exit.go). parent is nil for a child of
 	// init (the first process, and orphans).
 	parent     *Process
+	creator    int        // the pid of the process that forked it (ParentPID: the first's)
 	children   []*Process // live and zombie, in creation order
 	pgid, sid  int
 	exitSignal int  // sent to the parent at exit (0: none)
@@ -69,6 +70,15 @@ func (tg *Process) PPID() int {
 		return ParentPID
 	}
 	return tg.parent.TGID
+}
+
+// CreatorPID is the pid of the process that created it (ParentPID for
+// the first), whoever its parent is now.
+func (tg *Process) CreatorPID() int {
+	if tg.creator == 0 {
+		return ParentPID
+	}
+	return tg.creator
 }
 
 // Exe and Argv are the program the process runs and its arguments.

@@ -136,8 +136,10 @@ type Machine struct {
 
 	vcpus []*vcpu
 	curV  *vcpu // the vCPU running now
-	// sliceRunStartFP is curV's clock when the current Core.Run began.
-	sliceRunStartFP uint64
+	// sliceRunStartFP is curV's clock when the current Core.Run began,
+	// sliceRunStartInsns its instruction count.
+	sliceRunStartFP    uint64
+	sliceRunStartInsns uint64
 	threads         []*thread // every task the kernel created, in creation order
 	byTID           map[int]*thread
 	runq            []*thread
@@ -458,6 +460,7 @@ func (m *Machine) loop() (ending, error) {
 		m.curV = v
 		m.core.SetRunning(t.kt, v.counters)
 		m.sliceRunStartFP = v.clockFP()
+		m.sliceRunStartInsns = v.counters.Insns()
 		var ev emu.Event
 		ranSyscall := t.syscallPending || t.trapPending == 1
 		stopSet := false
@@ -511,6 +514,7 @@ func (m *Machine) loop() (ending, error) {
 			}
 		}
 		t.cyclesFP += v.clockFP() - m.sliceRunStartFP
+		t.insns += v.counters.Insns() - m.sliceRunStartInsns
 		switch ev.Kind {
 		case emu.EventWatch:
 			// Resumed when every other vCPU has caught up.
@@ -674,7 +678,7 @@ func (m *Machine) report(end ending, wall time.Duration) *report.Run {
 	for _, v := range m.vcpus {
 		r.VCPUs = append(r.VCPUs, report.VCPU{ID: v.id, Cycles: v.counters.Cycles(), Instructions: v.counters.Insns(),
 			IdleCycles: v.idleFP >> 8, ContextSwitches: v.contextSwitches,
-			IPIsReceived: v.ipisReceived, TLBShootdowns: v.shootdowns})
+			IPIsReceived: v.ipisReceived, TLBShootdowns: v.shootdowns, AddressSpaceSwitches: v.mmSwitches})
 		r.Cycles = max(r.Cycles, v.counters.Cycles())
 		r.Instructions += v.counters.Insns()
 	}
@@ -692,6 +696,7 @@ func (m *Machine) report(end ending, wall time.Duration) *report.Run {
 		}
 		r.Threads = append(r.Threads, rt)
 	}
+	r.Processes = m.reportProcesses(end)
 	st := m.as.Stats()
 	r.Memory = report.Memory{MappedBytes: st.MappedBytes, PeakMappedBytes: st.PeakMappedBytes,
 		StackGrowths: st.StackGrowths}

@@ -3,6 +3,7 @@ package smp
 import (
 	"github.com/probesim/probesim/kernel"
 	"github.com/probesim/probesim/mmu"
+	"github.com/probesim/probesim/report"
 )
 
 // Processes on the machine.
@@ -117,4 +118,42 @@ func (m *Machine) processExited(p *kernel.Process, end ending) (ending, bool) {
 func (m *Machine) SetFileMapObserver(o mmu.FileMapObserver) {
 	m.fileObserver = o
 	m.as.SetFileMapObserver(o)
+}
+
+// reportProcesses lists every process of the run in creation order, with
+// how each ended (end, the run's, for those still running at its end).
+func (m *Machine) reportProcesses(end ending) []report.Process {
+	byProc := map[*kernel.Process][]*thread{}
+	for _, th := range m.threads {
+		p := th.kt.Process()
+		byProc[p] = append(byProc[p], th)
+	}
+	var out []report.Process
+	for _, p := range m.kernel.Processes() {
+		prog := p.Exe()
+		if prog == m.exe {
+			prog = m.cfg.Program // as given, as the run's program field
+		}
+		rp := report.Process{PID: p.PID(), PPID: p.CreatorPID(), Program: prog, Args: []string{}}
+		if argv := p.Argv(); len(argv) > 1 {
+			rp.Args = append(rp.Args, argv[1:]...)
+		}
+		pe, ok := m.procEnds[p.PID()]
+		if !ok {
+			pe = end
+		}
+		rp.ExitStatus = pe.status
+		if pe.signal != 0 {
+			s := kernel.SignalName(pe.signal)
+			rp.Signal = &s
+		}
+		rp.Threads = []int{}
+		for _, th := range byProc[p] {
+			rp.Threads = append(rp.Threads, th.kt.TID)
+			rp.Cycles += th.cyclesFP >> 8
+			rp.Instructions += th.insns
+		}
+		out = append(out, rp)
+	}
+	return out
 }

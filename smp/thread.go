@@ -20,6 +20,7 @@ type thread struct {
 	readyAt uint64
 	// Accounting.
 	cyclesFP uint64 // cycles it ran, for CLOCK_THREAD_CPUTIME_ID
+	insns    uint64 // instructions it retired
 	vcpus    uint64 // bit i set: it ran on vCPU i (ids < 64)
 	// syscallPending: a syscall stopped at the gate waits in the registers.
 	syscallPending bool

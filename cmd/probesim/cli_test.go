@@ -129,7 +129,7 @@ func TestVersion(t *testing.T) {
 	assert.Empty(t, res.stderr)
 	out := string(res.stdout)
 	assert.True(t, strings.HasPrefix(out, "probesim "), "stdout %q", out)
-	assert.Contains(t, out, "probesim.run/v1")
+	assert.Contains(t, out, "probesim.run/v2")
 	assert.Len(t, outputLines(res.stdout), 1)
 }
 
