@@ -140,10 +140,10 @@ type Machine struct {
 	// sliceRunStartInsns its instruction count.
 	sliceRunStartFP    uint64
 	sliceRunStartInsns uint64
-	threads         []*thread // every task the kernel created, in creation order
-	byTID           map[int]*thread
-	runq            []*thread
-	loaded          *thread // the thread whose registers the engine holds
+	threads            []*thread // every task the kernel created, in creation order
+	byTID              map[int]*thread
+	runq               []*thread
+	loaded             *thread // the thread whose registers the engine holds
 
 	running      bool            // inside Core.Run: a wake-up must shorten the slice
 	cowBroken    map[uint64]bool // text pages the kernel already copied (kernel.go)
