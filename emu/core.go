@@ -26,6 +26,7 @@ const (
 	EventWatch                 // a watched address waits for the other vCPUs
 	EventTrap                  // an int3 or #DB trap waits for the other vCPUs (Event.Intno)
 	EventOutOfMemory           // a page could not be populated: the machine's memory is used up
+	EventExec                  // the running thread exec'd: it goes on in its new address space
 )
 
 // Event is what ended one Core.Run.

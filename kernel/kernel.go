@@ -111,6 +111,9 @@ type Result struct {
 	// RegsSet: the syscall set the task's registers itself (through
 	// RegsCPU), return value included; nothing is to be written back.
 	RegsSet bool
+	// Exec: the task runs a new program (execve): its registers and
+	// address space are the new program's, and the slice ends.
+	Exec bool
 }
 
 // Kernel is the modelled kernel of one guest process: its tasks and thread
@@ -287,6 +290,10 @@ func (k *Kernel) Notes() map[string]uint64 { return copyCounts(k.notes) }
 func (k *Kernel) unsupportedDetail(name, detail string) {
 	k.unsupported[name+":"+detail]++
 }
+
+// CountUnsupported counts name:detail as unsupported, for the machine's
+// part of a syscall (execve's loading).
+func (k *Kernel) CountUnsupported(name, detail string) { k.unsupportedDetail(name, detail) }
 
 // Arch returns the ABI this kernel serves.
 func (k *Kernel) Arch() Arch { return k.cfg.Arch }

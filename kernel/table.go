@@ -66,6 +66,7 @@ func registerBase(k *Kernel) {
 		fcntlNote  = "locks are accepted and noted (one process); leases, F_NOTIFY, F_SETSIG and seals are EINVAL"
 		mmapNote   = "files map through a shared page cache: MAP_PRIVATE copies a page at its first write, MAP_SHARED stores reach the file at msync, fsync and the last unmap; MAP_SYNC is EOPNOTSUPP"
 		noFork     = "threads and processes (fork.go); namespaces, pidfds, CLONE_PARENT and CLONE_PTRACE are EINVAL, counted"
+		execNote   = "static and dynamic ELF of the process's own ABI (another is ENOEXEC) and #! scripts, from the guest's view"
 		waitNote   = "exited children only: no job control, so WUNTRACED and WCONTINUED never report; rusage has user time and max RSS"
 		limitsNote = "RLIMIT_STACK is modelled; the other limits report Debian 12's defaults"
 		futexNote  = "no priority inheritance: the PI commands are ENOSYS"
@@ -151,6 +152,7 @@ func registerBase(k *Kernel) {
 		"setsid": full(sysSetsid),
 		"fork":   full(sysFork), "vfork": full(sysVfork),
 		"wait4":  partial(sysWait4, waitNote),
+		"execve": partial(sysExecve, execNote), "execveat": partial(sysExecveat, execNote),
 		"waitid": partial(sysWaitid, waitNote),
 		// Registered for i386 too, where every code probesim sees is EINVAL
 		// (the compat arch_prctl knows only CPUID and feature codes), not

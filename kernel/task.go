@@ -94,6 +94,9 @@ func (t *Task) name() string {
 	if t.comm != "" {
 		return t.comm
 	}
+	if t.tg.comm != "" {
+		return t.tg.comm
+	}
 	return t.k.comm()
 }
 

@@ -162,6 +162,8 @@ type Machine struct {
 	// process's ending, which is the run's.
 	procEnds     map[int]ending
 	firstEnd     *ending
+	execs        uint64              // execve's loads, for their AT_RANDOM streams
+	execImages   []*loader.Image     // the programs exec'd, closed with the machine
 	fileObserver mmu.FileMapObserver // given to every address space (SetFileMapObserver)
 }
 
@@ -420,6 +422,9 @@ func (m *Machine) Close() error {
 	if m.image != nil {
 		errs = append(errs, m.image.Close())
 	}
+	for _, im := range m.execImages {
+		errs = append(errs, im.Close())
+	}
 	return errors.Join(errs...)
 }
 
@@ -518,6 +523,8 @@ func (m *Machine) loop() (ending, error) {
 		switch ev.Kind {
 		case emu.EventWatch:
 			// Resumed when every other vCPU has caught up.
+		case emu.EventExec:
+			// The thread runs its new program from the next slice on.
 		case emu.EventSyscall:
 			t.syscallPending = true
 		case emu.EventTrap:
