@@ -3,6 +3,7 @@ package probes
 import (
 	"errors"
 	"fmt"
+	"github.com/probesim/probesim/mmu"
 	"slices"
 	"strings"
 
@@ -169,13 +170,13 @@ type Engine struct {
 	all      []*probe          // every probe ever registered, in registration order
 	gone     map[uint64]*probe // the last probe removed at each address
 	plans    map[uint64][]plannedChange
-	files    *fileProbes         // the probes on files, armed by mappings (fileprobe.go)
-	err      error               // the first error of scheduled work (Err)
-	tasks    map[int]*uprobeTask // tid -> its probe state
-	stack    stackPlace          // ssol-stack's slots
-	xol      xolArea             // the XOL page and its slots (xol)
-	seed     seedGlobals         // ssol-stack-2005's globals
-	lock     *uprobeLock         // ssol-stack-2006's lock
+	files    *fileProbes                    // the probes on files, armed by mappings (fileprobe.go)
+	err      error                          // the first error of scheduled work (Err)
+	tasks    map[int]*uprobeTask            // tid -> its probe state
+	stack    stackPlace                     // ssol-stack's slots
+	xols     map[*mmu.AddressSpace]*xolArea // each address space's XOL page and its slots (xol)
+	seed     seedGlobals                    // ssol-stack-2005's globals
+	lock     *uprobeLock                    // ssol-stack-2006's lock
 	stats    Stats
 	handler  func(Hit)
 	events   chunklog.Log[eventRecord]
@@ -280,14 +281,14 @@ func Attach(m *smp.Machine, specs []Spec, s Strategy, handler func(Hit)) (*Engin
 		return nil, err
 	}
 	e := &Engine{m: m, name: s, probes: map[uint64]*probe{}, gone: map[uint64]*probe{}, plans: map[uint64][]plannedChange{}, tasks: map[int]*uprobeTask{},
-		stack: stackPlace{inFlight: map[uint64]int{}}, handler: handler}
+		stack: stackPlace{inFlight: map[uint64]int{}}, handler: handler, xols: map[*mmu.AddressSpace]*xolArea{}}
 	switch s {
 	case Inline:
 		e.strategy = inlineStep{}
 	case SSOLStack:
 		e.strategy = outOfLine{place: &e.stack}
 	case XOL:
-		e.strategy = outOfLine{place: &e.xol, waitForSlot: true, emulate: true}
+		e.strategy = outOfLine{place: xolPlace{}, waitForSlot: true, emulate: true}
 	case SSOLStack2005:
 		e.strategy = seedStack2005{}
 	case SSOLStack2006:
@@ -406,7 +407,7 @@ func (e *Engine) miss(p *probe, cycle uint64, vcpu, tid int) {
 func (e *Engine) onTrap(ev smp.TrapEvent) bool {
 	switch ev.Intno {
 	case 3:
-		if e.xol.trampolineSet && ev.PC-1 == e.xol.base {
+		if a := e.xolArea(); a.trampolineSet && ev.PC-1 == a.base {
 			return e.onTrampoline(ev)
 		}
 		p := e.probes[ev.PC-1]

@@ -138,15 +138,17 @@ func (m *Machine) KernelWriteCost(addr uint64, data []byte) (KernelCost, error) 
 	var c KernelCost
 	c.Work = kc.KernelWriteByte * uint64(len(data))
 	for page := addr &^ (mmu.PageSize - 1); page < addr+uint64(len(data)); page += mmu.PageSize {
-		if !m.cowBroken[page] {
-			m.cowBroken[page] = true
+		if k := (mmPage{m.mmNow(), page}); !m.cowBroken[k] {
+			m.cowBroken[k] = true
 			c.Work += kc.CowBreakPage
 		}
 	}
 	v.counters.Add(0, c.Work<<8)
 	c.Shootdown = m.chargedShootdown()
 	for _, o := range m.vcpus {
-		if o != v && o.cur != nil {
+		// Only the vCPUs running this address space can run the new
+		// bytes (a text write is in this mm's private copy of the page).
+		if o != v && o.cur != nil && o.mm == v.mm {
 			o.counters.Add(0, kc.CrossModifyingCodeSerialize<<8)
 		}
 	}
@@ -286,7 +288,7 @@ func (m *Machine) recordKernel(kind KernelEventKind, addr uint64, n int) {
 // bytes. The page's copy-on-write break is done, for later writes.
 func (m *Machine) externalTextWrite(addr uint64, n int) {
 	for page := addr &^ (mmu.PageSize - 1); page < addr+uint64(n); page += mmu.PageSize {
-		m.cowBroken[page] = true
+		m.cowBroken[mmPage{m.as, page}] = true
 	}
 	kc := m.cfg.Profile.Kernel
 	for _, o := range m.vcpus {

@@ -146,7 +146,7 @@ type Machine struct {
 	loaded             *thread // the thread whose registers the engine holds
 
 	running      bool            // inside Core.Run: a wake-up must shorten the slice
-	cowBroken    map[uint64]bool // text pages the kernel already copied (kernel.go)
+	cowBroken    map[mmPage]bool // text pages the kernel already copied, per address space (kernel.go)
 	kernelEvents chunklog.Log[KernelEvent]
 	trapFn       func(TrapEvent) bool
 	trapCycles   uint64 // the exception cost of the trap being handled (TrapCycles)
@@ -231,7 +231,7 @@ func New(cfg Config) (*Machine, error) {
 	if im.Arch == loader.ArchI386 {
 		arch = kernel.I386
 	}
-	m := &Machine{cfg: cfg, image: im, arch: arch, byTID: map[int]*thread{}, cowBroken: map[uint64]bool{},
+	m := &Machine{cfg: cfg, image: im, arch: arch, byTID: map[int]*thread{}, cowBroken: map[mmPage]bool{},
 		procEnds: map[int]ending{}}
 	m.as = mmu.New(mmu.Config{
 		TaskSize:   im.Arch.TaskSize(),

@@ -157,3 +157,13 @@ func (m *Machine) reportProcesses(end ending) []report.Process {
 	}
 	return out
 }
+
+// CurrentMM is the address space of the thread the engine holds: the
+// trapping thread's during a trap handler.
+func (m *Machine) CurrentMM() *mmu.AddressSpace { return m.core.MM() }
+
+// mmPage is a page of one address space.
+type mmPage struct {
+	mm   *mmu.AddressSpace
+	page uint64
+}
