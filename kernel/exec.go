@@ -259,7 +259,7 @@ func (k *Kernel) execCommit(t *Task, prog ExecProgram, img *ExecImage) {
 	k.mmUsers[img.MM] = 1
 	if old != img.MM {
 		k.mmUsers[old]--
-		if k.mmUsers[old] <= 0 && old != k.init.mm {
+		if k.mmUsers[old] <= 0 && old != k.cfg.Mem {
 			delete(k.mmUsers, old)
 			if mms, ok := k.sched.(MMScheduler); ok {
 				mms.ReleaseMM(old)
@@ -269,7 +269,7 @@ func (k *Kernel) execCommit(t *Task, prog ExecProgram, img *ExecImage) {
 	}
 	img.MM.SetVsyscallPage(k.cfg.Arch == X8664)
 	k.vforkDone(p)
-	p.exe, p.argv = prog.Path, prog.Argv
+	p.exe, p.argv, p.envp = prog.Path, prog.Argv, prog.Envp
 	base := prog.Path[strings.LastIndexByte(prog.Path, '/')+1:]
 	if len(base) > 15 {
 		base = base[:15]

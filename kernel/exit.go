@@ -165,11 +165,12 @@ func (p *Process) sighandAction(sig int) sigAction {
 }
 
 // dropMM releases p's use of its address space; the last user's release
-// detaches it from the machine and frees it, except the first process's,
-// which the machine reports and closes itself.
+// detaches it from the machine and frees it, except the machine's first
+// one (Config.Mem) and the first process's last one, which the machine
+// reports and closes itself.
 func (k *Kernel) dropMM(p *Process) {
 	mm := p.mm
-	if k.mmUsers[mm]--; k.mmUsers[mm] > 0 || mm == k.init.mm {
+	if k.mmUsers[mm]--; k.mmUsers[mm] > 0 || mm == k.cfg.Mem || p == k.init {
 		return
 	}
 	delete(k.mmUsers, mm)

@@ -68,7 +68,7 @@ func (k *Kernel) fork(parent *Task, name string, ca cloneArgs) (uint64, Result) 
 	child.rlimNofile, child.dumpable, child.noNewPrivs = pp.rlimNofile, pp.dumpable, pp.noNewPrivs
 	child.pgid, child.sid = pp.pgid, pp.sid
 	child.exitSignal = int(ca.exitSignal)
-	child.exe, child.argv = pp.exe, pp.argv
+	child.exe, child.argv, child.envp = pp.exe, pp.argv, pp.envp
 	child.parent, child.creator = pp, pp.TGID
 	child.comm = pp.comm
 

@@ -220,7 +220,7 @@ func New(cfg Config) *Kernel {
 	k.initSighand = newSignalHandlers()
 	k.self().dumpable = 1
 	k.self().rlimNofile = [2]uint64{1024, 1048576}
-	k.init.exe, k.init.argv = cfg.ExePath, cfg.Argv
+	k.init.exe, k.init.argv, k.init.envp = cfg.ExePath, cfg.Argv, cfg.Envp
 	k.procs[cfg.PID] = k.init
 	k.procOrder = []*Process{k.init}
 	k.processes, k.live = 1, 1

@@ -51,9 +51,9 @@ type Process struct {
 
 	// What it runs, for the report and /proc: the program and its
 	// arguments, and the name (comm) of its threads.
-	exe  string
-	argv []string
-	comm string
+	exe        string
+	argv, envp []string
+	comm       string
 }
 
 func newProcess(tgid int, mm *mmu.AddressSpace) *Process {

@@ -110,11 +110,11 @@ func (p *procPid) Lookup(name string) *vfs.Node {
 	}
 	switch name {
 	case "maps":
-		return gen(0o444, k.mm().MapsText)
+		return gen(0o444, func() string { return t.tg.mm.MapsText() })
 	case "cmdline":
-		return gen(0o444, func() string { return nulJoin(k.cfg.Argv) })
+		return gen(0o444, func() string { return nulJoin(t.tg.argv) })
 	case "environ":
-		return gen(0o400, func() string { return nulJoin(k.cfg.Envp) })
+		return gen(0o400, func() string { return nulJoin(t.tg.envp) })
 	case "comm":
 		return gen(0o644, func() string { return t.name() + "\n" })
 	case "status":
@@ -127,8 +127,8 @@ func (p *procPid) Lookup(name string) *vfs.Node {
 		return gen(0o444, k.procMounts)
 	case "exe":
 		return p.cache.Get(name, func() *vfs.Node {
-			return own(fs.NewMagicLink(name, vfs.DevProc, func() string { return k.cfg.ExePath }, func() *vfs.Node {
-				n, _ := fs.Lookup(nil, k.cfg.ExePath, true)
+			return own(fs.NewMagicLink(name, vfs.DevProc, func() string { return t.tg.exe }, func() *vfs.Node {
+				n, _ := fs.Lookup(nil, t.tg.exe, true)
 				return n
 			}))
 		})

@@ -403,6 +403,11 @@ func (m *Machine) Close() error {
 		// from it afterwards: Close detaches them (their mappings die
 		// with it).
 		errs = append(errs, m.core.Close())
+		// The first process's address space after an exec is the
+		// machine's to close (the kernel keeps it for the report).
+		if mm := m.firstMM(); mm != nil && mm != m.as {
+			errs = append(errs, mm.Close())
+		}
 		m.core = nil
 	}
 	for _, v := range m.vcpus {
@@ -649,7 +654,7 @@ func (m *Machine) report(end ending, wall time.Duration) *report.Run {
 		CPUs:             m.cfg.CPUs,
 		Quantum:          m.cfg.Quantum,
 		Lockstep:         m.cfg.Lockstep,
-		Limits: report.Limits{MaxCycles: m.cfg.MaxCycles, StackLimit: m.as.StackLimit(),
+		Limits: report.Limits{MaxCycles: m.cfg.MaxCycles, StackLimit: m.firstMM().StackLimit(),
 			MemoryLimit: m.cfg.MemoryLimit, RAM: m.cfg.RAM},
 		StopReason:          end.reason,
 		ExitStatus:          end.status,
@@ -704,10 +709,11 @@ func (m *Machine) report(end ending, wall time.Duration) *report.Run {
 		r.Threads = append(r.Threads, rt)
 	}
 	r.Processes = m.reportProcesses(end)
-	st := m.as.Stats()
+	mm := m.firstMM()
+	st := mm.Stats()
 	r.Memory = report.Memory{MappedBytes: st.MappedBytes, PeakMappedBytes: st.PeakMappedBytes,
 		StackGrowths: st.StackGrowths}
-	for _, vma := range m.as.VMAs() {
+	for _, vma := range mm.VMAs() {
 		if vma.Flags&mmu.Stack != 0 {
 			r.Memory.StackBytes += vma.Size()
 		}

@@ -167,3 +167,12 @@ type mmPage struct {
 	mm   *mmu.AddressSpace
 	page uint64
 }
+
+// firstMM is the first process's address space now: the machine's first
+// one, or the one its last exec made.
+func (m *Machine) firstMM() *mmu.AddressSpace {
+	if m.kernel == nil {
+		return m.as
+	}
+	return m.kernel.Processes()[0].MM()
+}
