@@ -15,7 +15,7 @@ func (k *Kernel) openFIFO(t *Task, n *vfs.Node, flags uint32) (*FileDescription,
 	p, _ := n.Private.(*pipe)
 	if p == nil {
 		p = k.newPipe()
-		p.node = n
+		p.node, p.anonymous = n, false
 		n.Private = p
 	}
 	switch flags & oAccMode {
