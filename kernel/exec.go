@@ -64,11 +64,23 @@ type ExecScheduler interface {
 
 // Limits of execve (include/uapi/linux/binfmts.h, fs/binfmt_script.c).
 const (
-	binprmBufSize  = 256    // BINPRM_BUF_SIZE: the #! line read
+	binprmBufSize  = BinprmBufSize
 	maxArgStrlen   = 131072 // MAX_ARG_STRLEN: one argument or variable
-	maxScriptDepth = 5      // interpreters nested before ELOOP
+	maxScriptDepth = MaxScriptDepth
 	maxArgStrings  = 0x7FFFFFFF
 )
+
+// BinprmBufSize is BINPRM_BUF_SIZE, the bytes of a #! line read, and
+// MaxScriptDepth the interpreters nested before ELOOP.
+const (
+	BinprmBufSize  = 256
+	MaxScriptDepth = 5
+)
+
+// ParseHashbang reads a `#!` line as load_script does (parseHashbang).
+func ParseHashbang(b []byte, full bool) (interp, arg string, ok bool) {
+	return parseHashbang(b, full)
+}
 
 func sysExecve(k *Kernel, t *Task, a Args) (uint64, Result) {
 	return k.execveat(t, atFDCWDArg, a[0], a[1], a[2], 0)

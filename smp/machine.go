@@ -164,6 +164,7 @@ type Machine struct {
 	firstEnd     *ending
 	execs        uint64              // execve's loads, for their AT_RANDOM streams
 	execImages   []*loader.Image     // the programs exec'd, closed with the machine
+	script       *scriptProgram      // the program is a #! script (script.go)
 	fileObserver mmu.FileMapObserver // given to every address space (SetFileMapObserver)
 }
 
@@ -206,13 +207,24 @@ func New(cfg Config) (*Machine, error) {
 	}
 	var im *loader.Image
 	var err error
-	if cfg.Image != nil {
+	sc, err := resolveScriptProgram(cfg)
+	switch {
+	case err != nil:
+		return nil, err
+	case sc != nil:
+		im, err = loader.Parse(sc.exe, sc.data)
+		sc.data = nil
+	case cfg.Image != nil:
 		im, err = loader.Parse(cfg.Program, cfg.Image)
-	} else {
+	default:
 		im, err = loader.Load(cfg.Program)
 	}
 	if err != nil {
 		return nil, cannotRunError{err}
+	}
+	if sc != nil && cfg.GuestPath != "" {
+		_ = im.Close()
+		return nil, fmt.Errorf("guest path %q: a #! script runs under its own path", cfg.GuestPath)
 	}
 	if cfg.GuestPath != "" {
 		if cfg.GuestPath != path.Clean(cfg.GuestPath) || !path.IsAbs(cfg.GuestPath) {
@@ -232,7 +244,7 @@ func New(cfg Config) (*Machine, error) {
 		arch = kernel.I386
 	}
 	m := &Machine{cfg: cfg, image: im, arch: arch, byTID: map[int]*thread{}, cowBroken: map[mmPage]bool{},
-		procEnds: map[int]ending{}}
+		procEnds: map[int]ending{}, script: sc}
 	m.as = mmu.New(mmu.Config{
 		TaskSize:   im.Arch.TaskSize(),
 		MmapBase:   mmapBase(im.Arch),
@@ -264,19 +276,29 @@ func seedStream(seed, purpose uint64) *rand.Rand {
 
 func (m *Machine) loadProgram(arch kernel.Arch) error {
 	argv := append([]string{m.cfg.Program}, m.cfg.Args...)
+	if m.script != nil {
+		argv = m.script.argv
+	}
 	spec := loader.NewStackSpec(m.image, argv, m.cfg.Env)
+	spec.ExecFn = m.cfg.Program
 	r := seedStream(m.cfg.Seed, 0x6174726e64) // "atrnd"
 	for i := range spec.Random {
 		spec.Random[i] = byte(r.Uint32())
 	}
 	spec.HWCap, spec.HWCap2 = m.core.HWCap(), m.core.HWCap2()
-	view, cwd, err := m.buildView()
+	view, cwd, err := buildView(m.cfg)
+	if m.script != nil {
+		view, cwd, err = m.script.view, m.script.cwd, nil
+	}
 	if err != nil {
 		return err
 	}
 	exe := exePath(m.cfg.Program, m.cfg.Image != nil)
+	if m.script != nil {
+		exe = m.script.exe
+	}
 	m.exe = exe
-	if m.cfg.Image != nil {
+	if m.cfg.Image != nil && m.script == nil {
 		// A program run from memory or under a guest path is a file of the
 		// view before it is mapped, so its mappings carry its identity.
 		if err := view.AddFile(exe, m.cfg.Image, 0o755); err != nil {
@@ -306,7 +328,7 @@ func (m *Machine) loadProgram(arch kernel.Arch) error {
 		Clock: m.clock, PID: PID, UID: loader.DefaultUID,
 		Trace: m.cfg.TraceSyscalls,
 		Sched: schedAdapter{m},
-		FS:    view, Cwd: cwd, Image: m.cfg.Image, Argv: argv, Envp: m.cfg.Env,
+		FS:    view, Cwd: cwd, Image: m.programImage(), Argv: argv, Envp: m.cfg.Env,
 		CPUID: m.core.CPUID, PhysMemory: mmu.DefaultPhysMemory, NoFile: m.cfg.NoFile,
 	})
 	if interpNode != nil {
@@ -337,17 +359,17 @@ func (m *Machine) loadProgram(arch kernel.Arch) error {
 }
 
 // buildView makes the guest's filesystem view and its working directory.
-func (m *Machine) buildView() (*vfs.FS, string, error) {
-	view, err := vfs.New(vfs.Config{Root: m.cfg.Root, Mounts: m.cfg.Mounts, HostTimes: m.cfg.HostTimes,
+func buildView(cfg Config) (*vfs.FS, string, error) {
+	view, err := vfs.New(vfs.Config{Root: cfg.Root, Mounts: cfg.Mounts, HostTimes: cfg.HostTimes,
 		Epoch: kernel.Epoch * 1e9, UID: loader.DefaultUID, GID: loader.DefaultGID,
 		HostUID: os.Getuid(), HostGID: os.Getgid()})
 	if err != nil {
 		return nil, "", err // a *vfs.ConfigError
 	}
-	cwd := m.cfg.Cwd
+	cwd := cfg.Cwd
 	if cwd == "" {
 		cwd = "/"
-		if m.cfg.Root == "" || filepath.Clean(m.cfg.Root) == "/" {
+		if cfg.Root == "" || filepath.Clean(cfg.Root) == "/" {
 			if wd, err := os.Getwd(); err == nil {
 				cwd = wd
 			}
