@@ -18,6 +18,7 @@ import (
 
 	"github.com/probesim/probesim"
 	"github.com/probesim/probesim/fixtures"
+	"github.com/probesim/probesim/report"
 )
 
 // processCount is the program's own count from a line "LABEL=N".
@@ -93,6 +94,21 @@ func TestPreforkedProbeEveryStrategy(t *testing.T) {
 						default:
 							assert.Positive(t, p.Misses, "inline on %d vCPUs, the text page shared", cpus)
 						}
+						// Per process: each worker's executions are its own
+						// count (the parent calls work_item 0 times), and they
+						// sum to the totals.
+						var sum report.ProbeProcess
+						require.Len(t, p.PerProcess, preforkedWorkers, "the workers (the parent never calls it)")
+						for i, pp := range p.PerProcess {
+							assert.Equal(t, pp.Executions, pp.Hits+pp.Misses)
+							own := regexp.MustCompile(fmt.Sprintf(`(?m)^worker %d: work_item=(\d+) `, i)).FindStringSubmatch(rep.Stdout)
+							require.NotNil(t, own, "worker %d's line", i)
+							assert.Equal(t, own[1], strconv.FormatUint(pp.Executions, 10), "worker %d (pid %d): its own count", i, pp.PID)
+							sum.Executions += pp.Executions
+							sum.Hits += pp.Hits
+							sum.Misses += pp.Misses
+						}
+						assert.Equal(t, report.ProbeProcess{Executions: p.Executions, Hits: p.Hits, Misses: p.Misses}, sum)
 					})
 				}
 			}

@@ -175,14 +175,16 @@ type Engine struct {
 	tasks    map[int]*uprobeTask            // tid -> its probe state
 	stack    stackPlace                     // ssol-stack's slots
 	xols     map[*mmu.AddressSpace]*xolArea // each address space's XOL page and its slots (xol)
-	seed     seedGlobals                    // ssol-stack-2005's globals
-	lock     *uprobeLock                    // ssol-stack-2006's lock
-	stats    Stats
-	handler  func(Hit)
-	events   chunklog.Log[eventRecord]
-	argTexts []string    // the hits' fetch arguments, for the event log
-	onEvent  func(Event) // OnEvent's listener, if any
-	regBuf   [18]uint64
+	// perProcess counts each probe's executions by process (perprocess.go).
+	perProcess map[uint32]map[int]*procCounts
+	seed       seedGlobals // ssol-stack-2005's globals
+	lock       *uprobeLock // ssol-stack-2006's lock
+	stats      Stats
+	handler    func(Hit)
+	events     chunklog.Log[eventRecord]
+	argTexts   []string    // the hits' fetch arguments, for the event log
+	onEvent    func(Event) // OnEvent's listener, if any
+	regBuf     [18]uint64
 }
 
 // Event kinds of the probe event log.
@@ -265,6 +267,9 @@ func (e *Engine) log(kind eventKind, p *probe, cycle uint64, vcpu, tid int) {
 // at the ordered event itself.
 func (e *Engine) record(r eventRecord) {
 	e.events.Add(r)
+	if r.kind <= kindSpuriousMiss {
+		e.countProcess(r)
+	}
 	if e.onEvent != nil {
 		e.onEvent(e.event(r))
 	}

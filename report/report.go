@@ -167,6 +167,15 @@ type Thread struct {
 	ExitStatus int    `json:"exit_status"`
 }
 
+// ProbeProcess is a probe's account in one process: the executions of its
+// threads, hits and misses.
+type ProbeProcess struct {
+	PID        int    `json:"pid"`
+	Executions uint64 `json:"executions"`
+	Hits       uint64 `json:"hits"`
+	Misses     uint64 `json:"misses"`
+}
+
 // Probe is one probe's account: every execution of the probed instruction
 // as program flow is a hit (the handler ran) or a miss, so hits + misses =
 // executions.
@@ -193,6 +202,9 @@ type Probe struct {
 	Hits         uint64      `json:"hits"`
 	Misses       uint64      `json:"misses"`
 	PerCPU       []ProbeCPU  `json:"per_cpu"`
+	// PerProcess is the same per process, in pid order (a probe hits in
+	// every process that runs the probed file: forked children too).
+	PerProcess []ProbeProcess `json:"per_process"`
 	Windows      WindowStats `json:"windows"`
 	// OverheadCycles is what the hits cost the trapping vCPUs, by phase.
 	OverheadCycles ProbeOverhead `json:"overhead_cycles"`

@@ -176,3 +176,12 @@ func (m *Machine) firstMM() *mmu.AddressSpace {
 	}
 	return m.kernel.Processes()[0].MM()
 }
+
+// PIDOf is the pid of the process thread tid belongs to (0: no such
+// thread).
+func (m *Machine) PIDOf(tid int) int {
+	if t := m.byTID[tid]; t != nil {
+		return t.kt.Process().PID()
+	}
+	return 0
+}
