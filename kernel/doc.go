@@ -147,9 +147,11 @@
 //     Socket timeouts are kept in
 //     jiffies of HZ 250, Debian's CONFIG_HZ (a host built with another HZ
 //     rounds SO_RCVTIMEO differently).
-//   - rseq is ENOSYS (glibc copes); mremap is not modelled (ENOSYS, glibc's
-//     realloc falls back to copying); robust futexes are cleaned at thread
-//     exit, priority-inheritance futexes are ENOSYS.
+//   - rseq is ENOSYS (glibc copes); mremap resizes and moves private
+//     anonymous memory only (mremap.go; a file or shared mapping is
+//     ENOSYS, counted, and glibc's realloc falls back to copying); robust
+//     futexes are cleaned at thread exit, priority-inheritance futexes are
+//     ENOSYS.
 //
 // # Locking
 //
