@@ -212,3 +212,27 @@ func TestForkBombEndsWithEAGAIN(t *testing.T) {
 		})
 	}
 }
+
+// TestShootdownsStayInTheirAddressSpace: two malloc fixtures run at once
+// by busybox sh on two vCPUs, each shrinking and freeing its mappings: a
+// TLB shootdown interrupts only the vCPUs running the initiator's address
+// space (Linux's mm_cpumask), so with two single-threaded processes no
+// vCPU receives an IPI, where interrupting every busy vCPU gave each
+// several.
+func TestShootdownsStayInTheirAddressSpace(t *testing.T) {
+	m, err := fixtures.Path(fixtures.ArchAMD64, "malloc")
+	require.NoError(t, err, "make fixtures")
+	res, err := probesim.Run(t.Context(), probesim.Config{Program: busybox, Seed: 1, CPUs: 2,
+		Args: []string{"sh", "-c", m + " >/dev/null & " + m + " >/dev/null; wait"}})
+	require.NoError(t, err)
+	rep := res.Report
+	require.Equal(t, 0, rep.ExitStatus, "stderr %q", rep.Stderr)
+	var shootdowns, ipis uint64
+	for _, v := range rep.VCPUs {
+		shootdowns += v.TLBShootdowns
+		ipis += v.IPIsReceived
+	}
+	assert.Greater(t, shootdowns, uint64(4), "both processes munmap")
+	assert.Zero(t, ipis, "no shootdown reaches a vCPU of another process")
+	assert.Len(t, rep.Processes, 3, "the shell and its two children")
+}
