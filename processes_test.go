@@ -236,3 +236,36 @@ func TestShootdownsStayInTheirAddressSpace(t *testing.T) {
 	assert.Zero(t, ipis, "no shootdown reaches a vCPU of another process")
 	assert.Len(t, rep.Processes, 3, "the shell and its two children")
 }
+
+// TestFileProbeFollowsExec: a probe on libc's malloc is armed in every
+// process that maps libc (uprobe_mmap after exec): under /bin/sh running
+// /bin/echo twice, each echo counts what a lone /bin/echo counts, and the
+// per-process counts add up to the probe's totals.
+func TestFileProbeFollowsExec(t *testing.T) {
+	const libc = "/lib/x86_64-linux-gnu/libc.so.6:malloc"
+	lone, err := probesim.Run(t.Context(), probesim.Config{Program: "/bin/echo", Args: []string{"a"}, Seed: 1,
+		Probes: []string{libc}, Strategy: probesim.XOL})
+	require.NoError(t, err)
+	require.Len(t, lone.Report.Probes, 1)
+	each := lone.Report.Probes[0].Executions
+	require.Positive(t, each)
+	res, err := probesim.Run(t.Context(), probesim.Config{Program: "/bin/sh", Args: []string{"-c", "/bin/echo a; /bin/echo b"},
+		Seed: 1, CPUs: 2, Probes: []string{libc}, Strategy: probesim.XOL})
+	require.NoError(t, err)
+	rep := res.Report
+	require.Equal(t, 0, rep.ExitStatus, "stderr %q", rep.Stderr)
+	assert.Equal(t, "a\nb\n", rep.Stdout)
+	require.Len(t, rep.Probes, 1)
+	p := rep.Probes[0]
+	require.Len(t, p.PerProcess, 3, "the shell and the two echos")
+	var sum uint64
+	for i, pp := range p.PerProcess {
+		if i > 0 {
+			assert.Equal(t, each, pp.Executions, "echo pid %d", pp.PID)
+		}
+		assert.Equal(t, pp.Executions, pp.Hits, "xol misses nothing")
+		sum += pp.Executions
+	}
+	assert.Equal(t, p.Executions, sum)
+	assert.Equal(t, p.Executions, p.Hits+p.Misses)
+}

@@ -97,7 +97,7 @@ func (h Hit) ReadMemory(addr uint64, buf []byte) error {
 	if h.m == nil {
 		return fmt.Errorf("read at %#x: no machine", addr)
 	}
-	return h.m.AddressSpace().Read(addr, buf)
+	return h.m.CurrentMM().Read(addr, buf)
 }
 
 // CPUCounts are one vCPU's counts for one probe.
@@ -351,7 +351,7 @@ func (e *Engine) fetchArgs(p *probe, regs Regs) []ArgValue {
 	if len(p.spec.Args) == 0 {
 		return nil
 	}
-	env := fetchEnv{regs: regs, read: e.m.AddressSpace().Read, comm: e.m.Comm(), word: int(e.wordSize())}
+	env := fetchEnv{regs: regs, read: e.m.CurrentMM().Read, comm: e.m.Comm(), word: int(e.wordSize())}
 	out := make([]ArgValue, len(p.spec.Args))
 	for i, a := range p.spec.Args {
 		out[i] = ArgValue{Name: a.Name, Value: env.fetch(a)}
@@ -390,7 +390,7 @@ func (e *Engine) runHandler(p *probe, ev smp.TrapEvent, regs Regs, args []ArgVal
 // byteAt reads the current text byte at addr.
 func (e *Engine) byteAt(addr uint64) byte {
 	var b [1]byte
-	if e.m.AddressSpace().ReadForce(addr, b[:]) != nil {
+	if e.m.CurrentMM().ReadForce(addr, b[:]) != nil {
 		return 0
 	}
 	return b[0]

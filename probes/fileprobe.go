@@ -104,7 +104,7 @@ func (e *Engine) followFile(p *probe, ft FileTarget) {
 // holding it is of an identified file (the loader's: mmu.MapFixedFile),
 // arming those there now (register_for_each_vma).
 func (e *Engine) followProgramFile(p *probe) {
-	v, ok := e.m.AddressSpace().FindVMA(p.spec.Addr)
+	v, ok := e.m.CurrentMM().FindVMA(p.spec.Addr)
 	if !ok || v.Flags&mmu.FileBacked == 0 || v.ID.IsZero() {
 		return
 	}
@@ -124,7 +124,7 @@ func (e *Engine) newCounts() []CPUCounts {
 // armExisting arms p in the file's mappings already there
 // (register_for_each_vma).
 func (fp *fileProbes) armExisting(p *probe) {
-	for _, v := range fp.e.m.AddressSpace().VMAs() {
+	for _, v := range fp.e.m.CurrentMM().VMAs() {
 		if validVMA(v) {
 			fp.armIn(p, v)
 		}
@@ -184,14 +184,29 @@ func (e *Engine) arm(p *probe, addr uint64) error {
 			return nil
 		}
 		if q.file != nil && q.file.parent == p {
-			return nil // armed already (a mapping over a mapping of it)
+			// Armed already at this address: a mapping over a mapping of
+			// it, or another process that maps the file at the same place
+			// (a fork's copy of the text, an exec'd program loading the
+			// same library). uprobe_mmap installs the breakpoint in every
+			// mm: if this address space's text has the original byte, it
+			// gets the int3 too, counted with the existing instance.
+			var b [1]byte
+			if err := e.m.CurrentMM().ReadForce(addr, b[:]); err != nil {
+				return fmt.Errorf("probe %q: reading the mapping at %#x: %w", p.spec.Text, addr, err)
+			}
+			if b[0] == inst0(q) {
+				if err := e.m.KernelWrite(addr, []byte{int3}); err != nil {
+					return fmt.Errorf("probe %q: %w", p.spec.Text, err)
+				}
+			}
+			return nil
 		}
 		return fmt.Errorf("probe %q: address %#x, where %s maps it, is probed already by %q", p.spec.Text, addr, p.file.target.Path, q.spec.Text)
 	}
 	inst := e.instance(p, addr)
 	var cur [maxInsnLen]byte
 	code := cur[:len(inst.spec.Bytes)]
-	if err := e.m.AddressSpace().ReadForce(addr, code); err != nil {
+	if err := e.m.CurrentMM().ReadForce(addr, code); err != nil {
 		return fmt.Errorf("probe %q: reading the mapping at %#x: %w", p.spec.Text, addr, err)
 	}
 	if string(code) != string(inst.spec.Bytes) {
@@ -201,6 +216,9 @@ func (e *Engine) arm(p *probe, addr uint64) error {
 	}
 	return e.install(inst)
 }
+
+// inst0 is the original first byte of q's instruction.
+func inst0(q *probe) byte { return q.spec.Bytes[0] }
 
 // instance is a new instance of the file probe p at addr, analysed.
 func (e *Engine) instance(p *probe, addr uint64) *probe {

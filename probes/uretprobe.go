@@ -123,7 +123,7 @@ func (e *Engine) prepareUretprobe(t *uprobeTask, p *probe, ev smp.TrapEvent) (bo
 	sp := e.m.SP()
 	n := e.wordSize()
 	var b [8]byte
-	if err := e.m.AddressSpace().Read(sp, b[:n]); err != nil {
+	if err := e.m.CurrentMM().Read(sp, b[:n]); err != nil {
 		return false, nil // Linux: the hijack fails, nothing is armed
 	}
 	orig := binary.LittleEndian.Uint64(b[:])

@@ -128,7 +128,7 @@ func (a *xolArea) ensure(e *Engine, p *probe) error {
 	if a.base != 0 {
 		return nil
 	}
-	hint := e.m.AddressSpace().Config().TaskSize - mmu.PageSize
+	hint := e.m.CurrentMM().Config().TaskSize - mmu.PageSize
 	base, c, err := e.m.KernelMapSpecialPage(hint, mmu.ProtExec, xolName)
 	if err != nil {
 		return err

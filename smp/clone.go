@@ -32,8 +32,9 @@ func (s schedAdapter) AttachMM(mm *mmu.AddressSpace) error {
 // ReleaseMM takes a dead process's address space off the engine; if the
 // engine translates through it (its last thread just exited), it goes
 // back to the first process's, which stays attached to the end.
-func (s schedAdapter) ReleaseMM(mm *mmu.AddressSpace) {
-	m := s.m
+func (s schedAdapter) ReleaseMM(mm *mmu.AddressSpace) { s.m.releaseMM(mm) }
+
+func (m *Machine) releaseMM(mm *mmu.AddressSpace) {
 	if m.core.MM() == mm {
 		_, _ = m.core.SwitchMM(m.as)
 	}

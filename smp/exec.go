@@ -70,6 +70,22 @@ func (s schedAdapter) LoadExec(t *kernel.Task, p kernel.ExecProgram) (*kernel.Ex
 	if m.fileObserver != nil {
 		mm.SetFileMapObserver(m.fileObserver)
 	}
+	// The engine translates through the new address space while the
+	// program is loaded, so that a probe armed in its mappings (the
+	// observer, uprobe_mmap) writes its int3 there; a failed load goes
+	// back to the old one.
+	old := m.core.MM()
+	if err := m.core.AttachMM(mm); err != nil {
+		_ = mm.Close()
+		_ = im.Close()
+		return nil, syscall.ENOMEM
+	}
+	if _, err := m.core.SwitchMM(mm); err != nil {
+		_ = m.core.DetachMM(mm)
+		_ = mm.Close()
+		_ = im.Close()
+		return nil, syscall.ENOMEM
+	}
 	spec := loader.NewStackSpec(im, p.Argv, p.Envp)
 	spec.ExecFn = p.ExecFn
 	m.execs++
@@ -81,6 +97,8 @@ func (s schedAdapter) LoadExec(t *kernel.Task, p kernel.ExecProgram) (*kernel.Ex
 	st, err := emu.LoadProgram(mm, emu.Object{Image: im, Name: p.Path, ID: kernel.ViewFileID(view, p.Node)}, spec, interp)
 	if err != nil {
 		oom := mm.OutOfMemory()
+		_, _ = m.core.SwitchMM(old)
+		_ = m.core.DetachMM(mm)
 		_ = mm.Close()
 		_ = im.Close()
 		if oom {
@@ -94,7 +112,10 @@ func (s schedAdapter) LoadExec(t *kernel.Task, p kernel.ExecProgram) (*kernel.Ex
 }
 
 // DiscardExec releases an image that will not run.
-func (s schedAdapter) DiscardExec(img *kernel.ExecImage) { _ = img.MM.Close() }
+func (s schedAdapter) DiscardExec(img *kernel.ExecImage) {
+	s.m.releaseMM(img.MM)
+	_ = img.MM.Close()
+}
 
 // KillOtherThreads takes the other threads of t's process down
 // (de_thread's zap_other_threads and wait).
@@ -120,13 +141,10 @@ func (s schedAdapter) KillOtherThreads(t *kernel.Task) {
 	}
 }
 
-// CommitExec attaches the new address space to the engine and makes the
-// engine and t's vCPU translate through it.
+// CommitExec makes the engine (already on the new address space since
+// LoadExec) and t's vCPU translate through it.
 func (s schedAdapter) CommitExec(t *kernel.Task, img *kernel.ExecImage) error {
 	m := s.m
-	if err := m.core.AttachMM(img.MM); err != nil {
-		return err
-	}
 	if _, err := m.core.SwitchMM(img.MM); err != nil {
 		return err
 	}
