@@ -269,3 +269,31 @@ func TestFileProbeFollowsExec(t *testing.T) {
 	assert.Equal(t, p.Executions, sum)
 	assert.Equal(t, p.Executions, p.Hits+p.Misses)
 }
+
+// TestProgramProbeFollowsExec: forkexec calls check() once per line it
+// prints "ok" or "FAILED", in the parent and in the child that execs
+// forkexec itself in --check mode: a probe on check counts every such
+// line, the exec'd copy's too (uprobe_mmap in the new address space), with
+// every strategy. (On i386 the run's status is 1: its /bin/sh cases fail,
+// see processes_pending_test.go; the probe's count is still every line.)
+func TestProgramProbeFollowsExec(t *testing.T) {
+	line := regexp.MustCompile(`(?m)\s(ok|FAILED)$`)
+	for _, arch := range []string{fixtures.ArchI386, fixtures.ArchAMD64} {
+		for _, s := range []probesim.Strategy{probesim.Inline, probesim.SSOLStack, probesim.XOL} {
+			t.Run(fmt.Sprintf("%s/%s", arch, s), func(t *testing.T) {
+				path, err := fixtures.Path(arch, "forkexec")
+				require.NoError(t, err, "make fixtures")
+				res, err := probesim.Run(t.Context(), probesim.Config{Program: path, Seed: 1, CPUs: 2,
+					Probes: []string{"check"}, Strategy: s})
+				require.NoError(t, err)
+				rep := res.Report
+				require.Len(t, rep.Probes, 1)
+				p := rep.Probes[0]
+				lines := uint64(len(line.FindAllString(rep.Stdout, -1)))
+				assert.Equal(t, lines, p.Executions, "one execution per check line")
+				assert.Equal(t, p.Executions, p.Hits+p.Misses)
+				assert.Len(t, p.PerProcess, 2, "the parent and its exec'd --check child")
+			})
+		}
+	}
+}

@@ -152,7 +152,13 @@ func (fp *fileProbes) armIn(p *probe, v mmu.VMA) {
 	}
 	addr := v.Start + ft.Offset - v.Offset
 	if p.spec.File == nil && addr == p.spec.Addr {
-		return // the program's probe itself, in the loader's mapping
+		// The program's probe itself, in the loader's mapping of the
+		// program, or of the same program exec'd again: the int3 goes
+		// into this address space's text if it is not there.
+		if err := fp.e.ensureInt3(p, addr); err != nil {
+			fp.e.fail(err)
+		}
+		return
 	}
 	if err := fp.e.arm(p, addr); err != nil {
 		fp.e.fail(err)
@@ -190,16 +196,7 @@ func (e *Engine) arm(p *probe, addr uint64) error {
 			// same library). uprobe_mmap installs the breakpoint in every
 			// mm: if this address space's text has the original byte, it
 			// gets the int3 too, counted with the existing instance.
-			var b [1]byte
-			if err := e.m.CurrentMM().ReadForce(addr, b[:]); err != nil {
-				return fmt.Errorf("probe %q: reading the mapping at %#x: %w", p.spec.Text, addr, err)
-			}
-			if b[0] == inst0(q) {
-				if err := e.m.KernelWrite(addr, []byte{int3}); err != nil {
-					return fmt.Errorf("probe %q: %w", p.spec.Text, err)
-				}
-			}
-			return nil
+			return e.ensureInt3(q, addr)
 		}
 		return fmt.Errorf("probe %q: address %#x, where %s maps it, is probed already by %q", p.spec.Text, addr, p.file.target.Path, q.spec.Text)
 	}
@@ -217,8 +214,22 @@ func (e *Engine) arm(p *probe, addr uint64) error {
 	return e.install(inst)
 }
 
-// inst0 is the original first byte of q's instruction.
-func inst0(q *probe) byte { return q.spec.Bytes[0] }
+// ensureInt3 writes q's breakpoint at addr into the current address
+// space when its text there has q's original byte (a process that maps
+// the probed file where another already has the probe).
+func (e *Engine) ensureInt3(q *probe, addr uint64) error {
+	var b [1]byte
+	if err := e.m.CurrentMM().ReadForce(addr, b[:]); err != nil {
+		return fmt.Errorf("probe %q: reading the mapping at %#x: %w", q.spec.Text, addr, err)
+	}
+	if b[0] != q.spec.Bytes[0] {
+		return nil // the int3 is there (or the text is not the file's)
+	}
+	if err := e.m.KernelWrite(addr, []byte{int3}); err != nil {
+		return fmt.Errorf("probe %q: %w", q.spec.Text, err)
+	}
+	return nil
+}
 
 // instance is a new instance of the file probe p at addr, analysed.
 func (e *Engine) instance(p *probe, addr uint64) *probe {

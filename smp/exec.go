@@ -106,6 +106,17 @@ func (s schedAdapter) LoadExec(t *kernel.Task, p kernel.ExecProgram) (*kernel.Ex
 		}
 		return nil, syscall.ENOEXEC
 	}
+	if m.fileObserver != nil {
+		// The loader maps the segments writable to fill them and makes
+		// them read-only after: tell the observer of every mapping as it
+		// is now, as uprobe_mmap sees the final text mappings (a probe
+		// already armed there is left as it is).
+		for _, v := range mm.VMAs() {
+			if v.Flags&mmu.FileBacked != 0 && !v.ID.IsZero() {
+				m.fileObserver.FileMapped(v)
+			}
+		}
+	}
 	m.execImages = append(m.execImages, im)
 	img.MM, img.PC, img.SP = mm, st.PC, st.SP
 	return img, 0
