@@ -244,7 +244,10 @@ func (k *Kernel) getRlimit(res uint64) (cur, max uint64) {
 		return 8 << 20, 8 << 20
 	case 4: // RLIMIT_CORE
 		return 0, rlimInfinity
-	case 6, 11: // RLIMIT_NPROC, RLIMIT_SIGPENDING
+	case 6: // RLIMIT_NPROC: the simulation's process limit
+		n := uint64(k.maxProcesses())
+		return n, n
+	case 11: // RLIMIT_SIGPENDING
 		return 95000, 95000
 	case 12: // RLIMIT_MSGQUEUE
 		return 819200, 819200

@@ -414,7 +414,8 @@ func teeWriter(capture *report.Capture, out io.Writer) io.Writer {
 // Image returns the loaded program.
 func (m *Machine) Image() *loader.Image { return m.image }
 
-// AddressSpace returns the shared address space.
+// AddressSpace returns the first process's first address space (its
+// program's, before any exec); CurrentMM is the running thread's.
 func (m *Machine) AddressSpace() *mmu.AddressSpace { return m.as }
 
 // Close releases the engine and the guest memory.
