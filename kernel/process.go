@@ -226,7 +226,9 @@ func sysUname(k *Kernel, t *Task, a Args) (uint64, Result) {
 }
 
 // Resource limits. Only RLIMIT_STACK is modelled (it bounds stack growth);
-// the others report the defaults of a Debian 12 login shell.
+// RLIMIT_NPROC reports the simulation's process limit (Config.MaxProcesses;
+// setrlimit does not change it); the others report the defaults of a
+// Debian 12 login shell.
 const (
 	rlimitStack  = 3
 	rlimitNofile = 7
