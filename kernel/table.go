@@ -132,7 +132,7 @@ func registerBase(k *Kernel) {
 		"msync": full(sysMsync), "mlock2": full(sysNop),
 		"exit": full(sysExit), "exit_group": full(sysExitGroup),
 		"brk": full(sysBrk), "munmap": full(sysMunmap),
-		"mremap": partial(sysMremap, "private anonymous memory; MREMAP_FIXED and MREMAP_DONTUNMAP are EINVAL, file and shared mappings ENOSYS, counted"),
+		"mremap":          partial(sysMremap, "private anonymous memory; MREMAP_FIXED and MREMAP_DONTUNMAP are EINVAL, file and shared mappings ENOSYS, counted"),
 		"mprotect":        partial(sysMprotect, "PROT_GROWSDOWN applies to the named range only"),
 		"madvise":         full(sysMadvise),
 		"set_tid_address": full(sysSetTidAddress),
