@@ -15,6 +15,7 @@
 //     loop waits for none ("sum 0"); under probesim the parent gets there
 //     first in simulated time and waits for jobs still listed ("sum 3"):
 //     a race the script loses differently, not a wrong syscall result.
+//
 // Every test runs the native half first and requires it to pass, so a
 // failure is probesim's alone. The tests that pass are in
 // processes_test.go and processes_limit_test.go.

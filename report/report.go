@@ -197,15 +197,15 @@ type Probe struct {
 	// instruction ran in the kernel with no step, as Linux emulates nops,
 	// relative jumps and calls, jcc and push reg; the others were
 	// single-stepped.
-	EmulatedHits uint64      `json:"emulated_hits,omitempty"`
-	Executions   uint64      `json:"executions"`
-	Hits         uint64      `json:"hits"`
-	Misses       uint64      `json:"misses"`
-	PerCPU       []ProbeCPU  `json:"per_cpu"`
+	EmulatedHits uint64     `json:"emulated_hits,omitempty"`
+	Executions   uint64     `json:"executions"`
+	Hits         uint64     `json:"hits"`
+	Misses       uint64     `json:"misses"`
+	PerCPU       []ProbeCPU `json:"per_cpu"`
 	// PerProcess is the same per process, in pid order (a probe hits in
 	// every process that runs the probed file: forked children too).
 	PerProcess []ProbeProcess `json:"per_process"`
-	Windows      WindowStats `json:"windows"`
+	Windows    WindowStats    `json:"windows"`
 	// OverheadCycles is what the hits cost the trapping vCPUs, by phase.
 	OverheadCycles ProbeOverhead `json:"overhead_cycles"`
 	// Misses in cycle order: when and where each happened.
