@@ -2,6 +2,7 @@ package smp
 
 import (
 	"fmt"
+	"io/fs"
 	"os"
 	"path"
 
@@ -34,9 +35,14 @@ func resolveScriptProgram(cfg Config) (*scriptProgram, error) {
 	if cfg.Image != nil {
 		n = copy(head, cfg.Image)
 	} else {
+		// Regular files only (a FIFO's open would wait for a writer):
+		// the loader says why anything else cannot run.
+		if st, err := os.Stat(cfg.Program); err != nil || !st.Mode().IsRegular() {
+			return nil, nil
+		}
 		f, err := os.Open(cfg.Program)
 		if err != nil {
-			return nil, nil // the loader says why, in its words
+			return nil, nil
 		}
 		n, _ = f.Read(head)
 		f.Close()
@@ -76,7 +82,8 @@ func resolveScriptProgram(cfg Config) (*scriptProgram, error) {
 		argv = append(nargv, argv[1:]...)
 		node, e := view.Lookup(cwdNode, interp, true)
 		if e != 0 {
-			return nil, cannotRunError{fmt.Errorf("%s: interpreter %s: %v in the guest's filesystem view", cfg.Program, interp, e)}
+			return nil, cannotRunError{fmt.Errorf("%s: interpreter %s: %w in the guest's filesystem view", cfg.Program, interp,
+				&fs.PathError{Op: "execve", Path: interp, Err: e})}
 		}
 		if !node.IsRegular() || view.Access(node, 1) != 0 {
 			return nil, cannotRunError{fmt.Errorf("%s: interpreter %s: permission denied", cfg.Program, interp)}
