@@ -282,7 +282,13 @@ func (k *Kernel) execCommit(t *Task, prog ExecProgram, img *ExecImage) {
 	img.MM.SetVsyscallPage(k.cfg.Arch == X8664)
 	k.vforkDone(p)
 	p.exe, p.argv, p.envp = prog.Path, prog.Argv, prog.Envp
-	base := prog.Path[strings.LastIndexByte(prog.Path, '/')+1:]
+	// comm is the base name of the path execve was given (bprm->filename:
+	// a script's, not its interpreter's).
+	name := prog.ExecFn
+	if name == "" {
+		name = prog.Path
+	}
+	base := name[strings.LastIndexByte(name, '/')+1:]
 	if len(base) > 15 {
 		base = base[:15]
 	}

@@ -81,6 +81,9 @@ type Config struct {
 	// MaxProcesses bounds the processes not yet reaped (0:
 	// DefaultMaxProcesses); a fork past it is EAGAIN.
 	MaxProcesses int
+	// Comm is the first process's name ("" = ExePath's base name): a #!
+	// script's own, when the program is its interpreter.
+	Comm string
 }
 
 // Handler implements one syscall. It returns the raw register value (a
@@ -221,6 +224,9 @@ func New(cfg Config) *Kernel {
 	k.self().dumpable = 1
 	k.self().rlimNofile = [2]uint64{1024, 1048576}
 	k.init.exe, k.init.argv, k.init.envp = cfg.ExePath, cfg.Argv, cfg.Envp
+	if c := cfg.Comm; c != "" {
+		k.init.comm = c[:min(len(c), 15)]
+	}
 	k.procs[cfg.PID] = k.init
 	k.procOrder = []*Process{k.init}
 	k.processes, k.live = 1, 1

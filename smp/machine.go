@@ -320,7 +320,7 @@ func (m *Machine) loadProgram(arch kernel.Arch) error {
 	}
 	m.start = st
 	m.kernel = kernel.New(kernel.Config{
-		Arch: arch, Mem: m.as, ExePath: exe, MaxProcesses: m.cfg.MaxProcesses,
+		Arch: arch, Mem: m.as, ExePath: exe, MaxProcesses: m.cfg.MaxProcesses, Comm: m.scriptComm(),
 		Stdin:  m.cfg.Stdin,
 		Stdout: teeWriter(&m.stdout, m.cfg.Stdout),
 		Stderr: teeWriter(&m.stderr, m.cfg.Stderr),

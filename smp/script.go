@@ -109,3 +109,12 @@ func (m *Machine) programImage() []byte {
 	}
 	return m.cfg.Image
 }
+
+// scriptComm is the first process's name when the program is a script:
+// the script's base name, as exec sets comm from the path it was given.
+func (m *Machine) scriptComm() string {
+	if m.script == nil {
+		return ""
+	}
+	return Comm(m.cfg.Program)
+}
