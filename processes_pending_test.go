@@ -6,6 +6,7 @@
 //	go test -tags probesim_processes -run 'ProcessFixtures|ProcessScripts' .
 //
 // What fails, and why (everything else in them passes):
+//
 //   - i386 forkexec and spawn (and the scripts test's forkexec on i386):
 //     they exec /bin/sh, which on the host is an x86-64 program; one
 //     engine runs one mode, so execve of the other ABI is ENOEXEC
@@ -17,6 +18,7 @@
 //     "sum 3" or "sum 5" from run to run; probesim's run is deterministic
 //     ("sum 3"), so the comparison passes or fails with the host's race.
 //     Every other shell case passes.
+//
 // Every test runs the native half first and requires it to pass, so a
 // failure is probesim's alone. The tests that pass are in
 // processes_test.go (the shells' among them) and processes_limit_test.go.
