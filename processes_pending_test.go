@@ -11,12 +11,6 @@
 //     they exec /bin/sh, which on the host is an x86-64 program; one
 //     engine runs one mode, so execve of the other ABI is ENOEXEC
 //     (counted "execve:program of the other ABI");
-//   - the shells' "bash jobs": natively the three background jobs have
-//     exited (and bash has reaped them) before $(jobs -p) runs, so the
-//     loop waits for none ("sum 0"); under probesim the parent gets there
-//     first in simulated time and waits for jobs still listed ("sum 3"):
-//     a race the script loses differently, not a wrong syscall result.
-//
 //   - the shells' "bash jobs" case is racy natively: whether the three
 //     background jobs have exited, and bash has reaped them, before
 //     $(jobs -p) runs decides the loop, and the host prints "sum 0",

@@ -1,8 +1,9 @@
 // Tests of programs made of several processes under probesim (issue 11):
 // the pre-forking server probed with every strategy on 1, 2 and 4 vCPUs,
-// fast and lockstep, the determinism of process runs, and the fork bomb's
-// EAGAIN at the process limit. The native comparisons of every process
-// fixture and of the shells are in processes_pending_test.go, behind the
+// fast and lockstep, the determinism of process runs, the fork bomb's
+// EAGAIN at the process limit, shootdowns kept to their address space and
+// probes that follow exec. The native comparisons of every process fixture
+// and of the shells are in processes_pending_test.go, behind the
 // probesim_processes tag, until they pass (see there).
 package probesim_test
 
