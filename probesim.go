@@ -164,6 +164,10 @@ type Config struct {
 	HostTimes bool
 	Cwd       string
 	NoFile    uint64
+	// MaxProcesses bounds the guest's processes not yet reaped, as
+	// RLIMIT_NPROC (0 = 4096): a fork past it fails with EAGAIN in the
+	// guest.
+	MaxProcesses int
 
 	Stdin         io.Reader // the guest's standard input (nil = empty; ClosedStdin = not open)
 	Stdout        io.Writer // guest output is captured in the report and copied here (nil = discard)

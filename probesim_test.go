@@ -45,10 +45,17 @@ func TestProgramErrors(t *testing.T) {
 	_, err := probesim.Run(t.Context(), probesim.Config{Program: "fixtures/bin/x86_64/no-such-program"})
 	assert.ErrorIs(t, err, fs.ErrNotExist)
 
-	notELF := filepath.Join(t.TempDir(), "script")
-	require.NoError(t, os.WriteFile(notELF, []byte("#!/bin/sh\necho hi\n"), 0o755))
+	notELF := filepath.Join(t.TempDir(), "text")
+	require.NoError(t, os.WriteFile(notELF, []byte("echo hi\n"), 0o755))
 	_, err = probesim.Run(t.Context(), probesim.Config{Program: notELF})
-	assert.ErrorIs(t, err, probesim.ErrCannotRun)
+	assert.ErrorIs(t, err, probesim.ErrCannotRun, "neither ELF nor #!: ENOEXEC")
+
+	// A #! script runs through its interpreter, as execve runs it.
+	script := filepath.Join(t.TempDir(), "script")
+	require.NoError(t, os.WriteFile(script, []byte("#!/bin/sh\necho hi\n"), 0o755))
+	res, err := probesim.Run(t.Context(), probesim.Config{Program: script})
+	require.NoError(t, err)
+	assert.Equal(t, "hi\n", res.Report.Stdout)
 }
 
 func TestSimulationRunsOnce(t *testing.T) {

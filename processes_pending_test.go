@@ -1,27 +1,32 @@
 //go:build probesim_processes
 
-// Tests of programs made of several processes under probesim, for when
-// fork, vfork, clone without CLONE_VM, execve, the wait family and
-// per-file uprobes across processes land (issue 11). Until then probesim
-// answers fork and exec with ENOSYS (counted as "clone:new process"), so
-// the file is behind a build tag; turn it on with
+// Native comparisons of programs made of several processes (issue 11),
+// still behind a build tag because some cases fail; run them with
 //
-//	go test -tags probesim_processes -run 'Process|Preforked|ForkBomb|Shells' .
+//	go test -tags probesim_processes -run 'ProcessFixtures|ProcessScripts|Shells' .
 //
-// and, once it passes, drop the tag so make test runs it. Every test runs
-// the native half first and requires it to pass, so a failure today is
-// probesim's alone. Only today's API is used, so the file builds now; the
-// test of a configured process limit (Config.MaxProcesses) is in
-// processes_limit_pending_test.go, behind a second tag.
+// What fails, and why (everything else in them passes):
+//
+//   - i386 forkexec and spawn (and the scripts test's forkexec on i386):
+//     they exec /bin/sh, which on the host is an x86-64 program; one
+//     engine runs one mode, so execve of the other ABI is ENOEXEC
+//     (counted "execve:program of the other ABI");
+//   - the shells' "bash jobs" case is racy natively: whether the three
+//     background jobs have exited, and bash has reaped them, before
+//     $(jobs -p) runs decides the loop, and the host prints "sum 0",
+//     "sum 3" or "sum 5" from run to run; probesim's run is deterministic
+//     ("sum 3"), so the comparison passes or fails with the host's race.
+//     Every other shell case passes.
+//
+// Every test runs the native half first and requires it to pass, so a
+// failure is probesim's alone. The tests that pass are in
+// processes_test.go and processes_limit_test.go.
 package probesim_test
 
 import (
-	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
-	"regexp"
-	"strconv"
 	"strings"
 	"testing"
 
@@ -118,183 +123,6 @@ func TestProcessScriptsWithFixtureInterpreter(t *testing.T) {
 			fe, err := fixtures.Path(arch, "forkexec")
 			require.NoError(t, err)
 			runBoth(t, probesim.Config{Program: fe, CPUs: 2}, "")
-		})
-	}
-}
-
-// processCount is the program's own count from a line "LABEL=N".
-func processCount(t *testing.T, stdout, label string) uint64 {
-	t.Helper()
-	m := regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(label) + `=(\d+)$`).FindStringSubmatch(stdout)
-	require.NotNil(t, m, "no %q line in %q", label, stdout)
-	n, err := strconv.ParseUint(m[1], 10, 64)
-	require.NoError(t, err)
-	return n
-}
-
-// preforkedWorkers, preforkedItems: the catalogue's preforked run.
-const preforkedWorkers, preforkedItems = 4, 1000
-
-// inlineRestoreVisibleAcrossProcesses says whether an inline window opened
-// in one process (the original byte written back while one vCPU
-// single-steps it) is seen by another process that maps the same file.
-// On Linux a uprobe's breakpoint is written into a private anonymous copy
-// of the text page in each MM (kernel/events/uprobes.c,
-// uprobe_write_opcode, __replace_page), so a restore in one MM is not
-// visible in another, and single-threaded workers of a pre-forking server
-// cannot run through each other's windows: false. The process-model work
-// decides and documents this (issue 11, point 3); if it models the
-// RFC's shared page instead, set it to true and the test expects misses.
-const inlineRestoreVisibleAcrossProcesses = false
-
-// TestPreforkedProbeEveryStrategy is issue 11's acceptance test for
-// uprobes across processes: a probe on work_item in preforked, whose 4
-// forked workers call it 1000 times each and report their own counts, on
-// 1, 2 and 4 vCPUs with every strategy and both arches, fast and
-// lockstep: hits + misses = executions = the workers' total; ssol-stack
-// and xol miss nothing; inline misses only if a restore is visible across
-// processes. Real uprobes count the same 4000 (fixtures/README.md,
-// counted system-wide).
-func TestPreforkedProbeEveryStrategy(t *testing.T) {
-	for _, arch := range []string{fixtures.ArchI386, fixtures.ArchAMD64} {
-		for _, s := range probesim.Strategies {
-			for _, cpus := range []int{1, 2, 4} {
-				for _, lockstep := range []bool{false, true} {
-					name := fmt.Sprintf("%s/%s/cpus%d", arch, s, cpus)
-					if lockstep {
-						name += "/lockstep"
-					}
-					t.Run(name, func(t *testing.T) {
-						t.Parallel()
-						path, err := fixtures.Path(arch, "preforked")
-						require.NoError(t, err, "make fixtures")
-						args := []string{fmt.Sprint(preforkedWorkers), fmt.Sprint(preforkedItems)}
-						native, _, status, err := fixtures.RunNative(path, args, nil, nil)
-						require.NoError(t, err)
-						require.Equal(t, 0, status)
-						res, err := probesim.Run(t.Context(), probesim.Config{Program: path, Args: args,
-							CPUs: cpus, Seed: 1, Lockstep: lockstep, Probes: []string{"work_item"}, Strategy: s})
-						require.NoError(t, err)
-						rep := res.Report
-						require.Equal(t, 0, rep.ExitStatus, "stderr %q", rep.Stderr)
-						assert.Equal(t, string(native), rep.Stdout)
-						assert.Empty(t, rep.UnsupportedSyscalls)
-						total := processCount(t, rep.Stdout, "calls")
-						require.Equal(t, uint64(preforkedWorkers*preforkedItems), total)
-						require.Len(t, rep.Probes, 1)
-						p := rep.Probes[0]
-						assert.Equal(t, total, p.Executions, "executions = the workers' own total")
-						assert.Equal(t, p.Executions, p.Hits+p.Misses, "hits + misses = executions")
-						switch {
-						case s != probesim.Inline:
-							assert.Zero(t, p.Misses, "out-of-line strategies never miss")
-						case cpus == 1 || !inlineRestoreVisibleAcrossProcesses:
-							// One vCPU runs one worker at a time; on several,
-							// each worker's window is in its own copy of the page.
-							assert.Zero(t, p.Misses, "inline across single-threaded processes")
-						default:
-							assert.Positive(t, p.Misses, "inline on %d vCPUs, the text page shared", cpus)
-						}
-					})
-				}
-			}
-		}
-	}
-}
-
-// TestPreforkedFastAndLockstepAgree: the fast mode and the lockstep
-// reference give the same output and the same counts for the
-// out-of-line strategies (no miss either way), and the same executions
-// for inline.
-func TestPreforkedFastAndLockstepAgree(t *testing.T) {
-	for _, arch := range []string{fixtures.ArchI386, fixtures.ArchAMD64} {
-		for _, s := range probesim.Strategies {
-			t.Run(arch+"/"+string(s), func(t *testing.T) {
-				t.Parallel()
-				path, err := fixtures.Path(arch, "preforked")
-				require.NoError(t, err, "make fixtures")
-				run := func(lockstep bool) *probesim.Result {
-					res, err := probesim.Run(t.Context(), probesim.Config{Program: path, Args: []string{"4", "500"},
-						CPUs: 4, Seed: 2, Lockstep: lockstep, Probes: []string{"work_item"}, Strategy: s})
-					require.NoError(t, err)
-					return res
-				}
-				fast, ref := run(false).Report, run(true).Report
-				assert.Equal(t, ref.Stdout, fast.Stdout)
-				assert.Equal(t, ref.Stderr, fast.Stderr)
-				assert.Equal(t, ref.ExitStatus, fast.ExitStatus)
-				require.Len(t, fast.Probes, 1)
-				require.Len(t, ref.Probes, 1)
-				assert.Equal(t, ref.Probes[0].Executions, fast.Probes[0].Executions)
-				assert.Equal(t, uint64(2000), fast.Probes[0].Executions)
-				if s != probesim.Inline {
-					assert.Equal(t, ref.Probes[0].Hits, fast.Probes[0].Hits)
-					assert.Zero(t, fast.Probes[0].Misses+ref.Probes[0].Misses)
-				}
-			})
-		}
-	}
-}
-
-// TestProcessRunsAreDeterministic: the same seed gives byte-identical
-// report JSON (outside the host section) for runs of several processes.
-func TestProcessRunsAreDeterministic(t *testing.T) {
-	for _, c := range []struct {
-		name string
-		args []string
-		cfg  probesim.Config
-	}{
-		{"preforked", []string{"4", "300"}, probesim.Config{CPUs: 4, Probes: []string{"work_item"}, Strategy: probesim.Inline}},
-		{"preforked", []string{"4", "300"}, probesim.Config{CPUs: 2, Probes: []string{"work_item"}, Strategy: probesim.XOL}},
-		{"forkwait", nil, probesim.Config{CPUs: 4}},
-		{"pipefork", []string{"2000"}, probesim.Config{CPUs: 4}},
-	} {
-		for _, arch := range []string{fixtures.ArchI386, fixtures.ArchAMD64} {
-			t.Run(fmt.Sprintf("%s/%s/%s/cpus%d", arch, c.name, c.cfg.Strategy, c.cfg.CPUs), func(t *testing.T) {
-				t.Parallel()
-				path, err := fixtures.Path(arch, c.name)
-				require.NoError(t, err, "make fixtures")
-				encode := func() []byte {
-					cfg := c.cfg
-					cfg.Program, cfg.Args, cfg.Seed = path, c.args, 7
-					res, err := probesim.Run(t.Context(), cfg)
-					require.NoError(t, err)
-					require.Equal(t, 0, res.Report.ExitStatus, "stderr %q", res.Report.Stderr)
-					res.Report.Host = nil
-					b, err := json.Marshal(res.Report)
-					require.NoError(t, err)
-					return b
-				}
-				a, b := encode(), encode()
-				assert.Equal(t, string(a), string(b))
-			})
-		}
-	}
-}
-
-// forkbombWant is what forkbomb prints when fork fails with EAGAIN after
-// some forks and it reaps every child.
-const forkbombWant = "fork failed with EAGAIN after some forks (N>0)\n" +
-	"reaped all children: yes\n" +
-	"then waitpid fails with ECHILD\n"
-
-// TestForkBombEndsWithEAGAIN: a guest that forks until fork fails meets
-// probesim's process limit (default 4096, as the issue states) as EAGAIN
-// in the guest, and the run ends with the guest's own exit, not a host
-// failure. The native half (as nobody under RLIMIT_NPROC) is
-// fixtures.TestForkbombEndsWithEAGAINUnderRLIMIT_NPROC.
-func TestForkBombEndsWithEAGAIN(t *testing.T) {
-	for _, arch := range []string{fixtures.ArchI386, fixtures.ArchAMD64} {
-		t.Run(arch, func(t *testing.T) {
-			path, err := fixtures.Path(arch, "forkbomb")
-			require.NoError(t, err, "make fixtures")
-			res, err := probesim.Run(t.Context(), probesim.Config{Program: path, Args: []string{"10000"}, CPUs: 2, Seed: 1})
-			require.NoError(t, err)
-			rep := res.Report
-			assert.Equal(t, "exit", rep.StopReason)
-			assert.Equal(t, 0, rep.ExitStatus, "stdout %q stderr %q", rep.Stdout, rep.Stderr)
-			assert.Equal(t, forkbombWant, rep.Stdout)
-			assert.Empty(t, rep.UnsupportedSyscalls)
 		})
 	}
 }

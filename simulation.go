@@ -78,7 +78,7 @@ func New(cfg Config) (*Simulation, error) {
 		Profile: prof, ProfileOverrides: cfg.Params,
 		CPUs: cfg.CPUs, Quantum: cfg.Quantum, Lockstep: cfg.Lockstep,
 		Stdin: cfg.Stdin, Stdout: stdout, Stderr: stderr, TraceSyscalls: cfg.TraceSyscalls,
-		Root: cfg.Root, Mounts: mounts, HostTimes: cfg.HostTimes, Cwd: cfg.Cwd, NoFile: cfg.NoFile,
+		Root: cfg.Root, Mounts: mounts, HostTimes: cfg.HostTimes, Cwd: cfg.Cwd, NoFile: cfg.NoFile, MaxProcesses: cfg.MaxProcesses,
 		Progress: cfg.OnProgress, ProgressEvery: every,
 	})
 	var ve *vfs.ConfigError

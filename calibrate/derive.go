@@ -92,7 +92,8 @@ func hostRules() map[string][]rule {
 		"kernel.cow_break_page": {{source: "measured", needs: []string{"cow_ns"},
 			method: "first write to a private mapping of a page-cache page (copy-on-write: fault, allocation, 4 KiB copy)",
 			ns:     func(m map[string]float64) float64 { return m["cow_ns"] }}},
-		"kernel.kernel_write_byte": {estimate("kernel_write_byte", k.KernelWriteByte)},
+		"kernel.kernel_write_byte":    {estimate("kernel_write_byte", k.KernelWriteByte)},
+		"kernel.address_space_switch": {estimate("address_space_switch", k.AddressSpaceSwitch)},
 		"kernel.probe_handler": {
 			{source: "measured", needs: []string{"uprobe_handler_ns"},
 				method: "what a second counting perf consumer on the same uprobe adds per hit (uprobe_dispatcher and a perf count)",

@@ -179,6 +179,6 @@ func TestWriteTable(t *testing.T) {
 	var b strings.Builder
 	require.NoError(t, WriteTable(&b, p, timing.Default()))
 	lines := strings.Split(strings.TrimSpace(b.String()), "\n")
-	require.Len(t, lines, 2+1+13)
+	require.Len(t, lines, 2+1+14)
 	assert.Regexp(t, `kernel\.syscall_entry_exit\s+300\s+100\s+0%\s+measured\s+275\s+92\s+1\.09`, b.String())
 }

@@ -4,7 +4,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"unsafe"
 
 	"github.com/probesim/probesim/emu/uc"
 	"github.com/probesim/probesim/kernel"
@@ -27,6 +26,7 @@ const (
 	EventWatch                 // a watched address waits for the other vCPUs
 	EventTrap                  // an int3 or #DB trap waits for the other vCPUs (Event.Intno)
 	EventOutOfMemory           // a page could not be populated: the machine's memory is used up
+	EventExec                  // the running thread exec'd: it goes on in its new address space
 )
 
 // Event is what ended one Core.Run.
@@ -41,11 +41,16 @@ type Event struct {
 
 // Core is one emulated x86 core shared by the vCPUs of a machine.
 type Core struct {
-	eng    *uc.Engine
-	arch   kernel.Arch
-	as     *mmu.AddressSpace
-	prof   *timing.Profile
-	kernel *kernel.Kernel
+	eng  *uc.Engine
+	arch kernel.Arch
+	// as is the address space the engine translates through now (mm.as),
+	// one of the attached ones (mms, mm.go).
+	as         *mmu.AddressSpace
+	mm         *mmBackend
+	mms        map[*mmu.AddressSpace]*mmBackend
+	physMapped map[uint64]bool // arenas mapped into the engine, by physical address
+	prof       *timing.Profile
+	kernel     *kernel.Kernel
 
 	thread   *kernel.Task // the task now running
 	counters *uc.Counters // its vCPU's counters
@@ -94,7 +99,8 @@ func NewCore(arch kernel.Arch, as *mmu.AddressSpace, prof *timing.Profile) (*Cor
 	if arch == kernel.I386 {
 		mode = uc.Mode32
 	}
-	c := &Core{arch: arch, as: as, prof: prof, untilPC: until, abi: abiFor(arch)}
+	c := &Core{arch: arch, as: as, prof: prof, untilPC: until, abi: abiFor(arch),
+		mms: map[*mmu.AddressSpace]*mmBackend{}, physMapped: map[uint64]bool{}}
 	// The engine's CPU model decides which instructions run; the guest's
 	// cpuid answers are the same model's (cpuid.go).
 	var err error
@@ -112,10 +118,12 @@ func NewCore(arch kernel.Arch, as *mmu.AddressSpace, prof *timing.Profile) (*Cor
 		c.Close()
 		return nil, err
 	}
-	if err := as.Attach(c); err != nil {
+	c.mm = &mmBackend{c: c, as: as, pt: eng.BasePageTable()}
+	if err := as.Attach(c.mm); err != nil {
 		c.Close()
 		return nil, err
 	}
+	c.mms[as] = c.mm
 	return c, nil
 }
 
@@ -146,9 +154,21 @@ func (c *Core) install() error {
 	return c.eng.SetWatchFunc(c.onBlockWatch)
 }
 
-// Close releases the engine and the kernel pages.
+// Close releases the engine and the kernel pages. Address spaces still
+// attached are detached first (their mappings die with the engine).
 func (c *Core) Close() error {
-	err := c.eng.Close()
+	var errs []error
+	if base := c.eng.BasePageTable(); base != nil {
+		errs = append(errs, c.eng.SwitchPageTable(base))
+	}
+	for as, b := range c.mms {
+		errs = append(errs, as.Detach(b))
+		if b.pt != c.eng.BasePageTable() {
+			errs = append(errs, c.eng.FreePageTable(b.pt))
+		}
+	}
+	c.mms = nil
+	err := errors.Join(append(errs, c.eng.Close())...)
 	c.freeKernelPages()
 	return err
 }
@@ -327,48 +347,6 @@ func (c *Core) modeBits() int {
 		return 32
 	}
 	return 64
-}
-
-// mmu.Backend implementation: keep the engine's translations in step with
-// the address space (see uc's vmem.go for what each costs).
-
-// MapPhys gives the engine an arena of guest memory.
-func (c *Core) MapPhys(paddr, size uint64, host unsafe.Pointer) error {
-	return c.eng.MapPhys(paddr, size, host)
-}
-
-// Unmap drops the engine's translations of the range (a TLB flush if it
-// held any).
-func (c *Core) Unmap(addr, size uint64) error { return c.eng.DropPages(addr, addr+size) }
-
-// Protect changes the permissions of the engine's translations; a range
-// that is executable again gets its fenced translations back (see
-// RevokeExec).
-func (c *Core) Protect(addr, size uint64, p mmu.Prot) error {
-	return c.eng.ProtectPages(addr, addr+size, uc.Prot(p))
-}
-
-// InvalidateCode drops translated blocks and cached block costs that overlap
-// [addr, addr+size); the cost cache itself also drops blocks that start
-// before addr and run into the range.
-func (c *Core) InvalidateCode(addr, size uint64) {
-	c.eng.RemoveCache(addr, addr+size)
-	c.eng.InvalidateCosts(addr, addr+size)
-}
-
-// RevokeExec is called before [addr, addr+size) loses execute permission.
-// The pages are fenced rather than flushed from the TLB (uc.Engine.FenceExec):
-// none of their translated blocks can run while the range is not
-// executable, and when it is again (Protect) they run without being
-// translated anew, which is what makes a probe's NX flip around an
-// out-of-line step cheap. The range's cached costs are dropped by the
-// fence: guest stores may change the bytes while the range is not
-// executable, and Unicorn then retranslates blocks of the same address and
-// size, which the cost cache could not tell apart.
-func (c *Core) RevokeExec(addr, size uint64) {
-	// An error means a closed engine or a failed flush, which
-	// InvalidateCode ignores as well.
-	_ = c.eng.FenceExec(addr, addr+size)
 }
 
 // translate is the engine's page-table miss handler: the kernel pages

@@ -146,3 +146,15 @@ func (c *Core) FPState(s *kernel.FPState) error {
 func (c *Core) SetFPState(s *kernel.FPState) error {
 	return c.eng.FXRstor((*[uc.FXSaveSize]byte)(s))
 }
+
+// ExecSegments gives the loaded task the data segments of a new program
+// (start_thread): on i386, DS and ES the user data selector and FS and GS
+// null, since exec dropped the TLS descriptors a selector there named;
+// x86-64 keeps its flat selectors (its bases are registers, reset by the
+// kernel's SetRegs).
+func (c *Core) ExecSegments() error {
+	if c.arch != kernel.I386 {
+		return nil
+	}
+	return c.eng.RegWriteBatch([]uc.Reg{uc.DS, uc.ES, uc.FS, uc.GS}, []uint64{userDS, userDS, 0, 0})
+}

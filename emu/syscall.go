@@ -99,6 +99,11 @@ func (c *Core) syscallOutcome(ret uint64, res kernel.Result, inHook bool) (Event
 	if !res.RegsSet {
 		c.writeResult(ret, inHook)
 	}
+	if res.Exec {
+		// A new program in a new address space: the slice ends here, and
+		// the next starts with its return to user mode.
+		return Event{Kind: EventExec}, true
+	}
 	if res.Outcome == kernel.Block {
 		return Event{Kind: EventBlock}, true
 	}

@@ -23,10 +23,17 @@ const (
 // maxThreads bounds the guest's live threads (RLIMIT_NPROC-like).
 const maxThreads = 4096
 
-// cloneArgs is struct clone_args, reduced to what threads use.
+// cloneArgs is struct clone_args, reduced to what probesim uses.
 type cloneArgs struct {
 	flags, childTID, parentTID, stack, tls uint64
+	exitSignal                             uint64 // the signal the parent gets at the child's exit
 }
+
+// cloneUnmodelled are flags whose effect is not modelled: namespaces,
+// pidfds, CLONE_PARENT, CLONE_PTRACE,
+// the other namespaces (CLONE_UNTRACED and CLONE_IO change nothing here).
+const cloneUnmodelled = 0x00001000 | 0x00002000 | 0x00008000 |
+	0x00020000 | 0x02000000 | 0x04000000 | 0x08000000 | 0x10000000 | 0x20000000 | 0x40000000
 
 func sysClone(k *Kernel, t *Task, a Args) (uint64, Result) {
 	ca := cloneArgs{flags: a[0], stack: a[1], parentTID: a[2]}
@@ -36,7 +43,8 @@ func sysClone(k *Kernel, t *Task, a Args) (uint64, Result) {
 	} else {
 		ca.childTID, ca.tls = a[3], a[4]
 	}
-	ca.flags &^= 0xff // the exit signal
+	ca.exitSignal = ca.flags & 0xff // CSIGNAL
+	ca.flags &^= 0xff
 	return k.clone(t, "clone", ca)
 }
 
@@ -55,7 +63,8 @@ func sysClone3(k *Kernel, t *Task, a Args) (uint64, Result) {
 	if stack, size := f(5), f(6); stack != 0 {
 		ca.stack = stack + size
 	}
-	if f(4) != 0 && ca.flags&cloneThread != 0 { // exit_signal: a thread has none
+	ca.exitSignal = f(4)
+	if ca.exitSignal != 0 && ca.flags&cloneThread != 0 || ca.exitSignal > numSignals { // a thread has none
 		return fail(syscall.EINVAL)
 	}
 	return k.clone(t, "clone3", ca)
@@ -63,21 +72,19 @@ func sysClone3(k *Kernel, t *Task, a Args) (uint64, Result) {
 
 // clone creates a thread: a new task in the caller's thread group, sharing
 // its address space and signal handlers, and its descriptor table with
-// CLONE_FILES (a copy without). Creating a process (fork, vfork,
-// posix_spawn's CLONE_VM|CLONE_VFORK: no CLONE_THREAD) is not modelled:
-// ENOSYS, counted in the report as "clone:new process" (or "clone3:...").
+// CLONE_FILES (a copy without); without CLONE_THREAD, a process (fork.go:
+// fork, vfork, posix_spawn's CLONE_VM|CLONE_VFORK).
 func (k *Kernel) clone(parent *Task, name string, ca cloneArgs) (uint64, Result) {
 	switch {
 	case ca.flags&cloneThread != 0 && ca.flags&cloneSighand == 0,
 		ca.flags&cloneSighand != 0 && ca.flags&cloneVM == 0:
 		return fail(syscall.EINVAL) // as copy_process refuses them
 	case ca.flags&cloneThread == 0:
-		detail := "new process"
-		if ca.flags&cloneVFork != 0 {
-			detail = "new process (CLONE_VFORK)"
+		if ca.flags&cloneUnmodelled != 0 {
+			k.unsupportedDetail(name, "namespace or pidfd flags")
+			return fail(syscall.EINVAL)
 		}
-		k.unsupportedDetail(name, detail)
-		return fail(syscall.ENOSYS)
+		return k.fork(parent, name, ca)
 	}
 	if t := parent.tg; t.live >= maxThreads {
 		return fail(syscall.EAGAIN) // RLIMIT_NPROC counts live threads

@@ -95,6 +95,7 @@ func (k *Kernel) HeldForStep() uint64 { return k.heldForStep }
 // step ends, as uprobe_deny_signal holds them (the step is one
 // instruction, after which the task returns to user mode again).
 func (k *Kernel) ExitToUser(t *Task, fromSyscall, stepping bool) Result {
+	k.cur = t
 	restartable := fromSyscall && t.restartPending
 	t.restartPending = false
 	if t.state != TaskRunnable || !t.hasDeliverable() && !restartable && !t.restoreMask {
@@ -123,7 +124,7 @@ func (k *Kernel) ExitToUser(t *Task, fromSyscall, stepping bool) Result {
 	for n := 0; n < numSignals && t.hasDeliverable(); n++ {
 		info, _ := t.dequeue()
 		if info.code == siTimer {
-			info = k.timerTaken(info)
+			info = k.timerTaken(t.tg, info)
 		}
 		sig := int(info.signo)
 		act := t.sighand.actions[sig]
@@ -243,6 +244,11 @@ func (k *Kernel) putSiginfo(w *frameWriter, off int, info sigInfo) {
 		w.u32(u, uint64(uint32(info.timerID)))
 		w.u32(u+4, uint64(uint32(info.overrun)))
 		w.setValue(k, u+8, info.value)
+	case info.signo == SIGCHLD && info.code > 0:
+		// _sigchld: pid, uid, status, then utime and stime (zero).
+		w.u32(u, uint64(uint32(info.pid)))
+		w.u32(u+4, uint64(uint32(info.uid)))
+		w.u32(u+8, uint64(uint32(info.status)))
 	default:
 		w.u32(u, uint64(uint32(info.pid)))
 		w.u32(u+4, uint64(uint32(info.uid)))

@@ -1,11 +1,14 @@
-// Package kernel is probesim's model of the Linux kernel for one guest
-// process, in the shape of Linux's own objects (and of gVisor's
-// pkg/sentry/kernel, whose structure it follows at a much smaller scale):
+// Package kernel is probesim's model of the Linux kernel: one Kernel is
+// the system (the view, pipes' inode numbers, the network, the futex
+// queues keyed by (mm, address), the clock, the syscall table), serving
+// every process of the simulation, in the shape of Linux's own objects
+// (and of gVisor's pkg/sentry/kernel, whose structure it follows at a much
+// smaller scale):
 //
 //   - Task (task.go): one thread of execution, with its signal mask and
 //     pending signals, alternate signal stack, TLS, clear-child-tid word,
 //     robust list, and the objects it shares or owns;
-//   - ThreadGroup (threadgroup.go): the process, whose TGID is Config.PID,
+//   - Process (threadgroup.go): the process, whose TGID is Config.PID,
 //     with its process-wide pending signals and its count of live threads
 //     (tasks are reaped when they exit, process.go); the process's interval
 //     and POSIX timers (itimer.go) are the Kernel's, as there is one;
@@ -82,10 +85,14 @@
 //
 // # Deviations from Linux
 //
-//   - Only threads: a new process (fork, vfork, posix_spawn, clone or
-//     clone3 without CLONE_THREAD) is ENOSYS, counted as "clone:new
-//     process"; execve and wait4 are not in the table.
-//     The process leads its own group and session; its parent is pid 1.
+//   - Processes: the first leads its own group and session and its
+//     parent is init (pid 1), which is outside the simulation and reaps
+//     orphans at once. No job control: WUNTRACED and WCONTINUED are
+//     accepted and never report. The core-dump bit of a wait status is
+//     never set (RLIMIT_CORE is 0). Shared futexes are keyed like private
+//     ones, by (mm, address), so they do not wake across processes.
+//     Namespaces, pidfds, CLONE_PARENT and CLONE_PTRACE are EINVAL,
+//     counted; execve of the other ABI is ENOEXEC, counted.
 //   - Standard descriptors 0, 1 and 2 always stat as pipes (S_IFIFO), so a
 //     glibc or musl guest picks the same stdio buffering whether or not
 //     probesim itself runs on a terminal; no descriptor is a terminal.
@@ -96,7 +103,7 @@
 //     pages are copied at their first write, shared stores are read(2)
 //     at once and written back to the view at msync, fsync, sync and the
 //     last unmap of the page; /proc/self/maps shows dev:inode as 00:00 0. Locks (fcntl, flock) always succeed, as for a
-//     single process without contention, and are noted. st_blocks counts
+//     process without contention, and are noted (also across processes). st_blocks counts
 //     whole 4 KiB blocks (no sparse files).
 //   - Signals: the frame's setup is not charged beyond the syscall or
 //     exception that delivers it; the i386 sigreturn restores the FPU from
@@ -140,9 +147,11 @@
 //     Socket timeouts are kept in
 //     jiffies of HZ 250, Debian's CONFIG_HZ (a host built with another HZ
 //     rounds SO_RCVTIMEO differently).
-//   - rseq is ENOSYS (glibc copes); mremap is not modelled (ENOSYS, glibc's
-//     realloc falls back to copying); robust futexes are cleaned at thread
-//     exit, priority-inheritance futexes are ENOSYS.
+//   - rseq is ENOSYS (glibc copes); mremap resizes and moves private
+//     anonymous memory only (mremap.go; a file or shared mapping is
+//     ENOSYS, counted, and glibc's realloc falls back to copying); robust
+//     futexes are cleaned at thread exit, priority-inheritance futexes are
+//     ENOSYS.
 //
 // # Locking
 //

@@ -11,12 +11,21 @@ import (
 // open of a named FIFO) gets a new end. A read-only open waits for a
 // writer and a write-only open for a reader, unless O_NONBLOCK (then a
 // write-only open without a reader is ENXIO); O_RDWR waits for nobody.
+// An anonymous pipe waits for nobody.
 func (k *Kernel) openFIFO(t *Task, n *vfs.Node, flags uint32) (*FileDescription, syscall.Errno) {
 	p, _ := n.Private.(*pipe)
 	if p == nil {
 		p = k.newPipe()
-		p.node = n
+		p.node, p.anonymous = n, false
 		n.Private = p
+	}
+	if p.anonymous {
+		// fifo_open's is_pipe cases: an anonymous pipe's open waits for
+		// no peer and is never ENXIO (the other end may be long closed:
+		// bash's process substitution opens /dev/fd/63 after its writer
+		// may have exited).
+		mode := flags & oAccMode
+		return p.openEnd(mode != oWriteOnly, mode != oReadOnly, flags), 0
 	}
 	switch flags & oAccMode {
 	case oReadOnly:

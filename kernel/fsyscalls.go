@@ -430,7 +430,7 @@ func sysFsync(k *Kernel, t *Task, a Args) (uint64, Result) {
 		return fail(syscall.EBADF)
 	}
 	if r, ok := f.impl.(*regularFile); ok {
-		k.cfg.Mem.PageCache().Writeback(nodePages{r.fs, r.n})
+		k.mm().PageCache().Writeback(nodePages{r.fs, r.n})
 	}
 	return ok0()
 }
@@ -446,7 +446,7 @@ func sysSyncfs(k *Kernel, t *Task, a Args) (uint64, Result) {
 
 // sysSync writes every dirty mapped page back.
 func sysSync(k *Kernel, t *Task, a Args) (uint64, Result) {
-	k.cfg.Mem.PageCache().Writeback(nil)
+	k.mm().PageCache().Writeback(nil)
 	return ok0()
 }
 

@@ -3,6 +3,8 @@ package kernel
 import (
 	"encoding/binary"
 	"syscall"
+
+	"github.com/probesim/probesim/mmu"
 )
 
 // futex(2): WAIT, WAKE, WAIT_BITSET, WAKE_BITSET, REQUEUE, CMP_REQUEUE
@@ -29,7 +31,20 @@ const (
 )
 
 // futexQueues are the tasks waiting on each futex word, FIFO.
-type futexQueues map[uint64][]*futexWaiter
+type futexQueues map[futexKey][]*futexWaiter
+
+// futexKey names a futex word: its address in an address space, as
+// get_futex_key keys a private futex by (mm, address). Deviation: shared
+// futexes are keyed the same way (Linux keys them by inode or page), so a
+// futex in memory two processes share wakes only waiters of the same
+// process.
+type futexKey struct {
+	mm   *mmu.AddressSpace
+	addr uint64
+}
+
+// futexKey is the key of addr in the address space of the task served.
+func (k *Kernel) futexKey(addr uint64) futexKey { return futexKey{k.mm(), addr} }
 
 type futexWaiter struct {
 	t    *Task
@@ -103,7 +118,7 @@ func (k *Kernel) futexWait(t *Task, addr uint64, val, bits uint32, timeout uint6
 		wakeAt = never(wakeAt) // too far to ever fire: no timeout
 	}
 	w := &futexWaiter{t: t, bits: bits, addr: addr}
-	k.futexes[addr] = append(k.futexes[addr], w)
+	k.futexes[k.futexKey(addr)] = append(k.futexes[k.futexKey(addr)], w)
 	return t.block(wakeAt, func() { k.futexDequeue(w.addr, w) }, func(t *Task, why wakeReason) (uint64, Result) {
 		switch why {
 		case wokenByTimeout:
@@ -118,7 +133,7 @@ func (k *Kernel) futexWait(t *Task, addr uint64, val, bits uint32, timeout uint6
 // futexWake wakes up to n waiters on addr whose bitset meets bits.
 func (k *Kernel) futexWake(addr uint64, n int, bits uint32) int {
 	woken := 0
-	q := k.futexes[addr]
+	q := k.futexes[k.futexKey(addr)]
 	for i := 0; i < len(q) && woken < n; {
 		w := q[i]
 		if w.bits&bits == 0 {
@@ -129,7 +144,7 @@ func (k *Kernel) futexWake(addr uint64, n int, bits uint32) int {
 		w.t.wake(wokenByEvent, k.nowFP())
 		woken++
 	}
-	k.setFutexQueue(addr, q)
+	k.setFutexQueue(k.futexKey(addr), q)
 	return woken
 }
 
@@ -154,13 +169,13 @@ func (k *Kernel) futexRequeue(addr, addr2 uint64, nwake, nrequeue int, cmp bool,
 	if addr == addr2 {
 		return okv(uint64(woken))
 	}
-	q := k.futexes[addr]
+	q := k.futexes[k.futexKey(addr)]
 	n := min(nrequeue, len(q))
 	for _, w := range q[:n] {
 		w.addr = addr2
 	}
-	k.futexes[addr2] = append(k.futexes[addr2], q[:n]...)
-	k.setFutexQueue(addr, append([]*futexWaiter(nil), q[n:]...))
+	k.futexes[k.futexKey(addr2)] = append(k.futexes[k.futexKey(addr2)], q[:n]...)
+	k.setFutexQueue(k.futexKey(addr), append([]*futexWaiter(nil), q[n:]...))
 	return okv(uint64(woken + n))
 }
 
@@ -297,22 +312,23 @@ func (k *Kernel) robustDied(t *Task, addr uint64) {
 
 // futexDequeue removes a waiter that woke for another reason.
 func (k *Kernel) futexDequeue(addr uint64, w *futexWaiter) {
-	q := k.futexes[addr]
+	key := futexKey{w.t.tg.mm, addr}
+	q := k.futexes[key]
 	for i, o := range q {
 		if o == w {
 			q = append(q[:i], q[i+1:]...)
 			break
 		}
 	}
-	k.setFutexQueue(addr, q)
+	k.setFutexQueue(key, q)
 }
 
-func (k *Kernel) setFutexQueue(addr uint64, q []*futexWaiter) {
+func (k *Kernel) setFutexQueue(key futexKey, q []*futexWaiter) {
 	if len(q) == 0 {
-		delete(k.futexes, addr)
+		delete(k.futexes, key)
 		return
 	}
-	k.futexes[addr] = q
+	k.futexes[key] = q
 }
 
 // readTimespec reads a timespec: two longs on i386's "futex", two 64-bit

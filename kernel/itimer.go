@@ -20,6 +20,7 @@ import "syscall"
 
 type procTimer struct {
 	k        *Kernel
+	proc     *Process // the process whose timer it is
 	id       int
 	clock    int
 	timer    *Timer
@@ -98,23 +99,23 @@ func (pt *procTimer) notify() {
 	if pt.target != nil {
 		pt.k.sendToTask(pt.target, info)
 	} else {
-		pt.k.sendToGroup(pt.k.tg, info)
+		pt.k.sendToGroup(pt.proc, info)
 	}
 	if pt.id >= 0 {
-		pt.k.timerSignals[pt.signo] = append(pt.k.timerSignals[pt.signo], pt)
+		pt.proc.timerSignals[pt.signo] = append(pt.proc.timerSignals[pt.signo], pt)
 	}
 }
 
 // timerTaken is called when a SI_TIMER signal is dequeued: it carries
 // the overruns counted while it was pending (posixtimer_rearm), and the
 // timer may queue again.
-func (k *Kernel) timerTaken(info sigInfo) sigInfo {
-	q := k.timerSignals[int(info.signo)]
+func (k *Kernel) timerTaken(p *Process, info sigInfo) sigInfo {
+	q := p.timerSignals[int(info.signo)]
 	for i, pt := range q {
 		if pt.id == int(info.timerID) {
 			pt.pending = false
 			info.overrun, pt.lastTake, pt.overrun = pt.overrun, pt.overrun, 0
-			k.timerSignals[int(info.signo)] = append(q[:i], q[i+1:]...)
+			p.timerSignals[int(info.signo)] = append(q[:i], q[i+1:]...)
 			break
 		}
 	}
@@ -160,7 +161,7 @@ const (
 )
 
 func (k *Kernel) itimer(which int) *procTimer {
-	if k.itimers[which] == nil {
+	if k.self().itimers[which] == nil {
 		clock, sig := clockMonotonic, SIGALRM
 		switch which {
 		case itimerVirtual:
@@ -168,11 +169,11 @@ func (k *Kernel) itimer(which int) *procTimer {
 		case itimerProf:
 			clock, sig = clockProcessCPUTimeID, 27 // SIGPROF
 		}
-		pt := &procTimer{k: k, id: -1 - which, clock: clock, signo: sig}
+		pt := &procTimer{k: k, proc: k.self(), id: -1 - which, clock: clock, signo: sig}
 		pt.timer = k.timers.newTimer(pt.fire)
-		k.itimers[which] = pt
+		k.self().itimers[which] = pt
 	}
-	return k.itimers[which]
+	return k.self().itimers[which]
 }
 
 // itimerval is struct itimerval {timeval interval, value}.
@@ -299,7 +300,7 @@ func sysTimerCreate(k *Kernel, t *Task, a Args) (uint64, Result) {
 	default:
 		return fail(syscall.EINVAL)
 	}
-	pt := &procTimer{k: k, clock: clock, signo: SIGALRM}
+	pt := &procTimer{k: k, proc: t.tg, clock: clock, signo: SIGALRM}
 	if clock == clockThreadCPUTimeID {
 		pt.target = t
 		if cpuTarget != nil {
@@ -338,21 +339,21 @@ func sysTimerCreate(k *Kernel, t *Task, a Args) (uint64, Result) {
 			return fail(syscall.EINVAL)
 		}
 	} else {
-		pt.value = uint64(len(k.posixTimers))
+		pt.value = uint64(len(k.self().posixTimers))
 	}
 	id := -1
-	for i, o := range k.posixTimers {
+	for i, o := range k.self().posixTimers {
 		if o == nil {
 			id = i
 			break
 		}
 	}
 	if id < 0 {
-		if len(k.posixTimers) >= maxTimers {
+		if len(k.self().posixTimers) >= maxTimers {
 			return fail(syscall.EAGAIN)
 		}
-		id = len(k.posixTimers)
-		k.posixTimers = append(k.posixTimers, nil)
+		id = len(k.self().posixTimers)
+		k.self().posixTimers = append(k.self().posixTimers, nil)
 	}
 	pt.id = id
 	if a[1] == 0 {
@@ -364,13 +365,13 @@ func sysTimerCreate(k *Kernel, t *Task, a Args) (uint64, Result) {
 		return fail(e)
 	}
 	pt.timer = k.timers.newTimer(pt.fire)
-	k.posixTimers[id] = pt
+	k.self().posixTimers[id] = pt
 	return ok0()
 }
 
 func (k *Kernel) posixTimer(id uint64) *procTimer {
-	if id < uint64(len(k.posixTimers)) {
-		return k.posixTimers[id]
+	if id < uint64(len(k.self().posixTimers)) {
+		return k.self().posixTimers[id]
 	}
 	return nil
 }
@@ -422,6 +423,6 @@ func sysTimerDelete(k *Kernel, t *Task, a Args) (uint64, Result) {
 		return fail(syscall.EINVAL)
 	}
 	pt.timer.Disarm()
-	k.posixTimers[id] = nil
+	k.self().posixTimers[id] = nil
 	return ok0()
 }

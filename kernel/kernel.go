@@ -78,6 +78,12 @@ type Config struct {
 	PhysMemory uint64
 	// NoFile is RLIMIT_NOFILE's soft limit (0 = 1024).
 	NoFile uint64
+	// MaxProcesses bounds the processes not yet reaped (0:
+	// DefaultMaxProcesses); a fork past it is EAGAIN.
+	MaxProcesses int
+	// Comm is the first process's name ("" = ExePath's base name): a #!
+	// script's own, when the program is its interpreter.
+	Comm string
 }
 
 // Handler implements one syscall. It returns the raw register value (a
@@ -108,6 +114,9 @@ type Result struct {
 	// RegsSet: the syscall set the task's registers itself (through
 	// RegsCPU), return value included; nothing is to be written back.
 	RegsSet bool
+	// Exec: the task runs a new program (execve): its registers and
+	// address space are the new program's, and the slice ends.
+	Exec bool
 }
 
 // Kernel is the modelled kernel of one guest process: its tasks and thread
@@ -123,32 +132,35 @@ type Kernel struct {
 	unsupported map[string]uint64
 	rng         *rand.Rand
 
-	tg      *ThreadGroup
-	tasks   map[int]*Task // every task created, by tid
-	nextTID int
+	init  *Process      // the first process (Config.PID)
+	tasks map[int]*Task // every task created, by tid
+	// procs are the processes not reaped, by pid; procOrder every process
+	// created; processes counts those not reaped against the limit, live
+	// those not exited.
+	procs         map[int]*Process
+	procOrder     []*Process
+	processes     int
+	live          int
+	mmUsers       map[*mmu.AddressSpace]int // processes using each address space
+	onProcessExit func(*Process)
+	nextTID       int
 	// The first task's descriptor table and signal handlers, which
 	// NewTask gives every task it creates.
 	initFiles   *FDTable
 	initSighand *SignalHandlers
 
-	timers       timerQueue
-	futexes      futexQueues
-	firing       uint64               // the deadline of the timer firing now (0: none)
-	itimers      [3]*procTimer        // ITIMER_REAL, VIRTUAL, PROF
-	posixTimers  []*procTimer         // by timer id
-	timerSignals map[int][]*procTimer // timers whose signal is queued, by signal
+	timers  timerQueue
+	futexes futexQueues
+	firing  uint64 // the deadline of the timer firing now (0: none)
 
 	heldForStep uint64 // ExitToUser calls that held signals for a probe's step
 	delivered   uint64 // signal frames set up
 	fs          *vfs.FS
 	initFS      *FSContext
-	cur         *Task     // the task in the syscall being served
-	rlimNofile  [2]uint64 // RLIMIT_NOFILE soft and hard limits
+	cur         *Task // the task in the syscall being served
 	notes       map[string]uint64
 	pipeIno     uint64    // the last pipe inode number given out
 	netst       *netState // the simulated network (socknames.go), made at first use
-	dumpable    int       // prctl(PR_GET_DUMPABLE)
-	noNewPrivs  bool      // prctl(PR_SET_NO_NEW_PRIVS)
 }
 
 // New returns a kernel for one process. It panics only on a programming
@@ -177,13 +189,14 @@ func New(cfg Config) *Kernel {
 		unsupported: map[string]uint64{},
 		// A stream of its own, so getrandom never shares draws with other
 		// seeded choices (AT_RANDOM, scheduling skews).
-		rng:          rand.New(rand.NewPCG(cfg.Seed, 0x67657472616e646f)), // "getrando"
-		tg:           &ThreadGroup{TGID: cfg.PID},
-		tasks:        map[int]*Task{},
-		nextTID:      cfg.PID + 1,
-		futexes:      futexQueues{},
-		pipeIno:      10000,
-		timerSignals: map[int][]*procTimer{},
+		rng:     rand.New(rand.NewPCG(cfg.Seed, 0x67657472616e646f)), // "getrando"
+		init:    newProcess(cfg.PID, cfg.Mem),
+		tasks:   map[int]*Task{},
+		procs:   map[int]*Process{},
+		mmUsers: map[*mmu.AddressSpace]int{cfg.Mem: 1},
+		nextTID: cfg.PID + 1,
+		futexes: futexQueues{},
+		pipeIno: 10000,
 	}
 	if k.sched == nil {
 		k.sched = &uniprocessor{k: k}
@@ -208,10 +221,17 @@ func New(cfg Config) *Kernel {
 		k.initFiles.slots[0] = fdSlot{}
 	}
 	k.initSighand = newSignalHandlers()
-	k.dumpable = 1
-	k.rlimNofile = [2]uint64{1024, 1048576}
+	k.self().dumpable = 1
+	k.self().rlimNofile = [2]uint64{1024, 1048576}
+	k.init.exe, k.init.argv, k.init.envp = cfg.ExePath, cfg.Argv, cfg.Envp
+	if c := cfg.Comm; c != "" {
+		k.init.comm = c[:min(len(c), 15)]
+	}
+	k.procs[cfg.PID] = k.init
+	k.procOrder = []*Process{k.init}
+	k.processes, k.live = 1, 1
 	if cfg.NoFile != 0 {
-		k.rlimNofile = [2]uint64{cfg.NoFile, max(cfg.NoFile, 1048576)}
+		k.init.rlimNofile = [2]uint64{cfg.NoFile, max(cfg.NoFile, 1048576)}
 	}
 	if cfg.PhysMemory == 0 {
 		k.cfg.PhysMemory = 8 << 30
@@ -256,7 +276,7 @@ func (k *Kernel) FS() *vfs.FS { return k.fs }
 
 // nofile is RLIMIT_NOFILE's soft limit: descriptors at or above it
 // cannot be allocated (EMFILE).
-func (k *Kernel) nofile() uint64 { return k.rlimNofile[0] }
+func (k *Kernel) nofile() uint64 { return k.self().rlimNofile[0] }
 
 // note records something the kernel accepted without modelling it (an
 // advisory lock, say), for the report.
@@ -277,11 +297,15 @@ func (k *Kernel) unsupportedDetail(name, detail string) {
 	k.unsupported[name+":"+detail]++
 }
 
+// CountUnsupported counts name:detail as unsupported, for the machine's
+// part of a syscall (execve's loading).
+func (k *Kernel) CountUnsupported(name, detail string) { k.unsupportedDetail(name, detail) }
+
 // Arch returns the ABI this kernel serves.
 func (k *Kernel) Arch() Arch { return k.cfg.Arch }
 
-// Mem returns the process address space.
-func (k *Kernel) Mem() *mmu.AddressSpace { return k.cfg.Mem }
+// Mem returns the first process's address space.
+func (k *Kernel) Mem() *mmu.AddressSpace { return k.init.mm }
 
 // Config returns the configuration the kernel was built with.
 func (k *Kernel) Config() Config { return k.cfg }

@@ -20,9 +20,9 @@ const (
 // shrinking brk) ends with one, as flush_tlb_mm_range does.
 
 func sysBrk(k *Kernel, t *Task, a Args) (uint64, Result) {
-	_, before := k.cfg.Mem.BrkRange()
-	v := k.cfg.Mem.Brk(a[0])
-	if _, after := k.cfg.Mem.BrkRange(); after < before {
+	_, before := k.mm().BrkRange()
+	v := k.mm().Brk(a[0])
+	if _, after := k.mm().BrkRange(); after < before {
 		k.sched.TLBShootdown()
 	}
 	return okv(v)
@@ -45,7 +45,7 @@ func (k *Kernel) mmap(t *Task, addr, length, prot, flags, fd, off uint64) (uint6
 	if flags&mapAnonymous == 0 {
 		return k.mmapFile(t, addr, length, prot, flags, fd, off)
 	}
-	v, e := k.cfg.Mem.Mmap(addr, length, mmu.Prot(prot&protMask), uint32(flags), "")
+	v, e := k.mm().Mmap(addr, length, mmu.Prot(prot&protMask), uint32(flags), "")
 	if e != 0 {
 		return fail(e)
 	}
@@ -84,7 +84,7 @@ func (k *Kernel) argBlock32(addr uint64, n int) ([]uint64, syscall.Errno) {
 }
 
 func sysMunmap(k *Kernel, t *Task, a Args) (uint64, Result) {
-	if e := k.cfg.Mem.Munmap(a[0], a[1]); e != 0 {
+	if e := k.mm().Munmap(a[0], a[1]); e != 0 {
 		return fail(e)
 	}
 	k.sched.TLBShootdown()
@@ -103,7 +103,7 @@ func sysMprotect(k *Kernel, t *Task, a Args) (uint64, Result) {
 	if prot&^uint64(protMask) != 0 {
 		return fail(syscall.EINVAL)
 	}
-	if e := k.cfg.Mem.Mprotect(a[0], a[1], mmu.Prot(prot)); e != 0 {
+	if e := k.mm().Mprotect(a[0], a[1], mmu.Prot(prot)); e != 0 {
 		return fail(e)
 	}
 	k.sched.TLBShootdown()
@@ -111,7 +111,7 @@ func sysMprotect(k *Kernel, t *Task, a Args) (uint64, Result) {
 }
 
 func sysMadvise(k *Kernel, t *Task, a Args) (uint64, Result) {
-	if e := k.cfg.Mem.Madvise(a[0], a[1], int(a[2])); e != 0 {
+	if e := k.mm().Madvise(a[0], a[1], int(a[2])); e != 0 {
 		return fail(e)
 	}
 	const madvDontneed, madvFree = 4, 8
@@ -128,7 +128,7 @@ func (k *Kernel) mmapFile(t *Task, addr, length, prot, flags, fd, off uint64) (u
 		return fail(syscall.EBADF)
 	}
 	if d, ok := f.impl.(*devFile); ok && d.kind == devZero {
-		v, e := k.cfg.Mem.Mmap(addr, length, mmu.Prot(prot&protMask), uint32(flags)|mapAnonymous, "")
+		v, e := k.mm().Mmap(addr, length, mmu.Prot(prot&protMask), uint32(flags)|mapAnonymous, "")
 		return k.mmapResult(v, e)
 	}
 	r, ok := f.impl.(*regularFile)
@@ -149,7 +149,7 @@ func (k *Kernel) mmapFile(t *Task, addr, length, prot, flags, fd, off uint64) (u
 	if mt == mmu.MapSharedValidate && flags&mmu.MapSync != 0 {
 		return fail(syscall.EOPNOTSUPP)
 	}
-	v, e := k.cfg.Mem.MmapFile(addr, length, mmu.Prot(prot&protMask), uint32(flags), nodePages{k.fs, r.n}, off, r.n.Path(), f.writable())
+	v, e := k.mm().MmapFile(addr, length, mmu.Prot(prot&protMask), uint32(flags), nodePages{k.fs, r.n}, off, r.n.Path(), f.writable())
 	if e == 0 && prot&uint64(mmu.ProtExec) != 0 {
 		k.NoteMappedObject(r.n)
 	}
@@ -226,7 +226,7 @@ func (p nodePages) Size() int64 { return p.n.Size() }
 // sysMsync is msync(2): the range's dirty shared file pages are written
 // back (mmu.Msync).
 func sysMsync(k *Kernel, t *Task, a Args) (uint64, Result) {
-	if e := k.cfg.Mem.Msync(a[0], a[1], int(a[2])); e != 0 {
+	if e := k.mm().Msync(a[0], a[1], int(a[2])); e != 0 {
 		return fail(e)
 	}
 	return ok0()
@@ -241,7 +241,7 @@ func sysMsync(k *Kernel, t *Task, a Args) (uint64, Result) {
 func (k *Kernel) fileRead(fs *vfs.FS, n *vfs.Node, dst []byte, off int64) (int, syscall.Errno) {
 	m, e := fs.ReadAt(n, dst, off)
 	if m > 0 {
-		k.cfg.Mem.PageCache().ReadAt(nodePages{fs, n}, dst[:m], off)
+		k.mm().PageCache().ReadAt(nodePages{fs, n}, dst[:m], off)
 	}
 	return m, e
 }
@@ -250,7 +250,7 @@ func (k *Kernel) fileWrite(fs *vfs.FS, n *vfs.Node, src []byte, off int64) (int,
 	m, e := fs.WriteAt(n, src, off)
 	if m > 0 {
 		f := nodePages{fs, n}
-		k.cfg.Mem.FileChanged(f, k.cfg.Mem.PageCache().WriteAt(f, src[:m], off))
+		k.mm().FileChanged(f, k.mm().PageCache().WriteAt(f, src[:m], off))
 	}
 	return m, e
 }
@@ -260,6 +260,6 @@ func (k *Kernel) fileTruncate(fs *vfs.FS, n *vfs.Node, size int64) syscall.Errno
 		return e
 	}
 	f := nodePages{fs, n}
-	k.cfg.Mem.FileChanged(f, k.cfg.Mem.PageCache().Truncate(f, size))
+	k.mm().FileChanged(f, k.mm().PageCache().Truncate(f, size))
 	return 0
 }

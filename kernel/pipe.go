@@ -30,13 +30,15 @@ type pipe struct {
 	q        WaitQueue
 	ino      uint64
 	node     *vfs.Node // what /proc/<pid>/fd/N of an end leads to
+	// anonymous: made by pipe(2), not a named FIFO of the view.
+	anonymous bool
 	// Named FIFOs: how many ends were ever opened, for fifo_open's wait.
 	rOpened, wOpened int
 }
 
 func (k *Kernel) newPipe() *pipe {
 	k.pipeIno++
-	p := &pipe{k: k, capacity: pipeDefaultSize, ino: k.pipeIno}
+	p := &pipe{k: k, capacity: pipeDefaultSize, ino: k.pipeIno, anonymous: true}
 	p.node = k.fs.NewFIFO("pipe:["+itoa(int(p.ino))+"]", pipefsDev)
 	p.node.Private = p
 	return p

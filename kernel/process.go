@@ -14,9 +14,18 @@ func sysExitGroup(k *Kernel, t *Task, a Args) (uint64, Result) {
 
 // ExitTask ends task t with status (exit(2), or the end of its process):
 // its CLONE_CHILD_CLEARTID word is cleared and woken, as mm_release does,
-// and its references to shared objects are dropped. It reports whether t
-// was the last live task of its thread group.
+// and its references to shared objects are dropped. When it was the last
+// live task of its process, the process exits (exitProcess: its parent is
+// told, its children reparented). It reports whether t was the last.
 func (k *Kernel) ExitTask(t *Task, status int) bool {
+	k.cur = t
+	if t.state == TaskExited {
+		return false
+	}
+	if b := t.blocked; b != nil && !b.woken && b.cancel != nil {
+		b.cancel() // killed in its sleep: off the queues it waits on
+	}
+	t.blocked = nil
 	t.state = TaskExited
 	t.exitStatus = status
 	t.tg.live--
@@ -28,13 +37,17 @@ func (k *Kernel) ExitTask(t *Task, status int) bool {
 	}
 	t.timer.Disarm()
 	k.reap(t)
-	return t.tg.live == 0
+	if t.tg.live == 0 {
+		k.exitProcess(t.tg, t)
+		return true
+	}
+	return false
 }
 
 // reap forgets an exited task (release_task): it leaves the task table and
 // its thread group, so that a guest creating and joining threads forever
 // holds only its live ones. The group leader stays, as its pid names the
-// process.
+// process, until the process is reaped.
 func (k *Kernel) reap(t *Task) {
 	if t.TID == t.tg.TGID {
 		return
@@ -46,6 +59,19 @@ func (k *Kernel) reap(t *Task) {
 			break
 		}
 	}
+	if t.CPUCycles != nil {
+		t.tg.reapedCycles += t.CPUCycles()
+	}
+	k.releaseTask(t)
+}
+
+// releaseTask drops t's references to its descriptor table, fs context
+// and signal handlers (exit_files, exit_fs, __exit_sighand).
+func (k *Kernel) releaseTask(t *Task) {
+	if t.released {
+		return
+	}
+	t.released = true
 	t.files.decRef()
 	t.sighand.decRef()
 	t.fsc.refs--
@@ -54,50 +80,111 @@ func (k *Kernel) reap(t *Task) {
 func sysGetpid(k *Kernel, t *Task, a Args) (uint64, Result) { return okv(uint64(t.tg.TGID)) }
 func sysGettid(k *Kernel, t *Task, a Args) (uint64, Result) { return okv(uint64(t.TID)) }
 
-// ParentPID is the guest's parent as it sees it: the modelled init. The
-// real parent, probesim, is outside the guest's view; a process whose
-// parent went away is reparented to init, so 1 is what such a process
-// sees on Linux, and it is the same on every host.
+// ParentPID is the first process's parent as it sees it: the modelled
+// init, outside the simulation. The real parent, probesim, is outside the
+// guest's view; a process whose parent went away is reparented to init,
+// so 1 is what such a process sees on Linux, and it is the same on every
+// host.
 const ParentPID = 1
 
-func sysGetppid(k *Kernel, t *Task, a Args) (uint64, Result) { return okv(ParentPID) }
+func sysGetppid(k *Kernel, t *Task, a Args) (uint64, Result) { return okv(uint64(t.tg.PPID())) }
 func sysGetuid(k *Kernel, t *Task, a Args) (uint64, Result)  { return okv(uint64(k.cfg.UID)) }
 
-// Process groups and sessions: the process leads its own group and
+// Process groups and sessions: the first process leads its own group and
 // session, as a program a shell started in the foreground leads its job's
-// group, whatever group probesim itself is in on the host.
+// group, whatever group probesim itself is in on the host; children
+// inherit their parent's, and setpgid and setsid move them
+// (kernel/sys.c).
 
-// ownPID reports whether pid names the calling process (0 does).
-func ownPID(t *Task, pid int64) bool { return pid == 0 || pid == int64(t.tg.TGID) }
-
-func sysGetpgrp(k *Kernel, t *Task, a Args) (uint64, Result) { return okv(uint64(t.tg.TGID)) }
-
-func sysGetpgid(k *Kernel, t *Task, a Args) (uint64, Result) {
-	if !ownPID(t, int64(int32(a[0]))) {
-		return fail(syscall.ESRCH)
+// process returns the live or zombie process pid (0: t's own).
+func (k *Kernel) process(t *Task, pid int64) *Process {
+	if pid == 0 {
+		return t.tg
 	}
-	return okv(uint64(t.tg.TGID))
+	if pid < 0 || pid > 1<<30 {
+		return nil
+	}
+	return k.procs[int(pid)]
 }
 
-// getsid is getpgid: the process is its session's leader too.
-func sysGetsid(k *Kernel, t *Task, a Args) (uint64, Result) { return sysGetpgid(k, t, a) }
+func sysGetpgrp(k *Kernel, t *Task, a Args) (uint64, Result) { return okv(uint64(t.tg.pgid)) }
 
+func sysGetpgid(k *Kernel, t *Task, a Args) (uint64, Result) {
+	p := k.process(t, int64(int32(a[0])))
+	if p == nil {
+		return fail(syscall.ESRCH)
+	}
+	return okv(uint64(p.pgid))
+}
+
+func sysGetsid(k *Kernel, t *Task, a Args) (uint64, Result) {
+	p := k.process(t, int64(int32(a[0])))
+	if p == nil {
+		return fail(syscall.ESRCH)
+	}
+	return okv(uint64(p.sid))
+}
+
+// sysSetpgid is setpgid(pid, pgid): pid is the caller or one of its
+// children that has not exec'd (probesim's children never do), in the
+// caller's session; pgid is its own pid (a new group) or a group of that
+// session; a session leader cannot move.
 func sysSetpgid(k *Kernel, t *Task, a Args) (uint64, Result) {
 	pid, pgid := int64(int32(a[0])), int64(int32(a[1]))
-	switch {
-	case pgid < 0:
+	if pgid < 0 {
 		return fail(syscall.EINVAL)
-	case !ownPID(t, pid):
+	}
+	p := k.process(t, pid)
+	if p == nil || p.state != procLive || p != t.tg && p.parent != t.tg {
 		return fail(syscall.ESRCH)
-	case pgid != 0 && pgid != int64(t.tg.TGID):
-		// No other group exists to join.
+	}
+	if p.sid != t.tg.sid {
 		return fail(syscall.EPERM)
 	}
+	if p.sid == p.TGID {
+		return fail(syscall.EPERM) // a session leader
+	}
+	if pgid == 0 {
+		pgid = int64(p.TGID)
+	}
+	if int(pgid) != p.TGID {
+		found := false
+		for _, o := range k.procs {
+			if o.pgid == int(pgid) && o.sid == t.tg.sid && o.state == procLive {
+				found = true
+				break
+			}
+		}
+		if !found {
+			return fail(syscall.EPERM)
+		}
+	}
+	p.pgid = int(pgid)
 	return ok0()
 }
 
-// setsid fails as it does for a group leader.
-func sysSetsid(k *Kernel, t *Task, a Args) (uint64, Result) { return fail(syscall.EPERM) }
+// sysSetsid makes the caller the leader of a new session and group; a
+// group leader cannot (EPERM).
+func sysSetsid(k *Kernel, t *Task, a Args) (uint64, Result) {
+	p := t.tg
+	for _, o := range k.procs {
+		if o.pgid == p.TGID && o.state == procLive {
+			return fail(syscall.EPERM)
+		}
+	}
+	p.pgid, p.sid = p.TGID, p.TGID
+	return okv(uint64(p.TGID))
+}
+
+// sysFork is fork(): clone with SIGCHLD.
+func sysFork(k *Kernel, t *Task, a Args) (uint64, Result) {
+	return k.clone(t, "fork", cloneArgs{exitSignal: SIGCHLD})
+}
+
+// sysVfork is vfork(): clone(CLONE_VM | CLONE_VFORK | SIGCHLD).
+func sysVfork(k *Kernel, t *Task, a Args) (uint64, Result) {
+	return k.clone(t, "vfork", cloneArgs{flags: cloneVM | cloneVFork, exitSignal: SIGCHLD})
+}
 
 func sysSetTidAddress(k *Kernel, t *Task, a Args) (uint64, Result) {
 	t.ClearChildTID = a[0]
@@ -139,7 +226,9 @@ func sysUname(k *Kernel, t *Task, a Args) (uint64, Result) {
 }
 
 // Resource limits. Only RLIMIT_STACK is modelled (it bounds stack growth);
-// the others report the defaults of a Debian 12 login shell.
+// RLIMIT_NPROC reports the simulation's process limit (Config.MaxProcesses;
+// setrlimit does not change it); the others report the defaults of a
+// Debian 12 login shell.
 const (
 	rlimitStack  = 3
 	rlimitNofile = 7
@@ -150,14 +239,17 @@ const (
 func (k *Kernel) getRlimit(res uint64) (cur, max uint64) {
 	switch res {
 	case rlimitStack:
-		return k.cfg.Mem.StackLimit(), rlimInfinity
+		return k.mm().StackLimit(), rlimInfinity
 	case rlimitNofile:
-		return k.rlimNofile[0], k.rlimNofile[1]
+		return k.self().rlimNofile[0], k.self().rlimNofile[1]
 	case 8: // RLIMIT_MEMLOCK
 		return 8 << 20, 8 << 20
 	case 4: // RLIMIT_CORE
 		return 0, rlimInfinity
-	case 6, 11: // RLIMIT_NPROC, RLIMIT_SIGPENDING
+	case 6: // RLIMIT_NPROC: the simulation's process limit
+		n := uint64(k.maxProcesses())
+		return n, n
+	case 11: // RLIMIT_SIGPENDING
 		return 95000, 95000
 	case 12: // RLIMIT_MSGQUEUE
 		return 819200, 819200
@@ -193,9 +285,9 @@ func sysPrlimit64(k *Kernel, t *Task, a Args) (uint64, Result) {
 		}
 		switch a[1] {
 		case rlimitStack:
-			k.cfg.Mem.SetStackLimit(nc)
+			k.mm().SetStackLimit(nc)
 		case rlimitNofile:
-			k.rlimNofile = [2]uint64{nc, nm}
+			k.self().rlimNofile = [2]uint64{nc, nm}
 		}
 	}
 	if a[3] != 0 {

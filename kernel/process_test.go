@@ -205,7 +205,7 @@ func TestGetrlimit(t *testing.T) {
 			{rlimCore, 0, infinity64},
 			{rlimMemlock, 8 << 20, 8 << 20},
 			{rlimitCPU, infinity64, infinity64},
-			{6, 95000, 95000},            // RLIMIT_NPROC
+			{6, 4096, 4096},              // RLIMIT_NPROC: the process limit
 			{11, 95000, 95000},           // RLIMIT_SIGPENDING
 			{12, 819200, 819200},         // RLIMIT_MSGQUEUE
 			{13, 0, 0},                   // RLIMIT_NICE

@@ -30,7 +30,7 @@ type procRoot struct {
 var procSystemFiles = []string{"cpuinfo", "loadavg", "meminfo", "mounts", "self", "stat", "thread-self", "uptime", "version"}
 
 func (r *procRoot) List() []string {
-	return append([]string{strconv.Itoa(r.k.tg.TGID)}, procSystemFiles...)
+	return append([]string{strconv.Itoa(r.k.self().TGID)}, procSystemFiles...)
 }
 
 func (r *procRoot) Lookup(name string) *vfs.Node {
@@ -38,16 +38,16 @@ func (r *procRoot) Lookup(name string) *vfs.Node {
 	switch name {
 	case "self":
 		return r.cache.Get(name, func() *vfs.Node {
-			return fs.NewLink(name, vfs.DevProc, func() string { return strconv.Itoa(k.tg.TGID) })
+			return fs.NewLink(name, vfs.DevProc, func() string { return strconv.Itoa(k.self().TGID) })
 		})
 	case "thread-self":
 		return r.cache.Get(name, func() *vfs.Node {
 			return fs.NewLink(name, vfs.DevProc, func() string {
-				tid := k.tg.TGID
+				tid := k.self().TGID
 				if k.cur != nil {
 					tid = k.cur.TID
 				}
-				return strconv.Itoa(k.tg.TGID) + "/task/" + strconv.Itoa(tid)
+				return strconv.Itoa(k.self().TGID) + "/task/" + strconv.Itoa(tid)
 			})
 		})
 	case "mounts":
@@ -64,8 +64,8 @@ func (r *procRoot) Lookup(name string) *vfs.Node {
 		return nil
 	}
 	t := k.tasks[id]
-	if id == k.tg.TGID && len(k.tg.tasks) > 0 {
-		t = k.tg.tasks[0] // the group leader, even once it exited
+	if id == k.self().TGID && len(k.self().tasks) > 0 {
+		t = k.self().tasks[0] // the group leader, even once it exited
 	} else if t == nil || t.state == TaskExited {
 		return nil
 	}
@@ -110,11 +110,11 @@ func (p *procPid) Lookup(name string) *vfs.Node {
 	}
 	switch name {
 	case "maps":
-		return gen(0o444, k.cfg.Mem.MapsText)
+		return gen(0o444, func() string { return t.tg.mm.MapsText() })
 	case "cmdline":
-		return gen(0o444, func() string { return nulJoin(k.cfg.Argv) })
+		return gen(0o444, func() string { return nulJoin(t.tg.argv) })
 	case "environ":
-		return gen(0o400, func() string { return nulJoin(k.cfg.Envp) })
+		return gen(0o400, func() string { return nulJoin(t.tg.envp) })
 	case "comm":
 		return gen(0o644, func() string { return t.name() + "\n" })
 	case "status":
@@ -127,8 +127,8 @@ func (p *procPid) Lookup(name string) *vfs.Node {
 		return gen(0o444, k.procMounts)
 	case "exe":
 		return p.cache.Get(name, func() *vfs.Node {
-			return own(fs.NewMagicLink(name, vfs.DevProc, func() string { return k.cfg.ExePath }, func() *vfs.Node {
-				n, _ := fs.Lookup(nil, k.cfg.ExePath, true)
+			return own(fs.NewMagicLink(name, vfs.DevProc, func() string { return t.tg.exe }, func() *vfs.Node {
+				n, _ := fs.Lookup(nil, t.tg.exe, true)
 				return n
 			}))
 		})
@@ -160,7 +160,7 @@ type procTasks struct {
 
 func (p *procTasks) List() []string {
 	var out []string
-	for _, t := range p.k.tg.tasks {
+	for _, t := range p.k.self().tasks {
 		if t.state != TaskExited {
 			out = append(out, strconv.Itoa(t.TID))
 		}
@@ -261,7 +261,7 @@ func (k *Kernel) comm() string {
 }
 
 func (k *Kernel) procStatus(t *Task) string {
-	st := k.cfg.Mem.Stats()
+	st := k.mm().Stats()
 	state := "R (running)"
 	if t.state == TaskBlocked {
 		state = "S (sleeping)"
@@ -289,7 +289,7 @@ func (k *Kernel) procStatus(t *Task) string {
 		k.comm(), t.fsc.umask, state, t.tg.TGID, t.TID, uid, uid, uid, uid, uid, uid, uid, uid,
 		max(64, len(t.files.slots)), uid, t.tg.TGID, t.TID, t.tg.TGID, t.tg.TGID,
 		kb(st.PeakMappedBytes), kb(st.MappedBytes), kb(0), kb(0), kb(st.PeakRSSPages*4096),
-		kb(st.RSSPages*4096), kb(st.MappedBytes), kb(k.cfg.Mem.StackLimit()),
+		kb(st.RSSPages*4096), kb(st.MappedBytes), kb(k.mm().StackLimit()),
 		t.tg.live, t.pendingMask(), t.tg.pendingMask(), t.SigMask, ignored, caught,
 		uint64(1)<<cpus-1, cpuList(cpus))
 }
@@ -302,7 +302,7 @@ func cpuList(n int) string {
 }
 
 func (k *Kernel) procStat(t *Task) string {
-	st := k.cfg.Mem.Stats()
+	st := k.mm().Stats()
 	state := "R"
 	if t.state == TaskBlocked {
 		state = "S"
@@ -319,7 +319,7 @@ func (k *Kernel) procStat(t *Task) string {
 }
 
 func (k *Kernel) procStatm() string {
-	st := k.cfg.Mem.Stats()
+	st := k.mm().Stats()
 	return fmt.Sprintf("%d %d %d 0 0 %d 0\n", st.MappedBytes/4096, st.RSSPages, st.FilePTEs, st.MappedBytes/4096)
 }
 
@@ -338,13 +338,13 @@ func (k *Kernel) procSystemFile(name string) string {
 		return k.cpuinfoText()
 	case "meminfo":
 		total := k.cfg.PhysMemory / 1024
-		used := k.cfg.Mem.Phys().UsedPages() * 4 // the machine's, shared pages once
+		used := k.mm().Phys().UsedPages() * 4 // the machine's, shared pages once
 		free := total - min(total, used)
 		return fmt.Sprintf("MemTotal:       %8d kB\nMemFree:        %8d kB\nMemAvailable:   %8d kB\n"+
 			"Buffers:               0 kB\nCached:                0 kB\nSwapCached:            0 kB\n"+
 			"SwapTotal:             0 kB\nSwapFree:              0 kB\nShmem:                 0 kB\n"+
 			"CommitLimit:    %8d kB\nCommitted_AS:   %8d kB\nHugePages_Total:       0\nHugePages_Free:        0\n"+
-			"Hugepagesize:       2048 kB\n", total, free, free, total, k.cfg.Mem.Stats().MappedBytes/1024)
+			"Hugepagesize:       2048 kB\n", total, free, free, total, k.mm().Stats().MappedBytes/1024)
 	case "stat":
 		var b strings.Builder
 		user := now / 10_000_000
@@ -360,7 +360,7 @@ func (k *Kernel) procSystemFile(name string) string {
 	case "version":
 		return "Linux version " + utsname[2] + " (probesim) " + utsname[3] + "\n"
 	case "loadavg":
-		return fmt.Sprintf("0.00 0.00 0.00 1/%d %d\n", k.tg.live, k.nextTID-1)
+		return fmt.Sprintf("0.00 0.00 0.00 1/%d %d\n", k.self().live, k.nextTID-1)
 	}
 	return ""
 }

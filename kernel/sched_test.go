@@ -123,7 +123,7 @@ func TestCloneSharesOrCopiesTheDescriptorTable(t *testing.T) {
 	require.NotNil(t, shared)
 	assert.Same(t, h.th.files, shared.files)
 	assert.Same(t, h.th.sighand, shared.sighand)
-	assert.Same(t, h.th.ThreadGroup(), shared.ThreadGroup())
+	assert.Same(t, h.th.Process(), shared.Process())
 
 	tid = h.call("clone", threadFlags, 0, 0, 0, 0)
 	own := h.k.TaskByTID(int(tid))
@@ -143,7 +143,9 @@ func TestCloneSharesOrCopiesTheDescriptorTable(t *testing.T) {
 }
 
 // A new process (fork, vfork, posix_spawn's CLONE_VM|CLONE_VFORK, clone3
-// with SIGCHLD) is ENOSYS, counted with what was asked.
+// with SIGCHLD) needs a machine that runs address spaces (MMScheduler):
+// without one it is ENOSYS, counted. (The machine's forks are tested in
+// package smp and with the process fixtures.)
 func TestNewProcessIsCountedUnsupported(t *testing.T) {
 	h := newHarness(t, X8664)
 	const sigchld = 17
@@ -153,8 +155,9 @@ func TestNewProcessIsCountedUnsupported(t *testing.T) {
 	args[32] = sigchld // exit_signal
 	assert.Equal(t, h.errRet(syscall.ENOSYS), h.call("clone3", h.data(args), 88), "clone3 fork")
 	assert.Equal(t, h.errRet(syscall.EINVAL), h.call("clone", cloneSighand, 0, 0, 0, 0), "CLONE_SIGHAND without CLONE_VM")
-	assert.Equal(t, map[string]uint64{"clone:new process": 1, "clone:new process (CLONE_VFORK)": 1, "clone3:new process": 1},
+	assert.Equal(t, map[string]uint64{"clone:new process without a machine": 2, "clone3:new process without a machine": 1},
 		h.k.Unsupported())
+	assert.Equal(t, h.errRet(syscall.EINVAL), h.call("clone", 0x20000000|sigchld, 0, 0, 0, 0), "CLONE_NEWPID")
 }
 
 func TestExitTaskClearsAndWakesChildTID(t *testing.T) {
@@ -165,11 +168,11 @@ func TestExitTaskClearsAndWakesChildTID(t *testing.T) {
 	_, res := h.k.Syscall(waiter, nr(t, X8664, "futex"), Args{word, futexWait, 0x2a})
 	require.Equal(t, Block, res.Outcome)
 	h.th.ClearChildTID = word
-	live := h.k.tg.Live()
+	live := h.k.self().Live()
 	assert.False(t, h.k.ExitTask(h.th, 3))
 	assert.Equal(t, TaskExited, h.th.State())
 	assert.Equal(t, 3, h.th.ExitStatus())
-	assert.Equal(t, live-1, h.k.tg.Live())
+	assert.Equal(t, live-1, h.k.self().Live())
 	assert.Equal(t, []byte{0, 0, 0, 0}, h.get(word, 4))
 	assert.Equal(t, []wakeRecord{{1100, 0}}, s.woken)
 }

@@ -18,6 +18,7 @@ type sigInfo struct {
 	pid, uid           int32
 	addr               uint64 // faults
 	timerID, overrun   int32  // POSIX timers
+	status             int32  // SIGCHLD: the exit code or the signal
 	value              uint64 // sigval (rt_sigqueueinfo, timers)
 	// fault-only frame fields: the trap number and error code of the
 	// exception, and its address for cr2.
@@ -85,7 +86,7 @@ func (p *sigPending) take(sig int) sigInfo {
 func (t *Task) pendingMask() uint64 { return t.pending.mask }
 
 // pendingMask is the set pending for the whole thread group (ShdPnd).
-func (tg *ThreadGroup) pendingMask() uint64 { return tg.pending.mask }
+func (tg *Process) pendingMask() uint64 { return tg.pending.mask }
 
 // Default actions (kernel/signal.c SIG_KERNEL_*_MASK). The stop signals
 // are treated as ignored: probesim models no job control.
@@ -118,7 +119,7 @@ func (k *Kernel) sendToTask(t *Task, info sigInfo) {
 
 // sendToGroup queues info on tg (a process-directed signal) and tells a
 // task that takes it: the first in creation order not blocking it.
-func (k *Kernel) sendToGroup(tg *ThreadGroup, info sigInfo) {
+func (k *Kernel) sendToGroup(tg *Process, info sigInfo) {
 	sig := int(info.signo)
 	var leader *Task
 	for _, t := range tg.tasks {
@@ -215,12 +216,40 @@ func sysKill(k *Kernel, t *Task, a Args) (uint64, Result) {
 	if e := checkSig(sig); e != 0 {
 		return fail(e)
 	}
-	tgid := int32(t.tg.TGID)
-	if pid != 0 && pid != tgid && pid != -tgid {
+	info := sigInfo{signo: int32(sig), code: siUser, pid: int32(t.tg.TGID), uid: int32(k.cfg.UID)}
+	var targets []*Process
+	switch {
+	case pid > 0:
+		if p := k.procs[int(pid)]; p != nil {
+			targets = append(targets, p)
+		}
+	case pid == -1:
+		// Every process but init and the caller (kill_something_info).
+		for _, p := range k.procOrder {
+			if p.state != procReaped && p != t.tg {
+				targets = append(targets, p)
+			}
+		}
+	default:
+		pgrp := int(-pid)
+		if pid == 0 {
+			pgrp = t.tg.pgid
+		}
+		for _, p := range k.procOrder {
+			if p.state != procReaped && p.pgid == pgrp {
+				targets = append(targets, p)
+			}
+		}
+	}
+	if len(targets) == 0 {
 		return fail(syscall.ESRCH)
 	}
 	if sig != 0 {
-		k.sendToGroup(t.tg, sigInfo{signo: int32(sig), code: siUser, pid: tgid, uid: int32(k.cfg.UID)})
+		for _, p := range targets {
+			if p.state == procLive {
+				k.sendToGroup(p, info)
+			}
+		}
 	}
 	return ok0()
 }

@@ -107,7 +107,7 @@ func sigtimedwaitHandler(wide bool) Handler {
 func (k *Kernel) sigtimedwait(t *Task, set, infoAddr, deadline uint64) (uint64, Result) {
 	if info, ok := t.dequeueIn(set); ok {
 		if info.code == siTimer {
-			info = k.timerTaken(info)
+			info = k.timerTaken(t.tg, info)
 		}
 		if infoAddr != 0 {
 			w := &frameWriter{k: k, b: make([]byte, 128)}

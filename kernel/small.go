@@ -63,19 +63,25 @@ func sysPrctl(k *Kernel, t *Task, a Args) (uint64, Result) {
 		b.u32(0, uint32(t.pdeathsig))
 		return okOrFault(k.writeBytes(a[1], b.b))
 	case prGetDumpable:
-		return okv(uint64(k.dumpable))
+		return okv(uint64(k.self().dumpable))
 	case prSetDumpable:
 		if a[1] > 1 {
 			return fail(syscall.EINVAL)
 		}
-		k.dumpable = int(a[1])
+		k.self().dumpable = int(a[1])
 		return ok0()
-	case prGetKeepcaps, prGetSeccomp, prGetThpDisable, prGetChildReaper:
-		if a[0] == prGetChildReaper {
-			return okOrFault(k.writeBytes(a[1], make([]byte, 4)))
+	case prGetChildReaper:
+		b := newStruct(4)
+		if t.tg.subreaper {
+			b.u32(0, 1)
 		}
+		return okOrFault(k.writeBytes(a[1], b.b))
+	case prSetChildReaper:
+		t.tg.subreaper = a[1] != 0
 		return ok0()
-	case prSetKeepcaps, prSetThpDisable, prSetChildReaper, prSetTimerslack:
+	case prGetKeepcaps, prGetSeccomp, prGetThpDisable:
+		return ok0()
+	case prSetKeepcaps, prSetThpDisable, prSetTimerslack:
 		return ok0()
 	case prGetTimerslack:
 		return okv(50000)
@@ -88,10 +94,10 @@ func sysPrctl(k *Kernel, t *Task, a Args) (uint64, Result) {
 		if a[1] != 1 || a[2]|a[3]|a[4] != 0 {
 			return fail(syscall.EINVAL)
 		}
-		k.noNewPrivs = true
+		k.self().noNewPrivs = true
 		return ok0()
 	case prGetNoNewPrivs:
-		if k.noNewPrivs {
+		if k.self().noNewPrivs {
 			return okv(1)
 		}
 		return ok0()
@@ -195,7 +201,8 @@ func sysGetrusage(k *Kernel, t *Task, a Args) (uint64, Result) {
 		if t.CPUCycles != nil {
 			cycles = t.CPUCycles()
 		}
-	case -1: // RUSAGE_CHILDREN: there are none
+	case -1: // RUSAGE_CHILDREN: the reaped ones and theirs
+		cycles = t.tg.childCycles
 	default:
 		return fail(syscall.EINVAL)
 	}
@@ -204,7 +211,7 @@ func sysGetrusage(k *Kernel, t *Task, a Args) (uint64, Result) {
 	b := newStruct(2*2*ws + 14*ws)
 	b.word(k.cfg.Arch, 0, ns/1e9)
 	b.word(k.cfg.Arch, ws, ns%1e9/1000)
-	b.word(k.cfg.Arch, 4*ws+2*ws, k.cfg.Mem.Stats().PeakRSSPages*4) // ru_maxrss (KiB)
+	b.word(k.cfg.Arch, 4*ws+2*ws, k.mm().Stats().PeakRSSPages*4) // ru_maxrss (KiB)
 	return okOrFault(k.writeBytes(a[1], b.b))
 }
 
@@ -213,7 +220,7 @@ func sysGetrusage(k *Kernel, t *Task, a Args) (uint64, Result) {
 func sysSysinfo(k *Kernel, t *Task, a Args) (uint64, Result) {
 	ws := k.cfg.Arch.wordSize()
 	total := k.cfg.PhysMemory
-	used := k.cfg.Mem.Phys().UsedPages() * 4096 // the machine's, shared pages once
+	used := k.mm().Phys().UsedPages() * 4096 // the machine's, shared pages once
 	// uptime, loads[3], totalram, freeram, sharedram, bufferram,
 	// totalswap, freeswap (longs), procs and pad (u16), totalhigh,
 	// freehigh (longs, aligned), mem_unit (u32), padding to 20 bytes.
@@ -228,12 +235,12 @@ func sysSysinfo(k *Kernel, t *Task, a Args) (uint64, Result) {
 		unit := uint64(4096)
 		b.word(k.cfg.Arch, 4*ws, total/unit)
 		b.word(k.cfg.Arch, 5*ws, (total-min(total, used))/unit)
-		b.u16(10*ws, uint16(k.tg.live))
+		b.u16(10*ws, uint16(k.self().live))
 		b.u32(unitOff, uint32(unit))
 	} else {
 		b.word(k.cfg.Arch, 4*ws, total)
 		b.word(k.cfg.Arch, 5*ws, total-min(total, used))
-		b.u16(10*ws, uint16(k.tg.live))
+		b.u16(10*ws, uint16(k.self().live))
 		b.u32(unitOff, 1)
 	}
 	return okOrFault(k.writeBytes(a[0], b.b))

@@ -55,7 +55,8 @@ func TestSchedAndPriorities(t *testing.T) {
 	})
 }
 
-// The process leads its own group and session.
+// The first process leads its own group and session: setpgid and setsid
+// on a session leader are EPERM (kernel/sys.c).
 func TestProcessGroupAndSession(t *testing.T) {
 	forEachArch(t, func(t *testing.T, h *harness) {
 		pid := h.call("getpid")
@@ -64,8 +65,8 @@ func TestProcessGroupAndSession(t *testing.T) {
 		assert.Equal(t, pid, h.call("getpgid", pid))
 		assert.Equal(t, pid, h.call("getsid", 0))
 		assert.Equal(t, h.errRet(syscall.ESRCH), h.call("getpgid", 4242))
-		assert.Equal(t, uint64(0), h.call("setpgid", 0, 0))
-		assert.Equal(t, uint64(0), h.call("setpgid", pid, pid))
+		assert.Equal(t, h.errRet(syscall.EPERM), h.call("setpgid", 0, 0), "a session leader")
+		assert.Equal(t, h.errRet(syscall.EPERM), h.call("setpgid", pid, pid), "a session leader")
 		assert.Equal(t, h.errRet(syscall.EPERM), h.call("setpgid", 0, 4242), "no other group to join")
 		assert.Equal(t, h.errRet(syscall.ESRCH), h.call("setpgid", 4242, 0))
 		assert.Equal(t, h.errRet(syscall.EPERM), h.call("setsid"), "a group leader cannot start a session")

@@ -176,7 +176,7 @@ type sock struct {
 }
 
 func (k *Kernel) ownCred() ucred {
-	return ucred{pid: uint32(k.cfg.PID), uid: uint32(k.cfg.UID), gid: uint32(k.cfg.UID)}
+	return ucred{pid: uint32(k.self().TGID), uid: uint32(k.cfg.UID), gid: uint32(k.cfg.UID)}
 }
 
 func (k *Kernel) newSock(family, stype, protocol int) *sock {

@@ -65,10 +65,11 @@ func registerBase(k *Kernel) {
 		viewNote   = "in the filesystem view (kernel/vfs): host files read-only, changes in an overlay unless the mount is rw"
 		fcntlNote  = "locks are accepted and noted (one process); leases, F_NOTIFY, F_SETSIG and seals are EINVAL"
 		mmapNote   = "files map through a shared page cache: MAP_PRIVATE copies a page at its first write, MAP_SHARED stores reach the file at msync, fsync and the last unmap; MAP_SYNC is EOPNOTSUPP"
-		noFork     = "threads only: a new process (no CLONE_VM, or no CLONE_THREAD) is ENOSYS"
+		noFork     = "threads and processes (fork.go); namespaces, pidfds, CLONE_PARENT and CLONE_PTRACE are EINVAL, counted"
+		execNote   = "static and dynamic ELF of the process's own ABI (another is ENOEXEC) and #! scripts, from the guest's view"
+		waitNote   = "exited children only: no job control, so WUNTRACED and WCONTINUED never report; rusage has user time and max RSS"
 		limitsNote = "RLIMIT_STACK is modelled; the other limits report Debian 12's defaults"
 		futexNote  = "no priority inheritance: the PI commands are ENOSYS"
-		pgrpNote   = "the process leads its own group and session (it is the only process): setsid is EPERM, setpgid may only name them"
 	)
 	common := map[string]entry{
 		"read": full(sysRead), "write": full(sysWrite), "readv": full(sysReadv), "writev": full(sysWritev),
@@ -131,6 +132,7 @@ func registerBase(k *Kernel) {
 		"msync": full(sysMsync), "mlock2": full(sysNop),
 		"exit": full(sysExit), "exit_group": full(sysExitGroup),
 		"brk": full(sysBrk), "munmap": full(sysMunmap),
+		"mremap":          partial(sysMremap, "private anonymous memory; MREMAP_FIXED and MREMAP_DONTUNMAP are EINVAL, file and shared mappings ENOSYS, counted"),
 		"mprotect":        partial(sysMprotect, "PROT_GROWSDOWN applies to the named range only"),
 		"madvise":         full(sysMadvise),
 		"set_tid_address": full(sysSetTidAddress),
@@ -140,15 +142,19 @@ func registerBase(k *Kernel) {
 		"getrandom":      full(sysGetrandom),
 		"rt_sigaction":   full(sysRtSigaction),
 		"rt_sigprocmask": full(sysRtSigprocmask),
-		"kill":           partial(sysKill, "this process only: other pids are ESRCH"), "tkill": full(sysTkill),
+		"kill":           full(sysKill), "tkill": full(sysTkill),
 		"tgkill":        full(sysTgkill),
 		"clock_gettime": full(sysClockGettime), "clock_getres": full(sysClockGetres),
 		"gettimeofday": full(sysGettimeofday), "time": full(sysTime),
 		"uname": full(sysUname), "getpid": full(sysGetpid), "gettid": full(sysGettid),
-		"getppid": partial(sysGetppid, "1: the modelled init, the parent of an orphan"),
-		"getpgrp": partial(sysGetpgrp, pgrpNote), "getpgid": partial(sysGetpgid, pgrpNote),
-		"getsid": partial(sysGetsid, pgrpNote), "setpgid": partial(sysSetpgid, pgrpNote),
-		"setsid": partial(sysSetsid, pgrpNote),
+		"getppid": partial(sysGetppid, "1 for the first process and orphans: the modelled init"),
+		"getpgrp": full(sysGetpgrp), "getpgid": full(sysGetpgid),
+		"getsid": full(sysGetsid), "setpgid": full(sysSetpgid),
+		"setsid": full(sysSetsid),
+		"fork":   full(sysFork), "vfork": full(sysVfork),
+		"wait4":  partial(sysWait4, waitNote),
+		"execve": partial(sysExecve, execNote), "execveat": partial(sysExecveat, execNote),
+		"waitid": partial(sysWaitid, waitNote),
 		// Registered for i386 too, where every code probesim sees is EINVAL
 		// (the compat arch_prctl knows only CPUID and feature codes), not
 		// an unsupported syscall.
@@ -223,7 +229,7 @@ func registerBase(k *Kernel) {
 			"utimes":  full(sysUtimes),
 			"fcntl64": partial(sysFcntl, fcntlNote), "_newselect": full(sysSelect), "select": full(sysOldSelect),
 			"ppoll_time64": full(ppollHandler(true)), "pselect6_time64": full(pselect6Handler(true)),
-			"socketcall":      full(sysSocketcall),
+			"socketcall": full(sysSocketcall), "waitpid": partial(sysWaitpid, waitNote),
 			"recvmmsg_time64": full(recvmmsgHandler(true)),
 			"sigreturn":       full(sysSigreturn), "signal": full(sysSignal), "sigaction": full(sysOldSigaction),
 			"sigprocmask": full(sysOldSigprocmask), "sigsuspend": full(sysSigsuspend), "sigpending": full(sysOldSigpending),

@@ -36,7 +36,7 @@ type Task struct {
 	CPU CPU
 
 	k       *Kernel
-	tg      *ThreadGroup
+	tg      *Process
 	files   *FDTable
 	fsc     *FSContext
 	sighand *SignalHandlers
@@ -74,6 +74,11 @@ type Task struct {
 
 	state      TaskState
 	exitStatus int
+	// released: its descriptors, fs context and handlers were dropped
+	// (releaseTask).
+	released bool
+	// vforkWait: it sleeps in vfork until its child execs or exits.
+	vforkWait bool
 	// blocked is the syscall the task sleeps in (block.go); nil otherwise.
 	blocked *blocker
 	// fifoWait is a FIFO open waiting for its other end (fifo.go).
@@ -89,6 +94,9 @@ func (t *Task) name() string {
 	if t.comm != "" {
 		return t.comm
 	}
+	if t.tg.comm != "" {
+		return t.tg.comm
+	}
 	return t.k.comm()
 }
 
@@ -98,8 +106,8 @@ func (t *Task) State() TaskState { return t.state }
 // ExitStatus is the status the task exited with (TaskExited only).
 func (t *Task) ExitStatus() int { return t.exitStatus }
 
-// ThreadGroup is the task's process.
-func (t *Task) ThreadGroup() *ThreadGroup { return t.tg }
+// Process is the task's process.
+func (t *Task) Process() *Process { return t.tg }
 
 // Kernel is the kernel the task belongs to.
 func (t *Task) Kernel() *Kernel { return t.k }
@@ -108,7 +116,7 @@ func (t *Task) Kernel() *Kernel { return t.k }
 // descriptor table and signal handlers, as the process's first thread or
 // as a test's extra thread. Threads the guest creates come from clone.
 func (k *Kernel) NewTask(tid int, cpu CPU) *Task {
-	t := &Task{TID: tid, CPU: cpu, k: k, tg: k.tg, files: k.initFiles.incRef(), fsc: k.initFS.incRef(),
+	t := &Task{TID: tid, CPU: cpu, k: k, tg: k.self(), files: k.initFiles.incRef(), fsc: k.initFS.incRef(),
 		sighand: k.initSighand.incRef()}
 	k.addTask(t)
 	return t

@@ -10,14 +10,14 @@ import (
 
 func (k *Kernel) readBytes(addr uint64, n int) ([]byte, syscall.Errno) {
 	b := make([]byte, n)
-	if err := k.cfg.Mem.Read(addr, b); err != nil {
+	if err := k.mm().Read(addr, b); err != nil {
 		return nil, syscall.EFAULT
 	}
 	return b, 0
 }
 
 func (k *Kernel) writeBytes(addr uint64, b []byte) syscall.Errno {
-	if err := k.cfg.Mem.Write(addr, b); err != nil {
+	if err := k.mm().Write(addr, b); err != nil {
 		return syscall.EFAULT
 	}
 	return 0
@@ -54,7 +54,7 @@ func (k *Kernel) readU64(addr uint64) (uint64, syscall.Errno) {
 
 // readPath reads a NUL-terminated path (PATH_MAX bytes at most).
 func (k *Kernel) readPath(addr uint64) (string, syscall.Errno) {
-	s, err := k.cfg.Mem.ReadString(addr, 4096)
+	s, err := k.mm().ReadString(addr, 4096)
 	if err != nil {
 		return "", syscall.EFAULT
 	}

@@ -1,5 +1,6 @@
-// Package mmu owns the one guest address space that all vCPUs of a machine
-// share: the VMAs with Linux semantics (mmap, munmap, mprotect, brk,
+// Package mmu owns a guest process's address space (each process has one;
+// Fork copies one for a child, fork.go, sharing its pages copy-on-write):
+// the VMAs with Linux semantics (mmap, munmap, mprotect, brk,
 // madvise, the growsdown stack, /proc/self/maps), the host memory behind
 // every guest page, and the coherence of every attached emulator engine
 // (Backend) with both.

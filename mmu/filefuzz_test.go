@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -61,10 +62,21 @@ func runFileOps(t *testing.T, data []byte) {
 	file := &rwFile{memFile: memFile{data: pattern(ffPages * PageSize)}}
 	m := &fileModel{file: bytes.Clone(file.data), own: map[uint64][]byte{}}
 	pageAt := func() uint64 { return ffWindow + uint64(r.u8()%64)*PageSize }
+	// A forked child (op 9) lives until the next fork: its own model of
+	// privately written pages starts as the parent's at the fork.
+	var child *AddressSpace
+	var childFB *fakeBackend
+	childOwn := map[uint64][]byte{}
+	defer func() {
+		if child != nil {
+			child.Close()
+		}
+		delete(physSharers, as.phys)
+	}()
 	var log []string
 	for step := 0; len(r.b) > 0 && step < 300; step++ {
 		var desc string
-		switch op := r.u8() % 9; op {
+		switch op := r.u8() % 11; op {
 		case 0: // mmap the file, fixed
 			addr, pages, idx := pageAt(), uint64(r.u8()%8+1), uint64(r.u8()%ffPages)
 			pages = min(pages, ffPages-idx)
@@ -133,6 +145,71 @@ func runFileOps(t *testing.T, data []byte) {
 			a := pageAt()
 			_, err := fbs[r.u8()%2].touch(a, false)
 			desc = fmt.Sprintf("touch(%#x) = %v", a, err)
+		case 9: // fork: the child shares every page copy-on-write
+			if child != nil {
+				child.Close()
+			}
+			var e syscall.Errno
+			child, e = as.Fork()
+			if e != 0 {
+				t.Fatalf("step %d: fork: %v", step, e)
+			}
+			childFB = newFake()
+			childFB.as = child
+			if err := child.Attach(childFB); err != nil {
+				t.Fatal(err)
+			}
+			physSharers[as.phys] = []*AddressSpace{child}
+			childOwn = map[uint64][]byte{}
+			for a, b := range m.own {
+				childOwn[a] = bytes.Clone(b)
+			}
+			desc = "fork"
+		case 10: // a store in the child, through its backend or the host
+			if child == nil {
+				continue
+			}
+			a := pageAt() + uint64(r.u16()%PageSize)
+			b := []byte{r.u8() | 1}
+			var err error
+			if r.u8()&1 == 0 {
+				err = childFB.store(a, b)
+			} else {
+				err = child.Write(a, b)
+			}
+			desc = fmt.Sprintf("child store(%#x) = %v", a, err)
+			if err == nil {
+				page := pageAlignDown(a)
+				v, _ := child.FindVMA(page)
+				if v.Flags&Private != 0 {
+					if _, ok := childOwn[page]; !ok {
+						cm := &fileModel{file: m.file, own: childOwn}
+						got, _ := cm.page(child, page)
+						childOwn[page] = bytes.Clone(got)
+					}
+					childOwn[page][a-page] = b[0]
+				} else {
+					m.file[v.Offset+a-v.Start] = b[0]
+				}
+			}
+		}
+		if child != nil {
+			if err := checkInvariants(child, childFB); err != nil {
+				t.Fatalf("step %d %s: the child: %v", step, desc, err)
+			}
+			cm := &fileModel{file: m.file, own: childOwn}
+			for _, v := range child.VMAs() {
+				for a := v.Start; a < v.End; a += PageSize {
+					want, _ := cm.page(child, a)
+					got := make([]byte, PageSize)
+					if err := child.ReadForce(a, got); err != nil {
+						t.Fatalf("step %d %s: child read %#x: %v", step, desc, a, err)
+					}
+					if !bytes.Equal(got, want) {
+						t.Fatalf("step %d %s: the child's page %#x differs from its model; ops:\n%s", step, desc, a, strings.Join(log, "\n"))
+					}
+				}
+			}
 		}
 		log = append(log, desc)
 		if err := checkInvariants(as, fbs...); err != nil {
@@ -166,6 +243,14 @@ func runFileOps(t *testing.T, data []byte) {
 		if !bytes.Equal(cached, m.file) {
 			t.Fatalf("step %d %s: the file through the cache differs from the model", step, desc)
 		}
+	}
+	if child != nil {
+		// The child exits first: its pages go, its shared stores are
+		// written back with its mappings' last unmap or the parent's.
+		if err := child.Close(); err != nil {
+			t.Fatal(err)
+		}
+		child = nil
 	}
 	for _, v := range as.VMAs() {
 		if err := as.Munmap(v.Start, v.Size()); err != 0 {

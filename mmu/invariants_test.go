@@ -7,6 +7,10 @@ import (
 
 // checkInvariants verifies the package invariants (doc.go) for as and the
 // given backends, which must be attached.
+// physSharers are the other address spaces on an address space's own Phys
+// (a test's forked children), whose own pages the Phys counts too.
+var physSharers = map[*Phys][]*AddressSpace{}
+
 func checkInvariants(as *AddressSpace, backends ...*fakeBackend) error {
 	as.mu.Lock()
 	defer as.mu.Unlock()
@@ -79,7 +83,13 @@ func checkInvariants(as *AddressSpace, backends ...*fakeBackend) error {
 	refs := map[*cachePage]int{}
 	for a, cp := range as.filePages {
 		i, ok := as.findVMA(a)
-		if !ok || as.vmas[i].File == nil || as.vmas[i].File != cp.key.f ||
+		if _, anon := cp.key.f.(*anonPages); anon {
+			// A private page a fork shares: in a private mapping, keyed
+			// by its address.
+			if !ok || as.vmas[i].Flags&Private == 0 || cp.key.index != a/PageSize {
+				return fmt.Errorf("page %#x maps a fork's shared page of another page", a)
+			}
+		} else if !ok || as.vmas[i].File == nil || as.vmas[i].File != cp.key.f ||
 			(as.vmas[i].Offset+a-as.vmas[i].Start)/PageSize != cp.key.index {
 			return fmt.Errorf("page %#x maps a cache page of another file page", a)
 		}
@@ -96,7 +106,13 @@ func checkInvariants(as *AddressSpace, backends ...*fakeBackend) error {
 			return fmt.Errorf("cache page %v: %d mappings here, counted %d, %d in all", cp.key, n, as.cacheRefs[cp], cp.maps)
 		}
 	}
-	if as.ownPhys && as.phys.used != as.resident+uint64(len(as.cache.pages)) {
+	others := uint64(0)
+	for _, o := range physSharers[as.phys] {
+		if o != as {
+			others += o.resident
+		}
+	}
+	if as.ownPhys && as.phys.used != as.resident+others+uint64(len(as.cache.pages)) {
 		return fmt.Errorf("phys counts %d pages, %d own and %d cached", as.phys.used, as.resident, len(as.cache.pages))
 	}
 	for page := range as.pageProt {

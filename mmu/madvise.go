@@ -84,6 +84,9 @@ func (as *AddressSpace) Madvise(addr, length uint64, advice int) syscall.Errno {
 	if advice == MadvHWPoison || advice == MadvSoftOffline {
 		return syscall.EPERM
 	}
+	if advice == MadvDontFork || advice == MadvDoFork {
+		return as.setDontCopyLocked(addr, end, advice == MadvDontFork)
+	}
 	var hole syscall.Errno
 	next := addr
 	for i := as.vmaIndex(addr); i < len(as.vmas) && as.vmas[i].Start < end; i++ {
@@ -99,6 +102,12 @@ func (as *AddressSpace) Madvise(addr, length uint64, advice int) syscall.Errno {
 		case MadvDontNeed, MadvDontNeedLocked:
 			switch {
 			case privateAnon:
+				if as.hasFilePagesLocked(lo, hi) {
+					// Pages shared copy-on-write since a fork: this
+					// process's mapping of them goes (the other keeps
+					// its bytes); the next touch is a zero page.
+					as.dropFilePagesLocked(lo, hi)
+				}
 				as.zeroLocked(lo, hi)
 			case v.File != nil && v.Flags&Private != 0:
 				// The private copies go; the next touch reads the file.

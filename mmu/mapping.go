@@ -113,8 +113,9 @@ func (as *AddressSpace) protectLocked(start, end uint64, p Prot) error {
 		if err := as.protectOnBackends(v.Start, v.End, p, wasExec && p&ProtExec == 0); err != nil && first == nil {
 			first = err
 		}
-		if p&ProtWrite != 0 && v.File != nil {
-			// Private cache pages must not become writable in place;
+		if p&ProtWrite != 0 && (v.File != nil || as.hasFilePagesLocked(v.Start, v.End)) {
+			// Private cache pages (a file's, or pages shared copy-on-write
+			// since a fork) must not become writable in place;
 			// shared ones may now be written through their translations.
 			as.fileWritableLocked(v.Start, v.End)
 		}

@@ -109,6 +109,28 @@ func (c *PageCache) get(f File, index uint64) (*cachePage, error) {
 	return cp, nil
 }
 
+// adopt makes a page of f at index holding src's bytes, mapped once: a
+// private page that a fork shares copy-on-write (fork.go), under a file
+// of its own that no read or write(2) reaches.
+func (c *PageCache) adopt(f File, index uint64, src []byte) (*cachePage, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if err := c.phys.takePages(1); err != nil {
+		return nil, err
+	}
+	paddr, host, err := c.phys.pageAlloc()
+	if err != nil {
+		c.phys.givePages(1)
+		return nil, err
+	}
+	copy(host, src)
+	k := cacheKey{f, index}
+	cp := &cachePage{key: k, paddr: paddr, host: host, maps: 1}
+	c.pages[k] = cp
+	c.stats.PeakPages = max(c.stats.PeakPages, uint64(len(c.pages)))
+	return cp, nil
+}
+
 // put drops a mapping of cp; the last one writes it back if dirty and
 // frees it.
 func (c *PageCache) put(cp *cachePage) {

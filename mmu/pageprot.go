@@ -39,7 +39,7 @@ func (as *AddressSpace) SetPageProt(addr uint64, p Prot) error {
 		return nil
 	}
 	err := as.protectOnBackends(page, page+PageSize, p, old&ProtExec != 0 && p&ProtExec == 0)
-	if p&ProtWrite != 0 && v.File != nil {
+	if p&ProtWrite != 0 && (v.File != nil || as.filePages[page] != nil) {
 		as.fileWritableLocked(page, page+PageSize)
 	}
 	return err

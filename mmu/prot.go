@@ -95,6 +95,10 @@ const (
 	// NoMayWrite is a MAP_SHARED file mapping without VM_MAYWRITE (the
 	// file is not open for writing): mprotect cannot make it writable.
 	NoMayWrite
+	// DontCopy is VM_DONTCOPY: Fork leaves the VMA out of the child
+	// (madvise MADV_DONTFORK, and the probes' XOL area, as uprobes maps
+	// its [uprobes] page with VM_DONTCOPY in xol_add_vma).
+	DontCopy
 )
 
 // withAccount adds Accounted to the flags of a new mapping that Linux

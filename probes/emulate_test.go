@@ -69,7 +69,7 @@ func TestEmulatedHitCost(t *testing.T) {
 		require.NoError(t, err)
 		e, err := Attach(m, []Spec{spec}, XOL, nil)
 		require.NoError(t, err)
-		e.strategy = outOfLine{place: &e.xol, waitForSlot: true, emulate: emulate}
+		e.strategy = outOfLine{place: xolPlace{}, waitForSlot: true, emulate: emulate}
 		_, err = m.Run()
 		require.NoError(t, err)
 		res := e.Results()[0]

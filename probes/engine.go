@@ -3,6 +3,7 @@ package probes
 import (
 	"errors"
 	"fmt"
+	"github.com/probesim/probesim/mmu"
 	"slices"
 	"strings"
 
@@ -96,7 +97,7 @@ func (h Hit) ReadMemory(addr uint64, buf []byte) error {
 	if h.m == nil {
 		return fmt.Errorf("read at %#x: no machine", addr)
 	}
-	return h.m.AddressSpace().Read(addr, buf)
+	return h.m.CurrentMM().Read(addr, buf)
 }
 
 // CPUCounts are one vCPU's counts for one probe.
@@ -169,19 +170,21 @@ type Engine struct {
 	all      []*probe          // every probe ever registered, in registration order
 	gone     map[uint64]*probe // the last probe removed at each address
 	plans    map[uint64][]plannedChange
-	files    *fileProbes         // the probes on files, armed by mappings (fileprobe.go)
-	err      error               // the first error of scheduled work (Err)
-	tasks    map[int]*uprobeTask // tid -> its probe state
-	stack    stackPlace          // ssol-stack's slots
-	xol      xolArea             // the XOL page and its slots (xol)
-	seed     seedGlobals         // ssol-stack-2005's globals
-	lock     *uprobeLock         // ssol-stack-2006's lock
-	stats    Stats
-	handler  func(Hit)
-	events   chunklog.Log[eventRecord]
-	argTexts []string    // the hits' fetch arguments, for the event log
-	onEvent  func(Event) // OnEvent's listener, if any
-	regBuf   [18]uint64
+	files    *fileProbes                    // the probes on files, armed by mappings (fileprobe.go)
+	err      error                          // the first error of scheduled work (Err)
+	tasks    map[int]*uprobeTask            // tid -> its probe state
+	stack    stackPlace                     // ssol-stack's slots
+	xols     map[*mmu.AddressSpace]*xolArea // each address space's XOL page and its slots (xol)
+	// perProcess counts each probe's executions by process (perprocess.go).
+	perProcess map[uint32]map[int]*procCounts
+	seed       seedGlobals // ssol-stack-2005's globals
+	lock       *uprobeLock // ssol-stack-2006's lock
+	stats      Stats
+	handler    func(Hit)
+	events     chunklog.Log[eventRecord]
+	argTexts   []string    // the hits' fetch arguments, for the event log
+	onEvent    func(Event) // OnEvent's listener, if any
+	regBuf     [18]uint64
 }
 
 // Event kinds of the probe event log.
@@ -264,6 +267,9 @@ func (e *Engine) log(kind eventKind, p *probe, cycle uint64, vcpu, tid int) {
 // at the ordered event itself.
 func (e *Engine) record(r eventRecord) {
 	e.events.Add(r)
+	if r.kind <= kindSpuriousMiss {
+		e.countProcess(r)
+	}
 	if e.onEvent != nil {
 		e.onEvent(e.event(r))
 	}
@@ -280,14 +286,14 @@ func Attach(m *smp.Machine, specs []Spec, s Strategy, handler func(Hit)) (*Engin
 		return nil, err
 	}
 	e := &Engine{m: m, name: s, probes: map[uint64]*probe{}, gone: map[uint64]*probe{}, plans: map[uint64][]plannedChange{}, tasks: map[int]*uprobeTask{},
-		stack: stackPlace{inFlight: map[uint64]int{}}, handler: handler}
+		stack: stackPlace{inFlight: map[uint64]int{}}, handler: handler, xols: map[*mmu.AddressSpace]*xolArea{}}
 	switch s {
 	case Inline:
 		e.strategy = inlineStep{}
 	case SSOLStack:
 		e.strategy = outOfLine{place: &e.stack}
 	case XOL:
-		e.strategy = outOfLine{place: &e.xol, waitForSlot: true, emulate: true}
+		e.strategy = outOfLine{place: xolPlace{}, waitForSlot: true, emulate: true}
 	case SSOLStack2005:
 		e.strategy = seedStack2005{}
 	case SSOLStack2006:
@@ -345,7 +351,7 @@ func (e *Engine) fetchArgs(p *probe, regs Regs) []ArgValue {
 	if len(p.spec.Args) == 0 {
 		return nil
 	}
-	env := fetchEnv{regs: regs, read: e.m.AddressSpace().Read, comm: e.m.Comm(), word: int(e.wordSize())}
+	env := fetchEnv{regs: regs, read: e.m.CurrentMM().Read, comm: e.m.Comm(), word: int(e.wordSize())}
 	out := make([]ArgValue, len(p.spec.Args))
 	for i, a := range p.spec.Args {
 		out[i] = ArgValue{Name: a.Name, Value: env.fetch(a)}
@@ -384,7 +390,7 @@ func (e *Engine) runHandler(p *probe, ev smp.TrapEvent, regs Regs, args []ArgVal
 // byteAt reads the current text byte at addr.
 func (e *Engine) byteAt(addr uint64) byte {
 	var b [1]byte
-	if e.m.AddressSpace().ReadForce(addr, b[:]) != nil {
+	if e.m.CurrentMM().ReadForce(addr, b[:]) != nil {
 		return 0
 	}
 	return b[0]
@@ -406,7 +412,7 @@ func (e *Engine) miss(p *probe, cycle uint64, vcpu, tid int) {
 func (e *Engine) onTrap(ev smp.TrapEvent) bool {
 	switch ev.Intno {
 	case 3:
-		if e.xol.trampolineSet && ev.PC-1 == e.xol.base {
+		if a := e.xolArea(); a.trampolineSet && ev.PC-1 == a.base {
 			return e.onTrampoline(ev)
 		}
 		p := e.probes[ev.PC-1]

@@ -94,7 +94,7 @@ func (e *Engine) followFile(p *probe, ft FileTarget) {
 	p.file = &fileState{parent: p, target: ft}
 	if e.files == nil {
 		e.files = &fileProbes{e: e}
-		e.m.AddressSpace().SetFileMapObserver(e.files)
+		e.m.SetFileMapObserver(e.files)
 	}
 	e.files.parents = append(e.files.parents, p)
 }
@@ -104,7 +104,7 @@ func (e *Engine) followFile(p *probe, ft FileTarget) {
 // holding it is of an identified file (the loader's: mmu.MapFixedFile),
 // arming those there now (register_for_each_vma).
 func (e *Engine) followProgramFile(p *probe) {
-	v, ok := e.m.AddressSpace().FindVMA(p.spec.Addr)
+	v, ok := e.m.CurrentMM().FindVMA(p.spec.Addr)
 	if !ok || v.Flags&mmu.FileBacked == 0 || v.ID.IsZero() {
 		return
 	}
@@ -124,7 +124,7 @@ func (e *Engine) newCounts() []CPUCounts {
 // armExisting arms p in the file's mappings already there
 // (register_for_each_vma).
 func (fp *fileProbes) armExisting(p *probe) {
-	for _, v := range fp.e.m.AddressSpace().VMAs() {
+	for _, v := range fp.e.m.CurrentMM().VMAs() {
 		if validVMA(v) {
 			fp.armIn(p, v)
 		}
@@ -152,7 +152,13 @@ func (fp *fileProbes) armIn(p *probe, v mmu.VMA) {
 	}
 	addr := v.Start + ft.Offset - v.Offset
 	if p.spec.File == nil && addr == p.spec.Addr {
-		return // the program's probe itself, in the loader's mapping
+		// The program's probe itself, in the loader's mapping of the
+		// program, or of the same program exec'd again: the int3 goes
+		// into this address space's text if it is not there.
+		if err := fp.e.ensureInt3(p, addr); err != nil {
+			fp.e.fail(err)
+		}
+		return
 	}
 	if err := fp.e.arm(p, addr); err != nil {
 		fp.e.fail(err)
@@ -184,14 +190,20 @@ func (e *Engine) arm(p *probe, addr uint64) error {
 			return nil
 		}
 		if q.file != nil && q.file.parent == p {
-			return nil // armed already (a mapping over a mapping of it)
+			// Armed already at this address: a mapping over a mapping of
+			// it, or another process that maps the file at the same place
+			// (a fork's copy of the text, an exec'd program loading the
+			// same library). uprobe_mmap installs the breakpoint in every
+			// mm: if this address space's text has the original byte, it
+			// gets the int3 too, counted with the existing instance.
+			return e.ensureInt3(q, addr)
 		}
 		return fmt.Errorf("probe %q: address %#x, where %s maps it, is probed already by %q", p.spec.Text, addr, p.file.target.Path, q.spec.Text)
 	}
 	inst := e.instance(p, addr)
 	var cur [maxInsnLen]byte
 	code := cur[:len(inst.spec.Bytes)]
-	if err := e.m.AddressSpace().ReadForce(addr, code); err != nil {
+	if err := e.m.CurrentMM().ReadForce(addr, code); err != nil {
 		return fmt.Errorf("probe %q: reading the mapping at %#x: %w", p.spec.Text, addr, err)
 	}
 	if string(code) != string(inst.spec.Bytes) {
@@ -200,6 +212,23 @@ func (e *Engine) arm(p *probe, addr uint64) error {
 		return fmt.Errorf("probe %q: the bytes at %#x, where %s maps it, are not the file's instruction", p.spec.Text, addr, p.file.target.Path)
 	}
 	return e.install(inst)
+}
+
+// ensureInt3 writes q's breakpoint at addr into the current address
+// space when its text there has q's original byte (a process that maps
+// the probed file where another already has the probe).
+func (e *Engine) ensureInt3(q *probe, addr uint64) error {
+	var b [1]byte
+	if err := e.m.CurrentMM().ReadForce(addr, b[:]); err != nil {
+		return fmt.Errorf("probe %q: reading the mapping at %#x: %w", q.spec.Text, addr, err)
+	}
+	if b[0] != q.spec.Bytes[0] {
+		return nil // the int3 is there (or the text is not the file's)
+	}
+	if err := e.m.KernelWrite(addr, []byte{int3}); err != nil {
+		return fmt.Errorf("probe %q: %w", q.spec.Text, err)
+	}
+	return nil
 }
 
 // instance is a new instance of the file probe p at addr, analysed.

@@ -18,7 +18,7 @@ func (e *Engine) fixReturnAddress(p *probe, pushed, want uint64) error {
 	n := p.arch.retWord
 	var buf [8]byte
 	b := buf[:n]
-	if err := e.m.AddressSpace().Read(sp, b); err != nil {
+	if err := e.m.CurrentMM().Read(sp, b); err != nil {
 		return err
 	}
 	mask := ^uint64(0) >> (64 - 8*n)
@@ -42,7 +42,7 @@ func (e *Engine) fixReturnAddress(p *probe, pushed, want uint64) error {
 func (e *Engine) clearPushedTF(p *probe) error {
 	sp := e.m.SP()
 	var b [2]byte
-	if err := e.m.AddressSpace().Read(sp, b[:]); err != nil {
+	if err := e.m.CurrentMM().Read(sp, b[:]); err != nil {
 		return err
 	}
 	b[1] &^= 1 // TF is bit 8

@@ -138,6 +138,7 @@ func (e *Engine) Report() []report.Probe {
 		for _, c := range r.PerCPU {
 			rp.PerCPU = append(rp.PerCPU, report.ProbeCPU{VCPU: c.VCPU, Executions: c.Executions, Hits: c.Hits, Misses: c.Misses})
 		}
+		rp.PerProcess = e.processReport(p.index)
 		for _, w := range r.Windows {
 			d := w.End - w.Start
 			rp.Windows.Count++

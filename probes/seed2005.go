@@ -95,7 +95,7 @@ func (seedStack2005) afterHandler(e *Engine, t *uprobeTask, p *probe, ev smp.Tra
 	g.hits++
 	g.uprobeAddr = p.spec.Addr
 	sp := e.m.SP()
-	as := e.m.AddressSpace()
+	as := e.m.CurrentMM()
 	aligned := (sp + mmu.PageSize - 1) &^ (mmu.PageSize - 1) // PAGE_ALIGN rounds up
 	vma, found := findVMA(as, aligned)
 	ip := ev.PC // where the int3 left it: not moved unless a copy is made

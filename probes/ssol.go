@@ -79,7 +79,7 @@ func (s *stackPlace) acquire(e *Engine, t *uprobeTask, p *probe) (bool, error) {
 		e.stats.StackGrowths++
 		e.stats.StackExpansionCycles += c.Total()
 	}
-	prot, _ := e.m.AddressSpace().PageProt(page)
+	prot, _ := e.m.CurrentMM().PageProt(page)
 	c, err := e.m.KernelCopyToUser(slot, p.arch.ixol)
 	if err != nil {
 		return false, err
@@ -137,7 +137,7 @@ func (s *stackPlace) slot(e *Engine, p *probe) (slot, page uint64, where stackSl
 	}
 	free := sp - below // the highest byte a copy may end at, exclusive
 	page = sp &^ (mmu.PageSize - 1)
-	as := e.m.AddressSpace()
+	as := e.m.CurrentMM()
 	if free >= page+maxInsnSize && writable(as, page) {
 		return page, page, slotSPPage, nil, true
 	}

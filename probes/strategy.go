@@ -83,7 +83,7 @@ func (o outOfLine) afterHandler(e *Engine, t *uprobeTask, p *probe, ev smp.TrapE
 			return err
 		}
 		if !ok && o.waitForSlot {
-			return e.xol.sleep(e, t, p)
+			return e.xolArea().sleep(e, t, p)
 		}
 		if ok {
 			e.startStep(t, p, o, t.xolVaddr)

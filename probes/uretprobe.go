@@ -93,18 +93,19 @@ type returnStats struct {
 // writes slot 0 when it creates the area, probesim only once a return
 // probe needs it).
 func (e *Engine) trampoline(p *probe) (uint64, error) {
-	if err := e.xol.ensure(e, p); err != nil {
+	a := e.xolArea()
+	if err := a.ensure(e, p); err != nil {
 		return 0, err
 	}
-	if !e.xol.trampolineSet {
-		c, err := e.m.KernelCopyToPage(e.xol.base, []byte{int3})
+	if !a.trampolineSet {
+		c, err := e.m.KernelCopyToPage(a.base, []byte{int3})
 		if err != nil {
 			return 0, err
 		}
 		p.cost.kernel(&p.cost.handler, c)
-		e.xol.trampolineSet = true
+		a.trampolineSet = true
 	}
-	return e.xol.base, nil
+	return a.base, nil
 }
 
 // prepareUretprobe arms p's return for the thread t that hit its entry
@@ -122,7 +123,7 @@ func (e *Engine) prepareUretprobe(t *uprobeTask, p *probe, ev smp.TrapEvent) (bo
 	sp := e.m.SP()
 	n := e.wordSize()
 	var b [8]byte
-	if err := e.m.AddressSpace().Read(sp, b[:n]); err != nil {
+	if err := e.m.CurrentMM().Read(sp, b[:n]); err != nil {
 		return false, nil // Linux: the hijack fails, nothing is armed
 	}
 	orig := binary.LittleEndian.Uint64(b[:])

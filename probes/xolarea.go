@@ -82,6 +82,29 @@ type xolArea struct {
 	waiters []slotWaiter
 }
 
+// xolArea is the XOL area of the address space the trapping thread runs
+// in: each process has its own (xol_get_area, per mm), made on its first
+// hit; a forked child does not inherit the parent's, whose [uprobes]
+// page is VM_DONTCOPY.
+func (e *Engine) xolArea() *xolArea {
+	mm := e.m.CurrentMM()
+	a := e.xols[mm]
+	if a == nil {
+		a = &xolArea{}
+		e.xols[mm] = a
+	}
+	return a
+}
+
+// xolPlace is the xol strategy's slotPlace: the running process's area.
+type xolPlace struct{}
+
+func (xolPlace) acquire(e *Engine, t *uprobeTask, p *probe) (bool, error) {
+	return e.xolArea().acquire(e, t, p)
+}
+
+func (xolPlace) release(e *Engine, t *uprobeTask) error { return e.xolArea().release(e, t) }
+
 // slotWaiter is a thread asleep for a slot.
 type slotWaiter struct {
 	tid   int
@@ -105,7 +128,7 @@ func (a *xolArea) ensure(e *Engine, p *probe) error {
 	if a.base != 0 {
 		return nil
 	}
-	hint := e.m.AddressSpace().Config().TaskSize - mmu.PageSize
+	hint := e.m.CurrentMM().Config().TaskSize - mmu.PageSize
 	base, c, err := e.m.KernelMapSpecialPage(hint, mmu.ProtExec, xolName)
 	if err != nil {
 		return err

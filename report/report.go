@@ -14,8 +14,11 @@ import (
 )
 
 // Schema is the current report schema identifier. It changes whenever a
-// field changes meaning or is removed; adding a field keeps it.
-const Schema = "probesim.run/v1"
+// field changes meaning or is removed; adding a field keeps it. v2: the
+// run may hold several processes (Processes); the per-run counts are the
+// whole simulation's, the exit status, stop reason, memory and maps the
+// first process's.
+const Schema = "probesim.run/v2"
 
 // Run is the report of one probesim run.
 type Run struct {
@@ -57,6 +60,8 @@ type Run struct {
 	Instructions uint64   `json:"instructions"`
 	VCPUs        []VCPU   `json:"vcpus"`
 	Threads      []Thread `json:"threads"`
+	// Processes are every process of the run, in creation order.
+	Processes []Process `json:"processes"`
 
 	Syscalls            map[string]uint64 `json:"syscalls"`
 	UnsupportedSyscalls map[string]uint64 `json:"unsupported_syscalls"`
@@ -131,6 +136,27 @@ type VCPU struct {
 	ContextSwitches uint64 `json:"context_switches"`
 	IPIsReceived    uint64 `json:"ipis_received"`
 	TLBShootdowns   uint64 `json:"tlb_shootdowns"`
+	// AddressSpaceSwitches counts the times it loaded another process's
+	// page tables (each charged the profile's address_space_switch).
+	AddressSpaceSwitches uint64 `json:"address_space_switches"`
+}
+
+// Process is one guest process: its identity, what it ran, how it ended
+// and what its threads ran.
+type Process struct {
+	PID int `json:"pid"`
+	// PPID is the pid of the process that created it (1: init, for the
+	// first process), whoever reaped it.
+	PPID    int      `json:"ppid"`
+	Program string   `json:"program"`
+	Args    []string `json:"args"`
+	// ExitStatus is what its parent's shell would see: the exit code, or
+	// 128+signal; Signal names the signal that ended it, or null.
+	ExitStatus   int     `json:"exit_status"`
+	Signal       *string `json:"signal"`
+	Cycles       uint64  `json:"cycles"`
+	Instructions uint64  `json:"instructions"`
+	Threads      []int   `json:"threads"` // tids, in creation order
 }
 
 // Thread is one guest thread: the cycles it ran and the vCPUs it ran on.
@@ -139,6 +165,15 @@ type Thread struct {
 	VCPUs      []int  `json:"vcpus"`
 	Cycles     uint64 `json:"cycles"`
 	ExitStatus int    `json:"exit_status"`
+}
+
+// ProbeProcess is a probe's account in one process: the executions of its
+// threads, hits and misses.
+type ProbeProcess struct {
+	PID        int    `json:"pid"`
+	Executions uint64 `json:"executions"`
+	Hits       uint64 `json:"hits"`
+	Misses     uint64 `json:"misses"`
 }
 
 // Probe is one probe's account: every execution of the probed instruction
@@ -162,12 +197,15 @@ type Probe struct {
 	// instruction ran in the kernel with no step, as Linux emulates nops,
 	// relative jumps and calls, jcc and push reg; the others were
 	// single-stepped.
-	EmulatedHits uint64      `json:"emulated_hits,omitempty"`
-	Executions   uint64      `json:"executions"`
-	Hits         uint64      `json:"hits"`
-	Misses       uint64      `json:"misses"`
-	PerCPU       []ProbeCPU  `json:"per_cpu"`
-	Windows      WindowStats `json:"windows"`
+	EmulatedHits uint64     `json:"emulated_hits,omitempty"`
+	Executions   uint64     `json:"executions"`
+	Hits         uint64     `json:"hits"`
+	Misses       uint64     `json:"misses"`
+	PerCPU       []ProbeCPU `json:"per_cpu"`
+	// PerProcess is the same per process, in pid order (a probe hits in
+	// every process that runs the probed file: forked children too).
+	PerProcess []ProbeProcess `json:"per_process"`
+	Windows    WindowStats    `json:"windows"`
 	// OverheadCycles is what the hits cost the trapping vCPUs, by phase.
 	OverheadCycles ProbeOverhead `json:"overhead_cycles"`
 	// Misses in cycle order: when and where each happened.

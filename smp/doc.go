@@ -6,10 +6,26 @@
 // accounting, and implements kernel.Scheduler for the kernel.
 //
 // All vCPUs share one emu.Core (one Unicorn engine, so one translation
-// cache) and one mmu.AddressSpace. Each vCPU has its own C counters, which
-// the block hook charges while that vCPU runs; a vCPU's clock is its
-// counters' cycle count. Threads are switched on the engine by saving and
-// restoring register contexts.
+// cache, kept by physical page) and every process's mmu.AddressSpace, each
+// with its own page table on the engine (emu.Core.SwitchMM, a CR3 write).
+// Each vCPU has its own C counters, which the block hook charges while
+// that vCPU runs; a vCPU's clock is its counters' cycle count. Threads are
+// switched on the engine by saving and restoring register contexts, and
+// the engine's page table follows the loaded thread's address space.
+//
+// # Processes (process.go, exec.go, script.go)
+//
+// The threads of every process share the vCPUs under one scheduler. A
+// vCPU keeps the address space it last ran (lazy TLB mode) and pays the
+// profile's address_space_switch when it loads another's; TLB shootdowns
+// interrupt only the vCPUs running the initiator's address space
+// (mm_cpumask, tlb.go). A process ends as a whole at exit_group, a fatal
+// signal or a fault (endProcess); the run ends when no process is left
+// running (the first process and every other still alive, orphans
+// included, whose reaper is init outside the simulation), and reports the
+// first process's status. execve's program is loaded into a new address
+// space by the machine (kernel.ExecScheduler) with the probe engine's
+// FileMapObserver, so file probes arm the new mappings.
 //
 // # Scheduling (sched.go, order.go)
 //
@@ -41,8 +57,9 @@
 //   - Run is a pure function of Config (the report's Host aside): nothing
 //     depends on host timing, goroutine order or map order.
 //   - Every cycle is charged to exactly one vCPU, and clocks only grow.
-//   - The engine holds the registers of Machine.loaded; every other live
-//     thread's are in its saved context plus its pending register writes.
+//   - The engine holds the registers of Machine.loaded and translates
+//     through its address space; every other live thread's registers are
+//     in its saved context plus its pending register writes.
 //
 // Quanta, budgets, time slices and timeouts come from users and guests and
 // may be anything up to 2^64-1: their conversions to fixed point and their

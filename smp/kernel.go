@@ -123,7 +123,7 @@ func (m *Machine) KernelWrite(addr uint64, data []byte) error {
 // KernelWriteCost is KernelWrite, returning what the write cost the running
 // vCPU.
 func (m *Machine) KernelWriteCost(addr uint64, data []byte) (KernelCost, error) {
-	if err := m.as.WriteForce(addr, data); err != nil {
+	if err := m.mmNow().WriteForce(addr, data); err != nil {
 		return KernelCost{}, fmt.Errorf("kernel write at %#x: %w", addr, err)
 	}
 	m.recordKernel(KernelTextWrite, addr, len(data))
@@ -138,15 +138,17 @@ func (m *Machine) KernelWriteCost(addr uint64, data []byte) (KernelCost, error) 
 	var c KernelCost
 	c.Work = kc.KernelWriteByte * uint64(len(data))
 	for page := addr &^ (mmu.PageSize - 1); page < addr+uint64(len(data)); page += mmu.PageSize {
-		if !m.cowBroken[page] {
-			m.cowBroken[page] = true
+		if k := (mmPage{m.mmNow(), page}); !m.cowBroken[k] {
+			m.cowBroken[k] = true
 			c.Work += kc.CowBreakPage
 		}
 	}
 	v.counters.Add(0, c.Work<<8)
 	c.Shootdown = m.chargedShootdown()
 	for _, o := range m.vcpus {
-		if o != v && o.cur != nil {
+		// Only the vCPUs running this address space can run the new
+		// bytes (a text write is in this mm's private copy of the page).
+		if o != v && o.cur != nil && o.mm == v.mm {
 			o.counters.Add(0, kc.CrossModifyingCodeSerialize<<8)
 		}
 	}
@@ -157,7 +159,7 @@ func (m *Machine) KernelWriteCost(addr uint64, data []byte) (KernelCost, error) 
 // as copy_to_user does (the page must be mapped and writable), and returns
 // what it cost the running vCPU: the bytes, no shootdown.
 func (m *Machine) KernelCopyToUser(addr uint64, data []byte) (KernelCost, error) {
-	if err := m.as.Write(addr, data); err != nil {
+	if err := m.mmNow().Write(addr, data); err != nil {
 		return KernelCost{}, fmt.Errorf("kernel copy to user at %#x: %w", addr, err)
 	}
 	return m.chargeCopy(KernelCopyToStack, addr, len(data)), nil
@@ -187,7 +189,7 @@ func (m *Machine) KernelProtectPage(addr uint64, p mmu.Prot) error {
 // KernelProtectPageCost is KernelProtectPage, returning what the change
 // cost the running vCPU.
 func (m *Machine) KernelProtectPageCost(addr uint64, p mmu.Prot) (KernelCost, error) {
-	if err := m.as.SetPageProt(addr&^(mmu.PageSize-1), p); err != nil {
+	if err := m.mmNow().SetPageProt(addr&^(mmu.PageSize-1), p); err != nil {
 		return KernelCost{}, fmt.Errorf("kernel page protection at %#x: %w", addr, err)
 	}
 	m.recordKernel(KernelProtect, addr&^(mmu.PageSize-1), mmu.PageSize)
@@ -206,7 +208,7 @@ func (m *Machine) KernelProtectPageCost(addr uint64, p mmu.Prot) (KernelCost, er
 // kernel that needs room below a stack, and returns what it cost the running
 // vCPU: a page-fault entry and exit per page.
 func (m *Machine) KernelExpandStack(v mmu.VMA, pages int) (KernelCost, error) {
-	if err := m.as.ExpandDown(v, pages); err != nil {
+	if err := m.mmNow().ExpandDown(v, pages); err != nil {
 		return KernelCost{}, fmt.Errorf("kernel stack expansion at %#x: %w", v.Start, err)
 	}
 	grown := uint64(pages) * mmu.PageSize
@@ -230,10 +232,14 @@ func (m *Machine) KernelExpandStack(v mmu.VMA, pages int) (KernelCost, error) {
 // XOL page with _install_special_mapping. It returns the page's address
 // and what the mapping cost the running vCPU.
 func (m *Machine) KernelMapSpecialPage(hint uint64, prot mmu.Prot, name string) (uint64, KernelCost, error) {
-	addr, errno := m.as.Mmap(hint, mmu.PageSize, prot, mmu.MapPrivate|mmu.MapAnonymous, name)
+	mm := m.mmNow()
+	addr, errno := mm.Mmap(hint, mmu.PageSize, prot, mmu.MapPrivate|mmu.MapAnonymous, name)
 	if errno != 0 {
 		return 0, KernelCost{}, fmt.Errorf("kernel special mapping %q: %w", name, errno)
 	}
+	// VM_DONTCOPY, as xol_add_vma maps [uprobes]: a forked child gets
+	// its own at its first hit.
+	_ = mm.Madvise(addr, mmu.PageSize, mmu.MadvDontFork)
 	m.recordKernel(KernelMapSpecial, addr, mmu.PageSize)
 	cur := m.curV
 	if cur == nil {
@@ -249,7 +255,7 @@ func (m *Machine) KernelMapSpecialPage(hint uint64, prot mmu.Prot, name string) 
 // cannot write), and returns what it cost the running vCPU: the bytes, no
 // copy-on-write and no shootdown (unlike KernelWrite's text writes).
 func (m *Machine) KernelCopyToPage(addr uint64, data []byte) (KernelCost, error) {
-	if err := m.as.WriteForce(addr, data); err != nil {
+	if err := m.mmNow().WriteForce(addr, data); err != nil {
 		return KernelCost{}, fmt.Errorf("kernel copy to page at %#x: %w", addr, err)
 	}
 	return m.chargeCopy(KernelCopyToPage, addr, len(data)), nil
@@ -282,7 +288,7 @@ func (m *Machine) recordKernel(kind KernelEventKind, addr uint64, n int) {
 // bytes. The page's copy-on-write break is done, for later writes.
 func (m *Machine) externalTextWrite(addr uint64, n int) {
 	for page := addr &^ (mmu.PageSize - 1); page < addr+uint64(n); page += mmu.PageSize {
-		m.cowBroken[page] = true
+		m.cowBroken[mmPage{m.as, page}] = true
 	}
 	kc := m.cfg.Profile.Kernel
 	for _, o := range m.vcpus {

@@ -103,6 +103,9 @@ type Config struct {
 	Cwd       string
 	// NoFile is RLIMIT_NOFILE (0 = 1024).
 	NoFile uint64
+	// MaxProcesses bounds the guest's processes not yet reaped (0 =
+	// kernel.DefaultMaxProcesses); a fork past it is EAGAIN.
+	MaxProcesses int
 
 	Stdin  io.Reader
 	Stdout io.Writer // guest output is captured for the report and copied here
@@ -133,15 +136,17 @@ type Machine struct {
 
 	vcpus []*vcpu
 	curV  *vcpu // the vCPU running now
-	// sliceRunStartFP is curV's clock when the current Core.Run began.
-	sliceRunStartFP uint64
-	threads         []*thread // every task the kernel created, in creation order
-	byTID           map[int]*thread
-	runq            []*thread
-	loaded          *thread // the thread whose registers the engine holds
+	// sliceRunStartFP is curV's clock when the current Core.Run began,
+	// sliceRunStartInsns its instruction count.
+	sliceRunStartFP    uint64
+	sliceRunStartInsns uint64
+	threads            []*thread // every task the kernel created, in creation order
+	byTID              map[int]*thread
+	runq               []*thread
+	loaded             *thread // the thread whose registers the engine holds
 
 	running      bool            // inside Core.Run: a wake-up must shorten the slice
-	cowBroken    map[uint64]bool // text pages the kernel already copied (kernel.go)
+	cowBroken    map[mmPage]bool // text pages the kernel already copied, per address space (kernel.go)
 	kernelEvents chunklog.Log[KernelEvent]
 	trapFn       func(TrapEvent) bool
 	trapCycles   uint64 // the exception cost of the trap being handled (TrapCycles)
@@ -152,6 +157,15 @@ type Machine struct {
 	stepAbortFn  func(TrapEvent) // SetStepAbortHandler (signal.go)
 	trapBlocked  bool            // the trap handler called SleepInKernel (ksleep.go)
 	interruption                 // Interrupt and Progress (interrupt.go)
+
+	// Processes (process.go): how each ended, by pid, and the first
+	// process's ending, which is the run's.
+	procEnds     map[int]ending
+	firstEnd     *ending
+	execs        uint64              // execve's loads, for their AT_RANDOM streams
+	execImages   []*loader.Image     // the programs exec'd, closed with the machine
+	script       *scriptProgram      // the program is a #! script (script.go)
+	fileObserver mmu.FileMapObserver // given to every address space (SetFileMapObserver)
 }
 
 // ErrCannotRun wraps every error that means "this program cannot be run
@@ -193,13 +207,24 @@ func New(cfg Config) (*Machine, error) {
 	}
 	var im *loader.Image
 	var err error
-	if cfg.Image != nil {
+	sc, err := resolveScriptProgram(cfg)
+	switch {
+	case err != nil:
+		return nil, err
+	case sc != nil:
+		im, err = loader.Parse(sc.exe, sc.data)
+		sc.data = nil
+	case cfg.Image != nil:
 		im, err = loader.Parse(cfg.Program, cfg.Image)
-	} else {
+	default:
 		im, err = loader.Load(cfg.Program)
 	}
 	if err != nil {
 		return nil, cannotRunError{err}
+	}
+	if sc != nil && cfg.GuestPath != "" {
+		_ = im.Close()
+		return nil, fmt.Errorf("guest path %q: a #! script runs under its own path", cfg.GuestPath)
 	}
 	if cfg.GuestPath != "" {
 		if cfg.GuestPath != path.Clean(cfg.GuestPath) || !path.IsAbs(cfg.GuestPath) {
@@ -218,7 +243,8 @@ func New(cfg Config) (*Machine, error) {
 	if im.Arch == loader.ArchI386 {
 		arch = kernel.I386
 	}
-	m := &Machine{cfg: cfg, image: im, arch: arch, byTID: map[int]*thread{}, cowBroken: map[uint64]bool{}}
+	m := &Machine{cfg: cfg, image: im, arch: arch, byTID: map[int]*thread{}, cowBroken: map[mmPage]bool{},
+		procEnds: map[int]ending{}, script: sc}
 	m.as = mmu.New(mmu.Config{
 		TaskSize:   im.Arch.TaskSize(),
 		MmapBase:   mmapBase(im.Arch),
@@ -250,19 +276,29 @@ func seedStream(seed, purpose uint64) *rand.Rand {
 
 func (m *Machine) loadProgram(arch kernel.Arch) error {
 	argv := append([]string{m.cfg.Program}, m.cfg.Args...)
+	if m.script != nil {
+		argv = m.script.argv
+	}
 	spec := loader.NewStackSpec(m.image, argv, m.cfg.Env)
+	spec.ExecFn = m.cfg.Program
 	r := seedStream(m.cfg.Seed, 0x6174726e64) // "atrnd"
 	for i := range spec.Random {
 		spec.Random[i] = byte(r.Uint32())
 	}
 	spec.HWCap, spec.HWCap2 = m.core.HWCap(), m.core.HWCap2()
-	view, cwd, err := m.buildView()
+	view, cwd, err := buildView(m.cfg)
+	if m.script != nil {
+		view, cwd, err = m.script.view, m.script.cwd, nil
+	}
 	if err != nil {
 		return err
 	}
 	exe := exePath(m.cfg.Program, m.cfg.Image != nil)
+	if m.script != nil {
+		exe = m.script.exe
+	}
 	m.exe = exe
-	if m.cfg.Image != nil {
+	if m.cfg.Image != nil && m.script == nil {
 		// A program run from memory or under a guest path is a file of the
 		// view before it is mapped, so its mappings carry its identity.
 		if err := view.AddFile(exe, m.cfg.Image, 0o755); err != nil {
@@ -284,7 +320,7 @@ func (m *Machine) loadProgram(arch kernel.Arch) error {
 	}
 	m.start = st
 	m.kernel = kernel.New(kernel.Config{
-		Arch: arch, Mem: m.as, ExePath: exe,
+		Arch: arch, Mem: m.as, ExePath: exe, MaxProcesses: m.cfg.MaxProcesses, Comm: m.scriptComm(),
 		Stdin:  m.cfg.Stdin,
 		Stdout: teeWriter(&m.stdout, m.cfg.Stdout),
 		Stderr: teeWriter(&m.stderr, m.cfg.Stderr),
@@ -292,12 +328,13 @@ func (m *Machine) loadProgram(arch kernel.Arch) error {
 		Clock: m.clock, PID: PID, UID: loader.DefaultUID,
 		Trace: m.cfg.TraceSyscalls,
 		Sched: schedAdapter{m},
-		FS:    view, Cwd: cwd, Image: m.cfg.Image, Argv: argv, Envp: m.cfg.Env,
+		FS:    view, Cwd: cwd, Image: m.programImage(), Argv: argv, Envp: m.cfg.Env,
 		CPUID: m.core.CPUID, PhysMemory: mmu.DefaultPhysMemory, NoFile: m.cfg.NoFile,
 	})
 	if interpNode != nil {
 		m.kernel.NoteMappedObject(interpNode)
 	}
+	m.kernel.OnProcessExit(m.noteProcessExit)
 	m.core.SetKernel(m.kernel)
 	m.core.SetSyscallGate(m.mayProceed)
 	m.core.SetWatchGate(m.onWatch)
@@ -322,17 +359,17 @@ func (m *Machine) loadProgram(arch kernel.Arch) error {
 }
 
 // buildView makes the guest's filesystem view and its working directory.
-func (m *Machine) buildView() (*vfs.FS, string, error) {
-	view, err := vfs.New(vfs.Config{Root: m.cfg.Root, Mounts: m.cfg.Mounts, HostTimes: m.cfg.HostTimes,
+func buildView(cfg Config) (*vfs.FS, string, error) {
+	view, err := vfs.New(vfs.Config{Root: cfg.Root, Mounts: cfg.Mounts, HostTimes: cfg.HostTimes,
 		Epoch: kernel.Epoch * 1e9, UID: loader.DefaultUID, GID: loader.DefaultGID,
 		HostUID: os.Getuid(), HostGID: os.Getgid()})
 	if err != nil {
 		return nil, "", err // a *vfs.ConfigError
 	}
-	cwd := m.cfg.Cwd
+	cwd := cfg.Cwd
 	if cwd == "" {
 		cwd = "/"
-		if m.cfg.Root == "" || filepath.Clean(m.cfg.Root) == "/" {
+		if cfg.Root == "" || filepath.Clean(cfg.Root) == "/" {
 			if wd, err := os.Getwd(); err == nil {
 				cwd = wd
 			}
@@ -377,19 +414,23 @@ func teeWriter(capture *report.Capture, out io.Writer) io.Writer {
 // Image returns the loaded program.
 func (m *Machine) Image() *loader.Image { return m.image }
 
-// AddressSpace returns the shared address space.
+// AddressSpace returns the first process's first address space (its
+// program's, before any exec); CurrentMM is the running thread's.
 func (m *Machine) AddressSpace() *mmu.AddressSpace { return m.as }
 
 // Close releases the engine and the guest memory.
 func (m *Machine) Close() error {
 	var errs []error
 	if m.core != nil {
-		// The engine goes first, so the address space must not unmap from
-		// it afterwards: detach it (its mappings die with it).
-		if m.as != nil {
-			_ = m.as.Detach(m.core)
-		}
+		// The engine goes first, so the address spaces must not unmap
+		// from it afterwards: Close detaches them (their mappings die
+		// with it).
 		errs = append(errs, m.core.Close())
+		// The first process's address space after an exec is the
+		// machine's to close (the kernel keeps it for the report).
+		if mm := m.firstMM(); mm != nil && mm != m.as {
+			errs = append(errs, mm.Close())
+		}
 		m.core = nil
 	}
 	for _, v := range m.vcpus {
@@ -408,6 +449,9 @@ func (m *Machine) Close() error {
 	}
 	if m.image != nil {
 		errs = append(errs, m.image.Close())
+	}
+	for _, im := range m.execImages {
+		errs = append(errs, im.Close())
 	}
 	return errors.Join(errs...)
 }
@@ -449,6 +493,7 @@ func (m *Machine) loop() (ending, error) {
 		m.curV = v
 		m.core.SetRunning(t.kt, v.counters)
 		m.sliceRunStartFP = v.clockFP()
+		m.sliceRunStartInsns = v.counters.Insns()
 		var ev emu.Event
 		ranSyscall := t.syscallPending || t.trapPending == 1
 		stopSet := false
@@ -502,9 +547,12 @@ func (m *Machine) loop() (ending, error) {
 			}
 		}
 		t.cyclesFP += v.clockFP() - m.sliceRunStartFP
+		t.insns += v.counters.Insns() - m.sliceRunStartInsns
 		switch ev.Kind {
 		case emu.EventWatch:
 			// Resumed when every other vCPU has caught up.
+		case emu.EventExec:
+			// The thread runs its new program from the next slice on.
 		case emu.EventSyscall:
 			t.syscallPending = true
 		case emu.EventTrap:
@@ -529,7 +577,9 @@ func (m *Machine) loop() (ending, error) {
 			}
 		case emu.EventExit:
 			if m.threadExit(v, t, ev.Status) {
-				return ending{reason: "exit", status: ev.Status}, nil
+				if end, done := m.processExited(t.kt.Process(), ending{reason: "exit", status: ev.Status}); done {
+					return end, nil
+				}
 			}
 		default:
 			if ev.Kind == emu.EventFault {
@@ -541,7 +591,14 @@ func (m *Machine) loop() (ending, error) {
 				}
 			}
 			if end, done := m.handle(ev); done {
-				return end, nil
+				if end.reason == "out_of_memory" {
+					return end, nil // the machine's memory: every process
+				}
+				p := t.kt.Process()
+				m.endProcess(p, end)
+				if end, done := m.processExited(p, end); done {
+					return end, nil
+				}
 			}
 		}
 	}
@@ -620,7 +677,7 @@ func (m *Machine) report(end ending, wall time.Duration) *report.Run {
 		CPUs:             m.cfg.CPUs,
 		Quantum:          m.cfg.Quantum,
 		Lockstep:         m.cfg.Lockstep,
-		Limits: report.Limits{MaxCycles: m.cfg.MaxCycles, StackLimit: m.as.StackLimit(),
+		Limits: report.Limits{MaxCycles: m.cfg.MaxCycles, StackLimit: m.firstMM().StackLimit(),
 			MemoryLimit: m.cfg.MemoryLimit, RAM: m.cfg.RAM},
 		StopReason:          end.reason,
 		ExitStatus:          end.status,
@@ -656,7 +713,7 @@ func (m *Machine) report(end ending, wall time.Duration) *report.Run {
 	for _, v := range m.vcpus {
 		r.VCPUs = append(r.VCPUs, report.VCPU{ID: v.id, Cycles: v.counters.Cycles(), Instructions: v.counters.Insns(),
 			IdleCycles: v.idleFP >> 8, ContextSwitches: v.contextSwitches,
-			IPIsReceived: v.ipisReceived, TLBShootdowns: v.shootdowns})
+			IPIsReceived: v.ipisReceived, TLBShootdowns: v.shootdowns, AddressSpaceSwitches: v.mmSwitches})
 		r.Cycles = max(r.Cycles, v.counters.Cycles())
 		r.Instructions += v.counters.Insns()
 	}
@@ -674,10 +731,12 @@ func (m *Machine) report(end ending, wall time.Duration) *report.Run {
 		}
 		r.Threads = append(r.Threads, rt)
 	}
-	st := m.as.Stats()
+	r.Processes = m.reportProcesses(end)
+	mm := m.firstMM()
+	st := mm.Stats()
 	r.Memory = report.Memory{MappedBytes: st.MappedBytes, PeakMappedBytes: st.PeakMappedBytes,
 		StackGrowths: st.StackGrowths}
-	for _, vma := range m.as.VMAs() {
+	for _, vma := range mm.VMAs() {
 		if vma.Flags&mmu.Stack != 0 {
 			r.Memory.StackBytes += vma.Size()
 		}

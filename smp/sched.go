@@ -99,6 +99,16 @@ func (m *Machine) give(v *vcpu, t *thread) {
 		v.counters.Add(0, m.jittered(t, m.cfg.Profile.Kernel.ContextSwitch)<<8)
 		v.contextSwitches++
 	}
+	if mm := t.mm(); v.mm != mm {
+		// switch_mm_irqs_off: the vCPU loads another process's page
+		// tables. An idle vCPU keeps the last mm loaded (lazy TLB mode),
+		// so going back to it costs nothing.
+		if v.mm != nil {
+			v.counters.Add(0, m.jittered(t, m.cfg.Profile.Kernel.AddressSpaceSwitch)<<8)
+			v.mmSwitches++
+		}
+		v.mm = mm
+	}
 	v.cur = t
 	v.sliceStartFP = v.clockFP()
 	if v.id < 64 {
@@ -140,6 +150,11 @@ func (m *Machine) load(t *thread) error {
 			} else if err := m.core.SaveContext(o.ctx); err != nil {
 				return err
 			}
+		}
+		// The engine translates through the thread's address space (one
+		// engine for every vCPU: its page table is switched as a CR3).
+		if _, err := m.core.SwitchMM(t.mm()); err != nil {
+			return err
 		}
 		if err := m.core.RestoreContext(t.ctx, t.kt); err != nil {
 			return err

@@ -38,7 +38,7 @@ func (m *Machine) abortStep(v *vcpu, t *thread, ev *emu.Event) {
 	}
 	t.kernelStepping = false
 	ev.Fault.RIP = m.core.PC()
-	ev.Fault.VMA, ev.Fault.InVMA = m.as.FindVMA(ev.Fault.RIP)
+	ev.Fault.VMA, ev.Fault.InVMA = m.mmNow().FindVMA(ev.Fault.RIP)
 	if ev.Fault.Kind != "segfault" {
 		ev.Fault.Addr = ev.Fault.RIP
 	}

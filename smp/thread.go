@@ -3,6 +3,7 @@ package smp
 import (
 	"github.com/probesim/probesim/emu/uc"
 	"github.com/probesim/probesim/kernel"
+	"github.com/probesim/probesim/mmu"
 )
 
 // thread is a kernel task as the machine schedules it: its saved
@@ -19,6 +20,7 @@ type thread struct {
 	readyAt uint64
 	// Accounting.
 	cyclesFP uint64 // cycles it ran, for CLOCK_THREAD_CPUTIME_ID
+	insns    uint64 // instructions it retired
 	vcpus    uint64 // bit i set: it ran on vCPU i (ids < 64)
 	// syscallPending: a syscall stopped at the gate waits in the registers.
 	syscallPending bool
@@ -39,6 +41,9 @@ type thread struct {
 }
 
 func (t *thread) exited() bool { return t.kt.State() == kernel.TaskExited }
+
+// mm is the address space the thread runs in.
+func (t *thread) mm() *mmu.AddressSpace { return t.kt.Process().MM() }
 
 type regWrite struct {
 	reg uc.Reg
@@ -68,7 +73,12 @@ type vcpu struct {
 	contextSwitches uint64
 	ipisReceived    uint64
 	shootdowns      uint64 // TLB shootdowns it initiated
-	prio            int    // tie-break rank, a permutation drawn from the seed
+	// mm is the address space whose page tables the vCPU has loaded: its
+	// thread's, or the last one's while idle (lazy TLB mode). It is in
+	// that mm's mm_cpumask (tlb.go).
+	mm         *mmu.AddressSpace
+	mmSwitches uint64 // loads of another mm's page tables
+	prio       int    // tie-break rank, a permutation drawn from the seed
 	// spinning: its thread spins in the kernel with interrupts off
 	// (SpinInKernel): the vCPU is neither run nor given away, and the
 	// other vCPUs do not wait for it.

@@ -8,8 +8,11 @@ package smp
 // the address space, then waits for them (flush_tlb_mm_range,
 // native_flush_tlb_multi). probesim charges the initiator the local flush
 // plus, when there are targets, the IPI round trip, and steals the
-// interrupt's cost from every other vCPU running a thread of the process
-// (each counts one IPI received). The syscall happens in global cycle order,
+// interrupt's cost from every other vCPU running a thread of the same
+// address space (each counts one IPI received): the vCPUs of the mm's
+// mm_cpumask that are not in lazy TLB mode, as native_flush_tlb_multi
+// skips lazy CPUs (they catch up at their next switch_mm through the
+// mm's tlb_gen). vCPUs running other processes are not interrupted. The syscall happens in global cycle order,
 // so the targets are at or after the initiator's clock: the stolen cycles
 // land in their current quantum, an approximation within the quantum.
 // Costs: timing.KernelCosts TLBShootdownInitiator, IPIDelivery,
@@ -22,7 +25,7 @@ func (m *Machine) shootdown() {
 	cost := kc.TLBShootdownInitiator
 	targets := 0
 	for _, o := range m.vcpus {
-		if o == v || o.cur == nil {
+		if o == v || o.cur == nil || o.mm != v.mm {
 			continue
 		}
 		o.counters.Add(0, kc.TLBShootdownTarget<<8)

@@ -115,7 +115,7 @@
 //	kernel        object  kernel event costs in cycles, all required:
 //	  syscall_entry_exit, exception_entry_exit, iret, page_fault_entry_exit,
 //	  tlb_shootdown_initiator, tlb_shootdown_target, ipi_delivery,
-//	  cross_modifying_code_serialize, context_switch, mprotect_one_page,
+//	  cross_modifying_code_serialize, context_switch, address_space_switch, mprotect_one_page,
 //	  cow_break_page, kernel_write_byte, probe_handler
 //
 // Cycle values are at most 2^40. Set names a parameter by its dotted JSON name
@@ -170,6 +170,13 @@
 //     Cross-Modifying Code": the executing CPU must serialize before running new code;
 //     priced as Linux's sync_core(), IRET-to-self ~110 ns (Lutomirski 2016).
 //   - context_switch = 3000: estimate (~1 us); timing-sources.md has no figure.
+//   - address_space_switch = 250: what a context switch to a thread of another process adds
+//     (switch_mm_irqs_off, arch/x86/mm/tlb.c): with PCID (Skylake has it, and Linux uses it
+//     since 4.14) the kernel picks a cached ASID and writes CR3 with the no-flush bit, so the
+//     TLB entries of both processes survive (Intel SDM Vol. 3A 4.10.4.1: MOV to CR3 with
+//     CR4.PCIDE = 1 and bit 63 set invalidates nothing); the cost is the CR3 write and the
+//     bookkeeping around it, estimated at a few hundred cycles (no published figure). The
+//     emulator flushes Unicorn's soft TLB at the switch, which is host work, not charged.
 //   - mprotect_one_page = 3000: mprotect of one page on one CPU, ~1 us (range 0.5-2 us;
 //     measured 1.4-1.6 us on a VM). Includes the syscall entry/exit, excludes shootdowns of
 //     other CPUs.

@@ -68,6 +68,7 @@ type KernelCosts struct {
 	IPIDelivery                 uint64 `json:"ipi_delivery"`
 	CrossModifyingCodeSerialize uint64 `json:"cross_modifying_code_serialize"`
 	ContextSwitch               uint64 `json:"context_switch"`
+	AddressSpaceSwitch          uint64 `json:"address_space_switch"`
 	MprotectOnePage             uint64 `json:"mprotect_one_page"`
 	CowBreakPage                uint64 `json:"cow_break_page"`
 	KernelWriteByte             uint64 `json:"kernel_write_byte"`

@@ -31,7 +31,7 @@ func TestDefaultProfile(t *testing.T) {
 
 func TestParamsOrderAndNames(t *testing.T) {
 	ps := Default().Params()
-	require.Len(t, ps, 8+13)
+	require.Len(t, ps, 8+14)
 	assert.Equal(t, Param{"name", "skylake"}, ps[0])
 	assert.Equal(t, Param{"freq_hz", "3000000000"}, ps[1])
 	assert.Equal(t, Param{"issue_width", "4"}, ps[2])
@@ -40,7 +40,7 @@ func TestParamsOrderAndNames(t *testing.T) {
 	assert.Equal(t, Param{"kernel.probe_handler", "100"}, ps[len(ps)-1])
 
 	ks := Default().Kernel.List()
-	require.Len(t, ks, 13)
+	require.Len(t, ks, 14)
 	assert.Equal(t, KernelCost{"syscall_entry_exit", 275}, ks[0])
 	assert.Equal(t, KernelCost{"exception_entry_exit", 1000}, ks[1])
 	for i, k := range ks {

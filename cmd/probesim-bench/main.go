@@ -10,9 +10,8 @@
 // qemu-user (pipes.go); the mapping cost at two sizes (mappings.go); host time per
 // guest instruction of the threaded fixture on 1, 4 and 16 vCPUs (smp.go;
 // target: 16 within 1.5x of 1) and the cost of the lockstep reference mode
-// against the fast mode. With -only processes (not run by default until
-// probesim runs several processes), fork+exit+wait round trips per second
-// and a busybox sh pipeline against native and qemu-user (processes.go).
+// against the fast mode; fork+exit+wait round trips per second and a
+// busybox sh pipeline against native and qemu-user (processes.go).
 //
 //	go run ./cmd/probesim-bench [-arch x86_64|i386|both] [-reps N] [-json FILE]
 //	    [-probesim bin/probesim] [-qemu qemu-x86_64]
@@ -74,7 +73,7 @@ type output struct {
 	Mappings []scaleRow   `json:"mappings"`
 	Scaling  []scalingRow `json:"smp_scaling"`
 	Lockstep lockstepRow  `json:"lockstep"`
-	// Processes is present only when asked for (-only processes).
+	// Processes is the processes section (absent when -only leaves it out).
 	Processes []processRow `json:"processes,omitempty"`
 }
 
@@ -96,7 +95,7 @@ func run(args []string, w io.Writer) error {
 	jsonPath := fs.String("json", "", "also write the results as JSON to this file")
 	probesimBin := fs.String("probesim", "bin/probesim", "the probesim binary the programs table runs")
 	qemuBin := fs.String("qemu", "qemu-x86_64", "the qemu-user binary the programs table runs")
-	only := fs.String("only", "", "run only these comma-separated sections: engine, programs, pipes, mappings, smp, processes (processes runs only when named)")
+	only := fs.String("only", "", "run only these comma-separated sections: engine, programs, pipes, mappings, smp, processes")
 	writeInputTo := fs.String("write-input", "", "write the programs table's generated 27 MB input to this file and exit (to time the same runs by other means)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -110,9 +109,7 @@ func run(args []string, w io.Writer) error {
 	if *writeInputTo != "" {
 		return writeInputFile(*writeInputTo)
 	}
-	// processes is known but off by default: probesim runs one process
-	// until issue 11 lands, so its column would be an error on every row.
-	sections := map[string]bool{"engine": true, "programs": true, "pipes": true, "mappings": true, "smp": true, "processes": false}
+	sections := map[string]bool{"engine": true, "programs": true, "pipes": true, "mappings": true, "smp": true, "processes": true}
 	if *only != "" {
 		for s := range sections {
 			sections[s] = false

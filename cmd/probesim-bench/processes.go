@@ -12,8 +12,7 @@ import (
 	"github.com/probesim/probesim/fixtures"
 )
 
-// The processes table (-only processes; not among the default sections
-// until probesim runs more than one process, issue 11): fork+exit+wait
+// The processes table (-only processes alone): fork+exit+wait
 // round trips per second of host time for testdata/forkbench.c (built
 // here with gcc -static, both arches), and a busybox sh pipeline's time,
 // natively, under qemu-user and under bin/probesim, interleaved, best of

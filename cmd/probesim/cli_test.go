@@ -50,7 +50,8 @@ func TestBadInputs(t *testing.T) {
 	exit42Data, err := os.ReadFile(exit42)
 	require.NoError(t, err)
 
-	text := writeFile(t, dir, "text", []byte("#!/bin/sh\necho not an ELF\n"), 0o755)
+	text := writeFile(t, dir, "text", []byte("echo not an ELF and no #! line\n"), 0o755)
+	badScript := writeFile(t, dir, "badscript", []byte("#!/nonexistent/interpreter -x\necho never\n"), 0o755)
 	empty := writeFile(t, dir, "empty", nil, 0o755)
 	trunc100 := writeFile(t, dir, "trunc100", stdio[:100], 0o755)
 	trunc2000 := writeFile(t, dir, "trunc2000", stdio[:2000], 0o755)
@@ -76,6 +77,9 @@ func TestBadInputs(t *testing.T) {
 		{"missing file", []string{"run", filepath.Join(dir, "missing")}, exitNotFound, []string{"missing", "no such file"}},
 		{"empty path", []string{"run", ""}, exitNotFound, nil},
 		{"text file", []string{"run", text}, exitCannotRun, []string{text, "not an ELF"}},
+		// A #! script runs (its interpreter from the view, as execve): one
+		// whose interpreter is missing is execve's ENOENT.
+		{"script without its interpreter", []string{"run", badScript}, exitNotFound, []string{badScript, "/nonexistent/interpreter"}},
 		{"empty file", []string{"run", empty}, exitCannotRun, []string{"not an ELF"}},
 		{"dynamic ELF without its loader", []string{"run", "--root", noLoader, dynamic}, exitNotFound, []string{dynamic, interp, "no such file or directory in the guest's filesystem view"}},
 		{"dynamic ELF with a loader that is not ELF", []string{"run", "--root", badLoader, dynamic}, exitCannotRun, []string{dynamic, interp, "not an ELF"}},
@@ -129,7 +133,7 @@ func TestVersion(t *testing.T) {
 	assert.Empty(t, res.stderr)
 	out := string(res.stdout)
 	assert.True(t, strings.HasPrefix(out, "probesim "), "stdout %q", out)
-	assert.Contains(t, out, "probesim.run/v1")
+	assert.Contains(t, out, "probesim.run/v2")
 	assert.Len(t, outputLines(res.stdout), 1)
 }
 

@@ -244,7 +244,7 @@ func TestReportFields(t *testing.T) {
 			assert.Equal(t, []any{}, obj["env"], "env is a list, even empty")
 
 			assert.Equal(t, report.Schema, rep.Schema)
-			assert.Equal(t, "probesim.run/v1", rep.Schema)
+			assert.Equal(t, "probesim.run/v2", rep.Schema)
 			assert.Equal(t, path, rep.Program)
 			assert.Equal(t, arch, rep.Arch)
 			assert.Equal(t, uint64(5), rep.Seed)

@@ -47,6 +47,7 @@ type runFlags struct {
 	mounts        []string
 	hostTimes     bool
 	nofile        uint64
+	maxProcesses  int
 	guestPath     string
 }
 
@@ -118,6 +119,7 @@ linked, corrupt), 127 when PROGRAM does not exist.`,
 	fl.StringArrayVar(&f.mounts, "mount", nil, "bind host directory HOST at GUEST in the guest's view, `HOST:GUEST[:ro|rw]` (repeatable; ro keeps the guest's changes in memory)")
 	fl.BoolVar(&f.hostTimes, "host-times", false, "show host files' own timestamps to the guest (default: fixed, for determinism)")
 	fl.Uint64Var(&f.nofile, "nofile", 1024, "RLIMIT_NOFILE of the guest: at most `N` open descriptors")
+	fl.IntVar(&f.maxProcesses, "max-processes", 4096, "the guest's process limit, as RLIMIT_NPROC: at most `N` processes not yet reaped (a fork past it is EAGAIN)")
 	fl.StringVar(&f.guestPath, "guest-path", "", "run the program as absolute `PATH` in the guest (argv[0], /proc/self/exe), wherever it is on the host")
 	return c
 }
@@ -305,13 +307,16 @@ func (f *runFlags) config(c *cobra.Command, program string, args []string) (prob
 			return cfg, &exitError{status: exitUsage, err: fmt.Errorf("--profile: %w", err)}
 		}
 	}
+	if f.maxProcesses < 1 {
+		return cfg, &exitError{status: exitUsage, err: fmt.Errorf("--max-processes %d: want at least 1", f.maxProcesses)}
+	}
 	cfg = probesim.Config{
 		Program: program, Args: args, Env: env, Seed: f.seed,
 		CPUs: f.cpus, Quantum: f.quantum, Lockstep: f.lockstep,
 		Profile: prof, Params: f.params,
 		MaxCycles: f.maxCycles, StackLimit: stackLimit, MemoryLimit: memLimit, RAM: ram,
 		Probes: f.probeSpecs, ProbesAt: probesAt, DetachAt: detachAt, Strategy: probesim.Strategy(f.strategy),
-		Root: f.root, Mounts: f.mounts, HostTimes: f.hostTimes, NoFile: f.nofile, GuestPath: f.guestPath,
+		Root: f.root, Mounts: f.mounts, HostTimes: f.hostTimes, NoFile: f.nofile, MaxProcesses: f.maxProcesses, GuestPath: f.guestPath,
 		Stdin: guestStdin(), Stderr: c.ErrOrStderr(),
 	}
 	if f.traceSyscalls {

@@ -14,7 +14,9 @@
 //   - Virtual memory (vmem.go, vm.c): physical regions (MapPhys), a
 //     four-level page table in C filled on demand from a Go translator,
 //     DropPages, ProtectPages, FlushTLB, and PageFault for the access the
-//     table refused. Without a translator, guest addresses are physical
+//     table refused; several page tables, one active (pagetable.go:
+//     NewPageTable, SwitchPageTable as a CR3 write flushing the soft TLB,
+//     the In variants editing an inactive table without a flush). Without a translator, guest addresses are physical
 //     (Map, MapPtr, Protect, MemRead, MemWrite), as the raw-Unicorn
 //     benchmark anchor uses them.
 //   - Registers (RegRead, RegWriteBatch, SetGDT, ...), contexts,

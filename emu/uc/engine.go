@@ -109,6 +109,9 @@ type Engine struct {
 	// otherwise); translateHandle is the translator's table handle.
 	vm              *C.probesim_vm
 	translateHandle uintptr
+	basePT          *PageTable // BasePageTable's handle (pagetable.go)
+	tables          int        // live tables from NewPageTable
+	tableSwitches   uint64
 
 	// started is set by the first Start: from then on translations exist
 	// and adding a translation-time hook must drop them.

@@ -92,8 +92,18 @@ typedef struct probesim_vm_fault {
 
 typedef struct probesim_acct probesim_acct;
 
-typedef struct probesim_vm {
+// One page table: an address space's translations (Engine.NewPageTable).
+// An engine has one active table at a time (probesim_vm.pt), as a CPU has
+// one CR3; the others are edited while inactive and switched to later.
+typedef struct probesim_pt {
     probesim_pt_node *root;
+    uint64_t entries; // present PTEs
+    uint64_t nodes;   // allocated nodes
+} probesim_pt;
+
+typedef struct probesim_vm {
+    probesim_pt *pt;  // the active table
+    probesim_pt base; // the table the engine was opened with
     uintptr_t translate_handle; // Go translator (callback table handle)
     uc_hook hook;
     // invalidating: the fill is serving uc_ctl_remove_cache's own lookup
@@ -103,8 +113,6 @@ typedef struct probesim_vm {
     uint32_t pad;
     probesim_vm_fault fault;
     probesim_acct *acct; // for fencing the pages that get stale exec entries
-    uint64_t entries;    // present PTEs
-    uint64_t nodes;      // allocated nodes
     uint64_t fills;      // TLB fills served
     uint64_t translations; // Go translator calls
     uint64_t tlb_flushes;  // full TLB flushes
@@ -121,6 +129,16 @@ uint32_t probesim_vm_protect(probesim_vm *vm, uint64_t begin, uint64_t end,
                              uint32_t perms);
 // The PTE of the page holding vaddr (0: none).
 uint64_t probesim_vm_pte(probesim_vm *vm, uint64_t vaddr);
+// Page tables other than the engine's first: made empty, freed with their
+// nodes; the _pt variants of drop, protect and pte act on a given table.
+probesim_pt *probesim_pt_new(void);
+void probesim_pt_free(probesim_pt *pt);
+uint64_t probesim_pt_drop(probesim_pt *pt, uint64_t begin, uint64_t end);
+uint32_t probesim_pt_protect(probesim_pt *pt, uint64_t begin, uint64_t end,
+                             uint32_t perms);
+uint64_t probesim_pt_pte(probesim_pt *pt, uint64_t vaddr);
+// How many present PTEs [begin, end) of pt holds.
+uint64_t probesim_pt_drop_count(probesim_pt *pt, uint64_t begin, uint64_t end);
 // Removes the translated blocks of [begin, end) page by page, through each
 // present page's physical address; returns the first error.
 uc_err probesim_vm_remove_cache(uc_engine *uc, probesim_vm *vm, uint64_t begin,

@@ -40,11 +40,11 @@ static inline unsigned level_index(uint64_t vpn, int level) {
 
 // pte_slot returns the PTE slot of vpn, allocating nodes when alloc is set;
 // NULL when absent (or out of memory, which only loses caching).
-static uint64_t *pte_slot(probesim_vm *vm, uint64_t vpn, int alloc) {
+static uint64_t *pte_slot(probesim_pt *pt, uint64_t vpn, int alloc) {
     if (!vpn_cacheable(vpn)) {
         return NULL;
     }
-    probesim_pt_node **np = &vm->root;
+    probesim_pt_node **np = &pt->root;
     for (int level = 0;; level++) {
         if (*np == NULL) {
             if (!alloc) {
@@ -54,7 +54,7 @@ static uint64_t *pte_slot(probesim_vm *vm, uint64_t vpn, int alloc) {
             if (*np == NULL) {
                 return NULL;
             }
-            vm->nodes++;
+            pt->nodes++;
         }
         uint64_t *e = &(*np)->e[level_index(vpn, level)];
         if (level == LEVELS - 1) {
@@ -64,9 +64,13 @@ static uint64_t *pte_slot(probesim_vm *vm, uint64_t vpn, int alloc) {
     }
 }
 
-uint64_t probesim_vm_pte(probesim_vm *vm, uint64_t vaddr) {
-    uint64_t *e = pte_slot(vm, vaddr >> PAGE_SHIFT, 0);
+uint64_t probesim_pt_pte(probesim_pt *pt, uint64_t vaddr) {
+    uint64_t *e = pte_slot(pt, vaddr >> PAGE_SHIFT, 0);
     return e != NULL ? *e : 0;
+}
+
+uint64_t probesim_vm_pte(probesim_vm *vm, uint64_t vaddr) {
+    return probesim_pt_pte(vm->pt, vaddr);
 }
 
 static uint32_t need_for(uc_mem_type type) {
@@ -102,7 +106,7 @@ static bool vm_fill(uc_engine *uc, uint64_t vaddr, uc_mem_type type,
     uint64_t page = vaddr & ~(PAGE_SIZE - 1);
     uint64_t vpn = page >> PAGE_SHIFT;
     vm->fills++;
-    uint64_t *slot = pte_slot(vm, vpn, 0);
+    uint64_t *slot = pte_slot(vm->pt, vpn, 0);
     uint64_t pte = slot != NULL ? *slot : 0;
     if (vm->invalidating) {
         // uc_ctl_remove_cache resolves the page with a code fetch. Any
@@ -135,10 +139,10 @@ static bool vm_fill(uc_engine *uc, uint64_t vaddr, uc_mem_type type,
               PROBESIM_PTE_PRESENT;
         // The translator may have changed the table (a stack grown into a
         // new VMA): look the slot up again.
-        slot = pte_slot(vm, vpn, 1);
+        slot = pte_slot(vm->pt, vpn, 1);
         if (slot != NULL) {
             if (!(*slot & PROBESIM_PTE_PRESENT)) {
-                vm->entries++;
+                vm->pt->entries++;
             }
             *slot = pte;
         }
@@ -159,10 +163,10 @@ static bool vm_fill(uc_engine *uc, uint64_t vaddr, uc_mem_type type,
                                 &perms)) {
             pte = (paddr & ~(PAGE_SIZE - 1)) | (perms & PROBESIM_PTE_PERMS) |
                   PROBESIM_PTE_PRESENT;
-            slot = pte_slot(vm, vpn, 1);
+            slot = pte_slot(vm->pt, vpn, 1);
             if (slot != NULL) {
                 if (!(*slot & PROBESIM_PTE_PRESENT)) {
-                    vm->entries++;
+                    vm->pt->entries++;
                 }
                 *slot = pte;
             }
@@ -181,9 +185,12 @@ probesim_vm *probesim_vm_new(uintptr_t translate_handle) {
     probesim_vm *vm = calloc(1, sizeof(*vm));
     if (vm != NULL) {
         vm->translate_handle = translate_handle;
+        vm->pt = &vm->base;
     }
     return vm;
 }
+
+probesim_pt *probesim_pt_new(void) { return calloc(1, sizeof(probesim_pt)); }
 
 static void free_node(probesim_pt_node *n, int level) {
     if (n == NULL) {
@@ -201,8 +208,16 @@ void probesim_vm_free(probesim_vm *vm) {
     if (vm == NULL) {
         return;
     }
-    free_node(vm->root, 0);
+    free_node(vm->base.root, 0);
     free(vm);
+}
+
+void probesim_pt_free(probesim_pt *pt) {
+    if (pt == NULL) {
+        return;
+    }
+    free_node(pt->root, 0);
+    free(pt);
 }
 
 uc_err probesim_vm_install(uc_engine *uc, probesim_vm *vm) {
@@ -212,10 +227,10 @@ uc_err probesim_vm_install(uc_engine *uc, probesim_vm *vm) {
 
 // walk visits the present PTEs with vpn in [lo, hi), skipping absent
 // subtrees, and applies f to each.
-typedef void (*pte_fn)(probesim_vm *vm, uint64_t vpn, uint64_t *pte,
+typedef void (*pte_fn)(probesim_pt *pt, uint64_t vpn, uint64_t *pte,
                        void *arg);
 
-static void walk(probesim_vm *vm, probesim_pt_node *n, int level,
+static void walk(probesim_pt *pt, probesim_pt_node *n, int level,
                  uint64_t base, uint64_t lo, uint64_t hi, pte_fn f, void *arg) {
     if (n == NULL) {
         return;
@@ -230,10 +245,10 @@ static void walk(probesim_vm *vm, probesim_pt_node *n, int level,
         uint64_t first = base + (uint64_t)i * span;
         if (level == LEVELS - 1) {
             if (n->e[i] & PROBESIM_PTE_PRESENT) {
-                f(vm, first, &n->e[i], arg);
+                f(pt, first, &n->e[i], arg);
             }
         } else {
-            walk(vm, (probesim_pt_node *)n->e[i], level + 1, first, lo, hi, f,
+            walk(pt, (probesim_pt_node *)n->e[i], level + 1, first, lo, hi, f,
                  arg);
         }
     }
@@ -252,27 +267,50 @@ static void vpn_range(uint64_t begin, uint64_t end, uint64_t *lo,
     }
 }
 
-static void drop_one(probesim_vm *vm, uint64_t vpn, uint64_t *pte,
+static void drop_one(probesim_pt *pt, uint64_t vpn, uint64_t *pte,
                      void *arg) {
     (void)vpn;
     *pte = 0;
-    vm->entries--;
+    pt->entries--;
     (*(uint64_t *)arg)++;
 }
 
-uint64_t probesim_vm_drop(probesim_vm *vm, uint64_t begin, uint64_t end) {
+uint64_t probesim_pt_drop(probesim_pt *pt, uint64_t begin, uint64_t end) {
     uint64_t lo, hi, n = 0;
     if (end <= begin) {
         return 0;
     }
     vpn_range(begin, end, &lo, &hi);
-    walk(vm, vm->root, 0, 0, lo, hi, drop_one, &n);
+    walk(pt, pt->root, 0, 0, lo, hi, drop_one, &n);
     return n;
 }
 
-static void protect_one(probesim_vm *vm, uint64_t vpn, uint64_t *pte,
+static void count_one(probesim_pt *pt, uint64_t vpn, uint64_t *pte,
+                      void *arg) {
+    (void)pt;
+    (void)vpn;
+    (void)pte;
+    (*(uint64_t *)arg)++;
+}
+
+uint64_t probesim_pt_drop_count(probesim_pt *pt, uint64_t begin,
+                                uint64_t end) {
+    uint64_t lo, hi, n = 0;
+    if (end <= begin) {
+        return 0;
+    }
+    vpn_range(begin, end, &lo, &hi);
+    walk(pt, pt->root, 0, 0, lo, hi, count_one, &n);
+    return n;
+}
+
+uint64_t probesim_vm_drop(probesim_vm *vm, uint64_t begin, uint64_t end) {
+    return probesim_pt_drop(vm->pt, begin, end);
+}
+
+static void protect_one(probesim_pt *pt, uint64_t vpn, uint64_t *pte,
                         void *arg) {
-    (void)vm;
+    (void)pt;
     (void)vpn;
     uint32_t *p = (uint32_t *)arg; // p[0]: new perms, p[1]: removed so far
     uint32_t old = (uint32_t)(*pte & PROBESIM_PTE_PERMS);
@@ -280,7 +318,7 @@ static void protect_one(probesim_vm *vm, uint64_t vpn, uint64_t *pte,
     *pte = (*pte & ~(uint64_t)PROBESIM_PTE_PERMS) | p[0];
 }
 
-uint32_t probesim_vm_protect(probesim_vm *vm, uint64_t begin, uint64_t end,
+uint32_t probesim_pt_protect(probesim_pt *pt, uint64_t begin, uint64_t end,
                              uint32_t perms) {
     uint64_t lo, hi;
     uint32_t p[2] = {perms & PROBESIM_PTE_PERMS, 0};
@@ -288,8 +326,13 @@ uint32_t probesim_vm_protect(probesim_vm *vm, uint64_t begin, uint64_t end,
         return 0;
     }
     vpn_range(begin, end, &lo, &hi);
-    walk(vm, vm->root, 0, 0, lo, hi, protect_one, p);
+    walk(pt, pt->root, 0, 0, lo, hi, protect_one, p);
     return p[1];
+}
+
+uint32_t probesim_vm_protect(probesim_vm *vm, uint64_t begin, uint64_t end,
+                             uint32_t perms) {
+    return probesim_pt_protect(vm->pt, begin, end, perms);
 }
 
 // uc_ctl_remove_cache resolves its start address to a physical address
@@ -306,9 +349,9 @@ typedef struct collect_arg {
     int failed;
 } collect_arg;
 
-static void collect_one(probesim_vm *vm, uint64_t vpn, uint64_t *pte,
+static void collect_one(probesim_pt *pt, uint64_t vpn, uint64_t *pte,
                         void *arg) {
-    (void)vm;
+    (void)pt;
     (void)pte;
     collect_arg *c = (collect_arg *)arg;
     if (*c->n == *c->cap) {
@@ -338,7 +381,7 @@ uc_err probesim_vm_remove_cache(uc_engine *uc, probesim_vm *vm, uint64_t begin,
         return UC_ERR_NOMEM;
     }
     collect_arg c = {&pages, &cap, &n, 0};
-    walk(vm, vm->root, 0, 0, lo, hi, collect_one, &c);
+    walk(vm->pt, vm->pt->root, 0, 0, lo, hi, collect_one, &c);
     uc_err first = c.failed ? UC_ERR_NOMEM : UC_ERR_OK;
     for (uint64_t i = 0; i < n; i++) {
         uint64_t page = pages[i] << PAGE_SHIFT;

@@ -202,7 +202,7 @@ func (e *Engine) VMStats() VMStats {
 		return VMStats{}
 	}
 	v := e.vm
-	return VMStats{Entries: uint64(v.entries), Nodes: uint64(v.nodes), Fills: uint64(v.fills),
+	return VMStats{Entries: uint64(v.pt.entries), Nodes: uint64(v.pt.nodes), Fills: uint64(v.fills),
 		Translations: uint64(v.translations), TLBFlushes: uint64(v.tlb_flushes)}
 }
 

@@ -1,12 +1,7 @@
-//go:build probesim_processes && probesim_process_limit
-
 // The fork bomb against a configured process limit. Config.MaxProcesses
-// (the simulation's limit on live processes, which the guest meets as
-// EAGAIN from fork, vfork and clone, as Linux's threads-max: root is not
-// exempt, unlike RLIMIT_NPROC) does not exist yet, so this file has a
-// tag of its own on top of probesim_processes:
-//
-//	go test -tags probesim_processes,probesim_process_limit -run ForkBomb .
+// (the simulation's limit on processes not yet reaped, which the guest
+// meets as EAGAIN from fork, vfork and clone, as Linux's threads-max: root
+// is not exempt, unlike RLIMIT_NPROC).
 package probesim_test
 
 import (
