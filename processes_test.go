@@ -3,8 +3,7 @@
 // fast and lockstep, the determinism of process runs, the fork bomb's
 // EAGAIN at the process limit, shootdowns kept to their address space and
 // probes that follow exec. The native comparisons of every process fixture
-// and of the shells are in processes_pending_test.go, behind the
-// probesim_processes tag, until they pass (see there).
+// and of the shells are in processes_native_test.go.
 package probesim_test
 
 import (
@@ -276,7 +275,7 @@ func TestFileProbeFollowsExec(t *testing.T) {
 // forkexec itself in --check mode: a probe on check counts every such
 // line, the exec'd copy's too (uprobe_mmap in the new address space), with
 // every strategy. (On i386 the run's status is 1: its /bin/sh cases fail,
-// see processes_pending_test.go; the probe's count is still every line.)
+// see processes_native_test.go; the probe's count is still every line.)
 func TestProgramProbeFollowsExec(t *testing.T) {
 	line := regexp.MustCompile(`(?m)\s(ok|FAILED)$`)
 	for _, arch := range []string{fixtures.ArchI386, fixtures.ArchAMD64} {

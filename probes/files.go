@@ -76,4 +76,3 @@ func ViewFiles(fs *vfs.FS) Files {
 		return ObjectFile{Path: path, Data: fs.Reader(n), Size: st.Size, Dev: st.Dev, Ino: st.Ino}, nil
 	}
 }
-
