@@ -59,6 +59,13 @@ func TestDebianDynamicProgramsMatchNative(t *testing.T) {
 		{"tr", "/usr/bin/tr", []string{"a-z", "A-Z"}, "shout this\n"},
 		{"od", "/usr/bin/od", []string{"-A", "x", "-t", "x1z", in("unicode/grüße.txt")}, ""},
 		{"python3", "/usr/bin/python3", []string{"-c", "print(sum(range(10**6)))"}, ""},
+		// dash, dynamically linked, forking and exec'ing dynamic programs
+		// through pipes and $( ) (issue 11's processes).
+		// Ten dynamic processes come and go, then another runs: the pages
+		// they freed (libc's page-cache pages) are another's code now,
+		// and none of their translated blocks may run there.
+		{"sh -c ten processes, then cat", "/bin/sh", []string{"-c", `i=0; while [ $i -lt 10 ]; do /bin/true; i=$((i+1)); done; /bin/cat "$0/fruits.txt"`, dir}, ""},
+		{"sh -c pipeline", "/bin/sh", []string{"-c", `echo a b c | /usr/bin/tr a-z A-Z | /usr/bin/wc -c; /bin/ls "$0" | /usr/bin/sort -r | /usr/bin/head -3; echo $(/bin/echo nested) $(/bin/cat "$0/sub/a.txt")`, dir}, ""},
 		{"cp missing directory", "/bin/cp", []string{in("fruits.txt"), "/nonexistent-dir/x"}, ""},
 		{"python3 json", "/usr/bin/python3", []string{"-c", "import json,sys; print(json.dumps(sorted(open(sys.argv[1]).read().split())))", in("fruits.txt")}, ""},
 	}
@@ -88,6 +95,9 @@ func TestDebianDynamicProgramsMatchNative(t *testing.T) {
 			}
 			require.NotEmpty(t, res.Report.Libraries, "the loader and libc are listed")
 			assert.Contains(t, res.Report.Libraries[0].Path, "ld-linux-x86-64.so.2")
+			if tc.prog == "/bin/sh" {
+				assert.Greater(t, len(res.Report.Processes), 5, "the shell and the programs it ran")
+			}
 		})
 	}
 	entries, err := os.ReadDir(guestTmp)

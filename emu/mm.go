@@ -109,7 +109,13 @@ func (c *Core) DetachMM(as *mmu.AddressSpace) error {
 	if b == c.mm && len(c.mms) > 1 {
 		return errors.New("emu: detaching the active address space")
 	}
-	err := as.Detach(b)
+	// The translated blocks of the pages its table holds go first: once
+	// detached, its unmapping reaches no backend, and a physical page it
+	// frees (a library's page-cache page, a copy-on-write copy) may be
+	// given to another process's code, whose fetches must not find these
+	// blocks (Unicorn keeps them by physical page).
+	err := c.eng.RemoveCacheIn(b.pt, 0, as.Config().TaskSize)
+	err = errors.Join(err, as.Detach(b))
 	delete(c.mms, as)
 	if b.pt != c.eng.BasePageTable() {
 		err = errors.Join(err, c.eng.FreePageTable(b.pt))
