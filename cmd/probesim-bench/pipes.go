@@ -40,12 +40,18 @@ type pipeRow struct {
 
 // buildPipebench compiles testdata/pipebench.c for arch into dir.
 func buildPipebench(dir, arch string) (string, error) {
-	src := filepath.Join("cmd", "probesim-bench", "testdata", "pipebench.c")
+	return buildTestdata(dir, "pipebench", arch, "-pthread")
+}
+
+// buildTestdata builds testdata/NAME.c statically with gcc for arch into
+// dir, with the extra flags, and returns the binary's path.
+func buildTestdata(dir, name, arch string, extra ...string) (string, error) {
+	src := filepath.Join("cmd", "probesim-bench", "testdata", name+".c")
 	if _, err := os.Stat(src); err != nil {
-		src = filepath.Join("testdata", "pipebench.c") // run from this directory
+		src = filepath.Join("testdata", name+".c") // run from this directory
 	}
-	out := filepath.Join(dir, "pipebench-"+arch)
-	args := []string{"-static", "-O2", "-pthread", "-o", out, src}
+	out := filepath.Join(dir, name+"-"+arch)
+	args := append(append([]string{"-static", "-O2"}, extra...), "-o", out, src)
 	if arch == fixtures.ArchI386 {
 		args = append([]string{"-m32"}, args...)
 	}
@@ -53,6 +59,16 @@ func buildPipebench(dir, arch string) (string, error) {
 		return "", fmt.Errorf("gcc %v: %w: %s", args, err, b)
 	}
 	return out, nil
+}
+
+// qemuUser finds Debian's qemu-user binary for arch.
+func qemuUser(arch string) (string, error) {
+	name := map[string]string{fixtures.ArchAMD64: "qemu-x86_64", fixtures.ArchI386: "qemu-i386"}[arch]
+	qemu, err := exec.LookPath(name)
+	if err != nil {
+		return "", fmt.Errorf("%s: %w (install qemu-user: make bench does)", name, err)
+	}
+	return qemu, nil
 }
 
 // measurePipes prints and returns the pipes table.
@@ -70,10 +86,9 @@ func measurePipes(w io.Writer, probesimBin string, arches []string, reps int) ([
 		if err != nil {
 			return nil, err
 		}
-		qemuName := map[string]string{fixtures.ArchAMD64: "qemu-x86_64", fixtures.ArchI386: "qemu-i386"}[arch]
-		qemu, err := exec.LookPath(qemuName)
+		qemu, err := qemuUser(arch)
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w (install qemu-user: make bench does)", qemuName, err)
+			return nil, err
 		}
 		for _, c := range []struct {
 			name, mode string

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -50,19 +49,7 @@ const pipelineScript = "seq 1 20000 | sort -rn | head -3"
 
 // buildForkbench compiles testdata/forkbench.c for arch into dir.
 func buildForkbench(dir, arch string) (string, error) {
-	src := filepath.Join("cmd", "probesim-bench", "testdata", "forkbench.c")
-	if _, err := os.Stat(src); err != nil {
-		src = filepath.Join("testdata", "forkbench.c") // run from this directory
-	}
-	out := filepath.Join(dir, "forkbench-"+arch)
-	args := []string{"-static", "-O2", "-o", out, src}
-	if arch == fixtures.ArchI386 {
-		args = append([]string{"-m32"}, args...)
-	}
-	if b, err := exec.Command("gcc", args...).CombinedOutput(); err != nil {
-		return "", fmt.Errorf("gcc %v: %w: %s", args, err, b)
-	}
-	return out, nil
+	return buildTestdata(dir, "forkbench", arch)
 }
 
 // appletLinks makes dir/bin, links to busybox named after the pipeline's
@@ -102,10 +89,9 @@ func measureProcesses(w io.Writer, probesimBin string, arches []string, reps int
 		if err != nil {
 			return nil, err
 		}
-		qemuName := map[string]string{fixtures.ArchAMD64: "qemu-x86_64", fixtures.ArchI386: "qemu-i386"}[arch]
-		qemu, err := exec.LookPath(qemuName)
+		qemu, err := qemuUser(arch)
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w (install qemu-user: make bench does)", qemuName, err)
+			return nil, err
 		}
 		cases := []struct {
 			name   string
