@@ -63,7 +63,7 @@ func partial(fn Handler, note string) entry {
 func registerBase(k *Kernel) {
 	const (
 		viewNote   = "in the filesystem view (kernel/vfs): host files read-only, changes in an overlay unless the mount is rw"
-		fcntlNote  = "locks are accepted and noted (one process); leases, F_NOTIFY, F_SETSIG and seals are EINVAL"
+		fcntlNote  = "locks are granted and noted, not enforced between processes (each is counted in kernel_notes); leases, F_NOTIFY, F_SETSIG and seals are EINVAL"
 		mmapNote   = "files map through a shared page cache: MAP_PRIVATE copies a page at its first write, MAP_SHARED stores reach the file at msync, fsync and the last unmap; MAP_SYNC is EOPNOTSUPP"
 		noFork     = "threads and processes (fork.go); namespaces, pidfds, CLONE_PARENT and CLONE_PTRACE are EINVAL, counted"
 		execNote   = "static and dynamic ELF of the process's own ABI (another is ENOEXEC) and #! scripts, from the guest's view"
@@ -93,7 +93,7 @@ func registerBase(k *Kernel) {
 		"fchownat":  partial(chownHandler(true, true, false, id32), "an unprivileged guest can change nothing"),
 		"utimensat": full(sysUtimensat),
 		"statfs":    partial(sysStatfs, "fixed figures per filesystem type"), "fstatfs": partial(sysFstatfs, "fixed figures per filesystem type"),
-		"flock":     partial(sysFlock, "accepted and recorded in kernel_notes: one process cannot contend"),
+		"flock":     partial(sysFlock, "granted and recorded in kernel_notes, not enforced between processes"),
 		"fallocate": partial(sysFallocate, "mode 0 only"),
 		"readahead": full(sysFadvise),
 
