@@ -117,7 +117,10 @@ func (s schedAdapter) LoadExec(t *kernel.Task, p kernel.ExecProgram) (*kernel.Ex
 			}
 		}
 	}
-	m.execImages = append(m.execImages, im)
+	// The plan is in memory now; keeping it (its copy of the file) for
+	// every exec would grow the host's memory with each command a shell
+	// runs.
+	_ = im.Close()
 	img.MM, img.PC, img.SP = mm, st.PC, st.SP
 	return img, 0
 }

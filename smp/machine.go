@@ -163,7 +163,6 @@ type Machine struct {
 	procEnds     map[int]ending
 	firstEnd     *ending
 	execs        uint64              // execve's loads, for their AT_RANDOM streams
-	execImages   []*loader.Image     // the programs exec'd, closed with the machine
 	script       *scriptProgram      // the program is a #! script (script.go)
 	fileObserver mmu.FileMapObserver // given to every address space (SetFileMapObserver)
 }
@@ -449,9 +448,6 @@ func (m *Machine) Close() error {
 	}
 	if m.image != nil {
 		errs = append(errs, m.image.Close())
-	}
-	for _, im := range m.execImages {
-		errs = append(errs, im.Close())
 	}
 	return errors.Join(errs...)
 }
